@@ -1,0 +1,128 @@
+#include "analyzer/cli_options.hpp"
+
+#include <fmt/format.h>
+
+namespace kdive {
+
+namespace {
+
+// Long spellings of the short options; all of them take the same arguments.
+char short_name(const std::string& arg) {
+  if (arg == "--command") return 'c';
+  if (arg == "--input") return 'i';
+  if (arg == "--batch") return 'b';
+  if (arg == "--silent") return 's';
+  if (arg == "--help") return 'h';
+  if (arg == "--version") return 'V';
+  return 0;
+}
+
+bool takes_value(char c) { return c == 'c' || c == 'i'; }
+
+}  // namespace
+
+CliParse parse_cli(const std::vector<std::string>& args) {
+  CliParse result;
+  CliOptions& o = result.options;
+  bool options_done = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (options_done || arg.size() < 2 || arg[0] != '-') {
+      o.positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      options_done = true;
+      continue;
+    }
+    std::string letters;
+    std::string inline_value;
+    bool has_inline_value = false;
+    if (arg.rfind("--", 0) == 0) {
+      std::string name = arg;
+      if (auto eq = arg.find('='); eq != std::string::npos) {
+        name = arg.substr(0, eq);
+        inline_value = arg.substr(eq + 1);
+        has_inline_value = true;
+      }
+      char c = short_name(name);
+      if (c == 0) {
+        result.error = fmt::format("unknown option '{}' (see 'kdive --help')", name);
+        return result;
+      }
+      if (has_inline_value && !takes_value(c)) {
+        result.error = fmt::format("option '{}' takes no value", name);
+        return result;
+      }
+      letters = std::string(1, c);
+    } else {
+      letters = arg.substr(1);
+    }
+    for (size_t j = 0; j < letters.size(); ++j) {
+      char c = letters[j];
+      if (takes_value(c)) {
+        std::string value;
+        if (has_inline_value) {
+          value = inline_value;
+        } else if (j + 1 < letters.size()) {
+          value = letters.substr(j + 1);
+        } else if (i + 1 < args.size()) {
+          value = args[++i];
+        } else {
+          result.error = fmt::format("option -{} needs {}", c, c == 'c' ? "commands" : "a file name");
+          return result;
+        }
+        (c == 'c' ? o.commands : o.input_files).push_back(value);
+        break;
+      }
+      switch (c) {
+        case 'b': o.batch = true; break;
+        case 's': o.silent = true; break;
+        case 'h': o.help = true; break;
+        case 'V': o.version = true; break;
+        default:
+          result.error = fmt::format("unknown option '-{}' (see 'kdive --help')", c);
+          return result;
+      }
+    }
+  }
+  if (!o.help && !o.version && o.positional.size() > 2) {
+    result.error = fmt::format("too many arguments: '{}' (expected VMLINUX [VMCORE])", o.positional[2]);
+  }
+  return result;
+}
+
+std::string cli_help_text() {
+  return R"(Usage: kdive [options] VMLINUX [VMCORE]
+
+Opens a crash-compatible shell over a Linux kernel crash dump. VMLINUX is the
+kernel image with debug info (e.g. /usr/lib/debug/boot/vmlinux-$(uname -r));
+VMCORE is the dump (ELF or kdump-compressed). Commands follow the crash
+utility: sys, bt, ps, log, ... ; type 'help' at the prompt for the list.
+
+Options:
+  -c, --command CMDS  run CMDS (separated by ';') and exit; repeatable
+  -i, --input FILE    run the commands in FILE, one per line, then continue
+                      at the prompt (or exit with -b); repeatable
+  -b, --batch         never prompt: run -c/-i commands, or read commands
+                      from standard input, then exit
+  -s, --silent        do not print the start-up banner
+  -h, --help          show this help and exit
+  -V, --version       show the version and exit
+
+When standard input is not a terminal and no -c is given, commands are read
+from it, one per line. In the shell, 'cmd | shell-pipeline', 'cmd > file',
+'cmd >> file' and '!shell-command' work as in crash.
+
+Exit status: 0 on success, 1 if a batch command failed, 2 for bad arguments
+or unusable input files.
+
+Examples:
+  kdive vmlinux vmcore
+  kdive -b -c 'sys; bt; log | tail -50' vmlinux vmcore
+  kdive -i triage.cmds vmlinux vmcore > report.txt
+  echo ps | kdive vmlinux vmcore
+)";
+}
+
+}  // namespace kdive

@@ -1,0 +1,105 @@
+#include "analyzer/line_editor.hpp"
+
+#include <readline/history.h>
+#include <readline/readline.h>
+#include <sys/select.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "analyzer/interrupt.hpp"
+#include "commands/command.hpp"
+
+namespace kdive {
+namespace {
+
+constexpr int kHistoryLines = 1000;
+
+// Readline's callback interface hands a finished line to a plain function.
+std::optional<std::string>* g_pending = nullptr;
+bool g_got_line = false;
+
+void on_line(char* line) {
+  g_got_line = true;
+  if (line == nullptr) {
+    *g_pending = std::nullopt;
+  } else {
+    *g_pending = std::string(line);
+    std::free(line);
+  }
+}
+
+char* command_name_generator(const char* text, int state) {
+  static std::vector<std::string> matches;
+  static size_t next = 0;
+  if (state == 0) {
+    matches.clear();
+    next = 0;
+    size_t len = std::strlen(text);
+    for (const Command* c : CommandRegistry::instance().all()) {
+      if (c->spec.name.compare(0, len, text) == 0) matches.emplace_back(c->spec.name);
+    }
+  }
+  return next < matches.size() ? strdup(matches[next++].c_str()) : nullptr;
+}
+
+char** complete(const char* text, int start, int /*end*/) {
+  // Only the first word is a command; later words fall back to file names.
+  if (start != 0) return nullptr;
+  rl_attempted_completion_over = 1;
+  return rl_completion_matches(text, command_name_generator);
+}
+
+}  // namespace
+
+LineEditor::LineEditor(std::string prompt) : prompt_(std::move(prompt)) {
+  rl_readline_name = "kdive";
+  rl_attempted_completion_function = complete;
+  rl_catch_signals = 0;  // kdive's own SIGINT handler decides what Ctrl-C means
+  using_history();
+  stifle_history(kHistoryLines);
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    history_path_ = std::string(home) + "/.kdive_history";
+    read_history(history_path_.c_str());
+  }
+}
+
+LineEditor::~LineEditor() {
+  if (!history_path_.empty()) write_history(history_path_.c_str());
+}
+
+std::optional<std::string> LineEditor::read_line() {
+  std::optional<std::string> result;
+  g_pending = &result;
+  g_got_line = false;
+  clear_interrupt();
+  rl_callback_handler_install(prompt_.c_str(), on_line);
+  while (!g_got_line) {
+    fd_set fds;
+    FD_ZERO(&fds);
+    FD_SET(fileno(rl_instream), &fds);
+    int ready = select(fileno(rl_instream) + 1, &fds, nullptr, nullptr, nullptr);
+    if (ready < 0 && errno == EINTR) {
+      if (interrupt_pending()) {
+        // Ctrl-C: drop what was typed and start over on a new line.
+        clear_interrupt();
+        rl_free_line_state();
+        rl_crlf();
+        rl_replace_line("", 0);
+        rl_on_new_line();
+        rl_redisplay();
+      }
+      continue;
+    }
+    if (ready < 0) break;  // the terminal went away: treat it as end of input
+    rl_callback_read_char();
+  }
+  rl_callback_handler_remove();
+  g_pending = nullptr;
+  if (result && !result->empty()) add_history(result->c_str());
+  return result;
+}
+
+}  // namespace kdive

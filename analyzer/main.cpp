@@ -1,0 +1,96 @@
+// kdive: entry point. Parses the program's arguments, checks the input files,
+// opens the session and hands control to the shell (batch or interactive).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "analyzer/cli_options.hpp"
+#include "analyzer/input_file.hpp"
+#include "analyzer/interrupt.hpp"
+#include "analyzer/session.hpp"
+#include "analyzer/shell.hpp"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+int usage_error(const std::string& message) {
+  fmt::print(stderr, "kdive: {}\n", message);
+  return kExitUsage;
+}
+
+void print_banner(const kdive::Session& session) {
+  fmt::print("kdive {} — Linux kernel crash-dump analysis\n", KDIVE_VERSION);
+  const auto& files = session.files();
+  if (files.vmlinux) fmt::print("      KERNEL: {}\n", files.vmlinux->string());
+  if (files.dump) fmt::print("    DUMPFILE: {}\n", files.dump->string());
+  fmt::print("Type 'help' for the list of commands, 'quit' to leave.\n\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  kdive::CliParse cli = kdive::parse_cli(std::vector<std::string>(argv + 1, argv + argc));
+  if (cli.error) return usage_error(*cli.error);
+  const kdive::CliOptions& opt = cli.options;
+  if (opt.help) {
+    fmt::print("{}", kdive::cli_help_text());
+    return 0;
+  }
+  if (opt.version) {
+    fmt::print("kdive {}\n", KDIVE_VERSION);
+    return 0;
+  }
+
+  const char* roles[] = {"vmlinux", "dump"};
+  for (size_t i = 0; i < opt.positional.size(); ++i) {
+    if (auto problem = kdive::input_file_problem(opt.positional[i])) {
+      return usage_error(fmt::format("{} '{}': {}", roles[i], opt.positional[i], *problem));
+    }
+  }
+  std::vector<std::ifstream> scripts;
+  for (const auto& path : opt.input_files) {
+    if (auto problem = kdive::input_file_problem(path)) {
+      return usage_error(fmt::format("input file '{}': {}", path, *problem));
+    }
+    scripts.emplace_back(path);
+  }
+
+  kdive::SessionFiles files;
+  if (!opt.positional.empty()) files.vmlinux = opt.positional[0];
+  if (opt.positional.size() > 1) files.dump = opt.positional[1];
+  kdive::Session session(std::move(files));
+
+  // A pipeline reader that exits early (`| head`) must not kill kdive.
+  std::signal(SIGPIPE, SIG_IGN);
+  kdive::install_interrupt_handler();
+
+  const bool stdin_is_tty = ::isatty(STDIN_FILENO) != 0;
+  const bool interactive_later = !opt.batch && opt.commands.empty() && stdin_is_tty;
+  if (!opt.silent && interactive_later) print_banner(session);
+
+  kdive::Shell shell(session, stdout, stderr);
+  for (const auto& commands : opt.commands) {
+    if (session.quit_requested()) break;
+    shell.run_line(commands);
+  }
+  for (auto& script : scripts) {
+    if (session.quit_requested()) break;
+    shell.run_stream(script);
+  }
+  // -c means "run these and exit"; otherwise stdin supplies more commands.
+  if (opt.commands.empty() && !session.quit_requested()) {
+    if (stdin_is_tty) {
+      if (!opt.batch) shell.run_interactive();
+    } else if (opt.input_files.empty() || !opt.batch) {
+      shell.run_stream(std::cin);
+    }
+  }
+  std::fflush(stdout);
+  return shell.failures() > 0 && !interactive_later ? 1 : 0;
+}

@@ -1,0 +1,93 @@
+#include "analyzer/shell.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "analyzer/command_line.hpp"
+#include "analyzer/line_editor.hpp"
+#include "analyzer/output_target.hpp"
+#include "commands/command.hpp"
+
+namespace kdive {
+
+void Shell::report(std::string_view who, std::string_view message) {
+  std::fflush(out_);
+  fmt::print(err_, "{}: {}\n", who, message);
+  std::fflush(err_);
+}
+
+bool Shell::run_line(std::string_view line) {
+  bool ok = true;
+  for (const auto& text : split_commands(line)) {
+    if (session_.quit_requested()) break;
+    if (!run_command(text)) {
+      ok = false;
+      ++failures_;
+    }
+  }
+  return ok;
+}
+
+bool Shell::run_command(std::string_view text) {
+  Invocation inv;
+  try {
+    inv = parse_invocation(text);
+  } catch (const SyntaxError& e) {
+    report("kdive", e.what());
+    return false;
+  }
+
+  if (inv.is_shell_escape) {
+    std::fflush(out_);
+    std::string command = inv.shell_escape;
+    if (command.empty()) {
+      const char* shell = std::getenv("SHELL");
+      command = shell != nullptr && *shell != '\0' ? shell : "/bin/sh";
+    }
+    int status = std::system(command.c_str());
+    return status == 0;
+  }
+
+  const std::string& name = inv.words.front();
+  const Command* command = CommandRegistry::instance().find(name);
+  if (command == nullptr) {
+    report("kdive", fmt::format("command not found: {} (try 'help')", name));
+    return false;
+  }
+
+  try {
+    ParsedArgs args = parse_args(command->spec, {inv.words.begin() + 1, inv.words.end()});
+    OutputTarget target(inv, out_);
+    command->run(session_, args, target.output());
+    target.close();
+    return true;
+  } catch (const TargetError& e) {
+    report("kdive", e.what());
+  } catch (const std::exception& e) {
+    report(command->spec.name, e.what());
+  }
+  return false;
+}
+
+int Shell::run_stream(std::istream& in) {
+  int before = failures_;
+  std::string line;
+  while (!session_.quit_requested() && std::getline(in, line)) run_line(line);
+  return failures_ - before;
+}
+
+void Shell::run_interactive() {
+  LineEditor editor("kdive> ");
+  while (!session_.quit_requested()) {
+    auto line = editor.read_line();
+    if (!line) {
+      std::fputc('\n', out_);  // leave the terminal on a fresh line after Ctrl-D
+      break;
+    }
+    run_line(*line);
+  }
+}
+
+}  // namespace kdive

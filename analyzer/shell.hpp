@@ -1,0 +1,46 @@
+// Shell: runs kdive command lines against a Session. It owns the plumbing every
+// command shares — ';' lists, pipes, redirects, '!' escapes, error reporting —
+// and the three ways commands arrive: -c strings, script streams (-i, stdin) and
+// the interactive prompt.
+//
+//   Shell shell(session, stdout, stderr);
+//   shell.run_line("sys; ps | grep bash");
+//   shell.run_interactive();
+#pragma once
+
+#include <cstdio>
+#include <istream>
+#include <string_view>
+
+#include "analyzer/session.hpp"
+
+namespace kdive {
+
+class Shell {
+ public:
+  Shell(Session& session, std::FILE* out, std::FILE* err)
+      : session_(session), out_(out), err_(err) {}
+
+  // Runs every command on the line; returns false if any of them failed.
+  // A failure is reported on `err` as one line and the shell goes on.
+  bool run_line(std::string_view line);
+
+  // Reads lines until end of input or `quit`; returns the number of failed commands.
+  int run_stream(std::istream& in);
+
+  // The readline prompt, until `quit` or end of input.
+  void run_interactive();
+
+  int failures() const { return failures_; }
+
+ private:
+  bool run_command(std::string_view text);
+  void report(std::string_view who, std::string_view message);
+
+  Session& session_;
+  std::FILE* out_;
+  std::FILE* err_;
+  int failures_ = 0;
+};
+
+}  // namespace kdive

@@ -1,0 +1,98 @@
+// What a kdive command is: a declarative spec (name, synopsis, help, options) and a
+// run function, registered once in a process-wide table. One file per command.
+//
+//   // commands/echo.cpp
+//   namespace {
+//   void run(Session&, const ParsedArgs& args, Output& out) { ... }
+//   const CommandRegistrar registrar{{
+//       .name = "echo", .summary = "print text", .usage = "echo [text ...]",
+//       .description = "...", .examples = "...", .options = {}}, run};
+//   }
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kdive {
+
+class Session;
+class Output;
+
+// A wrong flag, a missing argument, a value that does not parse: the command
+// stops and the shell prints "<command>: <message>" on one line.
+class CommandError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct OptionSpec {
+  char flag;                  // single letter, as in crash: ps -k -u
+  std::string_view argument;  // name of the flag's value ("" for a plain switch)
+  std::string_view help;
+};
+
+struct CommandSpec {
+  std::string_view name;
+  std::string_view summary;      // one line, shown by `help`
+  std::string_view usage;        // synopsis: "ps [-k|-u] [pid | task | command] ..."
+  std::string_view description;  // paragraphs of prose
+  std::string_view examples;     // "kdive> ps -k\n  ...output..."
+  std::vector<OptionSpec> options;
+  std::vector<std::string_view> aliases;
+};
+
+// Arguments after option parsing: flags seen (in order, repeatable), their values,
+// and the remaining positional words.
+class ParsedArgs {
+ public:
+  bool has(char flag) const { return values_.count(flag) != 0; }
+  // The last value given for a flag that takes an argument.
+  std::optional<std::string> value(char flag) const;
+  const std::vector<std::string>& all_values(char flag) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+  void add_flag(char flag, std::string value) { values_[flag].push_back(std::move(value)); }
+  void add_positional(std::string word) { positional_.push_back(std::move(word)); }
+
+ private:
+  std::map<char, std::vector<std::string>> values_;
+  std::vector<std::string> positional_;
+};
+
+// Parses words (without the command name) against the spec's option table.
+// Flags combine ("-kl"), values follow the flag or stand next ("-c1", "-c 1"),
+// "--" ends flags, and a lone "-" or a negative number is positional.
+ParsedArgs parse_args(const CommandSpec& spec, const std::vector<std::string>& words);
+
+using CommandFn = std::function<void(Session&, const ParsedArgs&, Output&)>;
+
+struct Command {
+  CommandSpec spec;
+  CommandFn run;
+};
+
+class CommandRegistry {
+ public:
+  static CommandRegistry& instance();
+
+  void add(Command command);
+  // By name or alias; nullptr when unknown.
+  const Command* find(std::string_view name) const;
+  // All commands, sorted by name.
+  std::vector<const Command*> all() const;
+
+ private:
+  std::map<std::string, Command, std::less<>> commands_;
+  std::map<std::string, std::string, std::less<>> aliases_;
+};
+
+struct CommandRegistrar {
+  CommandRegistrar(CommandSpec spec, CommandFn run);
+};
+
+}  // namespace kdive

@@ -1,0 +1,104 @@
+// help: lists the commands, or shows one command's manual page.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+
+#include "analyzer/output.hpp"
+#include "commands/command.hpp"
+
+namespace kdive {
+namespace {
+
+// Prints text indented by two spaces, keeping blank lines blank.
+void print_indented(Output& out, std::string_view text) {
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    if (line.empty()) {
+      out.write("\n");
+    } else {
+      out.print("  {}\n", line);
+    }
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+void print_manual(const CommandSpec& spec, Output& out) {
+  out.print("NAME\n  {} - {}\n\n", spec.name, spec.summary);
+  out.print("SYNOPSIS\n  {}\n\n", spec.usage);
+  if (!spec.aliases.empty()) {
+    std::string names;
+    for (auto a : spec.aliases) names += fmt::format("{}{}", names.empty() ? "" : ", ", a);
+    out.print("ALIASES\n  {}\n\n", names);
+  }
+  out.print("DESCRIPTION\n");
+  print_indented(out, spec.description);
+  if (!spec.options.empty()) {
+    out.print("\n");
+    for (const auto& o : spec.options) {
+      std::string flag = o.argument.empty() ? fmt::format("-{}", o.flag)
+                                            : fmt::format("-{} {}", o.flag, o.argument);
+      out.print("  {:<14}{}\n", flag, o.help);
+    }
+  }
+  if (!spec.examples.empty()) {
+    out.print("\nEXAMPLES\n");
+    print_indented(out, spec.examples);
+  }
+}
+
+// Command names in columns, filled down each column as crash's `help` does.
+void print_index(Output& out) {
+  auto commands = CommandRegistry::instance().all();
+  size_t width = 0;
+  for (const Command* c : commands) width = std::max(width, c->spec.name.size());
+  width += 3;
+  const size_t columns = std::max<size_t>(1, 78 / width);
+  const size_t rows = (commands.size() + columns - 1) / columns;
+  for (size_t r = 0; r < rows; ++r) {
+    std::string line;
+    for (size_t c = 0; c < columns; ++c) {
+      size_t i = c * rows + r;
+      if (i < commands.size()) line += fmt::format("{:<{}}", commands[i]->spec.name, width);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out.print("{}\n", line);
+  }
+  out.print("\nType 'help COMMAND' for a command's manual.\n");
+}
+
+void run(Session&, const ParsedArgs& args, Output& out) {
+  if (args.positional().empty()) {
+    print_index(out);
+    return;
+  }
+  bool first = true;
+  for (const auto& name : args.positional()) {
+    const Command* command = CommandRegistry::instance().find(name);
+    if (command == nullptr) throw CommandError(fmt::format("no such command: {}", name));
+    if (!first) out.print("\n");
+    print_manual(command->spec, out);
+    first = false;
+  }
+}
+
+const CommandRegistrar registrar{
+    {.name = "help",
+     .summary = "list the commands, or show a command's manual",
+     .usage = "help [command ...]",
+     .description = "Without arguments, lists every command. With command names, shows\n"
+                    "each one's synopsis, description, options and examples.",
+     .examples = "List the commands:\n\n"
+                 "  kdive> help\n\n"
+                 "Show the manual of echo, keeping only its synopsis:\n\n"
+                 "  kdive> help echo | grep -A1 SYNOPSIS\n"
+                 "  SYNOPSIS\n"
+                 "    echo [text ...]",
+     .options = {},
+     .aliases = {}},
+    run};
+
+}  // namespace
+}  // namespace kdive

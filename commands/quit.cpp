@@ -1,0 +1,25 @@
+// quit: leaves kdive (also `exit` and `q`, as in crash).
+#include "analyzer/session.hpp"
+#include "commands/command.hpp"
+
+namespace kdive {
+namespace {
+
+void run(Session& session, const ParsedArgs& args, Output&) {
+  if (!args.positional().empty()) throw CommandError("takes no arguments");
+  session.request_quit();
+}
+
+const CommandRegistrar registrar{
+    {.name = "quit",
+     .summary = "leave kdive",
+     .usage = "quit",
+     .description = "Ends the session. Commands after it on the same line or in the same\n"
+                    "script are not run. Ctrl-D at an empty prompt does the same.",
+     .examples = "  kdive> q",
+     .options = {},
+     .aliases = {"exit", "q"}},
+    run};
+
+}  // namespace
+}  // namespace kdive

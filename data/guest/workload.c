@@ -1,0 +1,271 @@
+/*
+ * Guest workload for kdive's VM fixtures (see tests/vm/README.md).
+ *
+ * One static binary, several modes chosen by argv[1].  Each mode gives the
+ * dumped kernel something specific to find: named threads, sleeping and
+ * running tasks, a known set of open files, and user mappings with known
+ * contents at known addresses.  Once set up, a mode creates
+ * /tmp/kdive/<mode>.ready so the guest's /init knows it may take its
+ * ground-truth snapshot.  A mode may also write extra truth lines (without
+ * the KDIVE-TRUTH prefix) to /tmp/kdive/<mode>.truth before signalling ready.
+ *
+ * Build: gcc -static -O1 -pthread -o workload workload.c
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+#define DIR "/tmp/kdive"
+#define PAGE 4096
+
+/* Fixed user addresses, so tests can read known bytes without parsing maps. */
+#define SHARED_ADDR ((void *)0x7f0000000000UL) /* file-backed, MAP_SHARED */
+#define SHARED_PAGES 3
+#define ANON_ADDR ((void *)0x7f0000100000UL) /* anonymous, MAP_PRIVATE */
+#define ANON_PAGES 5
+
+static const char KNOWN_TEXT[] = "kdive known file\nline two\n";
+static const char SHARED_PATTERN[] = "KDIVE-MMAP-PATTERN";
+static const char ANON_PATTERN[] = "KDIVE-ANON-PATTERN";
+static const char DELETED_TEXT[] = "kdive deleted file\n";
+
+static _Noreturn void die(const char *what)
+{
+    fprintf(stderr, "workload: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void set_comm(const char *name)
+{
+    if (prctl(PR_SET_NAME, name, 0, 0, 0) != 0)
+        die("prctl(PR_SET_NAME)");
+}
+
+/* Creates PATH with CONTENT (LEN bytes) and closes it. */
+static void write_file(const char *path, const void *content, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        die(path);
+    if (write(fd, content, len) != (ssize_t)len)
+        die(path);
+    close(fd);
+}
+
+/* Signals /init that MODE is fully set up. */
+static void mark_ready(const char *mode)
+{
+    char path[128];
+    snprintf(path, sizeof path, DIR "/%s.ready", mode);
+    write_file(path, "ready\n", 6);
+}
+
+/* Sleeps forever in nanosleep (the task shows as S, in hrtimer_nanosleep). */
+static _Noreturn void sleep_forever(void)
+{
+    for (;;) {
+        struct timespec ts = {3600, 0};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Fills LEN bytes at DST with PATTERN repeated (the last copy truncated). */
+static void fill_pattern(char *dst, size_t len, const char *pattern)
+{
+    size_t plen = strlen(pattern);
+    for (size_t i = 0; i < len; i++)
+        dst[i] = pattern[i % plen];
+}
+
+/* ---- threaded: main thread + 3 named workers, all sleeping ---- */
+
+static pthread_barrier_t named_barrier;
+
+static void *worker(void *arg)
+{
+    char name[16];
+    snprintf(name, sizeof name, "kd-worker-%d", (int)(intptr_t)arg);
+    set_comm(name); /* PR_SET_NAME names the calling thread only */
+    pthread_barrier_wait(&named_barrier);
+    sleep_forever();
+    return NULL;
+}
+
+static _Noreturn void mode_threaded(void)
+{
+    enum { WORKERS = 3 };
+    pthread_t tids[WORKERS];
+
+    set_comm("kd-threaded");
+    pthread_barrier_init(&named_barrier, NULL, WORKERS + 1);
+    for (int i = 0; i < WORKERS; i++)
+        if (pthread_create(&tids[i], NULL, worker, (void *)(intptr_t)(i + 1)) != 0)
+            die("pthread_create");
+    pthread_barrier_wait(&named_barrier); /* all workers have their names */
+    mark_ready("threaded");
+    for (;;)
+        pause(); /* main thread sleeps in pause, workers in nanosleep */
+}
+
+/* ---- sleeper ---- */
+
+static _Noreturn void mode_sleeper(void)
+{
+    set_comm("kd-sleeper");
+    mark_ready("sleeper");
+    sleep_forever();
+}
+
+/* ---- busy: spins on CPU 1 without syscalls, so it is on-CPU at crash ---- */
+
+static _Noreturn void mode_busy(void)
+{
+    cpu_set_t set;
+    volatile unsigned long counter = 0;
+
+    set_comm("kd-busy");
+    CPU_ZERO(&set);
+    CPU_SET(1, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+        die("sched_setaffinity");
+    mark_ready("busy");
+    for (;;)
+        counter++;
+}
+
+/* ---- files: a known fd table plus known user mappings ---- */
+
+/* Maps N pages at ADDR exactly; refuses to silently land elsewhere. */
+static char *map_fixed(void *addr, size_t len, int prot, int flags, int fd)
+{
+    char *p = mmap(addr, len, prot, flags | MAP_FIXED_NOREPLACE, fd, 0);
+    if (p == MAP_FAILED)
+        die("mmap");
+    if (p != addr) { /* kernels before 4.17 treat the flag as a hint */
+        fprintf(stderr, "workload: mmap landed at %p, wanted %p\n", (void *)p, addr);
+        exit(1);
+    }
+    return p;
+}
+
+/* Touches every page so each has a present PTE in the dump. */
+static unsigned long touch_pages(const char *p, size_t len)
+{
+    unsigned long sum = 0;
+    for (size_t i = 0; i < len; i += PAGE)
+        sum += (unsigned char)p[i];
+    return sum;
+}
+
+static _Noreturn void mode_files(void)
+{
+    int pipefd[2], sv[2];
+    static char buf[SHARED_PAGES * PAGE];
+
+    set_comm("kd-files");
+
+    /* fd table: known.txt, a pipe (both ends), a deleted file, /dev/null,
+     * a unix socketpair.  Opened in this order, so fds are 3..9. */
+    write_file(DIR "/known.txt", KNOWN_TEXT, sizeof KNOWN_TEXT - 1);
+    if (open(DIR "/known.txt", O_RDONLY) < 0)
+        die("open known.txt");
+    if (pipe(pipefd) != 0)
+        die("pipe");
+    int del = open(DIR "/deleted.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (del < 0 || write(del, DELETED_TEXT, sizeof DELETED_TEXT - 1) < 0)
+        die("deleted.txt");
+    if (unlink(DIR "/deleted.txt") != 0)
+        die("unlink deleted.txt");
+    if (open("/dev/null", O_RDWR) < 0)
+        die("open /dev/null");
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+        die("socketpair");
+
+    /* Shared file mapping; its fd is closed afterwards, so the file is
+     * reachable only through the VMA, not through the fd table. */
+    fill_pattern(buf, sizeof buf, SHARED_PATTERN);
+    write_file(DIR "/mapped.bin", buf, sizeof buf);
+    int mfd = open(DIR "/mapped.bin", O_RDWR);
+    if (mfd < 0)
+        die("open mapped.bin");
+    char *shared = map_fixed(SHARED_ADDR, sizeof buf, PROT_READ | PROT_WRITE, MAP_SHARED, mfd);
+    close(mfd);
+
+    /* Anonymous private mapping, written so its pages are really allocated. */
+    char *anon = map_fixed(ANON_ADDR, ANON_PAGES * PAGE, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1);
+    fill_pattern(anon, ANON_PAGES * PAGE, ANON_PATTERN);
+    volatile unsigned long sink = touch_pages(shared, sizeof buf) + touch_pages(anon, ANON_PAGES * PAGE);
+    (void)sink;
+
+    /* Extra truth: where the patterns live (pid is filled in by /init). */
+    FILE *t = fopen(DIR "/files.truth", "w");
+    if (!t)
+        die("files.truth");
+    fprintf(t, "pattern %p %d %s\n", (void *)shared, SHARED_PAGES * PAGE, SHARED_PATTERN);
+    fprintf(t, "pattern %p %d %s\n", (void *)anon, ANON_PAGES * PAGE, ANON_PATTERN);
+    fclose(t);
+
+    mark_ready("files");
+    sleep_forever();
+}
+
+/* ---- oom: waits for /tmp/kdive/oom.go, then allocates until the kernel
+ * panics (the guest sets vm.panic_on_oom=1 first). Waiting lets /init list
+ * this task in its snapshot before the allocation storm starts. ---- */
+
+static void *volatile oom_chain; /* keeps chunks reachable, so no allocation is elided */
+
+static _Noreturn void mode_oom(void)
+{
+    enum { CHUNK = 1 << 20 };
+
+    set_comm("kd-oom");
+    mark_ready("oom");
+    while (access(DIR "/oom.go", F_OK) != 0) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    for (;;) {
+        char *p = malloc(CHUNK); /* NULL when overcommit refuses: just retry */
+        if (p) {
+            memset(p, 0xa5, CHUNK);
+            *(void **)p = oom_chain;
+            oom_chain = p;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        void (*run)(void);
+    } modes[] = {
+        {"threaded", mode_threaded}, {"sleeper", mode_sleeper}, {"busy", mode_busy},
+        {"files", mode_files},       {"oom", mode_oom},
+    };
+
+    if (argc == 2)
+        for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+            if (strcmp(argv[1], modes[i].name) == 0)
+                modes[i].run(); /* never returns */
+    fprintf(stderr, "usage: workload threaded|sleeper|busy|files|oom\n");
+    return 2;
+}

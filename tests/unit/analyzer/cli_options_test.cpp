@@ -1,0 +1,60 @@
+#include "analyzer/cli_options.hpp"
+
+#include <catch2/catch.hpp>
+
+using kdive::parse_cli;
+using Words = std::vector<std::string>;
+
+TEST_CASE("parse_cli takes files and batch flags", "[cli]") {
+  auto p = parse_cli({"-b", "-c", "sys; bt", "--command=ps", "-i", "a.cmds", "vmlinux", "vmcore"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.options.batch);
+  CHECK(p.options.commands == Words{"sys; bt", "ps"});
+  CHECK(p.options.input_files == Words{"a.cmds"});
+  CHECK(p.options.positional == Words{"vmlinux", "vmcore"});
+}
+
+TEST_CASE("parse_cli combines short flags and attached values", "[cli]") {
+  auto p = parse_cli({"-bscsys", "vmlinux"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.options.batch);
+  CHECK(p.options.silent);
+  CHECK(p.options.commands == Words{"sys"});
+  CHECK(p.options.positional == Words{"vmlinux"});
+}
+
+TEST_CASE("parse_cli: help and version", "[cli]") {
+  CHECK(parse_cli({"--help"}).options.help);
+  CHECK(parse_cli({"-h"}).options.help);
+  CHECK(parse_cli({"--version"}).options.version);
+  CHECK(parse_cli({"-V"}).options.version);
+}
+
+TEST_CASE("parse_cli: '--' ends options", "[cli]") {
+  auto p = parse_cli({"--", "-odd-name", "vmcore"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.options.positional == Words{"-odd-name", "vmcore"});
+}
+
+TEST_CASE("parse_cli reports bad arguments in one line", "[cli]") {
+  auto unknown = parse_cli({"--frobnicate", "vmlinux"});
+  REQUIRE(unknown.error);
+  CHECK(unknown.error->find("--frobnicate") != std::string::npos);
+
+  auto short_unknown = parse_cli({"-x"});
+  REQUIRE(short_unknown.error);
+  CHECK(short_unknown.error->find("-x") != std::string::npos);
+
+  auto missing = parse_cli({"vmlinux", "-c"});
+  REQUIRE(missing.error);
+  CHECK(missing.error->find("-c") != std::string::npos);
+
+  auto extra = parse_cli({"a", "b", "c"});
+  REQUIRE(extra.error);
+  CHECK(extra.error->find("'c'") != std::string::npos);
+
+  CHECK(parse_cli({"--batch=yes"}).error);
+  for (auto* e : {&unknown, &short_unknown, &missing, &extra}) {
+    CHECK(e->error->find('\n') == std::string::npos);
+  }
+}

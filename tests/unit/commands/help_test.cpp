@@ -1,0 +1,46 @@
+#include <catch2/catch.hpp>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/command.hpp"
+
+namespace {
+
+std::string run(const std::vector<std::string>& words) {
+  kdive::Session session({});
+  kdive::StringOutput out;
+  const kdive::Command* help = kdive::CommandRegistry::instance().find("help");
+  REQUIRE(help != nullptr);
+  help->run(session, kdive::parse_args(help->spec, words), out);
+  return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("help lists every registered command", "[help]") {
+  std::string index = run({});
+  for (const kdive::Command* c : kdive::CommandRegistry::instance().all()) {
+    CHECK(index.find(std::string(c->spec.name)) != std::string::npos);
+  }
+}
+
+TEST_CASE("every command has a complete manual", "[help]") {
+  for (const kdive::Command* c : kdive::CommandRegistry::instance().all()) {
+    INFO(c->spec.name);
+    CHECK_FALSE(c->spec.summary.empty());
+    CHECK(c->spec.usage.substr(0, c->spec.name.size()) == c->spec.name);
+    CHECK_FALSE(c->spec.description.empty());
+    CHECK_FALSE(c->spec.examples.empty());
+    std::string manual = run({std::string(c->spec.name)});
+    CHECK(manual.find("SYNOPSIS\n  " + std::string(c->spec.usage)) != std::string::npos);
+    CHECK(manual.find("EXAMPLES") != std::string::npos);
+    for (const auto& o : c->spec.options) {
+      CHECK(manual.find(std::string("-") + o.flag) != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("help finds commands by alias and rejects unknown names", "[help]") {
+  CHECK(run({"q"}).find("NAME\n  quit") != std::string::npos);
+  CHECK_THROWS_WITH(run({"nosuchcommand"}), Catch::Contains("no such command: nosuchcommand"));
+}
