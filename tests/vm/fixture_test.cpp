@@ -1,0 +1,165 @@
+// Checks a real-kernel fixture itself: the guest's ground truth is complete and
+// plausible, the dumps QEMU wrote are what they claim to be, and the ELF dump's
+// VMCOREINFO names the kernel the guest said it ran. The suite comes from the
+// KDIVE_SUITE environment variable (set by CTest, one test per suite).
+#include <catch2/catch.hpp>
+#include <elf.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "truth.hpp"
+
+namespace fs = std::filesystem;
+using kdive::test::Truth;
+
+namespace {
+
+std::string suite() {
+  const char* s = std::getenv("KDIVE_SUITE");
+  REQUIRE(s != nullptr);
+  return s;
+}
+
+std::string read_bytes(const fs::path& p, std::streamoff offset, size_t n) {
+  std::ifstream in(p, std::ios::binary);
+  REQUIRE(in.good());
+  in.seekg(offset);
+  std::string buf(n, '\0');
+  in.read(buf.data(), static_cast<std::streamsize>(n));
+  buf.resize(static_cast<size_t>(in.gcount()));
+  return buf;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Streams the file in chunks (vmlinux is hundreds of MB) looking for `needle`.
+bool file_contains(const fs::path& p, const std::string& needle) {
+  std::ifstream in(p, std::ios::binary);
+  REQUIRE(in.good());
+  std::string window;
+  std::string chunk(1 << 20, '\0');
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+    window.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    if (window.find(needle) != std::string::npos) return true;
+    window.erase(0, window.size() > needle.size() ? window.size() - needle.size() : 0);
+  }
+  return false;
+}
+
+// The text of the PT_NOTE segments of an ELF core file.
+std::string elf_notes(const fs::path& core) {
+  std::string header = read_bytes(core, 0, sizeof(Elf64_Ehdr));
+  REQUIRE(header.size() == sizeof(Elf64_Ehdr));
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, header.data(), sizeof eh);
+  REQUIRE(eh.e_phentsize == sizeof(Elf64_Phdr));
+  std::string notes;
+  for (int i = 0; i < eh.e_phnum; ++i) {
+    std::string raw = read_bytes(core, static_cast<std::streamoff>(eh.e_phoff + i * sizeof(Elf64_Phdr)),
+                                 sizeof(Elf64_Phdr));
+    REQUIRE(raw.size() == sizeof(Elf64_Phdr));
+    Elf64_Phdr ph;
+    std::memcpy(&ph, raw.data(), sizeof ph);
+    if (ph.p_type == PT_NOTE) notes += read_bytes(core, static_cast<std::streamoff>(ph.p_offset), ph.p_filesz);
+  }
+  return notes;
+}
+
+uint16_t elf_type(const fs::path& p) {
+  std::string h = read_bytes(p, 0, sizeof(Elf64_Ehdr));
+  REQUIRE(h.size() == sizeof(Elf64_Ehdr));
+  REQUIRE(h.compare(0, 4, "\x7f" "ELF") == 0);
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, h.data(), sizeof eh);
+  return eh.e_type;
+}
+
+}  // namespace
+
+TEST_CASE("fixture truth is complete", "[fixture]") {
+  const fs::path dir = kdive::test::fixture_dir(suite());
+  Truth t = Truth::load(dir / "truth.txt");
+  CHECK(t.suite == suite());
+  CHECK(t.warnings.empty());
+  REQUIRE_FALSE(t.release.empty());
+  CHECK(t.version.rfind("Linux version " + t.release + " ", 0) == 0);
+  CHECK(t.uname.find(t.release) != std::string::npos);
+  CHECK(t.cpus == 2);
+  CHECK(t.meminfo.count("MemTotal") == 1);
+  CHECK(t.meminfo["MemTotal"] > 300 * 1024);
+  CHECK(t.meminfo["MemTotal"] < 512 * 1024);
+
+  // init and the kernel threads' parent are always there.
+  REQUIRE(t.task(1));
+  REQUIRE(t.task(2));
+  CHECK(t.task(2)->comm == "kthreadd");
+
+  auto threaded = t.role("threaded");
+  CHECK(t.threads.at(threaded) == 4);
+  int workers = 0;
+  for (const auto& task : t.tasks) {
+    if (task.tgid == threaded && task.comm.rfind("kd-worker-", 0) == 0) ++workers;
+  }
+  CHECK(workers == 3);
+  CHECK(t.task(t.role("sleeper"))->comm == "kd-sleeper");
+  CHECK(t.task(t.role("busy"))->comm == "kd-busy");
+
+  auto files = t.role("files");
+  auto has_fd = [&](const std::string& needle) {
+    return std::any_of(t.fds.begin(), t.fds.end(), [&](const auto& f) {
+      return f.pid == files && f.target.find(needle) != std::string::npos;
+    });
+  };
+  CHECK(has_fd("/tmp/kdive/known.txt"));
+  CHECK(has_fd("pipe:["));
+  CHECK(has_fd("/tmp/kdive/deleted.txt (deleted)"));
+  CHECK(has_fd("socket:["));
+
+  auto mmap_pid = t.role("mmap");
+  auto [from, to] = t.maps.equal_range(mmap_pid);
+  bool fixed_mapping = std::any_of(from, to, [](const auto& m) {
+    return m.second.rfind("7f0000000000-", 0) == 0 &&
+           m.second.find("/tmp/kdive/mapped.bin") != std::string::npos;
+  });
+  CHECK(fixed_mapping);
+
+  if (suite() == "bookworm-oom") {
+    CHECK(t.role("oom") > 0);
+    CHECK(t.sysctl.at("panic_on_oom") == "1");
+  } else {
+    CHECK(t.role("panic") > 0);
+  }
+}
+
+TEST_CASE("fixture dumps are real dumps of the truth's kernel", "[fixture]") {
+  const fs::path dir = kdive::test::fixture_dir(suite());
+  Truth t = Truth::load(dir / "truth.txt");
+
+  CHECK(elf_type(dir / "vmlinux") == ET_EXEC);
+  CHECK(elf_type(dir / "vmcore.elf") == ET_CORE);
+  CHECK(read_bytes(dir / "vmcore.kdump-zlib", 0, 16) == std::string("makedumpfile\0\0\0\0", 16));
+
+  std::string notes = elf_notes(dir / "vmcore.elf");
+  CHECK(notes.find("VMCOREINFO") != std::string::npos);
+  CHECK(notes.find("OSRELEASE=" + t.release + "\n") != std::string::npos);
+  // The vmlinux is the one that was booted: its banner is the guest's /proc/version.
+  // (Searching 100+ MB of ELF for it is a fixture sanity check, not a product path.)
+  CHECK(file_contains(dir / "vmlinux", t.version));
+
+  std::string console = read_text(dir / "console.log");
+  CHECK(console.find("Kernel panic - not syncing") != std::string::npos);
+  if (suite() == "bookworm-oom") {
+    CHECK(console.find("panic_on_oom") != std::string::npos);
+  } else {
+    CHECK(console.find("sysrq triggered crash") != std::string::npos);
+  }
+}

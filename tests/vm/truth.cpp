@@ -1,0 +1,132 @@
+#include "truth.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace kdive::test {
+namespace {
+
+// Splits off the first `n` space-separated fields; the rest of the line is the
+// last field (comms, fd targets and maps lines may contain spaces).
+std::vector<std::string> fields(const std::string& line, size_t n) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (out.size() < n && pos <= line.size()) {
+    size_t sp = line.find(' ', pos);
+    if (sp == std::string::npos) {
+      out.push_back(line.substr(pos));
+      pos = line.size() + 1;
+      break;
+    }
+    out.push_back(line.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  if (pos <= line.size()) out.push_back(line.substr(pos));
+  return out;
+}
+
+int64_t number(const std::string& s) {
+  size_t used = 0;
+  int64_t v = std::stoll(s, &used, 10);
+  if (used != s.size()) throw std::invalid_argument("not a number: " + s);
+  return v;
+}
+
+}  // namespace
+
+Truth Truth::parse(const std::string& text) {
+  Truth t;
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  bool ended = false;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    auto key_rest = fields(line, 1);
+    const std::string& key = key_rest[0];
+    const std::string rest = key_rest.size() > 1 ? key_rest[1] : "";
+    try {
+      if (key == "suite") {
+        t.suite = rest;
+      } else if (key == "uname") {
+        t.uname = rest;
+      } else if (key == "release") {
+        t.release = rest;
+      } else if (key == "version") {
+        t.version = rest;
+      } else if (key == "cpus") {
+        t.cpus = static_cast<int>(number(rest));
+      } else if (key == "cpu_la57") {
+        t.la57 = rest == "yes";
+      } else if (key == "task") {
+        auto f = fields(rest, 4);
+        if (f.size() != 5 || f[3].size() != 1) throw std::invalid_argument("bad task");
+        t.tasks.push_back({number(f[0]), number(f[1]), number(f[2]), f[3][0], f[4]});
+      } else if (key == "threads") {
+        auto f = fields(rest, 1);
+        t.threads[number(f.at(0))] = static_cast<int>(number(f.at(1)));
+      } else if (key == "role") {
+        auto f = fields(rest, 1);
+        t.roles[f.at(0)] = number(f.at(1));
+      } else if (key == "fd") {
+        auto f = fields(rest, 2);
+        t.fds.push_back({number(f.at(0)), static_cast<int>(number(f.at(1))), f.at(2)});
+      } else if (key == "map") {
+        auto f = fields(rest, 1);
+        t.maps.emplace(number(f.at(0)), f.at(1));
+      } else if (key == "meminfo") {
+        auto f = fields(rest, 1);
+        t.meminfo[f.at(0)] = static_cast<uint64_t>(number(f.at(1)));
+      } else if (key == "sysctl") {
+        auto f = fields(rest, 1);
+        t.sysctl[f.at(0)] = f.at(1);
+      } else if (key == "warning") {
+        t.warnings.push_back(rest);
+      } else if (key == "end") {
+        ended = true;
+      }
+      // Other keys (kernel_package, ...) are informational.
+    } catch (const std::exception& e) {
+      throw std::runtime_error("line " + std::to_string(lineno) + ": cannot parse '" + line + "'");
+    }
+  }
+  if (!ended) throw std::runtime_error("no 'end' line: the guest did not finish printing its truth");
+  return t;
+}
+
+Truth Truth::load(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path.string() + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return parse(ss.str());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path.string() + ": " + e.what());
+  }
+}
+
+int64_t Truth::role(const std::string& name) const {
+  auto it = roles.find(name);
+  if (it == roles.end()) throw std::runtime_error("truth has no role '" + name + "'");
+  return it->second;
+}
+
+std::optional<TruthTask> Truth::task(int64_t pid) const {
+  for (const auto& t : tasks) {
+    if (t.pid == pid) return t;
+  }
+  return std::nullopt;
+}
+
+std::filesystem::path fixture_dir(const std::string& suite) {
+  const char* root = std::getenv("KDIVE_FIXTURES");
+  if (root != nullptr && *root != '\0') return std::filesystem::path(root) / suite;
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home != nullptr ? home : "/") / ".cache/kdive/fixtures" / suite;
+}
+
+}  // namespace kdive::test

@@ -1,0 +1,61 @@
+// Ground truth of a real-kernel fixture: what the guest printed about itself just
+// before it crashed (truth.txt, written by tests/vm/fixtures.py; the format is in
+// tests/vm/README.md). Tests compare kdive's output against it.
+//
+//   Truth t = Truth::load(fixture_dir / "truth.txt");
+//   t.release;                 // "6.1.0-56-cloud-amd64"
+//   t.role("threaded");        // pid of the multi-threaded workload process
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kdive::test {
+
+struct TruthTask {
+  int64_t pid;
+  int64_t tgid;
+  int64_t ppid;
+  char state;
+  std::string comm;
+};
+
+struct TruthFd {
+  int64_t pid;
+  int fd;
+  std::string target;
+};
+
+struct Truth {
+  std::string suite;
+  std::string uname;
+  std::string release;
+  std::string version;  // /proc/version: the kernel's linux_banner without its newline
+  int cpus = 0;
+  bool la57 = false;
+  std::vector<TruthTask> tasks;
+  std::map<int64_t, int> threads;            // tgid -> thread count
+  std::map<std::string, int64_t> roles;      // "threaded" -> pid
+  std::vector<TruthFd> fds;
+  std::multimap<int64_t, std::string> maps;  // pid -> /proc/PID/maps line
+  std::map<std::string, uint64_t> meminfo;   // "MemTotal" -> kB
+  std::map<std::string, std::string> sysctl;
+  std::vector<std::string> warnings;
+
+  // Throws std::runtime_error naming the file and line when the file is unusable.
+  static Truth load(const std::filesystem::path& path);
+  static Truth parse(const std::string& text);
+
+  int64_t role(const std::string& name) const;  // throws if absent
+  std::optional<TruthTask> task(int64_t pid) const;
+};
+
+// Where fixtures live: ${KDIVE_FIXTURES:-$HOME/.cache/kdive/fixtures}/<suite>,
+// the same rule as tests/vm/fixtures.py.
+std::filesystem::path fixture_dir(const std::string& suite);
+
+}  // namespace kdive::test
