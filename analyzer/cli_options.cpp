@@ -14,6 +14,7 @@ char short_name(const std::string& arg) {
   if (arg == "--silent") return 's';
   if (arg == "--help") return 'h';
   if (arg == "--version") return 'V';
+  if (arg == "--ignore-mismatch") return 'M';  // long-only
   return 0;
 }
 
@@ -80,24 +81,33 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         case 's': o.silent = true; break;
         case 'h': o.help = true; break;
         case 'V': o.version = true; break;
+        case 'M':
+          if (arg != "--ignore-mismatch") {
+            result.error = "unknown option '-M' (see 'kdive --help')";
+            return result;
+          }
+          o.ignore_mismatch = true;
+          break;
         default:
           result.error = fmt::format("unknown option '-{}' (see 'kdive --help')", c);
           return result;
       }
     }
   }
-  if (!o.help && !o.version && o.positional.size() > 2) {
-    result.error = fmt::format("too many arguments: '{}' (expected VMLINUX [VMCORE])", o.positional[2]);
+  if (!o.help && !o.version && o.positional.size() == 1) {
+    result.error = "a VMCORE is needed after VMLINUX (live inspection is not available yet)";
   }
   return result;
 }
 
 std::string cli_help_text() {
-  return R"(Usage: kdive [options] VMLINUX [VMCORE]
+  return R"(Usage: kdive [options] VMLINUX VMCORE [VMCORE-PART ...]
 
 Opens a crash-compatible shell over a Linux kernel crash dump. VMLINUX is the
 kernel image with debug info (e.g. /usr/lib/debug/boot/vmlinux-$(uname -r));
-VMCORE is the dump (ELF or kdump-compressed). Commands follow the crash
+VMCORE is the dump: ELF, kdump-compressed or flattened, found by content;
+the parts of a split kdump dump may follow. Without files, kdive starts
+with no dump (for help and scripting). Commands follow the crash
 utility: sys, bt, ps, log, ... ; type 'help' at the prompt for the list.
 
 Options:
@@ -107,6 +117,9 @@ Options:
   -b, --batch         never prompt: run -c/-i commands, or read commands
                       from standard input, then exit
   -s, --silent        do not print the start-up banner
+      --ignore-mismatch
+                      open the dump even if VMLINUX does not belong to it
+                      (symbols and types will then be wrong)
   -h, --help          show this help and exit
   -V, --version       show the version and exit
 

@@ -22,6 +22,7 @@ struct CliOptions {
   bool silent = false;                     // -s: no banner
   bool help = false;                       // -h, --help
   bool version = false;                    // -V, --version
+  bool ignore_mismatch = false;            // --ignore-mismatch
 };
 
 struct CliParse {

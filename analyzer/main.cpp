@@ -28,8 +28,17 @@ void print_banner(const kdive::Session& session) {
   fmt::print("kdive {} — Linux kernel crash-dump analysis\n", KDIVE_VERSION);
   const auto& files = session.files();
   if (files.vmlinux) fmt::print("      KERNEL: {}\n", files.vmlinux->string());
-  if (files.dump) fmt::print("    DUMPFILE: {}\n", files.dump->string());
+  if (session.has_kernel()) {
+    auto& dump = session.kernel().dump();
+    for (const auto& f : dump.files()) fmt::print("    DUMPFILE: {}  [{}]\n", f, dump.format());
+  }
   fmt::print("Type 'help' for the list of commands, 'quit' to leave.\n\n");
+}
+
+// Problems the readers noticed but could live with (a truncated file, ...).
+void print_warnings(const kdive::Session& session) {
+  if (!session.has_kernel()) return;
+  for (const auto& w : session.kernel().dump().warnings()) fmt::print(stderr, "kdive: warning: {}\n", w);
 }
 
 }  // namespace
@@ -47,10 +56,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const char* roles[] = {"vmlinux", "dump"};
   for (size_t i = 0; i < opt.positional.size(); ++i) {
     if (auto problem = kdive::input_file_problem(opt.positional[i])) {
-      return usage_error(fmt::format("{} '{}': {}", roles[i], opt.positional[i], *problem));
+      return usage_error(fmt::format("{} '{}': {}", i == 0 ? "vmlinux" : "dump", opt.positional[i], *problem));
     }
   }
   std::vector<std::ifstream> scripts;
@@ -62,9 +70,17 @@ int main(int argc, char** argv) {
   }
 
   kdive::SessionFiles files;
-  if (!opt.positional.empty()) files.vmlinux = opt.positional[0];
-  if (opt.positional.size() > 1) files.dump = opt.positional[1];
-  kdive::Session session(std::move(files));
+  std::unique_ptr<kdive::Kernel> kernel;
+  if (!opt.positional.empty()) {
+    files.vmlinux = opt.positional[0];
+    files.dumps.assign(opt.positional.begin() + 1, opt.positional.end());
+    try {
+      kernel = kdive::Kernel::open(*files.vmlinux, files.dumps, {.ignore_mismatch = opt.ignore_mismatch});
+    } catch (const std::exception& e) {
+      return usage_error(e.what());
+    }
+  }
+  kdive::Session session(std::move(files), std::move(kernel));
 
   // A pipeline reader that exits early (`| head`) must not kill kdive.
   std::signal(SIGPIPE, SIG_IGN);
@@ -73,6 +89,7 @@ int main(int argc, char** argv) {
   const bool stdin_is_tty = ::isatty(STDIN_FILENO) != 0;
   const bool interactive_later = !opt.batch && opt.commands.empty() && stdin_is_tty;
   if (!opt.silent && interactive_later) print_banner(session);
+  print_warnings(session);
 
   kdive::Shell shell(session, stdout, stderr);
   for (const auto& commands : opt.commands) {

@@ -1,32 +1,43 @@
 // Session: everything one kdive run knows about the system it inspects — the
-// vmlinux, the dump — plus the shell state commands may change (quit). Commands
-// receive it by reference; later layers (readers, kernel model) hang off it.
+// files, the opened Kernel — plus the shell state commands may change (quit).
+// Commands receive it by reference.
 //
-//   Session session(SessionFiles{.vmlinux = "vmlinux", .dump = "vmcore"});
+//   Session session(files, Kernel::open(vmlinux, {vmcore}));
+//   session.kernel().symbols();
 //   session.request_quit();
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel-model/kernel.hpp"
 
 namespace kdive {
 
 struct SessionFiles {
   std::optional<std::filesystem::path> vmlinux;
-  std::optional<std::filesystem::path> dump;
+  std::vector<std::string> dumps;  // one, or the parts of a split dump
 };
 
 class Session {
  public:
-  explicit Session(SessionFiles files) : files_(std::move(files)) {}
+  explicit Session(SessionFiles files, std::unique_ptr<Kernel> kernel = nullptr)
+      : files_(std::move(files)), kernel_(std::move(kernel)) {}
 
   const SessionFiles& files() const { return files_; }
+  bool has_kernel() const { return kernel_ != nullptr; }
+  // The kernel under inspection; throws CommandError when no dump is open.
+  Kernel& kernel() const;
 
   bool quit_requested() const { return quit_; }
   void request_quit() { quit_ = true; }
 
  private:
   SessionFiles files_;
+  std::unique_ptr<Kernel> kernel_;
   bool quit_ = false;
 };
 

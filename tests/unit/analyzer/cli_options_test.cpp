@@ -15,12 +15,13 @@ TEST_CASE("parse_cli takes files and batch flags", "[cli]") {
 }
 
 TEST_CASE("parse_cli combines short flags and attached values", "[cli]") {
-  auto p = parse_cli({"-bscsys", "vmlinux"});
+  auto p = parse_cli({"-bscsys", "vmlinux", "vmcore", "--ignore-mismatch"});
   REQUIRE_FALSE(p.error);
   CHECK(p.options.batch);
   CHECK(p.options.silent);
+  CHECK(p.options.ignore_mismatch);
   CHECK(p.options.commands == Words{"sys"});
-  CHECK(p.options.positional == Words{"vmlinux"});
+  CHECK(p.options.positional == Words{"vmlinux", "vmcore"});
 }
 
 TEST_CASE("parse_cli: help and version", "[cli]") {
@@ -49,12 +50,15 @@ TEST_CASE("parse_cli reports bad arguments in one line", "[cli]") {
   REQUIRE(missing.error);
   CHECK(missing.error->find("-c") != std::string::npos);
 
-  auto extra = parse_cli({"a", "b", "c"});
-  REQUIRE(extra.error);
-  CHECK(extra.error->find("'c'") != std::string::npos);
+  auto alone = parse_cli({"vmlinux"});
+  REQUIRE(alone.error);
+  CHECK(alone.error->find("VMCORE is needed") != std::string::npos);
+
+  CHECK(parse_cli({"-M", "a", "b"}).error);
+  CHECK_FALSE(parse_cli({"vmlinux", "part1", "part2"}).error);
 
   CHECK(parse_cli({"--batch=yes"}).error);
-  for (auto* e : {&unknown, &short_unknown, &missing, &extra}) {
+  for (auto* e : {&unknown, &short_unknown, &missing, &alone}) {
     CHECK(e->error->find('\n') == std::string::npos);
   }
 }

@@ -30,9 +30,10 @@ class Sandbox {
  public:
   Sandbox() : dir_(fs::temp_directory_path() / ("kdive-bin-test-" + std::to_string(::getpid()))) {
     fs::create_directories(dir_);
-    // Stand-ins for VMLINUX and VMCORE: this issue's kdive only checks that they are readable.
+    // Stand-ins for VMLINUX and VMCORE: real ones are tested with the vm fixtures.
     write("vmlinux", "\x7f" "ELF");
     write("vmcore", "\x7f" "ELF");
+    write("text-file", "not a kernel\n");
   }
   ~Sandbox() { fs::remove_all(dir_); }
 
@@ -65,7 +66,7 @@ TEST_CASE("kdive --help and --version", "[binary]") {
   Sandbox box;
   auto help = box.run("--help");
   CHECK(help.status == 0);
-  CHECK(help.out.find("Usage: kdive [options] VMLINUX [VMCORE]") == 0);
+  CHECK(help.out.find("Usage: kdive [options] VMLINUX VMCORE") == 0);
   auto version = box.run("--version");
   CHECK(version.status == 0);
   CHECK(version.out.rfind("kdive ", 0) == 0);
@@ -87,7 +88,9 @@ TEST_CASE("kdive rejects bad arguments with one line and exit code 2", "[binary]
       {"vmlinux vmcore/x", "dump 'vmcore/x': Not a directory"},
       {"--frob vmlinux vmcore", "unknown option '--frob'"},
       {"-Z vmlinux vmcore", "unknown option '-Z'"},
-      {"vmlinux vmcore extra", "too many arguments: 'extra'"},
+      {"vmlinux", "a VMCORE is needed after VMLINUX"},
+      {"text-file vmcore", "text-file: not an ELF file (a vmlinux is expected)"},
+      {"'" KDIVE_BINARY "' vmcore", "not an x86_64 kernel image"},
       {"-i missing.cmds vmlinux vmcore", "input file 'missing.cmds': No such file"},
       {"vmlinux vmcore -c", "option -c needs commands"},
   };
@@ -104,7 +107,7 @@ TEST_CASE("kdive rejects bad arguments with one line and exit code 2", "[binary]
 
 TEST_CASE("kdive -c runs commands and exits", "[binary]") {
   Sandbox box;
-  auto r = box.run("-c 'echo a; echo b | tr b B' -c 'echo c > c.txt' vmlinux vmcore",
+  auto r = box.run("-c 'echo a; echo b | tr b B' -c 'echo c > c.txt'",
                    "echo not-read\n");
   CHECK(r.status == 0);
   CHECK(r.out == "a\nB\n");
@@ -115,22 +118,22 @@ TEST_CASE("kdive -c runs commands and exits", "[binary]") {
 TEST_CASE("kdive -i runs a script file; stdin supplies commands", "[binary]") {
   Sandbox box;
   box.write("triage.cmds", "# triage\necho from-script\n\necho second >> log.txt\n");
-  auto script = box.run("-b -i triage.cmds vmlinux vmcore", "echo not-read\n");
+  auto script = box.run("-b -i triage.cmds", "echo not-read\n");
   CHECK(script.status == 0);
   CHECK(script.out == "from-script\n");
   CHECK(read_file(box.path("log.txt")) == "second\n");
 
-  auto piped = box.run("vmlinux vmcore", "echo from-stdin\nhelp | grep -c '^echo'\nquit\necho no\n");
+  auto piped = box.run("", "echo from-stdin\nhelp | grep -c '^echo'\nquit\necho no\n");
   CHECK(piped.status == 0);
   CHECK(piped.out == "from-stdin\n1\n");
 
-  auto both = box.run("-i triage.cmds vmlinux vmcore", "echo then-stdin\n");
+  auto both = box.run("-i triage.cmds", "echo then-stdin\n");
   CHECK(both.out == "from-script\nthen-stdin\n");
 }
 
 TEST_CASE("kdive batch exit status reports failed commands", "[binary]") {
   Sandbox box;
-  auto r = box.run("-c 'nosuch; echo after' vmlinux vmcore");
+  auto r = box.run("-c 'nosuch; echo after'");
   CHECK(r.status == 1);
   CHECK(r.out == "after\n");
   CHECK(one_line(r.err));

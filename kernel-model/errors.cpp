@@ -1,0 +1,19 @@
+#include "kernel-model/errors.hpp"
+
+#include <fmt/format.h>
+
+namespace kdive {
+
+namespace {
+
+std::string fault_message(uint64_t address, Fault::Space space, const std::string& reason) {
+  const char* kind = space == Fault::Space::Physical ? "physical" : space == Fault::Space::User ? "user" : "kernel";
+  return fmt::format("cannot read {} address {:x}: {}", kind, address, reason);
+}
+
+}  // namespace
+
+Fault::Fault(uint64_t address, Space space, const std::string& reason)
+    : std::runtime_error(fault_message(address, space, reason)), address_(address), space_(space) {}
+
+}  // namespace kdive

@@ -1,0 +1,52 @@
+// Kernel: one crashed (or live) kernel as kdive sees it — the vmlinux with its
+// symbols, the dump, VMCOREINFO, where the kernel sat in memory, and typed
+// access to that memory. Everything in kernel-model/ hangs off it.
+//
+//   auto k = Kernel::open("vmlinux", {"vmcore"});     // throws Error / FormatError
+//   k->symbols().address("jiffies");
+//   k->memory().read<uint64_t>(VirtAddr{...});
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel-model/kernel_layout.hpp"
+#include "kernel-model/kernel_memory.hpp"
+#include "kernel-model/vmlinux.hpp"
+#include "readers/dump_source.hpp"
+#include "readers/vmcoreinfo.hpp"
+
+namespace kdive {
+
+struct KernelOptions {
+  bool ignore_mismatch = false;
+  size_t cache_pages = 4096;
+};
+
+class Kernel {
+ public:
+  static std::unique_ptr<Kernel> open(const std::filesystem::path& vmlinux,
+                                      const std::vector<std::string>& dump_files,
+                                      KernelOptions options = {});
+
+  Vmlinux& vmlinux() { return *vmlinux_; }
+  const SymbolTable& symbols() const { return vmlinux_->symbols(); }
+  DumpSource& dump() { return *dump_; }
+  const VmcoreInfo& vmcoreinfo() const { return vmcoreinfo_; }
+  const KernelLayout& layout() const { return memory_->layout(); }
+  const KernelMemory& memory() const { return *memory_; }
+
+  // The address of a symbol, or Error(Lookup) naming it.
+  uint64_t symbol_address(std::string_view name) const;
+
+ private:
+  Kernel() = default;
+  std::unique_ptr<Vmlinux> vmlinux_;
+  std::unique_ptr<DumpSource> dump_;
+  VmcoreInfo vmcoreinfo_;
+  std::unique_ptr<KernelMemory> memory_;
+};
+
+}  // namespace kdive

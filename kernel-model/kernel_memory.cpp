@@ -1,0 +1,100 @@
+#include "kernel-model/kernel_memory.hpp"
+
+#include <fmt/format.h>
+
+#include "kernel-model/errors.hpp"
+
+namespace kdive {
+namespace {
+
+// Size of the direct mapping region: 64 TiB with 4-level, 32 PiB with 5-level
+// paging (Documentation/arch/x86/x86_64/mm.rst).
+constexpr uint64_t kDirectMap4 = 64ull << 40;
+constexpr uint64_t kDirectMap5 = 32ull << 50;
+
+std::string state_reason(PageState s) {
+  switch (s) {
+    case PageState::Excluded: return "page excluded from the dump (filtered out when it was made)";
+    case PageState::Missing: return "page not in the dump";
+    default: return std::string(to_string(s));
+  }
+}
+
+}  // namespace
+
+KernelMemory::KernelMemory(DumpSource& dump, KernelLayout layout)
+    : dump_(dump),
+      layout_(std::move(layout)),
+      walker_(dump, layout_.levels, layout_.sme_mask),
+      direct_map_size_(layout_.levels == 5 ? kDirectMap5 : kDirectMap4) {}
+
+bool KernelMemory::in_direct_map(VirtAddr v) const {
+  return v.value() >= layout_.page_offset && v.value() - layout_.page_offset < direct_map_size_;
+}
+
+Translation KernelMemory::translate(VirtAddr v, std::optional<PhysAddr> pgd) const {
+  return walker_.walk(pgd.value_or(layout_.kernel_pgd), v);
+}
+
+PhysAddr KernelMemory::to_phys(VirtAddr v) const {
+  if (auto p = layout_.image_to_phys(v.value())) return *p;
+  if (in_direct_map(v)) return PhysAddr{v.value() - layout_.page_offset};
+  Translation t = walker_.walk(layout_.kernel_pgd, v);
+  if (!t.phys) throw Fault(v.value(), Fault::Space::Kernel, t.fault);
+  return *t.phys;
+}
+
+template <typename Translate>
+void KernelMemory::read_pages(uint64_t start, std::span<std::byte> out, Translate translate) const {
+  const uint64_t page = dump_.page_size();
+  size_t done = 0;
+  while (done < out.size()) {
+    uint64_t here = start + done;
+    size_t n = std::min<uint64_t>(out.size() - done, page - (here & (page - 1)));
+    translate(here, out.subspan(done, n));
+    done += n;
+  }
+}
+
+void KernelMemory::read(VirtAddr v, std::span<std::byte> out) const {
+  read_pages(v.value(), out, [&](uint64_t at, std::span<std::byte> chunk) {
+    PhysAddr p = to_phys(VirtAddr{at});
+    PageState s = dump_.read_phys(p, chunk);
+    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, Fault::Space::Kernel, state_reason(s));
+  });
+}
+
+void KernelMemory::read_user(PhysAddr pgd, VirtAddr v, std::span<std::byte> out) const {
+  read_pages(v.value(), out, [&](uint64_t at, std::span<std::byte> chunk) {
+    Translation t = walker_.walk(pgd, VirtAddr{at});
+    if (!t.phys) throw Fault(at, Fault::Space::User, t.fault);
+    PageState s = dump_.read_phys(*t.phys, chunk);
+    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, Fault::Space::User, state_reason(s));
+  });
+}
+
+void KernelMemory::read_phys(PhysAddr p, std::span<std::byte> out) const {
+  read_pages(p.value(), out, [&](uint64_t at, std::span<std::byte> chunk) {
+    PageState s = dump_.read_phys(PhysAddr{at}, chunk);
+    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, Fault::Space::Physical, state_reason(s));
+  });
+}
+
+std::string KernelMemory::read_cstring(VirtAddr v, size_t max_len) const {
+  std::string out;
+  const uint64_t page = dump_.page_size();
+  std::vector<std::byte> buf;
+  while (out.size() < max_len) {
+    uint64_t here = v.value() + out.size();
+    size_t n = std::min<uint64_t>(max_len - out.size(), page - (here & (page - 1)));
+    buf.resize(n);
+    read(VirtAddr{here}, buf);
+    const char* p = reinterpret_cast<const char*>(buf.data());
+    size_t len = strnlen(p, n);
+    out.append(p, len);
+    if (len < n) break;
+  }
+  return out;
+}
+
+}  // namespace kdive

@@ -1,0 +1,64 @@
+// KernelMemory: the dump's memory as the kernel saw it — kernel virtual addresses
+// (image, direct map, vmalloc/vmemmap/modules through the page tables), user
+// addresses through a given page table, and physical addresses. Every read either
+// fills the whole buffer or throws Fault naming the address and the reason.
+//
+//   KernelMemory mem(dump, layout);
+//   auto jiffies = mem.read<uint64_t>(VirtAddr{*syms.address("jiffies")});
+//   std::string banner = mem.read_cstring(VirtAddr{...}, 512);
+//   Translation t = mem.translate(VirtAddr{addr});     // every level, for vtop
+#pragma once
+
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "kernel-model/kernel_layout.hpp"
+#include "kernel-model/page_table.hpp"
+#include "readers/dump_source.hpp"
+
+namespace kdive {
+
+class KernelMemory {
+ public:
+  KernelMemory(DumpSource& dump, KernelLayout layout);
+
+  const KernelLayout& layout() const { return layout_; }
+  DumpSource& dump() const { return dump_; }
+  const PageTableWalker& walker() const { return walker_; }
+
+  // Kernel virtual to physical; throws Fault when unmapped.
+  PhysAddr to_phys(VirtAddr v) const;
+  // A full page-table walk (kernel page table, or `pgd` for a user address space).
+  Translation translate(VirtAddr v, std::optional<PhysAddr> pgd = std::nullopt) const;
+  // The direct-map address of a physical address.
+  VirtAddr to_direct(PhysAddr p) const { return VirtAddr{layout_.page_offset + p.value()}; }
+  bool in_direct_map(VirtAddr v) const;
+
+  void read(VirtAddr v, std::span<std::byte> out) const;
+  void read_user(PhysAddr pgd, VirtAddr v, std::span<std::byte> out) const;
+  void read_phys(PhysAddr p, std::span<std::byte> out) const;
+
+  template <typename T>
+  T read(VirtAddr v) const {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T value;
+    read(v, {reinterpret_cast<std::byte*>(&value), sizeof(T)});
+    return value;
+  }
+  // A NUL-terminated string of at most max_len bytes.
+  std::string read_cstring(VirtAddr v, size_t max_len) const;
+
+ private:
+  template <typename Translate>
+  void read_pages(uint64_t start, std::span<std::byte> out, Translate translate) const;
+
+  DumpSource& dump_;
+  KernelLayout layout_;
+  PageTableWalker walker_;
+  uint64_t direct_map_size_;
+};
+
+}  // namespace kdive

@@ -1,0 +1,58 @@
+// SymbolTable: the kernel's symbols (from the vmlinux ELF .symtab), by name and by
+// address. Addresses of symbols in the kernel image move with KASLR: relocate()
+// shifts them once the offset is known, so lookups always speak run-time addresses.
+//
+//   SymbolTable syms = ...;                  // built by Vmlinux
+//   syms.relocate(0x1e000000);
+//   syms.address("linux_banner");            // optional<uint64_t>
+//   auto hit = syms.containing(rip);         // {symbol, offset}: "schedule+0x2a"
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace kdive {
+
+struct Symbol {
+  std::string_view name;  // points into the vmlinux string table (kept mapped)
+  uint64_t address;
+  uint64_t size;
+  char type;  // nm-style: 'T' text, 'D' data, 'R' read-only, 'B' bss, 'A' absolute, ...
+};
+
+struct SymbolHit {
+  const Symbol* symbol;
+  uint64_t offset;
+};
+
+// Kernel image virtual addresses start here on x86_64 (__START_KERNEL_map).
+constexpr uint64_t kStartKernelMap = 0xffffffff80000000ull;
+
+class SymbolTable {
+ public:
+  void add(Symbol s) { symbols_.push_back(s); }
+  // Sorts and indexes; call once after the last add().
+  void finish();
+  // Adds `offset` to every symbol inside the kernel image (not per-CPU offsets or
+  // absolute values).
+  void relocate(uint64_t offset);
+  uint64_t relocation() const { return relocation_; }
+
+  const Symbol* find(std::string_view name) const;
+  std::optional<uint64_t> address(std::string_view name) const;
+  // The nearest symbol at or below `address` (nullopt before the first one or
+  // more than a megabyte past it).
+  std::optional<SymbolHit> containing(uint64_t address) const;
+  const std::vector<Symbol>& all() const { return symbols_; }
+
+ private:
+  std::vector<Symbol> symbols_;  // sorted by address
+  std::unordered_map<std::string_view, size_t> by_name_;
+  uint64_t relocation_ = 0;
+};
+
+}  // namespace kdive

@@ -1,0 +1,154 @@
+#include "kernel-model/vmlinux.hpp"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "kernel-model/errors.hpp"
+
+namespace kdive {
+namespace {
+
+constexpr size_t kMaxBanner = 512;
+
+char nm_type(const GElf_Sym& sym, const GElf_Shdr* section) {
+  char c = '?';
+  if (sym.st_shndx == SHN_ABS) {
+    c = 'a';
+  } else if (section != nullptr) {
+    if (section->sh_flags & SHF_EXECINSTR) {
+      c = 't';
+    } else if (section->sh_type == SHT_NOBITS) {
+      c = 'b';
+    } else if (section->sh_flags & SHF_WRITE) {
+      c = 'd';
+    } else {
+      c = 'r';
+    }
+  }
+  if (GELF_ST_BIND(sym.st_info) != STB_LOCAL && c != '?') c = static_cast<char>(c - 'a' + 'A');
+  return c;
+}
+
+}  // namespace
+
+Vmlinux::Vmlinux(std::filesystem::path path, int fd, ::Elf* elf)
+    : path_(std::move(path)), fd_(fd), elf_(elf) {}
+
+Vmlinux::~Vmlinux() {
+  elf_end(elf_);
+  ::close(fd_);
+}
+
+std::unique_ptr<Vmlinux> Vmlinux::open(const std::filesystem::path& path) {
+  elf_version(EV_CURRENT);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(Error::Kind::Os, fmt::format("{}: {}", path.string(), std::strerror(errno)));
+  ::Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) {
+    if (elf != nullptr) elf_end(elf);
+    ::close(fd);
+    throw Error(Error::Kind::BadData, fmt::format("{}: not an ELF file (a vmlinux is expected)", path.string()));
+  }
+  std::unique_ptr<Vmlinux> vm(new Vmlinux(path, fd, elf));
+  GElf_Ehdr eh;
+  if (gelf_getehdr(elf, &eh) == nullptr || eh.e_type != ET_EXEC || eh.e_machine != EM_X86_64) {
+    throw Error(Error::Kind::BadData,
+                fmt::format("{}: not an x86_64 kernel image (ELF type {}, machine {})", path.string(),
+                            eh.e_type, eh.e_machine));
+  }
+  vm->load_symbols();
+  vm->load_build_id();
+  if (auto addr = vm->symbols_.address("linux_banner")) {
+    if (auto bytes = vm->read_static(*addr, kMaxBanner)) {
+      const char* p = reinterpret_cast<const char*>(bytes->data());
+      vm->banner_.assign(p, strnlen(p, bytes->size()));
+    }
+  }
+  return vm;
+}
+
+void Vmlinux::load_symbols() {
+  ::Elf_Scn* scn = nullptr;
+  std::vector<GElf_Shdr> headers;
+  size_t count = 0;
+  elf_getshdrnum(elf_, &count);
+  headers.resize(count);
+  for (size_t i = 0; i < count; ++i) gelf_getshdr(elf_getscn(elf_, i), &headers[i]);
+
+  while ((scn = elf_nextscn(elf_, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_SYMTAB) continue;
+    ::Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr || shdr.sh_entsize == 0) continue;
+    size_t n = shdr.sh_size / shdr.sh_entsize;
+    for (size_t i = 0; i < n; ++i) {
+      GElf_Sym sym;
+      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
+      int type = GELF_ST_TYPE(sym.st_info);
+      if (type == STT_SECTION || type == STT_FILE || sym.st_shndx == SHN_UNDEF) continue;
+      const char* name = elf_strptr(elf_, shdr.sh_link, sym.st_name);
+      if (name == nullptr || *name == '\0') continue;
+      const GElf_Shdr* section = sym.st_shndx < headers.size() ? &headers[sym.st_shndx] : nullptr;
+      symbols_.add({name, sym.st_value, sym.st_size, nm_type(sym, section)});
+    }
+  }
+  if (symbols_.all().empty()) {
+    throw Error(Error::Kind::BadData, fmt::format("{}: no symbol table (stripped?)", path_.string()));
+  }
+  symbols_.finish();
+}
+
+void Vmlinux::load_build_id() {
+  ::Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf_, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_NOTE) continue;
+    ::Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr) continue;
+    size_t offset = 0;
+    GElf_Nhdr nhdr;
+    size_t name_off, desc_off;
+    while ((offset = gelf_getnote(data, offset, &nhdr, &name_off, &desc_off)) > 0) {
+      const char* name = static_cast<const char*>(data->d_buf) + name_off;
+      if (nhdr.n_type == NT_GNU_BUILD_ID && nhdr.n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
+        const auto* desc = static_cast<const unsigned char*>(data->d_buf) + desc_off;
+        for (size_t i = 0; i < nhdr.n_descsz; ++i) build_id_ += fmt::format("{:02x}", desc[i]);
+        return;
+      }
+    }
+  }
+}
+
+std::string Vmlinux::release() const {
+  // "Linux version RELEASE (builder) ..."
+  constexpr std::string_view prefix = "Linux version ";
+  if (banner_.compare(0, prefix.size(), prefix) != 0) return "";
+  size_t end = banner_.find(' ', prefix.size());
+  return banner_.substr(prefix.size(), end == std::string::npos ? std::string::npos : end - prefix.size());
+}
+
+std::optional<std::vector<std::byte>> Vmlinux::read_static(uint64_t link_address, size_t length) const {
+  ::Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf_, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr) continue;
+    if (!(shdr.sh_flags & SHF_ALLOC) || shdr.sh_type != SHT_PROGBITS) continue;
+    if (link_address < shdr.sh_addr || link_address - shdr.sh_addr >= shdr.sh_size) continue;
+    uint64_t in_section = link_address - shdr.sh_addr;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(length, shdr.sh_size - in_section));
+    std::vector<std::byte> out(n);
+    ssize_t got = ::pread(fd_, out.data(), n, static_cast<off_t>(shdr.sh_offset + in_section));
+    if (got != static_cast<ssize_t>(n)) return std::nullopt;
+    return out;
+  }
+  return std::nullopt;
+}
+
+}  // namespace kdive

@@ -1,0 +1,95 @@
+#include "readers/elf_dump.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "readers/byte_reader.hpp"
+#include "readers/elf_core.hpp"
+
+namespace kdive {
+namespace {
+
+class ElfDump : public DumpSource {
+ public:
+  ElfDump(std::unique_ptr<ByteSource> file, ElfCore core) : file_(std::move(file)) {
+    parse_elf_notes(core.notes, notes_);
+    segments_ = std::move(core.loads);
+    std::sort(segments_.begin(), segments_.end(),
+              [](const ElfSegment& a, const ElfSegment& b) { return a.paddr < b.paddr; });
+    uint64_t missing = 0;
+    for (const auto& s : segments_) {
+      uint64_t end = s.offset + s.filesz;
+      if (end > file_->size()) missing += std::min(s.filesz, end - file_->size());
+    }
+    if (missing > 0) {
+      warnings_.push_back(fmt::format("{}: truncated: {} MiB of memory past the end of the file read as missing",
+                                      file_->name(), missing >> 20));
+    }
+    has_qemu_notes_ = std::any_of(notes_.cpus.begin(), notes_.cpus.end(),
+                                  [](const CpuNotes& c) { return c.qemu.has_value(); });
+  }
+
+  std::string format() const override { return has_qemu_notes_ ? "elf (qemu)" : "elf"; }
+
+  PageState read_phys(PhysAddr addr, std::span<std::byte> out) override {
+    check_within_page(addr, out.size(), page_size());
+    std::memset(out.data(), 0, out.size());
+    const ElfSegment* seg = find(addr.value());
+    if (seg == nullptr) return PageState::Missing;
+    uint64_t in_seg = addr.value() - seg->paddr;
+    if (in_seg + out.size() > seg->memsz) return PageState::Missing;  // runs off the segment
+    if (in_seg + out.size() > seg->filesz) return PageState::Excluded;
+    if (!file_->read(seg->offset + in_seg, out)) return PageState::Missing;  // truncated file
+    return PageState::Present;
+  }
+
+  std::vector<PhysRange> ranges() const override {
+    std::vector<PhysRange> out;
+    for (const auto& s : segments_) {
+      if (s.memsz == 0) continue;
+      if (!out.empty() && s.paddr <= out.back().start.value() + out.back().size) {
+        uint64_t end = std::max(out.back().start.value() + out.back().size, s.paddr + s.memsz);
+        out.back().size = end - out.back().start.value();
+      } else {
+        out.push_back({PhysAddr{s.paddr}, s.memsz});
+      }
+    }
+    return out;
+  }
+
+  const DumpNotes& notes() const override { return notes_; }
+  std::vector<std::string> files() const override { return {file_->name()}; }
+  std::vector<std::string> warnings() const override { return warnings_; }
+
+ private:
+  // The segment containing paddr. Kexec dumps describe kernel text twice (once in
+  // its own segment, once inside the RAM range): the bytes are the same either way.
+  const ElfSegment* find(uint64_t paddr) const {
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), paddr,
+                               [](uint64_t a, const ElfSegment& s) { return a < s.paddr; });
+    while (it != segments_.begin()) {
+      --it;
+      if (paddr - it->paddr < it->memsz) return &*it;
+      // Earlier segments may still be larger and cover paddr; keep looking back a little.
+      if (paddr - it->paddr > (1ull << 40)) break;
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<ByteSource> file_;
+  std::vector<ElfSegment> segments_;
+  DumpNotes notes_;
+  std::vector<std::string> warnings_;
+  bool has_qemu_notes_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<DumpSource> open_elf_dump(std::unique_ptr<ByteSource> file) {
+  ElfCore core = ElfCore::parse(*file);
+  return std::make_unique<ElfDump>(std::move(file), std::move(core));
+}
+
+}  // namespace kdive
