@@ -25,3 +25,28 @@ uint64_t Kernel::symbol_address(std::string_view name) const {
 }
 
 }  // namespace kdive
+
+namespace kdive {
+
+std::optional<int> Kernel::panic_cpu() const {
+  // panic_cpu is an atomic_t, -1 (PANIC_CPU_INVALID) until a CPU panics.
+  auto addr = symbols().address("panic_cpu");
+  if (!addr) return std::nullopt;
+  try {
+    int32_t cpu = memory().read<int32_t>(VirtAddr{*addr});
+    if (cpu < 0) return std::nullopt;
+    return cpu;
+  } catch (const Fault&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<PhysAddr> Kernel::cpu_page_table(int cpu) const {
+  const auto& cpus = dump_->notes().cpus;
+  if (cpu < 0 || static_cast<size_t>(cpu) >= cpus.size() || !cpus[cpu].qemu || cpus[cpu].qemu->cr3 == 0) {
+    return std::nullopt;
+  }
+  return PhysAddr{cpus[cpu].qemu->cr3 & kPteAddressMask};
+}
+
+}  // namespace kdive

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,12 @@ class Kernel {
 
   // The address of a symbol, or Error(Lookup) naming it.
   uint64_t symbol_address(std::string_view name) const;
+
+  // The CPU that called panic() (the kernel's panic_cpu), if it can be read.
+  std::optional<int> panic_cpu() const;
+  // The page table a CPU was using, from the dump's CPU state (QEMU notes carry
+  // CR3; kexec's NT_PRSTATUS does not).
+  std::optional<PhysAddr> cpu_page_table(int cpu) const;
 
  private:
   Kernel() = default;

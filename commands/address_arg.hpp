@@ -1,0 +1,24 @@
+// Parsing of the address and number arguments commands take, crash-style:
+// addresses are hex with or without 0x ("ffffffff81000000", "0x1000"), or a
+// symbol, optionally with an offset ("linux_banner+0x20", "jiffies-8");
+// counts are decimal unless prefixed with 0x.
+//
+//   uint64_t a = parse_address(kernel, "init_task+0x10");   // throws CommandError
+//   uint64_t n = parse_count("16");
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace kdive {
+
+class Kernel;
+
+// `kernel` may be null: then symbols are not accepted.
+uint64_t parse_address(const Kernel* kernel, std::string_view text);
+uint64_t parse_count(std::string_view text);
+// A plain number: hex with 0x, else decimal; nullopt if it is not one.
+std::optional<uint64_t> parse_number(std::string_view text, int default_base);
+
+}  // namespace kdive
