@@ -12,6 +12,7 @@
  * Build: gcc -static -O1 -pthread -o workload workload.c
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -252,20 +253,116 @@ static _Noreturn void mode_oom(void)
     }
 }
 
+/* ---- ksym / kvar: kernel addresses and variable values, as the running
+ * kernel sees them, so tests can check KASLR and memory-layout detection.
+ * Not a workload: /init runs these once and prefixes the output lines. ---- */
+
+/* Looks NAME up in /proc/kallsyms (core kernel symbols only); 0 if absent. */
+static unsigned long kallsyms_lookup(const char *name)
+{
+    char line[512], sym[256], mod[256];
+    unsigned long addr, found = 0;
+    char type;
+    FILE *f = fopen("/proc/kallsyms", "r");
+    if (!f)
+        die("/proc/kallsyms");
+    while (!found && fgets(line, sizeof line, f)) {
+        int n = sscanf(line, "%lx %c %255s %255s", &addr, &type, sym, mod);
+        if (n == 3 && strcmp(sym, name) == 0) /* 4 fields = a module's symbol */
+            found = addr;
+    }
+    fclose(f);
+    return found;
+}
+
+/* Reads LEN bytes of kernel virtual memory at ADDR through /proc/kcore. */
+static int kcore_read(unsigned long addr, void *dst, size_t len)
+{
+    Elf64_Ehdr eh;
+    int ok = -1;
+    int fd = open("/proc/kcore", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh) {
+        for (int i = 0; i < eh.e_phnum && ok != 0; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, eh.e_phoff + (off_t)i * eh.e_phentsize) != (ssize_t)sizeof ph)
+                break;
+            if (ph.p_type != PT_LOAD || addr < ph.p_vaddr || addr + len > ph.p_vaddr + ph.p_filesz)
+                continue;
+            if (pread(fd, dst, len, ph.p_offset + (addr - ph.p_vaddr)) == (ssize_t)len)
+                ok = 0;
+        }
+    }
+    close(fd);
+    return ok;
+}
+
+/* Prints "ksym NAME 0xADDR" for each NAME (address 0x0 if not found). */
+static _Noreturn void mode_ksym(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        printf("ksym %s 0x%lx\n", argv[i], kallsyms_lookup(argv[i]));
+    exit(0);
+}
+
+/* Prints "kvar NAME 0xVALUE" (a u64 variable) for each NAME; NAME:N prints
+ * N array elements as "kvar NAME[i] 0xVALUE". */
+static _Noreturn void mode_kvar(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        char name[256];
+        int count = 1, array = 0;
+        snprintf(name, sizeof name, "%s", argv[i]);
+        char *colon = strchr(name, ':');
+        if (colon) {
+            *colon = '\0';
+            count = atoi(colon + 1);
+            array = 1;
+        }
+        unsigned long addr = kallsyms_lookup(name);
+        for (int k = 0; k < count; k++) {
+            uint64_t value;
+            if (!addr || kcore_read(addr + 8UL * k, &value, sizeof value) != 0) {
+                printf("warning kvar %s unreadable\n", name);
+                break;
+            }
+            if (array)
+                printf("kvar %s[%d] 0x%llx\n", name, k, (unsigned long long)value);
+            else
+                printf("kvar %s 0x%llx\n", name, (unsigned long long)value);
+        }
+    }
+    exit(0);
+}
+
+static _Noreturn void usage(void)
+{
+    fprintf(stderr, "usage: workload threaded|sleeper|busy|files|oom\n"
+                    "       workload ksym NAME...\n"
+                    "       workload kvar NAME[:COUNT]...\n");
+    exit(2);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
         const char *name;
         void (*run)(void);
-    } modes[] = {
+    } workloads[] = {
         {"threaded", mode_threaded}, {"sleeper", mode_sleeper}, {"busy", mode_busy},
         {"files", mode_files},       {"oom", mode_oom},
     };
 
+    if (argc < 2)
+        usage();
+    if (strcmp(argv[1], "ksym") == 0)
+        mode_ksym(argc, argv);
+    if (strcmp(argv[1], "kvar") == 0)
+        mode_kvar(argc, argv);
     if (argc == 2)
-        for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
-            if (strcmp(argv[1], modes[i].name) == 0)
-                modes[i].run(); /* never returns */
-    fprintf(stderr, "usage: workload threaded|sleeper|busy|files|oom\n");
-    return 2;
+        for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
+            if (strcmp(argv[1], workloads[i].name) == 0)
+                workloads[i].run(); /* never returns */
+    usage();
 }

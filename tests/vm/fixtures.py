@@ -1,0 +1,914 @@
+#!/usr/bin/env python3
+"""Builds kdive's real-kernel crash-dump fixtures.
+
+For each suite, boots a real Debian cloud kernel under QEMU (TCG) with a tiny
+busybox initramfs, lets the guest print its own ground truth to the serial
+console, crashes it, and dumps the stopped guest twice over QMP (ELF and
+kdump-zlib).  See tests/vm/README.md for the CLI, the cache layout and the
+truth format.
+
+Standard library only: this runs as Debian's python3 on a fresh CI machine.
+"""
+
+import argparse
+import contextlib
+import ctypes
+import fcntl
+import gzip
+import json
+import lzma
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+GUEST_DIR = REPO / "data" / "guest"
+
+MIRROR = "http://deb.debian.org/debian"
+SECURITY_MIRROR = "http://deb.debian.org/debian-security"
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+METAPACKAGE = "linux-image-cloud-amd64"
+# Modules the guest loads: qemu_fw_cfg lets QEMU's vmcoreinfo device learn
+# where the guest's VMCOREINFO note is, so the dumps carry it.
+GUEST_MODULES = ("qemu_fw_cfg",)
+
+FIXTURE_FILES = ("vmlinux", "vmlinuz", "vmcore.elf", "vmcore.kdump-zlib", "truth.txt", "console.log")
+COMPLETE_STAMP = ".complete"
+APT_LISTS_MAX_AGE = 3600  # seconds; a fresh index is reused instead of re-fetched
+
+BOOT_TIMEOUT = int(os.environ.get("KDIVE_FIXTURE_TIMEOUT", "240"))  # boot to panic, seconds
+PANIC_LINE = "Kernel panic - not syncing"
+PANIC_END = "---[ end Kernel panic"
+TRUTH_PREFIX = "KDIVE-TRUTH "
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    dist: str          # Debian release the kernel comes from
+    cpu: str           # QEMU -cpu: "max" gives LA57 (5-level paging) to kernels that use it
+    mode: str          # how the guest dies: "sysrq" (echo c) or "oom" (panic_on_oom)
+    panic_reason: str  # expected text on the panic line
+
+
+SUITES = {
+    s.name: s
+    for s in (
+        Suite("bullseye", "bullseye", "max", "sysrq", "sysrq triggered crash"),
+        # la57=off keeps one 6.1 guest on 4-level page tables.
+        Suite("bookworm", "bookworm", "max,la57=off", "sysrq", "sysrq triggered crash"),
+        Suite("trixie", "trixie", "max", "sysrq", "sysrq triggered crash"),
+        Suite("bookworm-oom", "bookworm", "max,la57=off", "oom", "Out of memory"),
+    )
+}
+
+
+class FixtureError(Exception):
+    """A build failure; `console` holds the guest's console log, if relevant."""
+
+    def __init__(self, message, console=None):
+        super().__init__(message)
+        self.console = console
+
+
+def log(suite, message):
+    print(f"fixtures[{suite}]: {message}", file=sys.stderr, flush=True)
+
+
+class Timer:
+    """Collects the duration of each named build phase."""
+
+    def __init__(self):
+        self.phases = {}
+
+    @contextlib.contextmanager
+    def phase(self, name):
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.monotonic() - start
+
+    def summary(self):
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.phases.items())
+
+
+# ---------------------------------------------------------------- cache layout
+
+
+def fixtures_root():
+    env = os.environ.get("KDIVE_FIXTURES")
+    root = Path(env) if env else Path.home() / ".cache" / "kdive" / "fixtures"
+    return root.absolute()
+
+
+def fixture_dir(suite_name):
+    return fixtures_root() / suite_name
+
+
+def is_complete(directory):
+    return (directory / COMPLETE_STAMP).is_file() and all((directory / f).is_file() for f in FIXTURE_FILES)
+
+
+@contextlib.contextmanager
+def file_lock(name, suite):
+    """Holds an exclusive flock on <root>/locks/<name>.lock; waits if taken."""
+    lock_dir = fixtures_root() / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / f"{name}.lock", "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(suite, f"waiting for another process holding the '{name}' lock")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def remove_stale(directory, prefix):
+    """Removes temporary dirs named PREFIX* left by an interrupted build.
+    Callers hold the lock that guards that kind of temporary."""
+    for stale in directory.glob(glob_escape(prefix) + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def glob_escape(text):
+    return re.sub(r"([*?[])", r"[\1]", text)
+
+
+def run(cmd, what, **kwargs):
+    """Runs CMD, raising FixtureError with the tail of its stderr on failure."""
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        tail = " | ".join(result.stderr.strip().splitlines()[-3:])
+        raise FixtureError(f"{what} failed (exit {result.returncode}): {tail}")
+    return result.stdout
+
+
+# ------------------------------------------------------------- private apt
+
+
+class PrivateApt:
+    """apt-get/apt-cache with their own sources, lists and status under the
+    cache, so the host's apt configuration and state stay untouched.
+
+    The host's Acquire:: settings (proxies, date checks) are carried over,
+    everything else from the host's apt.conf.d is left out -- notably its
+    update hooks, which would act on the host."""
+
+    def __init__(self, dist):
+        self.dist = dist
+        self.dir = fixtures_root() / "apt" / dist
+        self.config = self.dir / "apt.conf"
+
+    def setup(self):
+        for sub in ("lists/partial", "cache/archives/partial", "state", "apt.conf.d"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        (self.dir / "status").touch()
+        d = self.dist
+        sources = [
+            f"deb [signed-by={KEYRING}] {MIRROR} {d} main",
+            f"deb [signed-by={KEYRING}] {MIRROR} {d}-updates main",
+            f"deb [signed-by={KEYRING}] {SECURITY_MIRROR} {d}-security main",
+        ]
+        (self.dir / "sources.list").write_text("\n".join(sources) + "\n")
+        settings = {
+            "Dir::Etc::Main": "/dev/null",
+            "Dir::Etc::Parts": self.dir / "apt.conf.d",
+            "Dir::Etc::SourceList": self.dir / "sources.list",
+            "Dir::Etc::SourceParts": "/dev/null",
+            "Dir::Etc::Preferences": "/dev/null",
+            "Dir::Etc::PreferencesParts": "/dev/null",
+            "Dir::State": self.dir / "state",
+            "Dir::State::Lists": self.dir / "lists",
+            "Dir::State::status": self.dir / "status",
+            "Dir::Cache": self.dir / "cache",
+            "APT::Architecture": "amd64",
+            "APT::Sandbox::User": "root",  # no _apt sandbox warnings when run as root
+            "Acquire::Languages": "none",
+        }
+        lines = [f'{key} "{value}";' for key, value in settings.items()]
+        self.config.write_text("\n".join(lines + self._host_acquire_settings()) + "\n")
+
+    @staticmethod
+    def _host_acquire_settings():
+        dump = subprocess.run(["apt-config", "dump"], capture_output=True, text=True).stdout
+        keep = []
+        for line in dump.splitlines():
+            key = line.split(" ", 1)[0]
+            if key.startswith("Acquire::") and not key.startswith(
+                ("Acquire::IndexTargets", "Acquire::Languages", "Acquire::Changelogs", "Acquire::cdrom")
+            ):
+                keep.append(line)
+        return keep
+
+    def _run(self, tool, *args, cwd=None):
+        env = dict(os.environ, APT_CONFIG=str(self.config), LC_ALL="C")
+        return run([tool, *args], f"{tool} {' '.join(args)}", env=env, cwd=cwd)
+
+    def update(self):
+        stamp = self.dir / "updated"
+        if stamp.exists() and time.time() - stamp.stat().st_mtime < APT_LISTS_MAX_AGE:
+            return
+        self._run("apt-get", "-q", "update")
+        stamp.touch()
+
+    def versions(self, package):
+        """Versions of PACKAGE, apt's candidate first, then the version table."""
+        out = self._run("apt-cache", "policy", package)
+        candidate = re.search(r"^\s*Candidate:\s*(\S+)", out, re.M)
+        if not candidate or candidate.group(1) == "(none)":
+            raise FixtureError(f"{package} not found in {self.dist}")
+        table = re.findall(r"^\s+(?:\*\*\*\s+)?(\S+)\s+-?\d+\s*$", out, re.M)
+        return list(dict.fromkeys([candidate.group(1), *table]))
+
+    def record(self, package, version):
+        """The Packages stanza of PACKAGE=VERSION, as a dict."""
+        out = self._run("apt-cache", "show", f"{package}={version}")
+        stanza = out.split("\n\n", 1)[0]  # the same version may be listed by two suites
+        return dict(re.findall(r"^([\w-]+): (.*)$", stanza, re.M))
+
+    def download(self, package, version, debs_dir):
+        """PACKAGE=VERSION's .deb in DEBS_DIR, downloaded unless already there."""
+        info = self.record(package, version)
+        target = debs_dir / Path(info["Filename"]).name
+        if target.is_file() and target.stat().st_size == int(info["Size"]):
+            return target
+        debs_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale(debs_dir, f".{package}_{version}.download-")
+        staging = Path(tempfile.mkdtemp(dir=debs_dir, prefix=f".{package}_{version}.download-"))
+        try:
+            self._run("apt-get", "-q", "download", f"{package}={version}", cwd=staging)
+            (got,) = staging.glob("*.deb")
+            if got.stat().st_size != int(info["Size"]):
+                raise FixtureError(f"{got.name}: size {got.stat().st_size}, expected {info['Size']}")
+            os.replace(got, target)  # only complete downloads get the final name
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+
+@dataclass(frozen=True)
+class KernelDebs:
+    package: str  # e.g. linux-image-6.1.0-56-cloud-amd64
+    version: str
+    image: Path
+    dbg: Path
+
+    @property
+    def release(self):  # uname -r
+        return self.package.removeprefix("linux-image-")
+
+
+def image_dependency(apt, meta_version):
+    """(package, version) of the kernel image METAPACKAGE=META_VERSION depends on."""
+    depends = apt.record(METAPACKAGE, meta_version).get("Depends", "")
+    for alternative in depends.split(","):
+        m = re.match(r"\s*(linux-image-\S+)(?:\s*\(=\s*([^)\s]+)\))?", alternative)
+        if m:
+            return m.group(1), m.group(2) or meta_version
+    raise FixtureError(f"{METAPACKAGE} {meta_version} depends on no linux-image package: {depends!r}")
+
+
+def fetch_kernel(suite):
+    """Downloads the image and -dbg .debs of the kernel SUITE's metapackage
+    depends on.  apt's candidate is preferred.  If the archive has no -dbg
+    (or image) .deb for it (HTTP 404: this mirror lacks bullseye-security's
+    -dbg packages), the next version of the metapackage is tried, since image
+    and vmlinux must match exactly.  Any other failure is an error: a flaky
+    network must not silently change the kernel."""
+    apt = PrivateApt(suite.dist)
+    apt.setup()
+    apt.update()
+    debs_dir = fixtures_root() / "debs"
+    problems = []
+    for meta_version in apt.versions(METAPACKAGE):
+        package, version = image_dependency(apt, meta_version)
+        try:
+            # -dbg first: it is the one that may be missing.
+            dbg = apt.download(f"{package}-dbg", version, debs_dir)
+            image = apt.download(package, version, debs_dir)
+            return KernelDebs(package, version, image, dbg)
+        except FixtureError as e:
+            if " 404 " not in str(e):
+                raise
+            problems.append(f"{package} {version}: {e}")
+            log(suite.name, f"cannot use {package} {version}, trying an older one ({e})")
+    raise FixtureError("no kernel with both image and -dbg package downloadable: " + "; ".join(problems))
+
+
+# --------------------------------------------------------------- extraction
+
+
+def deb_tar(deb, tar_args, dest=None):
+    """Runs tar TAR_ARGS on DEB's data archive.  Returns tar's result.  With
+    --occurrence tar stops reading once it has what it was asked for, and
+    dpkg-deb then dies of SIGPIPE: that is expected, so only tar's status
+    counts."""
+    feeder = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    result = subprocess.run(["tar", *tar_args], stdin=feeder.stdout, capture_output=True, text=True, cwd=dest)
+    feeder.stdout.close()
+    feeder.wait()
+    return result
+
+
+def deb_members(deb):
+    """Names of the files in DEB's data archive ("./boot/vmlinuz-..." etc.)."""
+    listing = deb_tar(deb, ["-t"])
+    if listing.returncode != 0:
+        raise FixtureError(f"cannot list {deb.name}: {listing.stderr.strip()}")
+    return listing.stdout.splitlines()
+
+
+def extract_members(deb, members, dest):
+    """Extracts just MEMBERS of DEB into DEST, returning their paths.  Naming
+    them exactly lets tar stop early (a -dbg deb is ~300 MB of xz, and the
+    vmlinux comes early in it)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    result = deb_tar(deb, ["-x", "--occurrence=1", "--", *members], dest)
+    missing = [m for m in members if not (dest / m).exists()]
+    if result.returncode != 0 or missing:
+        raise FixtureError(f"extracting {missing or members} from {deb.name} failed: {result.stderr.strip()}")
+    return [dest / m for m in members]
+
+
+def decompress_module(path):
+    """Bytes of a kernel module, decompressed: busybox insmod wants plain ELF."""
+    data = path.read_bytes()
+    if path.name.endswith(".xz"):
+        return lzma.decompress(data)
+    if path.name.endswith(".gz"):
+        return gzip.decompress(data)
+    if path.name.endswith(".zst"):
+        return subprocess.run(["zstd", "-dc", str(path)], capture_output=True, check=True).stdout
+    return data
+
+
+def elf_sections(data):
+    """{name: bytes} of an ELF64 little-endian file's sections."""
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+
+    def header(i):  # (name offset, file offset, size)
+        base = shoff + i * shentsize
+        name, = struct.unpack_from("<I", data, base)
+        offset, size = struct.unpack_from("<QQ", data, base + 0x18)
+        return name, offset, size
+
+    _, str_off, _ = header(shstrndx)
+    sections = {}
+    for i in range(shnum):
+        name_off, offset, size = header(i)
+        end = data.index(b"\0", str_off + name_off)
+        sections[data[str_off + name_off:end].decode()] = data[offset:offset + size]
+    return sections
+
+
+def module_depends(ko_bytes):
+    """The modules a .ko needs first, from its .modinfo "depends=" entry."""
+    for entry in elf_sections(ko_bytes).get(".modinfo", b"").split(b"\0"):
+        if entry.startswith(b"depends="):
+            return [d for d in entry[len(b"depends="):].decode().split(",") if d]
+    return []
+
+
+def module_name(member):
+    base = member.rsplit("/", 1)[-1]
+    return base.split(".ko", 1)[0].replace("-", "_")
+
+
+def extract_modules(deb, members, release, dest):
+    """Writes the GUEST_MODULES that are not built in (plus what they depend
+    on) into DEST as plain .ko files, and DEST/order with the insmod order.
+    Returns a description of each module for the build log."""
+    by_name = {module_name(m): m for m in members if re.search(rf"/modules/{re.escape(release)}/.*\.ko(\.\w+)?$", m)}
+    builtin_member = next((m for m in members if m.endswith(f"/modules/{release}/modules.builtin")), None)
+    builtin = set()
+    scratch = dest / ".scratch"
+    if builtin_member:
+        path, = extract_members(deb, [builtin_member], scratch)
+        builtin = {module_name(line) for line in path.read_text().split()}
+
+    order, notes = [], []
+
+    def add(name):
+        if name in builtin:
+            notes.append(f"{name}: built in")
+            return
+        if name in order:
+            return
+        if name not in by_name:
+            raise FixtureError(f"module {name} is neither built into {release} nor shipped in {deb.name}")
+        path, = extract_members(deb, [by_name[name]], scratch)
+        data = decompress_module(path)
+        for dep in module_depends(data):
+            add(dep.replace("-", "_"))
+        (dest / f"{name}.ko").write_bytes(data)
+        order.append(name)
+        notes.append(f"{name}: module {path.name}")
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in GUEST_MODULES:
+        add(name)
+    shutil.rmtree(scratch, ignore_errors=True)
+    (dest / "order").write_text("".join(f"{n}.ko\n" for n in order))
+    return notes
+
+
+def extract_kernel(suite, debs):
+    """Cached vmlinuz, debug vmlinux and guest modules of DEBS, shared by all
+    suites using that kernel (bookworm and bookworm-oom)."""
+    kernels = fixtures_root() / "kernels"
+    final = kernels / f"{debs.package}_{debs.version}"
+    if (final / COMPLETE_STAMP).is_file():
+        return final
+    kernels.mkdir(parents=True, exist_ok=True)
+    remove_stale(kernels, f".{final.name}.extract-")
+    work = Path(tempfile.mkdtemp(dir=kernels, prefix=f".{final.name}.extract-"))
+    try:
+        release = debs.release
+        members = deb_members(debs.image)
+        vmlinuz, = extract_members(debs.image, [f"./boot/vmlinuz-{release}"], work / "image")
+        os.replace(vmlinuz, work / "vmlinuz")
+        notes = extract_modules(debs.image, members, release, work / "modules")
+        # The -dbg deb is ~300 MB of xz: name the one member so tar stops early.
+        vmlinux, = extract_members(debs.dbg, [f"./usr/lib/debug/boot/vmlinux-{release}"], work / "dbg")
+        os.replace(vmlinux, work / "vmlinux")
+        shutil.rmtree(work / "image")
+        shutil.rmtree(work / "dbg")
+        (work / "modules.txt").write_text("".join(n + "\n" for n in notes))
+        (work / COMPLETE_STAMP).write_text(f"{debs.package} {debs.version}\n")
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    for note in notes:
+        log(suite.name, note)
+    return final
+
+
+# ---------------------------------------------------------------- initramfs
+
+
+def elf_is_static(path):
+    """True if the ELF file at PATH has no program interpreter (PT_INTERP)."""
+    data = path.read_bytes()
+    if data[:4] != b"\x7fELF":
+        return False
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    return all(struct.unpack_from("<I", data, phoff + i * phentsize)[0] != 3 for i in range(phnum))
+
+
+def static_busybox():
+    path = shutil.which("busybox")
+    if not path or not elf_is_static(Path(path).resolve()):
+        raise FixtureError("a static busybox is needed for the guest: apt-get install busybox-static")
+    return Path(path).resolve()
+
+
+def compile_workload(out):
+    run(["gcc", "-static", "-O1", "-pthread", "-Wall", "-o", str(out), str(GUEST_DIR / "workload.c")],
+        "compiling data/guest/workload.c")
+
+
+class Cpio:
+    """Writer of a "newc" cpio archive, the initramfs format.  Written here
+    rather than with cpio(1) so that device nodes need no root and the
+    archive is reproducible."""
+
+    def __init__(self):
+        self.chunks = []
+        self.ino = 0
+
+    def _entry(self, name, mode, data=b"", rdev=(0, 0)):
+        self.ino += 1
+        fields = (self.ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(name) + 1, 0)
+        header = b"070701" + b"".join(b"%08X" % f for f in fields) + name.encode() + b"\0"
+        self.chunks += [header, b"\0" * (-len(header) % 4), data, b"\0" * (-len(data) % 4)]
+
+    def directory(self, name):
+        self._entry(name, 0o040755)
+
+    def file(self, name, data, perm=0o644):
+        self._entry(name, 0o100000 | perm, data)
+
+    def symlink(self, name, target):
+        self._entry(name, 0o120777, target.encode())
+
+    def char_device(self, name, major, minor):
+        self._entry(name, 0o020600, rdev=(major, minor))
+
+    def bytes(self):
+        self._entry("TRAILER!!!", 0)
+        return b"".join(self.chunks)
+
+
+def build_initramfs(kernel_dir, workload, out):
+    busybox = static_busybox()
+    archive = Cpio()
+    for d in ("bin", "dev", "proc", "sys", "tmp", "modules"):
+        archive.directory(d)
+    archive.char_device("dev/console", 5, 1)  # init's stdio before devtmpfs is mounted
+    archive.file("bin/busybox", busybox.read_bytes(), 0o755)
+    applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for applet in applets:
+        if applet != "busybox":
+            archive.symlink(f"bin/{applet}", "busybox")
+    archive.file("bin/workload", workload.read_bytes(), 0o755)
+    archive.file("init", (GUEST_DIR / "init").read_bytes(), 0o755)
+    for f in sorted((kernel_dir / "modules").iterdir()):
+        archive.file(f"modules/{f.name}", f.read_bytes())
+    out.write_bytes(gzip.compress(archive.bytes(), compresslevel=6, mtime=0))
+
+
+# --------------------------------------------------------------- QEMU + QMP
+
+
+class Qmp:
+    """Minimal synchronous QMP client over a unix socket."""
+
+    def __init__(self, path, timeout=900):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(str(path))
+        self.stream = self.sock.makefile("rwb")
+        self._read()  # greeting
+        self.command("qmp_capabilities")
+
+    def _read(self):
+        line = self.stream.readline()
+        if not line:
+            raise FixtureError("QEMU closed the QMP connection")
+        return json.loads(line)
+
+    def command(self, name, **arguments):
+        self.stream.write(json.dumps({"execute": name, "arguments": arguments}).encode() + b"\n")
+        self.stream.flush()
+        while True:
+            reply = self._read()
+            if "return" in reply:
+                return reply["return"]
+            if "error" in reply:
+                raise FixtureError(f"QMP {name}: {reply['error'].get('desc', reply['error'])}")
+            # anything else is an asynchronous event: skip it
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            self.stream.close()
+            self.sock.close()
+
+
+def qemu_command(suite, vmlinuz, initramfs, console, qmp_socket):
+    append = " ".join([
+        "console=ttyS0",
+        "panic=0",          # hang on panic (never reboot) so QMP can dump the guest
+        "printk.time=1",
+        f"kdive.mode={suite.mode}",  # read by /init; dotted, so not passed to init as an argument
+    ])
+    return [
+        "qemu-system-x86_64",
+        "-m", "512", "-smp", "2",
+        "-cpu", suite.cpu,
+        # Multi-threaded TCG randomly double-faults the 6.12 kernel early in boot.
+        "-accel", "tcg,thread=single",
+        "-device", "vmcoreinfo",
+        "-nographic", "-no-reboot",
+        "-nic", "none",
+        "-serial", f"file:{console}",
+        "-monitor", "none",
+        "-qmp", f"unix:{qmp_socket},server=on,wait=off",
+        "-kernel", str(vmlinuz),
+        "-initrd", str(initramfs),
+        "-append", append,
+    ]
+
+
+def console_text(console):
+    try:
+        return console.read_bytes().decode("utf-8", "replace").replace("\r", "")
+    except FileNotFoundError:
+        return ""
+
+
+def wait_for_console(console, needle, qemu, deadline, what):
+    """Polls the console log until it contains NEEDLE; fails if QEMU exits or
+    DEADLINE (time.monotonic()) passes."""
+    while True:
+        text = console_text(console)
+        if needle in text:
+            return text
+        if qemu.poll() is not None:
+            raise FixtureError(f"QEMU exited (status {qemu.returncode}) before {what}", text)
+        if time.monotonic() > deadline:
+            raise FixtureError(f"timed out after {BOOT_TIMEOUT} s waiting for {what}", text)
+        time.sleep(0.25)
+
+
+@contextlib.contextmanager
+def qmp_errors():
+    """Turns socket and protocol errors into FixtureError."""
+    try:
+        yield
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        raise FixtureError(f"talking to QEMU over QMP: {e}") from e
+
+
+def dump_guest(qmp, path, fmt):
+    # paging=false: a plain physical-memory dump (kdump formats require it);
+    # detach=false: the command returns only once the dump is written.
+    qmp.command("dump-guest-memory", paging=False, protocol=f"file:{path}", format=fmt, detach=False)
+    status = qmp.command("query-dump")
+    if status.get("status") != "completed":
+        raise FixtureError(f"dump-guest-memory {fmt} ended with {status}")
+
+
+def die_with_parent():
+    """Runs in the QEMU child before exec: a killed builder (say, by a test
+    timeout) must not leave a hung guest running."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def boot_and_dump(suite, kernel_dir, initramfs, work, timer):
+    console = work / "console.log"
+    qemu_log = work / "qemu.log"
+    sock_dir = Path(tempfile.mkdtemp(prefix="kdive-qmp-"))  # short path: unix sockets have a length limit
+    qmp_socket = sock_dir / "qmp.sock"
+    cmd = qemu_command(suite, kernel_dir / "vmlinuz", initramfs, console, qmp_socket)
+    with open(qemu_log, "wb") as qlog:
+        qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT,
+                                preexec_fn=die_with_parent)
+    qmp = None
+    try:
+        with timer.phase("boot-to-panic"):
+            deadline = time.monotonic() + BOOT_TIMEOUT
+            text = wait_for_console(console, PANIC_LINE, qemu, deadline, "the kernel panic")
+            check_panic_reason(suite, text)
+            # Let the panic finish printing (its end marker, then a moment).
+            with contextlib.suppress(FixtureError):
+                wait_for_console(console, PANIC_END, qemu, time.monotonic() + 15, "the end of the panic")
+            time.sleep(2)
+        with timer.phase("dump"), qmp_errors():
+            qmp = Qmp(qmp_socket)
+            qmp.command("stop")  # both dumps from one stopped guest
+            dump_guest(qmp, work / "vmcore.elf", "elf")
+            dump_guest(qmp, work / "vmcore.kdump-zlib", "kdump-zlib")
+            with contextlib.suppress(FixtureError, OSError):  # QEMU may hang up before replying
+                qmp.command("quit")
+            qemu.wait(timeout=60)
+    except FixtureError as e:
+        if e.console is None:
+            e.console = console_text(console)
+        qemu_tail = qemu_log.read_text(errors="replace").strip()
+        if qemu_tail:
+            e.console += "\n[qemu] " + "\n[qemu] ".join(qemu_tail.splitlines()[-10:])
+        raise
+    finally:
+        if qmp:
+            qmp.close()
+        if qemu.poll() is None:
+            qemu.kill()
+            qemu.wait()
+        shutil.rmtree(sock_dir, ignore_errors=True)
+    qemu_log.unlink()
+
+
+def check_panic_reason(suite, text):
+    line = next(l for l in text.splitlines() if PANIC_LINE in l)
+    if suite.panic_reason not in line:
+        raise FixtureError(f"the guest panicked for the wrong reason: {line.strip()!r}", text)
+
+
+# ------------------------------------------------------------- validation
+
+
+def check_dump_magic(work):
+    with open(work / "vmcore.elf", "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            raise FixtureError("vmcore.elf is not an ELF file")
+    with open(work / "vmcore.kdump-zlib", "rb") as f:
+        # QEMU writes kdump formats in makedumpfile's "flattened" format.
+        if f.read(16) != b"makedumpfile\0\0\0\0":
+            raise FixtureError("vmcore.kdump-zlib lacks the makedumpfile (flattened) signature")
+
+
+def elf_vmcoreinfo(path):
+    """The VMCOREINFO note of an ELF core file as {key: value}, or {}."""
+    with open(path, "rb") as f:
+        header = f.read(64)
+        phoff, = struct.unpack_from("<Q", header, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", header, 0x36)
+        f.seek(phoff)
+        phdrs = f.read(phentsize * phnum)
+        for i in range(phnum):
+            p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", phdrs, i * phentsize)
+            if p_type != 4:  # PT_NOTE
+                continue
+            f.seek(p_offset)
+            notes = f.read(p_filesz)
+            pos = 0
+            while pos + 12 <= len(notes):
+                namesz, descsz, _ = struct.unpack_from("<III", notes, pos)
+                name = notes[pos + 12:pos + 12 + namesz].rstrip(b"\0")
+                desc_at = pos + 12 + (namesz + 3) // 4 * 4
+                desc = notes[desc_at:desc_at + descsz]
+                pos = desc_at + (descsz + 3) // 4 * 4
+                if name == b"VMCOREINFO":
+                    text = desc.decode("utf-8", "replace")
+                    return dict(l.split("=", 1) for l in text.splitlines() if "=" in l)
+    return {}
+
+
+# Records the guest prints, and for some the shape a line must have (a line
+# garbled by an interleaved kernel message fails it and is dropped).
+TRUTH_SHAPES = {
+    "task": r"task \d+ \d+ \d+ [A-Za-z] .+",
+    "task_cpu": r"task_cpu \d+ \d+",
+    "threads": r"threads \d+ \d+",
+    "role": r"role [a-z]+ \d+",
+    "fd": r"fd \d+ \d+ .+",
+    "map": r"map \d+ [0-9a-f]+-[0-9a-f]+ [-rwxps]{4} .*",
+    "pattern": r"pattern \d+ 0x[0-9a-f]+ \d+ \S+",
+    "meminfo": r"meminfo \S+ \d+",
+    "cpus": r"cpus \d+",
+    "cpu_la57": r"cpu_la57 (yes|no)",
+    "sysctl": r"sysctl \S+ \S+",
+    "ksym": r"ksym \S+ 0x[0-9a-f]+",
+    "kvar": r"kvar \S+ 0x[0-9a-f]+",
+    "end": r"end",
+}
+TRUTH_RECORDS = set(TRUTH_SHAPES) | {"uname", "release", "version", "cmdline", "hostname", "module", "mount",
+                                     "warning", "error"}
+REQUIRED_TRUTH = {"uname", "release", "version", "cpus", "cpu_la57", "sysctl", "meminfo", "role", "fd", "map",
+                  "task", "task_cpu", "threads", "end"}
+KERNEL_TIMESTAMP = re.compile(r"\[\s*\d+\.\d{6}\]")
+
+
+def extract_truth(suite, console):
+    """The KDIVE-TRUTH lines of the console, prefix and CRs stripped."""
+    records = []
+    for line in console.splitlines():
+        if not line.startswith(TRUTH_PREFIX):
+            continue
+        record = line[len(TRUTH_PREFIX):]
+        kind = record.split(" ", 1)[0]
+        shape = TRUTH_SHAPES.get(kind)
+        garbled = (kind not in TRUTH_RECORDS or TRUTH_PREFIX in record or KERNEL_TIMESTAMP.search(record)
+                   or (shape and not re.fullmatch(shape, record)))
+        if garbled:
+            log(suite.name, f"dropping garbled truth line: {record!r}")
+            continue
+        records.append(record)
+    return records
+
+
+def validate_truth(suite, records, vmcoreinfo, console):
+    def fail(message):
+        raise FixtureError(message, console)
+
+    if not records or records[-1] != "end":
+        fail("the guest's truth has no final 'end' line")
+    fields = [r.split(" ") for r in records]
+    errors = [r for r in records if r.startswith("error ")]
+    if errors:
+        fail(f"the guest reported: {errors[0]}")
+    for r in records:
+        if r.startswith("warning "):
+            log(suite.name, f"guest {r}")
+    kinds = {f[0] for f in fields}
+    missing = REQUIRED_TRUTH - kinds
+    if missing:
+        fail(f"the guest's truth lacks {sorted(missing)} lines")
+    if not any(f[:2] == ["sysctl", "panic_on_oom"] for f in fields):
+        fail("the guest's truth lacks 'sysctl panic_on_oom'")
+    if "la57=off" in suite.cpu and "cpu_la57 no" not in records:
+        fail("the guest uses 5-level paging although QEMU was given la57=off")
+    release = next(f[1] for f in fields if f[0] == "release")
+    roles = {f[1]: f[2] for f in fields if f[0] == "role"}
+    wanted = {"threaded", "sleeper", "busy", "files", "mmap", "oom" if suite.mode == "oom" else "panic"}
+    if wanted - roles.keys():
+        fail(f"the guest's truth lacks roles {sorted(wanted - roles.keys())}")
+    tasks = {f[1] for f in fields if f[0] == "task"}
+    if not set(roles.values()) <= tasks:
+        fail(f"role pids {sorted(set(roles.values()) - tasks)} are missing from the task list")
+    if f"threads {roles['threaded']} 4" not in records:
+        fail("the threaded workload does not have 4 threads")
+    osrelease = vmcoreinfo.get("OSRELEASE")
+    if osrelease is None:
+        fail("vmcore.elf has no VMCOREINFO note (was qemu_fw_cfg loaded in the guest?)")
+    if osrelease != release:
+        fail(f"VMCOREINFO OSRELEASE {osrelease!r} differs from the guest's release {release!r}")
+
+
+# ------------------------------------------------------------------- build
+
+
+def link_or_copy(src, dst):
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def build(suite, timer):
+    root = fixtures_root()
+    with file_lock(f"dist-{suite.dist}", suite.name):
+        with timer.phase("download"):
+            debs = fetch_kernel(suite)
+        log(suite.name, f"kernel {debs.package} {debs.version}")
+        with timer.phase("extract"):
+            kernel_dir = extract_kernel(suite, debs)
+
+    remove_stale(root, f".{suite.name}.build-")
+    work = Path(tempfile.mkdtemp(dir=root, prefix=f".{suite.name}.build-"))
+    try:
+        with timer.phase("initramfs"):
+            compile_workload(work / "workload")
+            build_initramfs(kernel_dir, work / "workload", work / "initramfs.cpio.gz")
+        boot_and_dump(suite, kernel_dir, work / "initramfs.cpio.gz", work, timer)
+
+        console = console_text(work / "console.log")
+        check_dump_magic(work)
+        records = extract_truth(suite, console)
+        validate_truth(suite, records, elf_vmcoreinfo(work / "vmcore.elf"), console)
+        header = [f"suite {suite.name}", f"kernel_package {debs.package} {debs.version}"]
+        (work / "truth.txt").write_text("\n".join(header + records) + "\n")
+
+        for name in ("vmlinux", "vmlinuz"):
+            link_or_copy(kernel_dir / name, work / name)
+        for name in ("workload", "initramfs.cpio.gz"):
+            (work / name).unlink()
+        for name in ("vmcore.elf", "vmcore.kdump-zlib"):
+            (work / name).chmod(0o644)  # QEMU creates them owner-read-only
+        (work / COMPLETE_STAMP).write_text(f"{suite.name} {debs.package} {debs.version}\n")
+        final = fixture_dir(suite.name)
+        shutil.rmtree(final, ignore_errors=True)  # an incomplete leftover
+        os.replace(work, final)  # the fixture appears whole, with its stamp, or not at all
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def ensure(suite_name):
+    suite = SUITES[suite_name]
+    directory = fixture_dir(suite_name)
+    if is_complete(directory):
+        return directory
+    fixtures_root().mkdir(parents=True, exist_ok=True)
+    with file_lock(suite_name, suite_name):
+        if is_complete(directory):  # another process built it while we waited
+            return directory
+        timer = Timer()
+        start = time.monotonic()
+        build(suite, timer)
+        log(suite_name, f"built in {time.monotonic() - start:.1f} s ({timer.summary()})")
+    return directory
+
+
+# --------------------------------------------------------------------- CLI
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Build and locate kdive's real-kernel crash-dump fixtures.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_ensure = sub.add_parser("ensure", help="build missing fixtures, print their directories")
+    p_ensure.add_argument("suites", nargs="+", choices=list(SUITES), metavar="SUITE")
+    p_dir = sub.add_parser("dir", help="print a fixture's directory without building")
+    p_dir.add_argument("suite", choices=list(SUITES), metavar="SUITE")
+    sub.add_parser("list", help="print the suite names")
+    args = parser.parse_args(argv)
+    # On SIGTERM, unwind normally: temp dirs are removed and QEMU is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+    if args.command == "list":
+        print("\n".join(SUITES))
+    elif args.command == "dir":
+        print(fixture_dir(args.suite))
+    else:
+        for name in args.suites:
+            try:
+                print(ensure(name), flush=True)
+            except FixtureError as e:
+                print(f"fixtures: error: {name}: {e}", file=sys.stderr)
+                if e.console:
+                    tail = e.console.rstrip().splitlines()[-40:]
+                    print("--- last lines of the guest console ---", *tail, sep="\n", file=sys.stderr)
+                return 1
+            except Exception as e:  # a bug or an unexpected environment: still one clear line
+                print(f"fixtures: error: {name}: {type(e).__name__}: {e}", file=sys.stderr)
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
