@@ -15,6 +15,7 @@
 
 #include "kernel-model/kernel_layout.hpp"
 #include "kernel-model/kernel_memory.hpp"
+#include "kernel-model/struct_layout.hpp"
 #include "kernel-model/vmlinux.hpp"
 #include "readers/dump_source.hpp"
 #include "readers/vmcoreinfo.hpp"
@@ -34,10 +35,11 @@ class Kernel {
 
   Vmlinux& vmlinux() { return *vmlinux_; }
   const SymbolTable& symbols() const { return vmlinux_->symbols(); }
-  DumpSource& dump() { return *dump_; }
+  DumpSource& dump() const { return *dump_; }
   const VmcoreInfo& vmcoreinfo() const { return vmcoreinfo_; }
   const KernelLayout& layout() const { return memory_->layout(); }
   const KernelMemory& memory() const { return *memory_; }
+  const StructLayout& structs() const { return *structs_; }
 
   // The address of a symbol, or Error(Lookup) naming it.
   uint64_t symbol_address(std::string_view name) const;
@@ -54,6 +56,7 @@ class Kernel {
   std::unique_ptr<DumpSource> dump_;
   VmcoreInfo vmcoreinfo_;
   std::unique_ptr<KernelMemory> memory_;
+  std::unique_ptr<StructLayout> structs_;
 };
 
 }  // namespace kdive

@@ -1,0 +1,136 @@
+#include "kernel-model/system_info.hpp"
+
+#include <bit>
+#include <charconv>
+#include <cstring>
+
+#include "kernel-model/errors.hpp"
+#include "kernel-model/kernel.hpp"
+#include "kernel-model/printk_log.hpp"
+
+namespace kdive {
+namespace {
+
+constexpr size_t kUtsLen = 65;  // __NEW_UTS_LEN + 1, part of the syscall ABI
+constexpr uint32_t kE820Ram = 1;
+constexpr uint32_t kMaxE820Entries = 3 * 128;  // E820_MAX_ENTRIES with EFI extras
+
+template <typename T>
+std::optional<T> read_var(const Kernel& k, std::string_view symbol) {
+  auto addr = k.symbols().address(symbol);
+  if (!addr) return std::nullopt;
+  try {
+    return k.memory().read<T>(VirtAddr{*addr});
+  } catch (const Fault&) {
+    return std::nullopt;
+  }
+}
+
+// struct new_utsname is six 65-byte strings; its place inside init_uts_ns moved
+// (kref first before 5.11, name first since), so find it by the release string
+// VMCOREINFO gave, which sits in the third field.
+void read_utsname(const Kernel& k, SystemInfo& s) {
+  auto ns = k.symbols().address("init_uts_ns");
+  auto release = k.vmcoreinfo().get("OSRELEASE");
+  if (!ns || !release || release->empty()) {
+    if (release) s.release = *release;
+    return;
+  }
+  std::vector<std::byte> raw(kUtsLen * 6 + 64);
+  try {
+    k.memory().read(VirtAddr{*ns}, raw);
+  } catch (const Fault&) {
+    s.release = *release;
+    return;
+  }
+  std::string_view bytes(reinterpret_cast<const char*>(raw.data()), raw.size());
+  for (size_t name = 0; name + kUtsLen * 6 <= bytes.size(); name += 4) {
+    std::string_view rel = bytes.substr(name + 2 * kUtsLen, kUtsLen);
+    if (rel.substr(0, release->size()) != *release || rel[release->size()] != '\0') continue;
+    auto field = [&](int i) {
+      std::string_view f = bytes.substr(name + i * kUtsLen, kUtsLen);
+      return std::string(f.substr(0, f.find('\0')));
+    };
+    s.sysname = field(0);
+    s.nodename = field(1);
+    s.release = field(2);
+    s.version = field(3);
+    s.machine = field(4);
+    s.domainname = field(5);
+    return;
+  }
+  s.release = *release;
+}
+
+// The firmware memory map (struct e820_table: u32 nr_entries, then packed
+// {u64 addr; u64 size; u32 type} entries — a BIOS-defined layout).
+std::optional<uint64_t> e820_ram(const Kernel& k) {
+  auto table = read_var<uint64_t>(k, "e820_table");
+  if (!table) return std::nullopt;
+  try {
+    uint32_t n = k.memory().read<uint32_t>(VirtAddr{*table});
+    if (n == 0 || n > kMaxE820Entries) return std::nullopt;
+    std::vector<std::byte> entries(n * 20);
+    k.memory().read(VirtAddr{*table + 4}, entries);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      uint64_t size;
+      uint32_t type;
+      std::memcpy(&size, &entries[i * 20 + 8], 8);
+      std::memcpy(&type, &entries[i * 20 + 16], 4);
+      if (type == kE820Ram) total += size;
+    }
+    return total;
+  } catch (const Fault&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<int> online_cpus(const Kernel& k, int possible) {
+  auto mask = k.symbols().address("__cpu_online_mask");
+  if (!mask) return std::nullopt;
+  try {
+    int online = 0;
+    for (int word = 0; word * 64 < possible; ++word) {
+      uint64_t bits = k.memory().read<uint64_t>(VirtAddr{*mask + word * 8});
+      int valid = std::min(64, possible - word * 64);
+      if (valid < 64) bits &= (1ull << valid) - 1;
+      online += std::popcount(bits);
+    }
+    return online;
+  } catch (const Fault&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+SystemInfo read_system_info(const Kernel& k) {
+  SystemInfo s;
+  read_utsname(k, s);
+  if (auto n = read_var<uint32_t>(k, "nr_cpu_ids"); n && *n > 0 && *n <= 65536) {
+    s.cpus = static_cast<int>(*n);
+    s.online_cpus = online_cpus(k, *s.cpus);
+  }
+  s.memory_bytes = e820_ram(k);
+  if (!s.memory_bytes) {
+    uint64_t total = 0;
+    for (const auto& r : k.dump().ranges()) total += r.size;
+    s.memory_bytes = total;
+  }
+  if (auto t = k.vmcoreinfo().get("CRASHTIME")) {
+    int64_t v = 0;
+    if (std::from_chars(t->data(), t->data() + t->size(), v).ec == std::errc()) s.crash_time = v;
+  }
+  if (!s.crash_time) s.crash_time = k.dump().notes().crash_time_sec;
+  s.cpu_khz = read_var<uint32_t>(k, "tsc_khz");
+  s.panic_cpu = k.panic_cpu();
+  try {
+    s.panic_message = find_panic_message(read_printk_log(k));
+  } catch (const std::exception&) {
+    // No readable log: sys shows an empty PANIC, as crash does.
+  }
+  return s;
+}
+
+}  // namespace kdive
