@@ -83,6 +83,17 @@ Truth Truth::parse(const std::string& text) {
       } else if (key == "sysctl") {
         auto f = fields(rest, 1);
         t.sysctl[f.at(0)] = f.at(1);
+      } else if (key == "ksym" || key == "kvar") {
+        auto f = fields(rest, 1);
+        uint64_t v = std::stoull(f.at(1), nullptr, 16);
+        (key == "ksym" ? t.ksym : t.kvar)[f.at(0)] = v;
+      } else if (key == "pattern") {
+        auto f = fields(rest, 3);
+        t.patterns.push_back({number(f.at(0)), std::stoull(f.at(1), nullptr, 16),
+                              static_cast<uint64_t>(number(f.at(2))), f.at(3)});
+      } else if (key == "task_cpu") {
+        auto f = fields(rest, 1);
+        t.task_cpu[number(f.at(0))] = static_cast<int>(number(f.at(1)));
       } else if (key == "warning") {
         t.warnings.push_back(rest);
       } else if (key == "end") {

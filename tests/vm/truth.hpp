@@ -30,6 +30,13 @@ struct TruthFd {
   std::string target;
 };
 
+struct TruthPattern {
+  int64_t pid;
+  uint64_t address;
+  uint64_t bytes;
+  std::string text;  // repeated from address, the last copy cut short
+};
+
 struct Truth {
   std::string suite;
   std::string uname;
@@ -44,6 +51,10 @@ struct Truth {
   std::multimap<int64_t, std::string> maps;  // pid -> /proc/PID/maps line
   std::map<std::string, uint64_t> meminfo;   // "MemTotal" -> kB
   std::map<std::string, std::string> sysctl;
+  std::map<std::string, uint64_t> ksym;      // /proc/kallsyms addresses (run time, KASLR applied)
+  std::map<std::string, uint64_t> kvar;      // u64 kernel variables read through /proc/kcore
+  std::vector<TruthPattern> patterns;
+  std::map<int64_t, int> task_cpu;           // pid -> CPU it last ran on
   std::vector<std::string> warnings;
 
   // Throws std::runtime_error naming the file and line when the file is unusable.

@@ -1,0 +1,61 @@
+#include "run_kdive.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "truth.hpp"
+
+namespace kdive::test {
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+KdiveRun run_kdive_args(const std::string& args) {
+  static int counter = 0;
+  auto base = std::filesystem::temp_directory_path() /
+              ("kdive-vm-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::string cmd = std::string("'") + KDIVE_BINARY + "' " + args + " < /dev/null > '" + base.string() +
+                    ".out' 2> '" + base.string() + ".err'";
+  int raw = std::system(cmd.c_str());
+  KdiveRun r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(base.string() + ".out"), slurp(base.string() + ".err")};
+  std::filesystem::remove(base.string() + ".out");
+  std::filesystem::remove(base.string() + ".err");
+  return r;
+}
+
+KdiveRun run_kdive(const std::string& suite, const std::string& format, const std::string& commands) {
+  auto dir = fixture_dir(suite);
+  return run_kdive_args("-b -c " + quote(commands) + " " + quote((dir / "vmlinux").string()) + " " +
+                        quote((dir / ("vmcore." + format)).string()));
+}
+
+std::string rd_ascii_text(const std::string& rd_output) {
+  std::string text;
+  std::istringstream in(rd_output);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto at = line.find(":  ");
+    if (at != std::string::npos) text += line.substr(at + 3);
+  }
+  return text;
+}
+
+}  // namespace kdive::test

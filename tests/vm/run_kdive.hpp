@@ -1,0 +1,26 @@
+// Runs the kdive binary on a fixture in batch mode, as a user or a script would,
+// and captures what it printed.
+//
+//   KdiveRun r = run_kdive("bookworm", "elf", "sys; rd -a linux_banner");
+//   r.status; r.out; r.err;
+#pragma once
+
+#include <string>
+
+namespace kdive::test {
+
+struct KdiveRun {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+// `format` picks the dump file: "elf" (vmcore.elf) or "kdump-zlib" (vmcore.kdump-zlib).
+KdiveRun run_kdive(const std::string& suite, const std::string& format, const std::string& commands);
+// Runs with arbitrary extra arguments (already shell-quoted).
+KdiveRun run_kdive_args(const std::string& args);
+
+// The text of `rd -a` output: the part after "address:  " of each line, joined.
+std::string rd_ascii_text(const std::string& rd_output);
+
+}  // namespace kdive::test
