@@ -38,7 +38,7 @@ void print_banner(const kdive::Session& session) {
 // Problems the readers noticed but could live with (a truncated file, ...).
 void print_warnings(const kdive::Session& session) {
   if (!session.has_kernel()) return;
-  for (const auto& w : session.kernel().dump().warnings()) fmt::print(stderr, "kdive: warning: {}\n", w);
+  for (const auto& w : session.kernel().notices()) fmt::print(stderr, "kdive: warning: {}\n", w);
 }
 
 }  // namespace

@@ -29,6 +29,15 @@ uint64_t Kernel::symbol_address(std::string_view name) const {
 
 namespace kdive {
 
+std::vector<std::string> Kernel::notices() const {
+  std::vector<std::string> out = dump_->warnings();
+  if (layout().source != "VMCOREINFO") {
+    out.push_back(fmt::format("the dump has no usable VMCOREINFO; kernel located from {} (KASLR offset {:#x})",
+                              layout().source, layout().kaslr_offset));
+  }
+  return out;
+}
+
 std::optional<int> Kernel::panic_cpu() const {
   // panic_cpu is an atomic_t, -1 (PANIC_CPU_INVALID) until a CPU panics.
   auto addr = symbols().address("panic_cpu");

@@ -33,13 +33,17 @@ class Kernel {
                                       const std::vector<std::string>& dump_files,
                                       KernelOptions options = {});
 
-  Vmlinux& vmlinux() { return *vmlinux_; }
+  Vmlinux& vmlinux() const { return *vmlinux_; }
   const SymbolTable& symbols() const { return vmlinux_->symbols(); }
   DumpSource& dump() const { return *dump_; }
   const VmcoreInfo& vmcoreinfo() const { return vmcoreinfo_; }
   const KernelLayout& layout() const { return memory_->layout(); }
   const KernelMemory& memory() const { return *memory_; }
   const StructLayout& structs() const { return *structs_; }
+
+  // Things worth telling the user at start-up: reader warnings, and how the
+  // kernel was located when the dump had no VMCOREINFO.
+  std::vector<std::string> notices() const;
 
   // The address of a symbol, or Error(Lookup) naming it.
   uint64_t symbol_address(std::string_view name) const;

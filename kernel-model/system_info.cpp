@@ -32,6 +32,9 @@ std::optional<T> read_var(const Kernel& k, std::string_view symbol) {
 void read_utsname(const Kernel& k, SystemInfo& s) {
   auto ns = k.symbols().address("init_uts_ns");
   auto release = k.vmcoreinfo().get("OSRELEASE");
+  // Without VMCOREINFO the vmlinux's release stands in: its banner was found in
+  // the dump's memory, so it is the running kernel's.
+  if (!release) release = k.vmlinux().release();
   if (!ns || !release || release->empty()) {
     if (release) s.release = *release;
     return;

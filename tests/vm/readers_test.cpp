@@ -4,7 +4,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <regex>
 
@@ -201,5 +203,75 @@ TEST_CASE("damaged dumps give clear messages", "[readers]") {
   CHECK(g.status == 2);
   CHECK(g.err == "kdive: " + garbage.string() +
                      ": not a kernel dump (expected an ELF vmcore, kdump-compressed or flattened format)\n");
+  fs::remove_all(tmp);
+}
+
+namespace {
+
+// Copies an ELF dump and renames the given notes ("VMCOREINFO", "QEMU") so
+// readers no longer recognize them: a QEMU dump taken without -device vmcoreinfo,
+// or a dump with no CPU state at all.
+void copy_without_notes(const fs::path& from, const fs::path& to, const std::vector<std::string>& names) {
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+  std::fstream f(to, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(f.good());
+  unsigned char eh[64];
+  f.read(reinterpret_cast<char*>(eh), sizeof eh);
+  uint64_t phoff;
+  uint16_t phnum;
+  std::memcpy(&phoff, eh + 32, 8);
+  std::memcpy(&phnum, eh + 56, 2);
+  for (uint16_t i = 0; i < phnum; ++i) {
+    unsigned char ph[56];
+    f.seekg(static_cast<std::streamoff>(phoff + i * 56u));
+    f.read(reinterpret_cast<char*>(ph), sizeof ph);
+    uint32_t type;
+    uint64_t offset, size;
+    std::memcpy(&type, ph, 4);
+    std::memcpy(&offset, ph + 8, 8);
+    std::memcpy(&size, ph + 32, 8);
+    if (type != 4) continue;  // PT_NOTE
+    std::string notes(size, '\0');
+    f.seekg(static_cast<std::streamoff>(offset));
+    f.read(notes.data(), static_cast<std::streamsize>(size));
+    for (const auto& name : names) {
+      for (size_t at = notes.find(name + '\0'); at != std::string::npos; at = notes.find(name + '\0', at + 1)) {
+        notes[at] = 'X';
+      }
+    }
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.write(notes.data(), static_cast<std::streamsize>(size));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("dumps without VMCOREINFO: the kernel is found from CR3 or the banner", "[readers]") {
+  const fs::path dir = fixture_dir(suite());
+  Truth t = Truth::load(dir / "truth.txt");
+  const fs::path tmp = fs::temp_directory_path() / ("kdive-novmci-" + suite());
+  fs::create_directories(tmp);
+  struct Case {
+    std::vector<std::string> stripped;
+    std::string how;
+  } cases[] = {{{"VMCOREINFO"}, "QEMU CPU state (CR3)"}, {{"VMCOREINFO", "QEMU"}, "linux_banner found in physical memory"}};
+  for (const auto& c : cases) {
+    INFO(c.how);
+    fs::path dump = tmp / "vmcore.elf";
+    copy_without_notes(dir / "vmcore.elf", dump, c.stripped);
+    KdiveRun r = run_kdive_args("-b -c 'rd -a linux_banner; sys' '" + (dir / "vmlinux").string() + "' '" +
+                                dump.string() + "'");
+    CHECK(r.status == 0);
+    CHECK(r.err.find("no usable VMCOREINFO; kernel located from " + c.how) != std::string::npos);
+    CHECK(hex(r.out.substr(0, 16)) == t.ksym.at("linux_banner"));
+    CHECK(field(r.out, "RELEASE") == t.release);
+    CHECK(field(r.out, "NODENAME") == "kdive");
+
+    auto k = kdive::Kernel::open(dir / "vmlinux", {dump.string()});
+    CHECK(k->layout().phys_base == t.kvar.at("phys_base"));
+    CHECK(k->layout().page_offset == t.kvar.at("page_offset_base"));
+    CHECK(k->layout().levels == (t.la57 ? 5 : 4));
+    CHECK(k->symbol_address("_text") == t.ksym.at("_text"));
+  }
   fs::remove_all(tmp);
 }
