@@ -94,20 +94,20 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       }
     }
   }
-  if (!o.help && !o.version && o.positional.size() == 1) {
-    result.error = "a VMCORE is needed after VMLINUX (live inspection is not available yet)";
-  }
   return result;
 }
 
 std::string cli_help_text() {
-  return R"(Usage: kdive [options] VMLINUX VMCORE [VMCORE-PART ...]
+  return R"(Usage: kdive [options] [VMLINUX [VMCORE [VMCORE-PART ...]]]
 
 Opens a crash-compatible shell over a Linux kernel crash dump. VMLINUX is the
 kernel image with debug info (e.g. /usr/lib/debug/boot/vmlinux-$(uname -r));
 VMCORE is the dump: ELF, kdump-compressed or flattened, found by content;
-the parts of a split kdump dump may follow. Without files, kdive starts
-with no dump (for help and scripting). Commands follow the crash
+the parts of a split kdump dump may follow; /dev/mem or /proc/kcore
+inspect the running kernel. Without VMCORE, kdive inspects the running
+kernel through /proc/kcore; without VMLINUX too, it uses the debug image of
+the running kernel (/usr/lib/debug/boot/vmlinux-$(uname -r), from the
+kernel's -dbg package). Commands follow the crash
 utility: sys, bt, ps, log, ... ; type 'help' at the prompt for the list.
 
 Options:
@@ -132,6 +132,7 @@ or unusable input files.
 
 Examples:
   kdive vmlinux vmcore
+  kdive                      # the running kernel (as root)
   kdive -b -c 'sys; bt; log | tail -50' vmlinux vmcore
   kdive -i triage.cmds vmlinux vmcore > report.txt
   echo ps | kdive vmlinux vmcore

@@ -18,7 +18,7 @@ std::optional<std::string> input_file_problem(const std::filesystem::path& path)
     problem = std::strerror(errno);
   } else if (S_ISDIR(st.st_mode)) {
     problem = "is a directory, not a file";
-  } else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+  } else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode)) {
     problem = "is not a regular file";
   } else if (S_ISREG(st.st_mode) && st.st_size == 0) {
     problem = "is empty";

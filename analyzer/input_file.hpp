@@ -1,5 +1,6 @@
 // Checks that a file named on the command line can be used as input: it exists,
-// is a regular file (or a block device, for dumps on a raw partition) and opens
+// is a regular file (or a block device, for dumps on a raw partition, or a
+// character device: /dev/mem) and opens
 // read-only. Inputs are never opened for writing anywhere in kdive.
 //
 //   if (auto why = input_file_problem(path)) die("{}: {}", path, *why);

@@ -12,6 +12,8 @@
 #include "analyzer/cli_options.hpp"
 #include "analyzer/input_file.hpp"
 #include "analyzer/interrupt.hpp"
+#include "analyzer/live_target.hpp"
+#include "readers/byte_reader.hpp"
 #include "analyzer/session.hpp"
 #include "analyzer/shell.hpp"
 
@@ -39,6 +41,31 @@ void print_banner(const kdive::Session& session) {
 void print_warnings(const kdive::Session& session) {
   if (!session.has_kernel()) return;
   for (const auto& w : session.kernel().notices()) fmt::print(stderr, "kdive: warning: {}\n", w);
+}
+
+// Opens the dump named on the command line, or the running kernel when none is.
+std::unique_ptr<kdive::Kernel> open_kernel(const kdive::CliOptions& opt, kdive::SessionFiles& files) {
+  std::optional<std::string> vmlinux;
+  if (!opt.positional.empty()) vmlinux = opt.positional[0];
+  files.dumps.assign(opt.positional.size() > 1 ? opt.positional.begin() + 1 : opt.positional.end(),
+                     opt.positional.end());
+  if (files.dumps.empty()) {
+    kdive::LiveTarget live = kdive::live_target(vmlinux);
+    vmlinux = live.vmlinux;
+    files.dumps = {live.memory};
+  }
+  files.vmlinux = *vmlinux;
+  const kdive::KernelOptions options{.ignore_mismatch = opt.ignore_mismatch};
+  try {
+    return kdive::Kernel::open(*vmlinux, files.dumps, options);
+  } catch (const kdive::FormatError& e) {
+    // A kernel with STRICT_DEVMEM refuses RAM reads through /dev/mem; /proc/kcore
+    // gives the same memory.
+    if (files.dumps.size() != 1 || std::string_view(e.what()).find("STRICT_DEVMEM") == std::string_view::npos) throw;
+    fmt::print(stderr, "kdive: {}; using /proc/kcore instead\n", e.what());
+    files.dumps = {"/proc/kcore"};
+    return kdive::Kernel::open(*vmlinux, files.dumps, options);
+  }
 }
 
 }  // namespace
@@ -71,14 +98,10 @@ int main(int argc, char** argv) {
 
   kdive::SessionFiles files;
   std::unique_ptr<kdive::Kernel> kernel;
-  if (!opt.positional.empty()) {
-    files.vmlinux = opt.positional[0];
-    files.dumps.assign(opt.positional.begin() + 1, opt.positional.end());
-    try {
-      kernel = kdive::Kernel::open(*files.vmlinux, files.dumps, {.ignore_mismatch = opt.ignore_mismatch});
-    } catch (const std::exception& e) {
-      return usage_error(e.what());
-    }
+  try {
+    kernel = open_kernel(opt, files);
+  } catch (const std::exception& e) {
+    return usage_error(e.what());
   }
   kdive::Session session(std::move(files), std::move(kernel));
 

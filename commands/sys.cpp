@@ -57,7 +57,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     line(out, "MACHINE", s.cpu_khz ? fmt::format("{}  ({} Mhz)", s.machine, *s.cpu_khz / 1000) : s.machine);
   }
   if (s.memory_bytes) line(out, "MEMORY", memory_size(*s.memory_bytes));
-  line(out, "PANIC", fmt::format("\"{}\"", s.panic_message.value_or("")));
+  // A running kernel has not panicked: crash prints no PANIC line for it either.
+  if (!k.dump().notes().live) line(out, "PANIC", fmt::format("\"{}\"", s.panic_message.value_or("")));
 }
 
 const CommandRegistrar registrar{

@@ -8,6 +8,7 @@ namespace kdive {
 namespace {
 
 constexpr uint32_t kNtPrstatus = 1;
+constexpr uint32_t kNtTaskstruct = 4;
 constexpr uint32_t kQemuNoteType = 0;
 
 // struct elf_prstatus on x86_64: pr_pid at 32, pr_reg (27 × u64) at 112.
@@ -79,6 +80,8 @@ void parse_elf_notes(std::span<const std::byte> notes, DumpNotes& out) {
       std::string s(reinterpret_cast<const char*>(text.data()), text.size());
       s.resize(strnlen(s.c_str(), s.size()));
       out.vmcoreinfo += s;
+    } else if (name == "CORE" && type == kNtTaskstruct) {
+      out.live = true;
     } else if (name == "CORE" && type == kNtPrstatus) {
       if (out.cpus.size() <= prstatus_count) out.cpus.resize(prstatus_count + 1);
       out.cpus[prstatus_count++].prstatus = parse_prstatus(desc);
@@ -89,6 +92,8 @@ void parse_elf_notes(std::span<const std::byte> notes, DumpNotes& out) {
     if (next > r.size()) break;  // the last note's padding may be cut short
     pos = next;
   }
+  // /proc/kcore's NT_PRSTATUS is an empty placeholder, not a CPU's registers.
+  if (out.live) out.cpus.clear();
 }
 
 }  // namespace kdive

@@ -53,6 +53,9 @@ struct DumpNotes {
   std::optional<int64_t> crash_time_sec;
   std::optional<std::string> utsname_release;
   std::optional<int> dump_level;
+  // /proc/kcore of a running kernel (its notes carry NT_TASKSTRUCT, which crash
+  // dumps never do). Live memory changes under the reader and has no crash.
+  bool live = false;
 };
 
 // Adds what the ELF note stream `notes` holds (any number of notes, 4-byte

@@ -61,7 +61,10 @@ ElfCore ElfCore::parse(ByteSource& source) {
       if (ph.p_filesz > ph.p_memsz) {
         fail(source, "PT_LOAD " + std::to_string(i) + " has p_filesz larger than p_memsz");
       }
-      if (!checked_add(ph.p_paddr, ph.p_memsz) || !checked_add(ph.p_offset, ph.p_filesz)) {
+      // /proc/kcore gives p_paddr = -1 for segments without a physical address
+      // (vmalloc, modules, vmemmap); those are kept with kNoPhysicalAddress.
+      bool no_paddr = ph.p_paddr == kNoPhysicalAddress;
+      if ((!no_paddr && !checked_add(ph.p_paddr, ph.p_memsz)) || !checked_add(ph.p_offset, ph.p_filesz)) {
         fail(source, "PT_LOAD " + std::to_string(i) + " wraps around the address space");
       }
       core.loads.push_back({ph.p_offset, ph.p_vaddr, ph.p_paddr, ph.p_filesz, ph.p_memsz});

@@ -16,6 +16,9 @@
 
 namespace kdive {
 
+// p_paddr of a /proc/kcore segment that has no physical address.
+constexpr uint64_t kNoPhysicalAddress = ~0ull;
+
 struct ElfSegment {
   uint64_t offset;  // p_offset
   uint64_t vaddr;   // p_vaddr (0 in QEMU dumps taken without paging)

@@ -15,11 +15,13 @@ class ElfDump : public DumpSource {
  public:
   ElfDump(std::unique_ptr<ByteSource> file, ElfCore core) : file_(std::move(file)) {
     parse_elf_notes(core.notes, notes_);
-    segments_ = std::move(core.loads);
+    for (auto& s : core.loads) {
+      if (s.paddr != kNoPhysicalAddress) segments_.push_back(s);
+    }
     std::sort(segments_.begin(), segments_.end(),
               [](const ElfSegment& a, const ElfSegment& b) { return a.paddr < b.paddr; });
     uint64_t missing = 0;
-    for (const auto& s : segments_) {
+    for (const auto& s : notes_.live ? std::vector<ElfSegment>{} : segments_) {
       uint64_t end = s.offset + s.filesz;
       if (end > file_->size()) missing += std::min(s.filesz, end - file_->size());
     }
@@ -31,7 +33,10 @@ class ElfDump : public DumpSource {
                                   [](const CpuNotes& c) { return c.qemu.has_value(); });
   }
 
-  std::string format() const override { return has_qemu_notes_ ? "elf (qemu)" : "elf"; }
+  std::string format() const override {
+    if (notes_.live) return "kcore (live)";
+    return has_qemu_notes_ ? "elf (qemu)" : "elf";
+  }
 
   PageState read_phys(PhysAddr addr, std::span<std::byte> out) override {
     check_within_page(addr, out.size(), page_size());

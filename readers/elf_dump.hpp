@@ -1,6 +1,9 @@
 // ElfDump: an ELF64 vmcore read as physical memory — the kernel's /proc/vmcore
-// (kexec: PT_LOADs carry physical and virtual addresses) as well as QEMU's
-// dump-guest-memory ELF output (physical addresses only, vaddr 0).
+// (kexec: PT_LOADs carry physical and virtual addresses), QEMU's
+// dump-guest-memory ELF output (physical addresses only, vaddr 0), and the live
+// /proc/kcore (4.11+, whose RAM and text segments carry physical addresses;
+// segments without one, p_paddr = -1, are vmalloc/module space and are skipped:
+// the page tables reach them).
 //
 // Rules of this source:
 // - An address inside a PT_LOAD's file part reads from the file: Present.

@@ -1,10 +1,13 @@
 #include "readers/open_dump.hpp"
 
+#include <sys/stat.h>
+
 #include <functional>
 #include <span>
 
 #include "readers/byte_reader.hpp"
 #include "readers/byte_source.hpp"
+#include "readers/devmem.hpp"
 #include "readers/elf_core.hpp"
 #include "readers/elf_dump.hpp"
 
@@ -41,6 +44,11 @@ const std::vector<Format>& formats() {
 
 std::unique_ptr<DumpSource> open_dump(const std::vector<std::string>& paths, OpenDumpOptions options) {
   if (paths.empty()) throw FormatError("no dump file given");
+  // A character device has no header to probe: it is physical memory (/dev/mem).
+  struct stat st {};
+  if (paths.size() == 1 && ::stat(paths[0].c_str(), &st) == 0 && S_ISCHR(st.st_mode)) {
+    return open_devmem({.mem = paths[0]});
+  }
   std::vector<std::unique_ptr<ByteSource>> parts;
   for (const auto& p : paths) parts.push_back(FileSource::open(p));
   std::vector<std::byte> head = head_of(*parts.front());
