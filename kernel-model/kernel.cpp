@@ -11,6 +11,8 @@ std::unique_ptr<Kernel> Kernel::open(const std::filesystem::path& vmlinux, const
                                      KernelOptions options) {
   std::unique_ptr<Kernel> k(new Kernel());
   k->vmlinux_ = Vmlinux::open(vmlinux);
+  // Start indexing DWARF now: it runs while the dump is opened and the prompt appears.
+  k->types_ = std::make_unique<TypeSystem>(vmlinux, k->vmlinux_->build_id());
   k->dump_ = open_dump(dump_files, {.cache_pages = options.cache_pages});
   k->vmcoreinfo_ = VmcoreInfo(k->dump_->notes().vmcoreinfo);
   KernelLayout layout = find_kernel_layout(*k->dump_, *k->vmlinux_, k->vmcoreinfo_,
@@ -28,6 +30,26 @@ uint64_t Kernel::symbol_address(std::string_view name) const {
 }  // namespace kdive
 
 namespace kdive {
+
+Object Kernel::object(std::string_view symbol) const {
+  uint64_t addr = symbol_address(symbol);
+  const Type* t = types_->variable_type(symbol);
+  if (t == nullptr) throw Error(Error::Kind::Lookup, fmt::format("no type information for '{}'", symbol));
+  return Object(*this, VirtAddr{addr}, t);
+}
+
+Object Kernel::object(VirtAddr address, std::string_view type) const {
+  return Object(*this, address, &types_->require(type));
+}
+
+uint64_t Kernel::per_cpu_offset(int cpu) const {
+  uint64_t table = symbol_address("__per_cpu_offset");
+  return memory().read<uint64_t>(VirtAddr{table + static_cast<uint64_t>(cpu) * 8});
+}
+
+VirtAddr Kernel::per_cpu(std::string_view symbol, int cpu) const {
+  return VirtAddr{symbol_address(symbol) + per_cpu_offset(cpu)};
+}
 
 std::vector<std::string> Kernel::notices() const {
   std::vector<std::string> out = dump_->warnings();

@@ -15,7 +15,9 @@
 
 #include "kernel-model/kernel_layout.hpp"
 #include "kernel-model/kernel_memory.hpp"
+#include "kernel-model/object.hpp"
 #include "kernel-model/struct_layout.hpp"
+#include "kernel-model/type_system.hpp"
 #include "kernel-model/vmlinux.hpp"
 #include "readers/dump_source.hpp"
 #include "readers/vmcoreinfo.hpp"
@@ -40,6 +42,16 @@ class Kernel {
   const KernelLayout& layout() const { return memory_->layout(); }
   const KernelMemory& memory() const { return *memory_; }
   const StructLayout& structs() const { return *structs_; }
+  // The vmlinux's DWARF types; the name index builds in the background from open().
+  TypeSystem& types() const { return *types_; }
+
+  // A global variable as a typed object (Error(Lookup) when unknown).
+  Object object(std::string_view symbol) const;
+  // Memory at `address` seen as the type spelled `type` ("struct task_struct").
+  Object object(VirtAddr address, std::string_view type) const;
+  // Symbol address plus the per-CPU offset of `cpu` (per_cpu(sym, cpu)).
+  VirtAddr per_cpu(std::string_view symbol, int cpu) const;
+  uint64_t per_cpu_offset(int cpu) const;
 
   // Things worth telling the user at start-up: reader warnings, and how the
   // kernel was located when the dump had no VMCOREINFO.
@@ -61,6 +73,7 @@ class Kernel {
   VmcoreInfo vmcoreinfo_;
   std::unique_ptr<KernelMemory> memory_;
   std::unique_ptr<StructLayout> structs_;
+  std::unique_ptr<TypeSystem> types_;
 };
 
 }  // namespace kdive

@@ -91,6 +91,9 @@ Truth Truth::parse(const std::string& text) {
         auto f = fields(rest, 3);
         t.patterns.push_back({number(f.at(0)), std::stoull(f.at(1), nullptr, 16),
                               static_cast<uint64_t>(number(f.at(2))), f.at(3)});
+      } else if (key == "status") {
+        auto f = fields(rest, 2);
+        t.status[number(f.at(0))][f.at(1)] = static_cast<uint64_t>(number(f.at(2)));
       } else if (key == "task_cpu") {
         auto f = fields(rest, 1);
         t.task_cpu[number(f.at(0))] = static_cast<int>(number(f.at(1)));

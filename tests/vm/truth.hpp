@@ -55,6 +55,7 @@ struct Truth {
   std::map<std::string, uint64_t> kvar;      // u64 kernel variables read through /proc/kcore
   std::vector<TruthPattern> patterns;
   std::map<int64_t, int> task_cpu;           // pid -> CPU it last ran on
+  std::map<int64_t, std::map<std::string, uint64_t>> status;  // pid -> VmRSS, RssAnon, ... (kB)
   std::vector<std::string> warnings;
 
   // Throws std::runtime_error naming the file and line when the file is unusable.

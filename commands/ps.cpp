@@ -1,0 +1,213 @@
+// ps: the task list, with crash's flags and columns.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/address_arg.hpp"
+#include "commands/command.hpp"
+#include "commands/task_args.hpp"
+#include "kernel-model/tasks.hpp"
+#include "kernel-model/task_details.hpp"
+
+namespace kdive {
+namespace {
+
+std::string comm_column(const Task& t) { return t.is_kernel_thread() ? fmt::format("[{}]", t.comm) : t.comm; }
+
+std::string task_line(const Task& t) {
+  return fmt::format("PID: {:<8} TASK: {:x}  CPU: {:<3}  COMMAND: \"{}\"", t.pid, t.address.value(), t.cpu, t.comm);
+}
+
+void print_table(const TaskTable& table, const std::vector<const Task*>& tasks, bool kstackp, Output& out) {
+  out.print("{}\n", kstackp ? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM"
+                           : "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM");
+  for (const Task* t : tasks) {
+    double mem = table.total_ram_pages ? 100.0 * static_cast<double>(t->rss_pages) / table.total_ram_pages : 0.0;
+    out.print("{}{:>8}{:>8}{:>4}  {:016x}  {}{:>6.1f}{:>9}{:>9}  {}\n", t->active ? '>' : ' ', t->pid, t->ppid, t->cpu,
+              kstackp ? t->kernel_sp : t->address.value(), t->state_code(), mem, t->total_vm_pages * 4,
+              t->rss_pages * 4, comm_column(*t));
+  }
+}
+
+// [days hh:mm:ss.mmm], crash's -m format.
+std::string elapsed(uint64_t ns) {
+  uint64_t ms = ns / 1000000;
+  return fmt::format("[{} {:02}:{:02}:{:02}.{:03}]", ms / 86400000, ms / 3600000 % 24, ms / 60000 % 60,
+                     ms / 1000 % 60, ms % 1000);
+}
+
+void print_last_run(const std::vector<const Task*>& tasks, bool since, Output& out) {
+  std::vector<const Task*> sorted(tasks);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Task* a, const Task* b) { return a->last_arrival > b->last_arrival; });
+  uint64_t latest = sorted.empty() ? 0 : sorted.front()->last_arrival;
+  for (const Task* t : sorted) {
+    std::string when = since ? elapsed(latest - t->last_arrival) : fmt::format("[{}]", t->last_arrival);
+    out.print("{} [{}]  {}\n", when, t->state_code(), task_line(*t));
+  }
+}
+
+void print_times(const Kernel& k, const Task& t, Output& out) {
+  TaskTimes times = task_times(k, t);
+  uint64_t s = times.run_time_ns / 1000000000;
+  out.print("{}\n", task_line(t));
+  out.print("    RUN TIME: {:02}:{:02}:{:02}\n", s / 3600, s / 60 % 60, s % 60);
+  out.print("  START TIME: {}\n", times.start_time_ns);
+  out.print("       UTIME: {}\n", times.utime_ns);
+  out.print("       STIME: {}\n", times.stime_ns);
+}
+
+void print_arguments(const Kernel& k, const Task& t, Output& out) {
+  out.print("{}\n", task_line(t));
+  if (t.is_kernel_thread()) {
+    out.print("(kernel thread: no arguments)\n");
+    return;
+  }
+  TaskArguments a = task_arguments(k, t);
+  std::string args;
+  for (const auto& w : a.args) args += w + " ";
+  out.print("ARG: {}\n", args);
+  for (size_t i = 0; i < a.env.size(); ++i) out.print("{}{}\n", i == 0 ? "ENV: " : "     ", a.env[i]);
+}
+
+void print_rlimits(const Kernel& k, const Task& t, Output& out) {
+  out.print("{}\n", task_line(t));
+  out.print("      RLIMIT     CURRENT       MAXIMUM\n");
+  auto value = [](uint64_t v) { return v == ~0ull ? std::string("(unlimited)") : std::to_string(v); };
+  for (const auto& r : task_rlimits(k, t)) {
+    out.print("{:>12}   {:<11}   {}\n", r.name, value(r.current), value(r.maximum));
+  }
+}
+
+void print_ancestry(const TaskTable& table, const Task& t, Output& out) {
+  std::vector<const Task*> chain = {&t};
+  while (chain.back()->pid != 0 && chain.size() < 4096) {
+    const Task* parent = table.by_address(chain.back()->parent);
+    if (parent == nullptr || parent == chain.back()) break;
+    chain.push_back(parent);
+  }
+  for (size_t i = chain.size(); i-- > 0;) {
+    out.print("{:{}}{}\n", "", chain.size() - 1 - i, task_line(*chain[i]));
+  }
+}
+
+void print_children(const TaskTable& table, const Task& t, Output& out) {
+  out.print("{}\n", task_line(t));
+  bool any = false;
+  for (const Task& c : table.all) {
+    if (c.parent == t.address && c.is_group_leader() && &c != &t) {
+      out.print("  {}\n", task_line(c));
+      any = true;
+    }
+  }
+  if (!any) out.print("  (no children)\n");
+}
+
+void print_group(const TaskTable& table, const Task& t, Output& out) {
+  const Task* leader = table.by_pid(t.tgid);
+  if (leader == nullptr) leader = &t;
+  out.print("{}\n", task_line(*leader));
+  for (const Task& c : table.all) {
+    if (c.tgid == leader->pid && &c != leader && !c.idle) out.print("  {}\n", task_line(c));
+  }
+}
+
+void print_summary(const std::vector<const Task*>& tasks, Output& out) {
+  std::map<std::string, int> counts;
+  for (const Task* t : tasks) ++counts[t->state_code()];
+  for (const char* code : {"RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "ID", "NE", "WA", "??"}) {
+    if (counts.count(code)) out.print("  {}: {}\n", code, counts[code]);
+  }
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  Kernel& k = session.kernel();
+  TaskTable table = read_tasks(k);
+  std::vector<const Task*> tasks = select_tasks(k, table, args.positional());
+  if (args.has('k') && args.has('u')) throw CommandError("-k and -u exclude each other");
+  std::erase_if(tasks, [&](const Task* t) {
+    if (args.has('k') && !t->is_kernel_thread()) return true;
+    if (args.has('u') && t->is_kernel_thread()) return true;
+    if (args.has('G') && !t->is_group_leader() && !t->idle) return true;
+    if (args.has('A') && !t->active) return true;
+    return false;
+  });
+  if (auto cpu = args.value('C')) {
+    if (!args.has('l') && !args.has('m')) throw CommandError("-C works with -l or -m");
+    int c = static_cast<int>(parse_count(*cpu));
+    std::erase_if(tasks, [&](const Task* t) { return t->cpu != c; });
+  }
+  for (const auto& problem : table.problems) out.print("ps: warning: {}\n", problem);
+
+  if (args.has('S')) return print_summary(tasks, out);
+  if (args.has('l') || args.has('m')) return print_last_run(tasks, args.has('m'), out);
+  bool first = true;
+  auto each = [&](auto print) {
+    for (const Task* t : tasks) {
+      if (!first) out.print("\n");
+      print(*t);
+      first = false;
+    }
+  };
+  if (args.has('p')) return each([&](const Task& t) { print_ancestry(table, t, out); });
+  if (args.has('c')) return each([&](const Task& t) { print_children(table, t, out); });
+  if (args.has('g')) return each([&](const Task& t) { print_group(table, t, out); });
+  if (args.has('t')) return each([&](const Task& t) { print_times(k, t, out); });
+  if (args.has('a')) return each([&](const Task& t) { print_arguments(k, t, out); });
+  if (args.has('r')) return each([&](const Task& t) { print_rlimits(k, t, out); });
+  print_table(table, tasks, args.has('s'), out);
+}
+
+const CommandRegistrar registrar{
+    {.name = "ps",
+     .summary = "display process status information",
+     .usage = "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpu] [pid | task | command] ...",
+     .description =
+         "Lists the tasks of the crashed kernel: every thread of every process and\n"
+         "each CPU's idle task (swapper/N). '>' marks the task that was running on\n"
+         "its CPU. Columns: PID, parent PID, CPU, task_struct address, state (RU\n"
+         "running, IN interruptible, UN uninterruptible, ID idle, ST stopped, TR\n"
+         "traced, ZO zombie, DE dead, PA parked, NE new, WA waking), memory share of\n"
+         "the RSS, virtual size and resident size in KiB, and the command (kernel\n"
+         "threads in brackets).\n"
+         "\n"
+         "Arguments select tasks by PID, by task_struct address, or by command\n"
+         "name; a name in single quotes is matched as a regular expression.",
+     .examples = "  kdive> ps kd-sleeper\n"
+                 "        PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n"
+                 "         86       1   0  ffff948b41e20000  IN   0.0     1176       48  kd-sleeper\n"
+                 "\n"
+                 "The running tasks only:\n"
+                 "\n"
+                 "  kdive> ps -A\n"
+                 "\n"
+                 "A thread's ancestors:\n"
+                 "\n"
+                 "  kdive> ps -p 90\n"
+                 "  PID: 0        TASK: ffffffffacc13940  CPU: 0    COMMAND: \"swapper/0\"\n"
+                 "   PID: 1        TASK: ffff948b411cddc0  CPU: 0    COMMAND: \"init\"\n"
+                 "    PID: 90       TASK: ffff948b581a5dc0  CPU: 0    COMMAND: \"kd-worker-1\"",
+     .options = {{'k', "", "kernel threads only"},
+                 {'u', "", "user tasks only"},
+                 {'G', "", "thread group leaders only"},
+                 {'s', "", "show the kernel stack pointer (KSTACKP) instead of the task address"},
+                 {'p', "", "show each task's parental hierarchy"},
+                 {'c', "", "show each task's children"},
+                 {'g', "", "show each task's thread group"},
+                 {'t', "", "show run time, start time and user/system time"},
+                 {'l', "", "sort by the last-run timestamp (sched_info.last_arrival)"},
+                 {'m', "", "like -l, as time elapsed since the most recent run"},
+                 {'C', "cpu", "with -l or -m: only tasks of that CPU"},
+                 {'a', "", "show command-line arguments and environment (user tasks)"},
+                 {'r', "", "show resource limits"},
+                 {'S', "", "count the tasks in each state"},
+                 {'A', "", "active tasks only (running on a CPU)"}},
+     .aliases = {}},
+    run};
+
+}  // namespace
+}  // namespace kdive

@@ -1,0 +1,20 @@
+// Selecting tasks by the arguments ps, task, set and foreach take, as crash
+// does: a PID ("126"), a task_struct address ("ffff948b5818ddc0"), or a command
+// name ("kd-sleeper"; in single quotes a regular expression: "'kd-.*'").
+// No arguments select every task.
+//
+//   auto tasks = select_tasks(kernel, table, {"1", "kd-busy"});   // throws CommandError
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernel-model/tasks.hpp"
+
+namespace kdive {
+
+class Kernel;
+
+std::vector<const Task*> select_tasks(const Kernel& k, const TaskTable& table, const std::vector<std::string>& words);
+
+}  // namespace kdive

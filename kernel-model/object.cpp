@@ -1,0 +1,110 @@
+#include "kernel-model/object.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "kernel-model/errors.hpp"
+#include "kernel-model/kernel.hpp"
+
+namespace kdive {
+
+Object Object::member(std::string_view path) const {
+  const Type* base = &type_->strip();
+  VirtAddr at = address_;
+  if (base->kind() == TypeKind::Pointer) {
+    at = VirtAddr{pointer()};
+    base = &base->target()->strip();
+    if (at.value() == 0) {
+      throw Fault(0, Fault::Space::Kernel, fmt::format("NULL pointer followed to reach member '{}'", path));
+    }
+  }
+  if (!base->is_struct_like()) {
+    throw Error(Error::Kind::Lookup, fmt::format("'{}' is not a struct or union: no member '{}'", base->spell(), path));
+  }
+  auto m = base->member(path);
+  if (!m) throw Error(Error::Kind::Lookup, fmt::format("{} has no member '{}'", base->spell(), path));
+  return Object(*kernel_, at + m->offset, m->type, m->bit_offset, m->bit_size);
+}
+
+bool Object::has_member(std::string_view path) const {
+  const Type* base = &type_->strip();
+  if (base->kind() == TypeKind::Pointer) base = &base->target()->strip();
+  return base->is_struct_like() && base->member(path).has_value();
+}
+
+Object Object::deref() const {
+  const Type& t = type_->strip();
+  if (t.kind() != TypeKind::Pointer) {
+    throw Error(Error::Kind::Lookup, fmt::format("cannot dereference a {}", t.spell()));
+  }
+  uint64_t p = pointer();
+  if (p == 0) throw Fault(0, Fault::Space::Kernel, "NULL pointer dereference");
+  return Object(*kernel_, VirtAddr{p}, t.target());
+}
+
+Object Object::at(uint64_t i) const {
+  const Type& t = type_->strip();
+  if (t.kind() == TypeKind::Array) {
+    const Type* e = t.target();
+    return Object(*kernel_, address_ + i * e->size(), e);
+  }
+  if (t.kind() == TypeKind::Pointer) {
+    const Type* e = t.target();
+    return Object(*kernel_, VirtAddr{pointer() + i * e->size()}, e);
+  }
+  throw Error(Error::Kind::Lookup, fmt::format("cannot index a {}", t.spell()));
+}
+
+uint64_t Object::as_u64() const {
+  const Type& t = type_->strip();
+  uint64_t size = t.size();
+  if (size == 0 || size > 8) {
+    throw Error(Error::Kind::Lookup, fmt::format("a {} is not a scalar value", t.spell()));
+  }
+  uint64_t v = 0;
+  if (bit_size_ == 0) {
+    kernel_->memory().read(address_, {reinterpret_cast<std::byte*>(&v), size});
+    return v;
+  }
+  // A bitfield may straddle its storage unit's bytes: read enough to hold it.
+  uint64_t bytes = (bit_offset_ + bit_size_ + 7) / 8;
+  kernel_->memory().read(address_, {reinterpret_cast<std::byte*>(&v), bytes});
+  v >>= bit_offset_;
+  if (bit_size_ < 64) v &= (1ull << bit_size_) - 1;
+  return v;
+}
+
+int64_t Object::as_i64() const {
+  uint64_t v = as_u64();
+  const Type& t = type_->strip();
+  if (!t.is_signed()) return static_cast<int64_t>(v);
+  unsigned bits = bit_size_ != 0 ? bit_size_ : static_cast<unsigned>(t.size() * 8);
+  if (bits < 64 && (v >> (bits - 1)) & 1) v |= ~0ull << bits;
+  return static_cast<int64_t>(v);
+}
+
+std::string Object::string(size_t max_len) const {
+  const Type& t = type_->strip();
+  if (t.kind() == TypeKind::Array) {
+    uint64_t n = t.count().value_or(max_len) * t.target()->size();
+    std::string s(std::min<uint64_t>(n, max_len), '\0');
+    kernel_->memory().read(address_, {reinterpret_cast<std::byte*>(s.data()), s.size()});
+    s.resize(strnlen(s.c_str(), s.size()));
+    return s;
+  }
+  if (t.kind() == TypeKind::Pointer) {
+    uint64_t p = pointer();
+    if (p == 0) return "";
+    return kernel_->memory().read_cstring(VirtAddr{p}, max_len);
+  }
+  throw Error(Error::Kind::Lookup, fmt::format("a {} is not a string", t.spell()));
+}
+
+std::vector<std::byte> Object::bytes() const {
+  std::vector<std::byte> out(type_->size());
+  kernel_->memory().read(address_, out);
+  return out;
+}
+
+}  // namespace kdive

@@ -1,0 +1,68 @@
+// TypeSystem: the kernel's types and global variables from the vmlinux's DWARF
+// (libdw), found by name through the DwarfIndex and built into Type objects on
+// first use. Owns every Type it hands out; pointers stay valid for its lifetime.
+// Single-threaded (the index builds on its own thread with its own handle).
+//
+//   TypeSystem types("vmlinux", build_id);
+//   const Type* task = types.lookup("struct task_struct");   // nullptr if unknown
+//   const Type* t = types.variable_type("jiffies");           // volatile unsigned long
+//   types.enumerator("PIDTYPE_TGID");                         // optional<int64_t>
+#pragma once
+
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "kernel-model/dwarf_index.hpp"
+#include "kernel-model/type.hpp"
+
+struct Dwarf;
+
+namespace kdive {
+
+class TypeSystem {
+ public:
+  TypeSystem(const std::filesystem::path& vmlinux, const std::string& build_id);
+  ~TypeSystem();
+  TypeSystem(const TypeSystem&) = delete;
+  TypeSystem& operator=(const TypeSystem&) = delete;
+
+  // A type by its C spelling: "struct task_struct", "task_struct" (struct,
+  // union, typedef, enum or base type, in that order), "unsigned long",
+  // "struct page *", "u64". nullptr when unknown.
+  const Type* lookup(std::string_view spelling);
+  const Type* find(NameKind kind, std::string_view name);
+  // Like lookup() but throws Error(Lookup) naming the type.
+  const Type& require(std::string_view spelling);
+
+  // The declared type of a global variable (or function).
+  const Type* variable_type(std::string_view name);
+  std::optional<int64_t> enumerator(std::string_view name);
+
+  const Type* void_type();
+  const Type* pointer_to(const Type* target);
+
+  // Created on first use from a DIE offset.
+  const Type* resolve(uint64_t die);
+  void load_children(const Type& type);
+
+  const DwarfIndex& index() const { return *index_; }
+
+ private:
+  Type* make(TypeKind kind);
+  const Type* complete(const Type* declaration);
+
+  int fd_ = -1;
+  ::Dwarf* dwarf_ = nullptr;
+  std::unique_ptr<DwarfIndex> index_;
+  std::unordered_map<uint64_t, Type*> by_die_;
+  std::unordered_map<const Type*, const Type*> pointers_;
+  std::deque<std::unique_ptr<Type>> storage_;
+  Type* void_ = nullptr;
+};
+
+}  // namespace kdive
