@@ -10,6 +10,10 @@
 
 namespace kdive {
 
+// Kernel addresses start here with either 4- or 5-level paging (the 5-level
+// direct map begins at 0xff11000000000000).
+constexpr uint64_t kKernelHalf = 0xff00000000000000ull;
+
 std::vector<const Task*> select_tasks(const Kernel&, const TaskTable& table, const std::vector<std::string>& words) {
   std::vector<const Task*> out;
   if (words.empty()) {
@@ -36,7 +40,7 @@ std::vector<const Task*> select_tasks(const Kernel&, const TaskTable& table, con
       for (const Task& t : table.all) {
         if (t.pid == static_cast<int64_t>(*n)) add(&t), matched = true;
       }
-    } else if (auto a = parse_number(w, 16); a && *a >= 0xffff000000000000ull) {
+    } else if (auto a = parse_number(w, 16); a && *a >= kKernelHalf) {
       if (const Task* t = table.by_address(VirtAddr{*a})) add(t), matched = true;
     } else {
       for (const Task& t : table.all) {
