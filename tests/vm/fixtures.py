@@ -754,6 +754,7 @@ TRUTH_SHAPES = {
     "map": r"map \d+ [0-9a-f]+-[0-9a-f]+ [-rwxps]{4} .*",
     "pattern": r"pattern \d+ 0x[0-9a-f]+ \d+ \S+",
     "meminfo": r"meminfo \S+ \d+",
+    "status": r"status \d+ [A-Za-z]+ \d+",
     "cpus": r"cpus \d+",
     "cpu_la57": r"cpu_la57 (yes|no)",
     "sysctl": r"sysctl \S+ \S+",

@@ -9,9 +9,9 @@ workload and data/guest/live-init.  The suite's debug vmlinux (~600 MB, more
 than the guest's RAM) reaches the guest as an ext2 image on a read-only
 virtio disk: Debian's cloud kernels have no 9p, and a raw disk would give
 kdive a block device, which libelf cannot map.  The guest runs kdive in batch
-mode over /proc/kcore, /dev/mem, with no dump and with no argument at all
-(CASES), prints the output and its own truth to the serial console, and
-powers off.  This script parses the console into RESULT.json (format in
+mode (CASES: over /proc/kcore, over /dev/mem, with no dump and with no
+argument at all), prints the output and its own truth to the serial console,
+and powers off.  This script parses the console into RESULT.json (format in
 tests/vm/README.md) and exits 0 if the guest ran to the end -- whatever
 kdive printed: judging that is live_test.py's job -- or 1 with a one-line
 reason and the console's tail.
@@ -74,6 +74,8 @@ CASES = (
     Case("devmem", COMMANDS, (GUEST_VMLINUX, "/dev/mem")),
     # Live memory changes: a second read must see the new value, not a cached page.
     Case("changing", ("rd jiffies_64", "!sleep 1", "rd jiffies_64"), (GUEST_VMLINUX, "/proc/kcore")),
+    # The task list of a running system: the workloads, and kdive itself.
+    Case("tasks", ("ps",), (GUEST_VMLINUX, "/proc/kcore")),
     Case("default", ("sys",), (GUEST_VMLINUX,)),
     # No vmlinux either: live-init links it where kdive looks for the running
     # kernel's (/usr/lib/debug/boot/vmlinux-RELEASE).

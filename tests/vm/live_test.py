@@ -6,16 +6,21 @@
 
 Runs live_guest.py (a QEMU guest that runs kdive over its own /proc/kcore
 and /dev/mem, see there) and checks what kdive printed against what the guest
-printed about itself: uname, /proc/version, /proc/kallsyms, and
-page_offset_base and phys_base read through /proc/kcore.  Prints each
-mismatch as expected/got lines, then the output of the runs concerned; exits
-0 if all checks pass, 1 otherwise.  Standard library only.
+printed about itself: uname, hostname, /proc/version, /proc/kallsyms,
+/proc/iomem, the pids of its workloads, and page_offset_base and phys_base
+read through /proc/kcore.  Also that live memory is read afresh (jiffies_64
+moves between two reads) and that the guest kernel logged no fault while
+kdive ran.  Prints each mismatch as expected/got lines, then the output of
+the runs concerned; exits 0 if all checks pass, 1 otherwise.  Standard
+library only.
 """
 
 import argparse
+import ctypes
 import json
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,8 +36,8 @@ DEVMEM_FALLBACK = re.compile(
     r"CONFIG_STRICT_DEVMEM allows only the first MiB\); using /proc/kcore instead")
 # What live-init prints about the guest (a line garbled by the console is lost).
 TRUTH_KEYS = ("release", "utsversion", "version", "hostname", "cpus", "cpu_la57", "kallsyms_linux_banner",
-              "kallsyms_jiffies_64", "page_offset_base", "phys_base", "ram")
-RUNS = ("kcore", "devmem", "changing", "default", "auto")
+              "kallsyms_jiffies_64", "page_offset_base", "phys_base", "ram", "pid_sleeper", "pid_files")
+RUNS = ("kcore", "devmem", "changing", "tasks", "default", "auto")
 # Kernel messages that mean kdive's reads upset the kernel, or kdive crashed.
 BAD_DMESG = re.compile(r"BUG|Oops|WARNING|segfault|general protection|usercopy|traps:")
 
@@ -115,6 +120,16 @@ def rd_quads(lines):
         m = re.match(r"\s*([0-9a-f]+):((?:\s+[0-9a-f]{16})+)", line)
         if m:
             rows.append((int(m.group(1), 16), m.group(2).split()))
+    return rows
+
+
+def ps_rows(lines):
+    """{comm: [(pid, ppid, state)]} of ps's table."""
+    rows = {}
+    for line in lines:
+        m = re.match(r"[> ]\s*(\d+)\s+(\d+)\s+\d+\s+[0-9a-f]+\s+([A-Z]{2})\s+[\d.]+\s+\d+\s+\d+\s+(.+)$", line)
+        if m:
+            rows.setdefault(m.group(4), []).append((int(m.group(1)), int(m.group(2)), m.group(3)))
     return rows
 
 
@@ -236,6 +251,24 @@ class LiveChecks:
         self.c.true(name, "the second rd jiffies_64 is larger than the first (one second later)",
                     len(values) == 2 and values[1] > values[0], f"got {[hx(v) for v in values]}")
 
+    def tasks(self, name):
+        """ps of the running system lists the workloads /init started, one
+        idle task per CPU, and the kdive process itself, running."""
+        lines = self.output(name, "ps")
+        if lines is None:
+            return
+        rows = ps_rows(lines)
+        t = self.truth
+        for comm, pid in (("kd-sleeper", t["pid_sleeper"]), ("kd-files", t["pid_files"])):
+            # Both sleep in nanosleep/pause: interruptible, "IN"; their parent is /init.
+            self.c.equal(name, f"ps: the {comm} row (pid, ppid, state)", rows.get(comm), [(int(pid), 1, "IN")],
+                         "guest $! of /init")
+        idle = [r for c, r in rows.items() if c.startswith("[swapper/")]
+        self.c.equal(name, "ps: idle tasks [swapper/N] with pid 0", sorted(r[0][0] for r in idle) if idle else [],
+                     [0] * int(t["cpus"]), "one per guest CPU")
+        self.c.equal(name, "ps: kdive's own row state", [r[2] for r in rows.get("kdive", [])], ["RU"],
+                     "kdive reads its own task while running")
+
     def devmem_note(self, name):
         """The one line saying /dev/mem is restricted and /proc/kcore is used
         instead, naming the first RAM address above 1 MiB."""
@@ -270,6 +303,9 @@ class LiveChecks:
         self.status("changing")
         self.no_stderr("changing")
         self.changing("changing")
+        self.status("tasks")
+        self.no_stderr("tasks")
+        self.tasks("tasks")
         for name, kernel in (("default", GUEST_VMLINUX),
                              ("auto", f"/usr/lib/debug/boot/vmlinux-{self.truth['release']}")):
             self.status(name)
@@ -281,10 +317,20 @@ class LiveChecks:
 # ------------------------------------------------------------------- main
 
 
+def term_with_parent():
+    """Runs in the live_guest.py child before exec: if this test is killed (a
+    CTest timeout), the child gets SIGTERM, on which it stops QEMU and removes
+    its temporary files (among them a 600 MB disk image)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def run_guest(suite, kdive, out):
     """Runs live_guest.py (its progress and errors go to our stderr)."""
     cmd = [sys.executable, str(LIVE_GUEST), "--suite", suite, "--kdive", str(kdive), "--out", str(out)]
-    return subprocess.run(cmd).returncode == 0
+    child = subprocess.Popen(cmd, preexec_fn=term_with_parent)
+    signal.signal(signal.SIGTERM, lambda *_: child.terminate())  # let it clean up, then report
+    return child.wait() == 0
 
 
 def report(result, checks):
