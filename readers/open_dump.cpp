@@ -10,6 +10,8 @@
 #include "readers/devmem.hpp"
 #include "readers/elf_core.hpp"
 #include "readers/elf_dump.hpp"
+#include "readers/flattened.hpp"
+#include "readers/kdump_compressed.hpp"
 
 namespace kdive {
 namespace {
@@ -35,6 +37,15 @@ const std::vector<Format>& formats() {
        [](std::vector<std::unique_ptr<ByteSource>> parts, const OpenDumpOptions&) {
          if (parts.size() != 1) throw FormatError(parts[1]->name() + ": an ELF dump is a single file");
          return open_elf_dump(std::move(parts[0]));
+       }},
+      {"kdump-compressed", probe_kdump,
+       [](std::vector<std::unique_ptr<ByteSource>> parts, const OpenDumpOptions& o) {
+         return open_kdump(std::move(parts), {.cache_pages = o.cache_pages});
+       }},
+      // QEMU's kdump-* output is flattened; it is read in place, never reassembled on disk.
+      {"flattened kdump", probe_flattened,
+       [](std::vector<std::unique_ptr<ByteSource>> parts, const OpenDumpOptions& o) {
+         return open_kdump(std::move(parts), {.cache_pages = o.cache_pages, .flattened = true});
        }},
   };
   return table;
