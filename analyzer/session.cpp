@@ -9,4 +9,12 @@ Kernel& Session::kernel() const {
   return *kernel_;
 }
 
+const Task& Session::context() const {
+  const Kernel& k = kernel();
+  if (context_) {
+    if (const Task* t = k.tasks().by_address(*context_)) return *t;
+  }
+  return k.default_task();
+}
+
 }  // namespace kdive

@@ -32,12 +32,18 @@ class Session {
   // The kernel under inspection; throws CommandError when no dump is open.
   Kernel& kernel() const;
 
+  // The task commands act on by default (crash's "current context"): the
+  // kernel's default task until `set` chooses another.
+  const Task& context() const;
+  void set_context(const Task& task) { context_ = task.address; }
+
   bool quit_requested() const { return quit_; }
   void request_quit() { quit_ = true; }
 
  private:
   SessionFiles files_;
   std::unique_ptr<Kernel> kernel_;
+  std::optional<VirtAddr> context_;
   bool quit_ = false;
 };
 

@@ -126,7 +126,7 @@ void print_summary(const std::vector<const Task*>& tasks, Output& out) {
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
-  TaskTable table = read_tasks(k);
+  const TaskTable& table = k.tasks();
   std::vector<const Task*> tasks = select_tasks(k, table, args.positional());
   if (args.has('k') && args.has('u')) throw CommandError("-k and -u exclude each other");
   std::erase_if(tasks, [&](const Task* t) {

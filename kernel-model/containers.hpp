@@ -1,14 +1,28 @@
-// Walking the kernel's generic containers: doubly linked lists (list_head),
-// hash lists (hlist_head), red-black trees (rb_root), and per-CPU variables.
-// Each walk is bounded: a corrupted list that never returns to its head throws
-// Error(BadData) instead of looping forever.
+// Walking the kernel's generic linked containers: doubly linked lists
+// (list_head), hash lists (hlist_head), red-black trees (rb_root), and the
+// general "chain of next pointers" that crash's `list` command follows. Radix
+// trees/XArrays/IDRs are in xarray.hpp, maple trees in maple_tree.hpp.
+//
+// Each walk is bounded: a corrupted list that never returns to its head, or
+// that comes back to an entry it already visited, throws Error(BadData) naming
+// the entry instead of looping forever.
 //
 //   // every task: init_task.tasks is a list_head embedded in task_struct
 //   for (VirtAddr t : list_entries(k, init_tasks_head, tasks_offset)) ...
+//
+//   // crash's `list -H head -o 0x7b8`, streaming, stopping early when asked
+//   ChainWalk w{.start = head, .entry_bias = 0x7b8, .start_is_entry = false};
+//   walk_chain(k.memory(), w, [&](VirtAddr entry) { print(entry); return true; });
+//
+//   // crash's `tree -t rbtree`: root first, each node with its path ("root/l/r")
+//   walk_rbtree(k.memory(), rb_node, RbOrder::Preorder, [&](const RbVisit& v) { ... });
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "readers/address.hpp"
@@ -16,6 +30,7 @@
 namespace kdive {
 
 class Kernel;
+class KernelMemory;
 
 constexpr size_t kMaxListEntries = 1u << 22;
 
@@ -32,5 +47,54 @@ std::vector<VirtAddr> hlist_entries(const Kernel& k, VirtAddr head, uint64_t mem
 // The nodes of an rbtree (struct rb_root at `root`) in order, minus member_offset.
 std::vector<VirtAddr> rbtree_entries(const Kernel& k, VirtAddr root, uint64_t member_offset,
                                      size_t limit = kMaxListEntries);
+
+// The memory-level cores of the walks above, usable without a Kernel (unit
+// tests build a KernelMemory over synthetic pages).
+std::vector<VirtAddr> list_entries(const KernelMemory& mem, VirtAddr head, uint64_t member_offset, bool reverse,
+                                   size_t limit = kMaxListEntries);
+
+// A chain of "next" pointers, the general shape behind crash's `list`. The walk
+// moves from link to link: a link is the address where the next pointer sits,
+// minus next_offset; the value read there is the next link. The entry a link
+// belongs to is link - entry_bias.
+//  * struct pointers (task_struct.parent): links are the entries,
+//    next_offset = the member's offset, entry_bias = 0;
+//  * list_head lists: links are the embedded list_heads, next_offset = 0
+//    (8 for prev), entry_bias = the list_head's offset in the entry.
+// The chain ends at a NULL pointer, when it comes back to `start`, or at `end`
+// (an entry or link address). With `singly_linked`, it also ends when it comes
+// back to the first link it reached or when a link points to itself (crash's
+// rules for lists that are not list_heads).
+struct ChainWalk {
+  VirtAddr start;               // the first link
+  uint64_t next_offset = 0;
+  uint64_t entry_bias = 0;
+  bool start_is_entry = true;   // false: start is a standalone head, not shown
+  bool singly_linked = false;
+  bool null_is_error = false;   // list_head lists never hold NULL: say so
+  std::optional<uint64_t> end;
+  size_t limit = kMaxListEntries;
+};
+
+// Calls visit(entry) for each entry in order until it returns false; returns
+// the number of entries visited. Throws Error(BadData) when the chain comes
+// back to a link it already visited (naming it) or passes `limit`, and Fault
+// when a pointer cannot be read — after the entries before it were visited.
+size_t walk_chain(const KernelMemory& mem, const ChainWalk& walk, const std::function<bool(VirtAddr)>& visit);
+
+// Red-black trees. rb_node { __rb_parent_color; rb_right; rb_left; }.
+enum class RbOrder {
+  Preorder,  // a node, then its left subtree, then its right (crash's default)
+  InOrder,   // left to right: sorted by the tree's key (crash's -l)
+};
+struct RbVisit {
+  VirtAddr node;         // the struct rb_node
+  std::string position;  // "root", "root/l", "root/l/r", ...
+};
+// Walks the tree under `top` (an rb_node address: rb_root.rb_node's value; 0
+// is an empty tree). Throws Error(BadData) on a node reached twice or a tree
+// deeper than any balanced tree can be.
+size_t walk_rbtree(const KernelMemory& mem, uint64_t top, RbOrder order, const std::function<bool(const RbVisit&)>& visit,
+                   size_t limit = kMaxListEntries);
 
 }  // namespace kdive

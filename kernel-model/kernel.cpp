@@ -1,6 +1,7 @@
 #include "kernel-model/kernel.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "kernel-model/errors.hpp"
 #include "readers/open_dump.hpp"
@@ -49,6 +50,24 @@ uint64_t Kernel::per_cpu_offset(int cpu) const {
 
 VirtAddr Kernel::per_cpu(std::string_view symbol, int cpu) const {
   return VirtAddr{symbol_address(symbol) + per_cpu_offset(cpu)};
+}
+
+const TaskTable& Kernel::tasks() const {
+  if (!tasks_) tasks_ = std::make_unique<TaskTable>(read_tasks(*this));
+  return *tasks_;
+}
+
+const Task& Kernel::default_task() const {
+  const TaskTable& table = tasks();
+  if (auto cpu = panic_cpu()) {
+    if (const Task* t = table.active_on(*cpu)) return *t;
+  }
+  if (dump_->notes().live) {
+    if (const Task* t = table.by_pid(::getpid())) return *t;
+  }
+  if (const Task* t = table.active_on(0)) return *t;
+  if (table.all.empty()) throw Error(Error::Kind::BadData, "no task could be read from the dump");
+  return table.all.front();
 }
 
 std::vector<std::string> Kernel::notices() const {

@@ -17,6 +17,7 @@
 #include "kernel-model/kernel_memory.hpp"
 #include "kernel-model/object.hpp"
 #include "kernel-model/struct_layout.hpp"
+#include "kernel-model/tasks.hpp"
 #include "kernel-model/type_system.hpp"
 #include "kernel-model/vmlinux.hpp"
 #include "readers/dump_source.hpp"
@@ -60,6 +61,12 @@ class Kernel {
   // The address of a symbol, or Error(Lookup) naming it.
   uint64_t symbol_address(std::string_view name) const;
 
+  // Every task, read once on first use (a dump does not change).
+  const TaskTable& tasks() const;
+  // The task commands act on until `set` picks another: the task that was
+  // running on the panic CPU; on a live kernel, kdive's own task (or init).
+  const Task& default_task() const;
+
   // The CPU that called panic() (the kernel's panic_cpu), if it can be read.
   std::optional<int> panic_cpu() const;
   // The page table a CPU was using, from the dump's CPU state (QEMU notes carry
@@ -74,6 +81,7 @@ class Kernel {
   std::unique_ptr<KernelMemory> memory_;
   std::unique_ptr<StructLayout> structs_;
   std::unique_ptr<TypeSystem> types_;
+  mutable std::unique_ptr<TaskTable> tasks_;
 };
 
 }  // namespace kdive

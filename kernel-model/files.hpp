@@ -1,0 +1,39 @@
+// Open files of a task, and the paths of dentries: what /proc/PID/fd shows.
+// Paths are rebuilt by walking dentry parents and crossing mount points
+// (struct mount: mnt_mountpoint, mnt_parent), like the kernel's d_path; pipes,
+// sockets and anonymous inodes get /proc's synthetic names ("pipe:[1234]",
+// "socket:[5678]", "anon_inode:[eventpoll]"), and an unlinked file gets
+// " (deleted)" — crash 8.0.2 shows neither.
+//
+//   TaskFiles f = read_task_files(kernel, task);
+//   for (const OpenFile& of : f.files) ... of.fd, of.path, of.type ...
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernel-model/tasks.hpp"
+
+namespace kdive {
+
+class Kernel;
+
+struct OpenFile {
+  int fd;
+  VirtAddr file, dentry, inode;
+  std::string type;  // REG DIR CHR BLK FIFO SOCK LNK, from i_mode
+  std::string path;
+  std::string error;  // set when this file could not be read; the others still are
+};
+
+struct TaskFiles {
+  std::string root, cwd;
+  std::vector<OpenFile> files;
+};
+
+TaskFiles read_task_files(const Kernel& k, const Task& task);
+// The path of a dentry seen through a vfsmount, up to the global root.
+std::string dentry_path(const Kernel& k, VirtAddr dentry, VirtAddr vfsmount);
+
+}  // namespace kdive
