@@ -13,9 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "analyzer/aliases.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
+
+// crash's internal variables that `set` shows and changes (`set radix 16`).
+struct SessionSettings {
+  int radix = 10;  // default output radix of p, struct, ... (10 or 16)
+};
 
 struct SessionFiles {
   std::optional<std::filesystem::path> vmlinux;
@@ -37,6 +43,9 @@ class Session {
   const Task& context() const;
   void set_context(const Task& task) { context_ = task.address; }
 
+  AliasTable& aliases() { return aliases_; }
+  SessionSettings& settings() { return settings_; }
+
   bool quit_requested() const { return quit_; }
   void request_quit() { quit_ = true; }
 
@@ -44,6 +53,8 @@ class Session {
   SessionFiles files_;
   std::unique_ptr<Kernel> kernel_;
   std::optional<VirtAddr> context_;
+  AliasTable aliases_;
+  SessionSettings settings_;
   bool quit_ = false;
 };
 

@@ -18,10 +18,23 @@ void Shell::report(std::string_view who, std::string_view message) {
   std::fflush(err_);
 }
 
-bool Shell::run_line(std::string_view line) {
+bool Shell::run_line(std::string_view line) { return run_line(line, 0); }
+
+bool Shell::run_line(std::string_view line, int alias_depth) {
   bool ok = true;
   for (const auto& text : split_commands(line)) {
     if (session_.quit_requested()) break;
+    // An alias may stand for a whole pipeline or list: expand, then split again.
+    if (auto expanded = session_.aliases().expand(text)) {
+      if (alias_depth >= kMaxAliasDepth) {
+        report("kdive", fmt::format("alias loop: {}", text));
+        ok = false;
+        ++failures_;
+        continue;
+      }
+      if (!run_line(*expanded, alias_depth + 1)) ok = false;
+      continue;
+    }
     if (!run_command(text)) {
       ok = false;
       ++failures_;

@@ -34,6 +34,8 @@ class Shell {
   int failures() const { return failures_; }
 
  private:
+  static constexpr int kMaxAliasDepth = 8;  // "alias a b" + "alias b a" must end
+  bool run_line(std::string_view line, int alias_depth);
   bool run_command(std::string_view text);
   void report(std::string_view who, std::string_view message);
 

@@ -13,6 +13,11 @@
 
 namespace kdive {
 
+// A bare hexadecimal word at or above this is read as a kernel address (a task,
+// a dentry), below it as a number: kernel pointers of 4- and 5-level x86_64
+// kernels all start with 0xff.
+constexpr uint64_t kKernelHalf = 0xff00000000000000ull;
+
 class Kernel;
 
 // `kernel` may be null: then symbols are not accepted.

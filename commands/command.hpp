@@ -44,6 +44,9 @@ struct CommandSpec {
   std::string_view examples;     // "kdive> ps -k\n  ...output..."
   std::vector<OptionSpec> options;
   std::vector<std::string_view> aliases;
+  // Flags end at the first positional word: what follows is another command's
+  // line (alias NAME ps -p, foreach RU ps -l) and is kept word for word.
+  bool flags_end_at_first_word = false;
 };
 
 // Arguments after option parsing: flags seen (in order, repeatable), their values,

@@ -10,6 +10,7 @@
 #include "commands/address_arg.hpp"
 #include "commands/command.hpp"
 #include "commands/task_args.hpp"
+#include "commands/task_header.hpp"
 #include "kernel-model/tasks.hpp"
 #include "kernel-model/task_details.hpp"
 
@@ -17,10 +18,6 @@ namespace kdive {
 namespace {
 
 std::string comm_column(const Task& t) { return t.is_kernel_thread() ? fmt::format("[{}]", t.comm) : t.comm; }
-
-std::string task_line(const Task& t) {
-  return fmt::format("PID: {:<8} TASK: {:x}  CPU: {:<3}  COMMAND: \"{}\"", t.pid, t.address.value(), t.cpu, t.comm);
-}
 
 void print_table(const TaskTable& table, const std::vector<const Task*>& tasks, bool kstackp, Output& out) {
   out.print("{}\n", kstackp ? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM"
@@ -47,14 +44,14 @@ void print_last_run(const std::vector<const Task*>& tasks, bool since, Output& o
   uint64_t latest = sorted.empty() ? 0 : sorted.front()->last_arrival;
   for (const Task* t : sorted) {
     std::string when = since ? elapsed(latest - t->last_arrival) : fmt::format("[{}]", t->last_arrival);
-    out.print("{} [{}]  {}\n", when, t->state_code(), task_line(*t));
+    out.print("{} [{}]  {}\n", when, t->state_code(), task_header(*t));
   }
 }
 
 void print_times(const Kernel& k, const Task& t, Output& out) {
   TaskTimes times = task_times(k, t);
   uint64_t s = times.run_time_ns / 1000000000;
-  out.print("{}\n", task_line(t));
+  out.print("{}\n", task_header(t));
   out.print("    RUN TIME: {:02}:{:02}:{:02}\n", s / 3600, s / 60 % 60, s % 60);
   out.print("  START TIME: {}\n", times.start_time_ns);
   out.print("       UTIME: {}\n", times.utime_ns);
@@ -62,7 +59,7 @@ void print_times(const Kernel& k, const Task& t, Output& out) {
 }
 
 void print_arguments(const Kernel& k, const Task& t, Output& out) {
-  out.print("{}\n", task_line(t));
+  out.print("{}\n", task_header(t));
   if (t.is_kernel_thread()) {
     out.print("(kernel thread: no arguments)\n");
     return;
@@ -75,7 +72,7 @@ void print_arguments(const Kernel& k, const Task& t, Output& out) {
 }
 
 void print_rlimits(const Kernel& k, const Task& t, Output& out) {
-  out.print("{}\n", task_line(t));
+  out.print("{}\n", task_header(t));
   out.print("      RLIMIT     CURRENT       MAXIMUM\n");
   auto value = [](uint64_t v) { return v == ~0ull ? std::string("(unlimited)") : std::to_string(v); };
   for (const auto& r : task_rlimits(k, t)) {
@@ -91,16 +88,16 @@ void print_ancestry(const TaskTable& table, const Task& t, Output& out) {
     chain.push_back(parent);
   }
   for (size_t i = chain.size(); i-- > 0;) {
-    out.print("{:{}}{}\n", "", chain.size() - 1 - i, task_line(*chain[i]));
+    out.print("{:{}}{}\n", "", chain.size() - 1 - i, task_header(*chain[i]));
   }
 }
 
 void print_children(const TaskTable& table, const Task& t, Output& out) {
-  out.print("{}\n", task_line(t));
+  out.print("{}\n", task_header(t));
   bool any = false;
   for (const Task& c : table.all) {
     if (c.parent == t.address && c.is_group_leader() && &c != &t) {
-      out.print("  {}\n", task_line(c));
+      out.print("  {}\n", task_header(c));
       any = true;
     }
   }
@@ -110,9 +107,9 @@ void print_children(const TaskTable& table, const Task& t, Output& out) {
 void print_group(const TaskTable& table, const Task& t, Output& out) {
   const Task* leader = table.by_pid(t.tgid);
   if (leader == nullptr) leader = &t;
-  out.print("{}\n", task_line(*leader));
+  out.print("{}\n", task_header(*leader));
   for (const Task& c : table.all) {
-    if (c.tgid == leader->pid && &c != leader && !c.idle) out.print("  {}\n", task_line(c));
+    if (c.tgid == leader->pid && &c != leader && !c.idle) out.print("  {}\n", task_header(c));
   }
 }
 

@@ -42,6 +42,7 @@ ParsedArgs parse_args(const CommandSpec& spec, const std::vector<std::string>& w
     const std::string& word = words[i];
     if (flags_done || !looks_like_flag(word)) {
       parsed.add_positional(word);
+      if (spec.flags_end_at_first_word) flags_done = true;
       continue;
     }
     if (word == "--") {

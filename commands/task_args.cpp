@@ -12,7 +12,6 @@ namespace kdive {
 
 // Kernel addresses start here with either 4- or 5-level paging (the 5-level
 // direct map begins at 0xff11000000000000).
-constexpr uint64_t kKernelHalf = 0xff00000000000000ull;
 
 std::vector<const Task*> select_tasks(const Kernel&, const TaskTable& table, const std::vector<std::string>& words) {
   std::vector<const Task*> out;
@@ -45,6 +44,19 @@ std::vector<const Task*> select_tasks(const Kernel&, const TaskTable& table, con
     } else {
       for (const Task& t : table.all) {
         if (t.comm == w) add(&t), matched = true;
+      }
+      // The shell has already taken crash's quotes off 'kd-.*': a word that
+      // names no task but looks like a pattern is one.
+      if (!matched && w.find_first_of(".*[]^$+?()|\\") != std::string::npos) {
+        std::regex re;
+        try {
+          re = std::regex(w);
+        } catch (const std::regex_error&) {
+          throw CommandError(fmt::format("no task matches '{}', and it is not a valid regular expression", w));
+        }
+        for (const Task& t : table.all) {
+          if (std::regex_search(t.comm, re)) add(&t), matched = true;
+        }
       }
     }
     if (!matched) throw CommandError(fmt::format("no task matches '{}'", w));

@@ -1,7 +1,8 @@
 // Selecting tasks by the arguments ps, task, set and foreach take, as crash
 // does: a PID ("126"), a task_struct address ("ffff948b5818ddc0"), or a command
-// name ("kd-sleeper"; in single quotes a regular expression: "'kd-.*'").
-// No arguments select every task.
+// name ("kd-sleeper"), or a regular expression on the name ("'kd-.*'" in crash;
+// the shell takes the quotes off, so a word that names no task but holds regex
+// characters is a pattern too). No arguments select every task.
 //
 //   auto tasks = select_tasks(kernel, table, {"1", "kd-busy"});   // throws CommandError
 #pragma once

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "kernel-model/containers.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 
@@ -72,6 +75,57 @@ std::string dentry_path(const Kernel& k, VirtAddr dentry_addr, VirtAddr vfsmount
   return path.empty() ? "/" : path;
 }
 
+namespace {
+
+// Every mount of init's mount namespace: a list (mnt_namespace.list, struct
+// mount.mnt_list) until 6.7, an rbtree (mnt_namespace.mounts, mount.mnt_node)
+// since 6.8. Told apart by the members DWARF has.
+std::vector<VirtAddr> init_mounts(const Kernel& k) {
+  Object ns = k.object(VirtAddr{k.symbol_address("init_task")}, "struct task_struct")["nsproxy"]["mnt_ns"].deref();
+  const Type& mount = k.types().require("struct mount");
+  if (ns.has_member("list")) {
+    return list_entries(k, ns["list"].address(), mount.member("mnt_list")->offset);
+  }
+  return rbtree_entries(k, ns["mounts"].address(), mount.member("mnt_node")->offset);
+}
+
+}  // namespace
+
+DentryInfo read_dentry(const Kernel& k, VirtAddr dentry_addr) {
+  DentryInfo info;
+  Object dentry = k.object(dentry_addr, "struct dentry");
+  info.dentry = dentry_addr;
+  info.inode = VirtAddr{dentry["d_inode"].pointer()};
+  info.superblock = VirtAddr{dentry["d_sb"].pointer()};
+  if (info.inode.value() != 0) {
+    info.type = type_of(static_cast<uint32_t>(k.object(info.inode, "struct inode")["i_mode"].as_u64()));
+  }
+  // The dentry's ancestors, nearest first, to find the mount it lives under.
+  std::vector<uint64_t> ancestors{dentry_addr.value()};
+  for (int depth = 0; depth < kMaxDepth; ++depth) {
+    uint64_t parent = k.object(VirtAddr{ancestors.back()}, "struct dentry")["d_parent"].pointer();
+    if (parent == ancestors.back()) break;
+    ancestors.push_back(parent);
+  }
+  const uint64_t mnt_in_mount = k.types().require("struct mount").member("mnt")->offset;
+  for (VirtAddr m : init_mounts(k)) {
+    Object mount = k.object(m, "struct mount");
+    if (mount["mnt"]["mnt_sb"].pointer() != info.superblock.value()) continue;
+    uint64_t root = mount["mnt"]["mnt_root"].pointer();
+    if (std::find(ancestors.begin(), ancestors.end(), root) == ancestors.end()) continue;
+    info.path = dentry_path(k, dentry_addr, VirtAddr{m.value() + mnt_in_mount});
+    break;
+  }
+  if (info.path.empty()) {
+    for (size_t i = 0; i + 1 < ancestors.size(); ++i) {
+      info.path = "/" + dentry_name(k, k.object(VirtAddr{ancestors[i]}, "struct dentry")) + info.path;
+    }
+    if (info.path.empty()) info.path = "/";
+  }
+  if (ancestors.size() > 1 && unhashed(dentry)) info.path += " (deleted)";
+  return info;
+}
+
 TaskFiles read_task_files(const Kernel& k, const Task& task) {
   TaskFiles out;
   Object t = k.object(task.address, "struct task_struct");
@@ -87,7 +141,9 @@ TaskFiles read_task_files(const Kernel& k, const Task& task) {
   for (uint64_t fd = 0; fd < max_fds; ++fd) {
     uint64_t file = k.memory().read<uint64_t>(VirtAddr{fd_array + fd * 8});
     if (file == 0) continue;
-    OpenFile of{static_cast<int>(fd), VirtAddr{file}, {}, {}, "", "", ""};
+    OpenFile of;
+    of.fd = static_cast<int>(fd);
+    of.file = VirtAddr{file};
     try {
       Object f = k.object(VirtAddr{file}, "struct file");
       Object dentry = f["f_path"]["dentry"].deref();
@@ -95,6 +151,8 @@ TaskFiles read_task_files(const Kernel& k, const Task& task) {
       of.dentry = dentry.address();
       of.inode = inode.address();
       of.type = type_of(static_cast<uint32_t>(inode["i_mode"].as_u64()));
+      of.mapping = VirtAddr{inode["i_mapping"].pointer()};
+      if (of.mapping.value() != 0) of.nrpages = k.object(of.mapping, "struct address_space")["nrpages"].as_u64();
       uint64_t magic = inode["i_sb"]["s_magic"].as_u64();
       uint64_t ino = inode["i_ino"].as_u64();
       if (magic == kPipefsMagic) {

@@ -22,6 +22,8 @@ class Kernel;
 struct OpenFile {
   int fd;
   VirtAddr file, dentry, inode;
+  VirtAddr mapping;        // inode->i_mapping
+  uint64_t nrpages = 0;    // pages of the file in the page cache
   std::string type;  // REG DIR CHR BLK FIFO SOCK LNK, from i_mode
   std::string path;
   std::string error;  // set when this file could not be read; the others still are
@@ -35,5 +37,15 @@ struct TaskFiles {
 TaskFiles read_task_files(const Kernel& k, const Task& task);
 // The path of a dentry seen through a vfsmount, up to the global root.
 std::string dentry_path(const Kernel& k, VirtAddr dentry, VirtAddr vfsmount);
+
+// A dentry on its own (crash's files -d): its inode, super block, type and
+// path. The mount is the first in init's mount namespace whose root is an
+// ancestor of the dentry; without one the path is relative to the file
+// system's root.
+struct DentryInfo {
+  VirtAddr dentry, inode, superblock;
+  std::string type, path;
+};
+DentryInfo read_dentry(const Kernel& k, VirtAddr dentry);
 
 }  // namespace kdive

@@ -226,6 +226,27 @@ std::string Task::state_code() const {
   return "??";
 }
 
+std::string Task::state_names() const {
+  static constexpr std::pair<uint64_t, const char*> kStateBits[] = {
+      {kInterruptible, "TASK_INTERRUPTIBLE"}, {kUninterruptible, "TASK_UNINTERRUPTIBLE"},
+      {kStopped, "__TASK_STOPPED"},           {kTraced, "__TASK_TRACED"},
+      {kParked, "TASK_PARKED"},               {kDead, "TASK_DEAD"},
+      {0x100, "TASK_WAKEKILL"},               {kWaking, "TASK_WAKING"},
+      {kNoLoad, "TASK_NOLOAD"},               {kNew, "TASK_NEW"}};
+  std::string out;
+  auto add = [&](const char* name) {
+    if (!out.empty()) out += '|';
+    out += name;
+  };
+  for (auto [bit, name] : kStateBits) {
+    if (state & bit) add(name);
+  }
+  if (exit_state & kExitZombie) add("EXIT_ZOMBIE");
+  if (exit_state & kExitDead) add("EXIT_DEAD");
+  if (out.empty()) out = state == 0 ? "TASK_RUNNING" : fmt::format("{:#x}", state);
+  return out;
+}
+
 const Task* TaskTable::by_pid(int64_t pid) const {
   for (const auto& t : all) {
     if (t.pid == pid) return &t;

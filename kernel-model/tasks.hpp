@@ -46,6 +46,9 @@ struct Task {
   bool is_group_leader() const { return pid == tgid; }
   // crash's two-letter state: RU IN UN ST TR ZO DE PA ID NE WA.
   std::string state_code() const;
+  // The state and exit_state bits by their kernel names, as crash's `set`
+  // shows them: "TASK_RUNNING", "TASK_UNINTERRUPTIBLE|TASK_NOLOAD", "EXIT_ZOMBIE".
+  std::string state_names() const;
 };
 
 struct TaskTable {

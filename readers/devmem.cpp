@@ -70,7 +70,7 @@ class DevMem : public DumpSource {
 
   PageState read_phys(PhysAddr addr, std::span<std::byte> out) override {
     check_within_page(addr, out.size(), page_size());
-    std::memset(out.data(), 0, out.size());
+    if (!out.empty()) std::memset(out.data(), 0, out.size());
     if (!in_ram(addr.value())) return PageState::Missing;
     ssize_t n = ::pread(fd_, out.data(), out.size(), static_cast<off_t>(addr.value()));
     return n == static_cast<ssize_t>(out.size()) ? PageState::Present : PageState::Missing;

@@ -40,7 +40,7 @@ class ElfDump : public DumpSource {
 
   PageState read_phys(PhysAddr addr, std::span<std::byte> out) override {
     check_within_page(addr, out.size(), page_size());
-    std::memset(out.data(), 0, out.size());
+    if (!out.empty()) std::memset(out.data(), 0, out.size());
     const ElfSegment* seg = find(addr.value());
     if (seg == nullptr) return PageState::Missing;
     uint64_t in_seg = addr.value() - seg->paddr;

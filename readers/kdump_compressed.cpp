@@ -456,7 +456,7 @@ class KdumpDump : public DumpSource {
 
   PageState read_phys(PhysAddr addr, std::span<std::byte> out) override {
     check_within_page(addr, out.size(), bs_);
-    std::memset(out.data(), 0, out.size());
+    if (!out.empty()) std::memset(out.data(), 0, out.size());
     uint64_t pfn = addr.value() / bs_;
     uint64_t in_page = addr.offset_in(bs_);
     if (pfn >= max_mapnr_) return PageState::Missing;
@@ -466,7 +466,7 @@ class KdumpDump : public DumpSource {
       return part->valid.test(pfn) ? PageState::Excluded : PageState::Missing;
 
     if (auto hit = cache_.find(pfn)) {
-      std::memcpy(out.data(), hit->data() + in_page, out.size());
+      if (!out.empty()) std::memcpy(out.data(), hit->data() + in_page, out.size());
       return PageState::Present;
     }
     auto desc = descriptor(*part, pfn);
@@ -504,7 +504,7 @@ class KdumpDump : public DumpSource {
                             to_string(*codec), desc->size, data_at, bs_));
       }
     });
-    std::memcpy(out.data(), page.data() + in_page, out.size());
+    if (!out.empty()) std::memcpy(out.data(), page.data() + in_page, out.size());
     return PageState::Present;
   }
 

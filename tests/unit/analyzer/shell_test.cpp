@@ -106,3 +106,16 @@ TEST_CASE_METHOD(ShellFixture, "'!' runs a shell command", "[shell]") {
   CHECK(slurp(file) == "from-shell\n");
   CHECK_FALSE(shell.run_line("!exit 3"));
 }
+
+TEST_CASE_METHOD(ShellFixture, "Shell expands aliases, pipelines included, and stops alias loops", "[shell]") {
+  auto file = dir / "shout.txt";
+  CHECK(shell.run_line("alias shout \"echo hi | tr a-z A-Z > " + file.string() + "\""));
+  CHECK(shell.run_line("shout"));
+  CHECK(slurp(file) == "HI\n");
+  session.aliases().define("a1", "a2");
+  session.aliases().define("a2", "a1");
+  CHECK_FALSE(shell.run_line("a1; echo after"));
+  std::string o = slurp(out);
+  CHECK(o.find("after\n") != std::string::npos);
+  CHECK(slurp(err).find("kdive: alias loop: a") != std::string::npos);
+}

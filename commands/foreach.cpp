@@ -1,0 +1,123 @@
+// foreach: runs a per-task command over a selection of tasks, as crash's
+// foreach does: the selectors (pids, task addresses, names, 'regexes', states,
+// kernel/user/gleader/active) come first, the command and its flags after.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/command.hpp"
+#include "commands/task_args.hpp"
+#include "kernel-model/kernel.hpp"
+
+namespace kdive {
+namespace {
+
+// The commands that act on one task (the current context) and make sense per
+// task; ps takes the whole selection at once.
+const std::set<std::string, std::less<>> kInnerCommands = {"bt", "files", "net", "ps", "set", "sig", "task", "vm", "vtop"};
+const std::set<std::string, std::less<>> kStates = {"RU", "IN", "UN", "ST", "ZO", "TR", "DE", "SW", "WA", "PA", "ID", "NE"};
+const std::set<std::string, std::less<>> kKinds = {"kernel", "user", "gleader", "active"};
+
+struct Selection {
+  std::vector<std::string> identities;  // pids, task addresses, names
+  std::set<std::string, std::less<>> states, kinds;
+};
+
+bool keep(const Task& t, const Selection& s) {
+  if (!s.states.empty() && !s.states.contains(t.state_code())) return false;
+  if (s.kinds.contains("kernel") && !t.is_kernel_thread()) return false;
+  if (s.kinds.contains("user") && t.is_kernel_thread()) return false;
+  if (s.kinds.contains("gleader") && !t.is_group_leader()) return false;
+  if (s.kinds.contains("active") && !t.active) return false;
+  return true;
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  const auto& words = args.positional();
+  auto command_at = std::find_if(words.begin(), words.end(), [](const std::string& w) { return kInnerCommands.contains(w); });
+  if (command_at == words.end()) {
+    throw CommandError(fmt::format("no command given: one of bt, files, net, ps, set, sig, task, vm, vtop"));
+  }
+  const Command* inner = CommandRegistry::instance().find(*command_at);
+  if (inner == nullptr) throw CommandError(fmt::format("{} is not available in this kdive yet", *command_at));
+
+  Selection sel;
+  for (auto it = words.begin(); it != command_at; ++it) {
+    if (kStates.contains(*it)) {
+      sel.states.insert(*it);
+    } else if (kKinds.contains(*it)) {
+      sel.kinds.insert(*it);
+    } else {
+      sel.identities.push_back(*it);
+    }
+  }
+  if (sel.kinds.contains("kernel") && sel.kinds.contains("user")) throw CommandError("kernel and user exclude each other");
+
+  Kernel& k = session.kernel();
+  std::vector<const Task*> tasks = select_tasks(k, k.tasks(), sel.identities);
+  std::erase_if(tasks, [&](const Task* t) { return !keep(*t, sel); });
+  if (tasks.empty()) throw CommandError("no task matches the selection");
+
+  std::vector<std::string> inner_words(command_at + 1, words.end());
+  if (inner->spec.name == "ps") {
+    for (const Task* t : tasks) inner_words.push_back(fmt::format("{:x}", t->address.value()));
+    inner->run(session, parse_args(inner->spec, inner_words), out);
+    return;
+  }
+  ParsedArgs inner_args = parse_args(inner->spec, inner_words);
+  const Task& before = session.context();
+  size_t failed = 0;
+  std::string first_error;
+  for (const Task* t : tasks) {
+    session.set_context(*t);
+    try {
+      inner->run(session, inner_args, out);
+    } catch (const std::exception& e) {
+      if (failed++ == 0) first_error = fmt::format("PID {}: {}", t->pid, e.what());
+    }
+  }
+  // foreach set leaves the last task as the context, like crash; the others
+  // only borrow it.
+  if (inner->spec.name != "set") session.set_context(before);
+  if (failed != 0) {
+    throw CommandError(fmt::format("{} failed for {} of {} tasks; first: {}", inner->spec.name, failed, tasks.size(),
+                                   first_error));
+  }
+}
+
+const CommandRegistrar registrar{
+    {.name = "foreach",
+     .summary = "run a command for each of a set of tasks",
+     .usage = "foreach [pid | taskp | name | 'regex' | state | kernel | user | gleader | active] ... "
+              "command [flag] [argument]",
+     .description =
+         "Runs a per-task command once for each selected task, as if `set` had made each\n"
+         "the current context in turn. Without selectors, every task (idle tasks too).\n\n"
+         "  pid, taskp, name, 'regex'  tasks by pid, task_struct address, command name,\n"
+         "                             or a regular expression (in single quotes) on it.\n"
+         "  RU IN UN ST ZO TR DE SW WA PA ID NE\n"
+         "                             only tasks in one of these states.\n"
+         "  kernel | user              only kernel threads, or only user tasks.\n"
+         "  gleader                    only thread-group leaders.\n"
+         "  active                     only the tasks running on a CPU at the crash.\n\n"
+         "The command is one of: ps, task, files, set (and bt, vm, net, sig, vtop as they\n"
+         "become available), followed by its own flags. ps shows the selection as one table.\n"
+         "A task the command fails on is reported after the others have run.",
+     .examples = "Open files of every user task:\n\n"
+                 "  kdive> foreach user files\n\n"
+                 "Which tasks hold a file whose path contains known.txt:\n\n"
+                 "  kdive> foreach files -R known.txt\n\n"
+                 "The running tasks as a ps table:\n\n"
+                 "  kdive> foreach RU ps\n\n"
+                 "pid and comm of every task whose name starts with kd-:\n\n"
+                 "  kdive> foreach 'kd-.*' task -R pid,comm",
+     .options = {},
+     .aliases = {},
+     .flags_end_at_first_word = true},
+    run};
+
+}  // namespace
+}  // namespace kdive

@@ -1,0 +1,118 @@
+// set: shows or changes the current context (the task that task, files, bt and
+// the other per-task commands act on by default), and kdive's variables, as
+// crash's set does.
+#include <fmt/format.h>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/address_arg.hpp"
+#include "commands/command.hpp"
+#include "commands/task_args.hpp"
+#include "commands/task_header.hpp"
+#include "kernel-model/kernel.hpp"
+
+namespace kdive {
+namespace {
+
+void show_variables(Session& session, Output& out) {
+  const SessionFiles& files = session.files();
+  std::string dumps;
+  for (const auto& d : files.dumps) dumps += (dumps.empty() ? "" : " ") + d;
+  out.print("        scroll: off (kdive never pages; pipe to less)\n");
+  out.print("         radix: {} ({})\n", session.settings().radix,
+            session.settings().radix == 16 ? "hexadecimal" : "decimal");
+  out.print("      namelist: {}\n", files.vmlinux ? files.vmlinux->string() : "(none)");
+  out.print("      dumpfile: {}\n", dumps.empty() ? "(none)" : dumps);
+}
+
+// `set radix 16`, `set scroll off`: false when `name` is no variable.
+bool set_variable(Session& session, const std::vector<std::string>& words, Output& out) {
+  const std::string& name = words[0];
+  if (name == "radix") {
+    if (words.size() == 1) {
+      out.print("output radix: {} ({})\n", session.settings().radix,
+                session.settings().radix == 16 ? "hex" : "decimal");
+      return true;
+    }
+    const std::string& v = words[1];
+    if (v != "10" && v != "16") throw CommandError(fmt::format("radix must be 10 or 16, not '{}'", v));
+    session.settings().radix = v == "16" ? 16 : 10;
+    out.print("output radix: {} ({})\n", session.settings().radix, v == "16" ? "hex" : "decimal");
+    return true;
+  }
+  if (name == "scroll") {
+    if (words.size() > 1 && words[1] != "off") {
+      throw CommandError("kdive does not page its output: pipe it instead (cmd | less)");
+    }
+    out.print("scroll: off\n");
+    return true;
+  }
+  return false;
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  if (args.has('v')) {
+    show_variables(session, out);
+    return;
+  }
+  const auto& words = args.positional();
+  if (!words.empty() && set_variable(session, words, out)) return;
+
+  Kernel& k = session.kernel();
+  const TaskTable& table = k.tasks();
+  const Task* task = nullptr;
+  if (args.has('p')) {
+    task = &k.default_task();
+  } else if (auto cpu = args.value('c')) {
+    auto n = parse_number(*cpu, 10);
+    if (!n || *n >= table.active.size()) throw CommandError(fmt::format("invalid cpu: {}", *cpu));
+    task = table.active_on(static_cast<int>(*n));
+    if (task == nullptr) throw CommandError(fmt::format("no active task found on cpu {}", *n));
+  } else if (!words.empty()) {
+    if (words.size() > 1) throw CommandError(fmt::format("too many arguments: {}", words[1]));
+    // A pid names several tasks only for pid 0 (one idle task per CPU): the
+    // first, CPU 0's, as crash does.
+    task = select_tasks(k, table, words).front();
+  }
+  if (task != nullptr) session.set_context(*task);
+  out.print("{}", context_block(k, session.context()));
+}
+
+const CommandRegistrar registrar{
+    {.name = "set",
+     .summary = "set the current context (task) or a kdive variable",
+     .usage = "set [pid | taskp | -c cpu | -p] | [radix [10|16]] | [scroll [off]] | -v",
+     .description =
+         "With no argument, shows the current context: the task that task, files, vm\n"
+         "and bt act on when given no task. At startup it is the task that was running\n"
+         "on the CPU that panicked (on a live system, kdive's own task).\n\n"
+         "  pid      a process ID (pid 0 is CPU 0's idle task).\n"
+         "  taskp    a task_struct address, in hexadecimal.\n"
+         "  -c cpu   the task that was running on that CPU at the crash.\n"
+         "  -p       back to the panic task.\n"
+         "  -v       show kdive's variables.\n\n"
+         "Variables: `set radix 16` makes p and struct print in hexadecimal by default\n"
+         "(the `hex` and `dec` aliases do the same); `scroll` is always off: pipe long\n"
+         "output to a pager instead (`ps | less`).\n\n"
+         "STATE shows the task's state bits by name; (PANIC) marks the task running on\n"
+         "the panicking CPU, (ACTIVE) a task running on another CPU.",
+     .examples = "Show the current context:\n\n"
+                 "  kdive> set\n"
+                 "      PID: 127\n"
+                 "  COMMAND: \"sh\"\n"
+                 "     TASK: ffff9d8d17bf3e80  [THREAD_INFO: ffff9d8d17bf3e80]\n"
+                 "      CPU: 0\n"
+                 "    STATE: TASK_RUNNING (PANIC)\n\n"
+                 "Switch to pid 1, then to whatever CPU 1 was running:\n\n"
+                 "  kdive> set 1\n"
+                 "  kdive> set -c 1\n\n"
+                 "Print in hexadecimal from now on:\n\n"
+                 "  kdive> set radix 16",
+     .options = {{'p', "", "the panic task"}, {'c', "cpu", "the active task of a CPU"},
+                 {'a', "", "accepted for crash compatibility (tasks are already per CPU)"},
+                 {'v', "", "show variables"}},
+     .aliases = {}},
+    run};
+
+}  // namespace
+}  // namespace kdive

@@ -1,0 +1,165 @@
+// The current context and the commands that act per task: set, files,
+// foreach, alias — on real crashed kernels, against the guest's own /proc.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "run_kdive.hpp"
+#include "truth.hpp"
+
+using namespace kdive::test;
+
+namespace {
+
+std::string suite() {
+  const char* s = std::getenv("KDIVE_SUITE");
+  REQUIRE(s != nullptr);
+  return s;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// fd -> path of one `files` section (the rows after the FD header).
+std::map<int, std::string> file_rows(const std::string& out) {
+  std::map<int, std::string> rows;
+  std::regex re(R"(^ *(\d+) [0-9a-f]{16} [0-9a-f]{16} [0-9a-f]{16} [A-Z?]+ +(.*)$)");
+  for (const auto& line : lines_of(out)) {
+    std::smatch m;
+    if (std::regex_match(line, m, re)) rows[std::stoi(m[1])] = m[2];
+  }
+  return rows;
+}
+
+std::set<int64_t> header_pids(const std::string& out) {
+  std::set<int64_t> pids;
+  std::regex re(R"(^PID: (\d+) +TASK: [0-9a-f]{16}  CPU: \d+ +COMMAND: ".*"$)");
+  for (const auto& line : lines_of(out)) {
+    std::smatch m;
+    if (std::regex_match(line, m, re)) pids.insert(std::stoll(m[1]));
+  }
+  return pids;
+}
+
+}  // namespace
+
+TEST_CASE("files shows each workload's descriptors as /proc/PID/fd does", "[context]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  std::map<int64_t, std::map<int, std::string>> expected;
+  for (const auto& fd : t.fds) expected[fd.pid][fd.fd] = fd.target;
+  REQUIRE(expected.size() >= 4);
+  for (const std::string format : {"elf", "kdump-zlib"}) {
+    for (const auto& [pid, fds] : expected) {
+      KdiveRun r = run_kdive(suite(), format, "files " + std::to_string(pid));
+      INFO(format << " pid " << pid << "\n" << r.out << r.err);
+      CHECK(r.status == 0);
+      CHECK(header_pids(r.out) == std::set<int64_t>{pid});
+      CHECK(r.out.find("ROOT: /    CWD: /") != std::string::npos);
+      CHECK(file_rows(r.out) == fds);
+    }
+  }
+}
+
+TEST_CASE("files -c counts page-cache pages and -d names a dentry", "[context]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const int64_t pid = t.role("files");
+  KdiveRun r = run_kdive(suite(), "elf", "files -c " + std::to_string(pid));
+  INFO(r.out << r.err);
+  // known.txt holds a few bytes the workload wrote: one page in the page cache.
+  std::regex known(R"(^ *3 [0-9a-f]{16} [0-9a-f]{16} +1 REG  /tmp/kdive/known.txt$)", std::regex::multiline);
+  CHECK(std::regex_search(r.out, known));
+
+  // The dentry of fd 1 is /dev/console's, found through the devtmpfs mount.
+  KdiveRun f = run_kdive(suite(), "elf", "files " + std::to_string(pid));
+  std::smatch m;
+  std::string out = f.out;
+  REQUIRE(std::regex_search(out, m, std::regex(R"(\n *1 [0-9a-f]{16} ([0-9a-f]{16}) ([0-9a-f]{16}) CHR)")));
+  KdiveRun d = run_kdive(suite(), "elf", "files -d " + m[1].str());
+  INFO(d.out << d.err);
+  CHECK(d.out.find(m[1].str() + " " + m[2].str()) != std::string::npos);
+  CHECK(d.out.find("CHR  /dev/console") != std::string::npos);
+}
+
+TEST_CASE("set starts on the panic task and follows set PID, -c and -p", "[context]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  // The task that called panic(): the shell that wrote to sysrq-trigger, or
+  // the process whose allocation made the OOM killer panic.
+  const int64_t panic_pid = t.roles.contains("panic") ? t.role("panic") : t.role("oom");
+  KdiveRun r = run_kdive(suite(), "elf", "set; set 1; set; set 999999; set -p; files");
+  INFO(r.out << r.err);
+  CHECK(r.status != 0);  // set 999999 failed, the rest still ran
+  CHECK(r.err.find("set: no task matches '999999'") != std::string::npos);
+  auto blocks = lines_of(r.out);
+  REQUIRE(blocks.size() >= 20);
+  CHECK(blocks[0] == "    PID: " + std::to_string(panic_pid));
+  CHECK(blocks[4] == "  STATE: TASK_RUNNING (PANIC)");
+  CHECK(blocks[5] == "    PID: 1");
+  CHECK(blocks[6] == "COMMAND: \"init\"");
+  CHECK(blocks[10] == "    PID: 1");  // plain `set` shows the context set before
+  CHECK(blocks[15] == "    PID: " + std::to_string(panic_pid));
+  // files with no argument acts on the context: the panic task again.
+  CHECK(header_pids(r.out) == std::set<int64_t>{panic_pid});
+
+  // set -c: the task running on each CPU is marked ACTIVE or PANIC.
+  for (int cpu = 0; cpu < t.cpus; ++cpu) {
+    KdiveRun c = run_kdive(suite(), "elf", "set -c " + std::to_string(cpu));
+    INFO(c.out << c.err);
+    CHECK(c.status == 0);
+    CHECK(std::regex_search(c.out, std::regex(R"(  STATE: TASK_RUNNING \((ACTIVE|PANIC)\))")));
+    CHECK(c.out.find("    CPU: " + std::to_string(cpu)) != std::string::npos);
+  }
+}
+
+TEST_CASE("foreach selects tasks like crash and runs the command on each", "[context]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  // Every task that has known.txt open: the files workload only.
+  KdiveRun r = run_kdive(suite(), "elf", "foreach files -R known.txt");
+  INFO(r.out << r.err);
+  CHECK(header_pids(r.out) == std::set<int64_t>{t.role("files")});
+
+  // gleader ps: exactly the thread-group leaders of the guest, plus the idle tasks.
+  std::set<int64_t> leaders{0};
+  for (const auto& task : t.tasks) {
+    if (task.pid == task.tgid) leaders.insert(task.pid);
+  }
+  KdiveRun g = run_kdive(suite(), "elf", "foreach gleader ps");
+  std::set<int64_t> shown;
+  std::regex row(R"(^[ >] +(\d+) +\d+ +\d+ +[0-9a-f]{16} +[A-Z]{2} )");
+  for (const auto& line : lines_of(g.out)) {
+    std::smatch m;
+    if (std::regex_search(line, m, row)) shown.insert(std::stoll(m[1]));
+  }
+  CHECK(shown == leaders);
+
+  // A name pattern and a state: the workload threads that sleep.
+  KdiveRun w = run_kdive(suite(), "elf", "foreach 'kd-worker.*' IN set");
+  INFO(w.out << w.err);
+  int workers = 0;
+  for (const auto& task : t.tasks) workers += task.comm.rfind("kd-worker", 0) == 0;
+  CHECK(workers >= 3);
+  size_t blocks = 0;
+  for (size_t at = 0; (at = w.out.find("COMMAND: \"kd-worker", at)) != std::string::npos; ++at) ++blocks;
+  CHECK(blocks == static_cast<size_t>(workers));
+
+  KdiveRun bad = run_kdive(suite(), "elf", "foreach files -R; foreach nosuchcmd; echo still-running");
+  CHECK(bad.err.find("foreach: no command given") != std::string::npos);
+  CHECK(bad.out.find("still-running") != std::string::npos);
+}
+
+TEST_CASE("aliases expand to their command strings", "[context]") {
+  KdiveRun r = run_kdive(suite(), "elf", "alias pp ps -p; pp 1; alias; alias pp \"\"; pp 1; dmesg | head -1");
+  INFO(r.out << r.err);
+  CHECK(r.out.find("runtime  pp       ps -p") != std::string::npos);
+  CHECK(r.out.find("PID: 1        TASK:") != std::string::npos);
+  CHECK(r.out.find("builtin  dmesg    log") != std::string::npos);
+  CHECK(r.out.find("alias deleted: pp") != std::string::npos);
+  CHECK(r.err.find("command not found: pp") != std::string::npos);
+}
