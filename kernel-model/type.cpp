@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "kernel-model/type_system.hpp"
 
 namespace kdive {
@@ -116,6 +118,23 @@ std::string join(std::string_view left, std::string_view declarator) {
   return fmt::format("{} {}", left, declarator);
 }
 
+// GCC names base types "long unsigned int"; people (and crash) write
+// "unsigned long".
+std::string_view base_spelling(const std::string& name) {
+  static const std::pair<std::string_view, std::string_view> kNames[] = {
+      {"long int", "long"},
+      {"long unsigned int", "unsigned long"},
+      {"short int", "short"},
+      {"short unsigned int", "unsigned short"},
+      {"long long int", "long long"},
+      {"long long unsigned int", "unsigned long long"},
+  };
+  for (const auto& [dwarf, c] : kNames) {
+    if (name == dwarf) return c;
+  }
+  return name;
+}
+
 std::string tag_name(std::string_view keyword, const std::string& name) {
   return name.empty() ? fmt::format("{} {{...}}", keyword) : fmt::format("{} {}", keyword, name);
 }
@@ -125,7 +144,7 @@ std::string tag_name(std::string_view keyword, const std::string& name) {
 std::string Type::spell(std::string_view declarator) const {
   switch (kind_) {
     case TypeKind::Void: return join("void", declarator);
-    case TypeKind::Base:
+    case TypeKind::Base: return join(base_spelling(name_), declarator);
     case TypeKind::Typedef: return join(name_, declarator);
     case TypeKind::Struct: return join(tag_name("struct", name_), declarator);
     case TypeKind::Union: return join(tag_name("union", name_), declarator);
@@ -154,6 +173,13 @@ std::string Type::spell(std::string_view declarator) const {
       const Type* t = target();
       // A qualified pointer puts the qualifier after the '*': char *const p.
       if (t->kind() == TypeKind::Pointer) return t->spell(fmt::format("{} {}", q, declarator));
+      // C puts an array's qualifier on its elements, and GCC's DWARF often says
+      // so twice (const array of const char): say it once.
+      if (t->kind() == TypeKind::Array) {
+        std::string inner = t->spell(declarator);
+        if (inner.starts_with(q) && inner.size() > std::strlen(q) && inner[std::strlen(q)] == ' ') return inner;
+        return fmt::format("{} {}", q, inner);
+      }
       return fmt::format("{} {}", q, t->spell(declarator));
     }
   }

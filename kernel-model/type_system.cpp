@@ -110,6 +110,19 @@ const Type* TypeSystem::pointer_to(const Type* target) {
   return p;
 }
 
+const Type* TypeSystem::integer_type(std::string_view dwarf_name, uint64_t size, bool is_signed) {
+  if (const Type* t = find(NameKind::Base, dwarf_name); t != nullptr && t->size() == size) return t;
+  auto it = made_integers_.find(std::string(dwarf_name));
+  if (it != made_integers_.end()) return it->second;
+  Type* t = make(TypeKind::Base);
+  t->name_ = std::string(dwarf_name);
+  t->size_ = size;
+  t->has_size_ = true;
+  t->signed_ = is_signed;
+  made_integers_[t->name_] = t;
+  return t;
+}
+
 const Type* TypeSystem::resolve(uint64_t off) {
   if (off == 0) return void_;
   if (auto it = by_die_.find(off); it != by_die_.end()) return it->second;

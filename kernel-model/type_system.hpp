@@ -45,6 +45,10 @@ class TypeSystem {
 
   const Type* void_type();
   const Type* pointer_to(const Type* target);
+  // A C integer type for computed values ("int", "long unsigned int"): the
+  // DWARF base type of that name when there is one, else one made to measure
+  // (a small program's DWARF need not mention `long`).
+  const Type* integer_type(std::string_view dwarf_name, uint64_t size, bool is_signed);
 
   // Created on first use from a DIE offset.
   const Type* resolve(uint64_t die);
@@ -61,6 +65,7 @@ class TypeSystem {
   std::unique_ptr<DwarfIndex> index_;
   std::unordered_map<uint64_t, Type*> by_die_;
   std::unordered_map<const Type*, const Type*> pointers_;
+  std::unordered_map<std::string, const Type*> made_integers_;
   std::deque<std::unique_ptr<Type>> storage_;
   Type* void_ = nullptr;
 };

@@ -1,0 +1,127 @@
+// p (print): evaluate a C expression and print its value as gdb does.
+#include <fmt/format.h>
+
+#include <cctype>
+#include <regex>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/address_arg.hpp"
+#include "commands/command.hpp"
+#include "commands/value_format.hpp"
+#include "kernel-model/errors.hpp"
+#include "kernel-model/expression.hpp"
+
+namespace kdive {
+namespace {
+
+// gdb numbers the values it prints: $1, $2, ... for the life of the session.
+int next_history_number() {
+  static int n = 0;
+  return ++n;
+}
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+// crash's per-CPU suffix: "cpu_number:1", "runqueues:0,2-3", "x:a" (all CPUs).
+std::vector<int> parse_cpu_list(std::string_view spec, int cpu_count) {
+  std::vector<int> cpus;
+  if (spec == "a" || spec == "all") {
+    for (int c = 0; c < cpu_count; ++c) cpus.push_back(c);
+    return cpus;
+  }
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    std::string_view part = spec.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    size_t dash = part.find('-');
+    auto first = parse_number(part.substr(0, dash), 10);
+    auto last = dash == std::string_view::npos ? first : parse_number(part.substr(dash + 1), 10);
+    if (!first || !last || *last < *first) throw CommandError(fmt::format("invalid CPU list: '{}'", spec));
+    for (uint64_t c = *first; c <= *last; ++c) cpus.push_back(static_cast<int>(c));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return cpus;
+}
+
+int cpu_count(const Kernel& k) {
+  return static_cast<int>(evaluate(KernelEvalContext(k), "nr_cpu_ids").as_u64());
+}
+
+void print_one(const EvalContext& ctx, const std::string& expr, const std::string& label, const ValueFormat& f,
+               Output& out) {
+  Value v = evaluate(ctx, expr);
+  std::string text = format_top_level(v, f);
+  std::string prefix = label.empty() ? "" : label + " = ";
+  out.print("{}${} = {}\n", prefix, next_history_number(), text);
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  const Kernel& k = session.kernel();
+  if (args.positional().empty()) throw CommandError("an expression is required");
+  if (args.has('x') && args.has('d')) throw CommandError("-x and -d exclude each other");
+  std::string expr;
+  for (const auto& w : args.positional()) expr += (expr.empty() ? "" : " ") + w;
+  ValueFormat f = value_format_for(k, args.has('x') ? 16 : 10);
+
+  static const std::regex per_cpu(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([0-9a-z,\-]+)\s*$)");
+  std::smatch m;
+  if (std::regex_match(expr, m, per_cpu)) {
+    std::string sym = m[1];
+    for (int cpu : parse_cpu_list(m[2].str(), cpu_count(k))) {
+      KernelEvalContext ctx(k, cpu);
+      print_one(ctx, sym, fmt::format("per_cpu({}, {})", sym, cpu), f, out);
+    }
+    return;
+  }
+  KernelEvalContext ctx(k);
+  // Like crash, a lone symbol is named before its value: "jiffies = $1 = 4295".
+  bool symbol = is_identifier(expr) && k.symbols().find(expr) != nullptr;
+  print_one(ctx, expr, symbol ? expr : "", f, out);
+}
+
+const CommandRegistrar registrar{
+    {.name = "p",
+     .summary = "print the value of an expression",
+     .usage = "p [-x|-d] expression | symbol:cpu[,cpu...]",
+     .description =
+         "Evaluates a C expression over the kernel's symbols, types and memory and\n"
+         "prints its value the way gdb (and so crash) prints it: structures member by\n"
+         "member, pointers in hex with the symbol they point into, enums by name,\n"
+         "char arrays as strings. Values are numbered $1, $2, ...; a lone symbol is\n"
+         "named first.\n"
+         "\n"
+         "Expressions may use global variables, enum constants, integer and character\n"
+         "literals, the member operators '.' and '->', subscripts, unary '*' '&' '-'\n"
+         "'~' '!', casts to a type '(struct page *)addr', sizeof, and the C binary\n"
+         "operators with C precedence. Hex numbers need the 0x prefix.\n"
+         "\n"
+         "A per-CPU variable is printed for given CPUs with symbol:cpu, where cpu is\n"
+         "a number, a list such as 0,2-3, or 'a' for all CPUs.",
+     .examples = "  kdive> p jiffies\n"
+                 "  jiffies = $1 = 4294896811\n"
+                 "\n"
+                 "  kdive> p init_task.comm\n"
+                 "  $2 = \"swapper/0\\000\\000\\000\\000\\000\\000\"\n"
+                 "\n"
+                 "  kdive> p -x init_task.se.load\n"
+                 "  $3 = {\n"
+                 "    weight = 0x100000,\n"
+                 "    inv_weight = 0x400000\n"
+                 "  }\n"
+                 "\n"
+                 "  kdive> p *(struct list_head *)0xffffffff82613e08\n"
+                 "  kdive> p cpu_number:a",
+     .options = {{'x', "", "print integers in hexadecimal"}, {'d', "", "print integers in decimal (the default)"}},
+     .aliases = {"print"}},
+    run};
+
+}  // namespace
+}  // namespace kdive

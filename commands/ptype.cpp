@@ -1,0 +1,84 @@
+// ptype: a type, or the type of an expression, written out as gdb's ptype does.
+#include <fmt/format.h>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/command.hpp"
+#include "commands/type_layout.hpp"
+#include "kernel-model/errors.hpp"
+#include "kernel-model/expression.hpp"
+
+namespace kdive {
+namespace {
+
+// What wraps the expanded struct in the final spelling: "const struct x {...} *"
+// has prefix "const " and suffix " *".
+std::string expanded(const Type& type) {
+  const Type* t = &type;
+  std::string suffix;
+  std::string qualifiers;
+  // Peel typedefs, qualifiers and pointers down to the struct, union or enum.
+  while (true) {
+    if (t->kind() == TypeKind::Typedef) {
+      t = t->target();
+    } else if (t->kind() == TypeKind::Const || t->kind() == TypeKind::Volatile) {
+      qualifiers += t->kind() == TypeKind::Const ? "const " : "volatile ";
+      t = t->target();
+    } else if (t->kind() == TypeKind::Pointer && t->target() != nullptr &&
+               t->target()->strip().kind() != TypeKind::Function) {
+      suffix = " *" + suffix;
+      t = t->target();
+    } else {
+      break;
+    }
+  }
+  if (!t->is_struct_like() && t->kind() != TypeKind::Enum) {
+    return fmt::format("type = {}\n", type.strip().kind() == TypeKind::Base && type.kind() == TypeKind::Typedef
+                                          ? type.strip().spell()
+                                          : type.spell());
+  }
+  TypeLayoutOptions o{.size_line = false, .gdb_style = true};
+  std::string body = format_layout(*t, o);  // "type = struct x {\n...}\n"
+  body.insert(7, qualifiers);
+  body.pop_back();
+  return body + suffix + "\n";
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  const Kernel& k = session.kernel();
+  if (args.positional().empty()) throw CommandError("a type or expression is required");
+  std::string arg;
+  for (const auto& w : args.positional()) arg += (arg.empty() ? "" : " ") + w;
+  if (const Type* t = parse_type_name(k.types(), arg)) {
+    out.write(expanded(*t));
+    return;
+  }
+  Value v = evaluate(KernelEvalContext(k), arg);
+  out.write(expanded(v.type()));
+}
+
+const CommandRegistrar registrar{
+    {.name = "ptype",
+     .summary = "print a type's definition, expanded",
+     .usage = "ptype type | expression",
+     .description =
+         "Prints a type the way gdb's ptype does: typedefs followed to the type they\n"
+         "name, structs, unions and enums written out member by member (anonymous\n"
+         "ones inline), pointers to structs shown with the struct expanded. Given an\n"
+         "expression, prints the type of its value.",
+     .examples = "  kdive> ptype struct list_head\n"
+                 "  type = struct list_head {\n"
+                 "      struct list_head *next;\n"
+                 "      struct list_head *prev;\n"
+                 "  }\n"
+                 "\n"
+                 "  kdive> ptype pid_t\n"
+                 "  type = int\n"
+                 "\n"
+                 "  kdive> ptype init_task.sched_class",
+     .options = {},
+     .aliases = {}},
+    run};
+
+}  // namespace
+}  // namespace kdive

@@ -1,0 +1,123 @@
+#include "commands/type_layout.hpp"
+
+#include <fmt/format.h>
+
+#include "kernel-model/errors.hpp"
+
+namespace kdive {
+namespace {
+
+std::string number(uint64_t v, int radix) { return radix == 16 ? fmt::format("{:#x}", v) : std::to_string(v); }
+
+// An anonymous struct/union type: printed inline, where it is declared.
+bool is_anonymous_aggregate(const Type* t) {
+  return t != nullptr && t->kind() != TypeKind::Typedef && t->strip().is_struct_like() && t->strip().name().empty();
+}
+
+const char* keyword(const Type& t) {
+  return t.kind() == TypeKind::Union ? "union" : t.kind() == TypeKind::Enum ? "enum" : "struct";
+}
+
+class LayoutWriter {
+ public:
+  LayoutWriter(const Type& top, const TypeLayoutOptions& o) : o_(o) {
+    // crash right-aligns "[offset]" to the width of "[SIZE]" plus two.
+    width_ = number(top.size(), o.radix).size() + 4;
+  }
+
+  void members(const Type& t, uint64_t base, int depth) {
+    for (const Member& m : t.members()) {
+      uint64_t off = base + m.offset;
+      if (is_anonymous_aggregate(m.type)) {
+        const Type& inner = m.type->strip();
+        line(std::nullopt, depth, fmt::format("{} {{", keyword(inner)));
+        members(inner, off, depth + 1);
+        line(std::nullopt, depth, m.name.empty() ? "};" : fmt::format("}} {};", m.name));
+        continue;
+      }
+      line(off, depth, declaration(m));
+    }
+  }
+
+  void line(std::optional<uint64_t> offset, int depth, const std::string& text) {
+    std::string indent(static_cast<size_t>(depth) * 4, ' ');
+    if (!o_.offsets) {
+      out_ += fmt::format("    {}{}\n", indent, text);
+    } else if (offset) {
+      out_ += fmt::format("{:>{}} {}{}\n", fmt::format("[{}]", number(*offset, o_.radix)), width_, indent, text);
+    } else {
+      out_ += fmt::format("{:{}} {}{}\n", "", width_, indent, text);
+    }
+  }
+
+  static std::string declaration(const Member& m) {
+    std::string d = m.type->spell(m.name);
+    if (m.bit_size != 0) d += fmt::format(" : {}", m.bit_size);
+    return d + ";";
+  }
+
+  std::string& text() { return out_; }
+
+ private:
+  const TypeLayoutOptions& o_;
+  size_t width_;
+  std::string out_;
+};
+
+std::string enum_layout(const Type& t, const TypeLayoutOptions& o) {
+  if (o.gdb_style) {
+    std::string names;
+    int64_t expected = 0;
+    for (const Enumerator& e : t.enumerators()) {
+      if (!names.empty()) names += ", ";
+      names += e.name;
+      // gdb shows a value only where it breaks the 0, 1, 2 ... sequence.
+      if (e.value != expected) names += fmt::format(" = {}", e.value);
+      expected = e.value + 1;
+    }
+    return fmt::format("type = {} {{{}}}\n", layout_heading(t), names);
+  }
+  std::string out = fmt::format("{} {{\n", layout_heading(t));
+  for (const Enumerator& e : t.enumerators()) out += fmt::format("  {} = {},\n", e.name, e.value);
+  out += "};\n";
+  if (o.size_line) out += fmt::format("SIZE: {}\n", number(t.size(), o.radix));
+  return out;
+}
+
+}  // namespace
+
+std::string layout_heading(const Type& type) {
+  const Type& t = type.strip();
+  if (t.name().empty()) return keyword(t);
+  return fmt::format("{} {}", keyword(t), t.name());
+}
+
+std::string format_layout(const Type& type, const TypeLayoutOptions& o) {
+  const Type& t = type.strip();
+  if (t.kind() == TypeKind::Enum) return enum_layout(t, o);
+  if (!t.is_struct_like()) {
+    throw Error(Error::Kind::Lookup, fmt::format("{} is not a struct, union or enum", type.spell()));
+  }
+  LayoutWriter w(t, o);
+  w.members(t, 0, 0);
+  std::string out = fmt::format("{}{} {{\n", o.gdb_style ? "type = " : "", layout_heading(t));
+  out += w.text();
+  out += "}\n";
+  if (o.size_line && !o.gdb_style) out += fmt::format("SIZE: {}\n", number(t.size(), o.radix));
+  return out;
+}
+
+std::string format_member_layout(const Type& type, const std::vector<std::string>& paths, const TypeLayoutOptions& o) {
+  const Type& t = type.strip();
+  TypeLayoutOptions with_offsets = o;
+  with_offsets.offsets = true;
+  LayoutWriter w(t, with_offsets);
+  for (const std::string& p : paths) {
+    auto m = t.member(p);
+    if (!m) throw Error(Error::Kind::Lookup, fmt::format("invalid data structure reference: {}.{}", t.name(), p));
+    w.line(m->offset, 0, LayoutWriter::declaration(*m));
+  }
+  return fmt::format("{} {{\n{}}}\n", layout_heading(t), w.text());
+}
+
+}  // namespace kdive

@@ -1,0 +1,89 @@
+// whatis: what a name is — a symbol's declaration, or a type's layout.
+#include <fmt/format.h>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/command.hpp"
+#include "commands/type_layout.hpp"
+#include "kernel-model/errors.hpp"
+#include "kernel-model/expression.hpp"
+
+namespace kdive {
+namespace {
+
+std::string join(const std::vector<std::string>& words) {
+  std::string s;
+  for (const auto& w : words) s += (s.empty() ? "" : " ") + w;
+  return s;
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  const Kernel& k = session.kernel();
+  if (args.positional().empty()) throw CommandError("a symbol, type or expression is required");
+  std::string arg = join(args.positional());
+  TypeSystem& types = k.types();
+  TypeLayoutOptions o{.offsets = args.has('o'), .radix = args.has('x') ? 16 : 10};
+
+  // A symbol: its declaration, as in C.
+  if (k.symbols().find(arg) != nullptr) {
+    const Type* t = types.variable_type(arg);
+    if (t == nullptr) throw CommandError(fmt::format("{}: no type information (not compiled with debug info)", arg));
+    out.print("{};\n", t->spell(arg));
+    return;
+  }
+  // "task_struct.pid": the member with its offset, as crash shows it.
+  if (size_t dot = arg.find('.'); dot != std::string::npos && arg.find_first_of(" *()[]-") == std::string::npos) {
+    const Type* t = parse_type_name(types, arg.substr(0, dot));
+    if (t != nullptr && t->strip().is_struct_like()) {
+      out.write(format_member_layout(*t, {arg.substr(dot + 1)}, o));
+      return;
+    }
+  }
+  // A type name: its layout; a typedef of a scalar: its definition.
+  if (const Type* t = parse_type_name(types, arg)) {
+    const Type& s = t->strip();
+    if (s.is_struct_like() || s.kind() == TypeKind::Enum) {
+      out.write(format_layout(*t, o));
+    } else if (t->kind() == TypeKind::Typedef) {
+      // crash follows the typedef chain to the type underneath.
+      out.print("typedef {};\nSIZE: {}\n", s.spell(t->name()), t->size());
+    } else {
+      out.print("{}\nSIZE: {}\n", t->spell(), t->size());
+    }
+    return;
+  }
+  // Any other expression: the type of its value.
+  Value v = evaluate(KernelEvalContext(k), arg);
+  out.print("{}\n", v.type().spell());
+}
+
+const CommandRegistrar registrar{
+    {.name = "whatis",
+     .summary = "the type of a symbol, or the layout of a type",
+     .usage = "whatis [-o] [-x] symbol | struct | union | typedef | struct.member | expression",
+     .description =
+         "For a global variable or function, prints its C declaration. For a struct,\n"
+         "union or enum, prints its layout and size like struct (-o adds member\n"
+         "offsets, -x shows them in hex); for a typedef, its definition and size; for\n"
+         "struct.member, that member with its offset. For any other expression,\n"
+         "prints the type of its value.",
+     .examples = "  kdive> whatis linux_banner\n"
+                 "  const char linux_banner[192];\n"
+                 "\n"
+                 "  kdive> whatis pid_t\n"
+                 "  typedef int pid_t;\n"
+                 "  SIZE: 4\n"
+                 "\n"
+                 "  kdive> whatis task_struct.pid\n"
+                 "  struct task_struct {\n"
+                 "    [2232] pid_t pid;\n"
+                 "  }\n"
+                 "\n"
+                 "  kdive> whatis init_task.se\n"
+                 "  struct sched_entity",
+     .options = {{'o', "", "show member offsets"}, {'x', "", "offsets and sizes in hexadecimal"}},
+     .aliases = {}},
+    run};
+
+}  // namespace
+}  // namespace kdive

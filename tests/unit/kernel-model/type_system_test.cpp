@@ -1,0 +1,103 @@
+// The DWARF type engine against what the C compiler laid out: sizes and
+// offsets come from offsetof/sizeof values the program stores in globals, so
+// the expectations are the compiler's, not the test's.
+#include <catch2/catch.hpp>
+
+#include "kernel-model/type_system.hpp"
+#include "support/elf_eval_context.hpp"
+
+namespace kdive {
+namespace {
+
+std::string program(int dwarf) { return std::string(KDIVE_TYPEPROG_DIR) + "/types-dwarf" + std::to_string(dwarf); }
+
+}  // namespace
+
+TEST_CASE("type engine: sizes and offsets match the compiler", "[types]") {
+  int dwarf = GENERATE(4, 5);
+  CAPTURE(dwarf);
+  test::ElfEvalContext ctx(program(dwarf));
+  TypeSystem& types = ctx.types();
+
+  const Type* task = types.lookup("struct task");
+  REQUIRE(task != nullptr);
+  CHECK(task->size() == ctx.global_u64("expect_sizeof_task"));
+  CHECK(types.require("struct flags").size() == ctx.global_u64("expect_sizeof_flags"));
+  CHECK(types.require("struct blob").size() == ctx.global_u64("expect_sizeof_blob"));
+
+  CHECK(task->member("comm")->offset == ctx.global_u64("expect_offsetof_comm"));
+  // Members of anonymous unions and structs are found as direct members.
+  CHECK(task->member("word")->offset == ctx.global_u64("expect_offsetof_word"));
+  CHECK(task->member("high")->offset == ctx.global_u64("expect_offsetof_high"));
+  CHECK(task->member("point.y")->offset == ctx.global_u64("expect_offsetof_point_y"));
+  CHECK(task->member("tasks.prev")->offset == ctx.global_u64("expect_offsetof_tasks_prev"));
+  CHECK(task->member("handler")->offset == ctx.global_u64("expect_offsetof_handler"));
+  CHECK(task->member("colour")->offset == ctx.global_u64("expect_offsetof_colour"));
+  CHECK(task->member("tgid")->offset == ctx.global_u64("expect_offsetof_tgid"));
+  CHECK(task->member("flags")->offset == ctx.global_u64("expect_offsetof_flags"));
+  CHECK(types.require("struct flags").member("tail")->offset == ctx.global_u64("expect_offsetof_tail"));
+  CHECK_FALSE(task->member("nosuch"));
+  CHECK_FALSE(task->member("point.z"));
+
+  // Arrays of arrays: int grid[3][4] is 3 rows of 4.
+  auto grid = task->member("grid");
+  REQUIRE(grid);
+  CHECK(grid->offset == ctx.global_u64("expect_offsetof_grid"));
+  CHECK(grid->type->count() == 3u);
+  CHECK(grid->type->target()->count() == 4u);
+  CHECK(grid->type->target()->size() == ctx.global_u64("expect_sizeof_grid_row"));
+  CHECK(grid->type->spell("grid") == "int grid[3][4]");
+
+  // A flexible array member has no count and takes no room.
+  auto data = types.require("struct blob").member("data");
+  REQUIRE(data);
+  CHECK(data->offset == ctx.global_u64("expect_offsetof_data"));
+  CHECK_FALSE(data->type->count().has_value());
+  CHECK(data->type->spell("data") == "unsigned char data[]");
+}
+
+TEST_CASE("type engine: typedef chains, enums, function pointers, bitfields", "[types]") {
+  int dwarf = GENERATE(4, 5);
+  CAPTURE(dwarf);
+  test::ElfEvalContext ctx(program(dwarf));
+  TypeSystem& types = ctx.types();
+  const Type& task = types.require("struct task");
+
+  const Type* tgid = task.member("tgid")->type;
+  CHECK(tgid->kind() == TypeKind::Typedef);
+  CHECK(tgid->name() == "pid_chain_t");
+  CHECK(tgid->target()->name() == "pid_like_t");
+  CHECK(tgid->strip().name() == "int");
+  CHECK(tgid->size() == 4);
+  CHECK(tgid->is_signed());
+
+  const Type& colour = task.member("colour")->type->strip();
+  REQUIRE(colour.kind() == TypeKind::Enum);
+  CHECK(colour.enumerators().size() == 4);
+  CHECK(types.enumerator("GREEN") == 5);
+  CHECK(types.enumerator("BLUE") == 6);
+  CHECK(types.enumerator("NEGATIVE") == -2);
+
+  CHECK(task.member("handler")->type->spell("handler") == "handler_t handler");
+  CHECK(task.member("handler")->type->strip().spell("h") == "long (*h)(struct list_head *, int)");
+  CHECK(task.member("callback")->type->spell("callback") == "void (*callback)(void)");
+  CHECK(task.member("name")->type->spell("name") == "const char *name");
+
+  const Type& flags = types.require("struct flags");
+  CHECK(flags.member("a")->bit_size == 1);
+  CHECK(flags.member("b")->bit_size == 3);
+  CHECK(flags.member("c")->bit_size == 12);
+  CHECK(flags.member("wide")->bit_size == 40);
+  // Bit positions: a at bit 0, b at 1..3, c at 4..15 of the first word.
+  auto bitpos = [&](const char* m) { return flags.member(m)->offset * 8 + flags.member(m)->bit_offset; };
+  CHECK(bitpos("a") == 0);
+  CHECK(bitpos("b") == 1);
+  CHECK(bitpos("c") == 4);
+  CHECK(bitpos("d") == 16);
+
+  CHECK(types.lookup("struct task *")->target() == &task);
+  CHECK(types.lookup("unsigned long")->size() == 8);
+  CHECK(types.lookup("struct nosuch") == nullptr);
+}
+
+}  // namespace kdive
