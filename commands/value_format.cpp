@@ -94,6 +94,14 @@ std::string char_array(const Value& v) {
 
 std::string array(const Value& v, const ValueFormat& f, int indent) {
   const Type& t = v.type().strip();
+  if (is_char_array(t) && t.count().value_or(0) == 0 && v.is_lvalue()) {
+    // gdb shows a zero-length or flexible char array as the string at its
+    // address, like a char pointer.
+    uint64_t a = v.address().value();
+    Value p = Value::scalar(v.context(), v.context().types().pointer_to(t.target()), a);
+    std::string s = pointer(p, f);
+    return fmt::format("{:#x}{}{}", a, symbol_suffix(a, f), s.substr(s.find(' ') == std::string::npos ? s.size() : s.find(' ')));
+  }
   if (is_char_array(t)) return char_array(v);
   uint64_t n = t.count().value_or(0);
   std::string out = "{";
@@ -181,6 +189,8 @@ std::string format_value(const Value& v, const ValueFormat& f, int indent) {
 
 std::string format_top_level(const Value& v, const ValueFormat& f) {
   const Type& t = v.type().strip();
+  // A value that cannot be read at all is one error, not one per member.
+  if (v.is_lvalue() && (t.is_struct_like() || t.kind() == TypeKind::Array)) v.bytes();
   if (t.kind() == TypeKind::Pointer) {
     const Type* target = t.target();
     bool char_ptr = target != nullptr && target->is_char() && target->strip().kind() == TypeKind::Base;
