@@ -218,7 +218,8 @@ ValueFormat value_format_for(const Kernel& kernel, int radix) {
   f.radix = radix;
   const Kernel* k = &kernel;
   f.symbolize = [k](uint64_t address) -> std::optional<std::string> {
-    if (address == 0) return std::nullopt;
+    // Per-CPU symbols are offsets near zero: small numbers are not addresses.
+    if (address < kStartKernelMap) return std::nullopt;
     auto hit = k->symbols().containing(address);
     if (!hit) return std::nullopt;
     const Symbol& s = *hit->symbol;
