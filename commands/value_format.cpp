@@ -71,7 +71,7 @@ std::string pointer(const Value& v, const ValueFormat& f) {
       std::string str = v.pointed_string(kPointedStringMax + 1);
       bool cut = str.size() > kPointedStringMax;
       if (cut) str.resize(kPointedStringMax);
-      return fmt::format("{} \"{}\"{}", s, escape_c_string(str), cut ? "..." : "");
+      return fmt::format("{}{} \"{}\"{}", s, symbol_suffix(p, f), escape_c_string(str), cut ? "..." : "");
     } catch (const Fault&) {
       return fmt::format("{} <error: Cannot access memory at address {:#x}>", s, p);
     }
@@ -100,7 +100,7 @@ std::string array(const Value& v, const ValueFormat& f, int indent) {
     uint64_t a = v.address().value();
     Value p = Value::scalar(v.context(), v.context().types().pointer_to(t.target()), a);
     std::string s = pointer(p, f);
-    return fmt::format("{:#x}{}{}", a, symbol_suffix(a, f), s.substr(s.find(' ') == std::string::npos ? s.size() : s.find(' ')));
+    return s;
   }
   if (is_char_array(t)) return char_array(v);
   uint64_t n = t.count().value_or(0);
