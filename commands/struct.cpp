@@ -82,6 +82,7 @@ void print_member_addresses(const Target& target, uint64_t address, Output& out)
     out.print("  [{:x}] {};\n", address + m->offset, decl);
   }
   out.print("}}\n");
+  if (target.members.empty()) out.print("SIZE: {}\n", t.size());
 }
 
 }  // namespace

@@ -187,3 +187,31 @@ TEST_CASE("bad member or symbol: one error line, the next command runs", "[types
     }
   }
 }
+
+TEST_CASE("per-CPU variables: each CPU's copy knows its CPU", "[types]") {
+  std::string s = suite();
+  auto r = run_kdive(s, "elf", "p runqueues");
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("PER-CPU DATA TYPE:\n  struct rq runqueues;\nPER-CPU ADDRESSES:\n") == 0);
+  std::regex addr(R"(\n  \[(\d+)\]: ([0-9a-f]{16}))");
+  std::string cmds;
+  std::vector<int> cpus;
+  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), addr); it != std::sregex_iterator(); ++it) {
+    cpus.push_back(std::stoi((*it)[1]));
+    cmds += "struct rq.cpu " + (*it)[2].str() + "; ";
+  }
+  REQUIRE(cpus.size() >= 2);
+  auto rq = run_kdive(s, "elf", cmds + "p runqueues:1");
+  REQUIRE(rq.status == 0);
+  std::vector<int> seen;
+  std::regex cpu_line(R"(^  cpu = (\d+),$)");
+  for (const auto& l : lines(rq.out)) {
+    std::smatch m;
+    if (std::regex_match(l, m, cpu_line)) seen.push_back(std::stoi(m[1]));
+  }
+  // struct rq.cpu prints one line per CPU; p runqueues:1 adds its own "cpu = 1,".
+  REQUIRE(seen.size() == cpus.size() + 1);
+  for (size_t i = 0; i < cpus.size(); ++i) CHECK(seen[i] == cpus[i]);
+  CHECK(seen.back() == 1);
+  CHECK(rq.out.find("per_cpu(runqueues, 1) = $") != std::string::npos);
+}
