@@ -60,7 +60,10 @@ void print_one(const EvalContext& ctx, const std::string& expr, const std::strin
   Value v = evaluate(ctx, expr);
   std::string text = format_top_level(v, f);
   std::string prefix = label.empty() ? "" : label + " = ";
-  out.print("{}${} = {}\n", prefix, next_history_number(), text);
+  // crash breaks the line before a named symbol's one-line braced value
+  // (an array, a function): "__per_cpu_offset = $1 = \n {0, ...}".
+  bool wrap = !label.empty() && text.starts_with("{") && !text.starts_with("{\n");
+  out.print("{}${} = {}{}\n", prefix, next_history_number(), wrap ? "\n " : "", text);
 }
 
 // A per-CPU variable named without a CPU: its type and each CPU's copy, as

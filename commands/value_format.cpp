@@ -13,6 +13,9 @@ namespace {
 
 // How far gdb follows a char pointer to show its string.
 constexpr size_t kPointedStringMax = 200;
+// How many elements of an array (or chars of a char array) crash's gdb shows
+// before "...".
+constexpr uint64_t kArrayElementsMax = 256;
 
 std::string integer(const Value& v, const ValueFormat& f) {
   const Type& t = v.type().strip();
@@ -89,6 +92,7 @@ std::string char_array(const Value& v) {
   std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
   // gdb drops one trailing NUL: the terminator of a string that fills the array.
   if (!s.empty() && s.back() == '\0') s.remove_suffix(1);
+  if (s.size() > kArrayElementsMax) return fmt::format("\"{}\"...", escape_c_string(s.substr(0, kArrayElementsMax)));
   return fmt::format("\"{}\"", escape_c_string(s));
 }
 
@@ -105,11 +109,11 @@ std::string array(const Value& v, const ValueFormat& f, int indent) {
   if (is_char_array(t)) return char_array(v);
   uint64_t n = t.count().value_or(0);
   std::string out = "{";
-  for (uint64_t i = 0; i < n; ++i) {
+  for (uint64_t i = 0; i < std::min(n, kArrayElementsMax); ++i) {
     if (i > 0) out += ", ";
     out += format_value(v.element(i), f, indent + 2);
   }
-  return out + "}";
+  return out + (n > kArrayElementsMax ? "...}" : "}");
 }
 
 std::string aggregate(const Value& v, const ValueFormat& f, int indent) {

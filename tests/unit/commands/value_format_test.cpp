@@ -1,6 +1,8 @@
 // gdb-style value and layout formatting over a compiled C program.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "analyzer/output.hpp"
 #include "commands/type_layout.hpp"
 #include "commands/value_format.hpp"
@@ -36,6 +38,14 @@ TEST_CASE("value format: scalars, strings, pointers", "[value_format]") {
   CHECK(show("the_task.grid[1]") == "{10, 11, 12, 13}");
   CHECK(show("the_task.flags.d") == "-3");
   CHECK(show("the_task.point") == "{\n  x = 7,\n  y = -9\n}");
+  // Like crash's gdb, at most 256 elements, then "...".
+  std::string big = show("big_array");
+  CHECK(big.starts_with("{1, 2, 3, 0, 0"));
+  CHECK(big.ends_with(", 0...}"));
+  CHECK(std::count(big.begin(), big.end(), ',') == 255);
+  std::string text = show("big_string");
+  CHECK(text.starts_with("\"x\\000"));
+  CHECK(text.ends_with("\\000\"..."));
   CHECK(escape_c_string(std::string("a\"b\\\n\x01", 6)) == "a\\\"b\\\\\\n\\001");
 }
 
