@@ -60,7 +60,21 @@ void print_one(const EvalContext& ctx, const std::string& expr, const std::strin
   Value v = evaluate(ctx, expr);
   std::string text = format_top_level(v, f);
   std::string prefix = label.empty() ? "" : label + " = ";
-  out.print("{}${} = {}\n", prefix, next_history_number(), text);
+  // crash breaks the line before a named symbol's one-line braced value
+  // (an array, a function): "__per_cpu_offset = $1 = \n {0, ...}".
+  bool wrap = !label.empty() && text.starts_with("{") && !text.starts_with("{\n");
+  out.print("{}${} = {}{}\n", prefix, next_history_number(), wrap ? "\n " : "", text);
+}
+
+// A per-CPU variable named without a CPU: its type and each CPU's copy, as
+// crash shows it (print one with symbol:cpu).
+void print_per_cpu_addresses(const Kernel& k, const Symbol& sym, Output& out) {
+  std::string name(sym.name);
+  const Type* t = k.types().variable_type(name);
+  out.print("PER-CPU DATA TYPE:\n  {};\n", t != nullptr ? t->spell(name) : "(no type information) " + name);
+  out.print("PER-CPU ADDRESSES:\n");
+  int n = cpu_count(k);
+  for (int cpu = 0; cpu < n; ++cpu) out.print("  [{}]: {:x}\n", cpu, sym.address + k.per_cpu_offset(cpu));
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -80,6 +94,10 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       print_one(ctx, sym, fmt::format("per_cpu({}, {})", sym, cpu), f, out);
     }
     return;
+  }
+  if (is_identifier(expr)) {
+    const Symbol* sym = k.symbols().find(expr);
+    if (sym != nullptr && is_per_cpu_symbol(k, *sym)) return print_per_cpu_addresses(k, *sym, out);
   }
   KernelEvalContext ctx(k);
   // Like crash, a lone symbol is named before its value: "jiffies = $1 = 4295".

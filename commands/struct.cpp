@@ -59,6 +59,7 @@ void print_instance(const Kernel& k, const Target& target, uint64_t address, con
   KernelEvalContext ctx(k);
   Value v = Value::in_memory(ctx, VirtAddr{address}, target.type);
   if (!target.members.empty()) return print_struct_members(out, v, target.members, f);
+  v.bytes();  // unreadable: one error line, as crash gives
   std::string body = format_value(v, f, 0);
   std::string name = target.type->strip().name();
   out.print("{} {} {}\n", keyword, name.empty() ? std::string("{...}") : name, body);
@@ -81,6 +82,7 @@ void print_member_addresses(const Target& target, uint64_t address, Output& out)
     out.print("  [{:x}] {};\n", address + m->offset, decl);
   }
   out.print("}}\n");
+  if (target.members.empty()) out.print("SIZE: {}\n", t.size());
 }
 
 }  // namespace

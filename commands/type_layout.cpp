@@ -77,11 +77,10 @@ std::string enum_layout(const Type& t, const TypeLayoutOptions& o) {
     }
     return fmt::format("type = {} {{{}}}\n", layout_heading(t), names);
   }
+  // crash lists enumerators one per line, without commas or a SIZE line.
   std::string out = fmt::format("{} {{\n", layout_heading(t));
-  for (const Enumerator& e : t.enumerators()) out += fmt::format("  {} = {},\n", e.name, e.value);
-  out += "};\n";
-  if (o.size_line) out += fmt::format("SIZE: {}\n", number(t.size(), o.radix));
-  return out;
+  for (const Enumerator& e : t.enumerators()) out += fmt::format("  {} = {}\n", e.name, e.value);
+  return out + "};\n";
 }
 
 }  // namespace

@@ -13,6 +13,9 @@ namespace {
 
 // How far gdb follows a char pointer to show its string.
 constexpr size_t kPointedStringMax = 200;
+// How many elements of an array (or chars of a char array) crash's gdb shows
+// before "...".
+constexpr uint64_t kArrayElementsMax = 256;
 
 std::string integer(const Value& v, const ValueFormat& f) {
   const Type& t = v.type().strip();
@@ -71,7 +74,7 @@ std::string pointer(const Value& v, const ValueFormat& f) {
       std::string str = v.pointed_string(kPointedStringMax + 1);
       bool cut = str.size() > kPointedStringMax;
       if (cut) str.resize(kPointedStringMax);
-      return fmt::format("{} \"{}\"{}", s, escape_c_string(str), cut ? "..." : "");
+      return fmt::format("{}{} \"{}\"{}", s, symbol_suffix(p, f), escape_c_string(str), cut ? "..." : "");
     } catch (const Fault&) {
       return fmt::format("{} <error: Cannot access memory at address {:#x}>", s, p);
     }
@@ -89,19 +92,28 @@ std::string char_array(const Value& v) {
   std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
   // gdb drops one trailing NUL: the terminator of a string that fills the array.
   if (!s.empty() && s.back() == '\0') s.remove_suffix(1);
+  if (s.size() > kArrayElementsMax) return fmt::format("\"{}\"...", escape_c_string(s.substr(0, kArrayElementsMax)));
   return fmt::format("\"{}\"", escape_c_string(s));
 }
 
 std::string array(const Value& v, const ValueFormat& f, int indent) {
   const Type& t = v.type().strip();
+  if (is_char_array(t) && t.count().value_or(0) == 0 && v.is_lvalue()) {
+    // gdb shows a zero-length or flexible char array as the string at its
+    // address, like a char pointer.
+    uint64_t a = v.address().value();
+    Value p = Value::scalar(v.context(), v.context().types().pointer_to(t.target()), a);
+    std::string s = pointer(p, f);
+    return s;
+  }
   if (is_char_array(t)) return char_array(v);
   uint64_t n = t.count().value_or(0);
   std::string out = "{";
-  for (uint64_t i = 0; i < n; ++i) {
+  for (uint64_t i = 0; i < std::min(n, kArrayElementsMax); ++i) {
     if (i > 0) out += ", ";
     out += format_value(v.element(i), f, indent + 2);
   }
-  return out + "}";
+  return out + (n > kArrayElementsMax ? "...}" : "}");
 }
 
 std::string aggregate(const Value& v, const ValueFormat& f, int indent) {
@@ -181,6 +193,8 @@ std::string format_value(const Value& v, const ValueFormat& f, int indent) {
 
 std::string format_top_level(const Value& v, const ValueFormat& f) {
   const Type& t = v.type().strip();
+  // A value that cannot be read at all is one error, not one per member.
+  if (v.is_lvalue() && (t.is_struct_like() || t.kind() == TypeKind::Array)) v.bytes();
   if (t.kind() == TypeKind::Pointer) {
     const Type* target = t.target();
     bool char_ptr = target != nullptr && target->is_char() && target->strip().kind() == TypeKind::Base;
@@ -208,7 +222,8 @@ ValueFormat value_format_for(const Kernel& kernel, int radix) {
   f.radix = radix;
   const Kernel* k = &kernel;
   f.symbolize = [k](uint64_t address) -> std::optional<std::string> {
-    if (address == 0) return std::nullopt;
+    // Per-CPU symbols are offsets near zero: small numbers are not addresses.
+    if (address < kStartKernelMap) return std::nullopt;
     auto hit = k->symbols().containing(address);
     if (!hit) return std::nullopt;
     const Symbol& s = *hit->symbol;

@@ -42,7 +42,14 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   // A type name: its layout; a typedef of a scalar: its definition.
   if (const Type* t = parse_type_name(types, arg)) {
     const Type& s = t->strip();
-    if (s.is_struct_like() || s.kind() == TypeKind::Enum) {
+    if ((s.is_struct_like() || s.kind() == TypeKind::Enum) && t->kind() == TypeKind::Typedef && s.name().empty()) {
+      // A typedef of an anonymous struct: "typedef struct {...} atomic_t;".
+      TypeLayoutOptions body = o;
+      body.size_line = false;
+      std::string layout = format_layout(s, body);
+      layout.pop_back();  // the closing brace's newline
+      out.print("typedef {} {};\nSIZE: {}\n", layout, t->name(), t->size());
+    } else if (s.is_struct_like() || s.kind() == TypeKind::Enum) {
       out.write(format_layout(*t, o));
     } else if (t->kind() == TypeKind::Typedef) {
       // crash follows the typedef chain to the type underneath.

@@ -1,9 +1,10 @@
 // The expression evaluator over a compiled C program's DWARF and data.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "kernel-model/errors.hpp"
 #include "kernel-model/expression.hpp"
-#include "support/elf_eval_context.hpp"
+#include "tests/unit/support/elf_eval_context.hpp"
 
 namespace kdive {
 namespace {
@@ -26,7 +27,7 @@ TEST_CASE("expressions: members, pointers, arrays, casts", "[expression]") {
   CHECK(eval("&the_task").as_u64() == task);
   CHECK(eval("&the_task").type().spell() == "struct task *");
   CHECK(eval("&the_task.comm").as_u64() == task + ctx.global_u64("expect_offsetof_comm"));
-  CHECK(eval("the_task.comm[3]").as_u64() == '-');
+  CHECK(eval("the_task.comm[2]").as_u64() == '-');
   CHECK(eval("the_task.grid[2][1]").as_u64() == 21);
   CHECK(eval("&the_task.grid[2][1]").as_u64() == task + ctx.global_u64("expect_offsetof_grid_2_1"));
   CHECK(eval("tasks_array[1].pid").as_u64() == 2);
@@ -97,7 +98,7 @@ TEST_CASE("expressions: integer arithmetic with C precedence", "[expression]") {
   CHECK(eval("-8 >> 1").as_i64() == -4);
 
   EvalOptions crash_eval{.symbols_are_addresses = true};
-  CHECK(evaluate(ctx, "ffff + 1", crash_eval).as_u64() == 0x10000);
+  CHECK(evaluate(ctx, "ffff0 + 0x10", crash_eval).as_u64() == 0x100000);
   CHECK(evaluate(ctx, "4k * 3", crash_eval).as_u64() == 12288);
   CHECK(evaluate(ctx, "the_task", crash_eval).as_u64() == *ctx.symbol_address("the_task"));
 }

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "kernel-model/type_system.hpp"
-#include "support/elf_eval_context.hpp"
+#include "tests/unit/support/elf_eval_context.hpp"
 
 namespace kdive {
 namespace {

@@ -75,6 +75,8 @@ struct task tasks_array[2] = {{.pid = 1, .comm = "one"}, {.pid = 2, .comm = "two
 unsigned long counter = 123456789;
 int negative = -5;
 char letter = 'Q';
+int big_array[300] = {1, 2, 3};
+char big_string[300] = "x";
 
 /* What the compiler says, for the test to compare with the DWARF. */
 unsigned long expect_sizeof_task = sizeof(struct task);
