@@ -86,7 +86,7 @@ const CommandRegistrar registrar{
     {.name = "list",
      .summary = "follow a linked list",
      .usage = "list [[-o] offset] [-e end] [-s|-S struct[.member[,member]] [-l offset]] [-x|-d]\n"
-              "     [-r] [-h start | -H start | start]",
+              "       [-r] [-h start | -H start | start]",
      .description =
          "Walks a linked list in memory and prints the address of each entry, one per\n"
          "line, optionally followed by members of each entry (-s).\n"
@@ -109,22 +109,30 @@ const CommandRegistrar registrar{
          "A list that comes back to an entry it already showed, or whose pointers\n"
          "lead to memory that cannot be read, stops with an error after the entries\n"
          "reached so far.",
-     .examples = "kdive> list task_struct.tasks -H init_task.tasks\n"
-                 "ffff9d8d011c8000\n"
-                 "ffff9d8d011cddc0\n"
-                 "...\n"
-                 "kdive> list task_struct.tasks -s task_struct.pid,comm -h init_task\n"
-                 "ffffffffbb413940\n"
-                 "  pid = 0\n"
-                 "  comm = \"swapper/0\"\n"
-                 "ffff9d8d011c8000\n"
-                 "  pid = 1\n"
-                 "  comm = \"init\"\n"
-                 "...\n"
-                 "kdive> list task_struct.parent ffff9d8d17bf3e80\n"
-                 "ffff9d8d17bf3e80\n"
-                 "ffff9d8d011c8000\n"
-                 "ffffffffbb413940",
+     .examples = "The tasks on the task list (init_task is its head, so it is not shown):\n"
+                 "\n"
+                 "  kdive> list task_struct.tasks -H init_task.tasks\n"
+                 "  ffff9d8d011c8000\n"
+                 "  ffff9d8d011cddc0\n"
+                 "  ...\n"
+                 "\n"
+                 "The same list from the entry init_task, with two members of each task:\n"
+                 "\n"
+                 "  kdive> list task_struct.tasks -s task_struct.pid,comm -h init_task\n"
+                 "  ffffffffbb413940\n"
+                 "    pid = 0\n"
+                 "    comm = \"swapper/0\"\n"
+                 "  ffff9d8d011c8000\n"
+                 "    pid = 1\n"
+                 "    comm = \"init\"\n"
+                 "  ...\n"
+                 "\n"
+                 "A task's ancestors, following the parent pointer of each:\n"
+                 "\n"
+                 "  kdive> list task_struct.parent ffff9d8d17bf3e80\n"
+                 "  ffff9d8d17bf3e80\n"
+                 "  ffff9d8d011c8000\n"
+                 "  ffffffffbb413940",
      .options = {{'o', "offset", "offset of the next pointer: struct.member or bytes"},
                  {'e', "end", "stop at this entry or link address"},
                  {'s', "struct[.member,...]", "print these members (or the whole struct) of each entry"},
@@ -134,7 +142,8 @@ const CommandRegistrar registrar{
                  {'d', "", "print member values in decimal"},
                  {'r', "", "follow list_head.prev instead of next (reverse order)"},
                  {'h', "start", "start is an entry holding an embedded list_head; it is shown first"},
-                 {'H', "start", "start is a standalone list_head, not shown"}}},
+                 {'H', "start", "start is a standalone list_head, not shown"}},
+     .aliases = {}},
     run};
 
 }  // namespace

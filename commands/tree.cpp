@@ -102,7 +102,7 @@ const CommandRegistrar registrar{
     {.name = "tree",
      .summary = "walk a red-black tree, radix tree, XArray or maple tree",
      .usage = "tree [-t rbtree|radix|xarray|maple] [-r offset] [-o offset] [-s|-S struct[.member[,member]]]\n"
-              "     [-x|-d] [-l] [-p] [-N] start",
+              "       [-x|-d] [-l] [-p] [-N] start",
      .description =
          "Prints the entries of a tree, one address per line, optionally followed by\n"
          "each entry's position in the tree (-p) and some of its members (-s).\n"
@@ -126,22 +126,30 @@ const CommandRegistrar registrar{
          "\n"
          "A tree whose nodes lead back to a node already seen, or that is deeper\n"
          "than the kernel builds, stops with an error after the entries reached.",
-     .examples = "kdive> tree -t rbtree -o vmap_area.rb_node vmap_area_root -p\n"
-                 "ffff9d8d0105a8c0\n"
-                 "  position: root\n"
-                 "ffff9d8d0105a080\n"
-                 "  position: root/l\n"
-                 "...\n"
-                 "kdive> tree -t xarray -r pid_namespace.idr init_pid_ns -p -s pid.level\n"
-                 "ffff9d8d011aa900\n"
-                 "  index: 1  position: root/0/1\n"
-                 "  level = 0\n"
-                 "...\n"
-                 "kdive> tree -t maple -r mm_struct.mm_mt ffff8f4c02d2e000 -s vm_area_struct.vm_start,vm_end -x\n"
-                 "ffff8f4c02f4a000\n"
-                 "  vm_start = 0x400000\n"
-                 "  vm_end = 0x401000\n"
-                 "...",
+     .examples = "The vmap_areas of the vmalloc space, with each node's place in the tree:\n"
+                 "\n"
+                 "  kdive> tree -t rbtree -o vmap_area.rb_node vmap_area_root -p\n"
+                 "  ffff9d8d0105a8c0\n"
+                 "    position: root\n"
+                 "  ffff9d8d0105a080\n"
+                 "    position: root/l\n"
+                 "  ...\n"
+                 "\n"
+                 "The struct pids of the initial pid namespace (the index is the pid):\n"
+                 "\n"
+                 "  kdive> tree -t xarray -r pid_namespace.idr init_pid_ns -p -s pid.level\n"
+                 "  ffff9d8d011aa900\n"
+                 "    index: 1  position: root/0/1\n"
+                 "    level = 0\n"
+                 "  ...\n"
+                 "\n"
+                 "A process's VMAs, given its mm_struct:\n"
+                 "\n"
+                 "  kdive> tree -t maple -r mm_struct.mm_mt ffff8f4c02d2e000 -s vm_area_struct.vm_start,vm_end -x\n"
+                 "  ffff8f4c02f4a000\n"
+                 "    vm_start = 0x400000\n"
+                 "    vm_end = 0x401000\n"
+                 "  ...",
      .options = {{'t', "type", "rbtree (default), radix, xarray or maple"},
                  {'r', "offset", "the root's offset in the structure at start: struct.member or bytes"},
                  {'o', "offset", "red-black trees: the rb_node's offset in its entry"},
@@ -151,7 +159,8 @@ const CommandRegistrar registrar{
                  {'d', "", "print member values in decimal"},
                  {'l', "", "red-black trees: in key order, leftmost first"},
                  {'p', "", "print each entry's position in the tree"},
-                 {'N', "", "start is the top node, not a root structure"}}},
+                 {'N', "", "start is the top node, not a root structure"}},
+     .aliases = {}},
     run};
 
 }  // namespace

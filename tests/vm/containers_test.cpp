@@ -83,7 +83,7 @@ std::string strip_zeros(const std::string& hex) {
   return i == std::string::npos ? "0" : hex.substr(i);
 }
 
-KdiveRun kdive(const std::string& commands) {
+KdiveRun run_ok(const std::string& commands) {
   KdiveRun r = run_kdive(suite(), "elf", commands);
   INFO(r.err);
   REQUIRE(r.status == 0);
@@ -97,26 +97,26 @@ const std::string kTasks = "list task_struct.tasks -H init_task.tasks";
 TEST_CASE("list over init_task.tasks gives the thread-group leaders ps shows", "[containers]") {
   // ps -G: thread-group leaders, plus the per-CPU idle tasks which are not on
   // the list (pid 0: init_task is the list's head).
-  std::vector<PsRow> ps = parse_ps(kdive("ps -G").out);
+  std::vector<PsRow> ps = parse_ps(run_ok("ps -G").out);
   REQUIRE(ps.size() > 10);
   std::set<std::string> leaders;
   for (const PsRow& row : ps) {
     if (row.pid != 0) leaders.insert(strip_zeros(row.task));
   }
-  std::vector<Entry> listed = parse_entries(kdive(kTasks).out);
+  std::vector<Entry> listed = parse_entries(run_ok(kTasks).out);
   std::multiset<std::string> addresses;
   for (const Entry& e : listed) addresses.insert(e.address);
   CHECK(addresses.size() == leaders.size());
   CHECK(std::set<std::string>(addresses.begin(), addresses.end()) == leaders);
 
   // The three spellings of the same walk agree: -o, the positional offset, -h.
-  std::vector<Entry> with_o = parse_entries(kdive("list -H init_task.tasks -o task_struct.tasks").out);
+  std::vector<Entry> with_o = parse_entries(run_ok("list -H init_task.tasks -o task_struct.tasks").out);
   CHECK(with_o.size() == listed.size());
-  std::vector<Entry> from_entry = parse_entries(kdive("list task_struct.tasks -h init_task").out);
+  std::vector<Entry> from_entry = parse_entries(run_ok("list task_struct.tasks -h init_task").out);
   REQUIRE(from_entry.size() == listed.size() + 1);
   CHECK(from_entry[1].address == listed[0].address);
   // -r walks the same entries backwards.
-  std::vector<Entry> reversed = parse_entries(kdive(kTasks + " -r").out);
+  std::vector<Entry> reversed = parse_entries(run_ok(kTasks + " -r").out);
   REQUIRE(reversed.size() == listed.size());
   CHECK(reversed.front().address == listed.back().address);
   CHECK(reversed.back().address == listed.front().address);
@@ -124,8 +124,8 @@ TEST_CASE("list over init_task.tasks gives the thread-group leaders ps shows", "
 
 TEST_CASE("list -s prints the pid and comm ps shows for each task", "[containers]") {
   std::map<std::string, PsRow> by_task;
-  for (const PsRow& row : parse_ps(kdive("ps").out)) by_task[strip_zeros(row.task)] = row;
-  std::vector<Entry> listed = parse_entries(kdive(kTasks + " -s task_struct.pid,comm").out);
+  for (const PsRow& row : parse_ps(run_ok("ps").out)) by_task[strip_zeros(row.task)] = row;
+  std::vector<Entry> listed = parse_entries(run_ok(kTasks + " -s task_struct.pid,comm").out);
   REQUIRE(listed.size() > 10);
   for (const Entry& e : listed) {
     INFO(e.address);
@@ -140,7 +140,7 @@ namespace {
 
 // The mm of the task with this pid, from the task list's -s output.
 std::string mm_of(int64_t pid) {
-  for (const Entry& e : parse_entries(kdive(kTasks + " -s task_struct.pid,mm -x").out)) {
+  for (const Entry& e : parse_entries(run_ok(kTasks + " -s task_struct.pid,mm -x").out)) {
     if (e.members.count("pid") && e.members.at("pid") == fmt::format("{:#x}", pid)) {
       std::string mm = e.members.at("mm");
       REQUIRE(mm != "0x0");
@@ -179,7 +179,7 @@ TEST_CASE("tree over a process's VMA tree gives the guest's /proc/PID/maps", "[c
     if (maple.out.empty()) {
       INFO(maple.err);
       REQUIRE(maple.err.find("no maple trees") != std::string::npos);
-      out = kdive("tree -t rbtree -l -r mm_struct.mm_rb -o vm_area_struct.vm_rb " + mm + members).out;
+      out = run_ok("tree -t rbtree -l -r mm_struct.mm_rb -o vm_area_struct.vm_rb " + mm + members).out;
     }
     std::vector<std::pair<uint64_t, uint64_t>> vmas;
     for (const Entry& e : parse_entries(out)) {
@@ -193,13 +193,13 @@ TEST_CASE("tree over a process's VMA tree gives the guest's /proc/PID/maps", "[c
 
 TEST_CASE("tree over the init pid namespace's IDR gives the pids ps shows", "[containers]") {
   std::set<int64_t> ps_pids;
-  for (const PsRow& row : parse_ps(kdive("ps").out)) {
+  for (const PsRow& row : parse_ps(run_ok("ps").out)) {
     if (row.pid != 0) ps_pids.insert(row.pid);
   }
   for (const char* kind : {"xarray", "radix"}) {
     INFO(kind);
     std::vector<Entry> entries =
-        parse_entries(kdive(std::string("tree -t ") + kind + " -r pid_namespace.idr init_pid_ns -p -s pid.level").out);
+        parse_entries(run_ok(std::string("tree -t ") + kind + " -r pid_namespace.idr init_pid_ns -p -s pid.level").out);
     std::set<int64_t> idr;
     std::regex index(R"(^index: (\d+)  position: root(/\d+)*$)");
     for (const Entry& e : entries) {
@@ -220,8 +220,8 @@ TEST_CASE("tree over the init pid namespace's IDR gives the pids ps shows", "[co
 TEST_CASE("an rbtree walk finds the nodes of the list that links the same objects", "[containers]") {
   // free_vmap_area_root and free_vmap_area_list hold the same vmap_areas
   // (mm/vmalloc.c keeps both since 5.2).
-  std::vector<Entry> tree = parse_entries(kdive("tree -t rbtree -o vmap_area.rb_node free_vmap_area_root").out);
-  std::vector<Entry> list = parse_entries(kdive("list vmap_area.list -H free_vmap_area_list").out);
+  std::vector<Entry> tree = parse_entries(run_ok("tree -t rbtree -o vmap_area.rb_node free_vmap_area_root").out);
+  std::vector<Entry> list = parse_entries(run_ok("list vmap_area.list -H free_vmap_area_list").out);
   REQUIRE(!tree.empty());
   CHECK(tree.size() == list.size());
   std::set<std::string> a, b;
@@ -231,7 +231,7 @@ TEST_CASE("an rbtree walk finds the nodes of the list that links the same object
 
   // In key order (-l), the areas come sorted by address, as the list keeps them.
   std::vector<Entry> sorted =
-      parse_entries(kdive("tree -t rbtree -l -o vmap_area.rb_node free_vmap_area_root -p -s vmap_area.va_start -x").out);
+      parse_entries(run_ok("tree -t rbtree -l -o vmap_area.rb_node free_vmap_area_root -p -s vmap_area.va_start -x").out);
   REQUIRE(sorted.size() == tree.size());
   for (size_t i = 0; i < sorted.size(); ++i) {
     CHECK(sorted[i].address == list[i].address);

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "kernel-model/errors.hpp"
 #include "tests/unit/support/synthetic_memory.hpp"
 
@@ -27,6 +29,26 @@ void link_list(SyntheticMemory& m, VirtAddr head, const std::vector<VirtAddr>& e
     m.put64(links[i], links[(i + 1) % links.size()].value());
     m.put64(links[i] + 8, links[(i + links.size() - 1) % links.size()].value());
   }
+}
+
+// crash's list_head walks: from a standalone head (-H) or an entry (-h).
+ChainWalk list_walk(VirtAddr start, bool start_is_entry) {
+  ChainWalk w;
+  w.start = start;
+  w.entry_bias = kListOffset;
+  w.start_is_entry = start_is_entry;
+  w.null_is_error = !start_is_entry;
+  return w;
+}
+
+// A chain of struct pointers with the next pointer at `next_offset`.
+ChainWalk singly(VirtAddr start, uint64_t next_offset = 0, std::optional<uint64_t> end = std::nullopt) {
+  ChainWalk w;
+  w.start = start;
+  w.next_offset = next_offset;
+  w.singly_linked = true;
+  w.end = end;
+  return w;
 }
 
 std::vector<VirtAddr> chain(const SyntheticMemory& m, const ChainWalk& w) {
@@ -81,7 +103,7 @@ TEST_CASE("a list_head list starting at an entry (crash's -h) shows that entry f
   link_list(m, head, entries);
   // Starting from the second entry, the walk passes through the standalone
   // head (shown as head - offset, as crash does) and stops before the start.
-  ChainWalk w{.start = entries[1] + kListOffset, .entry_bias = kListOffset, .start_is_entry = true};
+  ChainWalk w = list_walk(entries[1] + kListOffset, true);
   CHECK(chain(m, w) == std::vector<VirtAddr>{entries[1], entries[2], head - kListOffset, entries[0]});
 }
 
@@ -91,7 +113,7 @@ TEST_CASE("a list that loops back to an entry (not its head) is an error naming 
   VirtAddr a = m.addr(0x1000), b = m.addr(0x2000), c = m.addr(0x3000);
   link_list(m, head, {a, b, c});
   m.put64(c + kListOffset, (b + kListOffset).value());  // c -> b instead of c -> head
-  ChainWalk w{.start = head, .entry_bias = kListOffset, .start_is_entry = false, .null_is_error = true};
+  ChainWalk w = list_walk(head, false);
   std::string message;
   auto seen = chain_until_throw<Error>(m, w, &message);
   CHECK(seen == std::vector<VirtAddr>{a, b, c});
@@ -105,7 +127,7 @@ TEST_CASE("a NULL next pointer ends a singly linked chain but is an error in a l
   VirtAddr a = m.addr(0x1000), b = m.addr(0x2000);
   link_list(m, head, {a, b});
   m.put64(b + kListOffset, 0);
-  ChainWalk w{.start = head, .entry_bias = kListOffset, .start_is_entry = false, .null_is_error = true};
+  ChainWalk w = list_walk(head, false);
   std::string message;
   CHECK(chain_until_throw<Error>(m, w, &message) == std::vector<VirtAddr>{a, b});
   CHECK(message.find("NULL") != std::string::npos);
@@ -115,7 +137,7 @@ TEST_CASE("a NULL next pointer ends a singly linked chain but is an error in a l
   m.put64(s1 + 8, s2.value());
   m.put64(s2 + 8, s3.value());
   m.put64(s3 + 8, 0);
-  ChainWalk s{.start = s1, .next_offset = 8, .singly_linked = true};
+  ChainWalk s = singly(s1, 8);
   CHECK(chain(m, s) == std::vector<VirtAddr>{s1, s2, s3});
 }
 
@@ -126,7 +148,7 @@ TEST_CASE("a corrupted next pointer faults after the entries before it", "[conta
   link_list(m, head, {a, b});
   VirtAddr wild = m.addr(0x7770000);  // never written: not in the dump
   m.put64(b + kListOffset, wild.value());
-  ChainWalk w{.start = head, .entry_bias = kListOffset, .start_is_entry = false, .null_is_error = true};
+  ChainWalk w = list_walk(head, false);
   std::string message;
   auto seen = chain_until_throw<Fault>(m, w, &message);
   // The wild link is reported as an entry, then reading its next pointer faults.
@@ -140,25 +162,25 @@ TEST_CASE("singly linked chains stop where crash stops them", "[containers]") {
     m.put64(s1, s2.value());
     m.put64(s2, s3.value());
     m.put64(s3, s1.value());
-    CHECK(chain(m, {.start = s1, .singly_linked = true}) == std::vector<VirtAddr>{s1, s2, s3});
+    CHECK(chain(m, singly(s1)) == std::vector<VirtAddr>{s1, s2, s3});
   }
   SECTION("back at the first entry the start points to") {
     m.put64(s1, s2.value());
     m.put64(s2, s3.value());
     m.put64(s3, s2.value());
-    CHECK(chain(m, {.start = s1, .singly_linked = true}) == std::vector<VirtAddr>{s1, s2, s3});
+    CHECK(chain(m, singly(s1)) == std::vector<VirtAddr>{s1, s2, s3});
   }
   SECTION("an entry pointing to itself") {
     m.put64(s1, s2.value());
     m.put64(s2, s2.value());
-    CHECK(chain(m, {.start = s1, .singly_linked = true}) == std::vector<VirtAddr>{s1, s2});
+    CHECK(chain(m, singly(s1)) == std::vector<VirtAddr>{s1, s2});
   }
   SECTION("an explicit end (crash's -e)") {
     m.put64(s1, s2.value());
     m.put64(s2, s3.value());
     m.put64(s3, 0);
-    CHECK(chain(m, {.start = s1, .singly_linked = true, .end = s3.value()}) == std::vector<VirtAddr>{s1, s2});
-    CHECK(chain(m, {.start = s1, .singly_linked = true, .end = s1.value()}).empty());
+    CHECK(chain(m, singly(s1, 0, s3.value())) == std::vector<VirtAddr>{s1, s2});
+    CHECK(chain(m, singly(s1, 0, s1.value())).empty());
   }
   SECTION("a loop further on is an error, not an endless walk") {
     VirtAddr s4 = m.addr(0x4000);
@@ -167,7 +189,7 @@ TEST_CASE("singly linked chains stop where crash stops them", "[containers]") {
     m.put64(s3, s4.value());
     m.put64(s4, s3.value());
     std::string message;
-    CHECK(chain_until_throw<Error>(m, {.start = s1, .singly_linked = true}, &message) ==
+    CHECK(chain_until_throw<Error>(m, singly(s1), &message) ==
           std::vector<VirtAddr>{s1, s2, s3, s4});
   }
   SECTION("the visitor stops the walk") {
@@ -175,7 +197,7 @@ TEST_CASE("singly linked chains stop where crash stops them", "[containers]") {
     m.put64(s2, s3.value());
     m.put64(s3, 0);
     std::vector<VirtAddr> out;
-    size_t n = walk_chain(m.memory(), {.start = s1, .singly_linked = true}, [&](VirtAddr e) {
+    size_t n = walk_chain(m.memory(), singly(s1), [&](VirtAddr e) {
       out.push_back(e);
       return out.size() < 2;
     });
