@@ -43,6 +43,10 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (kind != TreeKind::Rbtree && args.has('l')) throw CommandError("-l is for red-black trees only");
   if (args.has('N') && args.has('r')) throw CommandError("-N and -r exclude each other");
 
+  // Before 6.1 (commit 54a611b60590) there are none; say so before a -r of
+  // a maple_tree member fails as an unknown member.
+  if (kind == TreeKind::Maple && !has_maple_tree(k.types())) throw CommandError("this kernel has no maple trees");
+
   uint64_t start = parse_start(k, args.positional()[0]);
   if (auto r = args.value('r')) start += parse_member_offset(k, *r);
   std::vector<std::string> specs = args.all_values('s');
@@ -84,7 +88,6 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       return;
     }
     case TreeKind::Maple: {
-      if (!has_maple_tree(k.types())) throw CommandError("this kernel has no maple trees");
       MapleLayout layout = maple_layout(k.types());
       uint64_t root = is_node ? start | 2 : mem.read<uint64_t>(VirtAddr{start + layout.root});
       size_t count = 0;
