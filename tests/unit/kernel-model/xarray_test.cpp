@@ -125,6 +125,20 @@ TEST_CASE("corrupted XArrays are errors, not endless walks", "[xarray]") {
     slot(m, l, child, 0, xa_node_ptr(m.addr(0x5000)));
     CHECK_THROWS_AS(walk(m, l, xa_node_ptr(top)), Error);
   }
+  SECTION("a shift that is not a whole number of levels") {
+    node(m, l, top, 5);
+    slot(m, l, top, 0, m.addr(0x9000).value());
+    CHECK_THROWS_AS(walk(m, l, xa_node_ptr(top)), Error);
+  }
+  SECTION("a top node whose slots would index past the end of an unsigned long") {
+    node(m, l, top, 60);  // the kernel's top level: only slots 0-15 are reachable
+    slot(m, l, top, 15, m.addr(0x9000).value());
+    auto entries = walk(m, l, xa_node_ptr(top));
+    REQUIRE(entries.size() == 1);
+    CHECK(entries[0].index == 15ull << 60);
+    slot(m, l, top, 16, m.addr(0xa000).value());
+    CHECK_THROWS_AS(walk(m, l, xa_node_ptr(top)), Error);
+  }
   SECTION("more entries than the limit") {
     node(m, l, child, 0);
     slot(m, l, top, 0, xa_node_ptr(child));
