@@ -57,9 +57,26 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   EntryMembers members(k, specs, radix_of(args));
   if (link_offset && members.empty()) throw CommandError("-l works with -s");
 
+  auto show = [&](VirtAddr entry) {
+    out.print("{:x}\n", entry.value());
+    if (!members.empty()) members.print(out, link_offset ? entry - *link_offset : entry);
+    return true;
+  };
+
   ChainWalk walk;
   const uint64_t reverse = args.has('r') ? kPrevDelta : 0;
-  if (args.has('H') || args.has('h')) {
+  if (auto head_offset = args.value('O')) {
+    // -h with -O: the start entry holds the list's head at its own offset, in
+    // a structure of another type than the entries; like crash, it is not
+    // shown, and the walk goes on as -H from that head.
+    if (!args.has('h')) throw CommandError("-O works with -h");
+    const uint64_t head = start + parse_member_offset(k, *head_offset);
+    walk.start = VirtAddr{head};
+    walk.next_offset = reverse;
+    walk.entry_bias = next_offset;
+    walk.start_is_entry = false;
+    walk.null_is_error = true;
+  } else if (args.has('H') || args.has('h')) {
     // list_head lists: the links are the embedded list_heads, entry = link - offset.
     walk.start = VirtAddr{args.has('h') ? start + next_offset : start};
     walk.next_offset = reverse;
@@ -75,18 +92,14 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   }
   if (auto e = args.value('e')) walk.end = parse_address(&k, *e);
 
-  walk_chain(k.memory(), walk, [&](VirtAddr entry) {
-    out.print("{:x}\n", entry.value());
-    if (!members.empty()) members.print(out, link_offset ? entry - *link_offset : entry);
-    return true;
-  });
+  walk_chain(k.memory(), walk, show);
 }
 
 const CommandRegistrar registrar{
     {.name = "list",
      .summary = "follow a linked list",
      .usage = "list [[-o] offset] [-e end] [-s|-S struct[.member[,member]] [-l offset]] [-x|-d]\n"
-              "       [-r] [-h start | -H start | start]",
+              "       [-r] [-h start [-O offset] | -H start | start]",
      .description =
          "Walks a linked list in memory and prints the address of each entry, one per\n"
          "line, optionally followed by members of each entry (-s).\n"
@@ -100,8 +113,10 @@ const CommandRegistrar registrar{
          "  * a circular list of struct list_head embedded in each entry: give the\n"
          "    list_head's offset in the entry, and either the list's standalone head\n"
          "    (-H) or an entry holding one (-h). The addresses shown are those of the\n"
-         "    entries, not of their list_heads. A NULL pointer in such a list is\n"
-         "    corruption and ends the walk with an error.\n"
+         "    entries, not of their list_heads. When the entry given to -h is of\n"
+         "    another type than the rest (a css_set heading a list of tasks), -O gives\n"
+         "    the offset of the list's head in it, and it is not shown. A NULL\n"
+         "    pointer in such a list is corruption and ends the walk with an error.\n"
          "\n"
          "The offset is \"struct.member\" or a number of bytes (decimal, or hex with\n"
          "0x); given as \"struct.member\" it needs no -o. The start is an address, a\n"
@@ -135,9 +150,10 @@ const CommandRegistrar registrar{
                  "  ffffffffbb413940",
      .options = {{'o', "offset", "offset of the next pointer: struct.member or bytes"},
                  {'e', "end", "stop at this entry or link address"},
-                 {'s', "struct[.member,...]", "print these members (or the whole struct) of each entry"},
-                 {'S', "struct[.member,...]", "the same as -s"},
+                 {'s', "struct", "struct[.member,...]: print these members (or the whole struct) of each entry"},
+                 {'S', "struct", "the same as -s"},
                  {'l', "offset", "with -s: the start and entries are links at this offset in the struct"},
+                 {'O', "offset", "with -h: the offset of the list_head in the start entry, when it differs from -o"},
                  {'x', "", "print member values in hex"},
                  {'d', "", "print member values in decimal"},
                  {'r', "", "follow list_head.prev instead of next (reverse order)"},

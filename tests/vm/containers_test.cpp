@@ -115,6 +115,11 @@ TEST_CASE("list over init_task.tasks gives the thread-group leaders ps shows", "
   std::vector<Entry> from_entry = parse_entries(run_ok("list task_struct.tasks -h init_task").out);
   REQUIRE(from_entry.size() == listed.size() + 1);
   CHECK(from_entry[1].address == listed[0].address);
+  // -e stops before the entry it names.
+  REQUIRE(listed.size() > 3);
+  std::vector<Entry> ended = parse_entries(run_ok(kTasks + " -e " + listed[3].address).out);
+  REQUIRE(ended.size() == 3);
+  CHECK(ended[2].address == listed[2].address);
   // -r walks the same entries backwards.
   std::vector<Entry> reversed = parse_entries(run_ok(kTasks + " -r").out);
   REQUIRE(reversed.size() == listed.size());
@@ -134,6 +139,24 @@ TEST_CASE("list -s prints the pid and comm ps shows for each task", "[containers
     CHECK(e.members.at("pid") == std::to_string(row.pid));
     CHECK(e.members.at("comm") == "\"" + row.comm + "\"");
   }
+}
+
+TEST_CASE("list -l shows links and the members of the structures holding them", "[containers]") {
+  // Starting at init_task.tasks itself, as a plain chain of next pointers,
+  // the links shown are the list_heads, and -l finds each task around its one.
+  std::vector<Entry> tasks = parse_entries(run_ok(kTasks + " -s task_struct.pid").out);
+  std::vector<Entry> links = parse_entries(run_ok("list init_task.tasks -l task_struct.tasks -s task_struct.pid").out);
+  REQUIRE(links.size() == tasks.size() + 1);  // the head, init_task's own list_head, comes first
+  CHECK(links[0].members.at("pid") == "0");
+  for (size_t i = 0; i < tasks.size(); ++i) CHECK(links[i + 1].members.at("pid") == tasks[i].members.at("pid"));
+}
+
+TEST_CASE("list -h -O walks a list headed in another structure", "[containers]") {
+  // init_css_set heads a list of task_structs linked by cg_list.
+  std::string headed = run_ok("list task_struct.cg_list -H init_css_set.tasks").out;
+  std::string with_o = run_ok("list -O css_set.tasks -o task_struct.cg_list -h init_css_set").out;
+  CHECK(!parse_entries(headed).empty());
+  CHECK(with_o == headed);
 }
 
 namespace {
