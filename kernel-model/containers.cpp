@@ -25,12 +25,13 @@ constexpr size_t kMaxRbDepth = 128;
 std::vector<VirtAddr> list_entries(const KernelMemory& mem, VirtAddr head, uint64_t member_offset, bool reverse,
                                    size_t limit) {
   std::vector<VirtAddr> out;
-  ChainWalk w{.start = head,
-              .next_offset = reverse ? kPrev : kNext,
-              .entry_bias = member_offset,
-              .start_is_entry = false,
-              .null_is_error = true,
-              .limit = limit};
+  ChainWalk w;
+  w.start = head;
+  w.next_offset = reverse ? kPrev : kNext;
+  w.entry_bias = member_offset;
+  w.start_is_entry = false;
+  w.null_is_error = true;
+  w.limit = limit;
   walk_chain(mem, w, [&](VirtAddr e) {
     out.push_back(e);
     return true;

@@ -37,6 +37,11 @@ class Walker {
 
  private:
   bool xarray() const { return layout_.encoding == XarrayLayout::Encoding::Xarray; }
+  unsigned chunk_shift() const {
+    unsigned bits = 0;
+    while ((2u << bits) <= layout_.slot_count) ++bits;
+    return bits == 0 ? 1 : bits;
+  }
 
   // The node an entry points to, if it is a node pointer.
   std::optional<uint64_t> node_of(uint64_t e) const {
@@ -70,7 +75,9 @@ class Walker {
       throw Error(Error::Kind::BadData, fmt::format("radix tree/xarray node {:x} is reached twice", node));
     }
     const unsigned shift = mem_.read<uint8_t>(VirtAddr{node + layout_.node_shift});
-    if (shift > kMaxShift || shift >= parent_shift) {
+    // Every level takes log2(slot_count) bits of the index (XA_CHUNK_SHIFT),
+    // so a shift is a multiple of it, and shrinks from parent to child.
+    if (shift > kMaxShift || shift >= parent_shift || shift % chunk_shift() != 0) {
       throw Error(Error::Kind::BadData,
                   fmt::format("radix tree/xarray node {:x} has shift {} under a parent of shift {}", node, shift,
                               parent_shift > kMaxShift ? 0 : parent_shift));
@@ -82,6 +89,13 @@ class Walker {
     for (uint32_t i = 0; i < layout_.slot_count; ++i) {
       const uint64_t e = slots[i];
       if (e == 0) continue;
+      // The top level of a 64-bit index uses only the slots whose index fits
+      // (slots 0-15 at shift 60): anything set beyond is garbage.
+      if (shift > 0 && (static_cast<uint64_t>(i) >> (64 - shift)) != 0) {
+        throw Error(Error::Kind::BadData,
+                    fmt::format("radix tree/xarray node {:x}: slot {} at shift {} is past the largest index", node, i,
+                                shift));
+      }
       const uint64_t index = base + (static_cast<uint64_t>(i) << shift);
       path.back() = static_cast<uint8_t>(i);
       if (auto child = node_of(e)) {

@@ -1,0 +1,166 @@
+// list: follow a linked list through memory, with crash's flags and output —
+// the address of each entry, optionally followed by some of its members.
+#include <fmt/format.h>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/address_arg.hpp"
+#include "commands/command.hpp"
+#include "commands/container_args.hpp"
+#include "kernel-model/containers.hpp"
+
+namespace kdive {
+namespace {
+
+// list_head { next; prev; }: -r follows prev, one pointer further on.
+constexpr uint64_t kPrevDelta = 8;
+
+EntryMembers::Radix radix_of(const ParsedArgs& args) {
+  if (args.has('x') && args.has('d')) throw CommandError("-x and -d exclude each other");
+  if (args.has('x')) return EntryMembers::Radix::Hex;
+  if (args.has('d')) return EntryMembers::Radix::Decimal;
+  return EntryMembers::Radix::Default;
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  const Kernel& k = session.kernel();
+  if (args.has('h') && args.has('H')) throw CommandError("-h and -H exclude each other");
+
+  // crash's positional words: a "struct.member" or a number before the start
+  // is the next pointer's offset (the -o without -o); the last word is the start.
+  std::optional<uint64_t> offset;
+  if (auto o = args.value('o')) offset = parse_member_offset(k, *o);
+  std::optional<std::string> start_word;
+  if (auto h = args.value('h')) start_word = *h;
+  if (auto h = args.value('H')) start_word = *h;
+  std::vector<std::string> words = args.positional();
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    const bool more_follow = i + 1 < words.size() || start_word.has_value();
+    if (!offset && (is_type_member(k, w) || (more_follow && parse_number(w, 10)))) {
+      offset = parse_member_offset(k, w);
+    } else if (!start_word) {
+      start_word = w;
+    } else {
+      throw CommandError(fmt::format("unexpected argument: '{}'", w));
+    }
+  }
+  if (!start_word) throw CommandError("no start address given");
+  const uint64_t start = parse_start(k, *start_word);
+  if (start == 0) throw CommandError("start address is NULL");
+  const uint64_t next_offset = offset.value_or(0);
+
+  std::optional<uint64_t> link_offset;  // -l: the start and the entries shown are links
+  if (auto l = args.value('l')) link_offset = parse_member_offset(k, *l);
+  std::vector<std::string> specs = args.all_values('s');
+  for (const auto& s : args.all_values('S')) specs.push_back(s);
+  EntryMembers members(k, specs, radix_of(args));
+  if (link_offset && members.empty()) throw CommandError("-l works with -s");
+
+  auto show = [&](VirtAddr entry) {
+    out.print("{:x}\n", entry.value());
+    if (!members.empty()) members.print(out, link_offset ? entry - *link_offset : entry);
+    return true;
+  };
+
+  ChainWalk walk;
+  const uint64_t reverse = args.has('r') ? kPrevDelta : 0;
+  if (auto head_offset = args.value('O')) {
+    // -h with -O: the start entry holds the list's head at its own offset, in
+    // a structure of another type than the entries; like crash, it is not
+    // shown, and the walk goes on as -H from that head.
+    if (!args.has('h')) throw CommandError("-O works with -h");
+    const uint64_t head = start + parse_member_offset(k, *head_offset);
+    walk.start = VirtAddr{head};
+    walk.next_offset = reverse;
+    walk.entry_bias = next_offset;
+    walk.start_is_entry = false;
+    walk.null_is_error = true;
+  } else if (args.has('H') || args.has('h')) {
+    // list_head lists: the links are the embedded list_heads, entry = link - offset.
+    walk.start = VirtAddr{args.has('h') ? start + next_offset : start};
+    walk.next_offset = reverse;
+    walk.entry_bias = next_offset;
+    walk.start_is_entry = args.has('h');
+    walk.null_is_error = true;
+  } else {
+    // A chain of pointers to the entries themselves (or of links, with -l).
+    walk.start = VirtAddr{start};
+    walk.next_offset = next_offset + reverse;
+    walk.start_is_entry = true;
+    walk.singly_linked = true;
+  }
+  if (auto e = args.value('e')) walk.end = parse_address(&k, *e);
+
+  walk_chain(k.memory(), walk, show);
+}
+
+const CommandRegistrar registrar{
+    {.name = "list",
+     .summary = "follow a linked list",
+     .usage = "list [[-o] offset] [-e end] [-s|-S struct[.member[,member]] [-l offset]] [-x|-d]\n"
+              "       [-r] [-h start [-O offset] | -H start | start]",
+     .description =
+         "Walks a linked list in memory and prints the address of each entry, one per\n"
+         "line, optionally followed by members of each entry (-s).\n"
+         "\n"
+         "Two shapes of list are understood:\n"
+         "  * a chain of structures, each holding a pointer to the next at some offset\n"
+         "    (task_struct.parent, file_system_type.next): give the first structure's\n"
+         "    address as the start and the pointer's offset. The chain ends at a NULL\n"
+         "    pointer, back at the start, back at the first entry the start points to,\n"
+         "    at an entry pointing to itself, or at -e's address.\n"
+         "  * a circular list of struct list_head embedded in each entry: give the\n"
+         "    list_head's offset in the entry, and either the list's standalone head\n"
+         "    (-H) or an entry holding one (-h). The addresses shown are those of the\n"
+         "    entries, not of their list_heads. When the entry given to -h is of\n"
+         "    another type than the rest (a css_set heading a list of tasks), -O gives\n"
+         "    the offset of the list's head in it, and it is not shown. A NULL\n"
+         "    pointer in such a list is corruption and ends the walk with an error.\n"
+         "\n"
+         "The offset is \"struct.member\" or a number of bytes (decimal, or hex with\n"
+         "0x); given as \"struct.member\" it needs no -o. The start is an address, a\n"
+         "symbol (with +offset), or a global variable's member (init_task.tasks).\n"
+         "A list that comes back to an entry it already showed, or whose pointers\n"
+         "lead to memory that cannot be read, stops with an error after the entries\n"
+         "reached so far.",
+     .examples = "The tasks on the task list (init_task is its head, so it is not shown):\n"
+                 "\n"
+                 "  kdive> list task_struct.tasks -H init_task.tasks\n"
+                 "  ffff9d8d011c8000\n"
+                 "  ffff9d8d011cddc0\n"
+                 "  ...\n"
+                 "\n"
+                 "The same list from the entry init_task, with two members of each task:\n"
+                 "\n"
+                 "  kdive> list task_struct.tasks -s task_struct.pid,comm -h init_task\n"
+                 "  ffffffffbb413940\n"
+                 "    pid = 0\n"
+                 "    comm = \"swapper/0\"\n"
+                 "  ffff9d8d011c8000\n"
+                 "    pid = 1\n"
+                 "    comm = \"init\"\n"
+                 "  ...\n"
+                 "\n"
+                 "A task's ancestors, following the parent pointer of each:\n"
+                 "\n"
+                 "  kdive> list task_struct.parent ffff9d8d17bf3e80\n"
+                 "  ffff9d8d17bf3e80\n"
+                 "  ffff9d8d011c8000\n"
+                 "  ffffffffbb413940",
+     .options = {{'o', "offset", "offset of the next pointer: struct.member or bytes"},
+                 {'e', "end", "stop at this entry or link address"},
+                 {'s', "struct", "struct[.member,...]: print these members (or the whole struct) of each entry"},
+                 {'S', "struct", "the same as -s"},
+                 {'l', "offset", "with -s: the start and entries are links at this offset in the struct"},
+                 {'O', "offset", "with -h: the offset of the list_head in the start entry, when it differs from -o"},
+                 {'x', "", "print member values in hex"},
+                 {'d', "", "print member values in decimal"},
+                 {'r', "", "follow list_head.prev instead of next (reverse order)"},
+                 {'h', "start", "start is an entry holding an embedded list_head; it is shown first"},
+                 {'H', "start", "start is a standalone list_head, not shown"}},
+     .aliases = {}},
+    run};
+
+}  // namespace
+}  // namespace kdive
