@@ -70,6 +70,27 @@ std::vector<char> unzstd(const std::vector<char>& in, const std::filesystem::pat
   return out;
 }
 
+std::string build_id_of(::Elf* elf) {
+  ::Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_NOTE) continue;
+    ::Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr) continue;
+    size_t offset = 0, name_off, desc_off;
+    GElf_Nhdr nhdr;
+    while ((offset = gelf_getnote(data, offset, &nhdr, &name_off, &desc_off)) > 0) {
+      const char* name = static_cast<const char*>(data->d_buf) + name_off;
+      if (nhdr.n_type != NT_GNU_BUILD_ID || nhdr.n_namesz != 4 || std::memcmp(name, "GNU", 4) != 0) continue;
+      std::string id;
+      const auto* desc = static_cast<const unsigned char*>(data->d_buf) + desc_off;
+      for (size_t i = 0; i < nhdr.n_descsz; ++i) id += fmt::format("{:02x}", desc[i]);
+      return id;
+    }
+  }
+  return "";
+}
+
 struct ElfHandle {
   ::Elf* elf = nullptr;
   ~ElfHandle() {
@@ -91,6 +112,11 @@ void load_module_object(Module& module, const std::filesystem::path& file) {
   if (h.elf == nullptr || elf_kind(h.elf) != ELF_K_ELF || gelf_getehdr(h.elf, &eh) == nullptr ||
       eh.e_type != ET_REL || eh.e_machine != EM_X86_64) {
     throw Error(Error::Kind::BadData, fmt::format("{}: not an x86_64 kernel module object", file.string()));
+  }
+  std::string id = build_id_of(h.elf);
+  if (!module.build_id.empty() && !id.empty() && id != module.build_id) {
+    throw Error(Error::Kind::Mismatch, fmt::format("{} is not the loaded module {} (build ID {}, loaded {})",
+                                                   file.string(), module.name, id, module.build_id));
   }
   size_t shstrndx = 0, count = 0;
   elf_getshdrstrndx(h.elf, &shstrndx);

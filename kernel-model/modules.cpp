@@ -159,6 +159,24 @@ void read_sections(const Object& mod, Module& m) {
   }
 }
 
+// The GNU build-ID note stays loaded with the module: it tells whether an
+// object file is the very one the kernel loaded.
+void read_build_id(const Kernel& k, Module& m) {
+  auto it = m.sections.find(".note.gnu.build-id");
+  if (it == m.sections.end() || it->second == 0) return;
+  struct {
+    uint32_t namesz, descsz, type;
+    char name[4];
+  } note;
+  k.memory().read(VirtAddr{it->second}, {reinterpret_cast<std::byte*>(&note), sizeof(note)});
+  if (note.namesz != 4 || note.type != NT_GNU_BUILD_ID || std::memcmp(note.name, "GNU", 4) != 0 || note.descsz > 64) {
+    return;
+  }
+  std::vector<std::byte> desc(note.descsz);
+  k.memory().read(VirtAddr{it->second + sizeof(note)}, desc);
+  for (std::byte b : desc) m.build_id += fmt::format("{:02x}", static_cast<unsigned>(b));
+}
+
 }  // namespace
 
 ModuleTable read_modules(const Kernel& k) {
@@ -181,6 +199,7 @@ ModuleTable read_modules(const Kernel& k) {
       if (mod.has_member("taints")) m.taints = mod["taints"].as_u64();
       read_kallsyms(k, mod, m);
       read_sections(mod, m);
+      read_build_id(k, m);
     } catch (const std::exception& e) {
       table.problems.push_back(fmt::format("module at {:x}{}: {}", at.value(),
                                            m.name.empty() ? "" : " (" + m.name + ")", e.what()));

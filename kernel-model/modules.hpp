@@ -46,6 +46,7 @@ struct Module {
   uint64_t taints = 0;
   // Where each loaded section sits (".text" -> address), from mod->sect_attrs.
   std::map<std::string, uint64_t, std::less<>> sections;
+  std::string build_id;       // lower-case hex, from its loaded .note.gnu.build-id ("" if unknown)
   bool has_kallsyms = false;  // the kernel kept a symbol table for it
   std::optional<std::filesystem::path> object_file;  // set once loaded
   bool object_has_debuginfo = false;

@@ -29,6 +29,8 @@ char elf_symbol_type(const GElf_Sym& sym, const GElf_Shdr* section) {
       c = 'r';
     }
   }
+  // Weak definitions: 'V' for objects, 'W' otherwise, as nm and kallsyms show them.
+  if (GELF_ST_BIND(sym.st_info) == STB_WEAK && c != '?') return GELF_ST_TYPE(sym.st_info) == STT_OBJECT ? 'V' : 'W';
   if (GELF_ST_BIND(sym.st_info) != STB_LOCAL && c != '?') c = static_cast<char>(c - 'a' + 'A');
   return c;
 }
