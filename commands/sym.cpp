@@ -24,6 +24,15 @@ std::string symbol_line(const Symbol& s, uint64_t offset, uint64_t address) {
 
 std::string symbol_line(const Symbol& s) { return symbol_line(s, 0, s.address); }
 
+// A text symbol of the kernel image also gets its source file and line, as crash shows.
+std::string symbol_line_with_source(const Kernel& k, const Symbol& s, uint64_t offset, uint64_t address) {
+  std::string line = symbol_line(s, offset, address);
+  if (s.module.empty() && (s.type == 't' || s.type == 'T' || s.type == 'W')) {
+    if (auto where = k.source_line(address)) line += fmt::format(" {}: {}", where->file, where->line);
+  }
+  return line;
+}
+
 // All symbols as `sym -l` lists them: by address, ties by name (as nm -n does);
 // absolute values (__crc_*, ...) are no addresses and are left out.
 std::vector<const Symbol*> sorted(const SymbolTable& table) {
@@ -122,11 +131,11 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   for (const auto& word : args.positional()) {
     Target t = resolve(k, word);
     if (args.has('p')) {
-      if (const Symbol* prev = neighbour(table_of(k, *t.symbol), *t.symbol, false)) out.print("{}\n", symbol_line(*prev));
+      if (const Symbol* prev = neighbour(table_of(k, *t.symbol), *t.symbol, false)) out.print("{}\n", symbol_line_with_source(k, *prev, 0, prev->address));
     }
-    out.print("{}\n", symbol_line(*t.symbol, t.offset, t.address));
+    out.print("{}\n", symbol_line_with_source(k, *t.symbol, t.offset, t.address));
     if (args.has('n')) {
-      if (const Symbol* next = neighbour(table_of(k, *t.symbol), *t.symbol, true)) out.print("{}\n", symbol_line(*next));
+      if (const Symbol* next = neighbour(table_of(k, *t.symbol), *t.symbol, true)) out.print("{}\n", symbol_line_with_source(k, *next, 0, next->address));
     }
   }
 }

@@ -125,6 +125,12 @@ const Kallsyms& Kernel::kallsyms() const {
   return *kallsyms_;
 }
 
+std::optional<SourceLine> Kernel::source_line(uint64_t address) const {
+  if (address < kStartKernelMap || address - kStartKernelMap >= layout().image_size) return std::nullopt;
+  if (!lines_) lines_ = std::make_unique<SourceLines>(*vmlinux_);
+  return lines_->find(address - symbols().relocation());
+}
+
 const Symbol* Kernel::find_symbol(std::string_view name) const {
   if (const Symbol* s = symbols().find(name)) return s;
   if (const Symbol* s = modules().find_symbol(name)) return s;

@@ -18,6 +18,7 @@
 #include "kernel-model/kernel_memory.hpp"
 #include "kernel-model/modules.hpp"
 #include "kernel-model/object.hpp"
+#include "kernel-model/source_lines.hpp"
 #include "kernel-model/struct_layout.hpp"
 #include "kernel-model/tasks.hpp"
 #include "kernel-model/type_system.hpp"
@@ -77,6 +78,9 @@ class Kernel {
   // The kernel's kallsyms table from the dump, decoded on first use (throws
   // Error/Fault when it cannot be read).
   const Kallsyms& kallsyms() const;
+  // The source file and line of a kernel-image text address (run time), when
+  // the vmlinux has line tables for it.
+  std::optional<SourceLine> source_line(uint64_t address) const;
 
   // Every task, read once on first use (a dump does not change).
   const TaskTable& tasks() const;
@@ -102,6 +106,7 @@ class Kernel {
   mutable std::unique_ptr<ModuleTable> modules_;
   mutable std::unique_ptr<Kallsyms> kallsyms_;
   mutable bool kallsyms_failed_ = false;
+  mutable std::unique_ptr<SourceLines> lines_;
 };
 
 }  // namespace kdive

@@ -88,6 +88,10 @@ TEST_CASE("sym translates symbols and addresses like /proc/kallsyms", "[symbols]
   CHECK(address_in(lines[5]) > banner);
   CHECK(address_in(lines[6]) < banner);
   CHECK(lines[7] == lines[0]);
+
+  // Text symbols carry their source file and line, as in crash.
+  KdiveRun text = run_kdive(suite(), "elf", "sym schedule");
+  CHECK(std::regex_match(lines_of(text.out).at(0), std::regex(R"([0-9a-f]{16} \(T\) schedule \S*kernel/sched/core\.c: \d+)")));
 }
 
 TEST_CASE("sym rejects what is not a symbol or an address in one line", "[symbols]") {
@@ -252,7 +256,7 @@ TEST_CASE("sym -l and mod print what crash prints (bullseye)", "[symbols]") {
   }
   fs::path dir = fixture_dir(suite());
   fs::path script = scratch_dir("crash") / "cmds";
-  std::ofstream(script) << "mod\nsym -l | head -400\nsym -m qemu_fw_cfg\n";
+  std::ofstream(script) << "mod\nsym -l | head -400\nsym -m qemu_fw_cfg\nsym -np schedule\n";
   std::string out = script.string() + ".out";
   // crash's exit status at the end of its input is not 0: its output is what counts.
   std::system(fmt::format("crash -s {} {} < {} > {} 2>&1", (dir / "vmlinux").string(), (dir / "vmcore.elf").string(),
@@ -262,7 +266,7 @@ TEST_CASE("sym -l and mod print what crash prints (bullseye)", "[symbols]") {
   std::stringstream ss;
   ss << in.rdbuf();
   auto crash = lines_of(ss.str());
-  KdiveRun r = run_kdive(suite(), "elf", "mod; sym -l | head -400; sym -m qemu_fw_cfg");
+  KdiveRun r = run_kdive(suite(), "elf", "mod; sym -l | head -400; sym -m qemu_fw_cfg; sym -np schedule");
   auto kdive = lines_of(r.out);
   REQUIRE(crash.size() > 402);
   REQUIRE(kdive.size() > 402);
@@ -284,5 +288,9 @@ TEST_CASE("sym -l and mod print what crash prints (bullseye)", "[symbols]") {
   collect(kdive, b);
   CHECK(a.size() > 20);
   CHECK(a == b);
+  // Text symbols with their source file and line.
+  REQUIRE(crash.size() > 3);
+  std::vector<std::string> tail(crash.end() - 3, crash.end()), ours(kdive.end() - 3, kdive.end());
+  CHECK(ours == tail);
   fs::remove_all(script.parent_path());
 }
