@@ -36,7 +36,10 @@ uint64_t parse_address(const Kernel* kernel, std::string_view text) {
     if (!offset) throw CommandError(fmt::format("invalid offset in '{}'", text));
   }
   std::optional<uint64_t> value = parse_number(base, 16);
-  if (!value && kernel != nullptr) value = kernel->symbols().address(base);
+  if (!value && kernel != nullptr) {
+    // The vmlinux first, then loaded modules and the kernel's own kallsyms.
+    if (const Symbol* sym = kernel->find_symbol(base)) value = sym->address;
+  }
   if (!value) {
     bool looks_symbolic = !base.empty() && (std::isalpha(static_cast<unsigned char>(base[0])) || base[0] == '_');
     throw CommandError(looks_symbolic && kernel != nullptr

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "kernel-model/errors.hpp"
 #include "readers/open_dump.hpp"
 
@@ -98,6 +100,55 @@ std::optional<PhysAddr> Kernel::cpu_page_table(int cpu) const {
     return std::nullopt;
   }
   return PhysAddr{cpus[cpu].qemu->cr3 & kPteAddressMask};
+}
+
+}  // namespace kdive
+
+namespace kdive {
+
+const ModuleTable& Kernel::modules() const {
+  if (!modules_) {
+    modules_ = std::make_unique<ModuleTable>();
+    try {
+      *modules_ = read_modules(*this);
+    } catch (const std::exception& e) {
+      modules_->problems.push_back(fmt::format("cannot read the module list: {}", e.what()));
+    }
+  }
+  return *modules_;
+}
+
+ModuleTable& Kernel::modules() { return const_cast<ModuleTable&>(std::as_const(*this).modules()); }
+
+const Kallsyms& Kernel::kallsyms() const {
+  if (!kallsyms_) kallsyms_ = std::make_unique<Kallsyms>(read_kallsyms(*this));
+  return *kallsyms_;
+}
+
+std::optional<SourceLine> Kernel::source_line(uint64_t address) const {
+  if (address < kStartKernelMap || address - kStartKernelMap >= layout().image_size) return std::nullopt;
+  if (!lines_) lines_ = std::make_unique<SourceLines>(*vmlinux_);
+  return lines_->find(address - symbols().relocation());
+}
+
+const Symbol* Kernel::find_symbol(std::string_view name) const {
+  if (const Symbol* s = symbols().find(name)) return s;
+  if (const Symbol* s = modules().find_symbol(name)) return s;
+  if (kallsyms_failed_) return nullptr;
+  try {
+    return kallsyms().symbols().find(name);
+  } catch (const std::exception&) {
+    kallsyms_failed_ = true;  // a dump without readable kallsyms: do not retry per lookup
+    return nullptr;
+  }
+}
+
+std::optional<SymbolHit> Kernel::symbol_at(uint64_t address) const {
+  // Modules live right above the kernel image mapping (MODULES_VADDR).
+  if (address >= kStartKernelMap && address - kStartKernelMap < layout().image_size) {
+    return symbols().containing(address);
+  }
+  return modules().symbol_at(address);
 }
 
 }  // namespace kdive

@@ -13,9 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "kernel-model/kallsyms.hpp"
 #include "kernel-model/kernel_layout.hpp"
 #include "kernel-model/kernel_memory.hpp"
+#include "kernel-model/modules.hpp"
 #include "kernel-model/object.hpp"
+#include "kernel-model/source_lines.hpp"
 #include "kernel-model/struct_layout.hpp"
 #include "kernel-model/tasks.hpp"
 #include "kernel-model/type_system.hpp"
@@ -61,6 +64,24 @@ class Kernel {
   // The address of a symbol, or Error(Lookup) naming it.
   uint64_t symbol_address(std::string_view name) const;
 
+  // Symbols of the whole kernel: the vmlinux's, then the loaded modules', then
+  // the kernel's own kallsyms (a symbol the vmlinux lacks). nullptr if none.
+  const Symbol* find_symbol(std::string_view name) const;
+  // The symbol an address falls in, kernel image or module (what bt, dis and
+  // rd print as "name+off [module]").
+  std::optional<SymbolHit> symbol_at(uint64_t address) const;
+
+  // The loaded modules, read on first use. A failure to read the list leaves it
+  // empty and is reported in modules().problems.
+  const ModuleTable& modules() const;
+  ModuleTable& modules();
+  // The kernel's kallsyms table from the dump, decoded on first use (throws
+  // Error/Fault when it cannot be read).
+  const Kallsyms& kallsyms() const;
+  // The source file and line of a kernel-image text address (run time), when
+  // the vmlinux has line tables for it.
+  std::optional<SourceLine> source_line(uint64_t address) const;
+
   // Every task, read once on first use (a dump does not change).
   const TaskTable& tasks() const;
   // The task commands act on until `set` picks another: the task that was
@@ -82,6 +103,10 @@ class Kernel {
   std::unique_ptr<StructLayout> structs_;
   std::unique_ptr<TypeSystem> types_;
   mutable std::unique_ptr<TaskTable> tasks_;
+  mutable std::unique_ptr<ModuleTable> modules_;
+  mutable std::unique_ptr<Kallsyms> kallsyms_;
+  mutable bool kallsyms_failed_ = false;
+  mutable std::unique_ptr<SourceLines> lines_;
 };
 
 }  // namespace kdive

@@ -22,6 +22,7 @@ struct Symbol {
   uint64_t address;
   uint64_t size;
   char type;  // nm-style: 'T' text, 'D' data, 'R' read-only, 'B' bss, 'A' absolute, ...
+  std::string_view module = {};  // the module it belongs to; empty for the kernel image
 };
 
 struct SymbolHit {
@@ -48,6 +49,9 @@ class SymbolTable {
   // more than a megabyte past it).
   std::optional<SymbolHit> containing(uint64_t address) const;
   const std::vector<Symbol>& all() const { return symbols_; }
+  bool empty() const { return symbols_.empty(); }
+  // Position of a symbol of this table in all() (for next/previous symbol).
+  size_t index_of(const Symbol* s) const { return static_cast<size_t>(s - symbols_.data()); }
 
  private:
   std::vector<Symbol> symbols_;  // sorted by address

@@ -13,11 +13,8 @@
 #include "kernel-model/errors.hpp"
 
 namespace kdive {
-namespace {
 
-constexpr size_t kMaxBanner = 512;
-
-char nm_type(const GElf_Sym& sym, const GElf_Shdr* section) {
+char elf_symbol_type(const GElf_Sym& sym, const GElf_Shdr* section) {
   char c = '?';
   if (sym.st_shndx == SHN_ABS) {
     c = 'a';
@@ -32,9 +29,15 @@ char nm_type(const GElf_Sym& sym, const GElf_Shdr* section) {
       c = 'r';
     }
   }
+  // Weak definitions: 'V' for objects, 'W' otherwise, as nm and kallsyms show them.
+  if (GELF_ST_BIND(sym.st_info) == STB_WEAK && c != '?') return GELF_ST_TYPE(sym.st_info) == STT_OBJECT ? 'V' : 'W';
   if (GELF_ST_BIND(sym.st_info) != STB_LOCAL && c != '?') c = static_cast<char>(c - 'a' + 'A');
   return c;
 }
+
+namespace {
+
+constexpr size_t kMaxBanner = 512;
 
 }  // namespace
 
@@ -96,7 +99,7 @@ void Vmlinux::load_symbols() {
       const char* name = elf_strptr(elf_, shdr.sh_link, sym.st_name);
       if (name == nullptr || *name == '\0') continue;
       const GElf_Shdr* section = sym.st_shndx < headers.size() ? &headers[sym.st_shndx] : nullptr;
-      symbols_.add({name, sym.st_value, sym.st_size, nm_type(sym, section)});
+      symbols_.add({name, sym.st_value, sym.st_size, elf_symbol_type(sym, section), {}});
     }
   }
   if (symbols_.all().empty()) {

@@ -15,11 +15,15 @@
 #include <string>
 #include <vector>
 
+#include <gelf.h>
+
 #include "kernel-model/symbol_table.hpp"
 
-struct Elf;
-
 namespace kdive {
+
+// nm's letter for an ELF symbol: 't' text, 'd' data, 'r' read-only, 'b' bss,
+// 'a' absolute, upper case when not local ('?' when the section is unknown).
+char elf_symbol_type(const GElf_Sym& sym, const GElf_Shdr* section);
 
 class Vmlinux {
  public:

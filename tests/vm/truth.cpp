@@ -97,6 +97,13 @@ Truth Truth::parse(const std::string& text) {
       } else if (key == "task_cpu") {
         auto f = fields(rest, 1);
         t.task_cpu[number(f.at(0))] = static_cast<int>(number(f.at(1)));
+      } else if (key == "module") {
+        // name size refcount deps state 0xaddress
+        auto f = fields(rest, 5);
+        t.modules.push_back({f.at(0), static_cast<uint64_t>(number(f.at(1))), std::stoull(f.at(5), nullptr, 16)});
+      } else if (key == "kernel_package") {
+        auto f = fields(rest, 1);
+        t.kernel_package = f.at(0) + "_" + f.at(1);
       } else if (key == "warning") {
         t.warnings.push_back(rest);
       } else if (key == "end") {

@@ -37,8 +37,15 @@ struct TruthPattern {
   std::string text;  // repeated from address, the last copy cut short
 };
 
+struct TruthModule {
+  std::string name;
+  uint64_t size;      // bytes, as /proc/modules shows
+  uint64_t address;   // the core text base
+};
+
 struct Truth {
   std::string suite;
+  std::string kernel_package;  // "<package>_<version>": its unpacked dir under the fixtures' kernels/
   std::string uname;
   std::string release;
   std::string version;  // /proc/version: the kernel's linux_banner without its newline
@@ -57,6 +64,7 @@ struct Truth {
   std::map<int64_t, int> task_cpu;           // pid -> CPU it last ran on
   std::map<int64_t, std::map<std::string, uint64_t>> status;  // pid -> VmRSS, RssAnon, ... (kB)
   std::vector<std::string> warnings;
+  std::vector<TruthModule> modules;          // /proc/modules
 
   // Throws std::runtime_error naming the file and line when the file is unusable.
   static Truth load(const std::filesystem::path& path);

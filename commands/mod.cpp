@@ -1,0 +1,179 @@
+// mod: the loaded modules, and loading their object files' symbols, with
+// crash's flags and table.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/command.hpp"
+#include "kernel-model/errors.hpp"
+#include "kernel-model/kernel.hpp"
+
+namespace kdive {
+namespace {
+
+std::string object_column(const Module& m) {
+  if (m.object_file) return m.object_file->string();
+  return m.has_kallsyms ? "(not loaded)  [CONFIG_KALLSYMS]" : "(not loaded)";
+}
+
+void print_table(const std::vector<const Module*>& mods, Output& out) {
+  size_t width = 4;
+  for (const Module* m : mods) width = std::max(width, m->name.size());
+  out.print("{:^16}  {:<{}}  {:^16}  {:>5}  OBJECT FILE\n", "MODULE", "NAME", width, "BASE", "SIZE");
+  for (const Module* m : mods) {
+    out.print("{:016x}  {:<{}}  {:016x}  {:>5}  {}\n", m->address.value(), m->name, width, m->text_base, m->size,
+              object_column(*m));
+  }
+}
+
+std::vector<const Module*> all_of(const ModuleTable& table) {
+  std::vector<const Module*> out;
+  for (const Module& m : table.all()) out.push_back(&m);
+  return out;
+}
+
+// include/linux/panic.h (taint_flags): the letter of each taint bit.
+std::string taint_letters(uint64_t taints) {
+  static constexpr char kLetters[] = "PFSRMBUDAWCIOELKXTN";
+  std::string out;
+  for (size_t bit = 0; bit < 64; ++bit) {
+    if (!(taints >> bit & 1)) continue;
+    if (bit < sizeof(kLetters) - 1) {
+      out += kLetters[bit];
+    } else {
+      return fmt::format("{:x}", taints);
+    }
+  }
+  return out;
+}
+
+void print_taints(const ModuleTable& table, Output& out) {
+  std::vector<const Module*> tainted;
+  for (const Module& m : table.all()) {
+    if (m.taints != 0) tainted.push_back(&m);
+  }
+  if (tainted.empty()) {
+    out.print("no tainted modules\n");
+    return;
+  }
+  size_t width = 4;
+  for (const Module* m : tainted) width = std::max(width, m->name.size());
+  out.print("{:<{}}  TAINT\n", "NAME", width);
+  for (const Module* m : tainted) out.print("{:<{}}  {}\n", m->name, width, taint_letters(m->taints));
+}
+
+std::vector<std::filesystem::path> search_roots(const Session& session, const Kernel& k) {
+  std::vector<std::filesystem::path> roots = default_module_roots(k.vmlinux().release());
+  // Like crash: then the directory that holds the vmlinux.
+  if (session.files().vmlinux) roots.push_back(std::filesystem::absolute(*session.files().vmlinux).parent_path());
+  return roots;
+}
+
+void load(Module& m, const std::filesystem::path& file) {
+  try {
+    load_module_object(m, file);
+  } catch (const Error& e) {
+    throw CommandError(e.what());
+  }
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  Kernel& k = session.kernel();
+  ModuleTable& table = k.modules();
+  for (const auto& problem : table.problems) out.print("mod: warning: {}\n", problem);
+  const auto& words = args.positional();
+  auto need_module = [&](const std::string& name) -> Module& {
+    Module* m = table.find(name);
+    if (m == nullptr) throw CommandError(fmt::format("{}: not a loaded module", name));
+    return *m;
+  };
+
+  if (auto name = args.value('s')) {
+    Module& m = need_module(*name);
+    std::filesystem::path file;
+    if (!words.empty()) {
+      file = words.front();
+    } else {
+      auto found = index_module_objects(search_roots(session, k));
+      auto it = found.find(m.name);
+      if (it == found.end()) throw CommandError(fmt::format("cannot find an object file for module {}", m.name));
+      file = it->second;
+    }
+    load(m, file);
+    return print_table({&m}, out);
+  }
+  if (auto name = args.value('d')) {
+    unload_module_object(need_module(*name));
+    return;
+  }
+  if (args.has('D')) {
+    for (Module& m : table.all()) unload_module_object(m);
+    return;
+  }
+  if (args.has('S')) {
+    std::vector<std::filesystem::path> roots =
+        words.empty() ? search_roots(session, k) : std::vector<std::filesystem::path>{words.front()};
+    auto found = index_module_objects(roots);
+    for (Module& m : table.all()) {
+      auto it = found.find(m.name);
+      if (it == found.end()) {
+        out.print("mod: cannot find an object file for module {}\n", m.name);
+        continue;
+      }
+      try {
+        load_module_object(m, it->second);
+      } catch (const Error& e) {
+        out.print("mod: {}\n", e.what());
+      }
+    }
+    return print_table(all_of(table), out);
+  }
+  if (args.has('t')) return print_taints(table, out);
+  if (!words.empty()) throw CommandError(fmt::format("unexpected argument '{}' (see 'help mod')", words.front()));
+  print_table(all_of(table), out);
+}
+
+const CommandRegistrar registrar{
+    {.name = "mod",
+     .summary = "list the loaded modules and load their symbols and debug data",
+     .usage = "mod [-s module [objfile] | -d module | -S [directory] | -D | -t]",
+     .description =
+         "Without options, lists the modules the kernel had loaded: the address of\n"
+         "each struct module, its name, where its text begins (the address\n"
+         "/proc/modules shows), the memory it occupies in bytes, and which object\n"
+         "file its symbols come from. '(not loaded)  [CONFIG_KALLSYMS]' means the\n"
+         "symbols are the kernel's own copy of the module's symbol table, read from\n"
+         "the dump: every function and variable is known by name already.\n"
+         "\n"
+         "Loading the module's object file (.ko, .ko.xz or .ko.zst) replaces those\n"
+         "symbols with the file's complete symbol table, each section placed where\n"
+         "the kernel loaded it, with exact symbol types. A file that is not the\n"
+         "module that was loaded is refused. Object files are looked for under\n"
+         "/usr/lib/debug/lib/modules/RELEASE, /lib/modules/RELEASE (and their /usr\n"
+         "forms), then in the directory of the vmlinux.\n"
+         "\n"
+         "  -s module [objfile]  load a module's object file (found, or the one given)\n"
+         "  -d module            forget a module's object file\n"
+         "  -S [directory]       load the object files of all modules (searching only\n"
+         "                       the directory, when given)\n"
+         "  -D                   forget the object files of all modules\n"
+         "  -t                   show the taint letters of the modules that have any",
+     .examples = "  kdive> mod\n"
+                 "       MODULE       NAME               BASE         SIZE  OBJECT FILE\n"
+                 "  ffffffffc03dd2c0  qemu_fw_cfg  ffffffffc03d8000  20480  (not loaded)  [CONFIG_KALLSYMS]\n"
+                 "\n"
+                 "  kdive> mod -s qemu_fw_cfg /tmp/qemu_fw_cfg.ko\n"
+                 "       MODULE       NAME               BASE         SIZE  OBJECT FILE\n"
+                 "  ffffffffc03dd2c0  qemu_fw_cfg  ffffffffc03d8000  20480  /tmp/qemu_fw_cfg.ko",
+     .options = {{'s', "module", "load the object file of a module"},
+                 {'d', "module", "forget the object file of a module"},
+                 {'S', "", "load the object files of all modules"},
+                 {'D', "", "forget the object files of all modules"},
+                 {'t', "", "show module taints"}},
+     .aliases = {}},
+    run};
+
+}  // namespace
+}  // namespace kdive

@@ -1,0 +1,187 @@
+// sym: symbol to address and address to symbol, with crash's flags and lines
+// ("ffffffff81e00200 (D) linux_banner+16", "... (t) fw_cfg_read_blob [qemu_fw_cfg]").
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/address_arg.hpp"
+#include "commands/command.hpp"
+#include "kernel-model/kernel.hpp"
+
+namespace kdive {
+namespace {
+
+// crash prints offsets in decimal here ("schedule+5"), unlike bt's hex.
+std::string symbol_line(const Symbol& s, uint64_t offset, uint64_t address) {
+  std::string line = fmt::format("{:x} ({}) {}", address, s.type, s.name);
+  if (offset != 0) line += fmt::format("+{}", offset);
+  if (!s.module.empty()) line += fmt::format(" [{}]", s.module);
+  return line;
+}
+
+std::string symbol_line(const Symbol& s) { return symbol_line(s, 0, s.address); }
+
+// A text symbol of the kernel image also gets its source file and line, as crash shows.
+std::string symbol_line_with_source(const Kernel& k, const Symbol& s, uint64_t offset, uint64_t address) {
+  std::string line = symbol_line(s, offset, address);
+  if (s.module.empty() && (s.type == 't' || s.type == 'T' || s.type == 'W')) {
+    if (auto where = k.source_line(address)) line += fmt::format(" {}: {}", where->file, where->line);
+  }
+  return line;
+}
+
+// All symbols as `sym -l` lists them: by address, ties by name (as nm -n does);
+// absolute values (__crc_*, ...) are no addresses and are left out.
+std::vector<const Symbol*> sorted(const SymbolTable& table) {
+  std::vector<const Symbol*> out;
+  out.reserve(table.all().size());
+  for (const Symbol& s : table.all()) {
+    if (s.type != 'A' && s.type != 'a') out.push_back(&s);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Symbol* a, const Symbol* b) {
+    if (a->address != b->address) return a->address < b->address;
+    return a->name < b->name;
+  });
+  return out;
+}
+
+void print_module(const Module& m, Output& out) {
+  out.print("{:x} MODULE START: {}\n", m.text_base, m.name);
+  for (const Symbol* s : sorted(m.symbols())) out.print("{:x} ({}) {}\n", s->address, s->type, s->name);
+  out.print("{:x} MODULE END: {}\n", m.core_end(), m.name);
+}
+
+const Module& require_module(const Kernel& k, std::string_view name) {
+  const Module* m = k.modules().find(name);
+  if (m == nullptr) throw CommandError(fmt::format("module not found: {}", name));
+  return *m;
+}
+
+// The table a symbol belongs to, to step to its neighbours.
+bool holds(const SymbolTable& table, const Symbol& s) {
+  const auto& all = table.all();
+  return !all.empty() && &s >= all.data() && &s < all.data() + all.size();
+}
+
+const SymbolTable& table_of(const Kernel& k, const Symbol& s) {
+  if (!s.module.empty()) return require_module(k, s.module).symbols();
+  if (holds(k.symbols(), s)) return k.symbols();
+  return k.kallsyms().symbols();  // found only in the kernel's own table
+}
+
+// The preferred symbol at the next (or previous) address in the same table.
+const Symbol* neighbour(const SymbolTable& table, const Symbol& s, bool next) {
+  const auto& all = table.all();
+  size_t i = table.index_of(&s);
+  if (next) {
+    while (i < all.size() && all[i].address <= s.address) ++i;
+    return i < all.size() ? &all[i] : nullptr;
+  }
+  while (i > 0 && all[i - 1].address >= s.address) --i;
+  if (i == 0) return nullptr;
+  uint64_t at = all[i - 1].address;
+  while (i > 1 && all[i - 2].address == at) --i;  // the preferred one sorts first
+  return &all[i - 1];
+}
+
+struct Target {
+  const Symbol* symbol;
+  uint64_t address;
+  uint64_t offset;
+};
+
+Target resolve(const Kernel& k, const std::string& word) {
+  if (const Symbol* s = k.find_symbol(word)) return {s, s->address, 0};
+  auto value = parse_number(word, 16);
+  if (!value) throw CommandError(fmt::format("symbol not found: {}", word));
+  // Per-CPU offsets and small numbers are not addresses of anything.
+  auto hit = *value >= kStartKernelMap ? k.symbol_at(*value) : std::nullopt;
+  if (!hit) throw CommandError(fmt::format("invalid address: {}", word));
+  return {hit->symbol, *value, hit->offset};
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  Kernel& k = session.kernel();
+  for (const auto& problem : k.modules().problems) out.print("sym: warning: {}\n", problem);
+  if (args.has('l')) {
+    for (const Symbol* s : sorted(k.symbols())) out.print("{}\n", symbol_line(*s));
+    for (const Module& m : k.modules().all()) print_module(m, out);
+    return;
+  }
+  if (args.has('M')) {
+    for (const Module& m : k.modules().all()) print_module(m, out);
+    return;
+  }
+  if (auto name = args.value('m')) return print_module(require_module(k, *name), out);
+  if (auto text = args.value('q')) {
+    for (const Symbol* s : sorted(k.symbols())) {
+      if (s->name.find(*text) != std::string_view::npos) out.print("{}\n", symbol_line(*s));
+    }
+    for (const Module& m : k.modules().all()) {
+      for (const Symbol* s : sorted(m.symbols())) {
+        if (s->name.find(*text) != std::string_view::npos) out.print("{}\n", symbol_line(*s));
+      }
+    }
+    return;
+  }
+  if (args.positional().empty()) throw CommandError("a symbol or an address is needed (see 'help sym')");
+  for (const auto& word : args.positional()) {
+    Target t = resolve(k, word);
+    if (args.has('p')) {
+      if (const Symbol* prev = neighbour(table_of(k, *t.symbol), *t.symbol, false)) out.print("{}\n", symbol_line_with_source(k, *prev, 0, prev->address));
+    }
+    out.print("{}\n", symbol_line_with_source(k, *t.symbol, t.offset, t.address));
+    if (args.has('n')) {
+      if (const Symbol* next = neighbour(table_of(k, *t.symbol), *t.symbol, true)) out.print("{}\n", symbol_line_with_source(k, *next, 0, next->address));
+    }
+  }
+}
+
+const CommandRegistrar registrar{
+    {.name = "sym",
+     .summary = "translate a symbol to its address, or an address to its symbol",
+     .usage = "sym [-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr] ...",
+     .description =
+         "Shows a symbol's address, or the symbol a kernel virtual address falls in,\n"
+         "as 'ADDRESS (TYPE) NAME[+OFFSET] [MODULE]'. TYPE is nm's letter: T/t text,\n"
+         "D/d data, R/r read-only data, B/b bss (upper case: global). The offset is\n"
+         "decimal. Symbols of loaded modules are found as well and carry their module\n"
+         "name in brackets; they come from the kernel's own copy of each module's\n"
+         "symbol table, or from the module's object file after 'mod -s'. A name the\n"
+         "vmlinux does not know is looked up in the kernel's kallsyms table read from\n"
+         "the dump.\n"
+         "\n"
+         "  -l         list every symbol, by address, then each module's symbols\n"
+         "             between MODULE START and MODULE END lines\n"
+         "  -M         list the symbols of all modules\n"
+         "  -m module  list the symbols of one module\n"
+         "  -p         also show the symbol before the target\n"
+         "  -n         also show the symbol after the target\n"
+         "  -q string  list the symbols whose names contain the string",
+     .examples = "  kdive> sym linux_banner\n"
+                 "  ffffffff8a91ffe0 (D) linux_banner\n"
+                 "\n"
+                 "  kdive> sym ffffffff8a91fff0\n"
+                 "  ffffffff8a91fff0 (D) linux_banner+16\n"
+                 "\n"
+                 "  kdive> sym -q fw_cfg_read\n"
+                 "  ffffffffc03d81c0 (t) fw_cfg_read_blob [qemu_fw_cfg]\n"
+                 "\n"
+                 "  kdive> sym -np schedule\n"
+                 "  ffffffff8a2b14a0 (t) __schedule\n"
+                 "  ffffffff8a2b1d10 (T) schedule\n"
+                 "  ffffffff8a2b1dc0 (T) yield",
+     .options = {{'l', "", "list all symbols"},
+                 {'M', "", "list all module symbols"},
+                 {'m', "module", "list the symbols of a module"},
+                 {'p', "", "show the previous symbol too"},
+                 {'n', "", "show the next symbol too"},
+                 {'q', "string", "search symbols by substring"}},
+     .aliases = {}},
+    run};
+
+}  // namespace
+}  // namespace kdive

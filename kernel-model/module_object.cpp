@@ -1,0 +1,205 @@
+// Loading a module's object file (mod -s): the .ko's symbol table placed where
+// the kernel loaded each of its sections. Part of modules.hpp's interface.
+#include <elf.h>
+#include <fmt/format.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <lzma.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <unordered_map>
+
+#include "kernel-model/errors.hpp"
+#include "kernel-model/modules.hpp"
+#include "kernel-model/vmlinux.hpp"
+
+namespace kdive {
+namespace {
+
+constexpr size_t kMaxObject = size_t{1} << 31;
+
+std::vector<char> read_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(Error::Kind::Os, fmt::format("{}: {}", file.string(), std::strerror(errno)));
+  return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<char> unxz(const std::vector<char>& in, const std::filesystem::path& file) {
+  lzma_stream s = LZMA_STREAM_INIT;
+  if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK) {
+    throw Error(Error::Kind::Os, fmt::format("{}: cannot start the xz decoder", file.string()));
+  }
+  std::vector<char> out;
+  s.next_in = reinterpret_cast<const uint8_t*>(in.data());
+  s.avail_in = in.size();
+  lzma_ret r = LZMA_OK;
+  while (r == LZMA_OK) {
+    size_t have = out.size();
+    out.resize(have + std::max<size_t>(in.size() * 4, 1 << 16));
+    s.next_out = reinterpret_cast<uint8_t*>(out.data() + have);
+    s.avail_out = out.size() - have;
+    r = lzma_code(&s, LZMA_FINISH);
+    out.resize(out.size() - s.avail_out);
+    if (out.size() > kMaxObject) r = LZMA_MEMLIMIT_ERROR;
+  }
+  lzma_end(&s);
+  if (r != LZMA_STREAM_END) throw Error(Error::Kind::BadData, fmt::format("{}: corrupt xz data", file.string()));
+  return out;
+}
+
+std::vector<char> unzstd(const std::vector<char>& in, const std::filesystem::path& file) {
+  ZSTD_DStream* z = ZSTD_createDStream();
+  std::vector<char> out;
+  ZSTD_inBuffer src{in.data(), in.size(), 0};
+  size_t r = 1;
+  while (src.pos < src.size && r != 0) {
+    size_t have = out.size();
+    out.resize(have + std::max<size_t>(in.size() * 4, 1 << 16));
+    ZSTD_outBuffer dst{out.data() + have, out.size() - have, 0};
+    r = ZSTD_decompressStream(z, &dst, &src);
+    out.resize(have + dst.pos);
+    if (ZSTD_isError(r) || out.size() > kMaxObject) break;
+  }
+  ZSTD_freeDStream(z);
+  if (ZSTD_isError(r) || r != 0) throw Error(Error::Kind::BadData, fmt::format("{}: corrupt zstd data", file.string()));
+  return out;
+}
+
+std::string build_id_of(::Elf* elf) {
+  ::Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    GElf_Shdr shdr;
+    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_NOTE) continue;
+    ::Elf_Data* data = elf_getdata(scn, nullptr);
+    if (data == nullptr) continue;
+    size_t offset = 0, name_off, desc_off;
+    GElf_Nhdr nhdr;
+    while ((offset = gelf_getnote(data, offset, &nhdr, &name_off, &desc_off)) > 0) {
+      const char* name = static_cast<const char*>(data->d_buf) + name_off;
+      if (nhdr.n_type != NT_GNU_BUILD_ID || nhdr.n_namesz != 4 || std::memcmp(name, "GNU", 4) != 0) continue;
+      std::string id;
+      const auto* desc = static_cast<const unsigned char*>(data->d_buf) + desc_off;
+      for (size_t i = 0; i < nhdr.n_descsz; ++i) id += fmt::format("{:02x}", desc[i]);
+      return id;
+    }
+  }
+  return "";
+}
+
+struct ElfHandle {
+  ::Elf* elf = nullptr;
+  ~ElfHandle() {
+    if (elf != nullptr) elf_end(elf);
+  }
+};
+
+}  // namespace
+
+void load_module_object(Module& module, const std::filesystem::path& file) {
+  std::vector<char> bytes = read_file(file);
+  std::string ext = file.extension().string();
+  if (ext == ".xz") bytes = unxz(bytes, file);
+  if (ext == ".zst") bytes = unzstd(bytes, file);
+
+  elf_version(EV_CURRENT);
+  ElfHandle h{elf_memory(bytes.data(), bytes.size())};
+  GElf_Ehdr eh;
+  if (h.elf == nullptr || elf_kind(h.elf) != ELF_K_ELF || gelf_getehdr(h.elf, &eh) == nullptr ||
+      eh.e_type != ET_REL || eh.e_machine != EM_X86_64) {
+    throw Error(Error::Kind::BadData, fmt::format("{}: not an x86_64 kernel module object", file.string()));
+  }
+  std::string id = build_id_of(h.elf);
+  if (!module.build_id.empty() && !id.empty() && id != module.build_id) {
+    throw Error(Error::Kind::Mismatch, fmt::format("{} is not the loaded module {} (build ID {}, loaded {})",
+                                                   file.string(), module.name, id, module.build_id));
+  }
+  size_t shstrndx = 0, count = 0;
+  elf_getshdrstrndx(h.elf, &shstrndx);
+  elf_getshdrnum(h.elf, &count);
+  std::vector<GElf_Shdr> headers(count);
+  std::vector<std::string> names(count);
+  bool debuginfo = false;
+  for (size_t i = 0; i < count; ++i) {
+    gelf_getshdr(elf_getscn(h.elf, i), &headers[i]);
+    const char* n = elf_strptr(h.elf, shstrndx, headers[i].sh_name);
+    names[i] = n != nullptr ? n : "";
+    if (names[i] == ".debug_info") debuginfo = true;
+  }
+
+  struct Raw {
+    std::string name;
+    size_t section;
+    GElf_Sym sym;
+  };
+  std::vector<Raw> raw;
+  for (size_t i = 0; i < count; ++i) {
+    if (headers[i].sh_type != SHT_SYMTAB || headers[i].sh_entsize == 0) continue;
+    ::Elf_Data* data = elf_getdata(elf_getscn(h.elf, i), nullptr);
+    if (data == nullptr) continue;
+    size_t n = headers[i].sh_size / headers[i].sh_entsize;
+    for (size_t j = 1; j < n; ++j) {
+      GElf_Sym sym;
+      if (gelf_getsym(data, static_cast<int>(j), &sym) == nullptr) continue;
+      int type = GELF_ST_TYPE(sym.st_info);
+      if (type == STT_SECTION || type == STT_FILE || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= count) continue;
+      const char* name = elf_strptr(h.elf, headers[i].sh_link, sym.st_name);
+      if (name == nullptr || *name == '\0') continue;
+      raw.push_back({name, sym.st_shndx, sym});
+    }
+  }
+
+  // Where each section went: the kernel's record (sect_attrs), or else worked
+  // out from symbols the kernel's own table places.
+  std::unordered_map<size_t, uint64_t> base;
+  for (size_t i = 0; i < count; ++i) {
+    if (auto it = module.sections.find(names[i]); it != module.sections.end() && it->second != 0) base[i] = it->second;
+  }
+  if (base.empty()) {
+    for (const Raw& r : raw) {
+      if (base.count(r.section)) continue;
+      if (const Symbol* s = module.kallsyms_symbols.find(r.name)) base[r.section] = s->address - r.sym.st_value;
+    }
+  }
+
+  SymbolTable table;
+  auto storage = module.names;
+  size_t agree = 0, compared = 0;
+  for (const Raw& r : raw) {
+    auto b = base.find(r.section);
+    if (b == base.end()) continue;
+    uint64_t address = b->second + r.sym.st_value;
+    if (!module.contains(address)) continue;  // init sections are gone after loading
+    if (const Symbol* s = module.kallsyms_symbols.find(r.name)) {
+      ++compared;
+      if (s->address == address) ++agree;
+    }
+    storage->push_back(r.name);
+    table.add({storage->back(), address, r.sym.st_size, elf_symbol_type(r.sym, &headers[r.section]),
+               storage->front()});
+  }
+  if (compared > 0 && agree * 2 < compared) {
+    throw Error(Error::Kind::Mismatch, fmt::format("{} does not match the loaded module {} ({} of {} symbols agree)",
+                                                   file.string(), module.name, agree, compared));
+  }
+  if (table.empty()) {
+    throw Error(Error::Kind::BadData, fmt::format("{}: no symbol of it falls inside module {}", file.string(),
+                                                  module.name));
+  }
+  table.finish();
+  module.object_symbols = std::move(table);
+  module.object_file = file;
+  module.object_has_debuginfo = debuginfo;
+}
+
+void unload_module_object(Module& module) {
+  module.object_file.reset();
+  module.object_symbols = SymbolTable();
+  module.object_has_debuginfo = false;
+}
+
+}  // namespace kdive

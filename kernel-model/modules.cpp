@@ -1,0 +1,245 @@
+#include "kernel-model/modules.hpp"
+
+#include <elf.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+#include "kernel-model/containers.hpp"
+#include "kernel-model/errors.hpp"
+#include "kernel-model/kernel.hpp"
+
+namespace kdive {
+
+bool Module::contains(uint64_t a) const {
+  return std::any_of(regions.begin(), regions.end(), [&](const ModuleRegion& r) { return r.contains(a); });
+}
+
+uint64_t Module::core_end() const {
+  uint64_t end = text_base;
+  for (const auto& r : regions) {
+    if (r.kind.rfind("init", 0) != 0 && r.size > 0) end = std::max(end, r.base + r.size);
+  }
+  return end;
+}
+
+const Module* ModuleTable::find(std::string_view name) const {
+  for (const auto& m : modules_) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+Module* ModuleTable::find(std::string_view name) {
+  return const_cast<Module*>(std::as_const(*this).find(name));
+}
+
+const Module* ModuleTable::containing(uint64_t address) const {
+  for (const auto& m : modules_) {
+    if (m.contains(address)) return &m;
+  }
+  return nullptr;
+}
+
+std::optional<SymbolHit> ModuleTable::symbol_at(uint64_t address) const {
+  const Module* m = containing(address);
+  if (m == nullptr) return std::nullopt;
+  return m->symbols().containing(address);
+}
+
+const Symbol* ModuleTable::find_symbol(std::string_view name) const {
+  for (const auto& m : modules_) {
+    if (const Symbol* s = m.symbols().find(name)) return s;
+  }
+  return nullptr;
+}
+
+namespace {
+
+constexpr uint64_t kElfSymSize = 24;  // Elf64_Sym
+constexpr size_t kMaxModuleSymbols = 1u << 20;
+constexpr size_t kMaxSymbolName = 512;
+
+uint64_t u64_at(const std::vector<std::byte>& b, size_t off) {
+  uint64_t v;
+  std::memcpy(&v, b.data() + off, 8);
+  return v;
+}
+
+// The regions of a module. Since 6.4 (commit ac3b43283923, "module: replace
+// module_layout with module_memory") each kind of memory is its own
+// allocation in mod->mem[]; before, core_layout and init_layout each cover one
+// allocation that starts with the text.
+void read_regions(const Kernel& k, const Object& mod, Module& m) {
+  if (mod.has_member("mem")) {
+    static constexpr std::pair<const char*, const char*> kKinds[] = {
+        {"MOD_TEXT", "text"},           {"MOD_DATA", "data"},           {"MOD_RODATA", "rodata"},
+        {"MOD_RO_AFTER_INIT", "ro_after_init"}, {"MOD_INIT_TEXT", "init_text"}, {"MOD_INIT_DATA", "init_data"},
+        {"MOD_INIT_RODATA", "init_rodata"}};
+    Object mem = mod["mem"];
+    for (auto [enumerator, kind] : kKinds) {
+      auto index = k.types().enumerator(enumerator);
+      if (!index) continue;
+      Object region = mem.at(static_cast<uint64_t>(*index));
+      uint64_t base = region["base"].pointer(), size = region["size"].as_u64();
+      if (std::string_view(enumerator) == "MOD_TEXT") m.text_base = base;
+      m.size += size;
+      if (base != 0 && size != 0) m.regions.push_back({kind, base, size});
+    }
+    return;
+  }
+  for (const char* kind : {"core", "init"}) {
+    Object layout = mod[std::string(kind) + "_layout"];
+    uint64_t base = layout["base"].pointer(), size = layout["size"].as_u64();
+    if (std::string_view(kind) == "core") m.text_base = base;
+    m.size += size;
+    if (base != 0 && size != 0) m.regions.push_back({kind, base, size});
+  }
+}
+
+// The kernel keeps a copy of each module's symbol table (mod->kallsyms) for
+// /proc/kallsyms. The type letters live in typetab since 5.0 (commit
+// 1c7651f43777); before, the kernel overwrote st_info with the letter.
+void read_kallsyms(const Kernel& k, const Object& mod, Module& m) {
+  if (!mod.has_member("kallsyms")) return;
+  Object ks = mod["kallsyms"];
+  if (ks.is_null()) return;
+  uint64_t symtab = ks["symtab"].pointer();
+  uint64_t count = ks["num_symtab"].as_u64();
+  uint64_t strtab = ks["strtab"].pointer();
+  uint64_t typetab = ks.has_member("typetab") ? ks["typetab"].pointer() : 0;
+  if (symtab == 0 || strtab == 0 || count == 0) return;
+  if (count > kMaxModuleSymbols) {
+    throw Error(Error::Kind::BadData, fmt::format("module {}: implausible symbol count {}", m.name, count));
+  }
+  std::vector<std::byte> syms(count * kElfSymSize);
+  k.memory().read(VirtAddr{symtab}, syms);
+  std::vector<std::byte> types;
+  if (typetab != 0) {
+    types.resize(count);
+    k.memory().read(VirtAddr{typetab}, types);
+  }
+  for (uint64_t i = 1; i < count; ++i) {  // entry 0 is the null symbol
+    size_t at = i * kElfSymSize;
+    uint32_t name_off;
+    std::memcpy(&name_off, syms.data() + at, 4);
+    auto info = static_cast<unsigned char>(syms[at + 4]);
+    uint16_t shndx;
+    std::memcpy(&shndx, syms.data() + at + 6, 2);
+    uint64_t value = u64_at(syms, at + 8), size = u64_at(syms, at + 16);
+    if (shndx == SHN_UNDEF || value == 0) continue;
+    std::string name = k.memory().read_cstring(VirtAddr{strtab + name_off}, kMaxSymbolName);
+    if (name.empty()) continue;
+    char type = typetab != 0 ? static_cast<char>(types[i]) : static_cast<char>(info);
+    if (!std::isalpha(static_cast<unsigned char>(type))) type = '?';
+    m.names->push_back(std::move(name));
+    m.kallsyms_symbols.add({m.names->back(), value, size, type, m.names->front()});
+  }
+  m.kallsyms_symbols.finish();
+  m.has_kallsyms = true;
+}
+
+// Section addresses from mod->sect_attrs (what /sys/module/NAME/sections shows).
+// The name moved into the embedded bin_attribute in 5.8 (commit ed66f991bb19).
+void read_sections(const Object& mod, Module& m) {
+  if (!mod.has_member("sect_attrs")) return;
+  Object attrs = mod["sect_attrs"];
+  if (attrs.is_null()) return;
+  uint64_t n = attrs["nsections"].as_u64();
+  Object list = attrs["attrs"];
+  for (uint64_t i = 0; i < n && i < 4096; ++i) {
+    Object a = list.at(i);
+    Object name = a.has_member("name") ? a["name"] : a["battr.attr.name"];
+    uint64_t address = a.has_member("address") ? a["address"].as_u64() : a["battr.private"].pointer();
+    m.sections.emplace(name.string(128), address);
+  }
+}
+
+// The GNU build-ID note stays loaded with the module: it tells whether an
+// object file is the very one the kernel loaded.
+void read_build_id(const Kernel& k, Module& m) {
+  auto it = m.sections.find(".note.gnu.build-id");
+  if (it == m.sections.end() || it->second == 0) return;
+  struct {
+    uint32_t namesz, descsz, type;
+    char name[4];
+  } note;
+  k.memory().read(VirtAddr{it->second}, {reinterpret_cast<std::byte*>(&note), sizeof(note)});
+  if (note.namesz != 4 || note.type != NT_GNU_BUILD_ID || std::memcmp(note.name, "GNU", 4) != 0 || note.descsz > 64) {
+    return;
+  }
+  std::vector<std::byte> desc(note.descsz);
+  k.memory().read(VirtAddr{it->second + sizeof(note)}, desc);
+  for (std::byte b : desc) m.build_id += fmt::format("{:02x}", static_cast<unsigned>(b));
+}
+
+}  // namespace
+
+ModuleTable read_modules(const Kernel& k) {
+  ModuleTable table;
+  auto head = k.symbols().address("modules");
+  if (!head) return table;
+  const Type& type = k.types().require("struct module");
+  auto list = type.member("list");
+  if (!list) throw Error(Error::Kind::Lookup, "struct module has no member list");
+  for (VirtAddr at : list_entries(k, VirtAddr{*head}, list->offset)) {
+    Module m;
+    m.address = at;
+    // names->front() is the module's name: symbols point at it (stable across moves).
+    m.names->push_back("");
+    try {
+      Object mod(k, at, &type);
+      m.name = mod["name"].string(64);
+      *m.names->begin() = m.name;
+      read_regions(k, mod, m);
+      if (mod.has_member("taints")) m.taints = mod["taints"].as_u64();
+      read_kallsyms(k, mod, m);
+      read_sections(mod, m);
+      read_build_id(k, m);
+    } catch (const std::exception& e) {
+      table.problems.push_back(fmt::format("module at {:x}{}: {}", at.value(),
+                                           m.name.empty() ? "" : " (" + m.name + ")", e.what()));
+      if (m.name.empty()) continue;
+    }
+    table.all().push_back(std::move(m));
+  }
+  return table;
+}
+
+std::vector<std::filesystem::path> default_module_roots(const std::string& release) {
+  std::vector<std::filesystem::path> roots;
+  for (const char* prefix : {"/usr/lib/debug/lib/modules/", "/usr/lib/debug/usr/lib/modules/", "/lib/modules/",
+                             "/usr/lib/modules/"}) {
+    roots.emplace_back(std::string(prefix) + release);
+  }
+  return roots;
+}
+
+std::map<std::string, std::filesystem::path> index_module_objects(const std::vector<std::filesystem::path>& roots) {
+  std::map<std::string, std::filesystem::path> found;
+  for (const auto& root : roots) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(root, ec)) continue;
+    std::map<std::string, std::filesystem::path> here;
+    auto options = std::filesystem::directory_options::skip_permission_denied;
+    for (auto it = std::filesystem::recursive_directory_iterator(root, options, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      std::string file = it->path().filename().string();
+      size_t dot = file.find(".ko");
+      if (dot == std::string::npos) continue;
+      std::string rest = file.substr(dot);
+      if (rest != ".ko" && rest != ".ko.xz" && rest != ".ko.zst") continue;
+      std::string name = file.substr(0, dot);
+      std::replace(name.begin(), name.end(), '-', '_');
+      here.emplace(name, it->path());
+    }
+    for (auto& [name, path] : here) found.emplace(name, path);  // earlier roots keep theirs
+  }
+  return found;
+}
+
+}  // namespace kdive

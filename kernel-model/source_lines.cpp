@@ -1,0 +1,54 @@
+#include "kernel-model/source_lines.hpp"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+
+#include "kernel-model/vmlinux.hpp"
+
+namespace kdive {
+
+SourceLines::~SourceLines() {
+  if (dwarf_ != nullptr) dwarf_end(dwarf_);
+}
+
+std::optional<SourceLine> SourceLines::find(uint64_t address) {
+  if (!opened_) {
+    opened_ = true;
+    dwarf_ = dwarf_begin_elf(vmlinux_.elf(), DWARF_C_READ, nullptr);
+  }
+  if (dwarf_ == nullptr) return std::nullopt;
+  Dwarf_Die cu;
+  if (dwarf_addrdie(dwarf_, address, &cu) == nullptr) return std::nullopt;
+  // The row that covers the address: the highest start at or below it and,
+  // among rows starting there, the last statement (what gdb reports; for
+  // inlined code that is the inlined function's line).
+  Dwarf_Lines* lines = nullptr;
+  size_t count = 0;
+  if (dwarf_getsrclines(&cu, &lines, &count) != 0) return std::nullopt;
+  Dwarf_Line* line = nullptr;
+  Dwarf_Addr best = 0;
+  for (size_t i = 0; i < count; ++i) {
+    Dwarf_Line* row = dwarf_onesrcline(lines, i);
+    Dwarf_Addr at;
+    bool end = false, stmt = false;
+    if (row == nullptr || dwarf_lineaddr(row, &at) != 0 || at > address) continue;
+    dwarf_lineendsequence(row, &end);
+    dwarf_linebeginstatement(row, &stmt);
+    if (end || !stmt || at < best) continue;
+    best = at;
+    line = row;
+  }
+  if (line == nullptr) return std::nullopt;
+  const char* file = dwarf_linesrc(line, nullptr, nullptr);
+  int number = 0;
+  if (file == nullptr || dwarf_lineno(line, &number) != 0) return std::nullopt;
+  // A relative name is relative to the unit's build directory: join them, as
+  // gdb (and so crash) does.
+  std::string path = file;
+  Dwarf_Attribute attr;
+  const char* dir = path.front() != '/' ? dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr)) : nullptr;
+  if (dir != nullptr && *dir != '\0') path = std::string(dir) + "/" + path;
+  return SourceLine{path, number};
+}
+
+}  // namespace kdive
