@@ -1,0 +1,89 @@
+#include "kernel-model/syscall_table.hpp"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "kernel-model/errors.hpp"
+#include "kernel-model/kernel.hpp"
+
+namespace kdive {
+namespace {
+
+// x86_64 has ~460 system calls; a table this long is a bad symbol size.
+constexpr uint64_t kMaxSyscalls = 4096;
+
+// Source positions from DWARF line tables, on a libdw handle of its own (the
+// TypeSystem's handle belongs to the type engine and its index thread).
+class LineLookup {
+ public:
+  explicit LineLookup(const std::filesystem::path& vmlinux) {
+    fd_ = ::open(vmlinux.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ >= 0) dwarf_ = dwarf_begin(fd_, DWARF_C_READ);
+  }
+  ~LineLookup() {
+    if (dwarf_ != nullptr) dwarf_end(dwarf_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  LineLookup(const LineLookup&) = delete;
+  LineLookup& operator=(const LineLookup&) = delete;
+
+  // `address` is a link-time (unrelocated) vmlinux address.
+  void find(uint64_t address, SyscallEntry& e) {
+    if (dwarf_ == nullptr) return;
+    Dwarf_Die cu;
+    if (dwarf_addrdie(dwarf_, address, &cu) == nullptr) return;
+    Dwarf_Line* line = dwarf_getsrc_die(&cu, address);
+    if (line == nullptr) return;
+    const char* src = dwarf_linesrc(line, nullptr, nullptr);
+    int lineno = 0;
+    if (src == nullptr || dwarf_lineno(line, &lineno) != 0) return;
+    std::string file = src;
+    // libdw joins relative names to the compilation directory; the name the
+    // compiler saw (e.g. "../fs/read_write.c" for an out-of-tree build) is
+    // what crash and gdb show, so take the directory back off.
+    Dwarf_Attribute attr;
+    if (const char* dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr))) {
+      std::string prefix = std::string(dir) + "/";
+      if (file.compare(0, prefix.size(), prefix) == 0) file.erase(0, prefix.size());
+    }
+    e.file = std::move(file);
+    e.line = lineno;
+  }
+
+ private:
+  int fd_ = -1;
+  Dwarf* dwarf_ = nullptr;
+};
+
+}  // namespace
+
+std::vector<SyscallEntry> read_syscall_table(const Kernel& k, bool source_lines) {
+  const Symbol* table = k.symbols().find("sys_call_table");
+  if (table == nullptr) throw Error(Error::Kind::Lookup, "sys_call_table does not exist in this kernel");
+  uint64_t count = table->size / 8;
+  if (count == 0 || count > kMaxSyscalls) {
+    throw Error(Error::Kind::BadData, fmt::format("sys_call_table has an implausible size ({} bytes)", table->size));
+  }
+  std::vector<uint64_t> slots(count);
+  k.memory().read(VirtAddr{table->address}, {reinterpret_cast<std::byte*>(slots.data()), count * 8});
+
+  std::unique_ptr<LineLookup> lines;
+  if (source_lines) lines = std::make_unique<LineLookup>(k.vmlinux().path());
+  std::vector<SyscallEntry> out;
+  for (uint64_t i = 0; i < count; ++i) {
+    SyscallEntry e;
+    e.number = static_cast<int>(i);
+    e.handler = slots[i];
+    if (auto hit = k.symbols().containing(slots[i])) {
+      e.symbol = hit->offset ? fmt::format("{}+{:#x}", hit->symbol->name, hit->offset) : std::string(hit->symbol->name);
+      if (lines) lines->find(slots[i] - k.symbols().relocation(), e);
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace kdive
