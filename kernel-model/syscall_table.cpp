@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 
@@ -41,9 +43,10 @@ class LineLookup {
     int lineno = 0;
     if (src == nullptr || dwarf_lineno(line, &lineno) != 0) return;
     std::string file = src;
-    // libdw joins relative names to the compilation directory; the name the
-    // compiler saw (e.g. "../fs/read_write.c" for an out-of-tree build) is
-    // what crash and gdb show, so take the directory back off.
+    // The name as the line table records it, joined to its directory entry.
+    // Debian's reproducible builds map the source tree to a relative root, so
+    // this is "fs/read_write.c"; an absolute name under the compilation
+    // directory is shown relative to it, which is how gdb shows it.
     Dwarf_Attribute attr;
     if (const char* dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr))) {
       std::string prefix = std::string(dir) + "/";
@@ -57,6 +60,23 @@ class LineLookup {
   int fd_ = -1;
   Dwarf* dwarf_ = nullptr;
 };
+
+// A handler of a system call without arguments has three names at one address
+// (SYSCALL_DEFINE0 in arch/x86/include/asm/syscall_wrapper.h since 4.17):
+// __do_sys_X, and __x64_sys_X and __ia32_sys_X as aliases. The table's own
+// entry (arch/x86/entry/syscalls/syscall_64.tbl) is __x64_sys_X: prefer it.
+std::string handler_name(const SymbolTable& symbols, uint64_t address) {
+  auto hit = symbols.containing(address);
+  if (!hit) return "";
+  if (hit->offset != 0) return fmt::format("{}+{:#x}", hit->symbol->name, hit->offset);
+  const auto& all = symbols.all();
+  auto it = std::lower_bound(all.begin(), all.end(), address,
+                             [](const Symbol& s, uint64_t a) { return s.address < a; });
+  for (; it != all.end() && it->address == address; ++it) {
+    if (it->name.rfind("__x64_sys_", 0) == 0) return std::string(it->name);
+  }
+  return std::string(hit->symbol->name);
+}
 
 }  // namespace
 
@@ -77,10 +97,8 @@ std::vector<SyscallEntry> read_syscall_table(const Kernel& k, bool source_lines)
     SyscallEntry e;
     e.number = static_cast<int>(i);
     e.handler = slots[i];
-    if (auto hit = k.symbols().containing(slots[i])) {
-      e.symbol = hit->offset ? fmt::format("{}+{:#x}", hit->symbol->name, hit->offset) : std::string(hit->symbol->name);
-      if (lines) lines->find(slots[i] - k.symbols().relocation(), e);
-    }
+    e.symbol = handler_name(k.symbols(), slots[i]);
+    if (!e.symbol.empty() && lines) lines->find(slots[i] - k.symbols().relocation(), e);
     out.push_back(std::move(e));
   }
   return out;

@@ -158,8 +158,9 @@ std::optional<std::array<uint64_t, 3>> load_average(const Kernel& k) {
 std::string format_load(uint64_t avenrun) {
   constexpr int kFshift = 11;
   constexpr uint64_t kFixed1 = 1ull << kFshift;
-  // LOAD_INT and LOAD_FRAC of include/linux/sched/loadavg.h: the fraction is
-  // truncated to hundredths, not rounded, which is what /proc/loadavg shows.
+  // /proc/loadavg (fs/proc/loadavg.c) adds FIXED_1/200 — half a hundredth —
+  // before LOAD_INT and LOAD_FRAC truncate, so the value is rounded; crash too.
+  avenrun += kFixed1 / 200;
   uint64_t whole = avenrun >> kFshift;
   uint64_t frac = ((avenrun & (kFixed1 - 1)) * 100) >> kFshift;
   return fmt::format("{}.{:02}", whole, frac);
