@@ -37,7 +37,8 @@ class LineLookup {
     if (dwarf_ == nullptr) return;
     Dwarf_Die cu;
     if (dwarf_addrdie(dwarf_, address, &cu) == nullptr) return;
-    Dwarf_Line* line = dwarf_getsrc_die(&cu, address);
+    Dwarf_Line* line = statement_at(&cu, address);
+    if (line == nullptr) line = dwarf_getsrc_die(&cu, address);
     if (line == nullptr) return;
     const char* src = dwarf_linesrc(line, nullptr, nullptr);
     int lineno = 0;
@@ -57,6 +58,25 @@ class LineLookup {
   }
 
  private:
+  // Several rows of a line table can share an address (SYSCALL_DEFINE0's
+  // line, then the brace; or a non-statement row of inlined code first).
+  // dwarf_getsrc_die answers with the last row; gdb and crash with the last
+  // row that begins a statement, so take that one.
+  static Dwarf_Line* statement_at(Dwarf_Die* cu, uint64_t address) {
+    Dwarf_Lines* lines = nullptr;
+    size_t count = 0;
+    if (dwarf_getsrclines(cu, &lines, &count) != 0) return nullptr;
+    Dwarf_Line* found = nullptr;
+    for (size_t i = 0; i < count; ++i) {
+      Dwarf_Line* line = dwarf_onesrcline(lines, i);
+      Dwarf_Addr at = 0;
+      bool statement = false;
+      if (line == nullptr || dwarf_lineaddr(line, &at) != 0 || at != address) continue;
+      if (dwarf_linebeginstatement(line, &statement) == 0 && statement) found = line;
+    }
+    return found;
+  }
+
   int fd_ = -1;
   Dwarf* dwarf_ = nullptr;
 };

@@ -166,13 +166,11 @@ TEST_CASE("log -d adds the device dictionary under its record", "[log]") {
 
 TEST_CASE("log -a and log -s say what they found", "[log]") {
   KdiveRun a = run_kdive(suite(), "elf", "log -a");
-  REQUIRE(a.status == 0);
   INFO(a.out << a.err);
   CHECK((a.out == "log: kernel audit log is empty\n" || a.out.rfind("type=", 0) == 0 ||
          a.err.find("log: this kernel has no audit queue") != std::string::npos));
 
   KdiveRun s = run_kdive(suite(), "elf", "log -s");
-  REQUIRE(s.status == 0);
   INFO(s.out << s.err);
   if (s.out.empty()) {
     // 5.15 removed the safe buffers.

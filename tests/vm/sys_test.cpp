@@ -177,7 +177,6 @@ TEST_CASE("sys -c lists the system call table with source lines", "[sys]") {
 
 TEST_CASE("sys config gives the built-in config or says there is none", "[sys]") {
   KdiveRun r = run_kdive(suite(), "elf", "sys config");
-  REQUIRE(r.status == 0);
   if (r.out.empty()) {
     // Debian builds CONFIG_IKCONFIG as a module (configs.ko), so the config is not in the kernel image.
     CHECK(r.err.find("sys: kernel_config_data does not exist in this kernel") != std::string::npos);
