@@ -112,9 +112,11 @@ TEST_CASE("sys UPTIME and DATE agree with the console's clock", "[sys]") {
   REQUIRE_FALSE(console.empty());
   const double last = console.back().seconds;  // the panic's own lines come last
 
-  // Jiffies and the printk clock both count from boot; under emulation they
-  // drift a little apart, never by more than a few percent.
-  const double tolerance = std::max(3.0, last * 0.05);
+  // Jiffies, the printk clock (sched_clock) and the wall clock all count from
+  // boot, but under TCG emulation they run on different clocksources that drift
+  // apart: trixie's wall clock gains ~4 s on the printk clock in 57 s. 10% is
+  // far below any real error (a wrong HZ is 4x, a wrong field is years).
+  const double tolerance = std::max(3.0, last * 0.10);
   int64_t uptime = hms_seconds(field(sys, "UPTIME"));
   INFO("UPTIME " << uptime << " s, last console stamp " << last << " s");
   CHECK(std::fabs(static_cast<double>(uptime) - last) <= tolerance);
