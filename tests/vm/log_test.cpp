@@ -4,10 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <sstream>
 
 #include "console_log.hpp"
+#include "dump_edit.hpp"
 #include "run_kdive.hpp"
 #include "truth.hpp"
 
@@ -183,4 +185,20 @@ TEST_CASE("log -a and log -s say what they found", "[log]") {
   }
   KdiveRun bad = run_kdive(suite(), "elf", "log -t -T");
   CHECK(bad.err.find("log: ") != std::string::npos);
+}
+
+TEST_CASE("log without VMCOREINFO reads the ring with DWARF offsets", "[log]") {
+  // VMCOREINFO carries the printk offsets; without it they come from the
+  // vmlinux's debuginfo, and the log must not change.
+  const auto dir = fixture_dir(suite());
+  const auto tmp = std::filesystem::temp_directory_path() / ("kdive-log-novmci-" + suite());
+  std::filesystem::create_directories(tmp);
+  copy_without_notes(dir / "vmcore.elf", tmp / "vmcore.elf", {"VMCOREINFO"});
+  KdiveRun r = run_kdive_args("-b -c 'log -m -d' '" + (dir / "vmlinux").string() + "' '" +
+                              (tmp / "vmcore.elf").string() + "'");
+  std::filesystem::remove_all(tmp);
+  INFO(r.err);
+  CHECK(r.err.find("no usable VMCOREINFO") != std::string::npos);
+  CHECK(r.status == 0);
+  CHECK(r.out == run_ok("log -m -d"));
 }
