@@ -21,7 +21,7 @@ std::unique_ptr<Kernel> Kernel::open(const std::filesystem::path& vmlinux, const
   KernelLayout layout = find_kernel_layout(*k->dump_, *k->vmlinux_, k->vmcoreinfo_,
                                            {.ignore_mismatch = options.ignore_mismatch});
   k->memory_ = std::make_unique<KernelMemory>(*k->dump_, std::move(layout));
-  k->structs_ = std::make_unique<StructLayout>(k->vmcoreinfo_);
+  k->structs_ = std::make_unique<StructLayout>(k->vmcoreinfo_, k->types_.get());
   return k;
 }
 

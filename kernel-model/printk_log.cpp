@@ -52,6 +52,10 @@ class RingbufferReader {
     ts_off_ = s_.offset("printk_info", "ts_nsec");
     len_off_ = s_.offset("printk_info", "text_len");
     caller_off_ = s_.find_offset("printk_info", "caller_id");
+    // dev_info arrived with the lockless ring in 5.10 (it replaced the free-form dict).
+    dev_info_off_ = s_.find_offset("printk_info", "dev_info");
+    subsystem_off_ = s_.find_offset("dev_printk_info", "subsystem");
+    device_off_ = s_.find_offset("dev_printk_info", "device");
 
     std::vector<LogRecord> out;
     const uint64_t count = 1ull << count_bits_;
@@ -88,7 +92,24 @@ class RingbufferReader {
     // byte follows text_len by two bytes (stable since the ring buffer appeared in 5.10).
     r.level = mem_.read<uint8_t>(VirtAddr{info + len_off_ + 3}) >> 5;
     r.text = text(desc, text_len);
+    if (dev_info_off_ && subsystem_off_ && device_off_) {
+      std::string subsystem = c_string(info + *dev_info_off_ + *subsystem_off_, kSubsystemLen);
+      std::string device = c_string(info + *dev_info_off_ + *device_off_, kDeviceLen);
+      if (!subsystem.empty()) r.dict.push_back("SUBSYSTEM=" + subsystem);
+      if (!device.empty()) r.dict.push_back("DEVICE=" + device);
+    }
     return r;
+  }
+
+  // include/linux/dev_printk.h: PRINTK_INFO_SUBSYSTEM_LEN and PRINTK_INFO_DEVICE_LEN.
+  static constexpr size_t kSubsystemLen = 16;
+  static constexpr size_t kDeviceLen = 48;
+
+  std::string c_string(uint64_t at, size_t max) {
+    std::string s(max, '\0');
+    mem_.read(VirtAddr{at}, {reinterpret_cast<std::byte*>(s.data()), s.size()});
+    s.resize(std::min(s.find('\0'), s.size()));
+    return s;
   }
 
   std::string text(uint64_t desc, uint16_t text_len) {
@@ -121,7 +142,7 @@ class RingbufferReader {
   uint64_t descs_ = 0, infos_ = 0, data_ = 0;
   uint64_t desc_size_ = 0, info_size_ = 0, state_off_ = 0, lpos_off_ = 0, begin_off_ = 0, next_off_ = 0;
   uint64_t seq_off_ = 0, ts_off_ = 0, len_off_ = 0;
-  std::optional<uint64_t> caller_off_;
+  std::optional<uint64_t> caller_off_, dev_info_off_, subsystem_off_, device_off_;
 };
 
 // The variable-length log of struct printk_log records (3.5 up to 5.9).
@@ -159,7 +180,17 @@ std::vector<LogRecord> read_legacy_log(const Kernel& k) {
     uint16_t text_len = std::min<uint16_t>(u16_at(idx + text_len_off), static_cast<uint16_t>(len - header));
     r.text.assign(reinterpret_cast<const char*>(&ring[idx + header]), text_len);
     // facility then flags:5/level:3 follow dict_len.
-    if (auto dict = s.find_offset("printk_log", "dict_len")) r.level = static_cast<int>(ring[idx + *dict + 3]) >> 5;
+    if (auto dict = s.find_offset("printk_log", "dict_len")) {
+      r.level = static_cast<int>(ring[idx + *dict + 3]) >> 5;
+      // The dictionary follows the text: "KEY=value" strings separated by NULs.
+      uint64_t dict_len = std::min<uint64_t>(u16_at(idx + *dict), len - header - text_len);
+      std::string_view d(reinterpret_cast<const char*>(&ring[idx + header + text_len]), dict_len);
+      while (!d.empty()) {
+        size_t nul = std::min(d.find('\0'), d.size());
+        if (nul > 0) r.dict.emplace_back(d.substr(0, nul));
+        d.remove_prefix(std::min(nul + 1, d.size()));
+      }
+    }
     out.push_back(std::move(r));
     idx += len;
   }

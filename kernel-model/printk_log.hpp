@@ -20,6 +20,9 @@ struct LogRecord {
   std::string text;              // one record; may hold embedded newlines
   std::optional<int> level;      // 0..7 when known
   std::optional<uint32_t> caller_id;  // task id, or 0x80000000|cpu in interrupt context
+  // The record's dictionary, "KEY=value" each: SUBSYSTEM= and DEVICE= from the
+  // dev_info of the lockless ring (5.10+), or the dict text of older kernels.
+  std::vector<std::string> dict;
 };
 
 // All readable records, oldest first. Throws Error when the kernel has no

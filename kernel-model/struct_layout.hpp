@@ -1,9 +1,10 @@
 // StructLayout: sizes and member offsets of kernel structures, by name, taken at
-// run time — never from per-version tables. The source today is VMCOREINFO (the
-// kernel's own list of the offsets dump tools need); DWARF from the vmlinux joins
-// as the primary source with the type engine.
+// run time — never from per-version tables. VMCOREINFO (the kernel's own list of
+// the offsets dump tools need) answers first, since it needs no debuginfo; DWARF
+// from the vmlinux answers what VMCOREINFO leaves out (older kernels export fewer
+// printk offsets, and a dump without notes has none at all).
 //
-//   StructLayout layout(vmcoreinfo);
+//   StructLayout layout(vmcoreinfo, &types);
 //   uint64_t off = layout.offset("printk_info", "seq");   // throws Error(Lookup)
 //   uint64_t sz = layout.size("prb_desc");
 #pragma once
@@ -16,9 +17,12 @@
 
 namespace kdive {
 
+class TypeSystem;
+
 class StructLayout {
  public:
-  explicit StructLayout(const VmcoreInfo& info) : info_(info) {}
+  // `types` may be null: then only VMCOREINFO answers.
+  explicit StructLayout(const VmcoreInfo& info, TypeSystem* types = nullptr) : info_(info), types_(types) {}
 
   std::optional<uint64_t> find_offset(std::string_view type, std::string_view member) const;
   std::optional<uint64_t> find_size(std::string_view type) const;
@@ -28,6 +32,7 @@ class StructLayout {
 
  private:
   const VmcoreInfo& info_;
+  TypeSystem* types_;
 };
 
 }  // namespace kdive

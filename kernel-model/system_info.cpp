@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/printk_log.hpp"
@@ -106,7 +108,63 @@ std::optional<int> online_cpus(const Kernel& k, int possible) {
   }
 }
 
+// The wall clock at the crash: the timekeeper's xtime_sec (3.17+, where
+// timekeeping moved into tk_core), else the older xtime.tv_sec.
+std::optional<int64_t> wall_clock(const Kernel& k) {
+  try {
+    if (k.symbols().find("tk_core") != nullptr) {
+      return k.object("tk_core")["timekeeper"]["xtime_sec"].as_i64();
+    }
+    if (k.symbols().find("xtime") != nullptr) return k.object("xtime")["tv_sec"].as_i64();
+  } catch (const std::exception&) {
+    // no type information or an unreadable page: other sources follow
+  }
+  return std::nullopt;
+}
+
+// HZ is not in VMCOREINFO; tick_nsec (kernel/time/ntp.c) is NSEC_PER_SEC / HZ
+// rounded, so HZ comes back exactly by rounding the quotient.
+std::optional<int> tick_rate(const Kernel& k) {
+  auto tick_nsec = read_var<uint64_t>(k, "tick_nsec");
+  if (!tick_nsec || *tick_nsec == 0 || *tick_nsec > 1000000000) return std::nullopt;
+  return static_cast<int>((1000000000ull + *tick_nsec / 2) / *tick_nsec);
+}
+
+// Uptime the way crash computes it: jiffies since INITIAL_JIFFIES, which
+// include/linux/jiffies.h sets to (unsigned long)(unsigned int)(-300 * HZ) so
+// that a 32-bit wrap happens five minutes after boot.
+std::optional<int64_t> uptime(const Kernel& k, int hz) {
+  auto jiffies = read_var<uint64_t>(k, "jiffies_64");
+  if (!jiffies) jiffies = read_var<uint64_t>(k, "jiffies");
+  if (!jiffies) return std::nullopt;
+  const uint64_t initial = static_cast<uint32_t>(-300 * hz);
+  return static_cast<int64_t>((*jiffies - initial) / static_cast<uint64_t>(hz));
+}
+
+std::optional<std::array<uint64_t, 3>> load_average(const Kernel& k) {
+  auto addr = k.symbols().address("avenrun");
+  if (!addr) return std::nullopt;
+  try {
+    std::array<uint64_t, 3> v{};
+    for (int i = 0; i < 3; ++i) v[i] = k.memory().read<uint64_t>(VirtAddr{*addr + 8 * i});
+    return v;
+  } catch (const Fault&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
+
+std::string format_load(uint64_t avenrun) {
+  constexpr int kFshift = 11;
+  constexpr uint64_t kFixed1 = 1ull << kFshift;
+  // /proc/loadavg (fs/proc/loadavg.c) adds FIXED_1/200 — half a hundredth —
+  // before LOAD_INT and LOAD_FRAC truncate, so the value is rounded; crash too.
+  avenrun += kFixed1 / 200;
+  uint64_t whole = avenrun >> kFshift;
+  uint64_t frac = ((avenrun & (kFixed1 - 1)) * 100) >> kFshift;
+  return fmt::format("{}.{:02}", whole, frac);
+}
 
 SystemInfo read_system_info(const Kernel& k) {
   SystemInfo s;
@@ -121,12 +179,21 @@ SystemInfo read_system_info(const Kernel& k) {
     for (const auto& r : k.dump().ranges()) total += r.size;
     s.memory_bytes = total;
   }
-  if (auto t = k.vmcoreinfo().get("CRASHTIME")) {
+  s.crash_time = wall_clock(k);
+  if (auto t = k.vmcoreinfo().get("CRASHTIME"); t && !s.crash_time) {
     int64_t v = 0;
     if (std::from_chars(t->data(), t->data() + t->size(), v).ec == std::errc()) s.crash_time = v;
   }
   if (!s.crash_time) s.crash_time = k.dump().notes().crash_time_sec;
   s.cpu_khz = read_var<uint32_t>(k, "tsc_khz");
+  s.hz = tick_rate(k);
+  if (s.hz) s.uptime_sec = uptime(k, *s.hz);
+  s.avenrun = load_average(k);
+  try {
+    s.tasks = k.tasks().all.size();
+  } catch (const std::exception&) {
+    // no task list: sys leaves TASKS out
+  }
   s.panic_cpu = k.panic_cpu();
   try {
     s.panic_message = find_panic_message(read_printk_log(k));

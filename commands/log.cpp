@@ -1,0 +1,164 @@
+// log: the kernel message buffer, with crash's flags: timestamps as seconds
+// since boot (default), as wall-clock dates (-T) or none (-t), the log level
+// (-m), the device dictionary (-d); and the buffers beside it: the audit
+// backlog (-a) and the per-CPU printk safe buffers (-s).
+#include <fmt/format.h>
+
+#include "analyzer/output.hpp"
+#include "analyzer/session.hpp"
+#include "commands/command.hpp"
+#include "commands/crash_date.hpp"
+#include "kernel-model/audit_backlog.hpp"
+#include "kernel-model/printk_log.hpp"
+#include "kernel-model/printk_safe.hpp"
+#include "kernel-model/system_info.hpp"
+
+namespace kdive {
+namespace {
+
+enum class Stamp { Uptime, Date, None };
+
+struct Style {
+  Stamp stamp = Stamp::Uptime;
+  bool level = false;
+  bool dict = false;
+  int64_t boot_time = 0;  // wall-clock seconds at boot, for -T
+};
+
+// "[    1.234567] ", "[Mon Nov 23 11:37:15 UTC 2026] ", or nothing; then "<6>" with -m.
+std::string prefix(const LogRecord& r, const Style& style) {
+  std::string p;
+  switch (style.stamp) {
+    case Stamp::Uptime:
+      p = fmt::format("[{:>5}.{:06}] ", r.ts_nsec / 1000000000, r.ts_nsec % 1000000000 / 1000);
+      break;
+    case Stamp::Date:
+      p = fmt::format("[{}] ", crash_date(style.boot_time + static_cast<int64_t>(r.ts_nsec / 1000000000)));
+      break;
+    case Stamp::None:
+      break;
+  }
+  if (style.level) p += fmt::format("<{}>", r.level.value_or(0));
+  return p;
+}
+
+// A record's later lines, and its dictionary, line up under its text as crash
+// prints them: indented by the width of the prefix.
+void print_record(const LogRecord& r, const Style& style, Output& out) {
+  const std::string p = prefix(r, style);
+  const std::string indent(p.size(), ' ');
+  std::string_view text = r.text;
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  bool first = true;
+  do {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    out.print("{}{}\n", first ? p : indent, line);
+    first = false;
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  } while (!text.empty());
+  if (style.dict) {
+    for (const std::string& d : r.dict) out.print("{}{}\n", indent, d);
+  }
+}
+
+void print_audit(const Kernel& k, Output& out) {
+  auto records = read_audit_backlog(k);
+  if (!records) throw CommandError("this kernel has no audit queue (CONFIG_AUDIT is off)");
+  if (records->empty()) {
+    out.print("log: kernel audit log is empty\n");
+    return;
+  }
+  for (const AuditRecord& r : *records) out.print("type={} {}\n", r.type, r.text);
+}
+
+void print_safe_buffers(const Kernel& k, Output& out) {
+  auto buffers = read_printk_safe_buffers(k);
+  if (!buffers) {
+    throw CommandError(
+        "this kernel has no printk safe buffers (nmi_print_seq, safe_print_seq): they exist from 4.11 to 5.14, "
+        "later kernels log those messages directly");
+  }
+  std::string_view current;
+  for (const PrintkSafeBuffer& b : *buffers) {
+    if (b.name != current) {
+      out.print("PRINTK_SAFE_SEQ_BUF: {}\n", b.name);
+      current = b.name;
+    }
+    if (!b.error.empty()) {
+      out.print("CPU: {}  (cannot read: {})\n\n", b.cpu, b.error);
+      continue;
+    }
+    out.print("CPU: {}  ADDR: {:x} LEN: {}  MESSAGE_LOST: {}\n", b.cpu, b.address.value(), b.len, b.message_lost);
+    if (b.text.empty()) {
+      out.print("  (empty)\n\n");
+      continue;
+    }
+    std::string_view text = b.text;
+    while (!text.empty()) {
+      size_t nl = text.find('\n');
+      out.print("  {}\n", text.substr(0, nl));
+      text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    }
+    out.print("\n");
+  }
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  if (!args.positional().empty()) throw CommandError(fmt::format("unknown argument '{}'", args.positional()[0]));
+  if (args.has('t') && args.has('T')) throw CommandError("-t and -T cannot be combined");
+  const Kernel& k = session.kernel();
+  if (args.has('a')) return print_audit(k, out);
+  if (args.has('s')) return print_safe_buffers(k, out);
+
+  Style style;
+  style.level = args.has('m');
+  style.dict = args.has('d');
+  if (args.has('t')) style.stamp = Stamp::None;
+  if (args.has('T')) {
+    SystemInfo s = read_system_info(k);
+    if (!s.crash_time || !s.uptime_sec) throw CommandError("-T needs the crash time and the uptime, and one is unknown");
+    style.stamp = Stamp::Date;
+    // Like crash: the boot moment is the crash time less the uptime, and each
+    // record is placed from there by its local_clock() stamp, so the dates can
+    // be off by the drift between the two clocks.
+    style.boot_time = *s.crash_time - *s.uptime_sec;
+  }
+  for (const LogRecord& r : read_printk_log(k)) print_record(r, style, out);
+}
+
+const CommandRegistrar registrar{
+    {.name = "log",
+     .summary = "dump system message buffer",
+     .usage = "log [-T | -t] [-d] [-m] | -a | -s",
+     .description =
+         "Prints the kernel's message buffer (what dmesg would have shown), oldest\n"
+         "record first, each with its timestamp in seconds since boot. A record that\n"
+         "spans several lines has its later lines indented under the first.\n"
+         "Both the lockless ring buffer of 5.10+ and the older printk_log buffer are\n"
+         "read; member offsets come from VMCOREINFO, else from the vmlinux's DWARF.",
+     .examples = "  kdive> log | tail -2\n"
+                 "  [   18.007074] Kernel panic - not syncing: sysrq triggered crash\n"
+                 "  [   18.009319] ---[ end Kernel panic - not syncing: sysrq triggered crash ]---\n\n"
+                 "Wall-clock dates and log levels:\n\n"
+                 "  kdive> log -T -m | grep panic\n"
+                 "  [Mon Nov 23 11:37:33 UTC 2026] <0>Kernel panic - not syncing: sysrq triggered crash\n\n"
+                 "Which device logged a message:\n\n"
+                 "  kdive> log -d | grep -A2 PNP0A03\n"
+                 "  [    1.177928] acpi PNP0A03:00: _OSC: OS supports [ASPM ClockPM Segments MSI HPX-Type3]\n"
+                 "                 SUBSYSTEM=acpi\n"
+                 "                 DEVICE=+acpi:PNP0A03:00\n\n"
+                 "Audit records kauditd had not delivered:\n\n"
+                 "  kdive> log -a\n"
+                 "  log: kernel audit log is empty",
+     .options = {{'T', "", "human-readable dates (crash time less uptime, plus the record's stamp)"},
+                 {'t', "", "no timestamps"},
+                 {'d', "", "show each record's dictionary (SUBSYSTEM=, DEVICE=)"},
+                 {'m', "", "show each record's log level, as <N>"},
+                 {'a', "", "dump the audit backlog (audit_queue) instead"},
+                 {'s', "", "dump the per-CPU printk safe buffers (4.11 - 5.14) instead"}},
+     .aliases = {}},
+    run};
+
+}  // namespace
+}  // namespace kdive
