@@ -57,6 +57,7 @@ bool FileSource::read(uint64_t offset, std::span<std::byte> out) {
 bool MemorySource::read(uint64_t offset, std::span<std::byte> out) {
   auto end = checked_add(offset, out.size());
   if (!end || *end > bytes_.size()) return false;
+  if (out.empty()) return true;  // memcpy wants real pointers even for 0 bytes
   std::memcpy(out.data(), bytes_.data() + offset, out.size());
   return true;
 }
