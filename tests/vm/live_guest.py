@@ -77,6 +77,9 @@ CASES = (
     Case("changing", ("rd jiffies_64", "!sleep 1", "rd jiffies_64"), (GUEST_VMLINUX, "/proc/kcore")),
     # The task list of a running system: the workloads, and kdive itself.
     Case("tasks", ("ps",), (GUEST_VMLINUX, "/proc/kcore")),
+    # A process started between two commands of one session: the second ps
+    # must list it (the task table of a live kernel is not kept across commands).
+    Case("refresh", ("ps", "!sleep 300 &", "ps"), (GUEST_VMLINUX, "/proc/kcore")),
     Case("default", ("sys",), (GUEST_VMLINUX,)),
     # No vmlinux either: live-init links it where kdive looks for the running
     # kernel's (/usr/lib/debug/boot/vmlinux-RELEASE).
