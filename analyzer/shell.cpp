@@ -73,6 +73,7 @@ bool Shell::run_command(std::string_view text) {
   try {
     ParsedArgs args = parse_args(command->spec, {inv.words.begin() + 1, inv.words.end()});
     OutputTarget target(inv, out_);
+    if (session_.has_kernel()) session_.kernel().begin_command();
     command->run(session_, args, target.output());
     target.close();
     return true;

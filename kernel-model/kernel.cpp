@@ -59,6 +59,10 @@ const TaskTable& Kernel::tasks() const {
   return *tasks_;
 }
 
+void Kernel::begin_command() const {
+  if (dump_->notes().live) tasks_.reset();
+}
+
 const Task& Kernel::default_task() const {
   const TaskTable& table = tasks();
   if (auto cpu = panic_cpu()) {

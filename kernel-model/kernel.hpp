@@ -82,8 +82,14 @@ class Kernel {
   // the vmlinux has line tables for it.
   std::optional<SourceLine> source_line(uint64_t address) const;
 
-  // Every task, read once on first use (a dump does not change).
+  // Every task, read on first use and kept: a dump does not change. A live
+  // kernel does, so there the table lasts one command (see begin_command).
   const TaskTable& tasks() const;
+  // Called before each command: on a live kernel, forgets what was read from
+  // memory that changes (the task table), so each command sees the present.
+  // References from tasks() taken before the call become invalid on a live
+  // kernel; hold task addresses across commands, not Task references.
+  void begin_command() const;
   // The task commands act on until `set` picks another: the task that was
   // running on the panic CPU; on a live kernel, kdive's own task (or init).
   const Task& default_task() const;

@@ -24,6 +24,10 @@ constexpr uint64_t kQemuSegments = kQemuGprs + 18 * 8;
 constexpr uint64_t kQemuSegmentSize = 24;
 constexpr uint64_t kQemuCrs = kQemuSegments + 10 * kQemuSegmentSize;
 constexpr uint64_t kQemuKernelGsBase = kQemuCrs + 5 * 8;
+constexpr uint64_t kQemuMinSize = kQemuKernelGsBase;  // up to cr4
+
+// A CORE or QEMU note too short for its layout is skipped like an unknown one,
+// not taken for a CPU: the other notes (VMCOREINFO above all) still count.
 
 uint64_t align4(uint64_t v) { return (v + 3) & ~uint64_t{3}; }
 
@@ -82,10 +86,10 @@ void parse_elf_notes(std::span<const std::byte> notes, DumpNotes& out) {
       out.vmcoreinfo += s;
     } else if (name == "CORE" && type == kNtTaskstruct) {
       out.live = true;
-    } else if (name == "CORE" && type == kNtPrstatus) {
+    } else if (name == "CORE" && type == kNtPrstatus && descsz >= kPrstatusSize) {
       if (out.cpus.size() <= prstatus_count) out.cpus.resize(prstatus_count + 1);
       out.cpus[prstatus_count++].prstatus = parse_prstatus(desc);
-    } else if (name == "QEMU" && type == kQemuNoteType) {
+    } else if (name == "QEMU" && type == kQemuNoteType && descsz >= kQemuMinSize) {
       if (out.cpus.size() <= qemu_count) out.cpus.resize(qemu_count + 1);
       out.cpus[qemu_count++].qemu = parse_qemu(desc);
     }

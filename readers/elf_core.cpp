@@ -52,6 +52,9 @@ ElfCore ElfCore::parse(ByteSource& source) {
   if (phnum == 0) fail(source, "no program headers");
   if (phnum > kMaxProgramHeaders * 16ull) fail(source, "implausible program header count " + std::to_string(phnum));
 
+  // Checked before allocating: a damaged header must not cost a big allocation.
+  auto table_end = checked_add(eh.e_phoff, phnum * sizeof(Elf64_Phdr));
+  if (!table_end || *table_end > source.size()) fail(source, "truncated: program headers end past the end of the file");
   std::vector<std::byte> table(phnum * sizeof(Elf64_Phdr));
   if (!source.read(eh.e_phoff, table)) fail(source, "truncated: program headers end past the end of the file");
   ByteReader phdrs(table, "program headers");
@@ -71,6 +74,10 @@ ElfCore ElfCore::parse(ByteSource& source) {
     } else if (ph.p_type == PT_NOTE) {
       if (ph.p_filesz > kMaxNotesBytes || core.notes.size() + ph.p_filesz > kMaxNotesBytes) {
         fail(source, "implausible PT_NOTE size " + std::to_string(ph.p_filesz));
+      }
+      auto notes_end = checked_add(ph.p_offset, ph.p_filesz);
+      if (!notes_end || *notes_end > source.size()) {
+        fail(source, "truncated: the notes segment ends past the end of the file");
       }
       size_t at = core.notes.size();
       core.notes.resize(at + ph.p_filesz);

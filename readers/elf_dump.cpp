@@ -14,7 +14,12 @@ namespace {
 class ElfDump : public DumpSource {
  public:
   ElfDump(std::unique_ptr<ByteSource> file, ElfCore core) : file_(std::move(file)) {
-    parse_elf_notes(core.notes, notes_);
+    try {
+      parse_elf_notes(core.notes, notes_);
+    } catch (const FormatError& e) {
+      // The memory is still worth reading; what the notes held up to the damage is kept.
+      warnings_.push_back(fmt::format("{}: damaged notes, the rest ignored: {}", file_->name(), e.what()));
+    }
     for (auto& s : core.loads) {
       if (s.paddr != kNoPhysicalAddress) segments_.push_back(s);
     }
@@ -26,8 +31,9 @@ class ElfDump : public DumpSource {
       if (end > file_->size()) missing += std::min(s.filesz, end - file_->size());
     }
     if (missing > 0) {
-      warnings_.push_back(fmt::format("{}: truncated: {} MiB of memory past the end of the file read as missing",
-                                      file_->name(), missing >> 20));
+      warnings_.push_back(fmt::format("{}: truncated: {} of memory past the end of the file read as missing",
+                                      file_->name(), missing >= (1 << 20) ? fmt::format("{} MiB", missing >> 20)
+                                                                          : fmt::format("{} KiB", missing >> 10)));
     }
     has_qemu_notes_ = std::any_of(notes_.cpus.begin(), notes_.cpus.end(),
                                   [](const CpuNotes& c) { return c.qemu.has_value(); });

@@ -13,6 +13,9 @@
 // - A file part that runs past the end of a truncated file reads as Missing, and
 //   opening such a file adds a warning.
 // - Any other address is Missing.
+// - Damaged notes (a size running past the segment) keep what was parsed before
+//   the damage and add a warning; the memory stays readable. A CORE or QEMU
+//   note too short for its layout is skipped like an unknown note.
 //
 //   auto dump = open_elf_dump(FileSource::open("vmcore"));
 #pragma once

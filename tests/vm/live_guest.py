@@ -3,18 +3,18 @@
 
     python3 tests/vm/live_guest.py --suite SUITE --kdive PATH/TO/kdive --out RESULT.json
 
-Boots the kernel of a fixture suite (built by fixtures.py if needed) with an
+Boots the kernel of a fixture suite (built by fixtures.py beforehand) with an
 initramfs holding busybox, kdive with its shared libraries, the guest
 workload and data/guest/live-init.  The suite's debug vmlinux (~600 MB, more
 than the guest's RAM) reaches the guest as an ext2 image on a read-only
-virtio disk: Debian's cloud kernels have no 9p, and a raw disk would give
-kdive a block device, which libelf cannot map.  The guest runs kdive in batch
-mode (CASES: over /proc/kcore, over /dev/mem, with no dump and with no
-argument at all), prints the output and its own truth to the serial console,
-and powers off.  This script parses the console into RESULT.json (format in
-tests/vm/README.md) and exits 0 if the guest ran to the end -- whatever
-kdive printed: judging that is live_test.py's job -- or 1 with a one-line
-reason and the console's tail.
+virtio disk: Debian's cloud kernels ship no 9p modules, and a raw disk would
+hand kdive a block device, whose st_size (0) is what libelf sizes the file
+by.  The guest runs kdive in batch mode (CASES: over /proc/kcore, over
+/dev/mem, with no dump, and with no argument at all), prints the output and
+its own truth to the serial console, and powers off.  This script parses the
+console into RESULT.json (format in tests/vm/README.md) and exits 0 if the
+guest ran to the end -- whatever kdive printed: judging that is
+live_test.py's job -- or 1 with a one-line reason and the console's tail.
 
 Standard library only, like fixtures.py, whose pieces it reuses.
 """
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import fixtures  # noqa: E402  (kernels, cpio writer, workload, QEMU command line)
 from fixtures import FixtureError  # noqa: E402
 
@@ -76,6 +77,9 @@ CASES = (
     Case("changing", ("rd jiffies_64", "!sleep 1", "rd jiffies_64"), (GUEST_VMLINUX, "/proc/kcore")),
     # The task list of a running system: the workloads, and kdive itself.
     Case("tasks", ("ps",), (GUEST_VMLINUX, "/proc/kcore")),
+    # A process started between two commands of one session: the second ps
+    # must list it (the task table of a live kernel is not kept across commands).
+    Case("refresh", ("ps", "!sleep 300 &", "ps"), (GUEST_VMLINUX, "/proc/kcore")),
     Case("default", ("sys",), (GUEST_VMLINUX,)),
     # No vmlinux either: live-init links it where kdive looks for the running
     # kernel's (/usr/lib/debug/boot/vmlinux-RELEASE).
@@ -394,8 +398,13 @@ def check_complete(parsed, console):
 def run_live(suite_name, kdive, timer):
     """Boots the guest; returns the parsed result (see tests/vm/README.md)."""
     suite = fixtures.SUITES[suite_name]
-    with timer.phase("fixture"):
-        fixture = fixtures.ensure(suite_name)
+    # The crash fixture is only borrowed for its kernel, vmlinux and truth.txt:
+    # never (re)built from here, whatever the state of data/guest/init.
+    fixture = fixtures.fixture_dir(suite_name)
+    missing = [f for f in ("vmlinuz", "vmlinux", "truth.txt") if not (fixture / f).is_file()]
+    if missing:
+        raise FixtureError(f"{fixture} lacks {', '.join(missing)}: build it first "
+                           f"(python3 tests/vm/fixtures.py ensure {suite_name})")
     package, version = kernel_package(fixture)
     with timer.phase("modules"):
         modules = disk_modules(suite, package, version)

@@ -37,7 +37,7 @@ DEVMEM_FALLBACK = re.compile(
 # What live-init prints about the guest (a line garbled by the console is lost).
 TRUTH_KEYS = ("release", "utsversion", "version", "hostname", "cpus", "cpu_la57", "kallsyms_linux_banner",
               "kallsyms_jiffies_64", "page_offset_base", "phys_base", "ram", "pid_sleeper", "pid_files")
-RUNS = ("kcore", "devmem", "changing", "tasks", "default", "auto")
+RUNS = ("kcore", "devmem", "changing", "tasks", "refresh", "default", "auto")
 # Kernel messages that mean kdive's reads upset the kernel, or kdive crashed.
 BAD_DMESG = re.compile(r"BUG|Oops|WARNING|segfault|general protection|usercopy|traps:")
 
@@ -269,6 +269,16 @@ class LiveChecks:
         self.c.equal(name, "ps: kdive's own row state", [r[2] for r in rows.get("kdive", [])], ["RU"],
                      "kdive reads its own task while running")
 
+    def refresh(self, name):
+        """A process started between two ps commands of one session shows up
+        in the second only: each command reads the live task list afresh."""
+        both = self.outputs(name, "ps", times=2)
+        if both is None:
+            return
+        before, after = (ps_rows(lines).get("sleep", []) for lines in both)
+        self.c.equal(name, "ps before `!sleep 300 &`: sleep rows", before, [], "not started yet")
+        self.c.equal(name, "ps after `!sleep 300 &`: sleep rows", len(after), 1, "started by the shell escape")
+
     def devmem_note(self, name):
         """The one line saying /dev/mem is restricted and /proc/kcore is used
         instead, naming the first RAM address above 1 MiB."""
@@ -306,6 +316,9 @@ class LiveChecks:
         self.status("tasks")
         self.no_stderr("tasks")
         self.tasks("tasks")
+        self.status("refresh")
+        self.no_stderr("refresh")
+        self.refresh("refresh")
         for name, kernel in (("default", GUEST_VMLINUX),
                              ("auto", f"/usr/lib/debug/boot/vmlinux-{self.truth['release']}")):
             self.status(name)
