@@ -93,7 +93,7 @@ void run_struct_command(Session& session, const ParsedArgs& args, Output& out, s
   if (pos.empty()) throw CommandError(fmt::format("a {} name is required", keyword));
   if (pos.size() > 3) throw CommandError(fmt::format("unexpected argument '{}'", pos[3]));
   if (args.has('x') && args.has('d')) throw CommandError("-x and -d exclude each other");
-  int radix = args.has('x') ? 16 : 10;
+  int radix = args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix;
   Target target = parse_target(k.types(), pos[0], keyword);
 
   if (pos.size() == 1) {

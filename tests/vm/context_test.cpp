@@ -163,3 +163,39 @@ TEST_CASE("aliases expand to their command strings", "[context]") {
   CHECK(r.out.find("alias deleted: pp") != std::string::npos);
   CHECK(r.err.find("command not found: pp") != std::string::npos);
 }
+
+TEST_CASE("task prints task_struct members of the tasks it is given", "[context]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const int64_t threaded = t.role("threaded");
+  // Every thread of the multi-threaded workload: pid, tgid and comm from the
+  // task_struct agree with the guest's /proc.
+  std::string pids;
+  int threads = 0;
+  for (const auto& task : t.tasks) {
+    if (task.tgid != threaded) continue;
+    pids += " " + std::to_string(task.pid);
+    ++threads;
+  }
+  REQUIRE(threads == t.threads.at(threaded));
+  KdiveRun r = run_kdive(suite(), "elf", "task -R pid,tgid,comm" + pids);
+  INFO(r.out << r.err);
+  CHECK(r.status == 0);
+  for (const auto& task : t.tasks) {
+    if (task.tgid != threaded) continue;
+    std::string block = "  pid = " + std::to_string(task.pid) + ",\n  tgid = " + std::to_string(task.tgid) +
+                        ",\n  comm = \"" + task.comm;
+    CHECK(r.out.find(block) != std::string::npos);
+  }
+
+  // Without -R: the whole struct, whose pid member is the context's pid; -x
+  // prints it in hexadecimal.
+  KdiveRun whole = run_kdive(suite(), "elf", "set 1; task; task -x -R pid");
+  INFO(whole.err);
+  CHECK(whole.out.find("\nstruct task_struct {\n") != std::string::npos);
+  CHECK(whole.out.find("\n  pid = 1,\n") != std::string::npos);
+  CHECK(whole.out.find("\n  pid = 0x1,\n") != std::string::npos);
+
+  KdiveRun bad = run_kdive(suite(), "elf", "task -R pid,nosuch 1; echo next");
+  CHECK(bad.err == "task: invalid task_struct member: nosuch\n");
+  CHECK(bad.out == "next\n");
+}
