@@ -15,24 +15,11 @@
 
 #include "run_kdive.hpp"
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 using namespace kdive::test;
 
 namespace {
-
-std::string suite() {
-  const char* s = std::getenv("KDIVE_SUITE");
-  REQUIRE(s != nullptr);
-  return s;
-}
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
-  return out;
-}
 
 bool is_address_line(const std::string& line) { return std::regex_match(line, std::regex("[0-9a-f]{1,16}")); }
 
@@ -46,7 +33,7 @@ struct Entry {
 std::vector<Entry> parse_entries(const std::string& out) {
   std::vector<Entry> entries;
   std::regex member(R"(^  ([A-Za-z_][A-Za-z0-9_.\[\]]*) = (.*)$)");
-  for (const std::string& line : lines(out)) {
+  for (const std::string& line : lines_of(out)) {
     std::smatch m;
     if (is_address_line(line)) {
       entries.push_back({line, {}, {}});
@@ -68,7 +55,7 @@ struct PsRow {
 std::vector<PsRow> parse_ps(const std::string& out) {
   std::vector<PsRow> rows;
   std::regex re(R"(^[ >] +(\d+) +\d+ +\d+ +([0-9a-f]{16}) +[A-Z?]{2} +[0-9.]+ +\d+ +\d+ +(.*)$)");
-  for (const std::string& line : lines(out)) {
+  for (const std::string& line : lines_of(out)) {
     std::smatch m;
     if (!std::regex_match(line, m, re)) continue;
     std::string comm = m[3];

@@ -10,23 +10,11 @@
 
 #include "run_kdive.hpp"
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 using namespace kdive::test;
 
 namespace {
-
-std::string suite() {
-  const char* s = std::getenv("KDIVE_SUITE");
-  REQUIRE(s != nullptr);
-  return s;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 // fd -> path of one `files` section (the rows after the FD header).
 std::map<int, std::string> file_rows(const std::string& out) {

@@ -14,25 +14,13 @@
 
 #include "run_kdive.hpp"
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 using namespace kdive::test;
 
 namespace {
 
-std::string suite() {
-  const char* s = std::getenv("KDIVE_SUITE");
-  REQUIRE(s != nullptr);
-  return s;
-}
-
 bool crash_installed() { return std::system("command -v crash > /dev/null 2>&1") == 0; }
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 // crash in silent batch mode: the command on stdin, its output only.
 std::string run_crash(const std::string& command) {

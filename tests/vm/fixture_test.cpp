@@ -12,17 +12,13 @@
 #include <sstream>
 
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 namespace fs = std::filesystem;
+using kdive::test::suite;
 using kdive::test::Truth;
 
 namespace {
-
-std::string suite() {
-  const char* s = std::getenv("KDIVE_SUITE");
-  REQUIRE(s != nullptr);
-  return s;
-}
 
 std::string read_bytes(const fs::path& p, std::streamoff offset, size_t n) {
   std::ifstream in(p, std::ios::binary);
@@ -86,7 +82,7 @@ uint16_t elf_type(const fs::path& p) {
 }  // namespace
 
 TEST_CASE("fixture truth is complete", "[fixture]") {
-  const fs::path dir = kdive::test::fixture_dir(suite());
+  const fs::path dir = kdive::test::fixture_dir(kdive::test::suite());
   Truth t = Truth::load(dir / "truth.txt");
   CHECK(t.suite == suite());
   CHECK(t.warnings.empty());
@@ -141,7 +137,7 @@ TEST_CASE("fixture truth is complete", "[fixture]") {
 }
 
 TEST_CASE("fixture dumps are real dumps of the truth's kernel", "[fixture]") {
-  const fs::path dir = kdive::test::fixture_dir(suite());
+  const fs::path dir = kdive::test::fixture_dir(kdive::test::suite());
   Truth t = Truth::load(dir / "truth.txt");
 
   CHECK(elf_type(dir / "vmlinux") == ET_EXEC);

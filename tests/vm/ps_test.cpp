@@ -10,16 +10,11 @@
 
 #include "run_kdive.hpp"
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 using namespace kdive::test;
 
 namespace {
-
-std::string suite() {
-  const char* s = std::getenv("KDIVE_SUITE");
-  REQUIRE(s != nullptr);
-  return s;
-}
 
 struct PsRow {
   bool active;

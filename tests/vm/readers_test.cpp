@@ -13,18 +13,14 @@
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "run_kdive.hpp"
+#include "dump_edit.hpp"
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 namespace fs = std::filesystem;
 using namespace kdive::test;
 
 namespace {
-
-std::string suite() {
-  const char* s = std::getenv("KDIVE_SUITE");
-  REQUIRE(s != nullptr);
-  return s;
-}
 
 // Both dump formats of each crash; KDIVE_FORMATS=elf narrows it when debugging.
 std::vector<std::string> formats() {
@@ -205,46 +201,6 @@ TEST_CASE("damaged dumps give clear messages", "[readers]") {
                      ": not a kernel dump (expected an ELF vmcore, kdump-compressed or flattened format)\n");
   fs::remove_all(tmp);
 }
-
-namespace {
-
-// Copies an ELF dump and renames the given notes ("VMCOREINFO", "QEMU") so
-// readers no longer recognize them: a QEMU dump taken without -device vmcoreinfo,
-// or a dump with no CPU state at all.
-void copy_without_notes(const fs::path& from, const fs::path& to, const std::vector<std::string>& names) {
-  fs::copy_file(from, to, fs::copy_options::overwrite_existing);
-  std::fstream f(to, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(f.good());
-  unsigned char eh[64];
-  f.read(reinterpret_cast<char*>(eh), sizeof eh);
-  uint64_t phoff;
-  uint16_t phnum;
-  std::memcpy(&phoff, eh + 32, 8);
-  std::memcpy(&phnum, eh + 56, 2);
-  for (uint16_t i = 0; i < phnum; ++i) {
-    unsigned char ph[56];
-    f.seekg(static_cast<std::streamoff>(phoff + i * 56u));
-    f.read(reinterpret_cast<char*>(ph), sizeof ph);
-    uint32_t type;
-    uint64_t offset, size;
-    std::memcpy(&type, ph, 4);
-    std::memcpy(&offset, ph + 8, 8);
-    std::memcpy(&size, ph + 32, 8);
-    if (type != 4) continue;  // PT_NOTE
-    std::string notes(size, '\0');
-    f.seekg(static_cast<std::streamoff>(offset));
-    f.read(notes.data(), static_cast<std::streamsize>(size));
-    for (const auto& name : names) {
-      for (size_t at = notes.find(name + '\0'); at != std::string::npos; at = notes.find(name + '\0', at + 1)) {
-        notes[at] = 'X';
-      }
-    }
-    f.seekp(static_cast<std::streamoff>(offset));
-    f.write(notes.data(), static_cast<std::streamsize>(size));
-  }
-}
-
-}  // namespace
 
 TEST_CASE("dumps without VMCOREINFO: the kernel is found from CR3 or the banner", "[readers]") {
   const fs::path dir = fixture_dir(suite());

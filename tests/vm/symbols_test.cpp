@@ -18,19 +18,15 @@
 #include "kernel-model/kernel.hpp"
 #include "run_kdive.hpp"
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 using namespace kdive::test;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string suite() {
-  const char* s = std::getenv("KDIVE_SUITE");
-  REQUIRE(s != nullptr);
-  return s;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
+// Lines without trailing blanks (crash pads some of its columns).
+std::vector<std::string> trimmed_lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
   std::string line;
@@ -77,7 +73,7 @@ TEST_CASE("sym translates symbols and addresses like /proc/kallsyms", "[symbols]
                                      "sym -p linux_banner",
                                      banner + 0x10));
   REQUIRE(r.status == 0);
-  auto lines = lines_of(r.out);
+  auto lines = trimmed_lines(r.out);
   REQUIRE(lines.size() == 8);
   CHECK(std::regex_match(lines[0], std::regex(fmt::format("{:x} \\([DR]\\) linux_banner", banner))));
   CHECK(std::regex_match(lines[1], std::regex(fmt::format("{:x} \\([DR]\\) linux_banner\\+16", banner + 0x10))));
@@ -91,7 +87,7 @@ TEST_CASE("sym translates symbols and addresses like /proc/kallsyms", "[symbols]
 
   // Text symbols carry their source file and line, as in crash.
   KdiveRun text = run_kdive(suite(), "elf", "sym schedule");
-  CHECK(std::regex_match(lines_of(text.out).at(0), std::regex(R"([0-9a-f]{16} \(T\) schedule \S*kernel/sched/core\.c: \d+)")));
+  CHECK(std::regex_match(trimmed_lines(text.out).at(0), std::regex(R"([0-9a-f]{16} \(T\) schedule \S*kernel/sched/core\.c: \d+)")));
 }
 
 TEST_CASE("sym rejects what is not a symbol or an address in one line", "[symbols]") {
@@ -107,7 +103,7 @@ TEST_CASE("mod lists the guest's modules where /proc/modules put them", "[symbol
   const TruthModule& fw = fw_cfg(t);
   KdiveRun r = run_kdive(suite(), "elf", "mod; sym -m qemu_fw_cfg; sym -q fw_cfg_read_blob");
   REQUIRE(r.status == 0);
-  auto lines = lines_of(r.out);
+  auto lines = trimmed_lines(r.out);
   REQUIRE(lines.size() > 4);
   CHECK(lines[0] == "     MODULE       NAME               BASE         SIZE  OBJECT FILE");
   std::regex row(R"(([0-9a-f]{16})  (\S+) +([0-9a-f]{16}) +(\d+)  (.*))");
@@ -153,7 +149,7 @@ TEST_CASE("mod -s loads the module's object file; its symbols resolve addresses"
                          fmt::format("mod -s qemu_fw_cfg {}; sym fw_cfg_read_blob; sym {:x}; mod; mod -d qemu_fw_cfg; mod",
                                      ko.string(), blob + 5));
   REQUIRE(r.status == 0);
-  auto lines = lines_of(r.out);
+  auto lines = trimmed_lines(r.out);
   REQUIRE(lines.size() == 8);
   CHECK(lines[1] == fmt::format("{:016x}  qemu_fw_cfg  {:016x}  {:>5}  {}", address_in(lines[1]), fw.address,
                                 fw.size, ko.string()));
@@ -265,9 +261,9 @@ TEST_CASE("sym -l and mod print what crash prints (bullseye)", "[symbols]") {
   std::ifstream in(out);
   std::stringstream ss;
   ss << in.rdbuf();
-  auto crash = lines_of(ss.str());
+  auto crash = trimmed_lines(ss.str());
   KdiveRun r = run_kdive(suite(), "elf", "mod; sym -l | head -400; sym -m qemu_fw_cfg; sym -np schedule");
-  auto kdive = lines_of(r.out);
+  auto kdive = trimmed_lines(r.out);
   REQUIRE(crash.size() > 402);
   REQUIRE(kdive.size() > 402);
   // The table and the start of the list (per-CPU symbols, then the kernel text).

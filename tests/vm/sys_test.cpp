@@ -13,16 +13,11 @@
 #include "console_log.hpp"
 #include "run_kdive.hpp"
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 using namespace kdive::test;
 
 namespace {
-
-std::string suite() {
-  const char* s = std::getenv("KDIVE_SUITE");
-  REQUIRE(s != nullptr);
-  return s;
-}
 
 std::string run_ok(const std::string& commands) {
   KdiveRun r = run_kdive(suite(), "elf", commands);

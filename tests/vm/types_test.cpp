@@ -11,23 +11,11 @@
 
 #include "run_kdive.hpp"
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 using namespace kdive::test;
 
 namespace {
-
-std::string suite() {
-  const char* s = std::getenv("KDIVE_SUITE");
-  REQUIRE(s != nullptr);
-  return s;
-}
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
 
 struct PsTask {
   int64_t pid;
@@ -38,7 +26,7 @@ struct PsTask {
 std::vector<PsTask> user_tasks(const std::string& ps) {
   std::vector<PsTask> out;
   std::regex re(R"(^[ >] +(\d+) +\d+ +\d+ +([0-9a-f]{16}) +[A-Z?]{2} +[0-9.]+ +\d+ +\d+ +(.*)$)");
-  for (const auto& l : lines(ps)) {
+  for (const auto& l : lines_of(ps)) {
     std::smatch m;
     if (std::regex_match(l, m, re)) out.push_back({std::stoll(m[1]), m[2], m[3]});
   }
@@ -60,7 +48,7 @@ TEST_CASE("struct task_struct.pid,comm agrees with ps", "[types]") {
   std::regex pid_re(R"(^  pid = (\d+),$)"), comm_re(R"re(^  comm = "(.*)",$)re");
   std::vector<int64_t> pids;
   std::vector<std::string> comms;
-  for (const auto& l : lines(r.out)) {
+  for (const auto& l : lines_of(r.out)) {
     std::smatch m;
     if (std::regex_match(l, m, pid_re)) pids.push_back(std::stoll(m[1]));
     // The array holds the name up to its NUL, then whatever an older, longer
@@ -81,7 +69,7 @@ TEST_CASE("p reads init_task, jiffies and linux_banner", "[types]") {
   Truth truth = Truth::load(fixture_dir(s) / "truth.txt");
   auto r = run_kdive(s, "elf", "p init_task.comm; p jiffies; p linux_banner; whatis linux_banner; p init_task.pid");
   REQUIRE(r.status == 0);
-  auto out = lines(r.out);
+  auto out = lines_of(r.out);
   REQUIRE(out.size() >= 5);
   CHECK(std::regex_match(out[0], std::regex(R"re(^\$\d+ = "swapper/0(\\000)*"$)re")));
   CHECK(std::regex_match(out[1], std::regex(R"(^jiffies = \$\d+ = \d+$)")));
@@ -174,14 +162,14 @@ TEST_CASE("bad member or symbol: one error line, the next command runs", "[types
                      "struct task_struct.nosuch init_task; p nosuchsym; p init_task.nosuch; struct nosuchtype; "
                      "whatis nosuchsym; p init_task.pid");
   std::string all = r.out + r.err;
-  auto err = lines(r.err);
+  auto err = lines_of(r.err);
   int errors = 0;
-  for (const auto& l : lines(all)) {
+  for (const auto& l : lines_of(all)) {
     if (l.find("nosuch") != std::string::npos) ++errors;
   }
   CHECK(errors == 5);
   CHECK(std::regex_search(r.out, std::regex(R"(\$\d+ = 0\n)")));
-  for (const auto& l : lines(all)) {
+  for (const auto& l : lines_of(all)) {
     if (l.find("nosuch") != std::string::npos) {
       CHECK(std::regex_match(l, std::regex(R"(^(struct|p|whatis): .*nosuch.*$)")));
     }
@@ -205,7 +193,7 @@ TEST_CASE("per-CPU variables: each CPU's copy knows its CPU", "[types]") {
   REQUIRE(rq.status == 0);
   std::vector<int> seen;
   std::regex cpu_line(R"(^  cpu = (\d+),$)");
-  for (const auto& l : lines(rq.out)) {
+  for (const auto& l : lines_of(rq.out)) {
     std::smatch m;
     if (std::regex_match(l, m, cpu_line)) seen.push_back(std::stoi(m[1]));
   }

@@ -1,0 +1,29 @@
+// What every real-kernel test file needs besides truth.hpp and run_kdive.hpp:
+// the suite under test (CTest sets KDIVE_SUITE per test) and output split
+// into lines.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace kdive::test {
+
+// "bullseye", "bookworm", ...: the fixture this run of the test binary checks.
+inline std::string suite() {
+  const char* s = std::getenv("KDIVE_SUITE");
+  REQUIRE(s != nullptr);
+  return s;
+}
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+}  // namespace kdive::test
