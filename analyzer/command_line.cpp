@@ -120,12 +120,17 @@ Invocation parse_invocation(std::string_view text) {
 
   size_t pipe_at = std::string_view::npos;
   size_t redirect_at = std::string_view::npos;
+  // Expressions (p, eval, struct) hold C operators that look like plumbing:
+  // "->" and ">=" are no redirect, "||" is no pipe.
+  auto at = [&](size_t i) { return i < text.size() ? text[i] : '\0'; };
   scan_unquoted(text, [&](size_t i, char c) {
-    if (c == '|') {
+    if (c == '|' && at(i + 1) != '|' && (i == 0 || at(i - 1) != '|')) {
       pipe_at = i;
       return false;  // everything after belongs to the shell
     }
-    if (c == '>' && redirect_at == std::string_view::npos) redirect_at = i;
+    if (c == '>' && redirect_at == std::string_view::npos && (i == 0 || at(i - 1) != '-') && at(i + 1) != '=') {
+      redirect_at = i;
+    }
     return true;
   });
 

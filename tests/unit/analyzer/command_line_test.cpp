@@ -74,3 +74,16 @@ TEST_CASE("parse_invocation recognizes shell escapes", "[command_line]") {
   CHECK(parse_invocation("!").is_shell_escape);
   CHECK(parse_invocation("!").shell_escape.empty());
 }
+
+TEST_CASE("C operators in expressions are not plumbing", "[command_line]") {
+  auto arrow = parse_invocation("p ((struct task_struct *)0)->pid");
+  CHECK(arrow.redirect_path.empty());
+  CHECK(arrow.words == Words{"p", "((struct", "task_struct", "*)0)->pid"});
+  auto both = parse_invocation("p init_task.tasks.next->prev > out.txt");
+  CHECK(both.redirect_path == "out.txt");
+  CHECK(both.words == Words{"p", "init_task.tasks.next->prev"});
+  auto logical = parse_invocation("eval 1 || 0 | cat");
+  CHECK(logical.words == Words{"eval", "1", "||", "0"});
+  CHECK(logical.pipeline == "cat");
+  CHECK(parse_invocation("p jiffies >= 5").redirect_path.empty());
+}
