@@ -1,5 +1,7 @@
 #include "kernel-model/kernel_memory.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "kernel-model/errors.hpp"
@@ -26,7 +28,14 @@ KernelMemory::KernelMemory(DumpSource& dump, KernelLayout layout)
     : dump_(dump),
       layout_(std::move(layout)),
       walker_(dump, layout_.levels, layout_.sme_mask),
-      direct_map_size_(layout_.levels == 5 ? kDirectMap5 : kDirectMap4) {}
+      direct_map_size_(layout_.levels == 5 ? kDirectMap5 : kDirectMap4) {
+  // With KASLR the vmalloc and vmemmap regions may start well inside the
+  // architectural 64 TiB (32 PiB) of the direct map (bullseye: vmemmap 58 TiB
+  // above page_offset_base): the direct map ends where the next region begins.
+  for (uint64_t next : {layout_.vmalloc_start, layout_.vmemmap_start}) {
+    if (next > layout_.page_offset) direct_map_size_ = std::min(direct_map_size_, next - layout_.page_offset);
+  }
+}
 
 bool KernelMemory::in_direct_map(VirtAddr v) const {
   return v.value() >= layout_.page_offset && v.value() - layout_.page_offset < direct_map_size_;
