@@ -63,6 +63,15 @@ bool Shell::run_command(std::string_view text) {
     return status == 0;
   }
 
+  // gdb's print format letters, as crash passes them on: p/x, p/d -> p -x, p -d.
+  if (auto slash = inv.words.front().find('/'); slash != std::string::npos && slash > 0) {
+    std::string head = inv.words.front().substr(0, slash);
+    std::string letter = inv.words.front().substr(slash + 1);
+    if ((head == "p" || head == "print") && (letter == "x" || letter == "d")) {
+      inv.words.front() = head;
+      inv.words.insert(inv.words.begin() + 1, "-" + letter);
+    }
+  }
   const std::string& name = inv.words.front();
   const Command* command = CommandRegistry::instance().find(name);
   if (command == nullptr) {

@@ -203,3 +203,14 @@ TEST_CASE("per-CPU variables: each CPU's copy knows its CPU", "[types]") {
   CHECK(seen.back() == 1);
   CHECK(rq.out.find("per_cpu(runqueues, 1) = $") != std::string::npos);
 }
+
+TEST_CASE("p/x and p/d are p -x and p -d, as in crash", "[types]") {
+  KdiveRun r = run_kdive(suite(), "elf", "p/x init_task.pid; p -x init_task.pid; p/d init_task.prio; p -d init_task.prio");
+  INFO(r.out << r.err);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0].substr(lines[0].find(" = ")) == lines[1].substr(lines[1].find(" = ")));
+  CHECK(lines[0].ends_with(" = 0x0"));
+  CHECK(lines[2].substr(lines[2].find(" = ")) == lines[3].substr(lines[3].find(" = ")));
+  CHECK(lines[2].ends_with(" = 120"));
+}
