@@ -11,6 +11,7 @@
 #include "analyzer/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/command.hpp"
+#include "kernel-model/task_details.hpp"
 #include "kernel-model/errors.hpp"
 
 namespace kdive {
@@ -39,14 +40,14 @@ struct Request {
 // Reads from the chosen address space; throws Fault.
 class Reader {
  public:
-  Reader(Kernel& k, Space space) : kernel_(k), space_(space) {
+  // User addresses are the current context's (see set): its mm's page table.
+  Reader(Kernel& k, Space space, const Task& context) : kernel_(k), space_(space) {
     if (space == Space::User) {
-      auto cpu = k.panic_cpu().value_or(0);
-      pgd_ = k.cpu_page_table(cpu);
-      if (!pgd_) {
-        throw CommandError("no user address space for the current context: the dump has no CPU control "
-                           "registers (CR3) for the panic CPU");
+      if (context.mm.value() == 0) {
+        throw CommandError(fmt::format("PID {} ({}) is a kernel thread: it has no user address space (see 'set')",
+                                       context.pid, context.comm));
       }
+      pgd_ = task_page_table(k, context);
     }
   }
   void read(uint64_t addr, std::span<std::byte> out) const {
@@ -204,7 +205,7 @@ Request parse_request(Kernel& k, const ParsedArgs& args) {
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
   Request r = parse_request(k, args);
-  Reader reader(k, r.space);
+  Reader reader(k, r.space, session.context());
   if (auto raw = args.value('r')) {
     // Raw bytes to a file: the count is in bytes here, as in crash.
     std::vector<std::byte> bytes(static_cast<size_t>(r.count_given ? r.count : r.width));
@@ -228,8 +229,8 @@ const CommandRegistrar registrar{
      .usage = "rd [-adDsSxNRpu] [-8|-16|-32|-64] [-o offset] [-e end] [-r file] address|symbol [count]",
      .description =
          "Displays memory at a kernel virtual address or symbol (the default), a user\n"
-         "virtual address (-u, or any address below the kernel half) in the panic\n"
-         "CPU's address space, or a physical address (-p). Addresses are hex; a symbol\n"
+         "virtual address (-u, or any address below the kernel half) of the current\n"
+         "context's process (see set), or a physical address (-p). Addresses are hex; a symbol\n"
          "may carry an offset (linux_banner+0x10). The count is the number of values\n"
          "(of characters with -a), decimal; it defaults to 1.\n"
          "\n"

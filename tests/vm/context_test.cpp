@@ -187,3 +187,23 @@ TEST_CASE("task prints task_struct members of the tasks it is given", "[context]
   CHECK(bad.err == "task: invalid task_struct member: nosuch\n");
   CHECK(bad.out == "next\n");
 }
+
+TEST_CASE("rd -u reads the current context's user memory", "[context]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  REQUIRE(!t.patterns.empty());
+  for (const auto& p : t.patterns) {
+    // The workload filled this mapping with its text, repeated.
+    std::string expected;
+    while (expected.size() < 64) expected += p.text;
+    expected.resize(64);
+    char addr[32];
+    std::snprintf(addr, sizeof addr, "%llx", static_cast<unsigned long long>(p.address));
+    KdiveRun r = run_kdive(suite(), "elf", "set " + std::to_string(p.pid) + " > /dev/null; rd -u -a " + addr + " 64");
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(rd_ascii_text(r.out) == expected);
+  }
+  // A kernel thread has no user memory to read.
+  KdiveRun k = run_kdive(suite(), "elf", "set 2 > /dev/null; rd -u 7f0000000000");
+  CHECK(k.err.find("rd: PID 2 (kthreadd) is a kernel thread") == 0);
+}
