@@ -36,6 +36,7 @@ constexpr uint64_t kStartKernelMap = 0xffffffff80000000ull;
 class SymbolTable {
  public:
   void add(Symbol s) { symbols_.push_back(s); }
+  void reserve(size_t n) { symbols_.reserve(n); }
   // Sorts and indexes; call once after the last add().
   void finish();
   // Adds `offset` to every symbol inside the kernel image (not per-CPU offsets or

@@ -84,6 +84,10 @@ TypeSystem::TypeSystem(const std::filesystem::path& vmlinux, const std::string& 
   void_->name_ = "void";
 }
 
+void TypeSystem::wait_for_index() const {
+  if (index_) index_->tables();
+}
+
 TypeSystem::~TypeSystem() {
   // The index may still be scanning on its own handle: wait for it first.
   if (index_) index_->tables();

@@ -28,6 +28,10 @@ class TypeSystem {
  public:
   TypeSystem(const std::filesystem::path& vmlinux, const std::string& build_id);
   ~TypeSystem();
+
+  // Blocks until the background name index is complete (and, when it was
+  // built rather than loaded, saved to its on-disk cache).
+  void wait_for_index() const;
   TypeSystem(const TypeSystem&) = delete;
   TypeSystem& operator=(const TypeSystem&) = delete;
 

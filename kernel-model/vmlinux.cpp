@@ -91,6 +91,7 @@ void Vmlinux::load_symbols() {
     ::Elf_Data* data = elf_getdata(scn, nullptr);
     if (data == nullptr || shdr.sh_entsize == 0) continue;
     size_t n = shdr.sh_size / shdr.sh_entsize;
+    symbols_.reserve(n);  // ~150k symbols: growing by doubling costs more than the reading
     for (size_t i = 0; i < n; ++i) {
       GElf_Sym sym;
       if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
