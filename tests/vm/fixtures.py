@@ -122,6 +122,8 @@ def guest_recipe():
     h = hashlib.sha256()
     for name in ("init", "workload.c"):
         h.update(name.encode() + b"\0" + (REPO / "data" / "guest" / name).read_bytes())
+    # What truth.txt keeps of the console is part of the recipe too.
+    h.update(repr((sorted(TRUTH_SHAPES.items()), sorted(TRUTH_RECORDS), sorted(REQUIRED_TRUTH))).encode())
     return h.hexdigest()[:16]
 
 
@@ -760,12 +762,16 @@ TRUTH_SHAPES = {
     "sysctl": r"sysctl \S+ \S+",
     "ksym": r"ksym \S+ 0x[0-9a-f]+",
     "kvar": r"kvar \S+ 0x[0-9a-f]+",
+    "loadavg": r"loadavg \d+\.\d\d \d+\.\d\d \d+\.\d\d \d+/\d+ \d+",
+    "uptime": r"uptime \d+\.\d\d \d+\.\d\d",
+    "date": r"date \d+",
+    "dmi": r"dmi [a-z_]+ .*",
     "end": r"end",
 }
 TRUTH_RECORDS = set(TRUTH_SHAPES) | {"uname", "release", "version", "cmdline", "hostname", "module", "mount",
                                      "warning", "error"}
 REQUIRED_TRUTH = {"uname", "release", "version", "cpus", "cpu_la57", "sysctl", "meminfo", "role", "fd", "map",
-                  "task", "task_cpu", "threads", "end"}
+                  "task", "task_cpu", "threads", "loadavg", "uptime", "date", "dmi", "end"}
 KERNEL_TIMESTAMP = re.compile(r"\[\s*\d+\.\d{6}\]")
 
 

@@ -183,3 +183,44 @@ TEST_CASE("sys config gives the built-in config or says there is none", "[sys]")
   KdiveRun bad = run_kdive(suite(), "elf", "sys nonsense");
   CHECK(bad.err.find("sys: ") != std::string::npos);
 }
+
+TEST_CASE("sys LOAD AVERAGE, UPTIME, DATE and -i agree with what the guest read moments before", "[sys]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  REQUIRE(t.loadavg);
+  REQUIRE(t.uptime_seconds);
+  REQUIRE(t.date_epoch);
+  std::string sys = run_ok("sys");
+  INFO(sys);
+
+  // The kernel recomputes the averages every 5 s; between the guest's read and
+  // the crash there is at most one update, which moves the 1-minute figure by
+  // at most 8% of the distance to the run queue length (a few tasks).
+  std::smatch m;
+  std::string load = field(sys, "LOAD AVERAGE");
+  REQUIRE(std::regex_match(load, m, std::regex(R"((\d+\.\d\d), (\d+\.\d\d), (\d+\.\d\d))")));
+  CHECK(std::fabs(std::stod(m[1]) - (*t.loadavg)[0]) <= 0.3);
+  CHECK(std::fabs(std::stod(m[2]) - (*t.loadavg)[1]) <= 0.1);
+  CHECK(std::fabs(std::stod(m[3]) - (*t.loadavg)[2]) <= 0.05);
+
+  // The crash comes seconds after the guest read its clocks (it waits ~3 s
+  // for the console); the emulated clocks drift apart by up to 10%.
+  const double slack = std::max(15.0, *t.uptime_seconds * 0.10);
+  double uptime = static_cast<double>(hms_seconds(field(sys, "UPTIME")));
+  CHECK(uptime >= *t.uptime_seconds - slack / 3);
+  CHECK(uptime <= *t.uptime_seconds + slack);
+  std::tm tm{};
+  std::string date = field(sys, "DATE");
+  REQUIRE(strptime(date.c_str(), "%a %b %e %H:%M:%S %Z %Y", &tm) != nullptr);
+  double crash = static_cast<double>(timegm(&tm));
+  CHECK(crash >= static_cast<double>(*t.date_epoch) - 1);
+  CHECK(crash <= static_cast<double>(*t.date_epoch) + slack);
+
+  // sys -i: every DMI string the guest's sysfs shows, under crash's names.
+  REQUIRE_FALSE(t.dmi.empty());
+  std::string dmi = run_ok("sys -i");
+  for (const auto& [file, value] : t.dmi) {
+    std::string name = "DMI_" + file;
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+    CHECK(std::regex_search(dmi, std::regex("(^|\n) *" + name + ": " + std::regex_replace(value, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + "(\n|$)")));
+  }
+}

@@ -104,6 +104,16 @@ Truth Truth::parse(const std::string& text) {
       } else if (key == "kernel_package") {
         auto f = fields(rest, 1);
         t.kernel_package = f.at(0) + "_" + f.at(1);
+      } else if (key == "loadavg") {
+        auto f = fields(rest, 3);  // "0.20 0.07 0.02 2/61 140"
+        t.loadavg = {std::stod(f.at(0)), std::stod(f.at(1)), std::stod(f.at(2))};
+      } else if (key == "uptime") {
+        t.uptime_seconds = std::stod(fields(rest, 1).at(0));
+      } else if (key == "date") {
+        t.date_epoch = number(rest);
+      } else if (key == "dmi") {
+        auto f = fields(rest, 1);
+        t.dmi[f.at(0)] = f.size() > 1 ? f[1] : "";
       } else if (key == "warning") {
         t.warnings.push_back(rest);
       } else if (key == "end") {

@@ -7,6 +7,7 @@
 //   t.role("threaded");        // pid of the multi-threaded workload process
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -63,6 +64,11 @@ struct Truth {
   std::vector<TruthPattern> patterns;
   std::map<int64_t, int> task_cpu;           // pid -> CPU it last ran on
   std::map<int64_t, std::map<std::string, uint64_t>> status;  // pid -> VmRSS, RssAnon, ... (kB)
+  // Moments before the crash (absent in fixtures built before these lines existed).
+  std::optional<std::array<double, 3>> loadavg;  // /proc/loadavg's 1, 5, 15 minutes
+  std::optional<double> uptime_seconds;          // /proc/uptime
+  std::optional<int64_t> date_epoch;             // date +%s
+  std::map<std::string, std::string> dmi;        // /sys/class/dmi/id: "sys_vendor" -> "QEMU"
   std::vector<std::string> warnings;
   std::vector<TruthModule> modules;          // /proc/modules
 
