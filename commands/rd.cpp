@@ -41,8 +41,10 @@ struct Request {
 class Reader {
  public:
   // User addresses are the current context's (see set): its mm's page table.
-  Reader(Kernel& k, Space space, const Task& context) : kernel_(k), space_(space) {
+  // The context is only needed (and only read: it takes the task list) for -u.
+  Reader(Kernel& k, Space space, const Session& session) : kernel_(k), space_(space) {
     if (space == Space::User) {
+      const Task& context = session.context();
       if (context.mm.value() == 0) {
         throw CommandError(fmt::format("PID {} ({}) is a kernel thread: it has no user address space (see 'set')",
                                        context.pid, context.comm));
@@ -205,7 +207,7 @@ Request parse_request(Kernel& k, const ParsedArgs& args) {
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
   Request r = parse_request(k, args);
-  Reader reader(k, r.space, session.context());
+  Reader reader(k, r.space, session);
   if (auto raw = args.value('r')) {
     // Raw bytes to a file: the count is in bytes here, as in crash.
     std::vector<std::byte> bytes(static_cast<size_t>(r.count_given ? r.count : r.width));

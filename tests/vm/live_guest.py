@@ -79,7 +79,9 @@ CASES = (
     Case("tasks", ("ps",), (GUEST_VMLINUX, "/proc/kcore")),
     # A process started between two commands of one session: the second ps
     # must list it (the task table of a live kernel is not kept across commands).
-    Case("refresh", ("ps", "!sleep 300 &", "ps"), (GUEST_VMLINUX, "/proc/kcore")),
+    # The escape waits a second so that the background child has exec'd sleep
+    # (until then its comm is still "sh").
+    Case("refresh", ("ps", "!sleep 300 & sleep 1", "ps"), (GUEST_VMLINUX, "/proc/kcore")),
     Case("default", ("sys",), (GUEST_VMLINUX,)),
     # No vmlinux either: live-init links it where kdive looks for the running
     # kernel's (/usr/lib/debug/boot/vmlinux-RELEASE).

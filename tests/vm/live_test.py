@@ -276,8 +276,8 @@ class LiveChecks:
         if both is None:
             return
         before, after = (ps_rows(lines).get("sleep", []) for lines in both)
-        self.c.equal(name, "ps before `!sleep 300 &`: sleep rows", before, [], "not started yet")
-        self.c.equal(name, "ps after `!sleep 300 &`: sleep rows", len(after), 1, "started by the shell escape")
+        self.c.equal(name, "ps before `!sleep 300 & sleep 1`: sleep rows", before, [], "not started yet")
+        self.c.equal(name, "ps after `!sleep 300 & sleep 1`: sleep rows", len(after), 1, "started by the shell escape")
 
     def devmem_note(self, name):
         """The one line saying /dev/mem is restricted and /proc/kcore is used
