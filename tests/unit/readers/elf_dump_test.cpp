@@ -18,8 +18,10 @@
 #include "readers/open_dump.hpp"
 #include "readers/vmcoreinfo.hpp"
 #include "tests/dumpgen/dumpgen.hpp"
+#include "tests/unit/support/page_reads.hpp"
 
 using namespace kdive;
+using namespace kdive::test;
 
 namespace {
 
@@ -34,29 +36,6 @@ std::unique_ptr<DumpSource> open_bytes(std::vector<std::byte> bytes) {
 }
 
 std::unique_ptr<DumpSource> open_text(std::string_view text) { return open_bytes(dumpgen::make_dump(text)); }
-
-struct Read {
-  PageState state;
-  std::vector<std::byte> bytes;
-};
-
-// Reads into a buffer pre-filled with junk, so a reader that forgets to clear
-// it is caught.
-Read read_at(DumpSource& d, uint64_t paddr, size_t len = kPage) {
-  Read r{PageState::Missing, std::vector<std::byte>(len, std::byte{0xcc})};
-  r.state = d.read_phys(PhysAddr{paddr}, r.bytes);
-  return r;
-}
-
-uint64_t u64_at(const std::vector<std::byte>& b, size_t off) {
-  uint64_t v;
-  std::memcpy(&v, b.data() + off, 8);
-  return v;
-}
-
-bool all_are(const std::vector<std::byte>& b, int value) {
-  return std::all_of(b.begin(), b.end(), [&](std::byte x) { return x == static_cast<std::byte>(value); });
-}
 
 // dumpgen's default content: each u64 holds its own physical address.
 bool is_pattern(const std::vector<std::byte>& b, uint64_t paddr) {
@@ -127,23 +106,23 @@ TEST_CASE("kexec-style: PT_LOADs with virtual and physical addresses", "[elf]") 
   CHECK(d->format() == "elf");
   CHECK(d->warnings().empty());
 
-  auto text = read_at(*d, 0x1000);
+  auto text = read_page(*d, 0x1000);
   CHECK(text.state == PageState::Present);
   CHECK(is_pattern(text.bytes, 0x1000));
-  auto filled = read_at(*d, 0x2000);
+  auto filled = read_page(*d, 0x2000);
   CHECK(filled.state == PageState::Present);
   CHECK(all_are(filled.bytes, 0x5a));
-  auto ram = read_at(*d, 0x7000);
+  auto ram = read_page(*d, 0x7000);
   CHECK(ram.state == PageState::Present);
   CHECK(is_pattern(ram.bytes, 0x7000));
-  auto part = read_at(*d, 0x101ff8, 8);  // the last u64 of a page
+  auto part = read_page(*d, 0x101ff8, 8);  // the last u64 of a page
   CHECK(part.state == PageState::Present);
   CHECK(u64_at(part.bytes, 0) == 0x101ff8);
 
-  auto hole = read_at(*d, 0x8000);
+  auto hole = read_page(*d, 0x8000);
   CHECK(hole.state == PageState::Missing);
   CHECK(all_are(hole.bytes, 0));
-  CHECK(read_at(*d, 0x103000).state == PageState::Missing);
+  CHECK(read_page(*d, 0x103000).state == PageState::Missing);
 
   auto ranges = d->ranges();  // the text segment merges into its RAM range
   REQUIRE(ranges.size() == 2);
@@ -185,9 +164,9 @@ TEST_CASE("QEMU-style: physical addresses only, CORE and QEMU notes", "[elf]") {
     page 0x10000-0x12000 fill 0x11
   )");
   CHECK(d->format() == "elf (qemu)");
-  CHECK(is_pattern(read_at(*d, 0x3000).bytes, 0x3000));
-  CHECK(all_are(read_at(*d, 0x11000).bytes, 0x11));
-  CHECK(read_at(*d, 0x4000).state == PageState::Missing);
+  CHECK(is_pattern(read_page(*d, 0x3000).bytes, 0x3000));
+  CHECK(all_are(read_page(*d, 0x11000).bytes, 0x11));
+  CHECK(read_page(*d, 0x4000).state == PageState::Missing);
   REQUIRE(d->ranges().size() == 2);
 
   const DumpNotes& n = d->notes();
@@ -211,13 +190,13 @@ TEST_CASE("memsz > filesz: the tail was filtered out, not zeros", "[elf]") {
     load 0x0 0x2000 memsz 0x6000
     load 0x100000 0x1000 memsz 0x1000
   )");
-  CHECK(read_at(*d, 0x1000).state == PageState::Present);
+  CHECK(read_page(*d, 0x1000).state == PageState::Present);
   for (uint64_t a : {0x2000, 0x5000}) {
-    auto r = read_at(*d, a);
+    auto r = read_page(*d, a);
     CHECK(r.state == PageState::Excluded);
     CHECK(all_are(r.bytes, 0));
   }
-  CHECK(read_at(*d, 0x6000).state == PageState::Missing);
+  CHECK(read_page(*d, 0x6000).state == PageState::Missing);
   auto ranges = d->ranges();  // the excluded tail is still part of the range
   REQUIRE(ranges.size() == 2);
   CHECK(ranges[0].size == 0x6000);
@@ -231,17 +210,17 @@ TEST_CASE("ELF truncated files: what is there reads, the rest is missing", "[elf
 
   SECTION("cut inside the second segment's data") {
     auto d = open_text(std::string(kTwoLoads) + "truncate 0x3800\n");
-    CHECK(read_at(*d, 0x1000).state == PageState::Present);
-    auto cut = read_at(*d, 0x100000);
+    CHECK(read_page(*d, 0x1000).state == PageState::Present);
+    auto cut = read_page(*d, 0x100000);
     CHECK(cut.state == PageState::Missing);
     CHECK(all_are(cut.bytes, 0));
-    CHECK(read_at(*d, 0x100000, 0x800).state == PageState::Present);  // the part still there
+    CHECK(read_page(*d, 0x100000, 0x800).state == PageState::Present);  // the part still there
     REQUIRE(d->warnings().size() == 1);
     CHECK(contains(d->warnings()[0], "test.elf: truncated"));
   }
   SECTION("cut before any data") {
     auto d = open_text(std::string(kTwoLoads) + "truncate 0x1000\n");
-    CHECK(read_at(*d, 0).state == PageState::Missing);
+    CHECK(read_page(*d, 0).state == PageState::Missing);
     CHECK(d->warnings().size() == 1);
   }
   SECTION("cut inside the program headers or the notes") {
@@ -291,7 +270,7 @@ TEST_CASE("kcore's notes mark a live source", "[elf][notes]") {
   CHECK(d->format() == "kcore (live)");
   CHECK(d->notes().live);
   CHECK(d->notes().cpus.empty());  // the placeholder is no CPU's registers
-  CHECK(is_pattern(read_at(*d, 0x1000).bytes, 0x1000));
+  CHECK(is_pattern(read_page(*d, 0x1000).bytes, 0x1000));
 }
 
 TEST_CASE("ELF: a note too short for its type is skipped", "[elf][notes][damage]") {
@@ -316,7 +295,7 @@ TEST_CASE("ELF: damaged notes keep the memory readable", "[elf][notes][damage]")
   uint64_t notes_at = kPhdrs + 3 * kPhdrSize;
   auto d = open_text(std::string(kTwoLoads) + corrupt(notes_at, 0x40000000, 4));
   CHECK(d->notes().vmcoreinfo.empty());
-  CHECK(read_at(*d, 0).state == PageState::Present);
+  CHECK(read_page(*d, 0).state == PageState::Present);
   REQUIRE(d->warnings().size() == 1);
   CHECK(contains(d->warnings()[0], "test.elf: damaged notes"));
 }
@@ -372,8 +351,8 @@ TEST_CASE("ELF: huge declared sizes fail fast without allocating them", "[elf][d
   }
   SECTION("a PT_LOAD of 2^50 bytes: opens, says what is missing, reads what is there") {
     auto d = open_text(std::string(kTwoLoads) + corrupt(kLoad2 + 32, 1ull << 50) + corrupt(kLoad2 + 40, 1ull << 50));
-    CHECK(read_at(*d, 0x100000).state == PageState::Present);
-    CHECK(read_at(*d, 0x200000).state == PageState::Missing);
+    CHECK(read_page(*d, 0x100000).state == PageState::Present);
+    CHECK(read_page(*d, 0x200000).state == PageState::Missing);
     REQUIRE(d->warnings().size() == 1);
     CHECK(contains(d->warnings()[0], "truncated"));
   }

@@ -10,8 +10,10 @@
 #include "readers/page_codec.hpp"
 #include "tests/dumpgen/dumpgen.hpp"
 #include "tests/dumpgen/page_content.hpp"
+#include "tests/unit/support/page_reads.hpp"
 
 using namespace kdive;
+using namespace kdive::test;
 
 namespace {
 
@@ -32,31 +34,6 @@ std::unique_ptr<DumpSource> open_files(
     parts.push_back(std::make_unique<MemorySource>(std::move(files[i]), n));
   }
   return open_kdump(std::move(parts));
-}
-
-struct Read {
-  PageState state;
-  std::vector<std::byte> bytes;
-};
-
-// Reads one whole page into a buffer pre-filled with junk, so a reader that
-// forgets to clear it is caught.
-Read read_page(DumpSource& d, uint64_t paddr, size_t len = kPage) {
-  Read r{PageState::Missing, std::vector<std::byte>(len, std::byte{0xcc})};
-  r.state = d.read_phys(PhysAddr{paddr}, r.bytes);
-  return r;
-}
-
-uint64_t u64_at(const std::vector<std::byte>& b, size_t off) {
-  uint64_t v;
-  std::memcpy(&v, b.data() + off, 8);
-  return v;
-}
-
-bool all_are(const std::vector<std::byte>& b, int value) {
-  return std::all_of(b.begin(), b.end(), [&](std::byte x) {
-    return x == static_cast<std::byte>(value);
-  });
 }
 
 // The pattern page: each u64 holds its own physical address.
