@@ -1,103 +1,166 @@
 #include "kernel-model/dwarf_index.hpp"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
-#include "kernel-model/errors.hpp"
+#include "kernel-model/dwarf_name_set.hpp"
 
 namespace kdive {
+
 namespace {
 
-// Bump when the file layout or what is indexed changes.
-constexpr char kMagic[8] = {'K', 'D', 'I', 'X', 'v', '0', '0', '1'};
+// Units handed to a worker at a time: small enough to balance the threads
+// (units differ in size a thousandfold), large enough to keep the counter cold.
+constexpr size_t kUnitsPerBatch = 8;
+constexpr unsigned kMaxThreads = 8;
 
-std::optional<NameKind> kind_of(Dwarf_Die* die, int tag) {
-  switch (tag) {
-    case DW_TAG_structure_type: return NameKind::Struct;
-    case DW_TAG_union_type: return NameKind::Union;
-    case DW_TAG_enumeration_type: return NameKind::Enum;
-    case DW_TAG_typedef: return NameKind::Typedef;
-    case DW_TAG_base_type: return NameKind::Base;
-    case DW_TAG_variable: return NameKind::Variable;
-    case DW_TAG_subprogram: return NameKind::Function;
-    default: (void)die; return std::nullopt;
-  }
-}
-
-// A DIE that only declares its name (extern variable, forward-declared struct,
-// prototype): a later definition replaces it in the index.
-bool is_declaration(Dwarf_Die* die, NameKind kind) {
-  if (dwarf_hasattr(die, DW_AT_declaration)) return true;
-  if (kind == NameKind::Variable) return !dwarf_hasattr(die, DW_AT_location);
-  if (kind == NameKind::Function) return !dwarf_hasattr(die, DW_AT_low_pc);
-  return false;
-}
-
-void add_enumerators(Dwarf_Die* enum_die, DwarfIndex::Table& table) {
-  Dwarf_Die child;
-  if (dwarf_child(enum_die, &child) != 0) return;
-  do {
-    if (dwarf_tag(&child) != DW_TAG_enumerator) continue;
-    const char* name = dwarf_diename(&child);
-    Dwarf_Attribute attr;
-    Dwarf_Sword value = 0;
-    if (name == nullptr || dwarf_attr(&child, DW_AT_const_value, &attr) == nullptr) continue;
-    if (dwarf_formsdata(&attr, &value) != 0) {
-      Dwarf_Word u = 0;
-      if (dwarf_formudata(&attr, &u) != 0) continue;
-      value = static_cast<Dwarf_Sword>(u);
+// The debug sections of an ELF file, held open while they are read.
+class DebugSections {
+ public:
+  explicit DebugSections(const std::filesystem::path& path) {
+    elf_version(EV_CURRENT);
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return;
+    elf_ = elf_begin(fd_, ELF_C_READ_MMAP, nullptr);
+    size_t shstrndx;
+    if (elf_ == nullptr || elf_getshdrstrndx(elf_, &shstrndx) != 0) return;
+    for (::Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf_, scn)) != nullptr;) {
+      GElf_Shdr shdr;
+      if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type == SHT_NOBITS) continue;
+      const char* name = elf_strptr(elf_, shstrndx, shdr.sh_name);
+      std::span<const uint8_t>* slot = slot_for(name == nullptr ? "" : name);
+      if (slot == nullptr) continue;
+      if (!(shdr.sh_flags & SHF_COMPRESSED)) {
+        if (map_populated(shdr.sh_offset, shdr.sh_size, *slot)) continue;
+      } else if (elf_compress(scn, 0, 0) < 0) {  // compressed debug sections are inflated in memory
+        continue;
+      }
+      ::Elf_Data* data = elf_getdata(scn, nullptr);
+      if (data != nullptr && data->d_buf != nullptr) *slot = {static_cast<const uint8_t*>(data->d_buf), data->d_size};
     }
-    table.try_emplace(name, DwarfIndex::Entry{dwarf_dieoffset(enum_die), value});
-  } while (dwarf_siblingof(&child, &child) == 0);
-}
+  }
+  ~DebugSections() {
+    for (auto [p, n] : maps_) ::munmap(p, n);
+    if (elf_ != nullptr) elf_end(elf_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  DebugSections(const DebugSections&) = delete;
+  DebugSections& operator=(const DebugSections&) = delete;
+
+  const DwarfSections& sections() const { return s_; }
+
+ private:
+  std::span<const uint8_t>* slot_for(std::string_view name) {
+    if (name == ".debug_info") return &s_.info;
+    if (name == ".debug_abbrev") return &s_.abbrev;
+    if (name == ".debug_str") return &s_.str;
+    if (name == ".debug_line_str") return &s_.line_str;
+    if (name == ".debug_str_offsets") return &s_.str_offsets;
+    return nullptr;
+  }
+  // Maps a section with its page-cache pages entered up front (MAP_POPULATE):
+  // the scan touches nearly every page of .debug_info, and taking those as
+  // one fault per 64 KiB costs more than the scan itself.
+  bool map_populated(uint64_t offset, uint64_t size, std::span<const uint8_t>& out) {
+    if (size == 0) return false;
+    uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    uint64_t start = offset & ~(page - 1);
+    size_t length = static_cast<size_t>(offset + size - start);
+    void* p = ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, static_cast<off_t>(start));
+    if (p == MAP_FAILED) return false;
+    maps_.emplace_back(p, length);
+    out = {static_cast<const uint8_t*>(p) + (offset - start), static_cast<size_t>(size)};
+    return true;
+  }
+
+  int fd_ = -1;
+  ::Elf* elf_ = nullptr;
+  std::vector<std::pair<void*, size_t>> maps_;
+  DwarfSections s_;
+};
 
 }  // namespace
 
-DwarfIndex::Tables DwarfIndex::scan(const std::filesystem::path& vmlinux) {
-  Tables t;
-  int fd = ::open(vmlinux.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return t;
-  Dwarf* dw = dwarf_begin(fd, DWARF_C_READ);
-  if (dw == nullptr) {
-    ::close(fd);
-    return t;
+std::shared_ptr<const DwarfIndex::State> DwarfIndex::scan(const std::filesystem::path& vmlinux, unsigned threads) {
+  auto state = std::make_shared<State>();
+  DebugSections debug(vmlinux);
+  const DwarfSections& s = debug.sections();
+  if (s.info.empty() || s.abbrev.empty()) {
+    state->problems.push_back(fmt::format("{}: no .debug_info / .debug_abbrev section", vmlinux.string()));
   }
-  // Names indexed so far whose entry is only a declaration. Among definitions the
-  // first wins: every CU that includes a header repeats its types identically.
-  std::array<std::unordered_map<std::string, bool>, static_cast<size_t>(NameKind::Count)> declared_only;
-  Dwarf_Off off = 0, next;
-  size_t header_size;
-  while (dwarf_nextcu(dw, off, &next, &header_size, nullptr, nullptr, nullptr) == 0) {
-    Dwarf_Die cu, die;
-    if (dwarf_offdie(dw, off + header_size, &cu) != nullptr && dwarf_child(&cu, &die) == 0) {
-      do {
-        int tag = dwarf_tag(&die);
-        auto kind = kind_of(&die, tag);
-        if (!kind) continue;
-        if (*kind == NameKind::Enum) add_enumerators(&die, t.by_kind[static_cast<size_t>(NameKind::Enumerator)]);
-        const char* name = dwarf_diename(&die);
-        if (name == nullptr) continue;
-        auto k = static_cast<size_t>(*kind);
-        auto [it, inserted] = declared_only[k].try_emplace(name, true);
-        if (!inserted && !it->second) continue;
-        bool declaration = is_declaration(&die, *kind);
-        if (inserted || !declaration) {
-          it->second = declaration;
-          t.by_kind[k][name] = Entry{dwarf_dieoffset(&die), 0};
+  std::vector<uint64_t> units = dwarf_unit_offsets(s.info);
+
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::clamp<unsigned>(threads, 1, kMaxThreads);
+  std::vector<DwarfNameSet> sets(threads);
+  std::atomic<size_t> next{0};
+  std::mutex problems_lock;
+  auto work = [&](DwarfNameSet& set) {
+    DwarfUnitScanner scanner(s);
+    for (;;) {
+      size_t first = next.fetch_add(kUnitsPerBatch);
+      if (first >= units.size()) return;
+      for (size_t i = first; i < std::min(units.size(), first + kUnitsPerBatch); ++i) {
+        try {
+          scanner.scan(units[i], set);
+        } catch (const DwarfFormatError& e) {
+          std::lock_guard lock(problems_lock);
+          state->problems.push_back(fmt::format("unit at {:#x}: {}", units[i], e.what()));
         }
-      } while (dwarf_siblingof(&die, &die) == 0);
+      }
     }
-    off = next;
-  }
-  dwarf_end(dw);
-  ::close(fd);
-  return t;
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work, std::ref(sets[t]));
+  work(sets[0]);
+  for (auto& w : workers) w.join();
+  for (unsigned t = 1; t < threads; ++t) sets[t].merge_into(sets[0]);
+  std::sort(state->problems.begin(), state->problems.end());
+
+  // The image copies the names: the sections can go once it is built.
+  state->built = DwarfIndexImage::build(sets[0]);
+  auto bytes = std::as_bytes(std::span(state->built));
+  state->image = *DwarfIndexImage::view({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  return state;
+}
+
+std::shared_ptr<const DwarfIndex::State> DwarfIndex::map(const std::filesystem::path& file) {
+  auto mapped = MappedFile::open(file);
+  if (!mapped) return nullptr;
+  auto image = DwarfIndexImage::view(mapped->bytes());
+  if (!image) return nullptr;
+  auto state = std::make_shared<State>();
+  state->mapped = std::move(mapped);
+  state->image = *image;
+  state->from_cache = true;
+  return state;
+}
+
+std::unique_ptr<DwarfIndex> DwarfIndex::ready_with(std::shared_ptr<const State> state) {
+  std::promise<std::shared_ptr<const State>> p;
+  p.set_value(std::move(state));
+  return std::unique_ptr<DwarfIndex>(new DwarfIndex(p.get_future().share()));
+}
+
+std::unique_ptr<DwarfIndex> DwarfIndex::build(const std::filesystem::path& vmlinux, unsigned threads) {
+  return ready_with(scan(vmlinux, threads));
+}
+
+std::unique_ptr<DwarfIndex> DwarfIndex::load(const std::filesystem::path& file) {
+  auto state = map(file);
+  return state ? ready_with(std::move(state)) : nullptr;
 }
 
 std::filesystem::path DwarfIndex::cache_path(const std::string& build_id) {
@@ -112,28 +175,26 @@ std::filesystem::path DwarfIndex::cache_path(const std::string& build_id) {
   return base / "kdive" / ("dwarf-" + build_id + ".idx");
 }
 
-bool DwarfIndex::save(const Tables& t, const std::filesystem::path& file) {
+bool DwarfIndex::save(const std::filesystem::path& file) const {
+  const State& s = state();
+  std::span<const uint8_t> bytes;
+  if (s.mapped) {
+    bytes = s.mapped->bytes();
+  } else {
+    bytes = {reinterpret_cast<const uint8_t*>(s.built.data()), s.built.size() * sizeof(uint64_t)};
+  }
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  // Write a temporary file and rename it, so a reader never sees half a cache.
+  // Write a temporary file and rename it, so a reader never sees half a cache
+  // (and a session that has the old file mapped keeps its copy).
   auto tmp = file;
   tmp += ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return false;
-    out.write(kMagic, sizeof kMagic);
-    for (const auto& table : t.by_kind) {
-      uint64_t n = table.size();
-      out.write(reinterpret_cast<const char*>(&n), 8);
-      for (const auto& [name, e] : table) {
-        uint32_t len = static_cast<uint32_t>(name.size());
-        out.write(reinterpret_cast<const char*>(&len), 4);
-        out.write(name.data(), len);
-        out.write(reinterpret_cast<const char*>(&e.die), 8);
-        out.write(reinterpret_cast<const char*>(&e.value), 8);
-      }
-    }
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     if (!out.flush()) {
+      out.close();
       std::filesystem::remove(tmp, ec);
       return false;
     }
@@ -143,56 +204,21 @@ bool DwarfIndex::save(const Tables& t, const std::filesystem::path& file) {
   return !ec;
 }
 
-std::optional<DwarfIndex::Tables> DwarfIndex::load(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t pos = 0;
-  auto take = [&](void* out, size_t n) {
-    if (pos + n > bytes.size()) return false;
-    std::memcpy(out, bytes.data() + pos, n);
-    pos += n;
-    return true;
-  };
-  char magic[8];
-  if (!take(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) return std::nullopt;
-  Tables t;
-  for (auto& table : t.by_kind) {
-    uint64_t n;
-    if (!take(&n, 8) || n > bytes.size()) return std::nullopt;
-    table.reserve(n);
-    for (uint64_t i = 0; i < n; ++i) {
-      uint32_t len;
-      if (!take(&len, 4) || pos + len > bytes.size()) return std::nullopt;
-      std::string name(bytes.data() + pos, len);
-      pos += len;
-      Entry e;
-      if (!take(&e.die, 8) || !take(&e.value, 8)) return std::nullopt;
-      table.emplace(std::move(name), e);
-    }
-  }
-  if (pos != bytes.size()) return std::nullopt;
-  t.from_cache = true;
-  return t;
-}
-
 std::unique_ptr<DwarfIndex> DwarfIndex::start(const std::filesystem::path& vmlinux, const std::string& build_id) {
   std::filesystem::path cache = build_id.empty() ? std::filesystem::path() : cache_path(build_id);
-  auto task = std::async(std::launch::async, [vmlinux, cache] {
+  auto task = std::async(std::launch::async, [vmlinux, cache]() -> std::shared_ptr<const State> {
     if (!cache.empty()) {
-      if (auto cached = load(cache)) return std::move(*cached);
+      if (auto cached = map(cache)) return cached;
     }
-    Tables t = scan(vmlinux);
-    if (!cache.empty()) save(t, cache);
-    return t;
+    auto state = scan(vmlinux, 0);
+    if (!cache.empty()) ready_with(state)->save(cache);
+    return state;
   });
   return std::unique_ptr<DwarfIndex>(new DwarfIndex(task.share()));
 }
 
 const DwarfIndex::Entry* DwarfIndex::find(NameKind kind, std::string_view name) const {
-  const auto& table = tables().by_kind[static_cast<size_t>(kind)];
-  auto it = table.find(std::string(name));
-  return it == table.end() ? nullptr : &it->second;
+  return state().image.find(kind, name);
 }
 
 }  // namespace kdive

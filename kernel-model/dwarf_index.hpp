@@ -1,59 +1,67 @@
 // DwarfIndex: which DWARF DIE defines each named type, variable, function and
-// enumerator of the vmlinux. Built by scanning only the top-level DIEs of every
-// compilation unit (never loading the DIE trees), on a background thread so the
-// prompt comes first, with its own libdw handle (libdw 0.188 is not thread-safe
-// across handles sharing state). The result is cached on disk, keyed by the
-// vmlinux build ID, so the next start on the same kernel skips the scan.
+// enumerator of the vmlinux. Built by reading only the top-level DIEs of every
+// unit straight from the section bytes (DwarfNameScan), on one thread per core,
+// in the background so the prompt comes first. The result is cached on disk,
+// keyed by the vmlinux build ID, in a form used in place (DwarfIndexImage over
+// a MappedFile): the next start on the same kernel reads nothing up front.
 //
 //   auto index = DwarfIndex::start("vmlinux", build_id);   // returns at once
 //   const DwarfIndex::Entry* e = index->find(NameKind::Struct, "task_struct");  // waits if needed
 #pragma once
 
-#include <array>
-#include <cstdint>
 #include <filesystem>
 #include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
+
+#include "kernel-model/dwarf_index_image.hpp"
+#include "kernel-model/mapped_file.hpp"
 
 namespace kdive {
 
-enum class NameKind { Struct, Union, Enum, Typedef, Base, Variable, Function, Enumerator, Count };
-
 class DwarfIndex {
  public:
-  struct Entry {
-    uint64_t die;       // DIE offset in .debug_info
-    int64_t value = 0;  // enumerators: the constant
-  };
-  using Table = std::unordered_map<std::string, Entry>;
-  struct Tables {
-    std::array<Table, static_cast<size_t>(NameKind::Count)> by_kind;
-    bool from_cache = false;
-  };
+  using Entry = DwarfIndexEntry;
 
   // Starts loading: from the cache if it matches, else by scanning in the background.
   static std::unique_ptr<DwarfIndex> start(const std::filesystem::path& vmlinux, const std::string& build_id);
+  // Scans now, on `threads` threads (0: one per core).
+  static std::unique_ptr<DwarfIndex> build(const std::filesystem::path& vmlinux, unsigned threads = 0);
+  // Uses a cache file in place; nullptr when it is missing or not a valid index.
+  static std::unique_ptr<DwarfIndex> load(const std::filesystem::path& file);
+  bool save(const std::filesystem::path& file) const;
 
   // Waits for the index; nullptr when the name is not defined.
   const Entry* find(NameKind kind, std::string_view name) const;
-  const Tables& tables() const { return future_.get(); }
+  void wait() const { future_.wait(); }
   bool ready() const { return future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
+  // All of it, for tests and listings (waits).
+  const DwarfIndexImage& image() const { return state().image; }
+  bool from_cache() const { return state().from_cache; }
+  // Units the scan could not read ("unit at 0x...: why"); their names are missing.
+  const std::vector<std::string>& problems() const { return state().problems; }
 
   // Where the cache for a build ID lives ($XDG_CACHE_HOME/kdive, else ~/.cache/kdive).
   static std::filesystem::path cache_path(const std::string& build_id);
 
-  // Exposed for tests: the scan itself, and the cache format round trip.
-  static Tables scan(const std::filesystem::path& vmlinux);
-  static bool save(const Tables& t, const std::filesystem::path& file);
-  static std::optional<Tables> load(const std::filesystem::path& file);
-
  private:
-  explicit DwarfIndex(std::shared_future<Tables> f) : future_(std::move(f)) {}
-  std::shared_future<Tables> future_;
+  struct State {
+    std::optional<MappedFile> mapped;  // a cache file in use, or
+    std::vector<uint64_t> built;       // the bytes of a fresh scan
+    DwarfIndexImage image;
+    bool from_cache = false;
+    std::vector<std::string> problems;
+  };
+  explicit DwarfIndex(std::shared_future<std::shared_ptr<const State>> f) : future_(std::move(f)) {}
+  static std::shared_ptr<const State> scan(const std::filesystem::path& vmlinux, unsigned threads);
+  static std::shared_ptr<const State> map(const std::filesystem::path& file);
+  static std::unique_ptr<DwarfIndex> ready_with(std::shared_ptr<const State> state);
+  const State& state() const { return *future_.get(); }
+
+  std::shared_future<std::shared_ptr<const State>> future_;
 };
 
 }  // namespace kdive

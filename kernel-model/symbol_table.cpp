@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernel-model/name_hash.hpp"
+
 namespace kdive {
 
 namespace {
@@ -20,16 +22,62 @@ int preference(const Symbol& s) {
 }  // namespace
 
 void SymbolTable::finish() {
-  std::stable_sort(symbols_.begin(), symbols_.end(), [](const Symbol& a, const Symbol& b) {
-    if (a.address != b.address) return a.address < b.address;
-    return preference(a) > preference(b);
-  });
-  by_name_.clear();
-  by_name_.reserve(symbols_.size());
+  // Sort small keys, then move each symbol once: cheaper than sorting the
+  // symbols themselves. Ties keep their original order, so the result is stable.
+  // Names are hashed here, in table order, where they lie close together.
+  struct Key {
+    uint64_t address;
+    uint32_t order;  // preference first, then the original position
+    uint32_t index;
+    uint64_t hash;
+  };
+  std::vector<Key> keys(symbols_.size());
   for (size_t i = 0; i < symbols_.size(); ++i) {
-    auto [it, inserted] = by_name_.emplace(symbols_[i].name, i);
-    // Duplicated local names (static functions in several files): keep the global.
-    if (!inserted && preference(symbols_[i]) > preference(symbols_[it->second])) it->second = i;
+    keys[i] = {symbols_[i].address, static_cast<uint32_t>(3 - preference(symbols_[i])), static_cast<uint32_t>(i),
+               name_hash(symbols_[i].name)};
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    if (a.address != b.address) return a.address < b.address;
+    if (a.order != b.order) return a.order < b.order;
+    return a.index < b.index;
+  });
+  // Permute in place, cycle by cycle: a sorted copy would be megabytes of fresh
+  // memory, and first touches of fresh pages are what start-up time is made of.
+  std::vector<bool> placed(symbols_.size());
+  for (size_t start = 0; start < symbols_.size(); ++start) {
+    if (placed[start]) continue;
+    Symbol first = symbols_[start];
+    size_t at = start;
+    for (;;) {
+      placed[at] = true;
+      size_t from = keys[at].index;
+      if (from == start) {
+        symbols_[at] = first;
+        break;
+      }
+      symbols_[at] = symbols_[from];
+      at = from;
+    }
+  }
+
+  size_t buckets = 16;
+  while (buckets < symbols_.size() * 2) buckets *= 2;
+  by_name_.assign(buckets, Bucket{0, 0});
+  size_t mask = buckets - 1;
+  for (size_t i = 0; i < symbols_.size(); ++i) {
+    auto hash = static_cast<uint32_t>(keys[i].hash);
+    for (size_t b = keys[i].hash & mask;; b = (b + 1) & mask) {
+      Bucket& bucket = by_name_[b];
+      if (bucket.slot == 0) {
+        bucket = {hash, static_cast<uint32_t>(i + 1)};
+        break;
+      }
+      if (bucket.hash == hash && symbols_[bucket.slot - 1].name == symbols_[i].name) {
+        // Duplicated local names (static functions in several files): keep the global.
+        if (preference(symbols_[i]) > preference(symbols_[bucket.slot - 1])) bucket.slot = static_cast<uint32_t>(i + 1);
+        break;
+      }
+    }
   }
 }
 
@@ -42,8 +90,16 @@ void SymbolTable::relocate(uint64_t offset) {
 }
 
 const Symbol* SymbolTable::find(std::string_view name) const {
-  auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : &symbols_[it->second];
+  if (by_name_.empty()) return nullptr;
+  size_t mask = by_name_.size() - 1;
+  uint64_t h = name_hash(name);
+  for (size_t b = h & mask;; b = (b + 1) & mask) {
+    const Bucket& bucket = by_name_[b];
+    if (bucket.slot == 0) return nullptr;
+    if (bucket.hash == static_cast<uint32_t>(h) && symbols_[bucket.slot - 1].name == name) {
+      return &symbols_[bucket.slot - 1];
+    }
+  }
 }
 
 std::optional<uint64_t> SymbolTable::address(std::string_view name) const {

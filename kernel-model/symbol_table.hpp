@@ -12,7 +12,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace kdive {
@@ -56,7 +55,14 @@ class SymbolTable {
 
  private:
   std::vector<Symbol> symbols_;  // sorted by address
-  std::unordered_map<std::string_view, size_t> by_name_;
+  // Open-addressing hash of names: one allocation instead of a node per symbol
+  // (~150k of them at start-up), and the hash kept in the bucket so a probe
+  // rarely has to touch the symbol or its name.
+  struct Bucket {
+    uint32_t hash;  // low bits of name_hash
+    uint32_t slot;  // index into symbols_ + 1; 0 = empty
+  };
+  std::vector<Bucket> by_name_;
   uint64_t relocation_ = 0;
 };
 

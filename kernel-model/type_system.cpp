@@ -30,6 +30,30 @@ std::optional<uint64_t> udata(Dwarf_Die* die, unsigned attr_name) {
   return v;
 }
 
+// An enumerator's constant. GCC gives non-negative values the smallest data
+// form and negative ones sdata, so data1..data8 are unsigned; libdw's
+// dwarf_formsdata would sign-extend them (an enumerator of 200 in data1 read -56).
+int64_t enumerator_value(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  if (dwarf_attr(die, DW_AT_const_value, &attr) == nullptr) return 0;
+  switch (dwarf_whatform(&attr)) {
+    case DW_FORM_data1:
+    case DW_FORM_data2:
+    case DW_FORM_data4:
+    case DW_FORM_data8:
+    case DW_FORM_udata: {
+      Dwarf_Word u = 0;
+      dwarf_formudata(&attr, &u);
+      return static_cast<int64_t>(u);
+    }
+    default: {
+      Dwarf_Sword v = 0;
+      dwarf_formsdata(&attr, &v);
+      return v;
+    }
+  }
+}
+
 // DW_AT_data_member_location is a constant in DWARF 3+, a DW_OP_plus_uconst
 // expression in DWARF 2; unions' members may omit it (offset 0).
 uint64_t member_location(Dwarf_Die* die) {
@@ -85,12 +109,12 @@ TypeSystem::TypeSystem(const std::filesystem::path& vmlinux, const std::string& 
 }
 
 void TypeSystem::wait_for_index() const {
-  if (index_) index_->tables();
+  if (index_) index_->wait();
 }
 
 TypeSystem::~TypeSystem() {
   // The index may still be scanning on its own handle: wait for it first.
-  if (index_) index_->tables();
+  if (index_) index_->wait();
   dwarf_end(dwarf_);
   ::close(fd_);
 }
@@ -261,15 +285,8 @@ void TypeSystem::load_children(const Type& type) {
       }
       t.members_.push_back(std::move(m));
     } else if (tag == DW_TAG_enumerator) {
-      Dwarf_Attribute attr;
-      Dwarf_Sword v = 0;
-      if (dwarf_attr(&child, DW_AT_const_value, &attr) != nullptr && dwarf_formsdata(&attr, &v) != 0) {
-        Dwarf_Word u = 0;
-        dwarf_formudata(&attr, &u);
-        v = static_cast<Dwarf_Sword>(u);
-      }
       const char* n = dwarf_diename(&child);
-      t.enumerators_.push_back({n != nullptr ? n : "", v});
+      t.enumerators_.push_back({n != nullptr ? n : "", enumerator_value(&child)});
     } else if (tag == DW_TAG_formal_parameter && t.kind_ == TypeKind::Function) {
       t.parameters_.push_back(resolve(type_ref(&child)));
     } else if (tag == DW_TAG_unspecified_parameters) {

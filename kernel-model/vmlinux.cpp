@@ -61,7 +61,8 @@ std::unique_ptr<Vmlinux> Vmlinux::open(const std::filesystem::path& path) {
   }
   std::unique_ptr<Vmlinux> vm(new Vmlinux(path, fd, elf));
   GElf_Ehdr eh;
-  if (gelf_getehdr(elf, &eh) == nullptr || eh.e_type != ET_EXEC || eh.e_machine != EM_X86_64) {
+  if (gelf_getehdr(elf, &eh) == nullptr || gelf_getclass(elf) != ELFCLASS64 || eh.e_type != ET_EXEC ||
+      eh.e_machine != EM_X86_64) {
     throw Error(Error::Kind::BadData,
                 fmt::format("{}: not an x86_64 kernel image (ELF type {}, machine {})", path.string(),
                             eh.e_type, eh.e_machine));
@@ -89,18 +90,23 @@ void Vmlinux::load_symbols() {
     GElf_Shdr shdr;
     if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_SYMTAB) continue;
     ::Elf_Data* data = elf_getdata(scn, nullptr);
-    if (data == nullptr || shdr.sh_entsize == 0) continue;
-    size_t n = shdr.sh_size / shdr.sh_entsize;
-    symbols_.reserve(n);  // ~150k symbols: growing by doubling costs more than the reading
+    ::Elf_Data* strings = elf_getdata(elf_getscn(elf_, shdr.sh_link), nullptr);
+    if (data == nullptr || strings == nullptr || data->d_type != ELF_T_SYM || strings->d_buf == nullptr) continue;
+    // The mapped table itself, not a gelf_getsym copy per symbol: ~150k of them.
+    const auto* syms = static_cast<const Elf64_Sym*>(data->d_buf);
+    size_t n = data->d_size / sizeof(Elf64_Sym);
+    const char* names = static_cast<const char*>(strings->d_buf);
+    size_t names_size = strings->d_size;
+    symbols_.reserve(n);  // growing by doubling costs more than the reading
     for (size_t i = 0; i < n; ++i) {
-      GElf_Sym sym;
-      if (gelf_getsym(data, static_cast<int>(i), &sym) == nullptr) continue;
-      int type = GELF_ST_TYPE(sym.st_info);
-      if (type == STT_SECTION || type == STT_FILE || sym.st_shndx == SHN_UNDEF) continue;
-      const char* name = elf_strptr(elf_, shdr.sh_link, sym.st_name);
-      if (name == nullptr || *name == '\0') continue;
+      const Elf64_Sym& sym = syms[i];
+      int type = ELF64_ST_TYPE(sym.st_info);
+      if (type == STT_SECTION || type == STT_FILE || sym.st_shndx == SHN_UNDEF || sym.st_name >= names_size) continue;
+      const char* name = names + sym.st_name;
+      size_t len = strnlen(name, names_size - sym.st_name);
+      if (len == 0 || len == names_size - sym.st_name) continue;  // empty, or runs off the table
       const GElf_Shdr* section = sym.st_shndx < headers.size() ? &headers[sym.st_shndx] : nullptr;
-      symbols_.add({name, sym.st_value, sym.st_size, elf_symbol_type(sym, section), {}});
+      symbols_.add({std::string_view(name, len), sym.st_value, sym.st_size, elf_symbol_type(sym, section), {}});
     }
   }
   if (symbols_.all().empty()) {

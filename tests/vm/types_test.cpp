@@ -9,7 +9,9 @@
 #include <regex>
 #include <sstream>
 
+#include "kernel-model/dwarf_index.hpp"
 #include "run_kdive.hpp"
+#include "tests/unit/support/libdw_name_index.hpp"
 #include "truth.hpp"
 #include "vm_test.hpp"
 
@@ -213,4 +215,27 @@ TEST_CASE("p/x and p/d are p -x and p -d, as in crash", "[types]") {
   CHECK(lines[0].ends_with(" = 0x0"));
   CHECK(lines[2].substr(lines[2].find(" = ")) == lines[3].substr(lines[3].find(" = ")));
   CHECK(lines[2].ends_with(" = 120"));
+}
+
+TEST_CASE("the DWARF name index of a real vmlinux is what libdw sees", "[types]") {
+  // The fast raw scan against a plain libdw walk of the same file: every name
+  // of every kind, its DIE and (for enumerators) its value.
+  auto vmlinux = fixture_dir(suite()) / "vmlinux";
+  auto ref = reference_name_index(vmlinux);
+  auto index = kdive::DwarfIndex::build(vmlinux);
+  CHECK(index->problems().empty());
+  REQUIRE(ref[static_cast<size_t>(kdive::NameKind::Struct)].count("task_struct") == 1);
+  for (size_t k = 0; k < kdive::kNameKinds; ++k) {
+    CAPTURE(k);
+    auto kind = static_cast<kdive::NameKind>(k);
+    CHECK(index->image().entries(kind).size() == ref[k].size());
+    size_t wrong = 0;
+    for (const auto& [name, e] : ref[k]) {
+      const auto* got = index->find(kind, name);
+      if (got == nullptr || got->die != e.die || got->value != e.value) {
+        if (++wrong <= 5) UNSCOPED_INFO("differs: " << name);
+      }
+    }
+    CHECK(wrong == 0);
+  }
 }

@@ -77,6 +77,13 @@ TEST_CASE("type engine: typedef chains, enums, function pointers, bitfields", "[
   CHECK(types.enumerator("GREEN") == 5);
   CHECK(types.enumerator("BLUE") == 6);
   CHECK(types.enumerator("NEGATIVE") == -2);
+  // Unsigned constants in data1/data4 forms are not sign-extended.
+  CHECK(types.enumerator("WIDE_BYTE") == 200);
+  CHECK(types.enumerator("WIDE_HIGH") == 0x80000000ll);
+  const Type& wide = types.require("enum wide");
+  REQUIRE(wide.enumerators().size() == 2);
+  CHECK(wide.enumerators()[0].value == 200);
+  CHECK(wide.enumerators()[1].value == 0x80000000ll);
 
   CHECK(task.member("handler")->type->spell("handler") == "handler_t handler");
   CHECK(task.member("handler")->type->strip().spell("h") == "long (*h)(struct list_head *, int)");

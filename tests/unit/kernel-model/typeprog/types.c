@@ -12,6 +12,14 @@ typedef int pid_like_t;
 typedef pid_like_t pid_chain_t; /* a typedef chain */
 
 enum colour { RED, GREEN = 5, BLUE, NEGATIVE = -2 };
+/* GCC stores these in DW_FORM_data1 and data4: unsigned, whatever libdw says. */
+enum wide { WIDE_BYTE = 200, WIDE_HIGH = 0x80000000u };
+enum wide wide_value = WIDE_HIGH;
+
+/* A declaration then its definition: the definition's DIE names nothing itself
+ * and points back with DW_AT_specification. */
+extern int declared_then_defined;
+int declared_then_defined = 3;
 
 struct flags {
   unsigned int a : 1;
