@@ -71,12 +71,13 @@ std::vector<std::filesystem::path> search_roots(const Session& session, const Ke
   return roots;
 }
 
-void load(Module& m, const std::filesystem::path& file) {
+void load(Kernel& k, Module& m, const std::filesystem::path& file, Output& out) {
   try {
-    load_module_object(m, file);
+    k.load_module_object(m, file);
   } catch (const Error& e) {
     throw CommandError(e.what());
   }
+  if (!m.debuginfo_problem.empty()) out.print("mod: warning: {}: types not loaded: {}\n", m.name, m.debuginfo_problem);
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -101,15 +102,15 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       if (it == found.end()) throw CommandError(fmt::format("cannot find an object file for module {}", m.name));
       file = it->second;
     }
-    load(m, file);
+    load(k, m, file, out);
     return print_table({&m}, out);
   }
   if (auto name = args.value('d')) {
-    unload_module_object(need_module(*name));
+    k.unload_module_object(need_module(*name));
     return;
   }
   if (args.has('D')) {
-    for (Module& m : table.all()) unload_module_object(m);
+    for (Module& m : table.all()) k.unload_module_object(m);
     return;
   }
   if (args.has('S')) {
@@ -123,8 +124,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
         continue;
       }
       try {
-        load_module_object(m, it->second);
-      } catch (const Error& e) {
+        load(k, m, it->second, out);
+      } catch (const CommandError& e) {
         out.print("mod: {}\n", e.what());
       }
     }
@@ -149,7 +150,10 @@ const CommandRegistrar registrar{
          "\n"
          "Loading the module's object file (.ko, .ko.xz or .ko.zst) replaces those\n"
          "symbols with the file's complete symbol table, each section placed where\n"
-         "the kernel loaded it, with exact symbol types. A file that is not the\n"
+         "the kernel loaded it, with exact symbol types. When the file carries\n"
+         "debug info (the one from the kernel's -dbg package does), the module's\n"
+         "types, variables and enumerators become known to struct, union, p,\n"
+         "whatis, ptype and list, after the vmlinux's own. A file that is not the\n"
          "module that was loaded is refused. Object files are looked for under\n"
          "/usr/lib/debug/lib/modules/RELEASE, /lib/modules/RELEASE (and their /usr\n"
          "forms), then in the directory of the vmlinux.\n"
@@ -166,7 +170,9 @@ const CommandRegistrar registrar{
                  "\n"
                  "  kdive> mod -s qemu_fw_cfg /tmp/qemu_fw_cfg.ko\n"
                  "       MODULE       NAME               BASE         SIZE  OBJECT FILE\n"
-                 "  ffffffffc03dd2c0  qemu_fw_cfg  ffffffffc03d8000  20480  /tmp/qemu_fw_cfg.ko",
+                 "  ffffffffc03dd2c0  qemu_fw_cfg  ffffffffc03d8000  20480  /tmp/qemu_fw_cfg.ko\n"
+                 "  kdive> struct fw_cfg_sysfs_entry -o\n"
+                 "  kdive> list -H fw_cfg_entry_cache -o fw_cfg_sysfs_entry.list -s fw_cfg_sysfs_entry.name",
      .options = {{'s', "module", "load the object file of a module"},
                  {'d', "module", "forget the object file of a module"},
                  {'S', "", "load the object files of all modules"},

@@ -94,11 +94,15 @@ class DebugSections {
 }  // namespace
 
 std::shared_ptr<const DwarfIndex::State> DwarfIndex::scan(const std::filesystem::path& vmlinux, unsigned threads) {
-  auto state = std::make_shared<State>();
   DebugSections debug(vmlinux);
-  const DwarfSections& s = debug.sections();
+  return scan_sections(debug.sections(), vmlinux.string(), threads);
+}
+
+std::shared_ptr<const DwarfIndex::State> DwarfIndex::scan_sections(const DwarfSections& s, const std::string& what,
+                                                                   unsigned threads) {
+  auto state = std::make_shared<State>();
   if (s.info.empty() || s.abbrev.empty()) {
-    state->problems.push_back(fmt::format("{}: no .debug_info / .debug_abbrev section", vmlinux.string()));
+    state->problems.push_back(fmt::format("{}: no .debug_info / .debug_abbrev section", what));
   }
   std::vector<uint64_t> units = dwarf_unit_offsets(s.info);
 
@@ -156,6 +160,10 @@ std::unique_ptr<DwarfIndex> DwarfIndex::ready_with(std::shared_ptr<const State> 
 
 std::unique_ptr<DwarfIndex> DwarfIndex::build(const std::filesystem::path& vmlinux, unsigned threads) {
   return ready_with(scan(vmlinux, threads));
+}
+
+std::unique_ptr<DwarfIndex> DwarfIndex::build(const DwarfSections& sections, const std::string& what, unsigned threads) {
+  return ready_with(scan_sections(sections, what, threads));
 }
 
 std::unique_ptr<DwarfIndex> DwarfIndex::load(const std::filesystem::path& file) {

@@ -30,6 +30,10 @@ class DwarfIndex {
   static std::unique_ptr<DwarfIndex> start(const std::filesystem::path& vmlinux, const std::string& build_id);
   // Scans now, on `threads` threads (0: one per core).
   static std::unique_ptr<DwarfIndex> build(const std::filesystem::path& vmlinux, unsigned threads = 0);
+  // Scans sections already in memory (a module's relocated debug info); `what`
+  // names them in problems().
+  static std::unique_ptr<DwarfIndex> build(const DwarfSections& sections, const std::string& what,
+                                           unsigned threads = 1);
   // Uses a cache file in place; nullptr when it is missing or not a valid index.
   static std::unique_ptr<DwarfIndex> load(const std::filesystem::path& file);
   bool save(const std::filesystem::path& file) const;
@@ -57,6 +61,7 @@ class DwarfIndex {
   };
   explicit DwarfIndex(std::shared_future<std::shared_ptr<const State>> f) : future_(std::move(f)) {}
   static std::shared_ptr<const State> scan(const std::filesystem::path& vmlinux, unsigned threads);
+  static std::shared_ptr<const State> scan_sections(const DwarfSections& s, const std::string& what, unsigned threads);
   static std::shared_ptr<const State> map(const std::filesystem::path& file);
   static std::unique_ptr<DwarfIndex> ready_with(std::shared_ptr<const State> state);
   const State& state() const { return *future_.get(); }

@@ -124,6 +124,21 @@ const ModuleTable& Kernel::modules() const {
 
 ModuleTable& Kernel::modules() { return const_cast<ModuleTable&>(std::as_const(*this).modules()); }
 
+void Kernel::load_module_object(Module& module, const std::filesystem::path& file) {
+  std::vector<char> bytes = kdive::load_module_object(module, file);
+  if (!module.object_has_debuginfo) return;
+  try {
+    types_->add_module(module.name, std::move(bytes));
+  } catch (const Error& e) {
+    module.debuginfo_problem = e.what();
+  }
+}
+
+void Kernel::unload_module_object(Module& module) {
+  types_->drop_module(module.name);
+  kdive::unload_module_object(module);
+}
+
 const Kallsyms& Kernel::kallsyms() const {
   if (!kallsyms_) kallsyms_ = std::make_unique<Kallsyms>(read_kallsyms(*this));
   return *kallsyms_;

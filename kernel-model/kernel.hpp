@@ -75,6 +75,12 @@ class Kernel {
   // empty and is reported in modules().problems.
   const ModuleTable& modules() const;
   ModuleTable& modules();
+  // mod -s: a module's object file for its symbols and, when it carries DWARF,
+  // its types (a DWARF problem leaves the symbols loaded and is kept in
+  // Module::debuginfo_problem). Throws Error like kdive::load_module_object.
+  void load_module_object(Module& module, const std::filesystem::path& file);
+  // mod -d: back to the kernel's own symbols; the module's types leave the lookups.
+  void unload_module_object(Module& module);
   // The kernel's kallsyms table from the dump, decoded on first use (throws
   // Error/Fault when it cannot be read).
   const Kallsyms& kallsyms() const;

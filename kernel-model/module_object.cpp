@@ -100,7 +100,7 @@ struct ElfHandle {
 
 }  // namespace
 
-void load_module_object(Module& module, const std::filesystem::path& file) {
+std::vector<char> load_module_object(Module& module, const std::filesystem::path& file) {
   std::vector<char> bytes = read_file(file);
   std::string ext = file.extension().string();
   if (ext == ".xz") bytes = unxz(bytes, file);
@@ -194,12 +194,15 @@ void load_module_object(Module& module, const std::filesystem::path& file) {
   module.object_symbols = std::move(table);
   module.object_file = file;
   module.object_has_debuginfo = debuginfo;
+  module.debuginfo_problem.clear();
+  return bytes;
 }
 
 void unload_module_object(Module& module) {
   module.object_file.reset();
   module.object_symbols = SymbolTable();
   module.object_has_debuginfo = false;
+  module.debuginfo_problem.clear();
 }
 
 }  // namespace kdive

@@ -9,7 +9,7 @@
 //   const Module* m = mods.find("qemu_fw_cfg");
 //   m->text_base;                                  // /proc/modules' address
 //   auto hit = mods.symbol_at(rip);                // {symbol, offset}; symbol->module
-//   kernel.load_module_object("qemu_fw_cfg", "/lib/modules/.../qemu_fw_cfg.ko");
+//   kernel.load_module_object(*m, "/lib/modules/.../qemu_fw_cfg.ko");   // mod -s
 #pragma once
 
 #include <cstdint>
@@ -50,6 +50,7 @@ struct Module {
   bool has_kallsyms = false;  // the kernel kept a symbol table for it
   std::optional<std::filesystem::path> object_file;  // set once loaded
   bool object_has_debuginfo = false;
+  std::string debuginfo_problem;  // why its DWARF could not be used ("" if it could, or has none)
 
   // The symbols in use: the object file's when loaded, else the kernel's copy.
   const SymbolTable& symbols() const { return object_file ? object_symbols : kallsyms_symbols; }
@@ -90,8 +91,8 @@ ModuleTable read_modules(const Kernel& k);
 // Replaces a module's symbols with those of its object file (decompressing
 // .xz/.zst), placing each section where the kernel loaded it. Throws Error
 // (Os, BadData) when the file cannot be used, or Mismatch when it is not that
-// module.
-void load_module_object(Module& module, const std::filesystem::path& file);
+// module. Returns the object's (decompressed) bytes.
+std::vector<char> load_module_object(Module& module, const std::filesystem::path& file);
 // Forgets a loaded object file: the kernel's own symbols are used again.
 void unload_module_object(Module& module);
 

@@ -119,6 +119,61 @@ TypeSystem::~TypeSystem() {
   ::close(fd_);
 }
 
+// A DIE's id: its source (0 = the vmlinux, n = the n-th module object) in the
+// high bits, its .debug_info offset in the low ones. Offsets of one file fit in
+// 40 bits (1 TiB of .debug_info).
+namespace {
+constexpr int kSourceShift = 40;
+constexpr uint64_t kOffsetMask = (uint64_t{1} << kSourceShift) - 1;
+
+bool offdie(::Dwarf* dw, uint64_t id, Dwarf_Die* out) {
+  return dw != nullptr && dwarf_offdie(dw, id & kOffsetMask, out) != nullptr;
+}
+
+// The id of a DIE's DW_AT_type: in the same file as the DIE `same_source_as`.
+uint64_t type_id(Dwarf_Die* die, uint64_t same_source_as) {
+  uint64_t off = type_ref(die);
+  return off == 0 ? 0 : (same_source_as & ~kOffsetMask) | off;
+}
+}  // namespace
+
+::Dwarf* TypeSystem::dwarf_of(uint64_t id) const {
+  size_t source = id >> kSourceShift;
+  if (source == 0) return dwarf_;
+  return source <= modules_.size() ? modules_[source - 1].object->dwarf() : nullptr;
+}
+
+std::optional<uint64_t> TypeSystem::find_die(NameKind kind, std::string_view name, const DwarfIndex::Entry** entry) const {
+  if (const DwarfIndex::Entry* e = index_->find(kind, name)) {
+    if (entry != nullptr) *entry = e;
+    return e->die;
+  }
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    if (!modules_[i].active) continue;
+    if (const DwarfIndex::Entry* e = modules_[i].index->find(kind, name)) {
+      if (entry != nullptr) *entry = e;
+      return (uint64_t{i + 1} << kSourceShift) | e->die;
+    }
+  }
+  return std::nullopt;
+}
+
+void TypeSystem::add_module(std::string name, std::vector<char> object_bytes) {
+  for (ModuleSource& m : modules_) {
+    if (m.object->name() == name) m.active = false;  // loaded again: the newer file wins
+  }
+  auto object = std::make_unique<DebugObject>(std::move(object_bytes), name);
+  auto index = DwarfIndex::build(object->sections(), name);
+  modules_.push_back({std::move(object), std::move(index), true});
+}
+
+void TypeSystem::drop_module(std::string_view name) {
+  // Types already made from it stay valid (their DIEs stay open); new lookups skip it.
+  for (ModuleSource& m : modules_) {
+    if (m.object->name() == name) m.active = false;
+  }
+}
+
 Type* TypeSystem::make(TypeKind kind) {
   storage_.push_back(std::unique_ptr<Type>(new Type(this, kind)));
   return storage_.back().get();
@@ -155,7 +210,7 @@ const Type* TypeSystem::resolve(uint64_t off) {
   if (off == 0) return void_;
   if (auto it = by_die_.find(off); it != by_die_.end()) return it->second;
   Dwarf_Die die;
-  if (dwarf_offdie(dwarf_, off, &die) == nullptr) return void_;
+  if (!offdie(dwarf_of(off), off, &die)) return void_;
   int tag = dwarf_tag(&die);
   TypeKind kind;
   switch (tag) {
@@ -172,7 +227,7 @@ const Type* TypeSystem::resolve(uint64_t off) {
     default:
       // restrict, atomic and other qualifiers do not change layout: see through them.
       {
-        const Type* inner = resolve(type_ref(&die));
+        const Type* inner = resolve(type_id(&die, off));
         by_die_[off] = const_cast<Type*>(inner);
         return inner;
       }
@@ -186,7 +241,7 @@ const Type* TypeSystem::resolve(uint64_t off) {
     t->has_size_ = true;
   }
   t->declaration_ = dwarf_hasattr(&die, DW_AT_declaration);
-  t->target_die_ = type_ref(&die);
+  t->target_die_ = type_id(&die, off);
   if (kind == TypeKind::Pointer) {
     t->size_ = t->has_size_ ? t->size_ : 8;
     t->has_size_ = true;
@@ -248,9 +303,9 @@ const Type* TypeSystem::complete(const Type* declaration) {
   NameKind kind = declaration->kind_ == TypeKind::Struct  ? NameKind::Struct
                   : declaration->kind_ == TypeKind::Union ? NameKind::Union
                                                           : NameKind::Enum;
-  const DwarfIndex::Entry* e = index_->find(kind, declaration->name_);
-  if (e == nullptr || e->die == declaration->die_) return declaration;
-  const Type* full = resolve(e->die);
+  auto die = find_die(kind, declaration->name_);
+  if (!die || *die == declaration->die_) return declaration;
+  const Type* full = resolve(*die);
   return full->is_declaration() ? declaration : full;
 }
 
@@ -259,7 +314,7 @@ void TypeSystem::load_children(const Type& type) {
   t.children_loaded_ = true;
   if (t.die_ == 0) return;
   Dwarf_Die die, child;
-  if (dwarf_offdie(dwarf_, t.die_, &die) == nullptr || dwarf_child(&die, &child) != 0) return;
+  if (!offdie(dwarf_of(t.die_), t.die_, &die) || dwarf_child(&die, &child) != 0) return;
   do {
     int tag = dwarf_tag(&child);
     if (tag == DW_TAG_member && t.is_struct_like()) {
@@ -267,7 +322,7 @@ void TypeSystem::load_children(const Type& type) {
       const char* n = dwarf_diename(&child);
       m.name = n != nullptr ? n : "";
       m.offset = member_location(&child);
-      m.type = resolve(type_ref(&child));
+      m.type = resolve(type_id(&child, t.die_));
       auto bits = udata(&child, DW_AT_bit_size);
       if (bits) {
         m.bit_size = static_cast<uint32_t>(*bits);
@@ -288,7 +343,7 @@ void TypeSystem::load_children(const Type& type) {
       const char* n = dwarf_diename(&child);
       t.enumerators_.push_back({n != nullptr ? n : "", enumerator_value(&child)});
     } else if (tag == DW_TAG_formal_parameter && t.kind_ == TypeKind::Function) {
-      t.parameters_.push_back(resolve(type_ref(&child)));
+      t.parameters_.push_back(resolve(type_id(&child, t.die_)));
     } else if (tag == DW_TAG_unspecified_parameters) {
       t.variadic_ = true;
     }
@@ -296,8 +351,8 @@ void TypeSystem::load_children(const Type& type) {
 }
 
 const Type* TypeSystem::find(NameKind kind, std::string_view name) {
-  const DwarfIndex::Entry* e = index_->find(kind, name);
-  return e != nullptr ? resolve(e->die) : nullptr;
+  auto die = find_die(kind, name);
+  return die ? resolve(*die) : nullptr;
 }
 
 const Type* TypeSystem::lookup(std::string_view spelling) {
@@ -340,24 +395,24 @@ const Type& TypeSystem::require(std::string_view spelling) {
 }
 
 const Type* TypeSystem::variable_type(std::string_view name) {
-  const DwarfIndex::Entry* e = index_->find(NameKind::Variable, name);
-  if (e == nullptr) e = index_->find(NameKind::Function, name);
-  if (e == nullptr) return nullptr;
+  auto id = find_die(NameKind::Variable, name);
+  if (!id) id = find_die(NameKind::Function, name);
+  if (!id) return nullptr;
   Dwarf_Die die;
-  if (dwarf_offdie(dwarf_, e->die, &die) == nullptr) return nullptr;
+  if (!offdie(dwarf_of(*id), *id, &die)) return nullptr;
   if (dwarf_tag(&die) == DW_TAG_subprogram) {
     // A function: synthesize its type from the subprogram DIE.
     Type* f = make(TypeKind::Function);
-    f->die_ = e->die;
-    f->target_die_ = type_ref(&die);
+    f->die_ = *id;
+    f->target_die_ = type_id(&die, *id);
     return f;
   }
-  return resolve(type_ref(&die));
+  return resolve(type_id(&die, *id));
 }
 
 std::optional<int64_t> TypeSystem::enumerator(std::string_view name) {
-  const DwarfIndex::Entry* e = index_->find(NameKind::Enumerator, name);
-  if (e == nullptr) return std::nullopt;
+  const DwarfIndex::Entry* e = nullptr;
+  if (!find_die(NameKind::Enumerator, name, &e)) return std::nullopt;
   return e->value;
 }
 

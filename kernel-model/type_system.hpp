@@ -16,7 +16,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
+#include "kernel-model/debug_object.hpp"
 #include "kernel-model/dwarf_index.hpp"
 #include "kernel-model/type.hpp"
 
@@ -54,19 +56,38 @@ class TypeSystem {
   // (a small program's DWARF need not mention `long`).
   const Type* integer_type(std::string_view dwarf_name, uint64_t size, bool is_signed);
 
-  // Created on first use from a DIE offset.
+  // Created on first use from a DIE id: the .debug_info offset for the
+  // vmlinux; module DIEs carry their source in the high bits (find_die()).
   const Type* resolve(uint64_t die);
   void load_children(const Type& type);
 
   const DwarfIndex& index() const { return *index_; }
 
+  // A module's debug info (mod -s): its types, variables and enumerators join
+  // the lookups, after the vmlinux's. `object_bytes` is the .ko file's content.
+  // Throws Error when it has no usable DWARF.
+  void add_module(std::string name, std::vector<char> object_bytes);
+  // Stops looking names up in a module's debug info (mod -d).
+  void drop_module(std::string_view name);
+  // The DIE id that defines a name, in the vmlinux or a module (see resolve()).
+  std::optional<uint64_t> find_die(NameKind kind, std::string_view name,
+                                   const DwarfIndex::Entry** entry = nullptr) const;
+
  private:
+  struct ModuleSource {
+    std::unique_ptr<DebugObject> object;
+    std::unique_ptr<DwarfIndex> index;
+    bool active;
+  };
   Type* make(TypeKind kind);
   const Type* complete(const Type* declaration);
+  // The libdw handle of the file a DIE id belongs to (nullptr: none).
+  ::Dwarf* dwarf_of(uint64_t id) const;
 
   int fd_ = -1;
   ::Dwarf* dwarf_ = nullptr;
   std::unique_ptr<DwarfIndex> index_;
+  std::vector<ModuleSource> modules_;  // source n + 1 of a DIE id
   std::unordered_map<uint64_t, Type*> by_die_;
   std::unordered_map<const Type*, const Type*> pointers_;
   std::unordered_map<std::string, const Type*> made_integers_;
