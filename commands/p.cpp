@@ -101,7 +101,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   }
   KernelEvalContext ctx(k);
   // Like crash, a lone symbol is named before its value: "jiffies = $1 = 4295".
-  bool symbol = is_identifier(expr) && k.symbols().find(expr) != nullptr;
+  bool symbol = is_identifier(expr) && k.find_symbol(expr) != nullptr;
   print_one(ctx, expr, symbol ? expr : "", f, out);
 }
 

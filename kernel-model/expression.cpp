@@ -25,7 +25,8 @@ bool is_per_cpu_symbol(const Kernel& kernel, const Symbol& s) {
 }
 
 std::optional<uint64_t> KernelEvalContext::symbol_address(std::string_view name) const {
-  const Symbol* s = kernel_.symbols().find(name);
+  // The vmlinux's symbols, then the modules' (and kallsyms as the last resort).
+  const Symbol* s = kernel_.find_symbol(name);
   if (s == nullptr) return std::nullopt;
   if (!is_per_cpu_symbol(kernel_, *s)) return s->address;
   if (!cpu_) {
@@ -586,8 +587,9 @@ class Parser {
       }
       return Value::in_memory(ctx_, VirtAddr{*addr}, type);
     }
-    if (const DwarfIndex::Entry* e = types_.index().find(NameKind::Enumerator, name)) {
-      return Value::scalar(ctx_, types_.resolve(e->die), static_cast<uint64_t>(e->value));
+    const DwarfIndex::Entry* e = nullptr;
+    if (auto die = types_.find_die(NameKind::Enumerator, name, &e)) {
+      return Value::scalar(ctx_, types_.resolve(*die), static_cast<uint64_t>(e->value));
     }
     throw Error(Error::Kind::Lookup, fmt::format("no symbol \"{}\" in current context", name));
   }

@@ -879,10 +879,49 @@ def build(suite, timer):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def ensure_debug_modules(suite, directory):
+    """The -dbg package's copies of GUEST_MODULES (with DWARF, unlike the
+    image's) next to the kernel's other extracted files, in debug-modules/.
+    Kept apart from the suite's recipe: adding them needs no guest rebuild."""
+    header = dict(line.split(" ", 1) for line in (directory / "truth.txt").read_text().splitlines()[:2])
+    package, version = header["kernel_package"].split()
+    kernel_dir = fixtures_root() / "kernels" / f"{package}_{version}"
+    dest = kernel_dir / "debug-modules"
+    if all((dest / f"{name}.ko").is_file() for name in GUEST_MODULES):
+        return dest
+    with file_lock(f"dist-{suite.dist}", suite.name):
+        if all((dest / f"{name}.ko").is_file() for name in GUEST_MODULES):
+            return dest
+        dbg = fixtures_root() / "debs" / f"{package}-dbg_{version}_amd64.deb"
+        if not dbg.is_file():
+            debs = fetch_kernel(suite)
+            if (debs.package, debs.version) != (package, version):
+                raise FixtureError(f"{dbg.name} is gone and the archive now offers {debs.package} {debs.version}")
+            dbg = debs.dbg
+        release = package.removeprefix("linux-image-")
+        wanted = {name: m for m in deb_members(dbg) for name in GUEST_MODULES
+                  if re.search(rf"/usr/lib/debug/lib/modules/{re.escape(release)}/.*/{name}\.ko(\.\w+)?$", m)}
+        missing = [n for n in GUEST_MODULES if n not in wanted]
+        if missing:
+            raise FixtureError(f"{dbg.name} has no debug object for {', '.join(missing)}")
+        scratch = kernel_dir / ".debug-modules.scratch"
+        shutil.rmtree(scratch, ignore_errors=True)
+        paths = extract_members(dbg, list(wanted.values()), scratch)
+        dest.mkdir(parents=True, exist_ok=True)
+        for name, path in zip(wanted, paths):
+            tmp = dest / f".{name}.ko.tmp"
+            tmp.write_bytes(decompress_module(path))
+            os.replace(tmp, dest / f"{name}.ko")
+        shutil.rmtree(scratch, ignore_errors=True)
+        log(suite.name, f"debug objects of {', '.join(wanted)} from {dbg.name}")
+    return dest
+
+
 def ensure(suite_name):
     suite = SUITES[suite_name]
     directory = fixture_dir(suite_name)
     if is_complete(directory):
+        ensure_debug_modules(suite, directory)
         return directory
     fixtures_root().mkdir(parents=True, exist_ok=True)
     with file_lock(suite_name, suite_name):
@@ -892,6 +931,7 @@ def ensure(suite_name):
         start = time.monotonic()
         build(suite, timer)
         log(suite_name, f"built in {time.monotonic() - start:.1f} s ({timer.summary()})")
+    ensure_debug_modules(suite, directory)
     return directory
 
 

@@ -159,6 +159,50 @@ TEST_CASE("mod -s loads the module's object file; its symbols resolve addresses"
   CHECK(lines[7].substr(lines[7].size() - 31) == "(not loaded)  [CONFIG_KALLSYMS]");
 }
 
+TEST_CASE("mod -s with the -dbg object brings the module's types: its fw_cfg entries walk", "[symbols]") {
+  // The -dbg package's qemu_fw_cfg.ko (extracted by the fixture builder) has
+  // DWARF whose every name is a relocation. With it loaded, the module's own
+  // list of fw_cfg files is walked through its own struct. QEMU's fixture runs
+  // with -device vmcoreinfo, so "etc/vmcoreinfo" is among the files, and QEMU
+  // makes that file 16 bytes (two u16 formats, a u32 size, a u64 address).
+  Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  fs::path ko = fixture_dir(suite()).parent_path() / "kernels" / t.kernel_package / "debug-modules" / "qemu_fw_cfg.ko";
+  REQUIRE(fs::exists(ko));
+  KdiveRun before = run_kdive(suite(), "elf", "struct fw_cfg_sysfs_entry");
+  CHECK(before.err.find("fw_cfg_sysfs_entry") != std::string::npos);
+
+  KdiveRun r = run_kdive(suite(), "elf",
+                         fmt::format("mod -s qemu_fw_cfg {}; list -H fw_cfg_entry_cache -o fw_cfg_sysfs_entry.list "
+                                     "-s fw_cfg_sysfs_entry.name,size",
+                                     ko.string()));
+  REQUIRE(r.status == 0);
+  std::map<std::string, uint64_t> files;
+  std::regex name_re(R"re(^\s+name = "([^"]*)",?$)re"), size_re(R"re(^\s+size = (\d+),?$)re");
+  std::string name;
+  for (const auto& l : lines_of(r.out)) {
+    std::smatch m;
+    if (std::regex_match(l, m, name_re)) name = m[1];
+    if (std::regex_match(l, m, size_re) && !name.empty()) files[name] = std::stoull(m[1]);
+  }
+  INFO(r.out);
+  CHECK(files.size() >= 3);
+  REQUIRE(files.count("etc/vmcoreinfo") == 1);
+  CHECK(files["etc/vmcoreinfo"] == 16);
+  for (const auto& [n, size] : files) {
+    CAPTURE(n);
+    CHECK(std::all_of(n.begin(), n.end(), [](char c) { return std::isprint(static_cast<unsigned char>(c)); }));
+  }
+
+  // p reads a module variable with the module's type; mod -d forgets the types.
+  KdiveRun p = run_kdive(suite(), "elf",
+                         fmt::format("mod -s qemu_fw_cfg {}; p fw_cfg_entry_cache; mod -d qemu_fw_cfg; "
+                                     "struct fw_cfg_sysfs_entry",
+                                     ko.string()));
+  CHECK(p.out.find("fw_cfg_entry_cache = $1 = {") != std::string::npos);
+  CHECK(std::regex_search(p.out, std::regex("next = 0xff[0-9a-f]{14},")));  // a kernel address (4- or 5-level)
+  CHECK(p.err.find("fw_cfg_sysfs_entry") != std::string::npos);
+}
+
 TEST_CASE("mod reads compressed object files and finds them with -S", "[symbols]") {
   Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
   fs::path ko = fw_cfg_object(t);
