@@ -105,12 +105,7 @@ DebugObject::DebugObject(std::vector<char> bytes, std::string name) : bytes_(std
     GElf_Shdr shdr;
     if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type == SHT_NOBITS) continue;
     std::string n = section_name(elf_, shstrndx, shdr);
-    std::span<const uint8_t>* slot = n == ".debug_info"          ? &sections_.info
-                                     : n == ".debug_abbrev"      ? &sections_.abbrev
-                                     : n == ".debug_str"         ? &sections_.str
-                                     : n == ".debug_line_str"    ? &sections_.line_str
-                                     : n == ".debug_str_offsets" ? &sections_.str_offsets
-                                                                 : nullptr;
+    std::span<const uint8_t>* slot = sections_.slot(n);
     if (slot == nullptr) continue;
     ::Elf_Data* data = elf_getdata(scn, nullptr);
     if (data != nullptr && data->d_buf != nullptr) *slot = {static_cast<const uint8_t*>(data->d_buf), data->d_size};

@@ -40,7 +40,7 @@ class DebugSections {
       GElf_Shdr shdr;
       if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type == SHT_NOBITS) continue;
       const char* name = elf_strptr(elf_, shstrndx, shdr.sh_name);
-      std::span<const uint8_t>* slot = slot_for(name == nullptr ? "" : name);
+      std::span<const uint8_t>* slot = s_.slot(name == nullptr ? "" : name);
       if (slot == nullptr) continue;
       if (!(shdr.sh_flags & SHF_COMPRESSED)) {
         if (map_populated(shdr.sh_offset, shdr.sh_size, *slot)) continue;
@@ -62,14 +62,6 @@ class DebugSections {
   const DwarfSections& sections() const { return s_; }
 
  private:
-  std::span<const uint8_t>* slot_for(std::string_view name) {
-    if (name == ".debug_info") return &s_.info;
-    if (name == ".debug_abbrev") return &s_.abbrev;
-    if (name == ".debug_str") return &s_.str;
-    if (name == ".debug_line_str") return &s_.line_str;
-    if (name == ".debug_str_offsets") return &s_.str_offsets;
-    return nullptr;
-  }
   // Maps a section with its page-cache pages entered up front (MAP_POPULATE):
   // the scan touches nearly every page of .debug_info, and taking those as
   // one fault per 64 KiB costs more than the scan itself.

@@ -25,6 +25,15 @@ constexpr size_t kNameKinds = static_cast<size_t>(NameKind::Count);
 
 struct DwarfSections {
   std::span<const uint8_t> info, abbrev, str, line_str, str_offsets;
+  // Where the ELF section of this name goes (nullptr: not one the scan reads).
+  std::span<const uint8_t>* slot(std::string_view section_name) {
+    if (section_name == ".debug_info") return &info;
+    if (section_name == ".debug_abbrev") return &abbrev;
+    if (section_name == ".debug_str") return &str;
+    if (section_name == ".debug_line_str") return &line_str;
+    if (section_name == ".debug_str_offsets") return &str_offsets;
+    return nullptr;
+  }
 };
 
 struct DwarfName {
