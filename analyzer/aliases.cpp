@@ -8,10 +8,10 @@ AliasTable::AliasTable() {
   // crash's built-ins, in crash's order; the ones naming commands kdive does
   // not have yet fail like any unknown command would.
   static constexpr std::pair<const char*, const char*> kBuiltins[] = {
-      {"man", "help"},           {"?", "help"},         {"quit", "q"},        {"sf", "set scroll off"},
-      {"sn", "set scroll on"},   {"hex", "set radix 16"}, {"dec", "set radix 10"}, {"g", "gdb"},
-      {"px", "p -x"},            {"pd", "p -d"},        {"for", "foreach"},   {"size", "*"},
-      {"dmesg", "log"},          {"lsmod", "mod"},      {"last", "ps -l"}};
+      {"man", "help"},         {"?", "help"},           {"quit", "q"},           {"sf", "set scroll off"},
+      {"sn", "set scroll on"}, {"hex", "set radix 16"}, {"dec", "set radix 10"}, {"g", "gdb"},
+      {"px", "p -x"},          {"pd", "p -d"},          {"for", "foreach"},      {"size", "*"},
+      {"dmesg", "log"},        {"lsmod", "mod"},        {"last", "ps -l"}};
   for (auto [name, command] : kBuiltins) aliases_.push_back({name, command, true});
 }
 

@@ -77,10 +77,18 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         break;
       }
       switch (c) {
-        case 'b': o.batch = true; break;
-        case 's': o.silent = true; break;
-        case 'h': o.help = true; break;
-        case 'V': o.version = true; break;
+        case 'b':
+          o.batch = true;
+          break;
+        case 's':
+          o.silent = true;
+          break;
+        case 'h':
+          o.help = true;
+          break;
+        case 'V':
+          o.version = true;
+          break;
         case 'M':
           if (arg != "--ignore-mismatch") {
             result.error = "unknown option '-M' (see 'kdive --help')";

@@ -15,14 +15,14 @@
 namespace kdive {
 
 struct CliOptions {
-  std::vector<std::string> positional;     // VMLINUX [VMCORE]
-  std::vector<std::string> commands;       // -c 'cmd; cmd' (in order, repeatable)
-  std::vector<std::string> input_files;    // -i FILE (in order, repeatable)
-  bool batch = false;                      // -b: never interactive
-  bool silent = false;                     // -s: no banner
-  bool help = false;                       // -h, --help
-  bool version = false;                    // -V, --version
-  bool ignore_mismatch = false;            // --ignore-mismatch
+  std::vector<std::string> positional;   // VMLINUX [VMCORE]
+  std::vector<std::string> commands;     // -c 'cmd; cmd' (in order, repeatable)
+  std::vector<std::string> input_files;  // -i FILE (in order, repeatable)
+  bool batch = false;                    // -b: never interactive
+  bool silent = false;                   // -s: no banner
+  bool help = false;                     // -h, --help
+  bool version = false;                  // -V, --version
+  bool ignore_mismatch = false;          // --ignore-mismatch
 };
 
 struct CliParse {

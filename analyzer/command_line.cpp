@@ -81,8 +81,7 @@ std::vector<std::string> split_words(std::string_view text) {
         word += c;
       }
     } else if (quote == '"') {
-      if (c == '\\' && i + 1 < text.size() &&
-          (text[i + 1] == '"' || text[i + 1] == '\\')) {
+      if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\')) {
         word += text[++i];
       } else if (c == '"') {
         quote = 0;

@@ -22,10 +22,10 @@ std::string find_running_vmlinux() {
   for (const auto& c : candidates) {
     if (::access(c.c_str(), R_OK) == 0) return c;
   }
-  throw std::runtime_error(fmt::format(
-      "no vmlinux with debug info for the running kernel {} (looked in {}); install its -dbg package "
-      "or name the file: kdive VMLINUX",
-      release, fmt::join(candidates, ", ")));
+  throw std::runtime_error(
+      fmt::format("no vmlinux with debug info for the running kernel {} (looked in {}); install its -dbg package "
+                  "or name the file: kdive VMLINUX",
+                  release, fmt::join(candidates, ", ")));
 }
 
 LiveTarget live_target(const std::optional<std::string>& vmlinux) {

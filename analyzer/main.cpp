@@ -14,9 +14,9 @@
 #include "analyzer/input_file.hpp"
 #include "analyzer/interrupt.hpp"
 #include "analyzer/live_target.hpp"
-#include "readers/byte_reader.hpp"
 #include "analyzer/session.hpp"
 #include "analyzer/shell.hpp"
+#include "readers/byte_reader.hpp"
 
 namespace {
 

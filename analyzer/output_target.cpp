@@ -7,23 +7,21 @@
 
 namespace kdive {
 
-OutputTarget::OutputTarget(const Invocation& invocation, std::FILE* terminal)
-    : terminal_(terminal) {
+OutputTarget::OutputTarget(const Invocation& invocation, std::FILE* terminal) : terminal_(terminal) {
   std::FILE* stream = terminal;
   // Flush first, so text printed earlier lands before the pipeline's output.
   std::fflush(terminal);
   if (!invocation.pipeline.empty()) {
     pipe_ = ::popen(invocation.pipeline.c_str(), "w");
     if (pipe_ == nullptr) {
-      throw TargetError(fmt::format("cannot start pipeline '{}': {}", invocation.pipeline,
-                                    std::strerror(errno)));
+      throw TargetError(fmt::format("cannot start pipeline '{}': {}", invocation.pipeline, std::strerror(errno)));
     }
     stream = pipe_;
   } else if (!invocation.redirect_path.empty()) {
     file_ = std::fopen(invocation.redirect_path.c_str(), invocation.append ? "ae" : "we");
     if (file_ == nullptr) {
-      throw TargetError(fmt::format("cannot open '{}' for writing: {}", invocation.redirect_path,
-                                    std::strerror(errno)));
+      throw TargetError(
+          fmt::format("cannot open '{}' for writing: {}", invocation.redirect_path, std::strerror(errno)));
     }
     stream = file_;
   }

@@ -18,8 +18,7 @@ namespace kdive {
 
 class Shell {
  public:
-  Shell(Session& session, std::FILE* out, std::FILE* err)
-      : session_(session), out_(out), err_(err) {}
+  Shell(Session& session, std::FILE* out, std::FILE* err) : session_(session), out_(out), err_(err) {}
 
   // Runs every command on the line; returns false if any of them failed.
   // A failure is reported on `err` as one line and the shell goes on.

@@ -42,9 +42,8 @@ uint64_t parse_address(const Kernel* kernel, std::string_view text) {
   }
   if (!value) {
     bool looks_symbolic = !base.empty() && (std::isalpha(static_cast<unsigned char>(base[0])) || base[0] == '_');
-    throw CommandError(looks_symbolic && kernel != nullptr
-                           ? fmt::format("no symbol '{}'", base)
-                           : fmt::format("invalid address: '{}'", text));
+    throw CommandError(looks_symbolic && kernel != nullptr ? fmt::format("no symbol '{}'", base)
+                                                           : fmt::format("invalid address: '{}'", text));
   }
   if (offset) *value = negative ? *value - *offset : *value + *offset;
   return *value;

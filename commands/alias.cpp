@@ -51,14 +51,13 @@ const CommandRegistrar registrar{
     {.name = "alias",
      .summary = "list or define command aliases",
      .usage = "alias [alias [command string]]",
-     .description =
-         "With no argument, lists every alias: crash's built-ins (man, ?, dmesg, lsmod,\n"
-         "last, px, pd, hex, dec, for, ...) and those defined at run time. With one\n"
-         "argument, shows that alias. With more, defines the first word as an alias for\n"
-         "the rest: a command line starting with the alias runs the command string\n"
-         "followed by the line's other words. An empty string (\"\") deletes an alias.\n"
-         "Quote a command string that holds | ; or > so that it becomes part of the\n"
-         "alias instead of acting on the alias command itself.",
+     .description = "With no argument, lists every alias: crash's built-ins (man, ?, dmesg, lsmod,\n"
+                    "last, px, pd, hex, dec, for, ...) and those defined at run time. With one\n"
+                    "argument, shows that alias. With more, defines the first word as an alias for\n"
+                    "the rest: a command line starting with the alias runs the command string\n"
+                    "followed by the line's other words. An empty string (\"\") deletes an alias.\n"
+                    "Quote a command string that holds | ; or > so that it becomes part of the\n"
+                    "alias instead of acting on the alias command itself.",
      .examples = "  kdive> alias kp kmem -p\n"
                  "  ORIGIN   ALIAS    COMMAND\n"
                  "  runtime  kp       kmem -p\n\n"

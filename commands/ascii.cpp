@@ -10,7 +10,7 @@
 namespace kdive {
 namespace {
 
-constexpr const char* kControlNames[32] = {"NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS",  "HT", "LF",
+constexpr const char* kControlNames[32] = {"NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS",  "HT",  "LF",
                                            "VT",  "FF",  "CR",  "SO",  "SI",  "DLE", "DC1", "DC2", "DC3", "DC4", "NAK",
                                            "SYN", "ETB", "CAN", "EM",  "SUB", "ESC", "FS",  "GS",  "RS",  "US"};
 
@@ -59,12 +59,11 @@ const CommandRegistrar registrar{
     {.name = "ascii",
      .summary = "translate hexadecimal values to ASCII",
      .usage = "ascii [value ...]",
-     .description =
-         "Shows the eight bytes of each hexadecimal value (0x optional) as\n"
-         "characters, in the order they lie in memory on x86_64: least significant\n"
-         "byte first. Control characters appear as <NAME> (<NUL>, <LF>, ...),\n"
-         "bytes above 0x7f as <hex>. Without a value, prints the ASCII chart:\n"
-         "the column is the high digit of a character's code, the row the low one.",
+     .description = "Shows the eight bytes of each hexadecimal value (0x optional) as\n"
+                    "characters, in the order they lie in memory on x86_64: least significant\n"
+                    "byte first. Control characters appear as <NAME> (<NUL>, <LF>, ...),\n"
+                    "bytes above 0x7f as <hex>. Without a value, prints the ASCII chart:\n"
+                    "the column is the high digit of a character's code, the row the low one.",
      .examples = "  kdive> ascii 62696c2f7273752f\n"
                  "  62696c2f7273752f: /usr/lib\n"
                  "\n"

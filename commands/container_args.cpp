@@ -150,8 +150,7 @@ uint64_t parse_start(const Kernel& k, std::string_view text) {
   return *k.symbols().address(name) + m->offset;
 }
 
-EntryMembers::EntryMembers(const Kernel& k, const std::vector<std::string>& specs, Radix radix)
-    : k_(k), radix_(radix) {
+EntryMembers::EntryMembers(const Kernel& k, const std::vector<std::string>& specs, Radix radix) : k_(k), radix_(radix) {
   for (const std::string& spec : specs) {
     auto [type, members] = split_first_dot(spec);
     const Type* t = find_type(k, type);

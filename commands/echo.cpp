@@ -17,19 +17,18 @@ void run(Session&, const ParsedArgs& args, Output& out) {
   out.print("{}\n", line);
 }
 
-const CommandRegistrar registrar{
-    {.name = "echo",
-     .summary = "print text",
-     .usage = "echo [text ...]",
-     .description = "Prints its arguments separated by single spaces, then a newline.\n"
-                    "Quotes keep spaces and special characters (| > ;) literal.",
-     .examples = "Label a section of a batch report:\n\n"
-                 "  $ kdive -b -c 'echo === tasks ===; ps' vmlinux vmcore\n\n"
-                 "Write text to a file:\n\n"
-                 "  kdive> echo \"checked by $USER\" > note.txt",
-     .options = {},
-     .aliases = {}},
-    run};
+const CommandRegistrar registrar{{.name = "echo",
+                                  .summary = "print text",
+                                  .usage = "echo [text ...]",
+                                  .description = "Prints its arguments separated by single spaces, then a newline.\n"
+                                                 "Quotes keep spaces and special characters (| > ;) literal.",
+                                  .examples = "Label a section of a batch report:\n\n"
+                                              "  $ kdive -b -c 'echo === tasks ===; ps' vmlinux vmcore\n\n"
+                                              "Write text to a file:\n\n"
+                                              "  kdive> echo \"checked by $USER\" > note.txt",
+                                  .options = {},
+                                  .aliases = {}},
+                                 run};
 
 }  // namespace
 }  // namespace kdive

@@ -89,10 +89,14 @@ class Evaluator {
     uint64_t v = unary();
     for (;;) {
       char op = 0;
-      if (take("*")) op = '*';
-      else if (take("/")) op = '/';
-      else if (take("%")) op = '%';
-      else return v;
+      if (take("*"))
+        op = '*';
+      else if (take("/"))
+        op = '/';
+      else if (take("%"))
+        op = '%';
+      else
+        return v;
       uint64_t r = unary();
       if (op == '*') {
         v *= r;
@@ -116,8 +120,8 @@ class Evaluator {
     }
     skip_space();
     size_t start = pos_;
-    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_' ||
-                                   text_[pos_] == '.')) {
+    while (pos_ < text_.size() &&
+           (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_' || text_[pos_] == '.')) {
       ++pos_;
     }
     if (start == pos_) fail(pos_ < text_.size() ? fmt::format("unexpected '{}'", text_[pos_]) : "a value is missing");
@@ -186,22 +190,21 @@ const CommandRegistrar registrar{
     {.name = "eval",
      .summary = "evaluate an integer expression",
      .usage = "eval [-b] [-l] expression",
-     .description =
-         "Computes a 64-bit integer expression and shows the result in hexadecimal,\n"
-         "decimal, octal and binary. A result that is a whole number of gigabytes,\n"
-         "megabytes or kilobytes is also shown that way; a result with the top bit\n"
-         "set is also shown as a signed decimal.\n"
-         "\n"
-         "Operands are numbers or symbols (a symbol stands for its address).\n"
-         "Numbers are decimal, hexadecimal with a 0x prefix, or hexadecimal without\n"
-         "one when they have a digit a-f; a k, m or g suffix multiplies by 1024, 1M\n"
-         "or 1G. Operators, with C's precedence and parentheses:\n"
-         "  unary - ~ +,  * / %,  + -,  << >>,  &,  ^,  |\n"
-         "Quote an expression that uses '|' or '>>' (the shell would take them as a\n"
-         "pipe or a redirection).\n"
-         "\n"
-         "  -b  also list the numbers of the bits that are set\n"
-         "  -l  64-bit values (always the case on x86_64; accepted for crash)",
+     .description = "Computes a 64-bit integer expression and shows the result in hexadecimal,\n"
+                    "decimal, octal and binary. A result that is a whole number of gigabytes,\n"
+                    "megabytes or kilobytes is also shown that way; a result with the top bit\n"
+                    "set is also shown as a signed decimal.\n"
+                    "\n"
+                    "Operands are numbers or symbols (a symbol stands for its address).\n"
+                    "Numbers are decimal, hexadecimal with a 0x prefix, or hexadecimal without\n"
+                    "one when they have a digit a-f; a k, m or g suffix multiplies by 1024, 1M\n"
+                    "or 1G. Operators, with C's precedence and parentheses:\n"
+                    "  unary - ~ +,  * / %,  + -,  << >>,  &,  ^,  |\n"
+                    "Quote an expression that uses '|' or '>>' (the shell would take them as a\n"
+                    "pipe or a redirection).\n"
+                    "\n"
+                    "  -b  also list the numbers of the bits that are set\n"
+                    "  -l  64-bit values (always the case on x86_64; accepted for crash)",
      .examples = "  kdive> eval 128m\n"
                  "  hexadecimal: 8000000  (128MB)\n"
                  "      decimal: 134217728\n"

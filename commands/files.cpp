@@ -1,6 +1,8 @@
 // files: a task's open files, as crash's files shows them — but with /proc's
 // names for pipes, sockets and anonymous inodes and " (deleted)" on unlinked
 // files, where crash 8.0.2 prints nothing, "UNIX" or the stale path.
+#include "kernel-model/files.hpp"
+
 #include <fmt/format.h>
 
 #include "analyzer/output.hpp"
@@ -9,7 +11,6 @@
 #include "commands/command.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
-#include "kernel-model/files.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
@@ -54,8 +55,8 @@ void print_task_files(const Kernel& k, const Task& task, bool cache_view, const 
       out.print("{:>3} {:016x} {:016x} {:>7} {:<4} {}\n", f->fd, f->inode.value(), f->mapping.value(), f->nrpages,
                 f->type, f->path);
     } else {
-      out.print("{:>3} {:016x} {:016x} {:016x} {:<4} {}\n", f->fd, f->file.value(), f->dentry.value(),
-                f->inode.value(), f->type, f->path);
+      out.print("{:>3} {:016x} {:016x} {:016x} {:<4} {}\n", f->fd, f->file.value(), f->dentry.value(), f->inode.value(),
+                f->type, f->path);
     }
   }
   out.print("\n");
@@ -68,8 +69,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     if (!addr || *addr < kKernelHalf) throw CommandError(fmt::format("invalid dentry address: {}", *d));
     DentryInfo info = read_dentry(k, VirtAddr{*addr});
     out.print("     DENTRY           INODE           SUPERBLK     TYPE PATH\n");
-    out.print("{:016x} {:016x} {:016x} {:<4} {}\n", info.dentry.value(), info.inode.value(),
-              info.superblock.value(), info.type, info.path);
+    out.print("{:016x} {:016x} {:016x} {:<4} {}\n", info.dentry.value(), info.inode.value(), info.superblock.value(),
+              info.type, info.path);
     return;
   }
   std::vector<const Task*> tasks;
@@ -85,19 +86,18 @@ const CommandRegistrar registrar{
     {.name = "files",
      .summary = "open files of a task",
      .usage = "files [-d dentry] | [-c] [-R reference] [pid | taskp | command] ...",
-     .description =
-         "Shows a task's root and working directories and, for each open file\n"
-         "descriptor, its struct file, dentry and inode addresses, the file type and\n"
-         "the path. With no task, the current context (see set). Paths are rebuilt\n"
-         "across mount points; pipes, sockets and anonymous inodes are named as\n"
-         "/proc/PID/fd names them (pipe:[1077], socket:[1078], anon_inode:[eventfd]),\n"
-         "and a file that was unlinked while open ends in \" (deleted)\".\n\n"
-         "  -c            instead of file and dentry, the inode's page-cache mapping\n"
-         "                (struct address_space) and how many pages it holds.\n"
-         "  -R reference  only the files matching the reference: an fd number, a file,\n"
-         "                dentry, inode or mapping address, or part of a path; tasks\n"
-         "                without a match are left out (made for foreach files -R).\n"
-         "  -d dentry     a dentry alone: its inode, super block, type and path.",
+     .description = "Shows a task's root and working directories and, for each open file\n"
+                    "descriptor, its struct file, dentry and inode addresses, the file type and\n"
+                    "the path. With no task, the current context (see set). Paths are rebuilt\n"
+                    "across mount points; pipes, sockets and anonymous inodes are named as\n"
+                    "/proc/PID/fd names them (pipe:[1077], socket:[1078], anon_inode:[eventfd]),\n"
+                    "and a file that was unlinked while open ends in \" (deleted)\".\n\n"
+                    "  -c            instead of file and dentry, the inode's page-cache mapping\n"
+                    "                (struct address_space) and how many pages it holds.\n"
+                    "  -R reference  only the files matching the reference: an fd number, a file,\n"
+                    "                dentry, inode or mapping address, or part of a path; tasks\n"
+                    "                without a match are left out (made for foreach files -R).\n"
+                    "  -d dentry     a dentry alone: its inode, super block, type and path.",
      .examples = "  kdive> files 89\n"
                  "  PID: 89       TASK: ffff9d8d01e41f40  CPU: 0    COMMAND: \"kd-files\"\n"
                  "  ROOT: /    CWD: /\n"

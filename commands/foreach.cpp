@@ -17,8 +17,10 @@ namespace {
 
 // The commands that act on one task (the current context) and make sense per
 // task; ps takes the whole selection at once.
-const std::set<std::string, std::less<>> kInnerCommands = {"bt", "files", "net", "ps", "set", "sig", "task", "vm", "vtop"};
-const std::set<std::string, std::less<>> kStates = {"RU", "IN", "UN", "ST", "ZO", "TR", "DE", "SW", "WA", "PA", "ID", "NE"};
+const std::set<std::string, std::less<>> kInnerCommands = {"bt",  "files", "net", "ps",  "set",
+                                                           "sig", "task",  "vm",  "vtop"};
+const std::set<std::string, std::less<>> kStates = {"RU", "IN", "UN", "ST", "ZO", "TR",
+                                                    "DE", "SW", "WA", "PA", "ID", "NE"};
 const std::set<std::string, std::less<>> kKinds = {"kernel", "user", "gleader", "active"};
 
 struct Selection {
@@ -37,7 +39,8 @@ bool keep(const Task& t, const Selection& s) {
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
   const auto& words = args.positional();
-  auto command_at = std::find_if(words.begin(), words.end(), [](const std::string& w) { return kInnerCommands.contains(w); });
+  auto command_at =
+      std::find_if(words.begin(), words.end(), [](const std::string& w) { return kInnerCommands.contains(w); });
   if (command_at == words.end()) {
     throw CommandError(fmt::format("no command given: one of bt, files, net, ps, set, sig, task, vm, vtop"));
   }
@@ -54,7 +57,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       sel.identities.push_back(*it);
     }
   }
-  if (sel.kinds.contains("kernel") && sel.kinds.contains("user")) throw CommandError("kernel and user exclude each other");
+  if (sel.kinds.contains("kernel") && sel.kinds.contains("user"))
+    throw CommandError("kernel and user exclude each other");
 
   Kernel& k = session.kernel();
   std::vector<const Task*> tasks = select_tasks(k, k.tasks(), sel.identities);
@@ -83,8 +87,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   // only borrow it.
   if (inner->spec.name != "set") session.set_context(before);
   if (failed != 0) {
-    throw CommandError(fmt::format("{} failed for {} of {} tasks; first: {}", inner->spec.name, failed, tasks.size(),
-                                   first_error));
+    throw CommandError(
+        fmt::format("{} failed for {} of {} tasks; first: {}", inner->spec.name, failed, tasks.size(), first_error));
   }
 }
 
@@ -93,19 +97,18 @@ const CommandRegistrar registrar{
      .summary = "run a command for each of a set of tasks",
      .usage = "foreach [pid | taskp | name | 'regex' | state | kernel | user | gleader | active] ... "
               "command [flag] [argument]",
-     .description =
-         "Runs a per-task command once for each selected task, as if `set` had made each\n"
-         "the current context in turn. Without selectors, every task (idle tasks too).\n\n"
-         "  pid, taskp, name, 'regex'  tasks by pid, task_struct address, command name,\n"
-         "                             or a regular expression (in single quotes) on it.\n"
-         "  RU IN UN ST ZO TR DE SW WA PA ID NE\n"
-         "                             only tasks in one of these states.\n"
-         "  kernel | user              only kernel threads, or only user tasks.\n"
-         "  gleader                    only thread-group leaders.\n"
-         "  active                     only the tasks running on a CPU at the crash.\n\n"
-         "The command is one of: ps, task, files, set (and bt, vm, net, sig, vtop as they\n"
-         "become available), followed by its own flags. ps shows the selection as one table.\n"
-         "A task the command fails on is reported after the others have run.",
+     .description = "Runs a per-task command once for each selected task, as if `set` had made each\n"
+                    "the current context in turn. Without selectors, every task (idle tasks too).\n\n"
+                    "  pid, taskp, name, 'regex'  tasks by pid, task_struct address, command name,\n"
+                    "                             or a regular expression (in single quotes) on it.\n"
+                    "  RU IN UN ST ZO TR DE SW WA PA ID NE\n"
+                    "                             only tasks in one of these states.\n"
+                    "  kernel | user              only kernel threads, or only user tasks.\n"
+                    "  gleader                    only thread-group leaders.\n"
+                    "  active                     only the tasks running on a CPU at the crash.\n\n"
+                    "The command is one of: ps, task, files, set (and bt, vm, net, sig, vtop as they\n"
+                    "become available), followed by its own flags. ps shows the selection as one table.\n"
+                    "A task the command fails on is reported after the others have run.",
      .examples = "Open files of every user task:\n\n"
                  "  kdive> foreach user files\n\n"
                  "Which tasks hold a file whose path contains known.txt:\n\n"

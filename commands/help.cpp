@@ -38,8 +38,7 @@ void print_manual(const CommandSpec& spec, Output& out) {
   if (!spec.options.empty()) {
     out.print("\n");
     for (const auto& o : spec.options) {
-      std::string flag = o.argument.empty() ? fmt::format("-{}", o.flag)
-                                            : fmt::format("-{} {}", o.flag, o.argument);
+      std::string flag = o.argument.empty() ? fmt::format("-{}", o.flag) : fmt::format("-{} {}", o.flag, o.argument);
       out.print("  {:<14}{}\n", flag, o.help);
     }
   }
@@ -84,21 +83,20 @@ void run(Session&, const ParsedArgs& args, Output& out) {
   }
 }
 
-const CommandRegistrar registrar{
-    {.name = "help",
-     .summary = "list the commands, or show a command's manual",
-     .usage = "help [command ...]",
-     .description = "Without arguments, lists every command. With command names, shows\n"
-                    "each one's synopsis, description, options and examples.",
-     .examples = "List the commands:\n\n"
-                 "  kdive> help\n\n"
-                 "Show the manual of echo, keeping only its synopsis:\n\n"
-                 "  kdive> help echo | grep -A1 SYNOPSIS\n"
-                 "  SYNOPSIS\n"
-                 "    echo [text ...]",
-     .options = {},
-     .aliases = {}},
-    run};
+const CommandRegistrar registrar{{.name = "help",
+                                  .summary = "list the commands, or show a command's manual",
+                                  .usage = "help [command ...]",
+                                  .description = "Without arguments, lists every command. With command names, shows\n"
+                                                 "each one's synopsis, description, options and examples.",
+                                  .examples = "List the commands:\n\n"
+                                              "  kdive> help\n\n"
+                                              "Show the manual of echo, keeping only its synopsis:\n\n"
+                                              "  kdive> help echo | grep -A1 SYNOPSIS\n"
+                                              "  SYNOPSIS\n"
+                                              "    echo [text ...]",
+                                  .options = {},
+                                  .aliases = {}},
+                                 run};
 
 }  // namespace
 }  // namespace kdive

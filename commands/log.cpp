@@ -117,7 +117,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (args.has('t')) style.stamp = Stamp::None;
   if (args.has('T')) {
     SystemInfo s = read_system_info(k);
-    if (!s.crash_time || !s.uptime_sec) throw CommandError("-T needs the crash time and the uptime, and one is unknown");
+    if (!s.crash_time || !s.uptime_sec)
+      throw CommandError("-T needs the crash time and the uptime, and one is unknown");
     style.stamp = Stamp::Date;
     // Like crash: the boot moment is the crash time less the uptime, and each
     // record is placed from there by its local_clock() stamp, so the dates can
@@ -131,12 +132,11 @@ const CommandRegistrar registrar{
     {.name = "log",
      .summary = "dump system message buffer",
      .usage = "log [-T | -t] [-d] [-m] | -a | -s",
-     .description =
-         "Prints the kernel's message buffer (what dmesg would have shown), oldest\n"
-         "record first, each with its timestamp in seconds since boot. A record that\n"
-         "spans several lines has its later lines indented under the first.\n"
-         "Both the lockless ring buffer of 5.10+ and the older printk_log buffer are\n"
-         "read; member offsets come from VMCOREINFO, else from the vmlinux's DWARF.",
+     .description = "Prints the kernel's message buffer (what dmesg would have shown), oldest\n"
+                    "record first, each with its timestamp in seconds since boot. A record that\n"
+                    "spans several lines has its later lines indented under the first.\n"
+                    "Both the lockless ring buffer of 5.10+ and the older printk_log buffer are\n"
+                    "read; member offsets come from VMCOREINFO, else from the vmlinux's DWARF.",
      .examples = "  kdive> log | tail -2\n"
                  "  [   18.007074] Kernel panic - not syncing: sysrq triggered crash\n"
                  "  [   18.009319] ---[ end Kernel panic - not syncing: sysrq triggered crash ]---\n\n"

@@ -39,7 +39,8 @@ std::vector<int> parse_cpu_list(std::string_view spec, int cpu_count) {
   size_t start = 0;
   while (start <= spec.size()) {
     size_t comma = spec.find(',', start);
-    std::string_view part = spec.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view part =
+        spec.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     size_t dash = part.find('-');
     auto first = parse_number(part.substr(0, dash), 10);
     auto last = dash == std::string_view::npos ? first : parse_number(part.substr(dash + 1), 10);
@@ -51,9 +52,7 @@ std::vector<int> parse_cpu_list(std::string_view spec, int cpu_count) {
   return cpus;
 }
 
-int cpu_count(const Kernel& k) {
-  return static_cast<int>(evaluate(KernelEvalContext(k), "nr_cpu_ids").as_u64());
-}
+int cpu_count(const Kernel& k) { return static_cast<int>(evaluate(KernelEvalContext(k), "nr_cpu_ids").as_u64()); }
 
 void print_one(const EvalContext& ctx, const std::string& expr, const std::string& label, const ValueFormat& f,
                Output& out) {
@@ -109,20 +108,19 @@ const CommandRegistrar registrar{
     {.name = "p",
      .summary = "print the value of an expression",
      .usage = "p [-x|-d] expression | symbol:cpu[,cpu...]",
-     .description =
-         "Evaluates a C expression over the kernel's symbols, types and memory and\n"
-         "prints its value the way gdb (and so crash) prints it: structures member by\n"
-         "member, pointers in hex with the symbol they point into, enums by name,\n"
-         "char arrays as strings. Values are numbered $1, $2, ...; a lone symbol is\n"
-         "named first.\n"
-         "\n"
-         "Expressions may use global variables, enum constants, integer and character\n"
-         "literals, the member operators '.' and '->', subscripts, unary '*' '&' '-'\n"
-         "'~' '!', casts to a type '(struct page *)addr', sizeof, and the C binary\n"
-         "operators with C precedence. Hex numbers need the 0x prefix.\n"
-         "\n"
-         "A per-CPU variable is printed for given CPUs with symbol:cpu, where cpu is\n"
-         "a number, a list such as 0,2-3, or 'a' for all CPUs.",
+     .description = "Evaluates a C expression over the kernel's symbols, types and memory and\n"
+                    "prints its value the way gdb (and so crash) prints it: structures member by\n"
+                    "member, pointers in hex with the symbol they point into, enums by name,\n"
+                    "char arrays as strings. Values are numbered $1, $2, ...; a lone symbol is\n"
+                    "named first.\n"
+                    "\n"
+                    "Expressions may use global variables, enum constants, integer and character\n"
+                    "literals, the member operators '.' and '->', subscripts, unary '*' '&' '-'\n"
+                    "'~' '!', casts to a type '(struct page *)addr', sizeof, and the C binary\n"
+                    "operators with C precedence. Hex numbers need the 0x prefix.\n"
+                    "\n"
+                    "A per-CPU variable is printed for given CPUs with symbol:cpu, where cpu is\n"
+                    "a number, a list such as 0,2-3, or 'a' for all CPUs.",
      .examples = "  kdive> p jiffies\n"
                  "  jiffies = $1 = 4294896811\n"
                  "\n"

@@ -11,8 +11,8 @@
 #include "commands/command.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
-#include "kernel-model/tasks.hpp"
 #include "kernel-model/task_details.hpp"
+#include "kernel-model/tasks.hpp"
 
 namespace kdive {
 namespace {
@@ -21,7 +21,7 @@ std::string comm_column(const Task& t) { return t.is_kernel_thread() ? fmt::form
 
 void print_table(const TaskTable& table, const std::vector<const Task*>& tasks, bool kstackp, Output& out) {
   out.print("{}\n", kstackp ? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM"
-                           : "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM");
+                            : "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM");
   for (const Task* t : tasks) {
     double mem = table.total_ram_pages ? 100.0 * static_cast<double>(t->rss_pages) / table.total_ram_pages : 0.0;
     out.print("{}{:>8}{:>8}{:>4}  {:016x}  {}{:>6.1f}{:>9}{:>9}  {}\n", t->active ? '>' : ' ', t->pid, t->ppid, t->cpu,
@@ -33,8 +33,8 @@ void print_table(const TaskTable& table, const std::vector<const Task*>& tasks, 
 // [days hh:mm:ss.mmm], crash's -m format.
 std::string elapsed(uint64_t ns) {
   uint64_t ms = ns / 1000000;
-  return fmt::format("[{} {:02}:{:02}:{:02}.{:03}]", ms / 86400000, ms / 3600000 % 24, ms / 60000 % 60,
-                     ms / 1000 % 60, ms % 1000);
+  return fmt::format("[{} {:02}:{:02}:{:02}.{:03}]", ms / 86400000, ms / 3600000 % 24, ms / 60000 % 60, ms / 1000 % 60,
+                     ms % 1000);
 }
 
 void print_last_run(const std::vector<const Task*>& tasks, bool since, Output& out) {
@@ -163,17 +163,16 @@ const CommandRegistrar registrar{
     {.name = "ps",
      .summary = "display process status information",
      .usage = "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpu] [pid | task | command] ...",
-     .description =
-         "Lists the tasks of the crashed kernel: every thread of every process and\n"
-         "each CPU's idle task (swapper/N). '>' marks the task that was running on\n"
-         "its CPU. Columns: PID, parent PID, CPU, task_struct address, state (RU\n"
-         "running, IN interruptible, UN uninterruptible, ID idle, ST stopped, TR\n"
-         "traced, ZO zombie, DE dead, PA parked, NE new, WA waking), memory share of\n"
-         "the RSS, virtual size and resident size in KiB, and the command (kernel\n"
-         "threads in brackets).\n"
-         "\n"
-         "Arguments select tasks by PID, by task_struct address, or by command\n"
-         "name; a name in single quotes is matched as a regular expression.",
+     .description = "Lists the tasks of the crashed kernel: every thread of every process and\n"
+                    "each CPU's idle task (swapper/N). '>' marks the task that was running on\n"
+                    "its CPU. Columns: PID, parent PID, CPU, task_struct address, state (RU\n"
+                    "running, IN interruptible, UN uninterruptible, ID idle, ST stopped, TR\n"
+                    "traced, ZO zombie, DE dead, PA parked, NE new, WA waking), memory share of\n"
+                    "the RSS, virtual size and resident size in KiB, and the command (kernel\n"
+                    "threads in brackets).\n"
+                    "\n"
+                    "Arguments select tasks by PID, by task_struct address, or by command\n"
+                    "name; a name in single quotes is matched as a regular expression.",
      .examples = "  kdive> ps kd-sleeper\n"
                  "        PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n"
                  "         86       1   0  ffff948b41e20000  IN   0.0     1176       48  kd-sleeper\n"

@@ -61,11 +61,10 @@ const CommandRegistrar registrar{
     {.name = "ptype",
      .summary = "print a type's definition, expanded",
      .usage = "ptype type | expression",
-     .description =
-         "Prints a type the way gdb's ptype does: typedefs followed to the type they\n"
-         "name, structs, unions and enums written out member by member (anonymous\n"
-         "ones inline), pointers to structs shown with the struct expanded. Given an\n"
-         "expression, prints the type of its value.",
+     .description = "Prints a type the way gdb's ptype does: typedefs followed to the type they\n"
+                    "name, structs, unions and enums written out member by member (anonymous\n"
+                    "ones inline), pointers to structs shown with the struct expanded. Given an\n"
+                    "expression, prints the type of its value.",
      .examples = "  kdive> ptype struct list_head\n"
                  "  type = struct list_head {\n"
                  "      struct list_head *next;\n"

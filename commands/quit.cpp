@@ -10,16 +10,15 @@ void run(Session& session, const ParsedArgs& args, Output&) {
   session.request_quit();
 }
 
-const CommandRegistrar registrar{
-    {.name = "quit",
-     .summary = "leave kdive",
-     .usage = "quit",
-     .description = "Ends the session. Commands after it on the same line or in the same\n"
-                    "script are not run. Ctrl-D at an empty prompt does the same.",
-     .examples = "  kdive> q",
-     .options = {},
-     .aliases = {"exit", "q"}},
-    run};
+const CommandRegistrar registrar{{.name = "quit",
+                                  .summary = "leave kdive",
+                                  .usage = "quit",
+                                  .description = "Ends the session. Commands after it on the same line or in the same\n"
+                                                 "script are not run. Ctrl-D at an empty prompt does the same.",
+                                  .examples = "  kdive> q",
+                                  .options = {},
+                                  .aliases = {"exit", "q"}},
+                                 run};
 
 }  // namespace
 }  // namespace kdive

@@ -11,8 +11,8 @@
 #include "analyzer/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/command.hpp"
-#include "kernel-model/task_details.hpp"
 #include "kernel-model/errors.hpp"
+#include "kernel-model/task_details.hpp"
 
 namespace kdive {
 namespace {
@@ -55,9 +55,15 @@ class Reader {
   void read(uint64_t addr, std::span<std::byte> out) const {
     const KernelMemory& m = kernel_.memory();
     switch (space_) {
-      case Space::Kernel: m.read(VirtAddr{addr}, out); break;
-      case Space::User: m.read_user(*pgd_, VirtAddr{addr}, out); break;
-      case Space::Physical: m.read_phys(PhysAddr{addr}, out); break;
+      case Space::Kernel:
+        m.read(VirtAddr{addr}, out);
+        break;
+      case Space::User:
+        m.read_user(*pgd_, VirtAddr{addr}, out);
+        break;
+      case Space::Physical:
+        m.read_phys(PhysAddr{addr}, out);
+        break;
     }
   }
 
@@ -86,8 +92,10 @@ uint64_t value_of(std::span<const std::byte> bytes, size_t width, bool network_o
 std::string format_value(const Request& r, const Kernel& k, uint64_t v) {
   const int digits = static_cast<int>(r.width * 2);
   switch (r.style) {
-    case Style::Hex: return fmt::format("{:0{}x} ", v, digits);
-    case Style::Unsigned: return fmt::format("{:>{}} ", v, r.width == 8 ? 20 : digits + 2);
+    case Style::Hex:
+      return fmt::format("{:0{}x} ", v, digits);
+    case Style::Unsigned:
+      return fmt::format("{:>{}} ", v, r.width == 8 ? 20 : digits + 2);
     case Style::Signed: {
       int64_t s = r.width == 8   ? static_cast<int64_t>(v)
                   : r.width == 4 ? static_cast<int32_t>(v)
@@ -98,8 +106,8 @@ std::string format_value(const Request& r, const Kernel& k, uint64_t v) {
     case Style::Symbolic: {
       if (v >= kStartKernelMap) {
         if (auto hit = k.symbols().containing(v)) {
-          std::string name = hit->offset == 0 ? std::string(hit->symbol->name)
-                                              : fmt::format("{}+{}", hit->symbol->name, hit->offset);
+          std::string name =
+              hit->offset == 0 ? std::string(hit->symbol->name) : fmt::format("{}+{}", hit->symbol->name, hit->offset);
           return fmt::format("{:<16} ", name);
         }
       }
@@ -229,16 +237,15 @@ const CommandRegistrar registrar{
     {.name = "rd",
      .summary = "read memory",
      .usage = "rd [-adDsSxNRpu] [-8|-16|-32|-64] [-o offset] [-e end] [-r file] address|symbol [count]",
-     .description =
-         "Displays memory at a kernel virtual address or symbol (the default), a user\n"
-         "virtual address (-u, or any address below the kernel half) of the current\n"
-         "context's process (see set), or a physical address (-p). Addresses are hex; a symbol\n"
-         "may carry an offset (linux_banner+0x10). The count is the number of values\n"
-         "(of characters with -a), decimal; it defaults to 1.\n"
-         "\n"
-         "Values are 64-bit unless -8, -16 or -32 is given; each line shows 16 bytes\n"
-         "followed by their ASCII rendering. A page that is not in the dump stops\n"
-         "the display with a message naming the address.",
+     .description = "Displays memory at a kernel virtual address or symbol (the default), a user\n"
+                    "virtual address (-u, or any address below the kernel half) of the current\n"
+                    "context's process (see set), or a physical address (-p). Addresses are hex; a symbol\n"
+                    "may carry an offset (linux_banner+0x10). The count is the number of values\n"
+                    "(of characters with -a), decimal; it defaults to 1.\n"
+                    "\n"
+                    "Values are 64-bit unless -8, -16 or -32 is given; each line shows 16 bytes\n"
+                    "followed by their ASCII rendering. A page that is not in the dump stops\n"
+                    "the display with a message naming the address.",
      .examples = "The kernel's banner as text:\n"
                  "\n"
                  "  kdive> rd -a linux_banner\n"

@@ -29,8 +29,7 @@ const OptionSpec* find_option(const CommandSpec& spec, char flag) {
 
 bool looks_like_flag(const std::string& word) {
   // "-" alone and negative numbers ("-1" for `log -m -1`-style values) are data.
-  return word.size() > 1 && word[0] == '-' &&
-         !std::isdigit(static_cast<unsigned char>(word[1]));
+  return word.size() > 1 && word[0] == '-' && !std::isdigit(static_cast<unsigned char>(word[1]));
 }
 
 }  // namespace

@@ -82,20 +82,19 @@ const CommandRegistrar registrar{
     {.name = "set",
      .summary = "set the current context (task) or a kdive variable",
      .usage = "set [pid | taskp | -c cpu | -p] | [radix [10|16]] | [scroll [off]] | -v",
-     .description =
-         "With no argument, shows the current context: the task that task, files, vm\n"
-         "and bt act on when given no task. At startup it is the task that was running\n"
-         "on the CPU that panicked (on a live system, kdive's own task).\n\n"
-         "  pid      a process ID (pid 0 is CPU 0's idle task).\n"
-         "  taskp    a task_struct address, in hexadecimal.\n"
-         "  -c cpu   the task that was running on that CPU at the crash.\n"
-         "  -p       back to the panic task.\n"
-         "  -v       show kdive's variables.\n\n"
-         "Variables: `set radix 16` makes p and struct print in hexadecimal by default\n"
-         "(the `hex` and `dec` aliases do the same); `scroll` is always off: pipe long\n"
-         "output to a pager instead (`ps | less`).\n\n"
-         "STATE shows the task's state bits by name; (PANIC) marks the task running on\n"
-         "the panicking CPU, (ACTIVE) a task running on another CPU.",
+     .description = "With no argument, shows the current context: the task that task, files, vm\n"
+                    "and bt act on when given no task. At startup it is the task that was running\n"
+                    "on the CPU that panicked (on a live system, kdive's own task).\n\n"
+                    "  pid      a process ID (pid 0 is CPU 0's idle task).\n"
+                    "  taskp    a task_struct address, in hexadecimal.\n"
+                    "  -c cpu   the task that was running on that CPU at the crash.\n"
+                    "  -p       back to the panic task.\n"
+                    "  -v       show kdive's variables.\n\n"
+                    "Variables: `set radix 16` makes p and struct print in hexadecimal by default\n"
+                    "(the `hex` and `dec` aliases do the same); `scroll` is always off: pipe long\n"
+                    "output to a pager instead (`ps | less`).\n\n"
+                    "STATE shows the task's state bits by name; (PANIC) marks the task running on\n"
+                    "the panicking CPU, (ACTIVE) a task running on another CPU.",
      .examples = "Show the current context:\n\n"
                  "  kdive> set\n"
                  "      PID: 127\n"
@@ -108,7 +107,8 @@ const CommandRegistrar registrar{
                  "  kdive> set -c 1\n\n"
                  "Print in hexadecimal from now on:\n\n"
                  "  kdive> set radix 16",
-     .options = {{'p', "", "the panic task"}, {'c', "cpu", "the active task of a CPU"},
+     .options = {{'p', "", "the panic task"},
+                 {'c', "cpu", "the active task of a CPU"},
                  {'a', "", "accepted for crash compatibility (tasks are already per CPU)"},
                  {'v', "", "show variables"}},
      .aliases = {}},

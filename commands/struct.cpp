@@ -98,8 +98,10 @@ void run_struct_command(Session& session, const ParsedArgs& args, Output& out, s
 
   if (pos.size() == 1) {
     TypeLayoutOptions o{.offsets = args.has('o'), .radix = radix};
-    if (target.members.empty()) out.write(format_layout(*target.type, o));
-    else out.write(format_member_layout(*target.type, target.members, o));
+    if (target.members.empty())
+      out.write(format_layout(*target.type, o));
+    else
+      out.write(format_member_layout(*target.type, target.members, o));
     return;
   }
 
@@ -139,14 +141,13 @@ const CommandRegistrar registrar{
     {.name = "struct",
      .summary = "structure contents or layout",
      .usage = "struct [-o] [-x|-d] struct_name[.member[,member...]] [address | symbol] [count]",
-     .description =
-         "Without an address, shows the layout of a structure as C declarations and\n"
-         "its size; -o adds each member's offset. With an address (hex, or a symbol),\n"
-         "shows the structure stored there, member by member, as gdb prints values;\n"
-         "a count shows that many consecutive structures (a negative count, those\n"
-         "before the address). Members may be selected with .member[,member...],\n"
-         "including nested members such as se.on_rq; then only those lines print.\n"
-         "-x and -d choose hexadecimal or decimal integers.",
+     .description = "Without an address, shows the layout of a structure as C declarations and\n"
+                    "its size; -o adds each member's offset. With an address (hex, or a symbol),\n"
+                    "shows the structure stored there, member by member, as gdb prints values;\n"
+                    "a count shows that many consecutive structures (a negative count, those\n"
+                    "before the address). Members may be selected with .member[,member...],\n"
+                    "including nested members such as se.on_rq; then only those lines print.\n"
+                    "-x and -d choose hexadecimal or decimal integers.",
      .examples = "  kdive> struct -o list_head\n"
                  "  struct list_head {\n"
                  "     [0] struct list_head *next;\n"

@@ -131,11 +131,13 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   for (const auto& word : args.positional()) {
     Target t = resolve(k, word);
     if (args.has('p')) {
-      if (const Symbol* prev = neighbour(table_of(k, *t.symbol), *t.symbol, false)) out.print("{}\n", symbol_line_with_source(k, *prev, 0, prev->address));
+      if (const Symbol* prev = neighbour(table_of(k, *t.symbol), *t.symbol, false))
+        out.print("{}\n", symbol_line_with_source(k, *prev, 0, prev->address));
     }
     out.print("{}\n", symbol_line_with_source(k, *t.symbol, t.offset, t.address));
     if (args.has('n')) {
-      if (const Symbol* next = neighbour(table_of(k, *t.symbol), *t.symbol, true)) out.print("{}\n", symbol_line_with_source(k, *next, 0, next->address));
+      if (const Symbol* next = neighbour(table_of(k, *t.symbol), *t.symbol, true))
+        out.print("{}\n", symbol_line_with_source(k, *next, 0, next->address));
     }
   }
 }
@@ -144,23 +146,22 @@ const CommandRegistrar registrar{
     {.name = "sym",
      .summary = "translate a symbol to its address, or an address to its symbol",
      .usage = "sym [-l] | [-M] | [-m module] | [-p|-n] | [-q string] | [symbol | vaddr] ...",
-     .description =
-         "Shows a symbol's address, or the symbol a kernel virtual address falls in,\n"
-         "as 'ADDRESS (TYPE) NAME[+OFFSET] [MODULE]'. TYPE is nm's letter: T/t text,\n"
-         "D/d data, R/r read-only data, B/b bss (upper case: global). The offset is\n"
-         "decimal. Symbols of loaded modules are found as well and carry their module\n"
-         "name in brackets; they come from the kernel's own copy of each module's\n"
-         "symbol table, or from the module's object file after 'mod -s'. A name the\n"
-         "vmlinux does not know is looked up in the kernel's kallsyms table read from\n"
-         "the dump.\n"
-         "\n"
-         "  -l         list every symbol, by address, then each module's symbols\n"
-         "             between MODULE START and MODULE END lines\n"
-         "  -M         list the symbols of all modules\n"
-         "  -m module  list the symbols of one module\n"
-         "  -p         also show the symbol before the target\n"
-         "  -n         also show the symbol after the target\n"
-         "  -q string  list the symbols whose names contain the string",
+     .description = "Shows a symbol's address, or the symbol a kernel virtual address falls in,\n"
+                    "as 'ADDRESS (TYPE) NAME[+OFFSET] [MODULE]'. TYPE is nm's letter: T/t text,\n"
+                    "D/d data, R/r read-only data, B/b bss (upper case: global). The offset is\n"
+                    "decimal. Symbols of loaded modules are found as well and carry their module\n"
+                    "name in brackets; they come from the kernel's own copy of each module's\n"
+                    "symbol table, or from the module's object file after 'mod -s'. A name the\n"
+                    "vmlinux does not know is looked up in the kernel's kallsyms table read from\n"
+                    "the dump.\n"
+                    "\n"
+                    "  -l         list every symbol, by address, then each module's symbols\n"
+                    "             between MODULE START and MODULE END lines\n"
+                    "  -M         list the symbols of all modules\n"
+                    "  -m module  list the symbols of one module\n"
+                    "  -p         also show the symbol before the target\n"
+                    "  -n         also show the symbol after the target\n"
+                    "  -q string  list the symbols whose names contain the string",
      .examples = "  kdive> sym linux_banner\n"
                  "  ffffffff8a91ffe0 (D) linux_banner\n"
                  "\n"

@@ -38,9 +38,7 @@ std::string uptime(int64_t seconds) {
   return fmt::format("{} day{}, {}", days, days == 1 ? "" : "s", hms);
 }
 
-void line(Output& out, std::string_view label, std::string_view value) {
-  out.print("{:>12}: {}\n", label, value);
-}
+void line(Output& out, std::string_view label, std::string_view value) { out.print("{:>12}: {}\n", label, value); }
 
 void print_dmi(const Kernel& k, Output& out) {
   std::vector<DmiString> strings;
@@ -150,8 +148,7 @@ const CommandRegistrar registrar{
                  "  kdive> sys -c | head -2\n"
                  "  NUM  SYSTEM CALL                FILE AND LINE NUMBER\n"
                  "    0  __x64_sys_read             ../fs/read_write.c: 642",
-     .options = {{'i', "", "show the DMI strings the firmware provided"},
-                 {'c', "", "show the system call table"}},
+     .options = {{'i', "", "show the DMI strings the firmware provided"}, {'c', "", "show the system call table"}},
      .aliases = {}},
     run};
 

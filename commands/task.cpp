@@ -63,13 +63,12 @@ const CommandRegistrar registrar{
     {.name = "task",
      .summary = "task_struct contents",
      .usage = "task [-R member[,member]] [-x|-d] [pid | taskp | command] ...",
-     .description =
-         "Prints a task's struct task_struct after its PID/TASK/CPU/COMMAND line; with\n"
-         "no task, the current context's (see set). Task arguments are pids, task_struct\n"
-         "addresses, command names or regular expressions, as for ps.\n\n"
-         "  -R member[,member]  only these members; a member may be nested (se.on_rq)\n"
-         "                      and -R may be repeated.\n"
-         "  -x / -d             integers in hexadecimal / decimal (default: set radix).",
+     .description = "Prints a task's struct task_struct after its PID/TASK/CPU/COMMAND line; with\n"
+                    "no task, the current context's (see set). Task arguments are pids, task_struct\n"
+                    "addresses, command names or regular expressions, as for ps.\n\n"
+                    "  -R member[,member]  only these members; a member may be nested (se.on_rq)\n"
+                    "                      and -R may be repeated.\n"
+                    "  -x / -d             integers in hexadecimal / decimal (default: set radix).",
      .examples = "  kdive> task -R pid,comm 88\n"
                  "  PID: 88       TASK: ffff9d8d01e43e80  CPU: 1    COMMAND: \"kd-busy\"\n"
                  "    pid = 88,\n"
@@ -78,9 +77,7 @@ const CommandRegistrar registrar{
                  "  kdive> foreach RU task -R se.on_rq,on_cpu\n\n"
                  "The whole task_struct of the current context:\n\n"
                  "  kdive> task",
-     .options = {{'R', "member[,member]", "only these members"},
-                 {'x', "", "hexadecimal"},
-                 {'d', "", "decimal"}},
+     .options = {{'R', "member[,member]", "only these members"}, {'x', "", "hexadecimal"}, {'d', "", "decimal"}},
      .aliases = {}},
     run};
 

@@ -21,9 +21,9 @@
 namespace kdive {
 
 struct TypeLayoutOptions {
-  bool offsets = false;  // crash's -o: each member's offset in brackets
-  int radix = 10;        // offsets and SIZE in decimal or 0x hex
-  bool size_line = true;  // "SIZE: N" after the closing brace
+  bool offsets = false;    // crash's -o: each member's offset in brackets
+  int radix = 10;          // offsets and SIZE in decimal or 0x hex
+  bool size_line = true;   // "SIZE: N" after the closing brace
   bool gdb_style = false;  // ptype: "type = " before, member indent of 4, no SIZE
 };
 
@@ -34,7 +34,8 @@ std::string format_layout(const Type& type, const TypeLayoutOptions& options);
 // from the start of `type`, inside "struct NAME {" ... "}" — crash's
 // "struct -o task_struct.pid,comm" and "whatis task_struct.pid".
 // Throws Error(Lookup) naming an unknown member.
-std::string format_member_layout(const Type& type, const std::vector<std::string>& paths, const TypeLayoutOptions& options);
+std::string format_member_layout(const Type& type, const std::vector<std::string>& paths,
+                                 const TypeLayoutOptions& options);
 
 // "struct task_struct", "union {...}": how a layout names the type in its
 // first line.

@@ -12,10 +12,9 @@ const CommandRegistrar registrar{
     {.name = "union",
      .summary = "union contents or layout",
      .usage = "union [-o] [-x|-d] union_name[.member[,member...]] [address | symbol] [count]",
-     .description =
-         "The same as struct, for unions: without an address the layout (-o adds\n"
-         "offsets, which are all 0 unless members are nested), with an address the\n"
-         "union stored there, every member seen over the same bytes.",
+     .description = "The same as struct, for unions: without an address the layout (-o adds\n"
+                    "offsets, which are all 0 unless members are nested), with an address the\n"
+                    "union stored there, every member seen over the same bytes.",
      .examples = "  kdive> union -o thread_union\n"
                  "\n"
                  "  kdive> union thread_union ffffffff82600000",

@@ -143,16 +143,36 @@ std::string escape_c_string(std::string_view bytes) {
   for (char c : bytes) {
     auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\v': out += "\\v"; break;
-      case '\033': out += "\\033"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
+      case '\033':
+        out += "\\033";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         if (u < 0x20 || u >= 0x7f) {
           out += fmt::format("\\{:03o}", u);
@@ -168,15 +188,20 @@ std::string format_value(const Value& v, const ValueFormat& f, int indent) {
   const Type& t = v.type().strip();
   switch (t.kind()) {
     case TypeKind::Struct:
-    case TypeKind::Union: return aggregate(v, f, indent);
-    case TypeKind::Array: return array(v, f, indent);
-    case TypeKind::Pointer: return pointer(v, f);
-    case TypeKind::Enum: return enumerated(v, f);
+    case TypeKind::Union:
+      return aggregate(v, f, indent);
+    case TypeKind::Array:
+      return array(v, f, indent);
+    case TypeKind::Pointer:
+      return pointer(v, f);
+    case TypeKind::Enum:
+      return enumerated(v, f);
     case TypeKind::Function: {
       uint64_t a = v.is_lvalue() ? v.address().value() : v.as_u64();
       return fmt::format("{{{}}} {:#x}{}", v.type().spell(), a, symbol_suffix(a, f));
     }
-    case TypeKind::Void: throw Error(Error::Kind::Lookup, "the symbol has no type information (cast it to a type)");
+    case TypeKind::Void:
+      throw Error(Error::Kind::Lookup, "the symbol has no type information (cast it to a type)");
     case TypeKind::Base: {
       if (t.name() == "_Bool") {
         uint64_t x = v.as_u64();
@@ -187,7 +212,8 @@ std::string format_value(const Value& v, const ValueFormat& f, int indent) {
       if (t.is_char() && !v.is_bitfield()) n += " " + char_literal(v.as_u64() & 0xff);
       return n;
     }
-    default: return integer(v, f);
+    default:
+      return integer(v, f);
   }
 }
 

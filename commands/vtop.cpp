@@ -20,10 +20,9 @@ std::string entry_flags(uint64_t e, bool leaf_level) {
     uint64_t mask;
     const char* name;
   };
-  static const Bit bits[] = {{1ull << 0, "PRESENT"}, {1ull << 1, "RW"},       {1ull << 2, "USER"},
-                             {1ull << 3, "PWT"},     {1ull << 4, "PCD"},      {1ull << 5, "ACCESSED"},
-                             {1ull << 6, "DIRTY"},   {1ull << 7, "PSE"},      {1ull << 8, "GLOBAL"},
-                             {1ull << 63, "NX"}};
+  static const Bit bits[] = {{1ull << 0, "PRESENT"}, {1ull << 1, "RW"},       {1ull << 2, "USER"},  {1ull << 3, "PWT"},
+                             {1ull << 4, "PCD"},     {1ull << 5, "ACCESSED"}, {1ull << 6, "DIRTY"}, {1ull << 7, "PSE"},
+                             {1ull << 8, "GLOBAL"},  {1ull << 63, "NX"}};
   std::string out;
   for (const auto& b : bits) {
     // Bit 7 is PAT, not PSE, in a 4 KiB PTE.
@@ -44,8 +43,9 @@ void show(Kernel& k, uint64_t vaddr, bool user, Output& out) {
   if (user) {
     pgd = k.cpu_page_table(k.panic_cpu().value_or(0));
     if (!pgd) {
-      throw CommandError("no user address space for the current context: the dump has no CPU control "
-                         "registers (CR3) for the panic CPU");
+      throw CommandError(
+          "no user address space for the current context: the dump has no CPU control "
+          "registers (CR3) for the panic CPU");
     }
   }
   const KernelMemory& mem = k.memory();
@@ -73,8 +73,7 @@ void show(Kernel& k, uint64_t vaddr, bool user, Output& out) {
     std::string page = fmt::format("{:x}", t.phys->value() & ~(t.page_size - 1));
     const int phys_width = std::max<int>(8, static_cast<int>(page.size()));
     out.print("\n{:>9}{:7}  {:>{}}  FLAGS\n", leaf.level, "", "PHYSICAL", phys_width);
-    out.print("{:>16x}  {:>{}}  ({})\n", leaf.entry, page, phys_width,
-              entry_flags(leaf.entry, leaf.level == "PTE"));
+    out.print("{:>16x}  {:>{}}  ({})\n", leaf.entry, page, phys_width, entry_flags(leaf.entry, leaf.level == "PTE"));
   } else {
     out.print("\n{}: {}\n", fmt::format("{:x}", vaddr), t.fault);
   }
@@ -111,13 +110,12 @@ const CommandRegistrar vtop_registrar{
     {.name = "vtop",
      .summary = "virtual to physical address translation",
      .usage = "vtop [-u|-k] address ...",
-     .description =
-         "Translates each virtual address through the page tables and shows every\n"
-         "level visited (PGD, P4D with 5-level paging, PUD, PMD, PTE), the physical\n"
-         "page, its size for 2 MB and 1 GB mappings, and the last entry's flags.\n"
-         "Kernel addresses use the kernel's page table (init_top_pgt); user\n"
-         "addresses (-u, or any address below the kernel half) use the page table\n"
-         "the panic CPU was running on.",
+     .description = "Translates each virtual address through the page tables and shows every\n"
+                    "level visited (PGD, P4D with 5-level paging, PUD, PMD, PTE), the physical\n"
+                    "page, its size for 2 MB and 1 GB mappings, and the last entry's flags.\n"
+                    "Kernel addresses use the kernel's page table (init_top_pgt); user\n"
+                    "addresses (-u, or any address below the kernel half) use the page table\n"
+                    "the panic CPU was running on.",
      .examples = "A kernel text address, mapped by a 2 MB page:\n"
                  "\n"
                  "  kdive> vtop linux_banner\n"

@@ -68,12 +68,11 @@ const CommandRegistrar registrar{
     {.name = "whatis",
      .summary = "the type of a symbol, or the layout of a type",
      .usage = "whatis [-o] [-x] symbol | struct | union | typedef | struct.member | expression",
-     .description =
-         "For a global variable or function, prints its C declaration. For a struct,\n"
-         "union or enum, prints its layout and size like struct (-o adds member\n"
-         "offsets, -x shows them in hex); for a typedef, its definition and size; for\n"
-         "struct.member, that member with its offset. For any other expression,\n"
-         "prints the type of its value.",
+     .description = "For a global variable or function, prints its C declaration. For a struct,\n"
+                    "union or enum, prints its layout and size like struct (-o adds member\n"
+                    "offsets, -x shows them in hex); for a typedef, its definition and size; for\n"
+                    "struct.member, that member with its offset. For any other expression,\n"
+                    "prints the type of its value.",
      .examples = "  kdive> whatis linux_banner\n"
                  "  const char linux_banner[192];\n"
                  "\n"

@@ -77,9 +77,7 @@ size_t walk_chain(const KernelMemory& mem, const ChainWalk& w, const std::functi
   const uint64_t start = w.start.value();
   std::unordered_set<uint64_t> seen;
   size_t count = 0;
-  auto is_end = [&](uint64_t link) {
-    return w.end && (link == *w.end || link - w.entry_bias == *w.end);
-  };
+  auto is_end = [&](uint64_t link) { return w.end && (link == *w.end || link - w.entry_bias == *w.end); };
   uint64_t link = start;
   if (w.start_is_entry) {
     if (is_end(link)) return 0;
@@ -101,13 +99,11 @@ size_t walk_chain(const KernelMemory& mem, const ChainWalk& w, const std::functi
     if (w.singly_linked && (next == link || (first && next == *first))) break;
     if (!first) first = next;
     if (!seen.insert(next).second) {
-      throw Error(Error::Kind::BadData,
-                  fmt::format("list at {:x} loops: entry {:x} comes again after {} entries", start,
-                              next - w.entry_bias, count));
+      throw Error(Error::Kind::BadData, fmt::format("list at {:x} loops: entry {:x} comes again after {} entries",
+                                                    start, next - w.entry_bias, count));
     }
     if (count >= w.limit) {
-      throw Error(Error::Kind::BadData,
-                  fmt::format("list at {:x} does not end within {} entries", start, w.limit));
+      throw Error(Error::Kind::BadData, fmt::format("list at {:x} does not end within {} entries", start, w.limit));
     }
     ++count;
     if (!visit(VirtAddr{next - w.entry_bias})) break;
@@ -116,8 +112,8 @@ size_t walk_chain(const KernelMemory& mem, const ChainWalk& w, const std::functi
   return count;
 }
 
-size_t walk_rbtree(const KernelMemory& mem, uint64_t top, RbOrder order, const std::function<bool(const RbVisit&)>& visit,
-                   size_t limit) {
+size_t walk_rbtree(const KernelMemory& mem, uint64_t top, RbOrder order,
+                   const std::function<bool(const RbVisit&)>& visit, size_t limit) {
   struct Pending {
     uint64_t node;
     std::string position;
@@ -135,7 +131,8 @@ size_t walk_rbtree(const KernelMemory& mem, uint64_t top, RbOrder order, const s
     if ((position.size() - 4) / 2 > kMaxRbDepth) {
       throw Error(Error::Kind::BadData, fmt::format("rbtree under {:x} is deeper than {} levels", top, kMaxRbDepth));
     }
-    if (count >= limit) throw Error(Error::Kind::BadData, fmt::format("rbtree under {:x} has over {} nodes", top, limit));
+    if (count >= limit)
+      throw Error(Error::Kind::BadData, fmt::format("rbtree under {:x} has over {} nodes", top, limit));
   };
   if (top != 0) check(top, "root");
   while (!stack.empty()) {

@@ -66,12 +66,12 @@ std::vector<VirtAddr> list_entries(const KernelMemory& mem, VirtAddr head, uint6
 // back to the first link it reached or when a link points to itself (crash's
 // rules for lists that are not list_heads).
 struct ChainWalk {
-  VirtAddr start;               // the first link
+  VirtAddr start;  // the first link
   uint64_t next_offset = 0;
   uint64_t entry_bias = 0;
-  bool start_is_entry = true;   // false: start is a standalone head, not shown
+  bool start_is_entry = true;  // false: start is a standalone head, not shown
   bool singly_linked = false;
-  bool null_is_error = false;   // list_head lists never hold NULL: say so
+  bool null_is_error = false;  // list_head lists never hold NULL: say so
   std::optional<uint64_t> end;
   size_t limit = kMaxListEntries;
 };
@@ -94,7 +94,7 @@ struct RbVisit {
 // Walks the tree under `top` (an rb_node address: rb_root.rb_node's value; 0
 // is an empty tree). Throws Error(BadData) on a node reached twice or a tree
 // deeper than any balanced tree can be.
-size_t walk_rbtree(const KernelMemory& mem, uint64_t top, RbOrder order, const std::function<bool(const RbVisit&)>& visit,
-                   size_t limit = kMaxListEntries);
+size_t walk_rbtree(const KernelMemory& mem, uint64_t top, RbOrder order,
+                   const std::function<bool(const RbVisit&)>& visit, size_t limit = kMaxListEntries);
 
 }  // namespace kdive

@@ -35,7 +35,8 @@ size_t relocate_debug_sections(std::vector<char>& bytes, const std::string& name
   GElf_Ehdr eh;
   size_t shstrndx = 0, count = 0;
   if (view.elf == nullptr || gelf_getehdr(view.elf, &eh) == nullptr || gelf_getclass(view.elf) != ELFCLASS64 ||
-      eh.e_machine != EM_X86_64 || elf_getshdrstrndx(view.elf, &shstrndx) != 0 || elf_getshdrnum(view.elf, &count) != 0) {
+      eh.e_machine != EM_X86_64 || elf_getshdrstrndx(view.elf, &shstrndx) != 0 ||
+      elf_getshdrnum(view.elf, &count) != 0) {
     throw Error(Error::Kind::BadData, fmt::format("{}: not an x86_64 ELF object", name));
   }
   if (eh.e_type != ET_REL) return 0;  // linked files carry their references resolved
@@ -72,10 +73,15 @@ size_t relocate_debug_sections(std::vector<char>& bytes, const std::string& name
       uint64_t value = sym.st_value + static_cast<uint64_t>(r.r_addend);
       unsigned size;
       switch (GELF_R_TYPE(r.r_info)) {
-        case R_X86_64_64: size = 8; break;
+        case R_X86_64_64:
+          size = 8;
+          break;
         case R_X86_64_32:
-        case R_X86_64_32S: size = 4; break;
-        case R_X86_64_NONE: continue;
+        case R_X86_64_32S:
+          size = 4;
+          break;
+        case R_X86_64_NONE:
+          continue;
         default:
           throw Error(Error::Kind::Unsupported,
                       fmt::format("{}: relocation type {} in a debug section", name, GELF_R_TYPE(r.r_info)));

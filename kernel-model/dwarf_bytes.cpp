@@ -1,7 +1,6 @@
 #include "kernel-model/dwarf_bytes.hpp"
 
 #include <dwarf.h>
-
 #include <fmt/format.h>
 
 namespace kdive {

@@ -154,7 +154,8 @@ std::unique_ptr<DwarfIndex> DwarfIndex::build(const std::filesystem::path& vmlin
   return ready_with(scan(vmlinux, threads));
 }
 
-std::unique_ptr<DwarfIndex> DwarfIndex::build(const DwarfSections& sections, const std::string& what, unsigned threads) {
+std::unique_ptr<DwarfIndex> DwarfIndex::build(const DwarfSections& sections, const std::string& what,
+                                              unsigned threads) {
   return ready_with(scan_sections(sections, what, threads));
 }
 

@@ -87,7 +87,8 @@ std::optional<DwarfIndexImage> DwarfIndexImage::view(std::span<const uint8_t> by
   for (size_t k = 0; k < kNameKinds; ++k) {
     const KindHeader& kh = h.kinds[k];
     bool power_of_two = kh.bucket_count != 0 && (kh.bucket_count & (kh.bucket_count - 1)) == 0;
-    if (!power_of_two || kh.bucket_count <= kh.entry_count || !fits(kh.entries_offset, kh.entry_count, sizeof(DwarfIndexEntry)) ||
+    if (!power_of_two || kh.bucket_count <= kh.entry_count ||
+        !fits(kh.entries_offset, kh.entry_count, sizeof(DwarfIndexEntry)) ||
         !fits(kh.buckets_offset, kh.bucket_count, sizeof(uint32_t))) {
       return std::nullopt;
     }
@@ -97,7 +98,8 @@ std::optional<DwarfIndexImage> DwarfIndexImage::view(std::span<const uint8_t> by
                                 static_cast<size_t>(kh.bucket_count)};
   }
   if (h.strings_offset > bytes.size() || h.strings_size > bytes.size() - h.strings_offset) return std::nullopt;
-  image.strings_ = {reinterpret_cast<const char*>(bytes.data() + h.strings_offset), static_cast<size_t>(h.strings_size)};
+  image.strings_ = {reinterpret_cast<const char*>(bytes.data() + h.strings_offset),
+                    static_cast<size_t>(h.strings_size)};
   return image;
 }
 

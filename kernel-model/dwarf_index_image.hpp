@@ -24,8 +24,8 @@ namespace kdive {
 class DwarfNameSet;
 
 struct DwarfIndexEntry {
-  uint64_t die;       // DIE offset in .debug_info (an enumerator's: its enum)
-  int64_t value = 0;  // enumerators: the constant
+  uint64_t die;                               // DIE offset in .debug_info (an enumerator's: its enum)
+  int64_t value = 0;                          // enumerators: the constant
   uint32_t name_offset = 0, name_length = 0;  // in the string area
 };
 

@@ -18,14 +18,22 @@ constexpr int kMaxInheritDepth = 8;
 
 std::optional<NameKind> kind_of(uint32_t tag) {
   switch (tag) {
-    case DW_TAG_structure_type: return NameKind::Struct;
-    case DW_TAG_union_type: return NameKind::Union;
-    case DW_TAG_enumeration_type: return NameKind::Enum;
-    case DW_TAG_typedef: return NameKind::Typedef;
-    case DW_TAG_base_type: return NameKind::Base;
-    case DW_TAG_variable: return NameKind::Variable;
-    case DW_TAG_subprogram: return NameKind::Function;
-    default: return std::nullopt;
+    case DW_TAG_structure_type:
+      return NameKind::Struct;
+    case DW_TAG_union_type:
+      return NameKind::Union;
+    case DW_TAG_enumeration_type:
+      return NameKind::Enum;
+    case DW_TAG_typedef:
+      return NameKind::Typedef;
+    case DW_TAG_base_type:
+      return NameKind::Base;
+    case DW_TAG_variable:
+      return NameKind::Variable;
+    case DW_TAG_subprogram:
+      return NameKind::Function;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -38,9 +46,9 @@ bool is_unit_relative_ref(uint64_t form) {
 
 // One unit's header facts.
 struct DwarfUnitScanner::Unit {
-  uint64_t start;     // offset of the unit header
-  uint64_t end;       // one past its last byte
-  uint64_t die_start; // offset of the unit DIE
+  uint64_t start;      // offset of the unit header
+  uint64_t end;        // one past its last byte
+  uint64_t die_start;  // offset of the unit DIE
   DwarfUnitShape shape;
   uint64_t str_offsets_base = 0;
 };
@@ -49,8 +57,8 @@ struct DwarfUnitScanner::Unit {
 struct DwarfUnitScanner::DieAttrs {
   std::string_view name;
   bool has_name = false, declaration = false, location = false, low_pc = false;
-  uint64_t sibling = 0;   // section offset, 0 when absent
-  uint64_t inherit = 0;   // DW_AT_specification / DW_AT_abstract_origin target
+  uint64_t sibling = 0;  // section offset, 0 when absent
+  uint64_t inherit = 0;  // DW_AT_specification / DW_AT_abstract_origin target
   std::optional<int64_t> const_value;
   uint64_t str_offsets_base = 0;
   bool has_str_offsets_base = false;
@@ -153,8 +161,9 @@ void DwarfUnitScanner::read_attrs(DwarfBytes& in, const Abbrev& a, const Unit& u
           case DW_FORM_strx3:
           case DW_FORM_strx4:
           case kFormGnuStrIndex: {
-            uint64_t index = (form == DW_FORM_strx || form == kFormGnuStrIndex) ? in.uleb()
-                                                                                 : in.fixed(fixed_form_size(form, u.shape));
+            uint64_t index = (form == DW_FORM_strx || form == kFormGnuStrIndex)
+                                 ? in.uleb()
+                                 : in.fixed(fixed_form_size(form, u.shape));
             uint64_t at = u.str_offsets_base + index * u.shape.offset_size;
             if (at + u.shape.offset_size <= s_.str_offsets.size()) {
               DwarfBytes offsets(s_.str_offsets, at);
@@ -254,8 +263,7 @@ std::string_view DwarfUnitScanner::inherited_name(uint64_t die, const Unit& u, i
   return attrs.inherit != 0 ? inherited_name(attrs.inherit, u, depth + 1) : std::string_view{};
 }
 
-void DwarfUnitScanner::scan_enumerators(DwarfBytes& in, const Unit& u, uint64_t enum_die,
-                                        DwarfNameSink& sink) const {
+void DwarfUnitScanner::scan_enumerators(DwarfBytes& in, const Unit& u, uint64_t enum_die, DwarfNameSink& sink) const {
   for (;;) {
     if (in.offset() >= u.end) throw DwarfFormatError("enumeration children run past the end of their unit");
     uint64_t code = in.uleb();
@@ -287,7 +295,8 @@ void DwarfUnitScanner::scan(uint64_t unit_offset, DwarfNameSink& sink) {
   u.end = in.offset() + length;
   u.shape.version = static_cast<unsigned>(in.fixed(2));
   if (u.shape.version < 2 || u.shape.version > 5) {
-    throw DwarfFormatError(fmt::format("unit at {:#x}: DWARF version {} is not supported", unit_offset, u.shape.version));
+    throw DwarfFormatError(
+        fmt::format("unit at {:#x}: DWARF version {} is not supported", unit_offset, u.shape.version));
   }
   uint64_t abbrev_offset;
   if (u.shape.version >= 5) {

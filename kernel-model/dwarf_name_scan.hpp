@@ -87,7 +87,7 @@ class DwarfUnitScanner {
 
   DwarfSections s_;
   uint64_t abbrev_offset_ = ~uint64_t{0};  // the table loaded now (units often share none, sometimes all)
-  std::vector<Abbrev> abbrevs_;             // by code
+  std::vector<Abbrev> abbrevs_;            // by code
   std::vector<AttrSpec> attrs_;
 };
 

@@ -44,8 +44,12 @@ void DwarfNameSet::insert(Table& t, const Entry& e) {
 }
 
 void DwarfNameSet::add(const DwarfName& n) {
-  Entry e{n.name.data(), static_cast<uint32_t>(n.name.size()), n.declaration ? 1u : 0u,
-          static_cast<uint32_t>(name_hash(n.name)), n.die, n.value};
+  Entry e{n.name.data(),
+          static_cast<uint32_t>(n.name.size()),
+          n.declaration ? 1u : 0u,
+          static_cast<uint32_t>(name_hash(n.name)),
+          n.die,
+          n.value};
   insert(tables_[static_cast<size_t>(n.kind)], e);
 }
 

@@ -30,8 +30,7 @@ std::optional<uint64_t> KernelEvalContext::symbol_address(std::string_view name)
   if (s == nullptr) return std::nullopt;
   if (!is_per_cpu_symbol(kernel_, *s)) return s->address;
   if (!cpu_) {
-    throw Error(Error::Kind::Lookup,
-                fmt::format("'{}' is a per-CPU variable: name a CPU, as in {}:0", name, name));
+    throw Error(Error::Kind::Lookup, fmt::format("'{}' is a per-CPU variable: name a CPU, as in {}:0", name, name));
   }
   return s->address + kernel_.per_cpu_offset(*cpu_);
 }
@@ -153,7 +152,8 @@ Value Value::element(uint64_t i) const {
 Value Value::deref() const {
   const Type& t = type_->strip();
   if (t.kind() == TypeKind::Array) return element(0);
-  if (t.kind() != TypeKind::Pointer) throw Error(Error::Kind::Lookup, fmt::format("cannot dereference a {}", t.spell()));
+  if (t.kind() != TypeKind::Pointer)
+    throw Error(Error::Kind::Lookup, fmt::format("cannot dereference a {}", t.spell()));
   return in_memory(*ctx_, VirtAddr{as_u64()}, t.target());
 }
 
@@ -279,8 +279,10 @@ class Lexer {
     }
     t.is_hex = base != 10;
     while (pos_ < s_.size() && std::strchr("uUlL", s_[pos_]) != nullptr) {
-      if (s_[pos_] == 'u' || s_[pos_] == 'U') t.is_unsigned = true;
-      else t.is_long = true;
+      if (s_[pos_] == 'u' || s_[pos_] == 'U')
+        t.is_unsigned = true;
+      else
+        t.is_long = true;
       ++pos_;
     }
     if (options_.symbols_are_addresses && pos_ < s_.size() && std::strchr("kKmMgG", s_[pos_]) != nullptr &&
@@ -302,14 +304,30 @@ class Lexer {
       if (pos_ >= s_.size()) syntax("unterminated character literal", s_);
       char e = s_[pos_++];
       switch (e) {
-        case 'n': v = '\n'; break;
-        case 't': v = '\t'; break;
-        case 'r': v = '\r'; break;
-        case 'a': v = '\a'; break;
-        case 'b': v = '\b'; break;
-        case 'f': v = '\f'; break;
-        case 'v': v = '\v'; break;
-        case 'e': v = 27; break;
+        case 'n':
+          v = '\n';
+          break;
+        case 't':
+          v = '\t';
+          break;
+        case 'r':
+          v = '\r';
+          break;
+        case 'a':
+          v = '\a';
+          break;
+        case 'b':
+          v = '\b';
+          break;
+        case 'f':
+          v = '\f';
+          break;
+        case 'v':
+          v = '\v';
+          break;
+        case 'e':
+          v = 27;
+          break;
         case 'x': {
           size_t b = pos_;
           while (pos_ < s_.size() && hex_char(s_[pos_])) ++pos_;
@@ -343,9 +361,8 @@ class Lexer {
 };
 
 bool is_type_keyword(std::string_view w) {
-  static const char* const kWords[] = {"struct", "union",  "enum",  "unsigned", "signed", "int",  "long",
-                                       "short",  "char",   "void",  "_Bool",    "bool",   "const", "volatile",
-                                       "float",  "double"};
+  static const char* const kWords[] = {"struct", "union", "enum",  "unsigned", "signed", "int",      "long",  "short",
+                                       "char",   "void",  "_Bool", "bool",     "const",  "volatile", "float", "double"};
   for (const char* k : kWords) {
     if (w == k) return true;
   }
@@ -456,8 +473,8 @@ class Parser {
 
   static int precedence(const std::string& op) {
     static const std::pair<const char*, int> kTable[] = {
-        {"||", 1}, {"&&", 2}, {"|", 3},  {"^", 4},  {"&", 5},  {"==", 6}, {"!=", 6}, {"<", 7},  {"<=", 7},
-        {">", 7},  {">=", 7}, {"<<", 8}, {">>", 8}, {"+", 9},  {"-", 9},  {"*", 10}, {"/", 10}, {"%", 10}};
+        {"||", 1}, {"&&", 2}, {"|", 3},  {"^", 4},  {"&", 5}, {"==", 6}, {"!=", 6}, {"<", 7},  {"<=", 7},
+        {">", 7},  {">=", 7}, {"<<", 8}, {">>", 8}, {"+", 9}, {"-", 9},  {"*", 10}, {"/", 10}, {"%", 10}};
     for (auto& [o, p] : kTable) {
       if (op == o) return p;
     }
@@ -570,10 +587,14 @@ class Parser {
     uint64_t n = t.number;
     bool fits_int = n <= 0x7fffffff, fits_uint = n <= 0xffffffff, fits_long = n <= 0x7fffffffffffffffull;
     const Type* type;
-    if (!t.is_long && !t.is_unsigned && fits_int) type = int_t();
-    else if (!t.is_long && (t.is_unsigned || t.is_hex) && fits_uint) type = int_type(false, false);
-    else if (!t.is_unsigned && fits_long) type = long_t();
-    else type = ulong_t();
+    if (!t.is_long && !t.is_unsigned && fits_int)
+      type = int_t();
+    else if (!t.is_long && (t.is_unsigned || t.is_hex) && fits_uint)
+      type = int_type(false, false);
+    else if (!t.is_unsigned && fits_long)
+      type = long_t();
+    else
+      type = ulong_t();
     return Value::scalar(ctx_, type, n);
   }
 
@@ -628,7 +649,9 @@ class Parser {
     return int_type(!uns, wide);
   }
 
-  static uint64_t truncate(const Type* t, uint64_t v) { return t->size() >= 8 ? v : v & ((1ull << (t->size() * 8)) - 1); }
+  static uint64_t truncate(const Type* t, uint64_t v) {
+    return t->size() >= 8 ? v : v & ((1ull << (t->size() * 8)) - 1);
+  }
 
   Value arith_unary(char op, const Value& v) {
     require_scalar(v);
@@ -648,15 +671,17 @@ class Parser {
       if (pa && pb) {
         if (op == "+") throw Error(Error::Kind::Lookup, "cannot add two pointers");
         uint64_t size = std::max<uint64_t>(1, element_size(a));
-        return Value::scalar(ctx_, long_t(), static_cast<uint64_t>(static_cast<int64_t>(a.as_u64() - b.as_u64()) /
-                                                                    static_cast<int64_t>(size)));
+        return Value::scalar(
+            ctx_, long_t(),
+            static_cast<uint64_t>(static_cast<int64_t>(a.as_u64() - b.as_u64()) / static_cast<int64_t>(size)));
       }
       const Value& p = pa ? a : b;
       const Value& i = pa ? b : a;
       if (op == "-" && !pa) throw Error(Error::Kind::Lookup, "cannot subtract a pointer from an integer");
       int64_t n = i.as_i64();
       uint64_t step = element_size(p);
-      uint64_t addr = op == "+" ? p.as_u64() + static_cast<uint64_t>(n) * step : p.as_u64() - static_cast<uint64_t>(n) * step;
+      uint64_t addr =
+          op == "+" ? p.as_u64() + static_cast<uint64_t>(n) * step : p.as_u64() - static_cast<uint64_t>(n) * step;
       return Value::scalar(ctx_, pointer_type_of(p), addr);
     }
     const Type* t = common_type(a, b);
@@ -666,7 +691,8 @@ class Parser {
     x = truncate(t, x);
     y = truncate(t, y);
     auto sx = [&](uint64_t v) {
-      return t->size() >= 8 ? static_cast<int64_t>(v) : static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(v)));
+      return t->size() >= 8 ? static_cast<int64_t>(v)
+                            : static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(v)));
     };
     auto cmp = [&](auto f) {
       bool r = is_signed ? f(sx(x), sx(y)) : f(x, y);
@@ -679,20 +705,28 @@ class Parser {
     if (op == ">") return cmp([](auto l, auto r) { return l > r; });
     if (op == ">=") return cmp([](auto l, auto r) { return l >= r; });
     uint64_t r = 0;
-    if (op == "+") r = x + y;
-    else if (op == "-") r = x - y;
-    else if (op == "*") r = x * y;
-    else if (op == "&") r = x & y;
-    else if (op == "|") r = x | y;
-    else if (op == "^") r = x ^ y;
+    if (op == "+")
+      r = x + y;
+    else if (op == "-")
+      r = x - y;
+    else if (op == "*")
+      r = x * y;
+    else if (op == "&")
+      r = x & y;
+    else if (op == "|")
+      r = x | y;
+    else if (op == "^")
+      r = x ^ y;
     else if (op == "<<" || op == ">>") {
       // The left operand's promoted type decides, not the common type.
-      const Type* lt = a.type().strip().size() > 4 || pa ? int_type(a.type().is_signed() && !pa, true)
-                                                         : int_type(a.type().is_signed() || a.type().strip().size() < 4, false);
+      const Type* lt = a.type().strip().size() > 4 || pa
+                           ? int_type(a.type().is_signed() && !pa, true)
+                           : int_type(a.type().is_signed() || a.type().strip().size() < 4, false);
       uint64_t lx = truncate(lt, a.type().is_signed() ? static_cast<uint64_t>(a.as_i64()) : a.as_u64());
       unsigned bits = static_cast<unsigned>(lt->size() * 8);
       uint64_t s = y;
-      if (s >= bits) return Value::scalar(ctx_, lt, op == ">>" && lt->is_signed() && (lx >> (bits - 1)) ? truncate(lt, ~0ull) : 0);
+      if (s >= bits)
+        return Value::scalar(ctx_, lt, op == ">>" && lt->is_signed() && (lx >> (bits - 1)) ? truncate(lt, ~0ull) : 0);
       if (op == "<<") return Value::scalar(ctx_, lt, truncate(lt, lx << s));
       if (lt->is_signed()) {
         int64_t v = lt->size() >= 8 ? static_cast<int64_t>(lx) : static_cast<int64_t>(static_cast<int32_t>(lx));
@@ -785,10 +819,14 @@ const Type* parse_type_name(TypeSystem& types, std::string_view spelling) {
   if (t == nullptr) {
     // GCC spells "unsigned long" as "long unsigned int", "short" as "short int".
     static const std::pair<const char*, const char*> kSpellings[] = {
-        {"unsigned long int", "long unsigned int"}, {"unsigned long long int", "long long unsigned int"},
-        {"unsigned short", "short unsigned int"},   {"unsigned short int", "short unsigned int"},
-        {"signed char", "signed char"},             {"long unsigned", "long unsigned int"},
-        {"unsigned char", "unsigned char"},         {"signed int", "int"},
+        {"unsigned long int", "long unsigned int"},
+        {"unsigned long long int", "long long unsigned int"},
+        {"unsigned short", "short unsigned int"},
+        {"unsigned short int", "short unsigned int"},
+        {"signed char", "signed char"},
+        {"long unsigned", "long unsigned int"},
+        {"unsigned char", "unsigned char"},
+        {"signed int", "int"},
         {"long long unsigned", "long long unsigned int"}};
     for (auto& [from, to] : kSpellings) {
       if (words == from) t = types.lookup(to);

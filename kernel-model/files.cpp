@@ -21,14 +21,22 @@ constexpr uint64_t kMaxFds = 1 << 20;
 
 std::string type_of(uint32_t mode) {
   switch (mode & 0170000) {
-    case 0100000: return "REG";
-    case 0040000: return "DIR";
-    case 0020000: return "CHR";
-    case 0060000: return "BLK";
-    case 0010000: return "FIFO";
-    case 0140000: return "SOCK";
-    case 0120000: return "LNK";
-    default: return "?";
+    case 0100000:
+      return "REG";
+    case 0040000:
+      return "DIR";
+    case 0020000:
+      return "CHR";
+    case 0060000:
+      return "BLK";
+    case 0010000:
+      return "FIFO";
+    case 0140000:
+      return "SOCK";
+    case 0120000:
+      return "LNK";
+    default:
+      return "?";
   }
 }
 

@@ -22,9 +22,9 @@ class Kernel;
 struct OpenFile {
   int fd;
   VirtAddr file, dentry, inode;
-  VirtAddr mapping;        // inode->i_mapping
-  uint64_t nrpages = 0;    // pages of the file in the page cache
-  std::string type;  // REG DIR CHR BLK FIFO SOCK LNK, from i_mode
+  VirtAddr mapping;      // inode->i_mapping
+  uint64_t nrpages = 0;  // pages of the file in the page cache
+  std::string type;      // REG DIR CHR BLK FIFO SOCK LNK, from i_mode
   std::string path;
   std::string error;  // set when this file could not be read; the others still are
 };

@@ -18,8 +18,8 @@ std::unique_ptr<Kernel> Kernel::open(const std::filesystem::path& vmlinux, const
   k->types_ = std::make_unique<TypeSystem>(vmlinux, k->vmlinux_->build_id());
   k->dump_ = open_dump(dump_files, {.cache_pages = options.cache_pages});
   k->vmcoreinfo_ = VmcoreInfo(k->dump_->notes().vmcoreinfo);
-  KernelLayout layout = find_kernel_layout(*k->dump_, *k->vmlinux_, k->vmcoreinfo_,
-                                           {.ignore_mismatch = options.ignore_mismatch});
+  KernelLayout layout =
+      find_kernel_layout(*k->dump_, *k->vmlinux_, k->vmcoreinfo_, {.ignore_mismatch = options.ignore_mismatch});
   k->memory_ = std::make_unique<KernelMemory>(*k->dump_, std::move(layout));
   k->structs_ = std::make_unique<StructLayout>(k->vmcoreinfo_, k->types_.get());
   return k;

@@ -35,8 +35,7 @@ struct KernelOptions {
 
 class Kernel {
  public:
-  static std::unique_ptr<Kernel> open(const std::filesystem::path& vmlinux,
-                                      const std::vector<std::string>& dump_files,
+  static std::unique_ptr<Kernel> open(const std::filesystem::path& vmlinux, const std::vector<std::string>& dump_files,
                                       KernelOptions options = {});
 
   Vmlinux& vmlinux() const { return *vmlinux_; }

@@ -33,8 +33,8 @@ LinkSymbols link_symbols(const Vmlinux& vm) {
     for (auto n : names) {
       if (auto a = s.address(n)) return *a - s.relocation();
     }
-    throw Error(Error::Kind::BadData, fmt::format("{}: no symbol {} — is this a Linux vmlinux?",
-                                                  vm.path().string(), *names.begin()));
+    throw Error(Error::Kind::BadData,
+                fmt::format("{}: no symbol {} — is this a Linux vmlinux?", vm.path().string(), *names.begin()));
   };
   l.text = need({"_text"});
   l.banner = need({"linux_banner"});
@@ -55,9 +55,8 @@ struct Located {
 
 // Given a page table that maps the kernel image, finds the KASLR offset whose
 // linux_banner address translates to the vmlinux's banner text.
-std::optional<Located> locate_through_page_table(DumpSource& dump, const PageTableWalker& walker,
-                                                 PhysAddr top, const LinkSymbols& link,
-                                                 const std::string& banner) {
+std::optional<Located> locate_through_page_table(DumpSource& dump, const PageTableWalker& walker, PhysAddr top,
+                                                 const LinkSymbols& link, const std::string& banner) {
   for (uint64_t kaslr = 0; kaslr < kKaslrRange; kaslr += k2M) {
     Translation t = walker.walk(top, VirtAddr{link.banner + kaslr});
     if (!t.phys || !banner_at(dump, *t.phys, banner)) continue;
@@ -95,7 +94,8 @@ std::optional<Located> from_vmcoreinfo(const VmcoreInfo& info, const DumpNotes& 
   if (!phys_base) phys_base = notes.phys_base;
   if (!kaslr || !phys_base) return std::nullopt;
   if (*kaslr % 4096 != 0) {
-    throw Error(Error::Kind::BadData, fmt::format("VMCOREINFO gives a KASLR offset {:#x} that is not page aligned", *kaslr));
+    throw Error(Error::Kind::BadData,
+                fmt::format("VMCOREINFO gives a KASLR offset {:#x} that is not page aligned", *kaslr));
   }
   return Located{*kaslr, *phys_base};
 }
@@ -117,8 +117,8 @@ void check_match(DumpSource& dump, const Vmlinux& vm, const VmcoreInfo& info, co
   std::string what;
   if (auto release = info.get("OSRELEASE"); release && !vm.release().empty() && *release != vm.release()) {
     what = fmt::format("the dump is {} (VMCOREINFO), the vmlinux is {}", *release, vm.release());
-  } else if (auto id = info.get("BUILD-ID"); id && !vm.build_id().empty() &&
-                                               vm.build_id().rfind(*id, 0) != 0 && id->rfind(vm.build_id(), 0) != 0) {
+  } else if (auto id = info.get("BUILD-ID");
+             id && !vm.build_id().empty() && vm.build_id().rfind(*id, 0) != 0 && id->rfind(vm.build_id(), 0) != 0) {
     what = fmt::format("build IDs differ: dump {}, vmlinux {}", *id, vm.build_id());
   } else if (!vm.banner().empty()) {
     // Only bytes that are there and differ prove a mismatch; a banner page missing
@@ -130,9 +130,8 @@ void check_match(DumpSource& dump, const Vmlinux& vm, const VmcoreInfo& info, co
     }
   }
   if (!what.empty()) {
-    throw Error(Error::Kind::Mismatch,
-                fmt::format("{} does not match the dump: {} (--ignore-mismatch to go on anyway)",
-                            vm.path().string(), what));
+    throw Error(Error::Kind::Mismatch, fmt::format("{} does not match the dump: {} (--ignore-mismatch to go on anyway)",
+                                                   vm.path().string(), what));
   }
 }
 

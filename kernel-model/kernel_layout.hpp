@@ -51,8 +51,7 @@ struct LayoutOptions {
 };
 
 // Throws Error (Mismatch, Unsupported) when the kernel cannot be located.
-KernelLayout find_kernel_layout(DumpSource& dump, Vmlinux& vmlinux, const VmcoreInfo& info,
-                                LayoutOptions options = {});
+KernelLayout find_kernel_layout(DumpSource& dump, Vmlinux& vmlinux, const VmcoreInfo& info, LayoutOptions options = {});
 
 // Reads physical memory across page boundaries; nullopt if any page is not in the dump.
 std::optional<std::vector<std::byte>> read_phys_range(DumpSource& dump, PhysAddr at, size_t length);

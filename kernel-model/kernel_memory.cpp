@@ -1,8 +1,8 @@
 #include "kernel-model/kernel_memory.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "kernel-model/errors.hpp"
 
@@ -16,9 +16,12 @@ constexpr uint64_t kDirectMap5 = 32ull << 50;
 
 std::string state_reason(PageState s) {
   switch (s) {
-    case PageState::Excluded: return "page excluded from the dump (filtered out when it was made)";
-    case PageState::Missing: return "page not in the dump";
-    default: return std::string(to_string(s));
+    case PageState::Excluded:
+      return "page excluded from the dump (filtered out when it was made)";
+    case PageState::Missing:
+      return "page not in the dump";
+    default:
+      return std::string(to_string(s));
   }
 }
 

@@ -18,7 +18,7 @@ enum MapleType : unsigned { kDense = 0, kLeaf64 = 1, kRange64 = 2, kArange64 = 3
 constexpr unsigned kTypeShift = 3;
 constexpr uint64_t kTypeMask = 0x0f;
 constexpr uint64_t kNodeMask = 0xff;
-constexpr uint64_t kRootNodeFlag = 0x02;  // MAPLE_ROOT_NODE on ma_root
+constexpr uint64_t kRootNodeFlag = 0x02;   // MAPLE_ROOT_NODE on ma_root
 constexpr uint64_t kReservedRange = 4096;  // MAPLE_RESERVED_RANGE
 constexpr uint64_t kUlongMax = std::numeric_limits<uint64_t>::max();
 // MAPLE_HEIGHT_MAX: the kernel never builds a taller tree.
@@ -67,19 +67,22 @@ class Walker {
     const unsigned type = type_of(enode);
     const uint64_t addr = enode & ~kNodeMask;
     if (type > kArange64) {
-      throw Error(Error::Kind::BadData, fmt::format("maple node pointer {:x} has an unknown node type {}", enode, type));
+      throw Error(Error::Kind::BadData,
+                  fmt::format("maple node pointer {:x} has an unknown node type {}", enode, type));
     }
     if (addr == 0) throw Error(Error::Kind::BadData, fmt::format("maple node pointer {:x} has no node", enode));
     if (height > kMaxHeight) {
-      throw Error(Error::Kind::BadData, fmt::format("maple tree is deeper than {} levels at node {:x}", kMaxHeight, addr));
+      throw Error(Error::Kind::BadData,
+                  fmt::format("maple tree is deeper than {} levels at node {:x}", kMaxHeight, addr));
     }
     if (!seen_.insert(addr).second) {
       throw Error(Error::Kind::BadData, fmt::format("maple node {:x} is reached twice", addr));
     }
     mem_.read(VirtAddr{addr}, buffer_);
     // Copy what this node holds: the buffer is reused by the children.
-    const MapleLayout::NodeKind& kind =
-        type == kDense ? layout_.dense : type == kArange64 ? layout_.arange64 : layout_.range64;
+    const MapleLayout::NodeKind& kind = type == kDense      ? layout_.dense
+                                        : type == kArange64 ? layout_.arange64
+                                                            : layout_.range64;
     std::vector<uint64_t> slots(kind.slot_count), pivots(kind.pivot_count);
     for (uint32_t i = 0; i < kind.slot_count; ++i) slots[i] = word(kind.slots + 8ull * i);
     for (uint32_t i = 0; i < kind.pivot_count; ++i) pivots[i] = word(kind.pivots + 8ull * i);

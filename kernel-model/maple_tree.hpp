@@ -43,11 +43,11 @@ struct MapleLayout {
     uint32_t pivot_count = 0;
     uint32_t slot_count = 0;
   };
-  uint64_t root = 0;       // offset of maple_tree.ma_root
+  uint64_t root = 0;  // offset of maple_tree.ma_root
   uint64_t node_size = 256;
-  NodeKind dense;          // maple_node.slot[]
-  NodeKind range64;        // maple_range_64: leaf_64 and range_64 nodes
-  NodeKind arange64;       // maple_arange_64
+  NodeKind dense;     // maple_node.slot[]
+  NodeKind range64;   // maple_range_64: leaf_64 and range_64 nodes
+  NodeKind arange64;  // maple_arange_64
 };
 
 // Throws Error(Lookup) when the kernel has no maple tree types (before 6.1).

@@ -109,8 +109,8 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
   elf_version(EV_CURRENT);
   ElfHandle h{elf_memory(bytes.data(), bytes.size())};
   GElf_Ehdr eh;
-  if (h.elf == nullptr || elf_kind(h.elf) != ELF_K_ELF || gelf_getehdr(h.elf, &eh) == nullptr ||
-      eh.e_type != ET_REL || eh.e_machine != EM_X86_64) {
+  if (h.elf == nullptr || elf_kind(h.elf) != ELF_K_ELF || gelf_getehdr(h.elf, &eh) == nullptr || eh.e_type != ET_REL ||
+      eh.e_machine != EM_X86_64) {
     throw Error(Error::Kind::BadData, fmt::format("{}: not an x86_64 kernel module object", file.string()));
   }
   std::string id = build_id_of(h.elf);
@@ -179,16 +179,15 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
       if (s->address == address) ++agree;
     }
     storage->push_back(r.name);
-    table.add({storage->back(), address, r.sym.st_size, elf_symbol_type(r.sym, &headers[r.section]),
-               storage->front()});
+    table.add({storage->back(), address, r.sym.st_size, elf_symbol_type(r.sym, &headers[r.section]), storage->front()});
   }
   if (compared > 0 && agree * 2 < compared) {
     throw Error(Error::Kind::Mismatch, fmt::format("{} does not match the loaded module {} ({} of {} symbols agree)",
                                                    file.string(), module.name, agree, compared));
   }
   if (table.empty()) {
-    throw Error(Error::Kind::BadData, fmt::format("{}: no symbol of it falls inside module {}", file.string(),
-                                                  module.name));
+    throw Error(Error::Kind::BadData,
+                fmt::format("{}: no symbol of it falls inside module {}", file.string(), module.name));
   }
   table.finish();
   module.object_symbols = std::move(table);

@@ -34,9 +34,7 @@ const Module* ModuleTable::find(std::string_view name) const {
   return nullptr;
 }
 
-Module* ModuleTable::find(std::string_view name) {
-  return const_cast<Module*>(std::as_const(*this).find(name));
-}
+Module* ModuleTable::find(std::string_view name) { return const_cast<Module*>(std::as_const(*this).find(name)); }
 
 const Module* ModuleTable::containing(uint64_t address) const {
   for (const auto& m : modules_) {
@@ -76,10 +74,13 @@ uint64_t u64_at(const std::vector<std::byte>& b, size_t off) {
 // allocation that starts with the text.
 void read_regions(const Kernel& k, const Object& mod, Module& m) {
   if (mod.has_member("mem")) {
-    static constexpr std::pair<const char*, const char*> kKinds[] = {
-        {"MOD_TEXT", "text"},           {"MOD_DATA", "data"},           {"MOD_RODATA", "rodata"},
-        {"MOD_RO_AFTER_INIT", "ro_after_init"}, {"MOD_INIT_TEXT", "init_text"}, {"MOD_INIT_DATA", "init_data"},
-        {"MOD_INIT_RODATA", "init_rodata"}};
+    static constexpr std::pair<const char*, const char*> kKinds[] = {{"MOD_TEXT", "text"},
+                                                                     {"MOD_DATA", "data"},
+                                                                     {"MOD_RODATA", "rodata"},
+                                                                     {"MOD_RO_AFTER_INIT", "ro_after_init"},
+                                                                     {"MOD_INIT_TEXT", "init_text"},
+                                                                     {"MOD_INIT_DATA", "init_data"},
+                                                                     {"MOD_INIT_RODATA", "init_rodata"}};
     Object mem = mod["mem"];
     for (auto [enumerator, kind] : kKinds) {
       auto index = k.types().enumerator(enumerator);
@@ -201,8 +202,8 @@ ModuleTable read_modules(const Kernel& k) {
       read_sections(mod, m);
       read_build_id(k, m);
     } catch (const std::exception& e) {
-      table.problems.push_back(fmt::format("module at {:x}{}: {}", at.value(),
-                                           m.name.empty() ? "" : " (" + m.name + ")", e.what()));
+      table.problems.push_back(
+          fmt::format("module at {:x}{}: {}", at.value(), m.name.empty() ? "" : " (" + m.name + ")", e.what()));
       if (m.name.empty()) continue;
     }
     table.all().push_back(std::move(m));
@@ -212,8 +213,8 @@ ModuleTable read_modules(const Kernel& k) {
 
 std::vector<std::filesystem::path> default_module_roots(const std::string& release) {
   std::vector<std::filesystem::path> roots;
-  for (const char* prefix : {"/usr/lib/debug/lib/modules/", "/usr/lib/debug/usr/lib/modules/", "/lib/modules/",
-                             "/usr/lib/modules/"}) {
+  for (const char* prefix :
+       {"/usr/lib/debug/lib/modules/", "/usr/lib/debug/usr/lib/modules/", "/lib/modules/", "/usr/lib/modules/"}) {
     roots.emplace_back(std::string(prefix) + release);
   }
   return roots;

@@ -38,10 +38,10 @@ struct ModuleRegion {
 };
 
 struct Module {
-  VirtAddr address;         // the struct module
+  VirtAddr address;  // the struct module
   std::string name;
-  uint64_t text_base = 0;   // the core text: the address /proc/modules shows
-  uint64_t size = 0;        // the size /proc/modules shows (all memory still allocated)
+  uint64_t text_base = 0;  // the core text: the address /proc/modules shows
+  uint64_t size = 0;       // the size /proc/modules shows (all memory still allocated)
   std::vector<ModuleRegion> regions;
   uint64_t taints = 0;
   // Where each loaded section sits (".text" -> address), from mod->sect_attrs.

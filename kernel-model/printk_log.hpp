@@ -16,9 +16,9 @@ class Kernel;
 
 struct LogRecord {
   uint64_t seq = 0;
-  uint64_t ts_nsec = 0;          // local_clock() when logged
-  std::string text;              // one record; may hold embedded newlines
-  std::optional<int> level;      // 0..7 when known
+  uint64_t ts_nsec = 0;               // local_clock() when logged
+  std::string text;                   // one record; may hold embedded newlines
+  std::optional<int> level;           // 0..7 when known
   std::optional<uint32_t> caller_id;  // task id, or 0x80000000|cpu in interrupt context
   // The record's dictionary, "KEY=value" each: SUBSYSTEM= and DEVICE= from the
   // dev_info of the lockless ring (5.10+), or the dict text of older kernels.

@@ -24,7 +24,7 @@ struct PrintkSafeBuffer {
   VirtAddr address;  // this CPU's struct printk_safe_seq_buf
   uint32_t len = 0;
   uint32_t message_lost = 0;
-  std::string text;  // the first `len` bytes of the buffer
+  std::string text;   // the first `len` bytes of the buffer
   std::string error;  // set when this CPU's buffer could not be read
 };
 

@@ -43,9 +43,9 @@ std::optional<uint64_t> StructLayout::find_size(std::string_view type) const {
 
 uint64_t StructLayout::offset(std::string_view type, std::string_view member) const {
   if (auto v = find_offset(type, member)) return *v;
-  throw Error(Error::Kind::Lookup,
-              fmt::format("offset of {}.{} is unknown (not in the dump's VMCOREINFO nor the vmlinux's DWARF)", type,
-                          member));
+  throw Error(
+      Error::Kind::Lookup,
+      fmt::format("offset of {}.{} is unknown (not in the dump's VMCOREINFO nor the vmlinux's DWARF)", type, member));
 }
 
 uint64_t StructLayout::size(std::string_view type) const {

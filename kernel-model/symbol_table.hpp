@@ -20,7 +20,7 @@ struct Symbol {
   std::string_view name;  // points into the vmlinux string table (kept mapped)
   uint64_t address;
   uint64_t size;
-  char type;  // nm-style: 'T' text, 'D' data, 'R' read-only, 'B' bss, 'A' absolute, ...
+  char type;                     // nm-style: 'T' text, 'D' data, 'R' read-only, 'B' bss, 'A' absolute, ...
   std::string_view module = {};  // the module it belongs to; empty for the kernel image
 };
 

@@ -90,8 +90,8 @@ std::string handler_name(const SymbolTable& symbols, uint64_t address) {
   if (!hit) return "";
   if (hit->offset != 0) return fmt::format("{}+{:#x}", hit->symbol->name, hit->offset);
   const auto& all = symbols.all();
-  auto it = std::lower_bound(all.begin(), all.end(), address,
-                             [](const Symbol& s, uint64_t a) { return s.address < a; });
+  auto it =
+      std::lower_bound(all.begin(), all.end(), address, [](const Symbol& s, uint64_t a) { return s.address < a; });
   for (; it != all.end() && it->address == address; ++it) {
     if (it->name.rfind("__x64_sys_", 0) == 0) return std::string(it->name);
   }

@@ -1,10 +1,10 @@
 #include "kernel-model/system_info.hpp"
 
+#include <fmt/format.h>
+
 #include <bit>
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"

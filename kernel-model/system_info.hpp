@@ -19,15 +19,15 @@ class Kernel;
 
 struct SystemInfo {
   std::string sysname, nodename, release, version, machine, domainname;  // init_uts_ns
-  std::optional<int> cpus;          // nr_cpu_ids
-  std::optional<int> online_cpus;   // weight of cpu_online_mask at the crash
-  std::optional<uint64_t> memory_bytes;  // usable RAM (the e820 map), else the dump's ranges
-  std::optional<int64_t> crash_time;     // seconds since the epoch (the wall clock at the crash)
-  std::optional<int64_t> uptime_sec;     // seconds since boot, from jiffies as crash counts them
-  std::optional<int> hz;                 // the kernel's tick rate (CONFIG_HZ)
+  std::optional<int> cpus;                                               // nr_cpu_ids
+  std::optional<int> online_cpus;                                        // weight of cpu_online_mask at the crash
+  std::optional<uint64_t> memory_bytes;            // usable RAM (the e820 map), else the dump's ranges
+  std::optional<int64_t> crash_time;               // seconds since the epoch (the wall clock at the crash)
+  std::optional<int64_t> uptime_sec;               // seconds since boot, from jiffies as crash counts them
+  std::optional<int> hz;                           // the kernel's tick rate (CONFIG_HZ)
   std::optional<std::array<uint64_t, 3>> avenrun;  // 1/5/15-minute load, fixed point (FSHIFT 11)
-  std::optional<size_t> tasks;           // every task and thread, the idle tasks included
-  std::optional<uint32_t> cpu_khz;       // tsc_khz
+  std::optional<size_t> tasks;                     // every task and thread, the idle tasks included
+  std::optional<uint32_t> cpu_khz;                 // tsc_khz
   std::optional<std::string> panic_message;
   std::optional<int> panic_cpu;
 };

@@ -9,9 +9,8 @@ namespace kdive {
 namespace {
 
 // include/uapi/asm-generic/resource.h: the order of signal->rlim[].
-const char* const kRlimitNames[] = {"CPU",     "FSIZE", "DATA",   "STACK",  "CORE",    "RSS",
-                                    "NPROC",   "NOFILE", "MEMLOCK", "AS",    "LOCKS",   "SIGPENDING",
-                                    "MSGQUEUE", "NICE",  "RTPRIO", "RTTIME"};
+const char* const kRlimitNames[] = {"CPU",     "FSIZE", "DATA",  "STACK",      "CORE",     "RSS",  "NPROC",  "NOFILE",
+                                    "MEMLOCK", "AS",    "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME"};
 
 constexpr size_t kMaxArgBytes = 1 << 20;
 
@@ -49,7 +48,8 @@ TaskTimes task_times(const Kernel& k, const Task& t) {
 }
 
 PhysAddr task_page_table(const Kernel& k, const Task& t) {
-  if (t.mm.value() == 0) throw Error(Error::Kind::Lookup, fmt::format("PID {} is a kernel thread: no user memory", t.pid));
+  if (t.mm.value() == 0)
+    throw Error(Error::Kind::Lookup, fmt::format("PID {} is a kernel thread: no user memory", t.pid));
   uint64_t pgd = k.object(t.mm, "struct mm_struct")["pgd"].pointer();
   return k.memory().to_phys(VirtAddr{pgd});
 }

@@ -179,7 +179,8 @@ class TaskReader {
   int cpus() {
     if (cpus_ == 0) {
       cpus_ = 1;
-      if (auto a = k_.symbols().address("nr_cpu_ids")) cpus_ = static_cast<int>(k_.memory().read<uint32_t>(VirtAddr{*a}));
+      if (auto a = k_.symbols().address("nr_cpu_ids"))
+        cpus_ = static_cast<int>(k_.memory().read<uint32_t>(VirtAddr{*a}));
     }
     return cpus_;
   }
@@ -227,12 +228,16 @@ std::string Task::state_code() const {
 }
 
 std::string Task::state_names() const {
-  static constexpr std::pair<uint64_t, const char*> kStateBits[] = {
-      {kInterruptible, "TASK_INTERRUPTIBLE"}, {kUninterruptible, "TASK_UNINTERRUPTIBLE"},
-      {kStopped, "__TASK_STOPPED"},           {kTraced, "__TASK_TRACED"},
-      {kParked, "TASK_PARKED"},               {kDead, "TASK_DEAD"},
-      {0x100, "TASK_WAKEKILL"},               {kWaking, "TASK_WAKING"},
-      {kNoLoad, "TASK_NOLOAD"},               {kNew, "TASK_NEW"}};
+  static constexpr std::pair<uint64_t, const char*> kStateBits[] = {{kInterruptible, "TASK_INTERRUPTIBLE"},
+                                                                    {kUninterruptible, "TASK_UNINTERRUPTIBLE"},
+                                                                    {kStopped, "__TASK_STOPPED"},
+                                                                    {kTraced, "__TASK_TRACED"},
+                                                                    {kParked, "TASK_PARKED"},
+                                                                    {kDead, "TASK_DEAD"},
+                                                                    {0x100, "TASK_WAKEKILL"},
+                                                                    {kWaking, "TASK_WAKING"},
+                                                                    {kNoLoad, "TASK_NOLOAD"},
+                                                                    {kNew, "TASK_NEW"}};
   std::string out;
   auto add = [&](const char* name) {
     if (!out.empty()) out += '|';
@@ -331,9 +336,8 @@ TaskTable read_tasks(const Kernel& k) {
       t.rss_pages = static_cast<uint64_t>(std::max<int64_t>(0, r));
     }
   }
-  std::sort(table.all.begin(), table.all.end(), [](const Task& a, const Task& b) {
-    return a.pid != b.pid ? a.pid < b.pid : a.cpu < b.cpu;
-  });
+  std::sort(table.all.begin(), table.all.end(),
+            [](const Task& a, const Task& b) { return a.pid != b.pid ? a.pid < b.pid : a.cpu < b.cpu; });
   table.total_ram_pages = total_ram_pages(k);
   return table;
 }

@@ -21,26 +21,26 @@ namespace kdive {
 class Kernel;
 
 struct Task {
-  VirtAddr address;        // struct task_struct
+  VirtAddr address;  // struct task_struct
   int64_t pid = 0;
   int64_t tgid = 0;
   int64_t ppid = 0;
-  VirtAddr parent;         // real_parent task
+  VirtAddr parent;  // real_parent task
   std::string comm;
-  uint64_t state = 0;      // __state (5.14+) or state
+  uint64_t state = 0;  // __state (5.14+) or state
   uint64_t exit_state = 0;
-  uint32_t flags = 0;      // PF_*
+  uint32_t flags = 0;  // PF_*
   int cpu = 0;
-  VirtAddr mm;             // 0 for kernel threads
-  VirtAddr stack;          // task->stack
-  uint64_t kernel_sp = 0;  // thread.sp: where the stack was switched out
+  VirtAddr mm;                // 0 for kernel threads
+  VirtAddr stack;             // task->stack
+  uint64_t kernel_sp = 0;     // thread.sp: where the stack was switched out
   uint64_t last_arrival = 0;  // sched_info.last_arrival (ns of rq clock)
   uint64_t start_time = 0;    // ns since boot
   uint64_t utime = 0, stime = 0;
   uint64_t total_vm_pages = 0;
   uint64_t rss_pages = 0;
-  bool idle = false;       // a CPU's idle task (swapper/N)
-  bool active = false;     // running on its CPU at the crash (rq->curr)
+  bool idle = false;    // a CPU's idle task (swapper/N)
+  bool active = false;  // running on its CPU at the crash (rq->curr)
 
   bool is_kernel_thread() const;
   bool is_group_leader() const { return pid == tgid; }
@@ -52,9 +52,9 @@ struct Task {
 };
 
 struct TaskTable {
-  std::vector<Task> all;          // sorted by pid, idle tasks by CPU
-  std::vector<VirtAddr> active;   // rq->curr per CPU (index = CPU)
-  uint64_t total_ram_pages = 0;   // for %MEM
+  std::vector<Task> all;              // sorted by pid, idle tasks by CPU
+  std::vector<VirtAddr> active;       // rq->curr per CPU (index = CPU)
+  uint64_t total_ram_pages = 0;       // for %MEM
   std::vector<std::string> problems;  // tasks that could not be read, one line each
 
   const Task* by_pid(int64_t pid) const;  // the thread with that pid (idle: CPU 0's)

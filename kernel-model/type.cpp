@@ -13,13 +13,16 @@ uint64_t Type::size() const {
   switch (kind_) {
     case TypeKind::Typedef:
     case TypeKind::Const:
-    case TypeKind::Volatile: return target() != nullptr ? target()->size() : 0;
+    case TypeKind::Volatile:
+      return target() != nullptr ? target()->size() : 0;
     case TypeKind::Array: {
       const Type* e = target();
       return e != nullptr && count_ ? e->size() * *count_ : 0;
     }
-    case TypeKind::Pointer: return 8;
-    default: return 0;
+    case TypeKind::Pointer:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -122,12 +125,9 @@ std::string join(std::string_view left, std::string_view declarator) {
 // "unsigned long".
 std::string_view base_spelling(const std::string& name) {
   static const std::pair<std::string_view, std::string_view> kNames[] = {
-      {"long int", "long"},
-      {"long unsigned int", "unsigned long"},
-      {"short int", "short"},
-      {"short unsigned int", "unsigned short"},
-      {"long long int", "long long"},
-      {"long long unsigned int", "unsigned long long"},
+      {"long int", "long"},           {"long unsigned int", "unsigned long"},
+      {"short int", "short"},         {"short unsigned int", "unsigned short"},
+      {"long long int", "long long"}, {"long long unsigned int", "unsigned long long"},
   };
   for (const auto& [dwarf, c] : kNames) {
     if (name == dwarf) return c;
@@ -143,12 +143,18 @@ std::string tag_name(std::string_view keyword, const std::string& name) {
 
 std::string Type::spell(std::string_view declarator) const {
   switch (kind_) {
-    case TypeKind::Void: return join("void", declarator);
-    case TypeKind::Base: return join(base_spelling(name_), declarator);
-    case TypeKind::Typedef: return join(name_, declarator);
-    case TypeKind::Struct: return join(tag_name("struct", name_), declarator);
-    case TypeKind::Union: return join(tag_name("union", name_), declarator);
-    case TypeKind::Enum: return join(tag_name("enum", name_), declarator);
+    case TypeKind::Void:
+      return join("void", declarator);
+    case TypeKind::Base:
+      return join(base_spelling(name_), declarator);
+    case TypeKind::Typedef:
+      return join(name_, declarator);
+    case TypeKind::Struct:
+      return join(tag_name("struct", name_), declarator);
+    case TypeKind::Union:
+      return join(tag_name("union", name_), declarator);
+    case TypeKind::Enum:
+      return join(tag_name("enum", name_), declarator);
     case TypeKind::Pointer: {
       const Type* t = target();
       std::string inner = fmt::format("*{}", declarator);

@@ -24,8 +24,8 @@ class Type;
 enum class TypeKind { Void, Base, Pointer, Struct, Union, Enum, Typedef, Array, Function, Const, Volatile };
 
 struct Member {
-  std::string name;  // empty for an anonymous struct/union member
-  uint64_t offset;   // bytes from the start of the enclosing type
+  std::string name;         // empty for an anonymous struct/union member
+  uint64_t offset;          // bytes from the start of the enclosing type
   uint32_t bit_offset = 0;  // bitfields: bits past `offset`, counted from the LSB
   uint32_t bit_size = 0;    // 0: not a bitfield
   const Type* type;
@@ -83,8 +83,8 @@ class Type {
   bool declaration_ = false;
   bool variadic_ = false;
   std::optional<uint64_t> count_;
-  uint64_t die_ = 0;           // where this type came from (0: made by kdive)
-  uint64_t target_die_ = 0;    // resolved on demand
+  uint64_t die_ = 0;         // where this type came from (0: made by kdive)
+  uint64_t target_die_ = 0;  // resolved on demand
   mutable const Type* target_ = nullptr;
   mutable bool target_resolved_ = false;
   mutable bool children_loaded_ = false;

@@ -99,9 +99,9 @@ TypeSystem::TypeSystem(const std::filesystem::path& vmlinux, const std::string& 
   if (fd_ >= 0) dwarf_ = dwarf_begin(fd_, DWARF_C_READ);
   if (dwarf_ == nullptr) {
     if (fd_ >= 0) ::close(fd_);
-    throw Error(Error::Kind::Unsupported,
-                fmt::format("{}: no DWARF debug info (use the vmlinux from the kernel's -dbg package)",
-                            vmlinux.string()));
+    throw Error(
+        Error::Kind::Unsupported,
+        fmt::format("{}: no DWARF debug info (use the vmlinux from the kernel's -dbg package)", vmlinux.string()));
   }
   index_ = DwarfIndex::start(vmlinux, build_id);
   void_ = make(TypeKind::Void);
@@ -143,7 +143,8 @@ uint64_t type_id(Dwarf_Die* die, uint64_t same_source_as) {
   return source <= modules_.size() ? modules_[source - 1].object->dwarf() : nullptr;
 }
 
-std::optional<uint64_t> TypeSystem::find_die(NameKind kind, std::string_view name, const DwarfIndex::Entry** entry) const {
+std::optional<uint64_t> TypeSystem::find_die(NameKind kind, std::string_view name,
+                                             const DwarfIndex::Entry** entry) const {
   if (const DwarfIndex::Entry* e = index_->find(kind, name)) {
     if (entry != nullptr) *entry = e;
     return e->die;
@@ -214,16 +215,36 @@ const Type* TypeSystem::resolve(uint64_t off) {
   int tag = dwarf_tag(&die);
   TypeKind kind;
   switch (tag) {
-    case DW_TAG_base_type: kind = TypeKind::Base; break;
-    case DW_TAG_pointer_type: kind = TypeKind::Pointer; break;
-    case DW_TAG_structure_type: kind = TypeKind::Struct; break;
-    case DW_TAG_union_type: kind = TypeKind::Union; break;
-    case DW_TAG_enumeration_type: kind = TypeKind::Enum; break;
-    case DW_TAG_typedef: kind = TypeKind::Typedef; break;
-    case DW_TAG_array_type: kind = TypeKind::Array; break;
-    case DW_TAG_subroutine_type: kind = TypeKind::Function; break;
-    case DW_TAG_const_type: kind = TypeKind::Const; break;
-    case DW_TAG_volatile_type: kind = TypeKind::Volatile; break;
+    case DW_TAG_base_type:
+      kind = TypeKind::Base;
+      break;
+    case DW_TAG_pointer_type:
+      kind = TypeKind::Pointer;
+      break;
+    case DW_TAG_structure_type:
+      kind = TypeKind::Struct;
+      break;
+    case DW_TAG_union_type:
+      kind = TypeKind::Union;
+      break;
+    case DW_TAG_enumeration_type:
+      kind = TypeKind::Enum;
+      break;
+    case DW_TAG_typedef:
+      kind = TypeKind::Typedef;
+      break;
+    case DW_TAG_array_type:
+      kind = TypeKind::Array;
+      break;
+    case DW_TAG_subroutine_type:
+      kind = TypeKind::Function;
+      break;
+    case DW_TAG_const_type:
+      kind = TypeKind::Const;
+      break;
+    case DW_TAG_volatile_type:
+      kind = TypeKind::Volatile;
+      break;
     default:
       // restrict, atomic and other qualifiers do not change layout: see through them.
       {

@@ -41,8 +41,7 @@ constexpr size_t kMaxBanner = 512;
 
 }  // namespace
 
-Vmlinux::Vmlinux(std::filesystem::path path, int fd, ::Elf* elf)
-    : path_(std::move(path)), fd_(fd), elf_(elf) {}
+Vmlinux::Vmlinux(std::filesystem::path path, int fd, ::Elf* elf) : path_(std::move(path)), fd_(fd), elf_(elf) {}
 
 Vmlinux::~Vmlinux() {
   elf_end(elf_);
@@ -63,9 +62,8 @@ std::unique_ptr<Vmlinux> Vmlinux::open(const std::filesystem::path& path) {
   GElf_Ehdr eh;
   if (gelf_getehdr(elf, &eh) == nullptr || gelf_getclass(elf) != ELFCLASS64 || eh.e_type != ET_EXEC ||
       eh.e_machine != EM_X86_64) {
-    throw Error(Error::Kind::BadData,
-                fmt::format("{}: not an x86_64 kernel image (ELF type {}, machine {})", path.string(),
-                            eh.e_type, eh.e_machine));
+    throw Error(Error::Kind::BadData, fmt::format("{}: not an x86_64 kernel image (ELF type {}, machine {})",
+                                                  path.string(), eh.e_type, eh.e_machine));
   }
   vm->load_symbols();
   vm->load_build_id();

@@ -8,14 +8,14 @@
 //   vm.banner();                 // "Linux version 6.1.0-56-cloud-amd64 (...) ...\n"
 #pragma once
 
+#include <gelf.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gelf.h>
 
 #include "kernel-model/symbol_table.hpp"
 

@@ -92,9 +92,9 @@ class Walker {
       // The top level of a 64-bit index uses only the slots whose index fits
       // (slots 0-15 at shift 60): anything set beyond is garbage.
       if (shift > 0 && (static_cast<uint64_t>(i) >> (64 - shift)) != 0) {
-        throw Error(Error::Kind::BadData,
-                    fmt::format("radix tree/xarray node {:x}: slot {} at shift {} is past the largest index", node, i,
-                                shift));
+        throw Error(
+            Error::Kind::BadData,
+            fmt::format("radix tree/xarray node {:x}: slot {} at shift {} is past the largest index", node, i, shift));
       }
       const uint64_t index = base + (static_cast<uint64_t>(i) << shift);
       path.back() = static_cast<uint8_t>(i);

@@ -50,8 +50,8 @@ XarrayLayout xarray_layout(TypeSystem& types);
 
 struct XarrayEntry {
   uint64_t index;
-  uint64_t value;              // the entry as stored (value entries keep their tag bit 1)
-  std::vector<uint8_t> path;   // slot offsets from the root; empty: held in the head itself
+  uint64_t value;             // the entry as stored (value entries keep their tag bit 1)
+  std::vector<uint8_t> path;  // slot offsets from the root; empty: held in the head itself
 };
 
 // Walks the tree whose head pointer (xa_head / rnode) has the value `head`.

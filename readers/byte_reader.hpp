@@ -53,8 +53,7 @@ T byteswap_integer(T v) {
 
 class ByteReader {
  public:
-  ByteReader(std::span<const std::byte> data, std::string_view what)
-      : data_(data), what_(what) {}
+  ByteReader(std::span<const std::byte> data, std::string_view what) : data_(data), what_(what) {}
 
   size_t size() const { return data_.size(); }
   std::span<const std::byte> data() const { return data_; }
@@ -63,9 +62,8 @@ class ByteReader {
   void require(uint64_t offset, uint64_t length) const {
     auto end = checked_add(offset, length);
     if (!end || *end > data_.size()) {
-      throw FormatError(std::string(what_) + ": truncated (need " + std::to_string(length) +
-                        " bytes at offset " + std::to_string(offset) + ", have " +
-                        std::to_string(data_.size()) + ")");
+      throw FormatError(std::string(what_) + ": truncated (need " + std::to_string(length) + " bytes at offset " +
+                        std::to_string(offset) + ", have " + std::to_string(data_.size()) + ")");
     }
   }
 

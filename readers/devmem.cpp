@@ -61,8 +61,8 @@ class DevMem : public DumpSource {
       std::byte b;
       if (::pread(fd_, &b, 1, static_cast<off_t>(at)) == 1) return;
       int err = errno;
-      throw FormatError(paths_.mem + ": the kernel refuses to read RAM at " + fmt_hex(at) + " (" +
-                        std::strerror(err) + "; CONFIG_STRICT_DEVMEM allows only the first MiB)");
+      throw FormatError(paths_.mem + ": the kernel refuses to read RAM at " + fmt_hex(at) + " (" + std::strerror(err) +
+                        "; CONFIG_STRICT_DEVMEM allows only the first MiB)");
     }
   }
 

@@ -20,8 +20,8 @@ namespace kdive {
 
 // x86_64 user_regs_struct, the pr_reg of NT_PRSTATUS, in the kernel's order.
 struct X86Registers {
-  uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax,
-      rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
+  uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss,
+      fs_base, gs_base, ds, es, fs, gs;
 };
 static_assert(sizeof(X86Registers) == 27 * 8);
 
@@ -46,8 +46,8 @@ struct CpuNotes {
 };
 
 struct DumpNotes {
-  std::string vmcoreinfo;       // raw KEY=value text; empty when absent
-  std::vector<CpuNotes> cpus;   // in note order (CPU numbers as the dumper wrote them)
+  std::string vmcoreinfo;      // raw KEY=value text; empty when absent
+  std::vector<CpuNotes> cpus;  // in note order (CPU numbers as the dumper wrote them)
   // From a kdump-compressed header (absent for ELF dumps).
   std::optional<uint64_t> phys_base;
   std::optional<int64_t> crash_time_sec;

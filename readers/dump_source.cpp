@@ -7,10 +7,14 @@ namespace kdive {
 
 std::string_view to_string(PageState s) {
   switch (s) {
-    case PageState::Present: return "present";
-    case PageState::Zero: return "zero";
-    case PageState::Excluded: return "excluded from the dump";
-    case PageState::Missing: return "not in the dump";
+    case PageState::Present:
+      return "present";
+    case PageState::Zero:
+      return "zero";
+    case PageState::Excluded:
+      return "excluded from the dump";
+    case PageState::Missing:
+      return "not in the dump";
   }
   return "unknown";
 }

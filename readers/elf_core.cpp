@@ -3,7 +3,6 @@
 #include <elf.h>
 
 #include <cstring>
-
 #include <string>
 
 #include "readers/byte_reader.hpp"
@@ -16,9 +15,7 @@ constexpr uint64_t kMaxNotesBytes = 64ull << 20;
 // Program headers are one per memory range; tens of thousands would be absurd.
 constexpr uint16_t kMaxProgramHeaders = 65535;
 
-[[noreturn]] void fail(const ByteSource& s, const std::string& why) {
-  throw FormatError(s.name() + ": " + why);
-}
+[[noreturn]] void fail(const ByteSource& s, const std::string& why) { throw FormatError(s.name() + ": " + why); }
 
 }  // namespace
 

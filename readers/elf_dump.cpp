@@ -31,12 +31,12 @@ class ElfDump : public DumpSource {
       if (end > file_->size()) missing += std::min(s.filesz, end - file_->size());
     }
     if (missing > 0) {
-      warnings_.push_back(fmt::format("{}: truncated: {} of memory past the end of the file read as missing",
-                                      file_->name(), missing >= (1 << 20) ? fmt::format("{} MiB", missing >> 20)
-                                                                          : fmt::format("{} KiB", missing >> 10)));
+      warnings_.push_back(fmt::format(
+          "{}: truncated: {} of memory past the end of the file read as missing", file_->name(),
+          missing >= (1 << 20) ? fmt::format("{} MiB", missing >> 20) : fmt::format("{} KiB", missing >> 10)));
     }
-    has_qemu_notes_ = std::any_of(notes_.cpus.begin(), notes_.cpus.end(),
-                                  [](const CpuNotes& c) { return c.qemu.has_value(); });
+    has_qemu_notes_ =
+        std::any_of(notes_.cpus.begin(), notes_.cpus.end(), [](const CpuNotes& c) { return c.qemu.has_value(); });
   }
 
   std::string format() const override {

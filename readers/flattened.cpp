@@ -36,9 +36,7 @@ struct Piece {
   uint64_t stream_pos;
 };
 
-[[noreturn]] void fail(const ByteSource& s, const std::string& why) {
-  throw FormatError(s.name() + ": " + why);
-}
+[[noreturn]] void fail(const ByteSource& s, const std::string& why) { throw FormatError(s.name() + ": " + why); }
 
 // Later-wins interval map built while indexing: a new record cuts away whatever
 // older pieces it overlaps. Records are usually disjoint, so this is a map
@@ -53,8 +51,7 @@ class PieceMap {
       Span old = prev->second;
       uint64_t old_start = prev->first;
       if (old.end > start) {
-        if (old.end > end)
-          map_.emplace(end, Span{old.end, old.pos + (end - old_start)});
+        if (old.end > end) map_.emplace(end, Span{old.end, old.pos + (end - old_start)});
         if (old_start == start) {
           map_.erase(prev);
         } else {
@@ -79,8 +76,7 @@ class PieceMap {
   std::vector<Piece> pieces() const {
     std::vector<Piece> out;
     out.reserve(map_.size());
-    for (const auto& [start, span] : map_)
-      out.push_back({start, span.end, span.pos});
+    for (const auto& [start, span] : map_) out.push_back({start, span.end, span.pos});
     return out;
   }
 
@@ -99,13 +95,11 @@ class WindowReader {
 
   // The 16 bytes at pos, or false when fewer remain in the stream.
   bool header_at(uint64_t pos, std::byte (&out)[kRecordHeaderSize]) {
-    if (pos < window_pos_ ||
-        pos + kRecordHeaderSize > window_pos_ + window_.size()) {
+    if (pos < window_pos_ || pos + kRecordHeaderSize > window_pos_ + window_.size()) {
       uint64_t avail = source_.size() > pos ? source_.size() - pos : 0;
       if (avail < kRecordHeaderSize) return false;
       window_.resize(std::min<uint64_t>(kWindowSize, avail));
-      if (!source_.read(pos, window_))
-        fail(source_, fmt::format("read error at stream offset {}", pos));
+      if (!source_.read(pos, window_)) fail(source_, fmt::format("read error at stream offset {}", pos));
       window_pos_ = pos;
     }
     std::memcpy(out, window_.data() + (pos - window_pos_), kRecordHeaderSize);
@@ -120,10 +114,7 @@ class WindowReader {
 
 class FlattenedSource : public ByteSource {
  public:
-  explicit FlattenedSource(std::unique_ptr<ByteSource> stream)
-      : stream_(std::move(stream)) {
-    index();
-  }
+  explicit FlattenedSource(std::unique_ptr<ByteSource> stream) : stream_(std::move(stream)) { index(); }
 
   uint64_t size() const override { return logical_size_; }
   const std::string& name() const override { return stream_->name(); }
@@ -135,28 +126,24 @@ class FlattenedSource : public ByteSource {
     uint64_t pos = offset;
     size_t done = 0;
     // The last piece starting at or before pos.
-    auto it = std::upper_bound(
-        pieces_.begin(), pieces_.end(), pos,
-        [](uint64_t p, const Piece& piece) { return p < piece.start; });
+    auto it = std::upper_bound(pieces_.begin(), pieces_.end(), pos,
+                               [](uint64_t p, const Piece& piece) { return p < piece.start; });
     if (it != pieces_.begin()) --it;
     while (done < out.size()) {
       while (it != pieces_.end() && it->end <= pos) ++it;
       uint64_t want = out.size() - done;
       if (it == pieces_.end() || it->start > pos) {
         // Never written: zeros up to the next piece.
-        uint64_t gap =
-            it == pieces_.end() ? want : std::min(want, it->start - pos);
+        uint64_t gap = it == pieces_.end() ? want : std::min(want, it->start - pos);
         std::memset(out.data() + done, 0, gap);
         done += gap;
         pos += gap;
         continue;
       }
       uint64_t n = std::min(want, it->end - pos);
-      if (!stream_->read(it->stream_pos + (pos - it->start),
-                         out.subspan(done, n))) {
+      if (!stream_->read(it->stream_pos + (pos - it->start), out.subspan(done, n))) {
         fail(*stream_,
-             fmt::format("read error at stream offset {} (the stream shrank?)",
-                         it->stream_pos + (pos - it->start)));
+             fmt::format("read error at stream offset {} (the stream shrank?)", it->stream_pos + (pos - it->start)));
       }
       done += n;
       pos += n;
@@ -168,13 +155,10 @@ class FlattenedSource : public ByteSource {
   void index() {
     ByteSource& s = *stream_;
     std::vector<std::byte> head(kHeaderSize);
-    if (!s.read(0, head))
-      fail(s, "too short for a flattened-format header (4096 bytes)");
-    if (!probe_flattened(head))
-      fail(s, "not a flattened dump (no \"makedumpfile\" signature of type 1)");
+    if (!s.read(0, head)) fail(s, "too short for a flattened-format header (4096 bytes)");
+    if (!probe_flattened(head)) fail(s, "not a flattened dump (no \"makedumpfile\" signature of type 1)");
     int64_t version = ByteReader(head, "flattened header").get_be<int64_t>(24);
-    if (version != kFlatVersion)
-      fail(s, fmt::format("unsupported flattened-format version {}", version));
+    if (version != kFlatVersion) fail(s, fmt::format("unsupported flattened-format version {}", version));
 
     PieceMap map;
     WindowReader window(s);
@@ -200,14 +184,12 @@ class FlattenedSource : public ByteSource {
       // at most the stream size because the record header fit.
       uint64_t avail = s.size() - data_pos;
       uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(size), avail);
-      map.write(static_cast<uint64_t>(offset),
-                static_cast<uint64_t>(offset) + n, data_pos);
+      map.write(static_cast<uint64_t>(offset), static_cast<uint64_t>(offset) + n, data_pos);
       // A zero-length record does not extend the file (nor does a write(2)
       // of 0 bytes).
       if (n > 0) max_end = std::max(max_end, static_cast<uint64_t>(offset) + n);
       ++stats_.records;
-      if (n < static_cast<uint64_t>(size))
-        break;  // the last record is cut short
+      if (n < static_cast<uint64_t>(size)) break;  // the last record is cut short
       pos = data_pos + n;
     }
 
@@ -217,10 +199,7 @@ class FlattenedSource : public ByteSource {
     for (const Piece& p : pieces_) stats_.written_bytes += p.end - p.start;
     uint64_t unwritten = logical_size_ - stats_.written_bytes;
     if (unwritten > stats_.written_bytes + kUnwrittenSlack) {
-      fail(s,
-           fmt::format(
-               "records leave {} of {} logical bytes unwritten: damaged stream",
-               unwritten, logical_size_));
+      fail(s, fmt::format("records leave {} of {} logical bytes unwritten: damaged stream", unwritten, logical_size_));
     }
   }
 
@@ -236,10 +215,8 @@ bool probe_flattened(std::span<const std::byte> head) {
   if (head.size() < kSignatureField + 8) return false;
   // The text and its NUL, as makedumpfile compares it (the rest of the 16-byte
   // field is padding).
-  if (std::memcmp(head.data(), kSignature, sizeof(kSignature)) != 0)
-    return false;
-  return ByteReader(head, "flattened header")
-             .get_be<int64_t>(kSignatureField) == kFlatType;
+  if (std::memcmp(head.data(), kSignature, sizeof(kSignature)) != 0) return false;
+  return ByteReader(head, "flattened header").get_be<int64_t>(kSignatureField) == kFlatType;
 }
 
 std::unique_ptr<ByteSource> open_flattened(std::unique_ptr<ByteSource> stream) {

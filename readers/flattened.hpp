@@ -45,8 +45,8 @@ std::unique_ptr<ByteSource> open_flattened(std::unique_ptr<ByteSource> stream);
 
 // Facts about an opened flattened source, for messages and tests.
 struct FlattenedStats {
-  uint64_t records = 0;  // data records in the stream
-  uint64_t pieces = 0;   // non-overlapping pieces after later-wins resolution
+  uint64_t records = 0;        // data records in the stream
+  uint64_t pieces = 0;         // non-overlapping pieces after later-wins resolution
   uint64_t written_bytes = 0;  // logical bytes some record wrote
   bool complete = false;       // the end marker was found
 };

@@ -89,12 +89,9 @@ constexpr uint64_t kReadAhead = 256 * 1024;
 
 std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
-[[noreturn]] void fail(const ByteSource& s, const std::string& why) {
-  throw FormatError(s.name() + ": " + why);
-}
+[[noreturn]] void fail(const ByteSource& s, const std::string& why) { throw FormatError(s.name() + ": " + why); }
 
-std::vector<std::byte> read_exact(ByteSource& s, uint64_t offset, uint64_t size,
-                                  const char* what) {
+std::vector<std::byte> read_exact(ByteSource& s, uint64_t offset, uint64_t size, const char* what) {
   auto end = checked_add(offset, size);
   if (!end || *end > s.size()) {
     fail(s, fmt::format("truncated: {} ({} bytes at offset {}) ends past the "
@@ -102,14 +99,12 @@ std::vector<std::byte> read_exact(ByteSource& s, uint64_t offset, uint64_t size,
                         what, size, offset, s.size()));
   }
   std::vector<std::byte> buf(size);
-  if (size != 0 && !s.read(offset, buf))
-    fail(s, fmt::format("read error in {} at offset {}", what, offset));
+  if (size != 0 && !s.read(offset, buf)) fail(s, fmt::format("read error in {} at offset {}", what, offset));
   return buf;
 }
 
 std::string_view utsname_field(const DiskDumpHeader& h, int i) {
-  return std::string_view(h.utsname[i],
-                          strnlen(h.utsname[i], sizeof h.utsname[i]));
+  return std::string_view(h.utsname[i], strnlen(h.utsname[i], sizeof h.utsname[i]));
 }
 
 // One file of the dump.
@@ -131,9 +126,7 @@ struct Part {
   std::optional<uint64_t> zero_page_offset;
   std::vector<std::string> warnings;
 
-  uint64_t block_size() const {
-    return static_cast<uint64_t>(header.block_size);
-  }
+  uint64_t block_size() const { return static_cast<uint64_t>(header.block_size); }
 };
 
 void check_header(Part& p) {
@@ -142,25 +135,19 @@ void check_header(Part& p) {
   if (std::memcmp(h.signature, kKdumpSignature, 8) == 0) {
     p.kdump = true;
     if (h.header_version < 1 || h.header_version > 6) {
-      fail(f, fmt::format("unsupported kdump header_version {} (known: 1 to 6)",
-                          h.header_version));
+      fail(f, fmt::format("unsupported kdump header_version {} (known: 1 to 6)", h.header_version));
     }
   } else if (std::memcmp(h.signature, kDiskdumpSignature, 8) == 0) {
     p.kdump = false;
   } else {
-    fail(
-        f,
-        "not a kdump-compressed file (no \"KDUMP\" or \"DISKDUMP\" signature)");
+    fail(f, "not a kdump-compressed file (no \"KDUMP\" or \"DISKDUMP\" signature)");
   }
   int32_t bs = h.block_size;
   if (bs < kMinBlockSize || bs > kMaxBlockSize || (bs & (bs - 1)) != 0) {
-    fail(f,
-         fmt::format(
-             "block_size {} is not a page size (a power of two from {} to {})",
-             bs, kMinBlockSize, kMaxBlockSize));
+    fail(f, fmt::format("block_size {} is not a page size (a power of two from {} to {})", bs, kMinBlockSize,
+                        kMaxBlockSize));
   }
-  if (h.sub_hdr_size < (p.kdump ? 1 : 0))
-    fail(f, fmt::format("bad sub_hdr_size {}", h.sub_hdr_size));
+  if (h.sub_hdr_size < (p.kdump ? 1 : 0)) fail(f, fmt::format("bad sub_hdr_size {}", h.sub_hdr_size));
 }
 
 void read_sub_header(Part& p) {
@@ -172,10 +159,8 @@ void read_sub_header(Part& p) {
     return;
   }
   ByteSource& f = *p.file;
-  auto raw = read_exact(f, p.block_size(), sizeof(KdumpSubHeader),
-                        "the kdump sub-header");
-  KdumpSubHeader all =
-      ByteReader(raw, "kdump sub-header").get<KdumpSubHeader>(0);
+  auto raw = read_exact(f, p.block_size(), sizeof(KdumpSubHeader), "the kdump sub-header");
+  KdumpSubHeader all = ByteReader(raw, "kdump sub-header").get<KdumpSubHeader>(0);
   int v = p.header.header_version;
   // Keep only the fields this version defines: older writers leave junk after
   // them.
@@ -207,16 +192,14 @@ void read_sub_header(Part& p) {
   }
   // max_mapnr_64 exists from version 6 on (header's 32-bit field overflows past
   // 16 TiB of 4 KiB pages); a zero there means the writer left it unset.
-  p.max_mapnr =
-      (v >= 6 && s.max_mapnr_64 != 0) ? s.max_mapnr_64 : p.header.max_mapnr;
+  p.max_mapnr = (v >= 6 && s.max_mapnr_64 != 0) ? s.max_mapnr_64 : p.header.max_mapnr;
   p.split = v >= 2 && s.split != 0;
   if (p.split) {
     p.start_pfn = v >= 6 ? s.start_pfn_64 : s.start_pfn;
     p.end_pfn = v >= 6 ? s.end_pfn_64 : s.end_pfn;
     if (p.start_pfn > p.end_pfn || p.end_pfn > p.max_mapnr) {
-      fail(f,
-           fmt::format("split part's PFN range {}-{} does not fit max_mapnr {}",
-                       hex(p.start_pfn), hex(p.end_pfn), hex(p.max_mapnr)));
+      fail(f, fmt::format("split part's PFN range {}-{} does not fit max_mapnr {}", hex(p.start_pfn), hex(p.end_pfn),
+                          hex(p.max_mapnr)));
     }
   } else {
     p.start_pfn = 0;
@@ -227,18 +210,14 @@ void read_sub_header(Part& p) {
 void read_bitmaps(Part& p) {
   ByteSource& f = *p.file;
   const uint64_t bs = p.block_size();
-  auto bitmap_at =
-      checked_mul(1 + static_cast<uint64_t>(p.header.sub_hdr_size), bs);
+  auto bitmap_at = checked_mul(1 + static_cast<uint64_t>(p.header.sub_hdr_size), bs);
   auto bitmap_len = checked_mul(p.header.bitmap_blocks, bs);
-  auto bitmap_end = bitmap_at && bitmap_len
-                        ? checked_add(*bitmap_at, *bitmap_len)
-                        : std::nullopt;
+  auto bitmap_end = bitmap_at && bitmap_len ? checked_add(*bitmap_at, *bitmap_len) : std::nullopt;
   if (!bitmap_end || *bitmap_end > f.size()) {
-    fail(f,
-         fmt::format("truncated or corrupt: bitmaps ({} blocks after {} "
-                     "sub-header blocks) end past the end of the file "
-                     "(size {})",
-                     p.header.bitmap_blocks, p.header.sub_hdr_size, f.size()));
+    fail(f, fmt::format("truncated or corrupt: bitmaps ({} blocks after {} "
+                        "sub-header blocks) end past the end of the file "
+                        "(size {})",
+                        p.header.bitmap_blocks, p.header.sub_hdr_size, f.size()));
   }
   // Both bitmaps share bitmap_blocks; the 2nd starts half way. An old diskdump
   // may carry only one (crash's dump_is_partial test): it then serves as both.
@@ -256,8 +235,7 @@ void read_bitmaps(Part& p) {
   auto first = read_exact(f, *bitmap_at + from, len, "the 1st bitmap");
   p.valid = PfnBitmap::from_bytes(first, p.start_pfn, p.end_pfn);
   if (two) {
-    auto second =
-        read_exact(f, *bitmap_at + half + from, len, "the 2nd bitmap");
+    auto second = read_exact(f, *bitmap_at + half + from, len, "the 2nd bitmap");
     p.dumpable = PfnBitmap::from_bytes(second, p.start_pfn, p.end_pfn);
   } else {
     p.dumpable = p.valid;
@@ -284,9 +262,7 @@ void check_data_area(Part& p) {
                          "pages it did not write read as missing");
   }
   if (*desc_end > f.size()) {
-    uint64_t have = f.size() > p.desc_offset
-                        ? (f.size() - p.desc_offset) / sizeof(PageDesc)
-                        : 0;
+    uint64_t have = f.size() > p.desc_offset ? (f.size() - p.desc_offset) / sizeof(PageDesc) : 0;
     p.warnings.push_back(
         fmt::format("{}: truncated: page descriptors of {} of {} dumped pages "
                     "are missing; those pages read as missing",
@@ -296,21 +272,18 @@ void check_data_area(Part& p) {
   // The shared zero page is the first thing in the data area (see the header).
   std::vector<std::byte> block(bs);
   if (*desc_end + bs <= f.size() && f.read(*desc_end, block) &&
-      std::all_of(block.begin(), block.end(),
-                  [](std::byte b) { return b == std::byte{0}; })) {
+      std::all_of(block.begin(), block.end(), [](std::byte b) { return b == std::byte{0}; })) {
     p.zero_page_offset = *desc_end;
   }
   // Data is written in PFN order: the last descriptor tells whether it all
   // fits.
   if (p.desc_count > 0) {
     auto last = read_desc_at(f, *desc_end - sizeof(PageDesc));
-    if (last && last->offset > 0 && last->size <= bs &&
-        static_cast<uint64_t>(last->offset) + last->size > f.size()) {
-      p.warnings.push_back(fmt::format(
-          "{}: truncated: page data runs to offset {} but the file ends at "
-          "{}; pages without data read as missing",
-          f.name(), static_cast<uint64_t>(last->offset) + last->size,
-          f.size()));
+    if (last && last->offset > 0 && last->size <= bs && static_cast<uint64_t>(last->offset) + last->size > f.size()) {
+      p.warnings.push_back(
+          fmt::format("{}: truncated: page data runs to offset {} but the file ends at "
+                      "{}; pages without data read as missing",
+                      f.name(), static_cast<uint64_t>(last->offset) + last->size, f.size()));
     }
   }
 }
@@ -319,8 +292,7 @@ void read_notes(Part& p, DumpNotes& notes) {
   ByteSource& f = *p.file;
   const KdumpSubHeader& s = p.sub;
   if (s.offset_note != 0 && s.size_note != 0) {
-    if (s.size_note > kMaxNotesBytes)
-      fail(f, fmt::format("implausible size_note {}", s.size_note));
+    if (s.size_note > kMaxNotesBytes) fail(f, fmt::format("implausible size_note {}", s.size_note));
     auto bytes = read_exact(f, s.offset_note, s.size_note, "the ELF notes");
     try {
       parse_elf_notes(bytes, notes);
@@ -330,12 +302,9 @@ void read_notes(Part& p, DumpNotes& notes) {
   }
   // Before version 4 (and for writers that keep it apart) VMCOREINFO is only
   // reachable through offset_vmcoreinfo, which points at the text itself.
-  if (notes.vmcoreinfo.empty() && s.offset_vmcoreinfo != 0 &&
-      s.size_vmcoreinfo != 0) {
-    if (s.size_vmcoreinfo > kMaxNotesBytes)
-      fail(f, fmt::format("implausible size_vmcoreinfo {}", s.size_vmcoreinfo));
-    auto bytes =
-        read_exact(f, s.offset_vmcoreinfo, s.size_vmcoreinfo, "VMCOREINFO");
+  if (notes.vmcoreinfo.empty() && s.offset_vmcoreinfo != 0 && s.size_vmcoreinfo != 0) {
+    if (s.size_vmcoreinfo > kMaxNotesBytes) fail(f, fmt::format("implausible size_vmcoreinfo {}", s.size_vmcoreinfo));
+    auto bytes = read_exact(f, s.offset_vmcoreinfo, s.size_vmcoreinfo, "VMCOREINFO");
     std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     text.resize(strnlen(text.c_str(), text.size()));
     notes.vmcoreinfo = std::move(text);
@@ -357,8 +326,7 @@ void read_notes(Part& p, DumpNotes& notes) {
 Part open_part(std::unique_ptr<ByteSource> file) {
   Part p;
   std::vector<std::byte> head(std::min<uint64_t>(file->size(), 4096));
-  if (!head.empty() && !file->read(0, head))
-    fail(*file, "read error in the header");
+  if (!head.empty() && !file->read(0, head)) fail(*file, "read error in the header");
   if (probe_flattened(head)) {
     file = open_flattened(std::move(file));
     p.unflattened = true;
@@ -376,44 +344,32 @@ Part open_part(std::unique_ptr<ByteSource> file) {
 // Split parts are made from one crash: the fields that describe the crash and
 // the layout must agree (crash compares the whole header the same way).
 void check_same_dump(const Part& a, const Part& b) {
-  auto differ = [&](const char* what, const std::string& x,
-                    const std::string& y) {
-    std::string values =
-        x.empty() ? "" : fmt::format(" ({} here, {} there)", y, x);
-    fail(*b.file,
-         fmt::format("not a part of the same split dump as {}: {} differs{}",
-                     a.file->name(), what, values));
+  auto differ = [&](const char* what, const std::string& x, const std::string& y) {
+    std::string values = x.empty() ? "" : fmt::format(" ({} here, {} there)", y, x);
+    fail(*b.file, fmt::format("not a part of the same split dump as {}: {} differs{}", a.file->name(), what, values));
   };
   const DiskDumpHeader& x = a.header;
   const DiskDumpHeader& y = b.header;
-  if (std::memcmp(x.signature, y.signature, 8) != 0)
-    differ("signature", "", "");
+  if (std::memcmp(x.signature, y.signature, 8) != 0) differ("signature", "", "");
   if (x.header_version != y.header_version) {
-    differ("header_version", std::to_string(x.header_version),
-           std::to_string(y.header_version));
+    differ("header_version", std::to_string(x.header_version), std::to_string(y.header_version));
   }
-  if (std::memcmp(x.utsname, y.utsname, sizeof x.utsname) != 0)
-    differ("utsname", "", "");
+  if (std::memcmp(x.utsname, y.utsname, sizeof x.utsname) != 0) differ("utsname", "", "");
   if (x.tv_sec != y.tv_sec || x.tv_usec != y.tv_usec) {
     differ("timestamp", std::to_string(x.tv_sec), std::to_string(y.tv_sec));
   }
-  if (x.block_size != y.block_size)
-    differ("block_size", std::to_string(x.block_size),
-           std::to_string(y.block_size));
+  if (x.block_size != y.block_size) differ("block_size", std::to_string(x.block_size), std::to_string(y.block_size));
   if (x.bitmap_blocks != y.bitmap_blocks) {
-    differ("bitmap_blocks", std::to_string(x.bitmap_blocks),
-           std::to_string(y.bitmap_blocks));
+    differ("bitmap_blocks", std::to_string(x.bitmap_blocks), std::to_string(y.bitmap_blocks));
   }
-  if (a.max_mapnr != b.max_mapnr)
-    differ("max_mapnr", hex(a.max_mapnr), hex(b.max_mapnr));
+  if (a.max_mapnr != b.max_mapnr) differ("max_mapnr", hex(a.max_mapnr), hex(b.max_mapnr));
 }
 
 // The dump.
 
 class KdumpDump : public DumpSource {
  public:
-  KdumpDump(std::vector<Part> parts, DumpNotes notes, std::string format,
-            size_t cache_pages)
+  KdumpDump(std::vector<Part> parts, DumpNotes notes, std::string format, size_t cache_pages)
       : parts_(std::move(parts)),
         notes_(std::move(notes)),
         format_(std::move(format)),
@@ -421,8 +377,7 @@ class KdumpDump : public DumpSource {
         max_mapnr_(parts_.front().max_mapnr),
         cache_(cache_pages, bs_),
         compressed_(bs_) {
-    for (const Part& p : parts_)
-      warnings_.insert(warnings_.end(), p.warnings.begin(), p.warnings.end());
+    for (const Part& p : parts_) warnings_.insert(warnings_.end(), p.warnings.begin(), p.warnings.end());
   }
 
   std::string format() const override { return format_; }
@@ -440,16 +395,14 @@ class KdumpDump : public DumpSource {
   std::vector<PhysRange> ranges() const override {
     std::vector<PhysRange> out;
     for (const Part& p : parts_) {
-      PfnBitmap::either(p.valid, p.dumpable)
-          .for_each_run([&](uint64_t start, uint64_t end) {
-            uint64_t at = start * bs_;
-            if (!out.empty() &&
-                out.back().start.value() + out.back().size == at) {
-              out.back().size += (end - start) * bs_;
-            } else {
-              out.push_back({PhysAddr{at}, (end - start) * bs_});
-            }
-          });
+      PfnBitmap::either(p.valid, p.dumpable).for_each_run([&](uint64_t start, uint64_t end) {
+        uint64_t at = start * bs_;
+        if (!out.empty() && out.back().start.value() + out.back().size == at) {
+          out.back().size += (end - start) * bs_;
+        } else {
+          out.push_back({PhysAddr{at}, (end - start) * bs_});
+        }
+      });
     }
     return out;
   }
@@ -462,38 +415,27 @@ class KdumpDump : public DumpSource {
     if (pfn >= max_mapnr_) return PageState::Missing;
     Part* part = part_of(pfn);
     if (part == nullptr) return PageState::Missing;
-    if (!part->dumpable.test(pfn))
-      return part->valid.test(pfn) ? PageState::Excluded : PageState::Missing;
+    if (!part->dumpable.test(pfn)) return part->valid.test(pfn) ? PageState::Excluded : PageState::Missing;
 
     if (auto hit = cache_.find(pfn)) {
       if (!out.empty()) std::memcpy(out.data(), hit->data() + in_page, out.size());
       return PageState::Present;
     }
     auto desc = descriptor(*part, pfn);
-    if (!desc || desc->offset == 0)
-      return PageState::Missing;  // never written (incomplete/truncated)
+    if (!desc || desc->offset == 0) return PageState::Missing;  // never written (incomplete/truncated)
     ByteSource& f = *part->file;
-    if (desc->offset < 0)
-      corrupt(*part, pfn, fmt::format("negative data offset {}", desc->offset));
+    if (desc->offset < 0) corrupt(*part, pfn, fmt::format("negative data offset {}", desc->offset));
     if (desc->size > bs_) {
-      corrupt(*part, pfn,
-              fmt::format("descriptor size {} is larger than the block size {}",
-                          desc->size, bs_));
+      corrupt(*part, pfn, fmt::format("descriptor size {} is larger than the block size {}", desc->size, bs_));
     }
     auto codec = codec_from_kdump_flags(desc->flags);
-    if (!codec)
-      corrupt(*part, pfn,
-              fmt::format("unknown compression flags {:#x}", desc->flags));
+    if (!codec) corrupt(*part, pfn, fmt::format("unknown compression flags {:#x}", desc->flags));
     if (*codec == PageCodec::Raw && desc->size != bs_) {
-      corrupt(
-          *part, pfn,
-          fmt::format("raw page of {} bytes (block size {})", desc->size, bs_));
+      corrupt(*part, pfn, fmt::format("raw page of {} bytes (block size {})", desc->size, bs_));
     }
     uint64_t data_at = static_cast<uint64_t>(desc->offset);
-    if (*codec == PageCodec::Raw && part->zero_page_offset == data_at)
-      return PageState::Zero;
-    if (data_at + desc->size > f.size())
-      return PageState::Missing;  // truncated file
+    if (*codec == PageCodec::Raw && part->zero_page_offset == data_at) return PageState::Zero;
+    if (data_at + desc->size > f.size()) return PageState::Missing;  // truncated file
 
     auto page = cache_.insert(pfn, [&](std::span<std::byte> buf) {
       auto stored = stored_data(*part, pfn, data_at, desc->size);
@@ -509,15 +451,13 @@ class KdumpDump : public DumpSource {
   }
 
  private:
-  [[noreturn]] static void corrupt(const Part& p, uint64_t pfn,
-                                   const std::string& why) {
+  [[noreturn]] static void corrupt(const Part& p, uint64_t pfn, const std::string& why) {
     fail(*p.file, fmt::format("PFN {:#x}: {}", pfn, why));
   }
 
   Part* part_of(uint64_t pfn) {
-    auto it = std::upper_bound(
-        parts_.begin(), parts_.end(), pfn,
-        [](uint64_t v, const Part& p) { return v < p.start_pfn; });
+    auto it =
+        std::upper_bound(parts_.begin(), parts_.end(), pfn, [](uint64_t v, const Part& p) { return v < p.start_pfn; });
     if (it == parts_.begin()) return nullptr;
     --it;
     return pfn < it->end_pfn ? &*it : nullptr;
@@ -526,10 +466,8 @@ class KdumpDump : public DumpSource {
   // The stored bytes of a page. Page data lies in PFN order, so a read that
   // starts where the previous one ended is part of a scan: it fills a window
   // and the next pages come from memory. Random reads read just their bytes.
-  std::span<const std::byte> stored_data(const Part& part, uint64_t pfn,
-                                         uint64_t at, uint64_t size) {
-    if (&part == window_part_ && at >= window_at_ &&
-        at + size <= window_at_ + window_.size()) {
+  std::span<const std::byte> stored_data(const Part& part, uint64_t pfn, uint64_t at, uint64_t size) {
+    if (&part == window_part_ && at >= window_at_ && at + size <= window_at_ + window_.size()) {
       last_end_ = at + size;
       return std::span<const std::byte>(window_).subspan(at - window_at_, size);
     }
@@ -545,8 +483,7 @@ class KdumpDump : public DumpSource {
     }
     window_.clear();
     std::span<std::byte> stored(compressed_.data(), size);
-    if (!part.file->read(at, stored))
-      corrupt(part, pfn, fmt::format("read error at offset {}", at));
+    if (!part.file->read(at, stored)) corrupt(part, pfn, fmt::format("read error at offset {}", at));
     return stored;
   }
 
@@ -592,8 +529,7 @@ class KdumpDump : public DumpSource {
 };
 
 std::string codec_name(uint32_t status) {
-  for (PageCodec c :
-       {PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy, PageCodec::Zstd}) {
+  for (PageCodec c : {PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy, PageCodec::Zstd}) {
     if (status & kdump_codec_flag(c)) return std::string(to_string(c));
   }
   return "raw";
@@ -603,36 +539,26 @@ std::string codec_name(uint32_t status) {
 
 bool probe_kdump(std::span<const std::byte> head) {
   if (head.size() < 8) return false;
-  return std::memcmp(head.data(), kKdumpSignature, 8) == 0 ||
-         std::memcmp(head.data(), kDiskdumpSignature, 8) == 0;
+  return std::memcmp(head.data(), kKdumpSignature, 8) == 0 || std::memcmp(head.data(), kDiskdumpSignature, 8) == 0;
 }
 
-std::unique_ptr<DumpSource> open_kdump(
-    std::vector<std::unique_ptr<ByteSource>> files, KdumpOptions options) {
+std::unique_ptr<DumpSource> open_kdump(std::vector<std::unique_ptr<ByteSource>> files, KdumpOptions options) {
   if (files.empty()) throw FormatError("kdump: no files given");
   std::vector<Part> parts;
   parts.reserve(files.size());
   for (auto& f : files) parts.push_back(open_part(std::move(f)));
 
   if (parts.size() == 1 && parts[0].split) {
-    fail(*parts[0].file,
-         fmt::format(
-             "one part of a split dump (PFNs {}-{} of {}): give all parts",
-             hex(parts[0].start_pfn), hex(parts[0].end_pfn),
-             hex(parts[0].max_mapnr)));
+    fail(*parts[0].file, fmt::format("one part of a split dump (PFNs {}-{} of {}): give all parts",
+                                     hex(parts[0].start_pfn), hex(parts[0].end_pfn), hex(parts[0].max_mapnr)));
   }
   if (parts.size() > 1) {
     for (const Part& p : parts) {
-      if (!p.split)
-        fail(*p.file,
-             fmt::format("not a split dump part, but {} files were given",
-                         parts.size()));
+      if (!p.split) fail(*p.file, fmt::format("not a split dump part, but {} files were given", parts.size()));
     }
-    for (size_t i = 1; i < parts.size(); ++i)
-      check_same_dump(parts[0], parts[i]);
+    for (size_t i = 1; i < parts.size(); ++i) check_same_dump(parts[0], parts[i]);
     std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) {
-      return a.start_pfn < b.start_pfn ||
-             (a.start_pfn == b.start_pfn && a.end_pfn < b.end_pfn);
+      return a.start_pfn < b.start_pfn || (a.start_pfn == b.start_pfn && a.end_pfn < b.end_pfn);
     });
     uint64_t covered = 0;
     for (size_t i = 0; i < parts.size(); ++i) {
@@ -643,18 +569,15 @@ std::unique_ptr<DumpSource> open_kdump(
                                   hex(covered), hex(p.start_pfn)));
       }
       if (p.start_pfn < covered) {
-        fail(*p.file,
-             fmt::format("split part covers PFNs {}-{}, overlapping {}",
-                         hex(p.start_pfn), hex(p.end_pfn),
-                         parts[i - 1].file->name()));
+        fail(*p.file, fmt::format("split part covers PFNs {}-{}, overlapping {}", hex(p.start_pfn), hex(p.end_pfn),
+                                  parts[i - 1].file->name()));
       }
       covered = p.end_pfn;
     }
     if (covered != parts[0].max_mapnr) {
-      fail(*parts.back().file,
-           fmt::format("split dump parts end at PFN {}, short of max_mapnr {}: "
-                       "a part is missing",
-                       hex(covered), hex(parts[0].max_mapnr)));
+      fail(*parts.back().file, fmt::format("split dump parts end at PFN {}, short of max_mapnr {}: "
+                                           "a part is missing",
+                                           hex(covered), hex(parts[0].max_mapnr)));
     }
   }
 
@@ -663,14 +586,10 @@ std::unique_ptr<DumpSource> open_kdump(
 
   bool flattened = options.flattened;
   for (const Part& p : parts) flattened = flattened || p.unflattened;
-  std::string format =
-      fmt::format("{}-{}", parts[0].kdump ? "kdump" : "diskdump",
-                  codec_name(parts[0].header.status));
+  std::string format = fmt::format("{}-{}", parts[0].kdump ? "kdump" : "diskdump", codec_name(parts[0].header.status));
   if (flattened) format += " (flattened)";
-  if (parts.size() > 1)
-    format += fmt::format(" (split, {} files)", parts.size());
-  return std::make_unique<KdumpDump>(std::move(parts), std::move(notes),
-                                     std::move(format), options.cache_pages);
+  if (parts.size() > 1) format += fmt::format(" (split, {} files)", parts.size());
+  return std::make_unique<KdumpDump>(std::move(parts), std::move(notes), std::move(format), options.cache_pages);
 }
 
 PageCache* kdump_page_cache(DumpSource& source) {

@@ -57,8 +57,7 @@ struct KdumpOptions {
 
 // parts: one file, or every part of a split dump in any order.
 // Throws FormatError("<file>: <cause>").
-std::unique_ptr<DumpSource> open_kdump(
-    std::vector<std::unique_ptr<ByteSource>> parts, KdumpOptions options = {});
+std::unique_ptr<DumpSource> open_kdump(std::vector<std::unique_ptr<ByteSource>> parts, KdumpOptions options = {});
 
 // The decompressed-page cache of a source open_kdump() returned (hit and miss
 // counters for benchmarks, capacity changes); nullptr for any other source.

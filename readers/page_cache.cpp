@@ -4,8 +4,7 @@
 
 namespace kdive {
 
-PageCache::PageCache(size_t capacity_pages, size_t page_size)
-    : capacity_(capacity_pages), page_size_(page_size) {
+PageCache::PageCache(size_t capacity_pages, size_t page_size) : capacity_(capacity_pages), page_size_(page_size) {
   index_.reserve(capacity_pages);
 }
 
@@ -52,8 +51,7 @@ std::span<const std::byte> PageCache::insert(uint64_t pfn, const Loader& load) {
   return lru_.front().data;
 }
 
-std::span<const std::byte> PageCache::get_or_load(uint64_t pfn,
-                                                  const Loader& load) {
+std::span<const std::byte> PageCache::get_or_load(uint64_t pfn, const Loader& load) {
   if (auto hit = find(pfn)) return *hit;
   return insert(pfn, load);
 }
@@ -75,9 +73,7 @@ void PageCache::evict_to(size_t limit) {
   while (index_.size() > limit) {
     Entry& victim = lru_.back();
     index_.erase(victim.pfn);
-    if (spare_.size() < 2)
-      spare_.push_back(
-          std::move(victim.data));  // one reused on the next insert
+    if (spare_.size() < 2) spare_.push_back(std::move(victim.data));  // one reused on the next insert
     lru_.pop_back();
   }
 }

@@ -68,9 +68,8 @@ class PageCache {
   size_t page_size_;
   List lru_;
   std::unordered_map<uint64_t, List::iterator> index_;
-  std::vector<std::vector<std::byte>>
-      spare_;                       // buffers of evicted pages, reused
-  std::vector<std::byte> scratch_;  // the page when caching is off
+  std::vector<std::vector<std::byte>> spare_;  // buffers of evicted pages, reused
+  std::vector<std::byte> scratch_;             // the page when caching is off
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
 };

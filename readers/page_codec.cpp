@@ -29,18 +29,10 @@ bool lzo_ready() {
   return ok;
 }
 
-const unsigned char* uchars(std::span<const std::byte> s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
-unsigned char* uchars(std::span<std::byte> s) {
-  return reinterpret_cast<unsigned char*>(s.data());
-}
-const char* chars(std::span<const std::byte> s) {
-  return reinterpret_cast<const char*>(s.data());
-}
-char* chars(std::span<std::byte> s) {
-  return reinterpret_cast<char*>(s.data());
-}
+const unsigned char* uchars(std::span<const std::byte> s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+unsigned char* uchars(std::span<std::byte> s) { return reinterpret_cast<unsigned char*>(s.data()); }
+const char* chars(std::span<const std::byte> s) { return reinterpret_cast<const char*>(s.data()); }
+char* chars(std::span<std::byte> s) { return reinterpret_cast<char*>(s.data()); }
 
 bool zlib_decompress(std::span<const std::byte> in, std::span<std::byte> out) {
   uLongf out_len = out.size();
@@ -53,21 +45,16 @@ bool lzo_decompress(std::span<const std::byte> in, std::span<std::byte> out) {
   lzo_uint out_len = out.size();
   // The _safe variant bounds-checks both buffers; the plain one trusts the
   // input.
-  int rc = lzo1x_decompress_safe(uchars(in), in.size(), uchars(out), &out_len,
-                                 nullptr);
+  int rc = lzo1x_decompress_safe(uchars(in), in.size(), uchars(out), &out_len, nullptr);
   return rc == LZO_E_OK && out_len == out.size();
 }
 
-bool snappy_decompress(std::span<const std::byte> in,
-                       std::span<std::byte> out) {
+bool snappy_decompress(std::span<const std::byte> in, std::span<std::byte> out) {
   size_t expect = 0;
-  if (snappy_uncompressed_length(chars(in), in.size(), &expect) != SNAPPY_OK)
-    return false;
+  if (snappy_uncompressed_length(chars(in), in.size(), &expect) != SNAPPY_OK) return false;
   if (expect != out.size()) return false;
   size_t out_len = out.size();
-  return snappy_uncompress(chars(in), in.size(), chars(out), &out_len) ==
-             SNAPPY_OK &&
-         out_len == out.size();
+  return snappy_uncompress(chars(in), in.size(), chars(out), &out_len) == SNAPPY_OK && out_len == out.size();
 }
 
 bool zstd_decompress(std::span<const std::byte> in, std::span<std::byte> out) {
@@ -94,8 +81,7 @@ std::string_view to_string(PageCodec codec) {
 }
 
 std::optional<PageCodec> codec_from_name(std::string_view name) {
-  for (PageCodec c : {PageCodec::Raw, PageCodec::Zlib, PageCodec::Lzo,
-                      PageCodec::Snappy, PageCodec::Zstd}) {
+  for (PageCodec c : {PageCodec::Raw, PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy, PageCodec::Zstd}) {
     if (to_string(c) == name) return c;
   }
   return std::nullopt;
@@ -134,8 +120,7 @@ std::optional<PageCodec> codec_from_kdump_flags(uint32_t flags) {
   }
 }
 
-bool decompress_page(PageCodec codec, std::span<const std::byte> in,
-                     std::span<std::byte> out) {
+bool decompress_page(PageCodec codec, std::span<const std::byte> in, std::span<std::byte> out) {
   switch (codec) {
     case PageCodec::Raw:
       if (in.size() != out.size()) return false;
@@ -153,8 +138,7 @@ bool decompress_page(PageCodec codec, std::span<const std::byte> in,
   return false;
 }
 
-std::optional<std::vector<std::byte>> compress_page(
-    PageCodec codec, std::span<const std::byte> in) {
+std::optional<std::vector<std::byte>> compress_page(PageCodec codec, std::span<const std::byte> in) {
   std::vector<std::byte> out;
   size_t n = 0;
   switch (codec) {
@@ -163,9 +147,7 @@ std::optional<std::vector<std::byte>> compress_page(
     case PageCodec::Zlib: {
       uLongf len = ::compressBound(in.size());
       out.resize(len);
-      if (::compress2(uchars(std::span(out)), &len, uchars(in), in.size(),
-                      kZlibLevel) != Z_OK)
-        return std::nullopt;
+      if (::compress2(uchars(std::span(out)), &len, uchars(in), in.size(), kZlibLevel) != Z_OK) return std::nullopt;
       n = len;
       break;
     }
@@ -175,8 +157,7 @@ std::optional<std::vector<std::byte>> compress_page(
       out.resize(in.size() + in.size() / 16 + 64 + 3);
       std::vector<std::byte> work(LZO1X_1_MEM_COMPRESS);
       lzo_uint len = out.size();
-      if (lzo1x_1_compress(uchars(in), in.size(), uchars(std::span(out)), &len,
-                           work.data()) != LZO_E_OK) {
+      if (lzo1x_1_compress(uchars(in), in.size(), uchars(std::span(out)), &len, work.data()) != LZO_E_OK) {
         return std::nullopt;
       }
       n = len;
@@ -185,16 +166,13 @@ std::optional<std::vector<std::byte>> compress_page(
     case PageCodec::Snappy: {
       size_t len = snappy_max_compressed_length(in.size());
       out.resize(len);
-      if (snappy_compress(chars(in), in.size(), chars(std::span(out)), &len) !=
-          SNAPPY_OK)
-        return std::nullopt;
+      if (snappy_compress(chars(in), in.size(), chars(std::span(out)), &len) != SNAPPY_OK) return std::nullopt;
       n = len;
       break;
     }
     case PageCodec::Zstd: {
       out.resize(ZSTD_compressBound(in.size()));
-      n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(),
-                        kZstdLevel);
+      n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), kZstdLevel);
       if (ZSTD_isError(n)) return std::nullopt;
       break;
     }

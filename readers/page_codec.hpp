@@ -37,12 +37,10 @@ std::optional<PageCodec> codec_from_kdump_flags(uint32_t flags);
 // Decompresses `in` into `out`. True only when the data is well formed and
 // yields exactly out.size() bytes. Raw copies and requires equal sizes.
 // Never reads outside `in` or writes outside `out`, whatever the input.
-bool decompress_page(PageCodec codec, std::span<const std::byte> in,
-                     std::span<std::byte> out);
+bool decompress_page(PageCodec codec, std::span<const std::byte> in, std::span<std::byte> out);
 
 // Compresses one page. Returns the compressed bytes, or nullopt when the result
 // would not be smaller than the input — kdump writers then store the page raw.
-std::optional<std::vector<std::byte>> compress_page(
-    PageCodec codec, std::span<const std::byte> in);
+std::optional<std::vector<std::byte>> compress_page(PageCodec codec, std::span<const std::byte> in);
 
 }  // namespace kdive

@@ -10,17 +10,13 @@ namespace {
 
 // The on-disk bitmaps are byte arrays with PFN n at bit n%8 of byte n/8; on a
 // little-endian host a memcpy into 64-bit words keeps PFN order bit for bit.
-static_assert(std::endian::native == std::endian::little,
-              "PfnBitmap assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little, "PfnBitmap assumes a little-endian host");
 
-uint64_t low_bits(uint64_t n) {
-  return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
-}
+uint64_t low_bits(uint64_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
 
 }  // namespace
 
-PfnBitmap PfnBitmap::from_bytes(std::span<const std::byte> bytes,
-                                uint64_t first, uint64_t end) {
+PfnBitmap PfnBitmap::from_bytes(std::span<const std::byte> bytes, uint64_t first, uint64_t end) {
   PfnBitmap b;
   b.base_ = first & ~uint64_t{7};
   b.first_ = first;
@@ -54,14 +50,12 @@ uint64_t PfnBitmap::rank(uint64_t pfn) const {
   uint64_t w = bit / 64;
   uint64_t block = w / kWordsPerRankBlock;
   uint64_t r = rank_[block];
-  for (uint64_t i = block * kWordsPerRankBlock; i < w; ++i)
-    r += std::popcount(words_[i]);
+  for (uint64_t i = block * kWordsPerRankBlock; i < w; ++i) r += std::popcount(words_[i]);
   if (w < words_.size()) r += std::popcount(words_[w] & low_bits(bit % 64));
   return r;
 }
 
-void PfnBitmap::for_each_run(
-    const std::function<void(uint64_t, uint64_t)>& f) const {
+void PfnBitmap::for_each_run(const std::function<void(uint64_t, uint64_t)>& f) const {
   uint64_t total = end_ - base_;
   uint64_t bit = first_ - base_;
   // Next bit at or after `from` whose value is `want`, or `total`.
@@ -69,8 +63,7 @@ void PfnBitmap::for_each_run(
     while (from < total) {
       uint64_t word = want ? words_[from / 64] : ~words_[from / 64];
       word &= ~low_bits(from % 64);
-      if (word != 0)
-        return std::min(total, (from & ~uint64_t{63}) + std::countr_zero(word));
+      if (word != 0) return std::min(total, (from & ~uint64_t{63}) + std::countr_zero(word));
       from = (from & ~uint64_t{63}) + 64;
     }
     return total;
@@ -85,8 +78,7 @@ void PfnBitmap::for_each_run(
 }
 
 PfnBitmap PfnBitmap::either(const PfnBitmap& a, const PfnBitmap& b) {
-  if (a.first_ != b.first_ || a.end_ != b.end_)
-    throw std::logic_error("PfnBitmap::either: ranges differ");
+  if (a.first_ != b.first_ || a.end_ != b.end_) throw std::logic_error("PfnBitmap::either: ranges differ");
   PfnBitmap out = a;
   for (size_t i = 0; i < out.words_.size(); ++i) out.words_[i] |= b.words_[i];
   out.build_rank();

@@ -27,8 +27,7 @@ class PfnBitmap {
   // `bytes` holds the bitmap from the byte containing PFN `first` on:
   // bytes[0] is byte first/8 of the on-disk bitmap. It must hold at least
   // ceil(end/8) - first/8 bytes (fewer: the missing bits read as clear).
-  static PfnBitmap from_bytes(std::span<const std::byte> bytes, uint64_t first,
-                              uint64_t end);
+  static PfnBitmap from_bytes(std::span<const std::byte> bytes, uint64_t first, uint64_t end);
 
   uint64_t first() const { return first_; }
   uint64_t end() const { return end_; }
@@ -48,8 +47,7 @@ class PfnBitmap {
   static PfnBitmap either(const PfnBitmap& a, const PfnBitmap& b);
 
  private:
-  static constexpr uint64_t kWordsPerRankBlock =
-      8;  // one rank entry per 512 PFNs
+  static constexpr uint64_t kWordsPerRankBlock = 8;  // one rank entry per 512 PFNs
 
   void build_rank();
 
@@ -57,8 +55,7 @@ class PfnBitmap {
   uint64_t first_ = 0;
   uint64_t end_ = 0;
   std::vector<uint64_t> words_;
-  std::vector<uint64_t>
-      rank_;  // set bits before words_[i * kWordsPerRankBlock]
+  std::vector<uint64_t> rank_;  // set bits before words_[i * kWordsPerRankBlock]
 };
 
 }  // namespace kdive

@@ -24,13 +24,13 @@ class VmcoreInfo {
 
   bool empty() const { return values_.empty(); }
   std::optional<std::string> get(std::string_view key) const;
-  std::optional<uint64_t> symbol(std::string_view name) const;   // SYMBOL(name)
-  std::optional<int64_t> number(std::string_view name) const;    // NUMBER(name)
-  std::optional<uint64_t> offset(std::string_view member) const; // OFFSET(struct.member)
-  std::optional<uint64_t> size(std::string_view type) const;     // SIZE(type)
-  std::optional<uint64_t> length(std::string_view name) const;   // LENGTH(name)
-  std::optional<uint64_t> kernel_offset() const;                 // KERNELOFFSET
-  std::optional<uint64_t> page_size() const;                     // PAGESIZE
+  std::optional<uint64_t> symbol(std::string_view name) const;    // SYMBOL(name)
+  std::optional<int64_t> number(std::string_view name) const;     // NUMBER(name)
+  std::optional<uint64_t> offset(std::string_view member) const;  // OFFSET(struct.member)
+  std::optional<uint64_t> size(std::string_view type) const;      // SIZE(type)
+  std::optional<uint64_t> length(std::string_view name) const;    // LENGTH(name)
+  std::optional<uint64_t> kernel_offset() const;                  // KERNELOFFSET
+  std::optional<uint64_t> page_size() const;                      // PAGESIZE
 
   const std::map<std::string, std::string, std::less<>>& all() const { return values_; }
 

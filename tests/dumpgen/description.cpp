@@ -10,18 +10,14 @@ namespace kdive::dumpgen {
 namespace {
 
 // X86Registers in pr_reg order: the names `cpu` lines use.
-constexpr const char* kPrstatusRegs[] = {
-    "r15",     "r14",      "r13", "r12", "rbp",    "rbx", "r11",
-    "r10",     "r9",       "r8",  "rax", "rcx",    "rdx", "rsi",
-    "rdi",     "orig_rax", "rip", "cs",  "eflags", "rsp", "ss",
-    "fs_base", "gs_base",  "ds",  "es",  "fs",     "gs"};
-static_assert(sizeof(kPrstatusRegs) / sizeof(kPrstatusRegs[0]) ==
-              sizeof(X86Registers) / 8);
+constexpr const char* kPrstatusRegs[] = {"r15",    "r14", "r13", "r12",     "rbp",     "rbx", "r11",      "r10", "r9",
+                                         "r8",     "rax", "rcx", "rdx",     "rsi",     "rdi", "orig_rax", "rip", "cs",
+                                         "eflags", "rsp", "ss",  "fs_base", "gs_base", "ds",  "es",       "fs",  "gs"};
+static_assert(sizeof(kPrstatusRegs) / sizeof(kPrstatusRegs[0]) == sizeof(X86Registers) / 8);
 
 // QEMUCPUState's general registers, in its order.
-constexpr const char* kQemuGprs[] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi",
-                                     "rsp", "rbp", "r8",  "r9",  "r10", "r11",
-                                     "r12", "r13", "r14", "r15"};
+constexpr const char* kQemuGprs[] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp",
+                                     "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
 
 struct Error : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
@@ -29,12 +25,9 @@ struct Error : std::invalid_argument {
 
 class LineParser {
  public:
-  LineParser(std::vector<std::string> words, size_t line)
-      : w_(std::move(words)), line_(line) {}
+  LineParser(std::vector<std::string> words, size_t line) : w_(std::move(words)), line_(line) {}
 
-  [[noreturn]] void fail(const std::string& why) const {
-    throw Error(fmt::format("line {}: {}", line_, why));
-  }
+  [[noreturn]] void fail(const std::string& why) const { throw Error(fmt::format("line {}: {}", line_, why)); }
   bool done() const { return pos_ >= w_.size(); }
   const std::string& peek() const {
     static const std::string empty;
@@ -54,20 +47,17 @@ class LineParser {
   uint64_t number(const char* what) { return parse_u64(word(what), what); }
   int64_t signed_number(const char* what) {
     std::string s = word(what);
-    if (!s.empty() && s[0] == '-')
-      return -static_cast<int64_t>(parse_u64(s.substr(1), what));
+    if (!s.empty() && s[0] == '-') return -static_cast<int64_t>(parse_u64(s.substr(1), what));
     return static_cast<int64_t>(parse_u64(s, what));
   }
   std::vector<std::byte> hex_bytes(const char* what) {
     std::string s;
     while (!done()) s += w_[pos_++];
     if (s.rfind("0x", 0) == 0) s = s.substr(2);
-    if (s.empty() || s.size() % 2 != 0)
-      fail(fmt::format("{}: need an even number of hex digits", what));
+    if (s.empty() || s.size() % 2 != 0) fail(fmt::format("{}: need an even number of hex digits", what));
     std::vector<std::byte> out;
     for (size_t i = 0; i < s.size(); i += 2)
-      out.push_back(
-          static_cast<std::byte>(parse_u64("0x" + s.substr(i, 2), what)));
+      out.push_back(static_cast<std::byte>(parse_u64("0x" + s.substr(i, 2), what)));
     return out;
   }
   void end() const {
@@ -92,8 +82,7 @@ class LineParser {
         fail(fmt::format("bad {} '{}'", what, s));
       }
       uint64_t base = hex ? 16 : 10;
-      if (v > (UINT64_MAX - d) / base)
-        fail(fmt::format("{} '{}' out of range", what, s));
+      if (v > (UINT64_MAX - d) / base) fail(fmt::format("{} '{}' out of range", what, s));
       v = v * base + d;
     }
     return v;
@@ -135,8 +124,7 @@ void parse_page(LineParser& p, std::vector<PageLine>& out, size_t line) {
       s.fill = static_cast<uint8_t>(v);
     } else if (w == "random") {
       s.content = Content::Random;
-      if (!p.done() && std::isdigit(static_cast<unsigned char>(p.peek()[0])))
-        s.seed = p.number("seed");
+      if (!p.done() && std::isdigit(static_cast<unsigned char>(p.peek()[0]))) s.seed = p.number("seed");
     } else if (w == "zero") {
       s.kind = PageKind::Zero;
     } else if (w == "excluded") {
@@ -168,8 +156,7 @@ void parse_cpu(LineParser& p, DumpDescription& d) {
     }
     size_t i = 0;
     while (i < std::size(kPrstatusRegs) && name != kPrstatusRegs[i]) ++i;
-    if (i == std::size(kPrstatusRegs))
-      p.fail(fmt::format("unknown register '{}'", name));
+    if (i == std::size(kPrstatusRegs)) p.fail(fmt::format("unknown register '{}'", name));
     regs[i] = p.number("register value");
   }
   d.notes.push_back(n);
@@ -220,8 +207,7 @@ std::optional<size_t> parse_part(LineParser& p) {
   return static_cast<size_t>(p.number("part number"));
 }
 
-void parse_line(LineParser& p, const std::string& key, DumpDescription& d,
-                std::vector<PageLine>& pages, size_t line) {
+void parse_line(LineParser& p, const std::string& key, DumpDescription& d, std::vector<PageLine>& pages, size_t line) {
   if (key == "format") {
     std::string f = p.word("format");
     if (f == "kdump")
@@ -258,8 +244,7 @@ void parse_line(LineParser& p, const std::string& key, DumpDescription& d,
   } else if (key == "timestamp") {
     d.timestamp = p.signed_number("timestamp");
   } else if (key == "utsname") {
-    static const char* fields[] = {"sysname", "nodename", "release",
-                                   "version", "machine",  "domainname"};
+    static const char* fields[] = {"sysname", "nodename", "release", "version", "machine", "domainname"};
     std::string f = p.word("utsname field");
     size_t i = 0;
     while (i < 6 && f != fields[i]) ++i;
@@ -305,15 +290,13 @@ void parse_line(LineParser& p, const std::string& key, DumpDescription& d,
     }
   } else if (key == "set") {
     std::string field = p.word("field");
-    if (field.rfind("header.", 0) != 0 && field.rfind("sub.", 0) != 0)
-      p.fail("set header.FIELD or sub.FIELD");
+    if (field.rfind("header.", 0) != 0 && field.rfind("sub.", 0) != 0) p.fail("set header.FIELD or sub.FIELD");
     d.header_sets[field] = static_cast<uint64_t>(p.signed_number("value"));
   } else if (key == "desc") {
     DescOverride o;
     o.pfn = p.number("address");  // converted to a PFN later
     o.field = p.word("descriptor field");
-    if (o.field != "offset" && o.field != "size" && o.field != "flags" &&
-        o.field != "page_flags") {
+    if (o.field != "offset" && o.field != "size" && o.field != "flags" && o.field != "page_flags") {
       p.fail("descriptor field is offset, size, flags or page_flags");
     }
     o.value = static_cast<uint64_t>(p.signed_number("value"));
@@ -390,10 +373,8 @@ DumpDescription parse_description(std::string_view text) {
     // or the end of the line, so values like "#1 SMP" stay text.
     for (size_t i = 0; i < raw.size(); ++i) {
       bool word_start = i == 0 || raw[i - 1] == ' ' || raw[i - 1] == '\t';
-      bool alone =
-          i + 1 == raw.size() || raw[i + 1] == ' ' || raw[i + 1] == '\t';
-      if (raw[i] == '#' && word_start &&
-          (alone || i == raw.find_first_not_of(" \t"))) {
+      bool alone = i + 1 == raw.size() || raw[i + 1] == ' ' || raw[i + 1] == '\t';
+      if (raw[i] == '#' && word_start && (alone || i == raw.find_first_not_of(" \t"))) {
         raw.resize(i);
         break;
       }
@@ -409,13 +390,10 @@ DumpDescription parse_description(std::string_view text) {
   }
 
   const uint64_t ps = d.format == Format::Kdump ? d.block_size : 4096;
-  if (ps == 0 || (ps & (ps - 1)) != 0)
-    throw Error(fmt::format("block_size {} is not a power of two", ps));
+  if (ps == 0 || (ps & (ps - 1)) != 0) throw Error(fmt::format("block_size {} is not a power of two", ps));
   for (const PageLine& pl : pages) {
     if (pl.start % ps != 0 || (pl.end != 0 && pl.end % ps != 0)) {
-      throw Error(
-          fmt::format("line {}: page address not aligned to the page size {}",
-                      pl.line, ps));
+      throw Error(fmt::format("line {}: page address not aligned to the page size {}", pl.line, ps));
     }
     uint64_t end = pl.end ? pl.end : pl.start + ps;
     for (uint64_t a = pl.start; a < end; a += ps) d.pages[a / ps] = pl.spec;

@@ -57,13 +57,12 @@ struct Poke {
 struct NoteSpec {
   enum class Kind { Prstatus, Qemu, Raw } kind = Kind::Raw;
   int cpu = 0;
-  PrStatus prstatus;  // Prstatus
-  QemuCpuState qemu;  // Qemu (fields the reader knows)
-  std::array<uint64_t, 16>
-      qemu_gprs{};              // Qemu: rax rbx rcx rdx rsi rdi rsp rbp r8..r15
-  std::string name;             // Raw
-  uint32_t type = 0;            // Raw
-  std::vector<std::byte> desc;  // Raw
+  PrStatus prstatus;                     // Prstatus
+  QemuCpuState qemu;                     // Qemu (fields the reader knows)
+  std::array<uint64_t, 16> qemu_gprs{};  // Qemu: rax rbx rcx rdx rsi rdi rsp rbp r8..r15
+  std::string name;                      // Raw
+  uint32_t type = 0;                     // Raw
+  std::vector<std::byte> desc;           // Raw
 };
 
 struct LoadSpec {
@@ -75,12 +74,11 @@ struct LoadSpec {
 
 struct FlattenSpec {
   bool enabled = false;
-  uint64_t chunk = 4096;  // bytes per record
-  bool reverse = false;   // records in reverse order
-  bool sparse = false;    // skip all-zero chunks (never the last one)
-  bool noend = false;     // no end marker
-  bool rewrite_header =
-      false;  // write garbage over block 0 first, the real header later
+  uint64_t chunk = 4096;        // bytes per record
+  bool reverse = false;         // records in reverse order
+  bool sparse = false;          // skip all-zero chunks (never the last one)
+  bool noend = false;           // no end marker
+  bool rewrite_header = false;  // write garbage over block 0 first, the real header later
 };
 
 struct Damage {
@@ -111,16 +109,13 @@ struct DumpDescription {
   uint64_t phys_base = 0;
   int dump_level = 1;
   int64_t timestamp = 0;
-  std::array<std::string, 6> utsname = {"Linux",  "kdive-test", "6.1.0-kdive",
-                                        "#1 SMP", "x86_64",     "(none)"};
+  std::array<std::string, 6> utsname = {"Linux", "kdive-test", "6.1.0-kdive", "#1 SMP", "x86_64", "(none)"};
   int nr_cpus = 1;
-  std::vector<uint64_t>
-      split_bounds;     // PFN boundaries between parts (interior only)
-  int split_parts = 0;  // "split N": N equal parts
+  std::vector<uint64_t> split_bounds;  // PFN boundaries between parts (interior only)
+  int split_parts = 0;                 // "split N": N equal parts
   VmcoreinfoPlace vmcoreinfo_place = VmcoreinfoPlace::Default;
   FlattenSpec flattened;
-  std::map<std::string, uint64_t>
-      header_sets;  // "header.bitmap_blocks", "sub.size_note" ...
+  std::map<std::string, uint64_t> header_sets;  // "header.bitmap_blocks", "sub.size_note" ...
   std::vector<DescOverride> desc_overrides;
 
   // Shared

@@ -20,16 +20,14 @@ void apply_damage(const DumpDescription& d, std::vector<GeneratedFile>& files) {
         if (g.offset < b.size()) b.resize(g.offset);
       } else {
         if (g.offset + g.bytes.size() > b.size()) {
-          throw std::invalid_argument(fmt::format(
-              "corrupt: offset {:#x} past the end of a {}-byte file", g.offset,
-              b.size()));
+          throw std::invalid_argument(
+              fmt::format("corrupt: offset {:#x} past the end of a {}-byte file", g.offset, b.size()));
         }
         std::copy(g.bytes.begin(), g.bytes.end(), b.begin() + g.offset);
       }
     }
     if (g.part && (*g.part == 0 || *g.part > files.size())) {
-      throw std::invalid_argument(fmt::format(
-          "part {} does not exist (1 to {})", *g.part, files.size()));
+      throw std::invalid_argument(fmt::format("part {} does not exist (1 to {})", *g.part, files.size()));
     }
   }
 }
@@ -51,15 +49,11 @@ GeneratedDump generate(const DumpDescription& description) {
   return out;
 }
 
-GeneratedDump generate(std::string_view description) {
-  return generate(parse_description(description));
-}
+GeneratedDump generate(std::string_view description) { return generate(parse_description(description)); }
 
 std::vector<std::byte> make_dump(std::string_view description) {
   auto g = generate(description);
-  if (g.files.size() != 1)
-    throw std::invalid_argument(
-        "make_dump: a split description makes several files");
+  if (g.files.size() != 1) throw std::invalid_argument("make_dump: a split description makes several files");
   return std::move(g.files.front().bytes);
 }
 
@@ -69,13 +63,11 @@ std::vector<std::vector<std::byte>> make_dumps(std::string_view description) {
   return out;
 }
 
-std::vector<std::unique_ptr<ByteSource>> make_sources(
-    std::string_view description, const std::string& name) {
+std::vector<std::unique_ptr<ByteSource>> make_sources(std::string_view description, const std::string& name) {
   auto files = make_dumps(description);
   std::vector<std::unique_ptr<ByteSource>> out;
   for (size_t i = 0; i < files.size(); ++i) {
-    std::string n =
-        files.size() == 1 ? name : fmt::format("{}.{}", name, i + 1);
+    std::string n = files.size() == 1 ? name : fmt::format("{}.{}", name, i + 1);
     out.push_back(std::make_unique<MemorySource>(std::move(files[i]), n));
   }
   return out;

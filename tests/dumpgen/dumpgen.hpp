@@ -30,8 +30,7 @@ namespace kdive::dumpgen {
 
 struct GeneratedDump {
   DumpDescription description;
-  std::vector<GeneratedFile>
-      files;  // one, or one per split part; bytes as output
+  std::vector<GeneratedFile> files;  // one, or one per split part; bytes as output
 };
 
 // Parses, writes, flattens and damages as the description says.
@@ -46,7 +45,7 @@ std::vector<std::vector<std::byte>> make_dumps(std::string_view description);
 
 // Output files as in-memory sources named "<name>" or "<name>.N" (1-based) for
 // split parts, ready for the readers.
-std::vector<std::unique_ptr<ByteSource>> make_sources(
-    std::string_view description, const std::string& name = "test.dump");
+std::vector<std::unique_ptr<ByteSource>> make_sources(std::string_view description,
+                                                      const std::string& name = "test.dump");
 
 }  // namespace kdive::dumpgen

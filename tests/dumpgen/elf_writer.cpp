@@ -33,10 +33,10 @@ std::vector<LoadSpec> loads_from_pages(const DumpDescription& d) {
 std::vector<std::byte> write_elf(const DumpDescription& d) {
   for (const auto& [pfn, spec] : d.pages) {
     if (spec.kind == PageKind::Excluded || spec.kind == PageKind::Lost) {
-      throw std::invalid_argument(fmt::format(
-          "page {:#x}: excluded/lost pages exist in kdump only (ELF drops a "
-          "segment's tail with memsz > filesz instead)",
-          pfn * kPage));
+      throw std::invalid_argument(
+          fmt::format("page {:#x}: excluded/lost pages exist in kdump only (ELF drops a "
+                      "segment's tail with memsz > filesz instead)",
+                      pfn * kPage));
     }
   }
   std::vector<LoadSpec> loads = d.loads.empty() ? loads_from_pages(d) : d.loads;
@@ -46,14 +46,11 @@ std::vector<std::byte> write_elf(const DumpDescription& d) {
   uint64_t notes_at = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
   uint64_t at = (notes_at + notes.bytes.size() + kPage - 1) / kPage * kPage;
   std::vector<Elf64_Phdr> ph(phnum);
-  ph[0] = Elf64_Phdr{
-      PT_NOTE, 0, notes_at, 0, 0, notes.bytes.size(), notes.bytes.size(), 4};
+  ph[0] = Elf64_Phdr{PT_NOTE, 0, notes_at, 0, 0, notes.bytes.size(), notes.bytes.size(), 4};
   for (size_t i = 0; i < loads.size(); ++i) {
     const LoadSpec& l = loads[i];
-    if (l.filesz > l.memsz)
-      throw std::invalid_argument("load: size larger than memsz");
-    ph[i + 1] = Elf64_Phdr{PT_LOAD, PF_R | PF_W | PF_X, at,      l.vaddr,
-                           l.paddr, l.filesz,           l.memsz, 0};
+    if (l.filesz > l.memsz) throw std::invalid_argument("load: size larger than memsz");
+    ph[i + 1] = Elf64_Phdr{PT_LOAD, PF_R | PF_W | PF_X, at, l.vaddr, l.paddr, l.filesz, l.memsz, 0};
     at += (l.filesz + kPage - 1) / kPage * kPage;
   }
 
@@ -72,8 +69,7 @@ std::vector<std::byte> write_elf(const DumpDescription& d) {
   eh.e_phnum = static_cast<Elf64_Half>(phnum);
   std::memcpy(out.data(), &eh, sizeof eh);
   std::memcpy(out.data() + sizeof eh, ph.data(), phnum * sizeof(Elf64_Phdr));
-  if (!notes.bytes.empty())
-    std::memcpy(out.data() + notes_at, notes.bytes.data(), notes.bytes.size());
+  if (!notes.bytes.empty()) std::memcpy(out.data() + notes_at, notes.bytes.data(), notes.bytes.size());
 
   for (size_t i = 1; i < phnum; ++i) {
     const Elf64_Phdr& p = ph[i];

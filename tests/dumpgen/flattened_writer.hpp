@@ -25,10 +25,8 @@ struct FlatRecord {
 // The stream header alone (type 1, version `version`).
 std::vector<std::byte> flattened_header(int64_t version = 1);
 
-std::vector<std::byte> flatten_records(const std::vector<FlatRecord>& records,
-                                       bool end_marker = true);
+std::vector<std::byte> flatten_records(const std::vector<FlatRecord>& records, bool end_marker = true);
 
-std::vector<std::byte> flatten(const std::vector<std::byte>& file,
-                               const FlattenSpec& spec);
+std::vector<std::byte> flatten(const std::vector<std::byte>& file, const FlattenSpec& spec);
 
 }  // namespace kdive::dumpgen

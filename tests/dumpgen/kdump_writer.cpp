@@ -22,25 +22,19 @@ struct Field {
   uint32_t size;
 };
 constexpr Field kHeaderFields[] = {
-    {"header_version", 8, 4},     {"tv_sec", 408, 8},
-    {"tv_usec", 416, 8},          {"status", 424, 4},
-    {"block_size", 428, 4},       {"sub_hdr_size", 432, 4},
-    {"bitmap_blocks", 436, 4},    {"max_mapnr", 440, 4},
-    {"total_ram_blocks", 444, 4}, {"device_blocks", 448, 4},
-    {"written_blocks", 452, 4},   {"current_cpu", 456, 4},
+    {"header_version", 8, 4},     {"tv_sec", 408, 8},        {"tv_usec", 416, 8},        {"status", 424, 4},
+    {"block_size", 428, 4},       {"sub_hdr_size", 432, 4},  {"bitmap_blocks", 436, 4},  {"max_mapnr", 440, 4},
+    {"total_ram_blocks", 444, 4}, {"device_blocks", 448, 4}, {"written_blocks", 452, 4}, {"current_cpu", 456, 4},
     {"nr_cpus", 460, 4},
 };
 constexpr uint64_t kUtsname = 12;
 constexpr uint64_t kUtsnameField = 65;
 constexpr uint64_t kHeaderSize = 464;
 constexpr Field kSubFields[] = {
-    {"phys_base", 0, 8},        {"dump_level", 8, 4},
-    {"split", 12, 4},           {"start_pfn", 16, 8},
-    {"end_pfn", 24, 8},         {"offset_vmcoreinfo", 32, 8},
-    {"size_vmcoreinfo", 40, 8}, {"offset_note", 48, 8},
-    {"size_note", 56, 8},       {"offset_eraseinfo", 64, 8},
-    {"size_eraseinfo", 72, 8},  {"start_pfn_64", 80, 8},
-    {"end_pfn_64", 88, 8},      {"max_mapnr_64", 96, 8},
+    {"phys_base", 0, 8},   {"dump_level", 8, 4},         {"split", 12, 4},           {"start_pfn", 16, 8},
+    {"end_pfn", 24, 8},    {"offset_vmcoreinfo", 32, 8}, {"size_vmcoreinfo", 40, 8}, {"offset_note", 48, 8},
+    {"size_note", 56, 8},  {"offset_eraseinfo", 64, 8},  {"size_eraseinfo", 72, 8},  {"start_pfn_64", 80, 8},
+    {"end_pfn_64", 88, 8}, {"max_mapnr_64", 96, 8},
 };
 constexpr uint64_t kSubHeaderSize = 104;
 constexpr uint64_t kDescSize = 24;
@@ -53,20 +47,15 @@ void put(std::vector<std::byte>& b, uint64_t at, uint64_t v, uint32_t size) {
 
 uint64_t round_up(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 
-[[noreturn]] void bad(const std::string& why) {
-  throw std::invalid_argument(why);
-}
+[[noreturn]] void bad(const std::string& why) { throw std::invalid_argument(why); }
 
 struct Bitmaps {
   std::vector<std::byte> valid, dumpable;  // half-size each
 };
 
-Bitmaps make_bitmaps(const DumpDescription& d, uint64_t max_mapnr,
-                     uint64_t half) {
+Bitmaps make_bitmaps(const DumpDescription& d, uint64_t max_mapnr, uint64_t half) {
   Bitmaps b{std::vector<std::byte>(half), std::vector<std::byte>(half)};
-  auto set = [](std::vector<std::byte>& m, uint64_t pfn) {
-    m[pfn / 8] |= static_cast<std::byte>(1u << (pfn % 8));
-  };
+  auto set = [](std::vector<std::byte>& m, uint64_t pfn) { m[pfn / 8] |= static_cast<std::byte>(1u << (pfn % 8)); };
   for (const auto& [pfn, spec] : d.pages) {
     if (pfn >= max_mapnr) continue;
     set(b.valid, pfn);
@@ -75,8 +64,7 @@ Bitmaps make_bitmaps(const DumpDescription& d, uint64_t max_mapnr,
   return b;
 }
 
-GeneratedFile write_part(const DumpDescription& d, uint64_t max_mapnr,
-                         uint64_t start, uint64_t end, bool split) {
+GeneratedFile write_part(const DumpDescription& d, uint64_t max_mapnr, uint64_t start, uint64_t end, bool split) {
   const uint64_t bs = d.block_size;
   const bool kdump = d.signature == "KDUMP   ";
   const int v = d.version;
@@ -90,10 +78,8 @@ GeneratedFile write_part(const DumpDescription& d, uint64_t max_mapnr,
   bool notes_ok = kdump && v >= 4;
   bool vmci_ok = kdump && v >= 3;
   VmcoreinfoPlace place = d.vmcoreinfo_place;
-  if (place == VmcoreinfoPlace::Default)
-    place = notes_ok ? VmcoreinfoPlace::Default : VmcoreinfoPlace::Text;
-  NoteStream notes =
-      notes_ok ? write_notes(d, place != VmcoreinfoPlace::Text) : NoteStream{};
+  if (place == VmcoreinfoPlace::Default) place = notes_ok ? VmcoreinfoPlace::Default : VmcoreinfoPlace::Text;
+  NoteStream notes = notes_ok ? write_notes(d, place != VmcoreinfoPlace::Text) : NoteStream{};
   L.sub_header = bs;
   std::vector<std::byte> area(kSubHeaderSize);
   uint64_t offset_vmcoreinfo = 0, size_vmcoreinfo = 0;
@@ -129,11 +115,9 @@ GeneratedFile write_part(const DumpDescription& d, uint64_t max_mapnr,
   put(f, 8, static_cast<uint32_t>(v), 4);
   for (int i = 0; i < 6; ++i) {
     const std::string& s = d.utsname[i];
-    std::memcpy(f.data() + kUtsname + i * kUtsnameField, s.data(),
-                std::min<size_t>(s.size(), kUtsnameField - 1));
+    std::memcpy(f.data() + kUtsname + i * kUtsnameField, s.data(), std::min<size_t>(s.size(), kUtsnameField - 1));
   }
-  uint32_t status =
-      kdump_codec_flag(d.compression) | (d.incomplete ? kStatusIncomplete : 0);
+  uint32_t status = kdump_codec_flag(d.compression) | (d.incomplete ? kStatusIncomplete : 0);
   put(f, 408, static_cast<uint64_t>(d.timestamp), 8);
   put(f, 424, status, 4);
   put(f, 428, bs, 4);
@@ -141,8 +125,7 @@ GeneratedFile write_part(const DumpDescription& d, uint64_t max_mapnr,
   put(f, 436, bitmap_blocks, 4);
   put(f, 440, std::min<uint64_t>(max_mapnr, UINT32_MAX), 4);
   put(f, 460, static_cast<uint32_t>(d.nr_cpus), 4);
-  if (kHeaderSize + 8ull * std::max(d.nr_cpus, 0) > bs)
-    bad("nr_cpus too large for the header block");
+  if (kHeaderSize + 8ull * std::max(d.nr_cpus, 0) > bs) bad("nr_cpus too large for the header block");
 
   // Sub-header, by version.
   std::vector<std::byte> sub(kSubHeaderSize);
@@ -178,8 +161,7 @@ GeneratedFile write_part(const DumpDescription& d, uint64_t max_mapnr,
   // Descriptors, then data: the zero page first.
   std::vector<uint64_t> pfns;
   for (const auto& [pfn, spec] : d.pages) {
-    if (pfn >= start && pfn < end && spec.kind != PageKind::Excluded)
-      pfns.push_back(pfn);
+    if (pfn >= start && pfn < end && spec.kind != PageKind::Excluded) pfns.push_back(pfn);
   }
   L.data = L.descs + pfns.size() * kDescSize;
   f.resize(L.data + bs, std::byte{0});  // the shared zero page
@@ -217,12 +199,8 @@ GeneratedFile write_part(const DumpDescription& d, uint64_t max_mapnr,
   for (const DescOverride& o : d.desc_overrides) {
     if (o.pfn < start || o.pfn >= end) continue;
     auto it = L.desc_at.find(o.pfn);
-    if (it == L.desc_at.end())
-      bad(fmt::format("desc: PFN {:#x} has no descriptor", o.pfn));
-    uint64_t rel = o.field == "offset"  ? 0
-                   : o.field == "size"  ? 8
-                   : o.field == "flags" ? 12
-                                        : 16;
+    if (it == L.desc_at.end()) bad(fmt::format("desc: PFN {:#x} has no descriptor", o.pfn));
+    uint64_t rel = o.field == "offset" ? 0 : o.field == "size" ? 8 : o.field == "flags" ? 12 : 16;
     put(f, it->second + rel, o.value, rel == 0 || rel == 16 ? 8 : 4);
   }
   for (const auto& [name, value] : d.header_sets) {
@@ -235,8 +213,7 @@ GeneratedFile write_part(const DumpDescription& d, uint64_t max_mapnr,
 
 }  // namespace
 
-std::optional<FieldPos> kdump_field(const std::string& name,
-                                    uint32_t block_size) {
+std::optional<FieldPos> kdump_field(const std::string& name, uint32_t block_size) {
   auto dot = name.find('.');
   if (dot == std::string::npos) return std::nullopt;
   std::string group = name.substr(0, dot), field = name.substr(dot + 1);
@@ -253,15 +230,11 @@ std::optional<FieldPos> kdump_field(const std::string& name,
 }
 
 std::vector<GeneratedFile> write_kdump(const DumpDescription& d) {
-  if (d.signature != "KDUMP   " && d.signature != "DISKDUMP")
-    bad("bad signature");
-  if (d.block_size < 512 || (d.block_size & (d.block_size - 1)) != 0)
-    bad("block_size must be a power of two >= 512");
+  if (d.signature != "KDUMP   " && d.signature != "DISKDUMP") bad("bad signature");
+  if (d.block_size < 512 || (d.block_size & (d.block_size - 1)) != 0) bad("block_size must be a power of two >= 512");
   uint64_t highest = d.pages.empty() ? 0 : d.pages.rbegin()->first + 1;
   uint64_t max_mapnr = d.max_mapnr.value_or(highest);
-  if (max_mapnr < highest)
-    bad(fmt::format("max_mapnr {:#x} leaves out pages up to PFN {:#x}",
-                    max_mapnr, highest - 1));
+  if (max_mapnr < highest) bad(fmt::format("max_mapnr {:#x} leaves out pages up to PFN {:#x}", max_mapnr, highest - 1));
   for (const Poke& k : d.pokes) {
     for (uint64_t a = k.paddr; a < k.paddr + k.bytes.size(); ++a) {
       auto it = d.pages.find(a / d.block_size);
@@ -273,8 +246,7 @@ std::vector<GeneratedFile> write_kdump(const DumpDescription& d) {
 
   std::vector<uint64_t> bounds = d.split_bounds;
   if (d.split_parts > 1) {
-    for (int i = 1; i < d.split_parts; ++i)
-      bounds.push_back(max_mapnr * i / d.split_parts);
+    for (int i = 1; i < d.split_parts; ++i) bounds.push_back(max_mapnr * i / d.split_parts);
   }
   bool split = !bounds.empty() || d.split_parts == 1;
   if (split && d.version < 2) bad("split dumps need header version 2 or later");

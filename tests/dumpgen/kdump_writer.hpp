@@ -31,10 +31,8 @@ struct KdumpLayout {
   uint64_t start_pfn = 0;
   uint64_t end_pfn = 0;
   std::map<uint64_t, uint64_t> desc_at;  // PFN -> offset of its page_desc
-  std::map<uint64_t, uint64_t>
-      data_at;  // PFN -> offset of its data (data pages)
-  std::map<uint64_t, uint32_t>
-      flags;  // PFN -> descriptor flags (codec actually used)
+  std::map<uint64_t, uint64_t> data_at;  // PFN -> offset of its data (data pages)
+  std::map<uint64_t, uint32_t> flags;    // PFN -> descriptor flags (codec actually used)
 };
 
 struct GeneratedFile {
@@ -51,7 +49,6 @@ struct FieldPos {
   uint64_t offset;
   uint32_t size;
 };
-std::optional<FieldPos> kdump_field(const std::string& name,
-                                    uint32_t block_size);
+std::optional<FieldPos> kdump_field(const std::string& name, uint32_t block_size);
 
 }  // namespace kdive::dumpgen

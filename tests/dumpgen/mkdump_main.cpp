@@ -42,12 +42,10 @@ int main(int argc, char** argv) {
       return 2;
     }
     for (size_t i = 0; i < n; ++i) {
-      std::string path =
-          names == n ? argv[2 + i] : fmt::format("{}.{}", argv[2], i + 1);
+      std::string path = names == n ? argv[2 + i] : fmt::format("{}.{}", argv[2], i + 1);
       std::ofstream out(path, std::ios::binary | std::ios::trunc);
       const auto& b = dump.files[i].bytes;
-      out.write(reinterpret_cast<const char*>(b.data()),
-                static_cast<std::streamsize>(b.size()));
+      out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
       if (!out) {
         std::cerr << "kdive-mkdump: cannot write " << path << "\n";
         return 1;

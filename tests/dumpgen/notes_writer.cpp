@@ -40,13 +40,11 @@ std::vector<std::byte> qemu_desc(const NoteSpec& n) {
   const QemuCpuState& q = n.qemu;
   put<uint32_t>(b, 0, q.version);
   put<uint32_t>(b, 4, kQemuSize);
-  for (size_t i = 0; i < n.qemu_gprs.size(); ++i)
-    put<uint64_t>(b, kQemuGprs + i * 8, n.qemu_gprs[i]);
+  for (size_t i = 0; i < n.qemu_gprs.size(); ++i) put<uint64_t>(b, kQemuGprs + i * 8, n.qemu_gprs[i]);
   put<uint64_t>(b, kQemuGprs + 6 * 8, q.rsp);
   put<uint64_t>(b, kQemuRip, q.rip);
   put<uint64_t>(b, kQemuRip + 8, q.rflags);
-  put<uint64_t>(b, kQemuSegments + kQemuGsSegment * kQemuSegmentSize + 16,
-                q.gs_base);
+  put<uint64_t>(b, kQemuSegments + kQemuGsSegment * kQemuSegmentSize + 16, q.gs_base);
   put<uint64_t>(b, kQemuCrs, q.cr0);
   put<uint64_t>(b, kQemuCrs + 16, q.cr2);
   put<uint64_t>(b, kQemuCrs + 24, q.cr3);
@@ -59,8 +57,7 @@ size_t align4(size_t v) { return (v + 3) & ~size_t{3}; }
 
 }  // namespace
 
-void append_note(std::vector<std::byte>& out, std::string_view name,
-                 uint32_t type, std::span<const std::byte> desc) {
+void append_note(std::vector<std::byte>& out, std::string_view name, uint32_t type, std::span<const std::byte> desc) {
   uint32_t namesz = static_cast<uint32_t>(name.size() + 1);
   uint32_t descsz = static_cast<uint32_t>(desc.size());
   size_t at = out.size();
@@ -69,9 +66,7 @@ void append_note(std::vector<std::byte>& out, std::string_view name,
   std::memcpy(out.data() + at + 4, &descsz, 4);
   std::memcpy(out.data() + at + 8, &type, 4);
   std::memcpy(out.data() + at + 12, name.data(), name.size());
-  if (!desc.empty())
-    std::memcpy(out.data() + at + 12 + align4(namesz), desc.data(),
-                desc.size());
+  if (!desc.empty()) std::memcpy(out.data() + at + 12 + align4(namesz), desc.data(), desc.size());
 }
 
 NoteStream write_notes(const DumpDescription& d, bool with_vmcoreinfo) {
@@ -95,10 +90,8 @@ NoteStream write_notes(const DumpDescription& d, bool with_vmcoreinfo) {
     constexpr std::string_view kName = "VMCOREINFO";
     s.vmcoreinfo_text = s.bytes.size() + 12 + align4(kName.size() + 1);
     s.vmcoreinfo_size = d.vmcoreinfo.size();
-    append_note(
-        s.bytes, kName, 0,
-        std::span(reinterpret_cast<const std::byte*>(d.vmcoreinfo.data()),
-                  d.vmcoreinfo.size()));
+    append_note(s.bytes, kName, 0,
+                std::span(reinterpret_cast<const std::byte*>(d.vmcoreinfo.data()), d.vmcoreinfo.size()));
   }
   return s;
 }

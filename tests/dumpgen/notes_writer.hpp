@@ -22,8 +22,7 @@ namespace kdive::dumpgen {
 
 struct NoteStream {
   std::vector<std::byte> bytes;
-  std::optional<uint64_t>
-      vmcoreinfo_text;  // offset of the VMCOREINFO descriptor
+  std::optional<uint64_t> vmcoreinfo_text;  // offset of the VMCOREINFO descriptor
   uint64_t vmcoreinfo_size = 0;
 };
 
@@ -31,7 +30,6 @@ struct NoteStream {
 NoteStream write_notes(const DumpDescription& d, bool with_vmcoreinfo);
 
 // One note: header, NUL-terminated name and descriptor, each padded to 4 bytes.
-void append_note(std::vector<std::byte>& out, std::string_view name,
-                 uint32_t type, std::span<const std::byte> desc);
+void append_note(std::vector<std::byte>& out, std::string_view name, uint32_t type, std::span<const std::byte> desc);
 
 }  // namespace kdive::dumpgen

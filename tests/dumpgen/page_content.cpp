@@ -18,11 +18,9 @@ std::vector<std::byte> fill_page(uint8_t value, size_t page_size) {
   return std::vector<std::byte>(page_size, static_cast<std::byte>(value));
 }
 
-std::vector<std::byte> random_page(uint64_t seed, uint64_t pfn,
-                                   size_t page_size) {
+std::vector<std::byte> random_page(uint64_t seed, uint64_t pfn, size_t page_size) {
   // xorshift64*: deterministic, fast, and no compressor finds structure in it.
-  uint64_t x =
-      (seed + 1) * 0x9e3779b97f4a7c15ull ^ (pfn + 1) * 0xbf58476d1ce4e5b9ull;
+  uint64_t x = (seed + 1) * 0x9e3779b97f4a7c15ull ^ (pfn + 1) * 0xbf58476d1ce4e5b9ull;
   if (x == 0) x = 1;
   std::vector<std::byte> out(page_size);
   for (size_t i = 0; i < page_size; i += 8) {
@@ -35,9 +33,7 @@ std::vector<std::byte> random_page(uint64_t seed, uint64_t pfn,
   return out;
 }
 
-size_t page_size_of(const DumpDescription& d) {
-  return d.format == Format::Kdump ? d.block_size : 4096;
-}
+size_t page_size_of(const DumpDescription& d) { return d.format == Format::Kdump ? d.block_size : 4096; }
 
 std::vector<std::byte> page_bytes(const DumpDescription& d, uint64_t pfn) {
   const size_t ps = page_size_of(d);

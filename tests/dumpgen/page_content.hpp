@@ -18,8 +18,7 @@ namespace kdive::dumpgen {
 
 std::vector<std::byte> pattern_page(uint64_t paddr, size_t page_size);
 std::vector<std::byte> fill_page(uint8_t value, size_t page_size);
-std::vector<std::byte> random_page(uint64_t seed, uint64_t pfn,
-                                   size_t page_size);
+std::vector<std::byte> random_page(uint64_t seed, uint64_t pfn, size_t page_size);
 
 // The page size a description uses (block_size for kdump, 4096 for ELF).
 size_t page_size_of(const DumpDescription& d);

@@ -16,8 +16,7 @@ using namespace kdive;
 
 namespace {
 
-constexpr uint64_t kReplayLimit =
-    1 << 20;  // bytes of logical file the oracle builds
+constexpr uint64_t kReplayLimit = 1 << 20;  // bytes of logical file the oracle builds
 
 // The logical file by replaying records; nullopt when it would be too big or
 // the stream is one the reader must reject (the oracle does not re-check
@@ -32,11 +31,9 @@ std::optional<std::vector<std::byte>> replay(std::span<const std::byte> s) {
     if (off == -1 && len == -1) break;
     if (off < 0 || len < 0) return std::nullopt;
     uint64_t data = pos + 16;
-    uint64_t n =
-        std::min<uint64_t>(static_cast<uint64_t>(len), s.size() - data);
+    uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(len), s.size() - data);
     if (n > 0) {
-      if (static_cast<uint64_t>(off) > kReplayLimit ||
-          n > kReplayLimit - static_cast<uint64_t>(off)) {
+      if (static_cast<uint64_t>(off) > kReplayLimit || n > kReplayLimit - static_cast<uint64_t>(off)) {
         return std::nullopt;
       }
       if (out.size() < off + n) out.resize(off + n);
@@ -64,8 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     stream[16 + 7] = std::byte{1};
     stream[24 + 7] = std::byte{1};
   }
-  if (size != 0)
-    std::memcpy(stream.data() + (stream.size() - size), data, size);
+  if (size != 0) std::memcpy(stream.data() + (stream.size() - size), data, size);
   auto expect = replay(stream);
 
   std::unique_ptr<ByteSource> src;
@@ -80,11 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!src->read(0, got)) __builtin_trap();
   if (got != *expect) __builtin_trap();
   // Unaligned small reads across piece boundaries.
-  for (uint64_t at = 0; at + 7 <= std::min<uint64_t>(got.size(), 1 << 16);
-       at += 13) {
+  for (uint64_t at = 0; at + 7 <= std::min<uint64_t>(got.size(), 1 << 16); at += 13) {
     std::byte b[7];
-    if (!src->read(at, b) || std::memcmp(b, got.data() + at, 7) != 0)
-      __builtin_trap();
+    if (!src->read(at, b) || std::memcmp(b, got.data() + at, 7) != 0) __builtin_trap();
   }
   return 0;
 }

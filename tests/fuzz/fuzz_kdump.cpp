@@ -36,8 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     };
     for (uint64_t pfn = 0; pfn < 8; ++pfn) touch(pfn * ps);
     for (const PhysRange& r : dump->ranges()) {
-      for (uint64_t off = 0; off < r.size && budget > 0; off += ps, --budget)
-        touch(r.start.value() + off);
+      for (uint64_t off = 0; off < r.size && budget > 0; off += ps, --budget) touch(r.start.value() + off);
       if (budget <= 0) break;
     }
     touch(UINT64_MAX & ~(ps - 1));

@@ -1,9 +1,9 @@
 // kdive's batch input over a real dump, as scripts use it: -c, -i, commands on
 // stdin, pipes and redirects, and the exit status.
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -89,8 +89,9 @@ TEST_CASE("kdive batch exit status reports failed commands", "[cli]") {
   auto r = box.run("-c 'nosuch; rd -p 0xfffffffff000; echo after'");
   CHECK(r.status == 1);
   CHECK(r.out == "after\n");
-  CHECK(r.err == "kdive: command not found: nosuch (try 'help')\n"
-                 "rd: cannot read physical address fffffffff000: page not in the dump\n");
+  CHECK(r.err ==
+        "kdive: command not found: nosuch (try 'help')\n"
+        "rd: cannot read physical address fffffffff000: page not in the dump\n");
 }
 
 TEST_CASE("bad command arguments give one line and the shell goes on", "[cli]") {

@@ -2,10 +2,10 @@
 // VMA tree (maple tree, or the rbtree before it) against the guest's
 // /proc/PID/maps, the pid IDR against ps, and an rbtree against the list that
 // links the same objects.
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -27,7 +27,7 @@ bool is_address_line(const std::string& line) { return std::regex_match(line, st
 struct Entry {
   std::string address;
   std::map<std::string, std::string> members;  // "pid" -> "1"
-  std::string position;                         // the -p line, trimmed
+  std::string position;                        // the -p line, trimmed
 };
 
 std::vector<Entry> parse_entries(const std::string& out) {
@@ -193,7 +193,8 @@ TEST_CASE("tree over a process's VMA tree gives the guest's /proc/PID/maps", "[c
     }
     std::vector<std::pair<uint64_t, uint64_t>> vmas;
     for (const Entry& e : parse_entries(out)) {
-      vmas.push_back({std::stoull(e.members.at("vm_start"), nullptr, 16), std::stoull(e.members.at("vm_end"), nullptr, 16)});
+      vmas.push_back(
+          {std::stoull(e.members.at("vm_start"), nullptr, 16), std::stoull(e.members.at("vm_end"), nullptr, 16)});
     }
     CHECK(std::is_sorted(vmas.begin(), vmas.end()));  // both walks are in address order
     CHECK(std::set<std::pair<uint64_t, uint64_t>>(vmas.begin(), vmas.end()) == truth_vmas(t, pid));
@@ -240,8 +241,8 @@ TEST_CASE("an rbtree walk finds the nodes of the list that links the same object
   CHECK(a == b);
 
   // In key order (-l), the areas come sorted by address, as the list keeps them.
-  std::vector<Entry> sorted =
-      parse_entries(run_ok("tree -t rbtree -l -o vmap_area.rb_node free_vmap_area_root -p -s vmap_area.va_start -x").out);
+  std::vector<Entry> sorted = parse_entries(
+      run_ok("tree -t rbtree -l -o vmap_area.rb_node free_vmap_area_root -p -s vmap_area.va_start -x").out);
   REQUIRE(sorted.size() == tree.size());
   for (size_t i = 0; i < sorted.size(); ++i) {
     CHECK(sorted[i].address == list[i].address);
@@ -250,7 +251,9 @@ TEST_CASE("an rbtree walk finds the nodes of the list that links the same object
 }
 
 TEST_CASE("list and tree reject bad input with one line", "[containers]") {
-  KdiveRun r = run_kdive(suite(), "elf", "list -H no_such_symbol_here; tree -t nonsense init_pid_ns; list task_struct.nope -H init_task.tasks");
+  KdiveRun r =
+      run_kdive(suite(), "elf",
+                "list -H no_such_symbol_here; tree -t nonsense init_pid_ns; list task_struct.nope -H init_task.tasks");
   CHECK(r.err.find("list: ") != std::string::npos);
   CHECK(r.err.find("tree: ") != std::string::npos);
   CHECK(r.err.find("nope") != std::string::npos);

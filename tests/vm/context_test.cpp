@@ -1,7 +1,6 @@
 // The current context and the commands that act per task: set, files,
 // foreach, alias — on real crashed kernels, against the guest's own /proc.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <map>
 #include <regex>

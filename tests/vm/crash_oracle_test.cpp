@@ -1,11 +1,10 @@
 // kdive next to the crash utility on the one fixture where Debian's crash 8.0.2
 // works (bullseye, 5.10): `sys`, `log` and `ps` must match line by line, except
 // for the differences listed below, each deliberate.
-#include <catch2/catch.hpp>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>

@@ -2,10 +2,10 @@
 // plausible, the dumps QEMU wrote are what they claim to be, and the ELF dump's
 // VMCOREINFO names the kernel the guest said it ran. The suite comes from the
 // KDIVE_SUITE environment variable (set by CTest, one test per suite).
-#include <catch2/catch.hpp>
 #include <elf.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -60,8 +60,8 @@ std::string elf_notes(const fs::path& core) {
   REQUIRE(eh.e_phentsize == sizeof(Elf64_Phdr));
   std::string notes;
   for (int i = 0; i < eh.e_phnum; ++i) {
-    std::string raw = read_bytes(core, static_cast<std::streamoff>(eh.e_phoff + i * sizeof(Elf64_Phdr)),
-                                 sizeof(Elf64_Phdr));
+    std::string raw =
+        read_bytes(core, static_cast<std::streamoff>(eh.e_phoff + i * sizeof(Elf64_Phdr)), sizeof(Elf64_Phdr));
     REQUIRE(raw.size() == sizeof(Elf64_Phdr));
     Elf64_Phdr ph;
     std::memcpy(&ph, raw.data(), sizeof ph);
@@ -73,7 +73,9 @@ std::string elf_notes(const fs::path& core) {
 uint16_t elf_type(const fs::path& p) {
   std::string h = read_bytes(p, 0, sizeof(Elf64_Ehdr));
   REQUIRE(h.size() == sizeof(Elf64_Ehdr));
-  REQUIRE(h.compare(0, 4, "\x7f" "ELF") == 0);
+  REQUIRE(h.compare(0, 4,
+                    "\x7f"
+                    "ELF") == 0);
   Elf64_Ehdr eh;
   std::memcpy(&eh, h.data(), sizeof eh);
   return eh.e_type;
@@ -111,9 +113,8 @@ TEST_CASE("fixture truth is complete", "[fixture]") {
 
   auto files = t.role("files");
   auto has_fd = [&](const std::string& needle) {
-    return std::any_of(t.fds.begin(), t.fds.end(), [&](const auto& f) {
-      return f.pid == files && f.target.find(needle) != std::string::npos;
-    });
+    return std::any_of(t.fds.begin(), t.fds.end(),
+                       [&](const auto& f) { return f.pid == files && f.target.find(needle) != std::string::npos; });
   };
   CHECK(has_fd("/tmp/kdive/known.txt"));
   CHECK(has_fd("pipe:["));
@@ -123,8 +124,7 @@ TEST_CASE("fixture truth is complete", "[fixture]") {
   auto mmap_pid = t.role("mmap");
   auto [from, to] = t.maps.equal_range(mmap_pid);
   bool fixed_mapping = std::any_of(from, to, [](const auto& m) {
-    return m.second.rfind("7f0000000000-", 0) == 0 &&
-           m.second.find("/tmp/kdive/mapped.bin") != std::string::npos;
+    return m.second.rfind("7f0000000000-", 0) == 0 && m.second.find("/tmp/kdive/mapped.bin") != std::string::npos;
   });
   CHECK(fixed_mapping);
 

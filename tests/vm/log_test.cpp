@@ -2,7 +2,6 @@
 // printed live over the serial line) must be found in the dump's log, in order,
 // with the same timestamps; the flags change only what they say they change.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -61,9 +60,8 @@ TEST_CASE("log holds every kernel line of the console, in order, with its timest
     ++at;
   }
   // The panic line the console printed is in the log too.
-  auto panic = std::find_if(console.rbegin(), console.rend(), [](const ConsoleLine& c) {
-    return c.text.rfind("Kernel panic - not syncing", 0) == 0;
-  });
+  auto panic = std::find_if(console.rbegin(), console.rend(),
+                            [](const ConsoleLine& c) { return c.text.rfind("Kernel panic - not syncing", 0) == 0; });
   REQUIRE(panic != console.rend());
 }
 
@@ -168,7 +166,8 @@ TEST_CASE("log -a and log -s say what they found", "[log]") {
     CHECK(s.out.rfind("PRINTK_SAFE_SEQ_BUF: nmi_print_seq\n", 0) == 0);
     CHECK(s.out.find("PRINTK_SAFE_SEQ_BUF: safe_print_seq\n") != std::string::npos);
     Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
-    for (int cpu = 0; cpu < t.cpus; ++cpu) CHECK(s.out.find("CPU: " + std::to_string(cpu) + "  ADDR: ") != std::string::npos);
+    for (int cpu = 0; cpu < t.cpus; ++cpu)
+      CHECK(s.out.find("CPU: " + std::to_string(cpu) + "  ADDR: ") != std::string::npos);
   }
   KdiveRun bad = run_kdive(suite(), "elf", "log -t -T");
   CHECK(bad.err.find("log: ") != std::string::npos);
@@ -181,8 +180,8 @@ TEST_CASE("log without VMCOREINFO reads the ring with DWARF offsets", "[log]") {
   const auto tmp = std::filesystem::temp_directory_path() / ("kdive-log-novmci-" + suite());
   std::filesystem::create_directories(tmp);
   copy_without_notes(dir / "vmcore.elf", tmp / "vmcore.elf", {"VMCOREINFO"});
-  KdiveRun r = run_kdive_args("-b -c 'log -m -d' '" + (dir / "vmlinux").string() + "' '" +
-                              (tmp / "vmcore.elf").string() + "'");
+  KdiveRun r =
+      run_kdive_args("-b -c 'log -m -d' '" + (dir / "vmlinux").string() + "' '" + (tmp / "vmcore.elf").string() + "'");
   std::filesystem::remove_all(tmp);
   INFO(r.err);
   CHECK(r.err.find("no usable VMCOREINFO") != std::string::npos);

@@ -1,7 +1,6 @@
 // ps on real crashed kernels against the guest's own task list (/proc), taken
 // moments before the crash.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <map>
 #include <regex>
@@ -56,14 +55,22 @@ bool same_comm(const std::string& dump, const std::string& proc) {
 
 std::string letters(char proc_state) {
   switch (proc_state) {
-    case 'R': return "RU";
-    case 'S': return "IN";
-    case 'D': return "UN";
-    case 'I': return "ID";
-    case 'T': return "ST";
-    case 't': return "TR";
-    case 'Z': return "ZO";
-    default: return "??";
+    case 'R':
+      return "RU";
+    case 'S':
+      return "IN";
+    case 'D':
+      return "UN";
+    case 'I':
+      return "ID";
+    case 'T':
+      return "ST";
+    case 't':
+      return "TR";
+    case 'Z':
+      return "ZO";
+    default:
+      return "??";
   }
 }
 
@@ -167,7 +174,8 @@ TEST_CASE("ps selectors and summaries", "[ps]") {
   for (const auto& x : parse_ps(user.out)) CHECK_FALSE(x.kernel_thread);
   KdiveRun kernel = run_kdive(suite(), "elf", "ps -k");
   for (const auto& x : parse_ps(kernel.out)) CHECK(x.kernel_thread);
-  CHECK(parse_ps(user.out).size() + parse_ps(kernel.out).size() == parse_ps(run_kdive(suite(), "elf", "ps").out).size());
+  CHECK(parse_ps(user.out).size() + parse_ps(kernel.out).size() ==
+        parse_ps(run_kdive(suite(), "elf", "ps").out).size());
 
   KdiveRun active = run_kdive(suite(), "elf", "ps -A");
   CHECK(parse_ps(active.out).size() == static_cast<size_t>(t.cpus));

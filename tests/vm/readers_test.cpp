@@ -1,7 +1,6 @@
 // Readers and address translation on real crashed kernels: kdive's view of each
 // fixture (both dump formats) against the guest's own ground truth.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -10,10 +9,10 @@
 #include <random>
 #include <regex>
 
+#include "dump_edit.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "run_kdive.hpp"
-#include "dump_edit.hpp"
 #include "truth.hpp"
 #include "vm_test.hpp"
 
@@ -64,8 +63,7 @@ TEST_CASE("sys agrees with the guest", "[readers]") {
     CHECK(field(r.out, "NODENAME") == "kdive");
     CHECK(field(r.out, "CPUS").rfind(std::to_string(t.cpus), 0) == 0);
     CHECK(field(r.out, "MACHINE").rfind("x86_64", 0) == 0);
-    CHECK(field(r.out, "DUMPFILE").find(std::string("[") + (format == "elf" ? "elf" : "kdump")) !=
-          std::string::npos);
+    CHECK(field(r.out, "DUMPFILE").find(std::string("[") + (format == "elf" ? "elf" : "kdump")) != std::string::npos);
     // Usable RAM: above what the kernel manages (MemTotal), below the guest's 512 MiB.
     double mb = std::stod(field(r.out, "MEMORY"));
     CHECK(mb * 1024 >= static_cast<double>(t.meminfo.at("MemTotal")));
@@ -178,8 +176,8 @@ TEST_CASE("damaged dumps give clear messages", "[readers]") {
   const uint64_t lost = std::min<uint64_t>(cut + (32ull << 20), 0x1f000000) & ~0xfffull;
   REQUIRE(lost > kernel_end_phys);
   fs::path truncated = tmp / "truncated.elf";
-  std::string cmd = "head -c " + std::to_string(cut) + " '" + (dir / "vmcore.elf").string() + "' > '" +
-                    truncated.string() + "'";
+  std::string cmd =
+      "head -c " + std::to_string(cut) + " '" + (dir / "vmcore.elf").string() + "' > '" + truncated.string() + "'";
   REQUIRE(std::system(cmd.c_str()) == 0);
   char lost_hex[32];
   std::snprintf(lost_hex, sizeof lost_hex, "%llx", static_cast<unsigned long long>(lost));
@@ -210,13 +208,14 @@ TEST_CASE("dumps without VMCOREINFO: the kernel is found from CR3 or the banner"
   struct Case {
     std::vector<std::string> stripped;
     std::string how;
-  } cases[] = {{{"VMCOREINFO"}, "QEMU CPU state (CR3)"}, {{"VMCOREINFO", "QEMU"}, "linux_banner found in physical memory"}};
+  } cases[] = {{{"VMCOREINFO"}, "QEMU CPU state (CR3)"},
+               {{"VMCOREINFO", "QEMU"}, "linux_banner found in physical memory"}};
   for (const auto& c : cases) {
     INFO(c.how);
     fs::path dump = tmp / "vmcore.elf";
     copy_without_notes(dir / "vmcore.elf", dump, c.stripped);
-    KdiveRun r = run_kdive_args("-b -c 'rd -a linux_banner; sys' '" + (dir / "vmlinux").string() + "' '" +
-                                dump.string() + "'");
+    KdiveRun r =
+        run_kdive_args("-b -c 'rd -a linux_banner; sys' '" + (dir / "vmlinux").string() + "' '" + dump.string() + "'");
     CHECK(r.status == 0);
     CHECK(r.err.find("no usable VMCOREINFO; kernel located from " + c.how) != std::string::npos);
     CHECK(hex(r.out.substr(0, 16)) == t.ksym.at("linux_banner"));

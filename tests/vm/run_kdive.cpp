@@ -32,8 +32,8 @@ KdiveRun run_kdive_args(const std::string& args) {
   static int counter = 0;
   auto base = std::filesystem::temp_directory_path() /
               ("kdive-vm-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::string cmd = std::string("'") + KDIVE_BINARY + "' " + args + " < /dev/null > '" + base.string() +
-                    ".out' 2> '" + base.string() + ".err'";
+  std::string cmd = std::string("'") + KDIVE_BINARY + "' " + args + " < /dev/null > '" + base.string() + ".out' 2> '" +
+                    base.string() + ".err'";
   int raw = std::system(cmd.c_str());
   KdiveRun r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(base.string() + ".out"), slurp(base.string() + ".err")};
   std::filesystem::remove(base.string() + ".out");

@@ -2,18 +2,17 @@
 // /proc/kallsyms and /proc/modules, the kernel's own kallsyms table decoded
 // from the dump against the vmlinux, module object files loaded from the
 // kernel package, and (on bullseye, where it works) the crash utility.
-#include <catch2/catch.hpp>
+#include <fmt/format.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "kernel-model/kernel.hpp"
 #include "run_kdive.hpp"
@@ -87,7 +86,8 @@ TEST_CASE("sym translates symbols and addresses like /proc/kallsyms", "[symbols]
 
   // Text symbols carry their source file and line, as in crash.
   KdiveRun text = run_kdive(suite(), "elf", "sym schedule");
-  CHECK(std::regex_match(trimmed_lines(text.out).at(0), std::regex(R"([0-9a-f]{16} \(T\) schedule \S*kernel/sched/core\.c: \d+)")));
+  CHECK(std::regex_match(trimmed_lines(text.out).at(0),
+                         std::regex(R"([0-9a-f]{16} \(T\) schedule \S*kernel/sched/core\.c: \d+)")));
 }
 
 TEST_CASE("sym rejects what is not a symbol or an address in one line", "[symbols]") {
@@ -127,7 +127,8 @@ TEST_CASE("mod lists the guest's modules where /proc/modules put them", "[symbol
   CHECK(lines[i] == fmt::format("{:x} MODULE START: qemu_fw_cfg", fw.address));
   uint64_t blob = 0;
   for (; i < lines.size() && lines[i].find("MODULE END") == std::string::npos; ++i) {
-    if (lines[i].size() > 4 && lines[i].substr(lines[i].size() - 17) == " fw_cfg_read_blob") blob = address_in(lines[i]);
+    if (lines[i].size() > 4 && lines[i].substr(lines[i].size() - 17) == " fw_cfg_read_blob")
+      blob = address_in(lines[i]);
   }
   REQUIRE(blob != 0);
   CHECK(blob >= fw.address);
@@ -145,14 +146,15 @@ TEST_CASE("mod -s loads the module's object file; its symbols resolve addresses"
   REQUIRE(before.status == 0);
   uint64_t blob = address_in(before.out);
 
-  KdiveRun r = run_kdive(suite(), "elf",
-                         fmt::format("mod -s qemu_fw_cfg {}; sym fw_cfg_read_blob; sym {:x}; mod; mod -d qemu_fw_cfg; mod",
-                                     ko.string(), blob + 5));
+  KdiveRun r =
+      run_kdive(suite(), "elf",
+                fmt::format("mod -s qemu_fw_cfg {}; sym fw_cfg_read_blob; sym {:x}; mod; mod -d qemu_fw_cfg; mod",
+                            ko.string(), blob + 5));
   REQUIRE(r.status == 0);
   auto lines = trimmed_lines(r.out);
   REQUIRE(lines.size() == 8);
-  CHECK(lines[1] == fmt::format("{:016x}  qemu_fw_cfg  {:016x}  {:>5}  {}", address_in(lines[1]), fw.address,
-                                fw.size, ko.string()));
+  CHECK(lines[1] == fmt::format("{:016x}  qemu_fw_cfg  {:016x}  {:>5}  {}", address_in(lines[1]), fw.address, fw.size,
+                                ko.string()));
   CHECK(lines[2] == fmt::format("{:x} (t) fw_cfg_read_blob [qemu_fw_cfg]", blob));
   CHECK(lines[3] == fmt::format("{:x} (t) fw_cfg_read_blob+5 [qemu_fw_cfg]", blob + 5));
   CHECK(lines[5] == lines[1]);
@@ -215,10 +217,11 @@ TEST_CASE("mod reads compressed object files and finds them with -S", "[symbols]
     REQUIRE(std::system(fmt::format("{} -q {}", tool, copy.string()).c_str()) == 0);
     fs::path packed = copy.string() + (tool == "xz" ? ".xz" : ".zst");
     REQUIRE(fs::exists(packed));
-    KdiveRun r = run_kdive(suite(), "elf", fmt::format("mod -s qemu_fw_cfg {}; mod -D; mod -S {}; sym -m qemu_fw_cfg",
-                                                       packed.string(), dir.string()));
+    KdiveRun r = run_kdive(
+        suite(), "elf",
+        fmt::format("mod -s qemu_fw_cfg {}; mod -D; mod -S {}; sym -m qemu_fw_cfg", packed.string(), dir.string()));
     CHECK(r.err.empty());
-    CHECK(r.out.find("qemu_fw_cfg  " ) != std::string::npos);
+    CHECK(r.out.find("qemu_fw_cfg  ") != std::string::npos);
     CHECK(r.out.find(packed.string() + "\n") != std::string::npos);
     // The object file knows the exact type of each symbol, e.g. the global cleanup_module.
     CHECK(r.out.find("(T) cleanup_module\n") != std::string::npos);

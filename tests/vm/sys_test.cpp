@@ -2,7 +2,6 @@
 // console: release, panic message, task count, memory, uptime and date; and the
 // subcommands -i (DMI), -c (system call table) and config.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
@@ -48,8 +47,8 @@ TEST_CASE("sys fields in crash's order, agreeing with the guest", "[sys]") {
   std::string sys = run_ok("sys");
 
   // crash's order of the fields.
-  std::vector<std::string> order = {"KERNEL", "DUMPFILE", "CPUS",    "DATE",    "UPTIME", "LOAD AVERAGE", "TASKS",
-                                    "NODENAME", "RELEASE", "VERSION", "MACHINE", "MEMORY", "PANIC"};
+  std::vector<std::string> order = {"KERNEL",   "DUMPFILE", "CPUS",    "DATE",    "UPTIME", "LOAD AVERAGE", "TASKS",
+                                    "NODENAME", "RELEASE",  "VERSION", "MACHINE", "MEMORY", "PANIC"};
   size_t at = 0;
   for (const auto& label : order) {
     size_t found = sys.find(label + ": ", at);
@@ -221,6 +220,8 @@ TEST_CASE("sys LOAD AVERAGE, UPTIME, DATE and -i agree with what the guest read 
   for (const auto& [file, value] : t.dmi) {
     std::string name = "DMI_" + file;
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
-    CHECK(std::regex_search(dmi, std::regex("(^|\n) *" + name + ": " + std::regex_replace(value, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + "(\n|$)")));
+    CHECK(std::regex_search(
+        dmi, std::regex("(^|\n) *" + name + ": " +
+                        std::regex_replace(value, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + "(\n|$)")));
   }
 }

@@ -89,8 +89,8 @@ Truth Truth::parse(const std::string& text) {
         (key == "ksym" ? t.ksym : t.kvar)[f.at(0)] = v;
       } else if (key == "pattern") {
         auto f = fields(rest, 3);
-        t.patterns.push_back({number(f.at(0)), std::stoull(f.at(1), nullptr, 16),
-                              static_cast<uint64_t>(number(f.at(2))), f.at(3)});
+        t.patterns.push_back(
+            {number(f.at(0)), std::stoull(f.at(1), nullptr, 16), static_cast<uint64_t>(number(f.at(2))), f.at(3)});
       } else if (key == "status") {
         auto f = fields(rest, 2);
         t.status[number(f.at(0))][f.at(1)] = static_cast<uint64_t>(number(f.at(2)));

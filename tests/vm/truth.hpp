@@ -40,8 +40,8 @@ struct TruthPattern {
 
 struct TruthModule {
   std::string name;
-  uint64_t size;      // bytes, as /proc/modules shows
-  uint64_t address;   // the core text base
+  uint64_t size;     // bytes, as /proc/modules shows
+  uint64_t address;  // the core text base
 };
 
 struct Truth {
@@ -53,16 +53,16 @@ struct Truth {
   int cpus = 0;
   bool la57 = false;
   std::vector<TruthTask> tasks;
-  std::map<int64_t, int> threads;            // tgid -> thread count
-  std::map<std::string, int64_t> roles;      // "threaded" -> pid
+  std::map<int64_t, int> threads;        // tgid -> thread count
+  std::map<std::string, int64_t> roles;  // "threaded" -> pid
   std::vector<TruthFd> fds;
   std::multimap<int64_t, std::string> maps;  // pid -> /proc/PID/maps line
   std::map<std::string, uint64_t> meminfo;   // "MemTotal" -> kB
   std::map<std::string, std::string> sysctl;
-  std::map<std::string, uint64_t> ksym;      // /proc/kallsyms addresses (run time, KASLR applied)
-  std::map<std::string, uint64_t> kvar;      // u64 kernel variables read through /proc/kcore
+  std::map<std::string, uint64_t> ksym;  // /proc/kallsyms addresses (run time, KASLR applied)
+  std::map<std::string, uint64_t> kvar;  // u64 kernel variables read through /proc/kcore
   std::vector<TruthPattern> patterns;
-  std::map<int64_t, int> task_cpu;           // pid -> CPU it last ran on
+  std::map<int64_t, int> task_cpu;                            // pid -> CPU it last ran on
   std::map<int64_t, std::map<std::string, uint64_t>> status;  // pid -> VmRSS, RssAnon, ... (kB)
   // Moments before the crash (absent in fixtures built before these lines existed).
   std::optional<std::array<double, 3>> loadavg;  // /proc/loadavg's 1, 5, 15 minutes
@@ -70,7 +70,7 @@ struct Truth {
   std::optional<int64_t> date_epoch;             // date +%s
   std::map<std::string, std::string> dmi;        // /sys/class/dmi/id: "sys_vendor" -> "QEMU"
   std::vector<std::string> warnings;
-  std::vector<TruthModule> modules;          // /proc/modules
+  std::vector<TruthModule> modules;  // /proc/modules
 
   // Throws std::runtime_error naming the file and line when the file is unusable.
   static Truth load(const std::filesystem::path& path);

@@ -1,13 +1,12 @@
 // p, struct, whatis and ptype on real crashed kernels: values agree with ps,
 // with the guest's own truth, and offsets with the kernel's VMCOREINFO.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <tuple>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include "kernel-model/dwarf_index.hpp"
 #include "run_kdive.hpp"
@@ -120,7 +119,8 @@ TEST_CASE("struct -o agrees with the kernel's VMCOREINFO offsets and sizes", "[t
   std::string cmds;
   for (const auto& [kind, type, member, value] : facts) {
     std::string what = member.empty() ? type : type + "." + member;
-    cmds += "echo @" + kind + " " + what + "; " + (kind == "SIZE" ? "p sizeof(struct " + type + ")" : "struct -o " + what) + "; ";
+    cmds += "echo @" + kind + " " + what + "; " +
+            (kind == "SIZE" ? "p sizeof(struct " + type + ")" : "struct -o " + what) + "; ";
   }
   auto r = run_kdive(s, "elf", cmds);
   int checked = 0;
@@ -130,8 +130,10 @@ TEST_CASE("struct -o agrees with the kernel's VMCOREINFO offsets and sizes", "[t
   std::map<std::string, uint64_t> seen;
   for (; std::getline(out, l);) {
     std::smatch m;
-    if (l.rfind("@", 0) == 0) current = l.substr(1);
-    else if (std::regex_match(l, m, offset_line) || std::regex_match(l, m, size_line)) seen[current] = std::stoull(m[1]);
+    if (l.rfind("@", 0) == 0)
+      current = l.substr(1);
+    else if (std::regex_match(l, m, offset_line) || std::regex_match(l, m, size_line))
+      seen[current] = std::stoull(m[1]);
   }
   for (const auto& [kind, type, member, value] : facts) {
     std::string key = kind + " " + (member.empty() ? type : type + "." + member);
@@ -152,7 +154,9 @@ TEST_CASE("struct with an address, nested members, counts and hex", "[types]") {
   CHECK(std::regex_search(r.out, std::regex(R"(\n?  se\.on_rq = \d+( '.*')?,\n)")));
   CHECK(r.out.find("  pid = 0x0,\n") != std::string::npos);
   // Two consecutive list_heads, separated by a blank line.
-  CHECK(std::regex_search(r.out, std::regex(R"(struct list_head \{\n  next = 0x[0-9a-f]+,\n  prev = 0x[0-9a-f]+\n\}\n\nstruct list_head \{)")));
+  CHECK(std::regex_search(
+      r.out,
+      std::regex(R"(struct list_head \{\n  next = 0x[0-9a-f]+,\n  prev = 0x[0-9a-f]+\n\}\n\nstruct list_head \{)")));
   CHECK(std::regex_search(r.out, std::regex(R"(\$\d+ = \{\n  next = 0x[0-9a-f]+,\n  prev = 0x[0-9a-f]+\n\}\n)")));
   CHECK(r.out.find("type = struct list_head {\n    struct list_head *next;\n    struct list_head *prev;\n}\n") !=
         std::string::npos);
@@ -207,7 +211,8 @@ TEST_CASE("per-CPU variables: each CPU's copy knows its CPU", "[types]") {
 }
 
 TEST_CASE("p/x and p/d are p -x and p -d, as in crash", "[types]") {
-  KdiveRun r = run_kdive(suite(), "elf", "p/x init_task.pid; p -x init_task.pid; p/d init_task.prio; p -d init_task.prio");
+  KdiveRun r =
+      run_kdive(suite(), "elf", "p/x init_task.pid; p -x init_task.pid; p/d init_task.prio; p -d init_task.prio");
   INFO(r.out << r.err);
   auto lines = lines_of(r.out);
   REQUIRE(lines.size() == 4);

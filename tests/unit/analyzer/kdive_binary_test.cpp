@@ -1,10 +1,10 @@
 // Runs the kdive executable as a user would, checking exit codes and that every
 // bad-argument message is exactly one line on stderr. (Batch input over a real
 // dump is tested in tests/vm/cli_test.cpp.)
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -32,34 +32,33 @@ class Sandbox {
   Sandbox() : dir_(fs::temp_directory_path() / ("kdive-bin-test-" + std::to_string(::getpid()))) {
     fs::create_directories(dir_);
     // Stand-ins for VMLINUX and VMCORE: real ones are tested with the vm fixtures.
-    write("vmlinux", "\x7f" "ELF");
-    write("vmcore", "\x7f" "ELF");
+    write("vmlinux",
+          "\x7f"
+          "ELF");
+    write("vmcore",
+          "\x7f"
+          "ELF");
     write("text-file", "not a kernel\n");
   }
   ~Sandbox() { fs::remove_all(dir_); }
 
   fs::path path(const std::string& name) const { return dir_ / name; }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir_ / name) << text;
-  }
+  void write(const std::string& name, const std::string& text) const { std::ofstream(dir_ / name) << text; }
 
   // Runs `kdive ARGS` in the sandbox with the given stdin text.
   Result run(const std::string& args, const std::string& input = "") const {
     write("stdin.txt", input);
-    std::string cmd = "cd '" + dir_.string() + "' && '" KDIVE_BINARY "' " + args +
-                      " < stdin.txt > stdout.txt 2> stderr.txt";
+    std::string cmd =
+        "cd '" + dir_.string() + "' && '" KDIVE_BINARY "' " + args + " < stdin.txt > stdout.txt 2> stderr.txt";
     int raw = std::system(cmd.c_str());
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(dir_ / "stdout.txt"),
-            read_file(dir_ / "stderr.txt")};
+    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(dir_ / "stdout.txt"), read_file(dir_ / "stderr.txt")};
   }
 
  private:
   fs::path dir_;
 };
 
-bool one_line(const std::string& s) {
-  return !s.empty() && s.back() == '\n' && s.find('\n') == s.size() - 1;
-}
+bool one_line(const std::string& s) { return !s.empty() && s.back() == '\n' && s.find('\n') == s.size() - 1; }
 
 }  // namespace
 
@@ -105,4 +104,3 @@ TEST_CASE("kdive rejects bad arguments with one line and exit code 2", "[binary]
     CHECK(r.err.find(c.expect) != std::string::npos);
   }
 }
-

@@ -1,10 +1,9 @@
 #include "analyzer/output.hpp"
 
 #include <catch2/catch.hpp>
+#include <csignal>
 
 #include "analyzer/interrupt.hpp"
-
-#include <csignal>
 
 namespace {
 

@@ -1,8 +1,8 @@
 #include "analyzer/shell.hpp"
 
-#include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -32,8 +32,8 @@ struct ShellFixture {
   std::FILE* out = std::tmpfile();
   std::FILE* err = std::tmpfile();
   kdive::Shell shell{session, out, err};
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("kdive-shell-test-" + std::to_string(::getpid()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("kdive-shell-test-" + std::to_string(::getpid()));
   ShellFixture() { std::filesystem::create_directories(dir); }
   ~ShellFixture() {
     std::fclose(out);

@@ -1,11 +1,11 @@
 // gdb-style value and layout formatting over a compiled C program.
-#include <catch2/catch.hpp>
+#include "commands/value_format.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "analyzer/output.hpp"
 #include "commands/type_layout.hpp"
-#include "commands/value_format.hpp"
 #include "tests/unit/support/elf_eval_context.hpp"
 
 namespace kdive {
@@ -58,8 +58,9 @@ TEST_CASE("value format: nested structs and arrays of structs indent as gdb", "[
   };
   std::string s = format_top_level(evaluate(ctx, "the_task"), f);
   CHECK(s.starts_with("{\n  pid = 42,\n  comm = \"kd-worker"));
-  CHECK(s.find("\n  {\n    word = 1234605616436508552,\n    {\n      low = 30600,\n      high = 21862\n    }\n  },\n") !=
-        std::string::npos);
+  CHECK(
+      s.find("\n  {\n    word = 1234605616436508552,\n    {\n      low = 30600,\n      high = 21862\n    }\n  },\n") !=
+      std::string::npos);
   CHECK(s.find("  grid = {{0, 1, 2, 3}, {10, 11, 12, 13}, {20, 21, 22, 23}},\n") != std::string::npos);
   CHECK(s.find(" <do_handle>,\n") != std::string::npos);
   CHECK(s.find("  colour = BLUE,\n") != std::string::npos);

@@ -1,8 +1,8 @@
 #include "kernel-model/containers.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <catch2/catch.hpp>
 #include <optional>
 
 #include "kernel-model/errors.hpp"
@@ -189,8 +189,7 @@ TEST_CASE("singly linked chains stop where crash stops them", "[containers]") {
     m.put64(s3, s4.value());
     m.put64(s4, s3.value());
     std::string message;
-    CHECK(chain_until_throw<Error>(m, singly(s1), &message) ==
-          std::vector<VirtAddr>{s1, s2, s3, s4});
+    CHECK(chain_until_throw<Error>(m, singly(s1), &message) == std::vector<VirtAddr>{s1, s2, s3, s4});
   }
   SECTION("the visitor stops the walk") {
     m.put64(s1, s2.value());

@@ -1,10 +1,10 @@
 // The fast DWARF name index against libdw's view of the same programs, its
 // cache file round trip, and its refusal of damaged cache files.
-#include <catch2/catch.hpp>
+#include "kernel-model/dwarf_index.hpp"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 
-#include "kernel-model/dwarf_index.hpp"
 #include "tests/unit/support/libdw_name_index.hpp"
 
 namespace kdive {

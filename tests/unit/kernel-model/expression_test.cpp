@@ -1,9 +1,11 @@
 // The expression evaluator over a compiled C program's DWARF and data.
-#include <catch2/catch.hpp>
+#include "kernel-model/expression.hpp"
+
 #include <fmt/format.h>
 
+#include <catch2/catch.hpp>
+
 #include "kernel-model/errors.hpp"
-#include "kernel-model/expression.hpp"
 #include "tests/unit/support/elf_eval_context.hpp"
 
 namespace kdive {

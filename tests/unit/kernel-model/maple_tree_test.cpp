@@ -1,7 +1,6 @@
 #include "kernel-model/maple_tree.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <limits>
 
 #include "kernel-model/errors.hpp"
@@ -176,7 +175,5 @@ TEST_CASE("corrupted maple trees are errors", "[maple]") {
     child.slot(0, 0xaaa0);
     CHECK_THROWS_AS(walk(m, l, as_root(enode(root.at, kRange64))), Error);
   }
-  SECTION("an unknown node type") {
-    CHECK_THROWS_AS(walk(m, l, as_root(enode(root.at, 7))), Error);
-  }
+  SECTION("an unknown node type") { CHECK_THROWS_AS(walk(m, l, as_root(enode(root.at, 7))), Error); }
 }

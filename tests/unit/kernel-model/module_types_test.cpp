@@ -1,7 +1,6 @@
 // A module's debug info joining the type system (mod -s): a relocatable object
 // whose .debug_info names everything through relocations, as a .ko does.
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <fstream>
 #include <iterator>

@@ -1,14 +1,14 @@
 // Module object files: finding them by module name, and refusing files that
 // are not modules — without a dump.
-#include <catch2/catch.hpp>
+#include "kernel-model/modules.hpp"
 
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "kernel-model/errors.hpp"
-#include "kernel-model/modules.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,9 +1,10 @@
 // The DWARF type engine against what the C compiler laid out: sizes and
 // offsets come from offsetof/sizeof values the program stores in globals, so
 // the expectations are the compiler's, not the test's.
+#include "kernel-model/type_system.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "kernel-model/type_system.hpp"
 #include "tests/unit/support/elf_eval_context.hpp"
 
 namespace kdive {

@@ -24,9 +24,9 @@ XarrayLayout xa_layout() {
   return l;
 }
 
-uint64_t xa_node_ptr(VirtAddr node) { return node.value() | 2; }        // xa_mk_node
-uint64_t xa_value(uint64_t v) { return (v << 1) | 1; }                   // xa_mk_value
-uint64_t xa_internal(uint64_t v) { return (v << 2) | 2; }                // xa_mk_internal
+uint64_t xa_node_ptr(VirtAddr node) { return node.value() | 2; }  // xa_mk_node
+uint64_t xa_value(uint64_t v) { return (v << 1) | 1; }            // xa_mk_value
+uint64_t xa_internal(uint64_t v) { return (v << 2) | 2; }         // xa_mk_internal
 
 void node(SyntheticMemory& m, const XarrayLayout& l, VirtAddr at, uint8_t shift) { m.put8(at + l.node_shift, shift); }
 void slot(SyntheticMemory& m, const XarrayLayout& l, VirtAddr node, unsigned i, uint64_t value) {

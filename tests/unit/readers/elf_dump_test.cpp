@@ -1,6 +1,7 @@
 #include "readers/elf_dump.hpp"
 
 #include <elf.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,8 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-
-#include <fmt/format.h>
 
 #include "readers/byte_reader.hpp"
 #include "readers/elf_core.hpp"
@@ -226,8 +225,7 @@ TEST_CASE("ELF truncated files: what is there reads, the rest is missing", "[elf
   SECTION("cut inside the program headers or the notes") {
     CHECK(contains(open_error(std::string(kTwoLoads) + "truncate 100\n"), "truncated"));
     CHECK(contains(open_error(std::string(kTwoLoads) + "truncate 40\n"), "too short"));
-    CHECK(contains(open_error(std::string(kTwoLoads) + fmt::format("truncate {}\n", kLoad2 + kPhdrSize + 4)),
-                   "notes"));
+    CHECK(contains(open_error(std::string(kTwoLoads) + fmt::format("truncate {}\n", kLoad2 + kPhdrSize + 4)), "notes"));
   }
 }
 
@@ -339,8 +337,8 @@ TEST_CASE("ELF: huge declared sizes fail fast without allocating them", "[elf][d
   }
   SECTION("PN_XNUM with a huge count in section 0") {
     // e_phnum = PN_XNUM: the count is sh_info of section header 0 (at e_shoff).
-    std::string text = std::string(kTwoLoads) + corrupt(56, PN_XNUM, 2) + corrupt(40, 0x800) +
-                       corrupt(0x800 + 44, 0x7fffffff, 4);
+    std::string text =
+        std::string(kTwoLoads) + corrupt(56, PN_XNUM, 2) + corrupt(40, 0x800) + corrupt(0x800 + 44, 0x7fffffff, 4);
     CHECK(contains(open_error(text), "implausible program header count"));
   }
   SECTION("a PT_NOTE of 2^60 bytes") {

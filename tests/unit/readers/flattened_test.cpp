@@ -12,14 +12,10 @@ using dumpgen::FlatRecord;
 
 namespace {
 
-std::vector<std::byte> filled(size_t n, int value) {
-  return std::vector<std::byte>(n, static_cast<std::byte>(value));
-}
+std::vector<std::byte> filled(size_t n, int value) { return std::vector<std::byte>(n, static_cast<std::byte>(value)); }
 
-std::unique_ptr<ByteSource> open_bytes(std::vector<std::byte> stream,
-                                       const std::string& name = "dump.flat") {
-  return open_flattened(
-      std::make_unique<MemorySource>(std::move(stream), name));
+std::unique_ptr<ByteSource> open_bytes(std::vector<std::byte> stream, const std::string& name = "dump.flat") {
+  return open_flattened(std::make_unique<MemorySource>(std::move(stream), name));
 }
 
 std::vector<std::byte> read_all(ByteSource& s) {
@@ -111,13 +107,11 @@ TEST_CASE("a flattened stream reads as the file it encodes", "[flattened]") {
 TEST_CASE("overlapping records: the later one wins", "[flattened]") {
   SECTION("shapes") {
     std::vector<FlatRecord> records = {
-        {0, filled(1000, 1), {}},
-        {100, filled(100, 2), {}},  // inside
-        {900, filled(200, 3), {}},  // over the right edge
-        {0, filled(10, 4), {}},     // left edge, same start
-        {2000, filled(100, 5), {}},
-        {1900, filled(300, 6), {}},  // covers all of the previous one
-        {1050, filled(10, 7), {}},   // inside a piece that was itself cut
+        {0, filled(1000, 1), {}},   {100, filled(100, 2), {}},   // inside
+        {900, filled(200, 3), {}},                               // over the right edge
+        {0, filled(10, 4), {}},                                  // left edge, same start
+        {2000, filled(100, 5), {}}, {1900, filled(300, 6), {}},  // covers all of the previous one
+        {1050, filled(10, 7), {}},                               // inside a piece that was itself cut
     };
     auto src = open_bytes(dumpgen::flatten_records(records));
     CHECK(read_all(*src) == replay(records));
@@ -130,8 +124,7 @@ TEST_CASE("overlapping records: the later one wins", "[flattened]") {
       for (int i = 0; i < 200; ++i) {
         int64_t off = static_cast<int64_t>(rng() % 20000);
         size_t len = rng() % 700;
-        records.push_back(
-            {off, filled(len, static_cast<int>(rng() % 255 + 1)), {}});
+        records.push_back({off, filled(len, static_cast<int>(rng() % 255 + 1)), {}});
       }
       auto src = open_bytes(dumpgen::flatten_records(records));
       REQUIRE(read_all(*src) == replay(records));
@@ -140,8 +133,7 @@ TEST_CASE("overlapping records: the later one wins", "[flattened]") {
 }
 
 TEST_CASE("a flattened stream cut short keeps what is there", "[flattened]") {
-  std::vector<FlatRecord> records = {{0, filled(4096, 1), {}},
-                                     {4096, filled(4096, 2), {}}};
+  std::vector<FlatRecord> records = {{0, filled(4096, 1), {}}, {4096, filled(4096, 2), {}}};
   SECTION("no end marker") {
     auto src = open_bytes(dumpgen::flatten_records(records, false));
     CHECK(src->size() == 8192);
@@ -169,18 +161,13 @@ TEST_CASE("zero-length records do not extend the file", "[flattened]") {
   CHECK(src->size() == 10);
 }
 
-TEST_CASE("damaged flattened streams are FormatErrors naming the file",
-          "[flattened]") {
+TEST_CASE("damaged flattened streams are FormatErrors naming the file", "[flattened]") {
   SECTION("too short for the header") {
     auto h = dumpgen::flattened_header();
     h.resize(100);
-    CHECK(error_of(h) ==
-          "dump.flat: too short for a flattened-format header (4096 bytes)");
+    CHECK(error_of(h) == "dump.flat: too short for a flattened-format header (4096 bytes)");
   }
-  SECTION("not flattened") {
-    CHECK(error_of(filled(5000, 0)).find("dump.flat: not a flattened dump") ==
-          0);
-  }
+  SECTION("not flattened") { CHECK(error_of(filled(5000, 0)).find("dump.flat: not a flattened dump") == 0); }
   SECTION("unknown version") {
     auto s = dumpgen::flattened_header(2);
     CHECK(error_of(s) == "dump.flat: unsupported flattened-format version 2");
@@ -204,8 +191,7 @@ TEST_CASE("damaged flattened streams are FormatErrors naming the file",
     CHECK(error_of(s).find("dump.flat: records leave ") == 0);
   }
   SECTION("a huge offset declares a mostly unwritten file") {
-    auto s = dumpgen::flatten_records(
-        {{0, filled(16, 1), {}}, {int64_t{1} << 40, filled(16, 2), {}}});
+    auto s = dumpgen::flatten_records({{0, filled(16, 1), {}}, {int64_t{1} << 40, filled(16, 2), {}}});
     auto e = error_of(s);
     CHECK(e.find("dump.flat: records leave ") == 0);
     CHECK(e.find("unwritten: damaged stream") != std::string::npos);

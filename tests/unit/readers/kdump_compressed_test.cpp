@@ -19,18 +19,15 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 
-std::unique_ptr<DumpSource> open_text(std::string_view text,
-                                      KdumpOptions options = {}) {
+std::unique_ptr<DumpSource> open_text(std::string_view text, KdumpOptions options = {}) {
   return open_kdump(dumpgen::make_sources(text), options);
 }
 
-std::unique_ptr<DumpSource> open_files(
-    std::vector<std::vector<std::byte>> files,
-    const std::string& name = "test.dump") {
+std::unique_ptr<DumpSource> open_files(std::vector<std::vector<std::byte>> files,
+                                       const std::string& name = "test.dump") {
   std::vector<std::unique_ptr<ByteSource>> parts;
   for (size_t i = 0; i < files.size(); ++i) {
-    std::string n =
-        files.size() == 1 ? name : name + "." + std::to_string(i + 1);
+    std::string n = files.size() == 1 ? name : name + "." + std::to_string(i + 1);
     parts.push_back(std::make_unique<MemorySource>(std::move(files[i]), n));
   }
   return open_kdump(std::move(parts));
@@ -61,9 +58,7 @@ std::string open_error(std::vector<std::vector<std::byte>> files) {
   return error_of([&] { open_files(std::move(files)); });
 }
 
-std::string open_error(std::string_view text) {
-  return open_error(dumpgen::make_dumps(text));
-}
+std::string open_error(std::string_view text) { return open_error(dumpgen::make_dumps(text)); }
 
 void check_starts(const std::string& message, const std::string& prefix) {
   INFO(message);
@@ -92,14 +87,12 @@ TEST_CASE("probe_kdump", "[kdump]") {
   CHECK_FALSE(probe_kdump(as_bytes("KDUMP")));
   CHECK_FALSE(probe_kdump(as_bytes("makedumpfile\0\0\0\0")));
   auto flat = dumpgen::make_dump("flattened\npage 0x1000\n");
-  CHECK_FALSE(probe_kdump(
-      flat));  // a flattened stream is recognised by probe_flattened
+  CHECK_FALSE(probe_kdump(flat));  // a flattened stream is recognised by probe_flattened
   CHECK(probe_flattened(flat));
 }
 
 TEST_CASE("every codec reads back the exact bytes", "[kdump]") {
-  auto codec = GENERATE(PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy,
-                        PageCodec::Zstd, PageCodec::Raw);
+  auto codec = GENERATE(PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy, PageCodec::Zstd, PageCodec::Raw);
   std::string name(to_string(codec));
   CAPTURE(name);
   std::string text = std::string(kBasic) + "compression " + name + "\n";
@@ -126,8 +119,7 @@ TEST_CASE("every codec reads back the exact bytes", "[kdump]") {
   p = read_page(*d, 0x3000);
   CHECK(p.state == PageState::Present);
   CHECK(p.bytes == dumpgen::random_page(7, 3, kPage));
-  for (uint64_t a = 0x8000; a < 0xa000; a += kPage)
-    CHECK(is_pattern(read_page(*d, a).bytes, a));
+  for (uint64_t a = 0x8000; a < 0xa000; a += kPage) CHECK(is_pattern(read_page(*d, a).bytes, a));
 }
 
 TEST_CASE("one dump may mix codecs page by page", "[kdump]") {
@@ -147,8 +139,7 @@ TEST_CASE("one dump may mix codecs page by page", "[kdump]") {
   }
 }
 
-TEST_CASE("page states: zero, excluded, hole, lost, beyond max_mapnr",
-          "[kdump]") {
+TEST_CASE("page states: zero, excluded, hole, lost, beyond max_mapnr", "[kdump]") {
   auto d = open_text(kBasic);
   auto p = read_page(*d, 0x4000);
   CHECK(p.state == PageState::Zero);
@@ -170,8 +161,7 @@ TEST_CASE("page states: zero, excluded, hole, lost, beyond max_mapnr",
   CHECK(p.state == PageState::Missing);
 }
 
-TEST_CASE("read_phys reads parts of a page and refuses to cross one",
-          "[kdump]") {
+TEST_CASE("read_phys reads parts of a page and refuses to cross one", "[kdump]") {
   auto d = open_text(kBasic);
   auto p = read_page(*d, 0x1ff8, 8);
   CHECK(p.state == PageState::Present);
@@ -182,8 +172,7 @@ TEST_CASE("read_phys reads parts of a page and refuses to cross one",
   CHECK_THROWS_AS(d->read_phys(PhysAddr{0x1ff8}, buf), std::logic_error);
 }
 
-TEST_CASE("ranges are the runs of the 1st bitmap, excluded pages included",
-          "[kdump]") {
+TEST_CASE("ranges are the runs of the 1st bitmap, excluded pages included", "[kdump]") {
   auto d = open_text(kBasic);
   auto r = d->ranges();
   REQUIRE(r.size() == 2);
@@ -197,8 +186,7 @@ TEST_CASE("every header version", "[kdump]") {
   int version = GENERATE(1, 2, 3, 4, 5, 6);
   CAPTURE(version);
   auto d =
-      open_text(std::string(kBasic) + "version " + std::to_string(version) +
-                "\nphys_base 0x2a00000\ndump_level 31\n");
+      open_text(std::string(kBasic) + "version " + std::to_string(version) + "\nphys_base 0x2a00000\ndump_level 31\n");
   CHECK(is_pattern(read_page(*d, 0x1000).bytes, 0x1000));
   CHECK(read_page(*d, 0x4000).state == PageState::Zero);
   CHECK(read_page(*d, 0x5000).state == PageState::Excluded);
@@ -228,23 +216,19 @@ TEST_CASE("max_mapnr_64 counts from version 6 only", "[kdump]") {
   auto v6 = open_text(std::string("version 6\n") + pages);
   CHECK(read_page(*v6, 0x10000).state == PageState::Present);
   auto v5 = open_text(std::string("version 5\n") + pages);
-  CHECK(read_page(*v5, 0x10000).state ==
-        PageState::Missing);  // PFN 16 >= the 32-bit max_mapnr 4
+  CHECK(read_page(*v5, 0x10000).state == PageState::Missing);  // PFN 16 >= the 32-bit max_mapnr 4
   CHECK(read_page(*v5, 0x3000).state == PageState::Missing);
 
   // A field the version does not define is ignored, whatever it holds.
-  auto v5_junk = open_text(
-      "version 5\npage 0x1000\nset sub.max_mapnr_64 0xffffffffffff\n");
+  auto v5_junk = open_text("version 5\npage 0x1000\nset sub.max_mapnr_64 0xffffffffffff\n");
   CHECK(read_page(*v5_junk, 0x1000).state == PageState::Present);
-  auto m = open_error(
-      "version 6\npage 0x1000\nset sub.max_mapnr_64 0xffffffffffff\n");
+  auto m = open_error("version 6\npage 0x1000\nset sub.max_mapnr_64 0xffffffffffff\n");
   check_starts(m,
                "test.dump: bitmap_blocks 2 (4096 bytes per bitmap) cannot hold "
                "max_mapnr 0xffffffffffff bits");
 }
 
-TEST_CASE("notes: CPU registers, QEMU state, VMCOREINFO, header facts",
-          "[kdump]") {
+TEST_CASE("notes: CPU registers, QEMU state, VMCOREINFO, header facts", "[kdump]") {
   auto d = open_text(R"(
     timestamp 1700000000
     utsname release 6.1.0-56-cloud-amd64
@@ -265,8 +249,7 @@ TEST_CASE("notes: CPU registers, QEMU state, VMCOREINFO, header facts",
   CHECK(n.cpus[0].qemu->cr3 == 0x1c7e000);
   CHECK(n.cpus[0].qemu->kernel_gs_base == 0x77);
   CHECK(n.cpus[1].qemu->rsp == 0xffffc90000013e00);
-  CHECK(n.vmcoreinfo ==
-        "OSRELEASE=6.1.0-56-cloud-amd64\nNUMBER(phys_base)=-39845888\n");
+  CHECK(n.vmcoreinfo == "OSRELEASE=6.1.0-56-cloud-amd64\nNUMBER(phys_base)=-39845888\n");
   CHECK(n.crash_time_sec == 1700000000);
   CHECK(n.utsname_release == "6.1.0-56-cloud-amd64");
 }
@@ -277,8 +260,7 @@ TEST_CASE("QEMU-style blank header facts are absent, not empty", "[kdump]") {
   CHECK_FALSE(d->notes().crash_time_sec);
 }
 
-TEST_CASE("VMCOREINFO outside the notes comes from offset_vmcoreinfo",
-          "[kdump]") {
+TEST_CASE("VMCOREINFO outside the notes comes from offset_vmcoreinfo", "[kdump]") {
   auto text =
       "vmcoreinfo_in text\nvmcoreinfo OSRELEASE=9.9\ncpu 0 pid 3\npage "
       "0x1000\n";
@@ -289,15 +271,12 @@ TEST_CASE("VMCOREINFO outside the notes comes from offset_vmcoreinfo",
   CHECK(d->notes().cpus.size() == 1);
 
   // In the notes only (offset_vmcoreinfo 0) works as well.
-  auto n =
-      open_text("vmcoreinfo_in note\nvmcoreinfo OSRELEASE=9.8\npage 0x1000\n");
+  auto n = open_text("vmcoreinfo_in note\nvmcoreinfo OSRELEASE=9.8\npage 0x1000\n");
   CHECK(n->notes().vmcoreinfo == "OSRELEASE=9.8\n");
 }
 
-TEST_CASE("flattened dumps read like the file they encode",
-          "[kdump][flattened]") {
-  std::string option = GENERATE("", "reverse", "sparse", "rewrite-header",
-                                "chunk 1000", "chunk 100000 reverse");
+TEST_CASE("flattened dumps read like the file they encode", "[kdump][flattened]") {
+  std::string option = GENERATE("", "reverse", "sparse", "rewrite-header", "chunk 1000", "chunk 100000 reverse");
   CAPTURE(option);
   auto text = std::string(kBasic) + "flattened " + option + "\n";
   auto d = open_text(text);
@@ -312,11 +291,9 @@ TEST_CASE("flattened dumps read like the file they encode",
   CHECK(d->notes().vmcoreinfo == plain->notes().vmcoreinfo);
 }
 
-TEST_CASE("flattened: given already unflattened, or named by the option",
-          "[kdump][flattened]") {
+TEST_CASE("flattened: given already unflattened, or named by the option", "[kdump][flattened]") {
   std::vector<std::unique_ptr<ByteSource>> parts;
-  parts.push_back(open_flattened(std::make_unique<MemorySource>(
-      dumpgen::make_dump("flattened\npage 0x1000\n"))));
+  parts.push_back(open_flattened(std::make_unique<MemorySource>(dumpgen::make_dump("flattened\npage 0x1000\n"))));
   auto d = open_kdump(std::move(parts), {.cache_pages = 16, .flattened = true});
   CHECK(d->format() == "kdump-zlib (flattened)");
   auto plain = open_text("page 0x1000\n", {.flattened = true});
@@ -339,8 +316,7 @@ TEST_CASE("split dumps: parts in any order", "[kdump][split]") {
   auto d = open_files(shuffled);
   CHECK(d->format() == "kdump-lzo (split, 3 files)");
   // Sorted by PFN range: .2 held the first third after the shuffle.
-  CHECK(d->files() ==
-        std::vector<std::string>{"test.dump.2", "test.dump.3", "test.dump.1"});
+  CHECK(d->files() == std::vector<std::string>{"test.dump.2", "test.dump.3", "test.dump.1"});
   for (uint64_t a = 0; a < 0x30000; a += kPage) {
     auto p = read_page(*d, a);
     if (a == 0x5000) {
@@ -361,11 +337,10 @@ TEST_CASE("split dumps: parts in any order", "[kdump][split]") {
   CHECK(r[0].size == 0x30000);
 }
 
-TEST_CASE("split dumps: explicit bounds, flattened and version 2",
-          "[kdump][split]") {
-  auto d = open_files(
-      dumpgen::make_dumps("version 2\nsplit at 0x3 0x10\nflattened\npage "
-                          "0x1000-0x20000 pattern\n"));
+TEST_CASE("split dumps: explicit bounds, flattened and version 2", "[kdump][split]") {
+  auto d =
+      open_files(dumpgen::make_dumps("version 2\nsplit at 0x3 0x10\nflattened\npage "
+                                     "0x1000-0x20000 pattern\n"));
   CHECK(d->format() == "kdump-zlib (flattened) (split, 3 files)");
   CHECK(is_pattern(read_page(*d, 0x2000).bytes, 0x2000));
   CHECK(is_pattern(read_page(*d, 0x3000).bytes, 0x3000));
@@ -397,8 +372,7 @@ TEST_CASE("split dumps: parts that do not belong together", "[kdump][split]") {
     CHECK(m.find("overlapping") != std::string::npos);
   }
   SECTION("a part of another crash") {
-    auto other =
-        dumpgen::make_dumps("split 3\ntimestamp 5\npage 0x0-0x30000\n");
+    auto other = dumpgen::make_dumps("split 3\ntimestamp 5\npage 0x0-0x30000\n");
     auto m = open_error({files[0], other[1], files[2]});
     check_starts(m,
                  "test.dump.2: not a part of the same split dump as "
@@ -407,15 +381,12 @@ TEST_CASE("split dumps: parts that do not belong together", "[kdump][split]") {
   SECTION("a whole dump among parts") {
     auto whole = dumpgen::make_dump("page 0x0-0x30000\n");
     auto m = open_error({files[0], whole});
-    check_starts(m,
-                 "test.dump.2: not a split dump part, but 2 files were given");
+    check_starts(m, "test.dump.2: not a split dump part, but 2 files were given");
   }
 }
 
-TEST_CASE("incomplete dumps: lost pages read as missing",
-          "[kdump][incomplete]") {
-  auto d = open_text(
-      "incomplete\npage 0x1000 fill 1\npage 0x2000 lost\npage 0x3000 lost\n");
+TEST_CASE("incomplete dumps: lost pages read as missing", "[kdump][incomplete]") {
+  auto d = open_text("incomplete\npage 0x1000 fill 1\npage 0x2000 lost\npage 0x3000 lost\n");
   CHECK(read_page(*d, 0x1000).state == PageState::Present);
   CHECK(read_page(*d, 0x2000).state == PageState::Missing);
   CHECK(read_page(*d, 0x3000).state == PageState::Missing);
@@ -423,10 +394,8 @@ TEST_CASE("incomplete dumps: lost pages read as missing",
   check_starts(d->warnings()[0], "test.dump: incomplete dump");
 }
 
-TEST_CASE("truncated files: what is there reads, the rest is missing",
-          "[kdump][incomplete]") {
-  const char* text =
-      "page 0x1000-0x9000 random 1\n";  // raw pages: 4 KiB of data each
+TEST_CASE("truncated files: what is there reads, the rest is missing", "[kdump][incomplete]") {
+  const char* text = "page 0x1000-0x9000 random 1\n";  // raw pages: 4 KiB of data each
   auto gen = dumpgen::generate(text);
   const auto& L = gen.files[0].layout;
   auto bytes = gen.files[0].bytes;
@@ -440,19 +409,16 @@ TEST_CASE("truncated files: what is there reads, the rest is missing",
       CHECK(p.state == PageState::Present);
       CHECK(p.bytes == dumpgen::random_page(1, pfn, kPage));
     }
-    for (uint64_t pfn = 5; pfn < 9; ++pfn)
-      CHECK(read_page(*d, pfn * kPage).state == PageState::Missing);
+    for (uint64_t pfn = 5; pfn < 9; ++pfn) CHECK(read_page(*d, pfn * kPage).state == PageState::Missing);
     REQUIRE(d->warnings().size() == 1);
-    check_starts(d->warnings()[0],
-                 "test.dump: truncated: page data runs to offset");
+    check_starts(d->warnings()[0], "test.dump: truncated: page data runs to offset");
   }
   SECTION("in the descriptor table") {
     auto cut = bytes;
     cut.resize(L.desc_at.at(4) + 10);
     auto d = open_files({cut});
     CHECK(read_page(*d, 0x4000).state == PageState::Missing);
-    CHECK(read_page(*d, 0x1000).state ==
-          PageState::Missing);  // its data is gone too
+    CHECK(read_page(*d, 0x1000).state == PageState::Missing);  // its data is gone too
     REQUIRE(d->warnings().size() == 1);
     check_starts(d->warnings()[0],
                  "test.dump: truncated: page descriptors of 5 of 8 dumped "
@@ -473,16 +439,13 @@ TEST_CASE("truncated files: what is there reads, the rest is missing",
           "past the end of the file (size 100)");
   }
   SECTION("empty file") {
-    check_starts(open_error(std::vector<std::vector<std::byte>>{{}}),
-                 "test.dump: truncated: the kdump header");
+    check_starts(open_error(std::vector<std::vector<std::byte>>{{}}), "test.dump: truncated: the kdump header");
   }
 }
 
-TEST_CASE("corrupt headers are FormatErrors naming the file",
-          "[kdump][corrupt]") {
+TEST_CASE("corrupt headers are FormatErrors naming the file", "[kdump][corrupt]") {
   SECTION("signature") {
-    check_starts(open_error("page 0x1000\ncorrupt 0 4b44554d5058\n"),
-                 "test.dump: not a kdump-compressed file");
+    check_starts(open_error("page 0x1000\ncorrupt 0 4b44554d5058\n"), "test.dump: not a kdump-compressed file");
   }
   SECTION("header_version") {
     CHECK(open_error("page 0x1000\nset header.header_version 7\n") ==
@@ -494,51 +457,38 @@ TEST_CASE("corrupt headers are FormatErrors naming the file",
     CHECK(open_error("page 0x1000\nset header.block_size 1000\n") ==
           "test.dump: block_size 1000 is not a page size (a power of two from "
           "4096 to 65536)");
-    check_starts(open_error("page 0x1000\nset header.block_size -4096\n"),
-                 "test.dump: block_size -4096");
-    check_starts(open_error("page 0x1000\nset header.block_size 0x40000000\n"),
-                 "test.dump: block_size 1073741824");
+    check_starts(open_error("page 0x1000\nset header.block_size -4096\n"), "test.dump: block_size -4096");
+    check_starts(open_error("page 0x1000\nset header.block_size 0x40000000\n"), "test.dump: block_size 1073741824");
   }
   SECTION("sub_hdr_size") {
-    CHECK(open_error("page 0x1000\nset header.sub_hdr_size -1\n") ==
-          "test.dump: bad sub_hdr_size -1");
-    CHECK(open_error("page 0x1000\nset header.sub_hdr_size 0\n") ==
-          "test.dump: bad sub_hdr_size 0");
-    check_starts(
-        open_error("page 0x1000\nset header.sub_hdr_size 0x7fffffff\n"),
-        "test.dump: truncated or corrupt: bitmaps (2 blocks after 2147483647 "
-        "sub-header blocks) end past");
+    CHECK(open_error("page 0x1000\nset header.sub_hdr_size -1\n") == "test.dump: bad sub_hdr_size -1");
+    CHECK(open_error("page 0x1000\nset header.sub_hdr_size 0\n") == "test.dump: bad sub_hdr_size 0");
+    check_starts(open_error("page 0x1000\nset header.sub_hdr_size 0x7fffffff\n"),
+                 "test.dump: truncated or corrupt: bitmaps (2 blocks after 2147483647 "
+                 "sub-header blocks) end past");
   }
   SECTION("bitmap_blocks") {
-    check_starts(
-        open_error("page 0x1000\nset header.bitmap_blocks 0xffffffff\n"),
-        "test.dump: truncated or corrupt: bitmaps (4294967295 blocks");
-    check_starts(open_error("page 0x1000\nset header.bitmap_blocks 0\n"),
-                 "test.dump: bitmap_blocks 0 (0 bytes");
+    check_starts(open_error("page 0x1000\nset header.bitmap_blocks 0xffffffff\n"),
+                 "test.dump: truncated or corrupt: bitmaps (4294967295 blocks");
+    check_starts(open_error("page 0x1000\nset header.bitmap_blocks 0\n"), "test.dump: bitmap_blocks 0 (0 bytes");
   }
   SECTION("max_mapnr") {
-    check_starts(
-        open_error("version 5\npage 0x1000\nset header.max_mapnr 0xffffffff\n"),
-        "test.dump: bitmap_blocks 2 (4096 bytes per bitmap) cannot hold "
-        "max_mapnr 0xffffffff bits");
+    check_starts(open_error("version 5\npage 0x1000\nset header.max_mapnr 0xffffffff\n"),
+                 "test.dump: bitmap_blocks 2 (4096 bytes per bitmap) cannot hold "
+                 "max_mapnr 0xffffffff bits");
   }
   SECTION("split range") {
-    check_starts(
-        open_error("split 2\npage 0x0-0x4000\nset sub.end_pfn_64 0x100\n"),
-        "test.dump.1: split part's PFN range 0x0-0x100 does not fit max_mapnr "
-        "0x4");
+    check_starts(open_error("split 2\npage 0x0-0x4000\nset sub.end_pfn_64 0x100\n"),
+                 "test.dump.1: split part's PFN range 0x0-0x100 does not fit max_mapnr "
+                 "0x4");
   }
   SECTION("notes") {
-    check_starts(
-        open_error("cpu 0\npage 0x1000\nset sub.size_note 0x10000000\n"),
-        "test.dump: implausible size_note 268435456");
-    check_starts(
-        open_error("cpu 0\npage 0x1000\nset sub.offset_note 0x100000\n"),
-        "test.dump: truncated: the ELF notes");
-    check_starts(
-        open_error(
-            "cpu 0\npage 0x1000\nset sub.offset_note 0xffffffffffffff00\n"),
-        "test.dump: truncated: the ELF notes");
+    check_starts(open_error("cpu 0\npage 0x1000\nset sub.size_note 0x10000000\n"),
+                 "test.dump: implausible size_note 268435456");
+    check_starts(open_error("cpu 0\npage 0x1000\nset sub.offset_note 0x100000\n"),
+                 "test.dump: truncated: the ELF notes");
+    check_starts(open_error("cpu 0\npage 0x1000\nset sub.offset_note 0xffffffffffffff00\n"),
+                 "test.dump: truncated: the ELF notes");
     // A note header whose sizes run past the notes area.
     auto gen = dumpgen::generate("cpu 0\npage 0x1000\n");
     auto bytes = gen.files[0].bytes;
@@ -547,10 +497,9 @@ TEST_CASE("corrupt headers are FormatErrors naming the file",
     check_starts(open_error({bytes}), "test.dump: in the sub-header's notes: ");
   }
   SECTION("vmcoreinfo") {
-    check_starts(
-        open_error("vmcoreinfo_in text\nvmcoreinfo A=1\npage 0x1000\nset "
-                   "sub.size_vmcoreinfo 0x7fffffffffffffff\n"),
-        "test.dump: implausible size_vmcoreinfo");
+    check_starts(open_error("vmcoreinfo_in text\nvmcoreinfo A=1\npage 0x1000\nset "
+                            "sub.size_vmcoreinfo 0x7fffffffffffffff\n"),
+                 "test.dump: implausible size_vmcoreinfo");
     check_starts(open_error("vmcoreinfo_in text\nvmcoreinfo A=1\npage "
                             "0x1000\nset sub.offset_vmcoreinfo 0x7fffffff\n"),
                  "test.dump: truncated: VMCOREINFO");
@@ -560,15 +509,13 @@ TEST_CASE("corrupt headers are FormatErrors naming the file",
 TEST_CASE("corrupt page data throws for that page only", "[kdump][corrupt]") {
   auto codec = GENERATE("zlib", "lzo", "snappy", "zstd");
   CAPTURE(codec);
-  auto gen = dumpgen::generate(std::string("compression ") + codec +
-                               "\npage 0x1000 pattern\npage 0x2000 pattern\n");
+  auto gen = dumpgen::generate(std::string("compression ") + codec + "\npage 0x1000 pattern\npage 0x2000 pattern\n");
   auto bytes = gen.files[0].bytes;
   const auto& L = gen.files[0].layout;
   // Overwrite the middle of PFN 1's compressed data.
   uint64_t at = L.data_at.at(1);
   uint64_t size = L.data_at.at(2) - at;
-  for (uint64_t i = at + size / 3; i < at + size - 1; ++i)
-    bytes[i] = std::byte{0xff};
+  for (uint64_t i = at + size / 3; i < at + size - 1; ++i) bytes[i] = std::byte{0xff};
   auto d = open_files({bytes});
   auto m = error_of([&] { read_page(*d, 0x1000); });
   check_starts(m, "test.dump: PFN 0x1: ");
@@ -589,18 +536,15 @@ TEST_CASE("impossible descriptors throw naming the PFN", "[kdump][corrupt]") {
   }
   SECTION("unknown flags") {
     auto d = open_text(pages + "desc 0x1000 flags 0x9\n");
-    CHECK(error_of([&] { read_page(*d, 0x1000); }) ==
-          "test.dump: PFN 0x1: unknown compression flags 0x9");
+    CHECK(error_of([&] { read_page(*d, 0x1000); }) == "test.dump: PFN 0x1: unknown compression flags 0x9");
   }
   SECTION("raw data of the wrong size") {
     auto d = open_text(pages + "desc 0x1000 flags 0\n");
-    check_starts(error_of([&] { read_page(*d, 0x1000); }),
-                 "test.dump: PFN 0x1: raw page of ");
+    check_starts(error_of([&] { read_page(*d, 0x1000); }), "test.dump: PFN 0x1: raw page of ");
   }
   SECTION("negative offset") {
     auto d = open_text(pages + "desc 0x1000 offset -4096\n");
-    CHECK(error_of([&] { read_page(*d, 0x1000); }) ==
-          "test.dump: PFN 0x1: negative data offset -4096");
+    CHECK(error_of([&] { read_page(*d, 0x1000); }) == "test.dump: PFN 0x1: negative data offset -4096");
   }
   SECTION("offset past the end of the file: missing, as in a truncated dump") {
     auto d = open_text(pages + "desc 0x1000 offset 0x7fffffffffff0000\n");
@@ -608,8 +552,7 @@ TEST_CASE("impossible descriptors throw naming the PFN", "[kdump][corrupt]") {
   }
   SECTION("wrong codec for the data") {
     auto d = open_text(pages + "desc 0x1000 flags 0x20\n");
-    check_starts(error_of([&] { read_page(*d, 0x1000); }),
-                 "test.dump: PFN 0x1: zstd data");
+    check_starts(error_of([&] { read_page(*d, 0x1000); }), "test.dump: PFN 0x1: zstd data");
   }
 }
 
@@ -620,8 +563,7 @@ TEST_CASE("corrupt bitmaps never crash the reader", "[kdump][corrupt]") {
   const auto& L = gen.files[0].layout;
   SECTION("a 2nd-bitmap bit with no descriptor behind it") {
     auto bytes = gen.files[0].bytes;
-    bytes[L.bitmap2 + 4] =
-        std::byte{0x01};  // PFN 0x20: descriptor index 3, past the table
+    bytes[L.bitmap2 + 4] = std::byte{0x01};  // PFN 0x20: descriptor index 3, past the table
     auto d = open_files({bytes});
     // Its "descriptor" is the shared zero page's bytes: offset 0, i.e. lost.
     CHECK(read_page(*d, 0x20000).state == PageState::Missing);
@@ -656,8 +598,7 @@ TEST_CASE("corrupt bitmaps never crash the reader", "[kdump][corrupt]") {
 }
 
 TEST_CASE("the page cache serves repeated reads", "[kdump]") {
-  auto d = open_text("page 0x1000 pattern\npage 0x2000 pattern\n",
-                     {.cache_pages = 1});
+  auto d = open_text("page 0x1000 pattern\npage 0x2000 pattern\n", {.cache_pages = 1});
   PageCache* cache = kdump_page_cache(*d);
   REQUIRE(cache);
   CHECK(cache->capacity() == 1);
@@ -681,8 +622,7 @@ TEST_CASE("diskdump signature and larger block sizes", "[kdump]") {
     CHECK_FALSE(d->notes().phys_base);
   }
   SECTION("16 KiB pages") {
-    auto d =
-        open_text("block_size 16384\npage 0x4000 pattern\npage 0xc000 zero\n");
+    auto d = open_text("block_size 16384\npage 0x4000 pattern\npage 0xc000 zero\n");
     CHECK(d->page_size() == 16384);
     auto p = read_page(*d, 0x4000, 16384);
     CHECK(p.state == PageState::Present);
@@ -692,6 +632,4 @@ TEST_CASE("diskdump signature and larger block sizes", "[kdump]") {
   }
 }
 
-TEST_CASE("no files", "[kdump]") {
-  CHECK_THROWS_AS(open_kdump({}), FormatError);
-}
+TEST_CASE("no files", "[kdump]") { CHECK_THROWS_AS(open_kdump({}), FormatError); }

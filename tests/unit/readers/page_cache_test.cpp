@@ -94,9 +94,7 @@ TEST_CASE("PageCache keeps nothing when the loader throws", "[page_cache]") {
   PageCache cache(2, kPage);
   Loader l;
   cache.get_or_load(1, l.for_pfn(1));
-  auto failing = [](std::span<std::byte>) {
-    throw std::runtime_error("corrupt page");
-  };
+  auto failing = [](std::span<std::byte>) { throw std::runtime_error("corrupt page"); };
   CHECK_THROWS_AS(cache.get_or_load(2, failing), std::runtime_error);
   CHECK_FALSE(cache.contains(2));
   CHECK(cache.contains(1));

@@ -18,8 +18,7 @@ std::vector<std::byte> bytes(std::initializer_list<int> v) {
   return out;
 }
 
-std::vector<std::byte> repeat(std::vector<std::byte> head,
-                              std::initializer_list<int> unit, int times,
+std::vector<std::byte> repeat(std::vector<std::byte> head, std::initializer_list<int> unit, int times,
                               std::initializer_list<int> tail) {
   for (int i = 0; i < times; ++i) {
     for (int b : unit) head.push_back(static_cast<std::byte>(b));
@@ -29,8 +28,7 @@ std::vector<std::byte> repeat(std::vector<std::byte> head,
 }
 
 bool all_ab(const std::vector<std::byte>& page) {
-  return std::all_of(page.begin(), page.end(),
-                     [](std::byte b) { return b == std::byte{0xab}; });
+  return std::all_of(page.begin(), page.end(), [](std::byte b) { return b == std::byte{0xab}; });
 }
 
 }  // namespace
@@ -38,42 +36,35 @@ bool all_ab(const std::vector<std::byte>& page) {
 // Streams written by hand from each format's specification (or by Python's
 // zlib), so decoding is checked against the formats, not against the same
 // library's compressor.
-TEST_CASE("decompress_page decodes known streams of a 0xab page",
-          "[page_codec]") {
+TEST_CASE("decompress_page decodes known streams of a 0xab page", "[page_codec]") {
   std::vector<std::byte> page(kPage);
 
   SECTION("zlib (python zlib.compress level 1)") {
-    auto z =
-        bytes({0x78, 0x01, 0xed, 0xd0, 0x81, 0x10, 0x00, 0x00, 0x00, 0x03, 0x21,
-               0x7f, 0x96, 0x97, 0x9c, 0xc7, 0xae, 0x10, 0x2a, 0x0c, 0x18, 0x30,
-               0x60, 0xc0, 0x80, 0x01, 0x03, 0x06, 0x0c, 0x18, 0x30, 0x60, 0xc0,
-               0x80, 0x81, 0xf7, 0x81, 0x01, 0x6b, 0x16, 0xb0, 0x97});
+    auto z = bytes({0x78, 0x01, 0xed, 0xd0, 0x81, 0x10, 0x00, 0x00, 0x00, 0x03, 0x21, 0x7f, 0x96, 0x97,
+                    0x9c, 0xc7, 0xae, 0x10, 0x2a, 0x0c, 0x18, 0x30, 0x60, 0xc0, 0x80, 0x01, 0x03, 0x06,
+                    0x0c, 0x18, 0x30, 0x60, 0xc0, 0x80, 0x81, 0xf7, 0x81, 0x01, 0x6b, 0x16, 0xb0, 0x97});
     REQUIRE(decompress_page(PageCodec::Zlib, z, page));
     CHECK(all_ab(page));
   }
   SECTION("snappy: literal 0xab, then 2-byte-offset copies at distance 1") {
-    auto s = repeat(bytes({0x80, 0x20, 0x00, 0xab}), {0xfe, 0x01, 0x00}, 63,
-                    {0xfa, 0x01, 0x00});
+    auto s = repeat(bytes({0x80, 0x20, 0x00, 0xab}), {0xfe, 0x01, 0x00}, 63, {0xfa, 0x01, 0x00});
     REQUIRE(decompress_page(PageCodec::Snappy, s, page));
     CHECK(all_ab(page));
   }
   SECTION("zstd: single-segment frame with one RLE block") {
-    auto z = bytes(
-        {0x28, 0xb5, 0x2f, 0xfd, 0x60, 0x00, 0x0f, 0x03, 0x80, 0x00, 0xab});
+    auto z = bytes({0x28, 0xb5, 0x2f, 0xfd, 0x60, 0x00, 0x0f, 0x03, 0x80, 0x00, 0xab});
     REQUIRE(decompress_page(PageCodec::Zstd, z, page));
     CHECK(all_ab(page));
   }
   SECTION("lzo: one literal, an M3 match of 4095 at distance 1, end marker") {
-    auto l = repeat(bytes({0x12, 0xab, 0x20}), {0x00}, 15,
-                    {0xed, 0x00, 0x00, 0x11, 0x00, 0x00});
+    auto l = repeat(bytes({0x12, 0xab, 0x20}), {0x00}, 15, {0xed, 0x00, 0x00, 0x11, 0x00, 0x00});
     REQUIRE(decompress_page(PageCodec::Lzo, l, page));
     CHECK(all_ab(page));
   }
 }
 
 TEST_CASE("every codec round-trips a page and rejects damage", "[page_codec]") {
-  auto codec = GENERATE(PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy,
-                        PageCodec::Zstd);
+  auto codec = GENERATE(PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy, PageCodec::Zstd);
   CAPTURE(to_string(codec));
   auto page = dumpgen::pattern_page(0x123000, kPage);
   auto packed = compress_page(codec, page);
@@ -102,8 +93,7 @@ TEST_CASE("every codec round-trips a page and rejects damage", "[page_codec]") {
 }
 
 TEST_CASE("compress_page gives up on incompressible pages", "[page_codec]") {
-  auto codec = GENERATE(PageCodec::Raw, PageCodec::Zlib, PageCodec::Lzo,
-                        PageCodec::Snappy, PageCodec::Zstd);
+  auto codec = GENERATE(PageCodec::Raw, PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy, PageCodec::Zstd);
   CAPTURE(to_string(codec));
   CHECK_FALSE(compress_page(codec, dumpgen::random_page(9, 9, kPage)));
 }
@@ -126,8 +116,7 @@ TEST_CASE("kdump flag bits map to codecs and back", "[page_codec]") {
   CHECK_FALSE(codec_from_kdump_flags(0x3));   // two codecs at once
   CHECK_FALSE(codec_from_kdump_flags(0x8));   // INCOMPLETE is a header flag
   CHECK_FALSE(codec_from_kdump_flags(0x40));  // unknown
-  for (auto c : {PageCodec::Raw, PageCodec::Zlib, PageCodec::Lzo,
-                 PageCodec::Snappy, PageCodec::Zstd}) {
+  for (auto c : {PageCodec::Raw, PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy, PageCodec::Zstd}) {
     CHECK(codec_from_kdump_flags(kdump_codec_flag(c)) == c);
     CHECK(codec_from_name(to_string(c)) == c);
   }

@@ -28,14 +28,22 @@ using ReferenceIndex = std::array<std::map<std::string, ReferenceEntry>, kNameKi
 
 inline std::optional<NameKind> reference_kind(int tag) {
   switch (tag) {
-    case DW_TAG_structure_type: return NameKind::Struct;
-    case DW_TAG_union_type: return NameKind::Union;
-    case DW_TAG_enumeration_type: return NameKind::Enum;
-    case DW_TAG_typedef: return NameKind::Typedef;
-    case DW_TAG_base_type: return NameKind::Base;
-    case DW_TAG_variable: return NameKind::Variable;
-    case DW_TAG_subprogram: return NameKind::Function;
-    default: return std::nullopt;
+    case DW_TAG_structure_type:
+      return NameKind::Struct;
+    case DW_TAG_union_type:
+      return NameKind::Union;
+    case DW_TAG_enumeration_type:
+      return NameKind::Enum;
+    case DW_TAG_typedef:
+      return NameKind::Typedef;
+    case DW_TAG_base_type:
+      return NameKind::Base;
+    case DW_TAG_variable:
+      return NameKind::Variable;
+    case DW_TAG_subprogram:
+      return NameKind::Function;
+    default:
+      return std::nullopt;
   }
 }
 
