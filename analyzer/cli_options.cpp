@@ -15,6 +15,7 @@ char short_name(const std::string& arg) {
   if (arg == "--help") return 'h';
   if (arg == "--version") return 'V';
   if (arg == "--ignore-mismatch") return 'M';  // long-only
+  if (arg == "--json") return 'J';             // long-only
   return 0;
 }
 
@@ -96,6 +97,13 @@ CliParse parse_cli(const std::vector<std::string>& args) {
           }
           o.ignore_mismatch = true;
           break;
+        case 'J':
+          if (arg != "--json") {
+            result.error = "unknown option '-J' (see 'kdive --help')";
+            return result;
+          }
+          o.json = true;
+          break;
         default:
           result.error = fmt::format("unknown option '-{}' (see 'kdive --help')", c);
           return result;
@@ -125,6 +133,10 @@ Options:
   -b, --batch         never prompt: run -c/-i commands, or read commands
                       from standard input, then exit
   -s, --silent        do not print the start-up banner
+      --json          every command prints one JSON object per run (JSON
+                      Lines): {"command": ..., "result": ...} or
+                      {"command": ..., "error": ...}; 'help CMD' documents
+                      each command's result (same as 'set output json')
       --ignore-mismatch
                       open the dump even if VMLINUX does not belong to it
                       (symbols and types will then be wrong)
@@ -135,13 +147,17 @@ When standard input is not a terminal and no -c is given, commands are read
 from it, one per line. In the shell, 'cmd | shell-pipeline', 'cmd > file',
 'cmd >> file' and '!shell-command' work as in crash.
 
-Exit status: 0 on success, 1 if a batch command failed, 2 for bad arguments
-or unusable input files.
+Exit status (batch): 0 every command ran, 1 a command failed, 2 bad
+arguments or unusable input files, 3 every command ran but data was lost
+(an item that could not be read was shown with a marker). A command that
+reports that the kernel lacks what was asked (sys config without
+IKCONFIG) has not failed.
 
 Examples:
   kdive vmlinux vmcore
   kdive                      # the running kernel (as root)
   kdive -b -c 'sys; bt; log | tail -50' vmlinux vmcore
+  kdive --json -b -c 'ps' vmlinux vmcore | jq .result
   kdive -i triage.cmds vmlinux vmcore > report.txt
   echo ps | kdive vmlinux vmcore
 )";

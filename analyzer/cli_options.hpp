@@ -23,6 +23,7 @@ struct CliOptions {
   bool help = false;                     // -h, --help
   bool version = false;                  // -V, --version
   bool ignore_mismatch = false;          // --ignore-mismatch
+  bool json = false;                     // --json: JSON Lines results
 };
 
 struct CliParse {

@@ -5,9 +5,7 @@
 namespace kdive {
 namespace {
 
-volatile std::sig_atomic_t g_interrupted = 0;
-
-void on_sigint(int) { g_interrupted = 1; }
+void on_sigint(int) { request_interrupt(); }
 
 }  // namespace
 
@@ -17,16 +15,6 @@ void install_interrupt_handler() {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: a blocking read at the prompt must wake up
   sigaction(SIGINT, &sa, nullptr);
-}
-
-bool interrupt_pending() { return g_interrupted != 0; }
-void clear_interrupt() { g_interrupted = 0; }
-
-void throw_if_interrupted() {
-  if (g_interrupted != 0) {
-    g_interrupted = 0;
-    throw Interrupted();
-  }
 }
 
 }  // namespace kdive

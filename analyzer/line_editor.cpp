@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "analyzer/interrupt.hpp"
-#include "commands/command.hpp"
+#include "commands/api/command.hpp"
 
 namespace kdive {
 namespace {

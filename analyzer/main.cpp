@@ -14,13 +14,14 @@
 #include "analyzer/input_file.hpp"
 #include "analyzer/interrupt.hpp"
 #include "analyzer/live_target.hpp"
-#include "analyzer/session.hpp"
 #include "analyzer/shell.hpp"
+#include "commands/api/session.hpp"
 #include "readers/byte_reader.hpp"
 
 namespace {
 
 constexpr int kExitUsage = 2;
+constexpr int kExitDataLost = 3;
 
 int usage_error(const std::string& message) {
   fmt::print(stderr, "kdive: {}\n", message);
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
     return usage_error(e.what());
   }
   kdive::Session session(std::move(files), std::move(kernel));
+  if (opt.json) session.settings().output = kdive::OutputMode::Json;
 
   // A pipeline reader that exits early (`| head`) must not kill kdive.
   std::signal(SIGPIPE, SIG_IGN);
@@ -132,7 +134,15 @@ int main(int argc, char** argv) {
       shell.run_stream(std::cin);
     }
   }
-  const int status = shell.failures() > 0 && !interactive_later ? 1 : 0;
+  // Documented in `kdive --help`: a failure outranks lost data.
+  int status = 0;
+  if (!interactive_later) {
+    if (shell.failures() > 0) {
+      status = 1;
+    } else if (shell.data_lost() > 0) {
+      status = kExitDataLost;
+    }
+  }
   // Tearing the kernel model down (the DWARF name index, the symbol tables:
   // hundreds of thousands of allocations) is work the OS does faster at exit.
   // Only the index must reach its on-disk cache first; nothing else is

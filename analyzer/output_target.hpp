@@ -12,7 +12,7 @@
 #include <stdexcept>
 
 #include "analyzer/command_line.hpp"
-#include "analyzer/output.hpp"
+#include "commands/api/output.hpp"
 
 namespace kdive {
 

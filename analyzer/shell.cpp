@@ -2,15 +2,25 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <string>
 
 #include "analyzer/command_line.hpp"
 #include "analyzer/line_editor.hpp"
 #include "analyzer/output_target.hpp"
-#include "commands/command.hpp"
+#include "commands/api/run_command.hpp"
 
 namespace kdive {
+namespace {
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
 
 void Shell::report(std::string_view who, std::string_view message) {
   std::fflush(out_);
@@ -72,24 +82,17 @@ bool Shell::run_command(std::string_view text) {
       inv.words.insert(inv.words.begin() + 1, "-" + letter);
     }
   }
-  const std::string& name = inv.words.front();
-  const Command* command = CommandRegistry::instance().find(name);
-  if (command == nullptr) {
-    report("kdive", fmt::format("command not found: {} (try 'help')", name));
-    return false;
-  }
-
   try {
-    ParsedArgs args = parse_args(command->spec, {inv.words.begin() + 1, inv.words.end()});
     OutputTarget target(inv, out_);
-    if (session_.has_kernel()) session_.kernel().begin_command();
-    command->run(session_, args, target.output());
+    target.output().set_mode(session_.settings().output);
+    CommandRun run =
+        kdive::run_command(session_, trimmed(text), inv.words, target.output(),
+                           [this](std::string_view who, std::string_view message) { report(who, message); });
     target.close();
-    return true;
+    if (run.status == CommandStatus::DataLost) ++data_lost_;
+    return run.status != CommandStatus::Failed;
   } catch (const TargetError& e) {
     report("kdive", e.what());
-  } catch (const std::exception& e) {
-    report(command->spec.name, e.what());
   }
   return false;
 }

@@ -12,7 +12,7 @@
 #include <istream>
 #include <string_view>
 
-#include "analyzer/session.hpp"
+#include "commands/api/session.hpp"
 
 namespace kdive {
 
@@ -31,6 +31,8 @@ class Shell {
   void run_interactive();
 
   int failures() const { return failures_; }
+  // Commands that ran but showed at least one item with a "could not read" marker.
+  int data_lost() const { return data_lost_; }
 
  private:
   static constexpr int kMaxAliasDepth = 8;  // "alias a b" + "alias b a" must end
@@ -42,6 +44,7 @@ class Shell {
   std::FILE* out_;
   std::FILE* err_;
   int failures_ = 0;
+  int data_lost_ = 0;
 };
 
 }  // namespace kdive

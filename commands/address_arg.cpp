@@ -5,7 +5,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "commands/command.hpp"
+#include "commands/api/command.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {

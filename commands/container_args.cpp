@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "analyzer/output.hpp"
+#include "commands/api/output.hpp"
 #include "commands/address_arg.hpp"
-#include "commands/command.hpp"
+#include "commands/api/command.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 

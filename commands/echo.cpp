@@ -2,8 +2,8 @@
 // label sections of a report, and the simplest exercise of pipes and redirects.
 #include <string>
 
-#include "analyzer/output.hpp"
-#include "commands/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/command.hpp"
 
 namespace kdive {
 namespace {

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <set>
 
-#include "analyzer/output.hpp"
-#include "analyzer/session.hpp"
-#include "commands/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
+#include "commands/api/command.hpp"
 #include "commands/task_args.hpp"
 #include "kernel-model/kernel.hpp"
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <string>
 
-#include "analyzer/output.hpp"
-#include "commands/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/command.hpp"
 
 namespace kdive {
 namespace {

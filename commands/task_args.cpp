@@ -6,7 +6,7 @@
 #include <set>
 
 #include "commands/address_arg.hpp"
-#include "commands/command.hpp"
+#include "commands/api/command.hpp"
 
 namespace kdive {
 

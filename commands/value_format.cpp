@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "analyzer/output.hpp"
+#include "commands/api/output.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 

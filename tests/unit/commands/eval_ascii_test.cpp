@@ -1,9 +1,9 @@
 // eval and ascii need no dump: their lines are checked against crash's.
 #include <catch2/catch.hpp>
 
-#include "analyzer/output.hpp"
-#include "analyzer/session.hpp"
-#include "commands/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
+#include "commands/api/command.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "commands/command.hpp"
+#include "commands/api/command.hpp"
 
 using kdive::CommandError;
 using kdive::CommandSpec;

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "analyzer/output.hpp"
+#include "commands/api/output.hpp"
 #include "commands/type_layout.hpp"
 #include "tests/unit/support/elf_eval_context.hpp"
 

@@ -1,4 +1,4 @@
-#include "analyzer/output.hpp"
+#include "commands/api/output.hpp"
 
 #include <catch2/catch.hpp>
 #include <csignal>

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "commands/command.hpp"
+#include "commands/api/command.hpp"
 
 namespace kdive {
 

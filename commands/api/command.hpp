@@ -30,6 +30,24 @@ class CommandError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The command answered correctly that the kernel lacks what was asked for
+// (`sys config` on a kernel built without IKCONFIG): reported on one line like
+// an error, but the command has not failed (batch exit status 0).
+class NotInKernel : public CommandError {
+ public:
+  using CommandError::CommandError;
+};
+
+// The documented shape of a command's JSON result, shown by `help` and checked
+// by the tests: an object with these keys, or a list of objects that each have
+// them. `notes` says what the flags change and what the values mean.
+struct JsonShape {
+  enum class Kind { Object, List };
+  Kind kind = Kind::Object;
+  std::vector<std::string_view> keys;
+  std::string_view notes;
+};
+
 struct OptionSpec {
   char flag;                  // single letter, as in crash: ps -k -u
   std::string_view argument;  // name of the flag's value ("" for a plain switch)
@@ -44,6 +62,7 @@ struct CommandSpec {
   std::string_view examples;     // "kdive> ps -k\n  ...output..."
   std::vector<OptionSpec> options;
   std::vector<std::string_view> aliases;
+  JsonShape json;
   // Flags end at the first positional word: what follows is another command's
   // line (alias NAME ps -p, foreach RU ps -l) and is kept word for word.
   bool flags_end_at_first_word = false;

@@ -13,14 +13,16 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/aliases.hpp"
+#include "commands/api/aliases.hpp"
+#include "commands/api/output.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
 
 // crash's internal variables that `set` shows and changes (`set radix 16`).
 struct SessionSettings {
-  int radix = 10;  // default output radix of p, struct, ... (10 or 16)
+  int radix = 10;                        // default output radix of p, struct, ... (10 or 16)
+  OutputMode output = OutputMode::Text;  // `set output json`, or kdive --json
 };
 
 struct SessionFiles {

@@ -1,4 +1,4 @@
-#include "analyzer/aliases.hpp"
+#include "commands/api/aliases.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
-#include "analyzer/session.hpp"
+#include "commands/api/session.hpp"
 
-#include "commands/command.hpp"
+#include "commands/api/command.hpp"
 
 namespace kdive {
 

@@ -1,0 +1,53 @@
+#include "commands/api/run_command.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "commands/api/session.hpp"
+
+namespace kdive {
+namespace {
+
+void write_json_line(Output& out, std::string_view as_typed, const char* key, nlohmann::json value) {
+  nlohmann::json line = {{"command", as_typed}, {key, std::move(value)}};
+  if (!out.warnings().empty()) line["warnings"] = out.warnings();
+  if (!out.lost_items().empty()) line["lost"] = out.lost_items();
+  // Invalid UTF-8 from kernel memory (a corrupted comm) is replaced, not thrown on.
+  out.write_raw(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+}  // namespace
+
+CommandRun run_command(Session& session, std::string_view as_typed, const std::vector<std::string>& words, Output& out,
+                       const ErrorReport& report) {
+  CommandRun run;
+  auto fail = [&](std::string_view who, std::string_view message) {
+    run.status = CommandStatus::Failed;
+    report(who, message);
+    if (out.json()) write_json_line(out, as_typed, "error", std::string(message));
+  };
+  if (words.empty()) return run;
+  const Command* command = CommandRegistry::instance().find(words.front());
+  if (command == nullptr) {
+    fail("kdive", fmt::format("command not found: {} (try 'help')", words.front()));
+    return run;
+  }
+  try {
+    ParsedArgs args = parse_args(command->spec, {words.begin() + 1, words.end()});
+    if (session.has_kernel()) session.kernel().begin_command();
+    command->run(session, args, out);
+    if (out.json()) write_json_line(out, as_typed, "result", out.take_result());
+    if (!out.lost_items().empty()) run.status = CommandStatus::DataLost;
+  } catch (const NotInKernel& e) {
+    report(command->spec.name, e.what());
+    if (out.json()) write_json_line(out, as_typed, "unavailable", e.what());
+  } catch (const std::exception& e) {
+    // CommandError, the kernel model's Fault and Error, a reader's FormatError,
+    // Interrupted: one line naming the command, and the session goes on.
+    fail(command->spec.name, e.what());
+  }
+  return run;
+}
+
+}  // namespace kdive
