@@ -2,9 +2,9 @@
 // lives in the session; the shell expands aliases before running a command.
 #include <fmt/format.h>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 
 namespace kdive {
 namespace {

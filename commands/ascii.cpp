@@ -2,10 +2,10 @@
 // significant byte first), or, with no argument, the ASCII chart — like crash.
 #include <fmt/format.h>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 
 namespace kdive {
 namespace {

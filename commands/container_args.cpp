@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "commands/api/output.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 

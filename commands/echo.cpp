@@ -2,8 +2,8 @@
 // label sections of a report, and the simplest exercise of pipes and redirects.
 #include <string>
 
-#include "commands/api/output.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
 
 namespace kdive {
 namespace {

@@ -6,10 +6,10 @@
 #include <cctype>
 #include <string>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {

@@ -5,10 +5,10 @@
 
 #include <fmt/format.h>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
 #include "kernel-model/kernel.hpp"

@@ -6,10 +6,11 @@
 #include <algorithm>
 #include <set>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 #include "commands/task_args.hpp"
+#include "commands/task_header.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
@@ -75,21 +76,37 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   const Task& before = session.context();
   size_t failed = 0;
   std::string first_error;
+  Json results = Json::array();
   for (const Task* t : tasks) {
     session.set_context(*t);
+    Json entry = task_header_json(*t);
+    // In JSON mode each task's run gets its own sink, so its result lands in
+    // its own entry; its warnings and lost items are the whole command's.
+    StringOutput task_json(OutputMode::Json);
+    Output& task_out = out.json() ? task_json : out;
     try {
-      inner->run(session, inner_args, out);
+      inner->run(session, inner_args, task_out);
+      if (out.json()) entry["result"] = task_json.take_result();
     } catch (const std::exception& e) {
       if (failed++ == 0) first_error = fmt::format("PID {}: {}", t->pid, e.what());
+      entry["error"] = e.what();
     }
+    for (const auto& w : task_json.warnings()) out.warning(w);
+    for (const auto& l : task_json.lost_items()) out.data_lost(l);
+    results.push_back(std::move(entry));
   }
   // foreach set leaves the last task as the context, like crash; the others
   // only borrow it.
   if (inner->spec.name != "set") session.set_context(before);
-  if (failed != 0) {
-    throw CommandError(
-        fmt::format("{} failed for {} of {} tasks; first: {}", inner->spec.name, failed, tasks.size(), first_error));
-  }
+  if (failed == 0) return out.result(std::move(results));
+  std::string summary =
+      fmt::format("{} failed for {} of {} tasks; first: {}", inner->spec.name, failed, tasks.size(), first_error);
+  // When every task failed, the command did (a bad flag, say); otherwise those
+  // tasks are items that could not be shown, and the rest stands.
+  if (failed == tasks.size()) throw CommandError(summary);
+  out.warning(fmt::format("foreach: {}", summary));
+  out.data_lost(summary);
+  out.result(std::move(results));
 }
 
 const CommandRegistrar registrar{
@@ -108,7 +125,8 @@ const CommandRegistrar registrar{
                     "  active                     only the tasks running on a CPU at the crash.\n\n"
                     "The command is one of: ps, task, files, set (and bt, vm, net, sig, vtop as they\n"
                     "become available), followed by its own flags. ps shows the selection as one table.\n"
-                    "A task the command fails on is reported after the others have run.",
+                    "A task the command fails on is reported after the others have run (batch\n"
+                    "exit status 3: data was lost); when it fails on every task, foreach fails.",
      .examples = "Open files of every user task:\n\n"
                  "  kdive> foreach user files\n\n"
                  "Which tasks hold a file whose path contains known.txt:\n\n"
@@ -119,6 +137,10 @@ const CommandRegistrar registrar{
                  "  kdive> foreach 'kd-.*' task -R pid,comm",
      .options = {},
      .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"pid", "task", "cpu", "comm"},
+              .notes = "One object per selected task, with the command's own result under \"result\"\n"
+                       "(or \"error\" where it failed for that task); `foreach ... ps` gives ps's result."},
      .flags_end_at_first_word = true},
     run};
 

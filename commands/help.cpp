@@ -4,8 +4,9 @@
 #include <algorithm>
 #include <string>
 
-#include "commands/api/output.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
+#include "commands/api/output.hpp"
 
 namespace kdive {
 namespace {
@@ -42,10 +43,36 @@ void print_manual(const CommandSpec& spec, Output& out) {
       out.print("  {:<14}{}\n", flag, o.help);
     }
   }
+  if (!spec.json.keys.empty() || !spec.json.notes.empty()) {
+    out.print("\nJSON RESULT (kdive --json, set output json)\n");
+    std::string keys;
+    for (auto key : spec.json.keys) keys += fmt::format("{}{}", keys.empty() ? "" : ", ", key);
+    out.print("  {}\n", spec.json.kind == JsonShape::Kind::List ? fmt::format("a list of {{{}}}", keys)
+                                                                : fmt::format("{{{}}}", keys));
+    if (!spec.json.notes.empty()) print_indented(out, spec.json.notes);
+  }
   if (!spec.examples.empty()) {
     out.print("\nEXAMPLES\n");
     print_indented(out, spec.examples);
   }
+}
+
+Json manual_json(const CommandSpec& spec) {
+  Json options = Json::array();
+  for (const auto& o : spec.options) {
+    options.push_back({{"flag", std::string(1, o.flag)}, {"argument", o.argument}, {"help", o.help}});
+  }
+  return {{"name", spec.name},
+          {"summary", spec.summary},
+          {"usage", spec.usage},
+          {"description", spec.description},
+          {"options", std::move(options)},
+          {"aliases", spec.aliases},
+          {"examples", spec.examples},
+          {"json",
+           {{"kind", spec.json.kind == JsonShape::Kind::List ? "list" : "object"},
+            {"keys", spec.json.keys},
+            {"notes", spec.json.notes}}}};
 }
 
 // Command names in columns, filled down each column as crash's `help` does.
@@ -69,18 +96,22 @@ void print_index(Output& out) {
 }
 
 void run(Session&, const ParsedArgs& args, Output& out) {
+  Json manuals = Json::array();
   if (args.positional().empty()) {
     print_index(out);
-    return;
+    for (const Command* c : CommandRegistry::instance().all()) {
+      manuals.push_back({{"name", c->spec.name}, {"summary", c->spec.summary}});
+    }
+    return out.result(std::move(manuals));
   }
-  bool first = true;
   for (const auto& name : args.positional()) {
     const Command* command = CommandRegistry::instance().find(name);
     if (command == nullptr) throw CommandError(fmt::format("no such command: {}", name));
-    if (!first) out.print("\n");
+    if (!manuals.empty()) out.print("\n");
     print_manual(command->spec, out);
-    first = false;
+    manuals.push_back(manual_json(command->spec));
   }
+  out.result(std::move(manuals));
 }
 
 const CommandRegistrar registrar{{.name = "help",
@@ -95,7 +126,12 @@ const CommandRegistrar registrar{{.name = "help",
                                               "  SYNOPSIS\n"
                                               "    echo [text ...]",
                                   .options = {},
-                                  .aliases = {}},
+                                  .aliases = {},
+                                  .json = {.kind = JsonShape::Kind::List,
+                                           .keys = {"name", "summary"},
+                                           .notes = "Without arguments, every command's name and summary. With names,\n"
+                                                    "each manual in full: name, summary, usage, description, options,\n"
+                                                    "aliases, examples and json (its result's kind, keys and notes)."}},
                                  run};
 
 }  // namespace

@@ -4,9 +4,9 @@
 // backlog (-a) and the per-CPU printk safe buffers (-s).
 #include <fmt/format.h>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 #include "commands/crash_date.hpp"
 #include "kernel-model/audit_backlog.hpp"
 #include "kernel-model/printk_log.hpp"

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 

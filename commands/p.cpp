@@ -4,10 +4,10 @@
 #include <cctype>
 #include <regex>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "commands/value_format.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/expression.hpp"

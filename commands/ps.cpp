@@ -2,13 +2,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
 #include "kernel-model/task_details.hpp"
@@ -19,11 +21,37 @@ namespace {
 
 std::string comm_column(const Task& t) { return t.is_kernel_thread() ? fmt::format("[{}]", t.comm) : t.comm; }
 
+double pct_mem(const TaskTable& table, const Task& t) {
+  return table.total_ram_pages ? 100.0 * static_cast<double>(t.rss_pages) / table.total_ram_pages : 0.0;
+}
+
+Json row_json(const TaskTable& table, const Task& t) {
+  // %MEM as printed (one decimal), so text and JSON agree.
+  double pct = std::round(pct_mem(table, t) * 10) / 10;
+  return {{"pid", t.pid},
+          {"ppid", t.ppid},
+          {"cpu", t.cpu},
+          {"task", json_hex(t.address.value())},
+          {"state", t.state_code()},
+          {"pct_mem", pct},
+          {"vsz", t.total_vm_pages * 4},
+          {"rss", t.rss_pages * 4},
+          {"comm", t.comm},
+          {"active", t.active},
+          {"kernel_thread", t.is_kernel_thread()},
+          {"kstackp", json_hex(t.kernel_sp)}};
+}
+
 void print_table(const TaskTable& table, const std::vector<const Task*>& tasks, bool kstackp, Output& out) {
+  if (out.json()) {
+    Json rows = Json::array();
+    for (const Task* t : tasks) rows.push_back(row_json(table, *t));
+    return out.result(std::move(rows));
+  }
   out.print("{}\n", kstackp ? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM"
                             : "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM");
   for (const Task* t : tasks) {
-    double mem = table.total_ram_pages ? 100.0 * static_cast<double>(t->rss_pages) / table.total_ram_pages : 0.0;
+    double mem = pct_mem(table, *t);
     out.print("{}{:>8}{:>8}{:>4}  {:016x}  {}{:>6.1f}{:>9}{:>9}  {}\n", t->active ? '>' : ' ', t->pid, t->ppid, t->cpu,
               kstackp ? t->kernel_sp : t->address.value(), t->state_code(), mem, t->total_vm_pages * 4,
               t->rss_pages * 4, comm_column(*t));
@@ -42,13 +70,26 @@ void print_last_run(const std::vector<const Task*>& tasks, bool since, Output& o
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const Task* a, const Task* b) { return a->last_arrival > b->last_arrival; });
   uint64_t latest = sorted.empty() ? 0 : sorted.front()->last_arrival;
+  if (out.json()) {
+    Json rows = Json::array();
+    for (const Task* t : sorted) {
+      Json row = task_header_json(*t);
+      row["state"] = t->state_code();
+      row["last_arrival"] = t->last_arrival;
+      if (since) row["since_latest_ns"] = latest - t->last_arrival;
+      rows.push_back(std::move(row));
+    }
+    return out.result(std::move(rows));
+  }
   for (const Task* t : sorted) {
     std::string when = since ? elapsed(latest - t->last_arrival) : fmt::format("[{}]", t->last_arrival);
     out.print("{} [{}]  {}\n", when, t->state_code(), task_header(*t));
   }
 }
 
-void print_times(const Kernel& k, const Task& t, Output& out) {
+// The per-task views (-t -a -r -p -c -g): each gives one JSON object per task,
+// the task's identity plus the view's own keys, and the text crash prints.
+Json times_of(const Kernel& k, const Task& t, Output& out) {
   TaskTimes times = task_times(k, t);
   uint64_t s = times.run_time_ns / 1000000000;
   out.print("{}\n", task_header(t));
@@ -56,69 +97,108 @@ void print_times(const Kernel& k, const Task& t, Output& out) {
   out.print("  START TIME: {}\n", times.start_time_ns);
   out.print("       UTIME: {}\n", times.utime_ns);
   out.print("       STIME: {}\n", times.stime_ns);
+  Json j = task_header_json(t);
+  j["run_time_ns"] = times.run_time_ns;
+  j["start_time_ns"] = times.start_time_ns;
+  j["utime_ns"] = times.utime_ns;
+  j["stime_ns"] = times.stime_ns;
+  return j;
 }
 
-void print_arguments(const Kernel& k, const Task& t, Output& out) {
+Json arguments_of(const Kernel& k, const Task& t, Output& out) {
   out.print("{}\n", task_header(t));
+  Json j = task_header_json(t);
   if (t.is_kernel_thread()) {
     out.print("(kernel thread: no arguments)\n");
-    return;
+    j["args"] = nullptr;
+    j["env"] = nullptr;
+    return j;
   }
   TaskArguments a = task_arguments(k, t);
   std::string args;
   for (const auto& w : a.args) args += w + " ";
   out.print("ARG: {}\n", args);
   for (size_t i = 0; i < a.env.size(); ++i) out.print("{}{}\n", i == 0 ? "ENV: " : "     ", a.env[i]);
+  j["args"] = a.args;
+  j["env"] = a.env;
+  return j;
 }
 
-void print_rlimits(const Kernel& k, const Task& t, Output& out) {
+Json rlimits_of(const Kernel& k, const Task& t, Output& out) {
   out.print("{}\n", task_header(t));
   out.print("      RLIMIT     CURRENT       MAXIMUM\n");
   auto value = [](uint64_t v) { return v == ~0ull ? std::string("(unlimited)") : std::to_string(v); };
+  // RLIM_INFINITY is all ones: null in JSON, where it would not fit a double.
+  auto json_value = [](uint64_t v) { return v == ~0ull ? Json(nullptr) : Json(v); };
+  Json limits = Json::array();
   for (const auto& r : task_rlimits(k, t)) {
     out.print("{:>12}   {:<11}   {}\n", r.name, value(r.current), value(r.maximum));
+    limits.push_back({{"name", r.name}, {"current", json_value(r.current)}, {"maximum", json_value(r.maximum)}});
   }
+  Json j = task_header_json(t);
+  j["rlimits"] = std::move(limits);
+  return j;
 }
 
-void print_ancestry(const TaskTable& table, const Task& t, Output& out) {
+Json ancestry_of(const TaskTable& table, const Task& t, Output& out) {
   std::vector<const Task*> chain = {&t};
   while (chain.back()->pid != 0 && chain.size() < 4096) {
     const Task* parent = table.by_address(chain.back()->parent);
     if (parent == nullptr || parent == chain.back()) break;
     chain.push_back(parent);
   }
+  Json ancestors = Json::array();  // from the oldest down to the task
   for (size_t i = chain.size(); i-- > 0;) {
     out.print("{:{}}{}\n", "", chain.size() - 1 - i, task_header(*chain[i]));
+    ancestors.push_back(task_header_json(*chain[i]));
   }
+  Json j = task_header_json(t);
+  j["ancestry"] = std::move(ancestors);
+  return j;
 }
 
-void print_children(const TaskTable& table, const Task& t, Output& out) {
+Json children_of(const TaskTable& table, const Task& t, Output& out) {
   out.print("{}\n", task_header(t));
-  bool any = false;
+  Json children = Json::array();
   for (const Task& c : table.all) {
     if (c.parent == t.address && c.is_group_leader() && &c != &t) {
       out.print("  {}\n", task_header(c));
-      any = true;
+      children.push_back(task_header_json(c));
     }
   }
-  if (!any) out.print("  (no children)\n");
+  if (children.empty()) out.print("  (no children)\n");
+  Json j = task_header_json(t);
+  j["children"] = std::move(children);
+  return j;
 }
 
-void print_group(const TaskTable& table, const Task& t, Output& out) {
+Json group_of(const TaskTable& table, const Task& t, Output& out) {
   const Task* leader = table.by_pid(t.tgid);
   if (leader == nullptr) leader = &t;
   out.print("{}\n", task_header(*leader));
+  Json threads = Json::array();
   for (const Task& c : table.all) {
-    if (c.tgid == leader->pid && &c != leader && !c.idle) out.print("  {}\n", task_header(c));
+    if (c.tgid == leader->pid && &c != leader && !c.idle) {
+      out.print("  {}\n", task_header(c));
+      threads.push_back(task_header_json(c));
+    }
   }
+  Json j = task_header_json(*leader);
+  j["threads"] = std::move(threads);
+  return j;
 }
 
 void print_summary(const std::vector<const Task*>& tasks, Output& out) {
   std::map<std::string, int> counts;
   for (const Task* t : tasks) ++counts[t->state_code()];
+  Json result = Json::object();
   for (const char* code : {"RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "ID", "NE", "WA", "??"}) {
-    if (counts.count(code)) out.print("  {}: {}\n", code, counts[code]);
+    if (counts.count(code)) {
+      out.print("  {}: {}\n", code, counts[code]);
+      result[code] = counts[code];
+    }
   }
+  out.result(std::move(result));
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -138,24 +218,27 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     int c = static_cast<int>(parse_count(*cpu));
     std::erase_if(tasks, [&](const Task* t) { return t->cpu != c; });
   }
-  for (const auto& problem : table.problems) out.print("ps: warning: {}\n", problem);
+  for (const auto& problem : table.problems) {
+    out.warning(fmt::format("ps: warning: {}", problem));
+    out.data_lost(problem);
+  }
 
   if (args.has('S')) return print_summary(tasks, out);
   if (args.has('l') || args.has('m')) return print_last_run(tasks, args.has('m'), out);
-  bool first = true;
-  auto each = [&](auto print) {
+  Json views = Json::array();
+  auto each = [&](auto view) {
     for (const Task* t : tasks) {
-      if (!first) out.print("\n");
-      print(*t);
-      first = false;
+      if (!views.empty()) out.print("\n");
+      views.push_back(view(*t));
     }
+    out.result(std::move(views));
   };
-  if (args.has('p')) return each([&](const Task& t) { print_ancestry(table, t, out); });
-  if (args.has('c')) return each([&](const Task& t) { print_children(table, t, out); });
-  if (args.has('g')) return each([&](const Task& t) { print_group(table, t, out); });
-  if (args.has('t')) return each([&](const Task& t) { print_times(k, t, out); });
-  if (args.has('a')) return each([&](const Task& t) { print_arguments(k, t, out); });
-  if (args.has('r')) return each([&](const Task& t) { print_rlimits(k, t, out); });
+  if (args.has('p')) return each([&](const Task& t) { return ancestry_of(table, t, out); });
+  if (args.has('c')) return each([&](const Task& t) { return children_of(table, t, out); });
+  if (args.has('g')) return each([&](const Task& t) { return group_of(table, t, out); });
+  if (args.has('t')) return each([&](const Task& t) { return times_of(k, t, out); });
+  if (args.has('a')) return each([&](const Task& t) { return arguments_of(k, t, out); });
+  if (args.has('r')) return each([&](const Task& t) { return rlimits_of(k, t, out); });
   print_table(table, tasks, args.has('s'), out);
 }
 
@@ -202,7 +285,15 @@ const CommandRegistrar registrar{
                  {'r', "", "show resource limits"},
                  {'S', "", "count the tasks in each state"},
                  {'A', "", "active tasks only (running on a CPU)"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"pid", "ppid", "cpu", "task", "state", "pct_mem", "vsz", "rss", "comm", "active",
+                       "kernel_thread", "kstackp"},
+              .notes = "One object per task: vsz and rss in KiB as in the text, pct_mem rounded as\n"
+                       "printed. With -p/-c/-g/-t/-a/-r one object per task holding pid, task, cpu,\n"
+                       "comm and the view's key (ancestry, children, threads, run_time_ns, args and\n"
+                       "env, rlimits; an unlimited rlimit is null); -l/-m add last_arrival (and\n"
+                       "since_latest_ns); -S is an object of state counts, {\"IN\": 40, ...}."}},
     run};
 
 }  // namespace

@@ -1,9 +1,9 @@
 // ptype: a type, or the type of an expression, written out as gdb's ptype does.
 #include <fmt/format.h>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 #include "commands/type_layout.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/expression.hpp"

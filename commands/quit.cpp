@@ -1,6 +1,6 @@
 // quit: leaves kdive (also `exit` and `q`, as in crash).
-#include "commands/api/session.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/session.hpp"
 
 namespace kdive {
 namespace {

@@ -7,10 +7,10 @@
 #include <fstream>
 #include <vector>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/task_details.hpp"
 

@@ -3,16 +3,19 @@
 // crash's set does.
 #include <fmt/format.h>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
 namespace {
+
+const char* output_name(OutputMode mode) { return mode == OutputMode::Json ? "json" : "text"; }
 
 void show_variables(Session& session, Output& out) {
   const SessionFiles& files = session.files();
@@ -21,8 +24,14 @@ void show_variables(Session& session, Output& out) {
   out.print("        scroll: off (kdive never pages; pipe to less)\n");
   out.print("         radix: {} ({})\n", session.settings().radix,
             session.settings().radix == 16 ? "hexadecimal" : "decimal");
+  out.print("        output: {}\n", output_name(session.settings().output));
   out.print("      namelist: {}\n", files.vmlinux ? files.vmlinux->string() : "(none)");
   out.print("      dumpfile: {}\n", dumps.empty() ? "(none)" : dumps);
+  out.result({{"scroll", "off"},
+              {"radix", session.settings().radix},
+              {"output", output_name(session.settings().output)},
+              {"namelist", files.vmlinux ? Json(files.vmlinux->string()) : Json(nullptr)},
+              {"dumpfile", files.dumps}});
 }
 
 // `set radix 16`, `set scroll off`: false when `name` is no variable.
@@ -32,12 +41,24 @@ bool set_variable(Session& session, const std::vector<std::string>& words, Outpu
     if (words.size() == 1) {
       out.print("output radix: {} ({})\n", session.settings().radix,
                 session.settings().radix == 16 ? "hex" : "decimal");
+      out.result({{"radix", session.settings().radix}});
       return true;
     }
     const std::string& v = words[1];
     if (v != "10" && v != "16") throw CommandError(fmt::format("radix must be 10 or 16, not '{}'", v));
     session.settings().radix = v == "16" ? 16 : 10;
     out.print("output radix: {} ({})\n", session.settings().radix, v == "16" ? "hex" : "decimal");
+    out.result({{"radix", session.settings().radix}});
+    return true;
+  }
+  if (name == "output") {
+    if (words.size() > 1) {
+      const std::string& v = words[1];
+      if (v != "text" && v != "json") throw CommandError(fmt::format("output must be text or json, not '{}'", v));
+      session.settings().output = v == "json" ? OutputMode::Json : OutputMode::Text;
+    }
+    out.print("output: {}\n", output_name(session.settings().output));
+    out.result({{"output", output_name(session.settings().output)}});
     return true;
   }
   if (name == "scroll") {
@@ -45,6 +66,7 @@ bool set_variable(Session& session, const std::vector<std::string>& words, Outpu
       throw CommandError("kdive does not page its output: pipe it instead (cmd | less)");
     }
     out.print("scroll: off\n");
+    out.result({{"scroll", "off"}});
     return true;
   }
   return false;
@@ -75,13 +97,19 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     task = select_tasks(k, table, words).front();
   }
   if (task != nullptr) session.set_context(*task);
-  out.print("{}", context_block(k, session.context()));
+  const Task& current = session.context();
+  out.print("{}", context_block(k, current));
+  Json result = task_header_json(current);
+  result["state"] = current.state_names();
+  result["panic"] = current.active && k.panic_cpu() == current.cpu;
+  result["active"] = current.active;
+  out.result(std::move(result));
 }
 
 const CommandRegistrar registrar{
     {.name = "set",
      .summary = "set the current context (task) or a kdive variable",
-     .usage = "set [pid | taskp | -c cpu | -p] | [radix [10|16]] | [scroll [off]] | -v",
+     .usage = "set [pid | taskp | -c cpu | -p] | [radix [10|16]] | [output [text|json]] | [scroll [off]] | -v",
      .description = "With no argument, shows the current context: the task that task, files, vm\n"
                     "and bt act on when given no task. At startup it is the task that was running\n"
                     "on the CPU that panicked (on a live system, kdive's own task).\n\n"
@@ -91,8 +119,9 @@ const CommandRegistrar registrar{
                     "  -p       back to the panic task.\n"
                     "  -v       show kdive's variables.\n\n"
                     "Variables: `set radix 16` makes p and struct print in hexadecimal by default\n"
-                    "(the `hex` and `dec` aliases do the same); `scroll` is always off: pipe long\n"
-                    "output to a pager instead (`ps | less`).\n\n"
+                    "(the `hex` and `dec` aliases do the same); `set output json` makes every\n"
+                    "command print its JSON result from the next command on (as kdive --json);\n"
+                    "`scroll` is always off: pipe long output to a pager instead (`ps | less`).\n\n"
                     "STATE shows the task's state bits by name; (PANIC) marks the task running on\n"
                     "the panicking CPU, (ACTIVE) a task running on another CPU.",
      .examples = "Show the current context:\n\n"
@@ -111,7 +140,12 @@ const CommandRegistrar registrar{
                  {'c', "cpu", "the active task of a CPU"},
                  {'a', "", "accepted for crash compatibility (tasks are already per CPU)"},
                  {'v', "", "show variables"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::Object,
+              .keys = {"pid", "task", "cpu", "comm", "state", "panic", "active"},
+              .notes = "The context task; state holds its state bits by name. `set -v` gives\n"
+                       "{scroll, radix, output, namelist, dumpfile}; `set radix`, `set output` and\n"
+                       "`set scroll` give that one variable."}},
     run};
 
 }  // namespace

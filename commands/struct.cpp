@@ -1,10 +1,10 @@
 // struct: a structure's layout, or its contents at an address (crash's forms).
 #include <fmt/format.h>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "commands/struct_command.hpp"
 #include "commands/type_layout.hpp"
 #include "commands/value_format.hpp"

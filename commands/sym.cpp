@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {

@@ -4,9 +4,9 @@
 // (`sys config`) and the system call table (-c).
 #include <fmt/format.h>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 #include "commands/crash_date.hpp"
 #include "kernel-model/dmi.hpp"
 #include "kernel-model/errors.hpp"

@@ -2,9 +2,9 @@
 // prints it (after the task's PID/TASK/CPU/COMMAND line).
 #include <fmt/format.h>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
 #include "commands/value_format.hpp"

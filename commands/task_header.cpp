@@ -2,12 +2,17 @@
 
 #include <fmt/format.h>
 
+#include "commands/api/json_values.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
 
 std::string task_header(const Task& t) {
   return fmt::format("PID: {:<8} TASK: {:x}  CPU: {:<3}  COMMAND: \"{}\"", t.pid, t.address.value(), t.cpu, t.comm);
+}
+
+Json task_header_json(const Task& t) {
+  return {{"pid", t.pid}, {"task", json_hex(t.address.value())}, {"cpu", t.cpu}, {"comm", t.comm}};
 }
 
 std::string context_block(const Kernel& k, const Task& t) {

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "commands/api/json_values.hpp"
 #include "kernel-model/tasks.hpp"
 
 namespace kdive {
@@ -15,6 +16,8 @@ namespace kdive {
 class Kernel;
 
 std::string task_header(const Task& task);
+// The same identity in JSON: {"pid", "task", "cpu", "comm"}.
+Json task_header_json(const Task& task);
 
 // crash's `set` display:
 //     PID: 127

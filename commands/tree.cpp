@@ -3,10 +3,10 @@
 // the tree and some of its members.
 #include <fmt/format.h>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "commands/container_args.hpp"
 #include "kernel-model/containers.hpp"
 #include "kernel-model/maple_tree.hpp"

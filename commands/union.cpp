@@ -1,6 +1,6 @@
 // union: a union's layout, or its contents at an address (like struct).
-#include "commands/api/output.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
 #include "commands/struct_command.hpp"
 
 namespace kdive {

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include "commands/api/output.hpp"
-#include "commands/api/session.hpp"
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "kernel-model/errors.hpp"
 
 namespace kdive {

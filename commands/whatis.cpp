@@ -1,9 +1,9 @@
 // whatis: what a name is — a symbol's declaration, or a type's layout.
 #include <fmt/format.h>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 #include "commands/type_layout.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/expression.hpp"

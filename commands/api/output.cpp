@@ -20,15 +20,15 @@ void Output::write_raw(std::string_view text) {
   if (!write_bytes(text)) closed_ = true;
 }
 
-void Output::result(nlohmann::json value) {
+void Output::result(Json value) {
   throw_if_interrupted();
   if (!json()) return;
-  result_ = std::make_unique<nlohmann::json>(std::move(value));
+  result_ = std::make_unique<Json>(std::move(value));
 }
 
-nlohmann::json Output::take_result() {
+Json Output::take_result() {
   if (result_ == nullptr) return nullptr;
-  nlohmann::json value = std::move(*result_);
+  Json value = std::move(*result_);
   result_.reset();
   return value;
 }

@@ -24,6 +24,10 @@
 
 namespace kdive {
 
+// Results keep their keys in the order a command adds them (pid before comm),
+// as a reader expects, rather than sorted.
+using Json = nlohmann::ordered_json;
+
 enum class OutputMode { Text, Json };
 
 class Output {
@@ -45,10 +49,10 @@ class Output {
   void write(std::string_view text);
 
   // The command's JSON result (kept in JSON mode only; a later call replaces it).
-  void result(nlohmann::json value);
+  void result(Json value);
   bool has_result() const { return result_ != nullptr; }
   // Hands the result over and forgets it (null when none was given).
-  nlohmann::json take_result();
+  Json take_result();
 
   // Something the user must know that is not the result: printed as a line in
   // text mode, collected under "warnings" in JSON mode.
@@ -74,7 +78,7 @@ class Output {
  private:
   OutputMode mode_ = OutputMode::Text;
   bool closed_ = false;
-  std::unique_ptr<nlohmann::json> result_;
+  std::unique_ptr<Json> result_;
   std::vector<std::string> warnings_;
   std::vector<std::string> lost_;
 };

@@ -9,12 +9,12 @@
 namespace kdive {
 namespace {
 
-void write_json_line(Output& out, std::string_view as_typed, const char* key, nlohmann::json value) {
-  nlohmann::json line = {{"command", as_typed}, {key, std::move(value)}};
+void write_json_line(Output& out, std::string_view as_typed, const char* key, Json value) {
+  Json line = {{"command", as_typed}, {key, std::move(value)}};
   if (!out.warnings().empty()) line["warnings"] = out.warnings();
   if (!out.lost_items().empty()) line["lost"] = out.lost_items();
   // Invalid UTF-8 from kernel memory (a corrupted comm) is replaced, not thrown on.
-  out.write_raw(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  out.write_raw(line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace
