@@ -140,7 +140,8 @@ const CommandRegistrar registrar{
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"pid", "task", "cpu", "comm"},
               .notes = "One object per selected task, with the command's own result under \"result\"\n"
-                       "(or \"error\" where it failed for that task); `foreach ... ps` gives ps's result."},
+                       "(or \"error\" where it failed for that task); `foreach ... ps` gives ps's result.",
+              .example = "foreach user task -R pid"},
      .flags_end_at_first_word = true},
     run};
 

@@ -50,6 +50,7 @@ void print_manual(const CommandSpec& spec, Output& out) {
     out.print("  {}\n", spec.json.kind == JsonShape::Kind::List ? fmt::format("a list of {{{}}}", keys)
                                                                 : fmt::format("{{{}}}", keys));
     if (!spec.json.notes.empty()) print_indented(out, spec.json.notes);
+    if (!spec.json.example.empty()) out.print("  Try: kdive> {}\n", spec.json.example);
   }
   if (!spec.examples.empty()) {
     out.print("\nEXAMPLES\n");
@@ -114,25 +115,27 @@ void run(Session&, const ParsedArgs& args, Output& out) {
   out.result(std::move(manuals));
 }
 
-const CommandRegistrar registrar{{.name = "help",
-                                  .summary = "list the commands, or show a command's manual",
-                                  .usage = "help [command ...]",
-                                  .description = "Without arguments, lists every command. With command names, shows\n"
-                                                 "each one's synopsis, description, options and examples.",
-                                  .examples = "List the commands:\n\n"
-                                              "  kdive> help\n\n"
-                                              "Show the manual of echo, keeping only its synopsis:\n\n"
-                                              "  kdive> help echo | grep -A1 SYNOPSIS\n"
-                                              "  SYNOPSIS\n"
-                                              "    echo [text ...]",
-                                  .options = {},
-                                  .aliases = {},
-                                  .json = {.kind = JsonShape::Kind::List,
-                                           .keys = {"name", "summary"},
-                                           .notes = "Without arguments, every command's name and summary. With names,\n"
-                                                    "each manual in full: name, summary, usage, description, options,\n"
-                                                    "aliases, examples and json (its result's kind, keys and notes)."}},
-                                 run};
+const CommandRegistrar registrar{
+    {.name = "help",
+     .summary = "list the commands, or show a command's manual",
+     .usage = "help [command ...]",
+     .description = "Without arguments, lists every command. With command names, shows\n"
+                    "each one's synopsis, description, options and examples.",
+     .examples = "List the commands:\n\n"
+                 "  kdive> help\n\n"
+                 "Show the manual of echo, keeping only its synopsis:\n\n"
+                 "  kdive> help echo | grep -A1 SYNOPSIS\n"
+                 "  SYNOPSIS\n"
+                 "    echo [text ...]",
+     .options = {},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"name", "summary"},
+              .notes = "Without arguments, every command's name and summary. With names,\n"
+                       "each manual in full: name, summary, usage, description, options,\n"
+                       "aliases, examples and json (its result's kind, keys, notes and example).",
+              .example = "help ps"}},
+    run};
 
 }  // namespace
 }  // namespace kdive

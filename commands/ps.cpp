@@ -293,7 +293,8 @@ const CommandRegistrar registrar{
                        "printed. With -p/-c/-g/-t/-a/-r one object per task holding pid, task, cpu,\n"
                        "comm and the view's key (ancestry, children, threads, run_time_ns, args and\n"
                        "env, rlimits; an unlimited rlimit is null); -l/-m add last_arrival (and\n"
-                       "since_latest_ns); -S is an object of state counts, {\"IN\": 40, ...}."}},
+                       "since_latest_ns); -S is an object of state counts, {\"IN\": 40, ...}.",
+              .example = "ps"}},
     run};
 
 }  // namespace

@@ -145,7 +145,8 @@ const CommandRegistrar registrar{
               .keys = {"pid", "task", "cpu", "comm", "state", "panic", "active"},
               .notes = "The context task; state holds its state bits by name. `set -v` gives\n"
                        "{scroll, radix, output, namelist, dumpfile}; `set radix`, `set output` and\n"
-                       "`set scroll` give that one variable."}},
+                       "`set scroll` give that one variable.",
+              .example = "set"}},
     run};
 
 }  // namespace

@@ -40,12 +40,15 @@ class NotInKernel : public CommandError {
 
 // The documented shape of a command's JSON result, shown by `help` and checked
 // by the tests: an object with these keys, or a list of objects that each have
-// them. `notes` says what the flags change and what the values mean.
+// them. `notes` says what the flags change and what the values mean;
+// `example` is a command line that shows this shape on any kernel's dump (no
+// literal addresses), which the real-kernel tests run on every fixture.
 struct JsonShape {
   enum class Kind { Object, List };
   Kind kind = Kind::Object;
   std::vector<std::string_view> keys;
   std::string_view notes;
+  std::string_view example;
 };
 
 struct OptionSpec {
