@@ -1,9 +1,9 @@
 // eval and ascii need no dump: their lines are checked against crash's.
 #include <catch2/catch.hpp>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 
 namespace {
 

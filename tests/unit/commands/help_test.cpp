@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
-#include "commands/api/command.hpp"
 
 namespace {
 

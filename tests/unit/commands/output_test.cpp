@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 
-#include "analyzer/interrupt.hpp"
+#include "analyzer/interrupt.hpp"  // the handler that raises the flag
 
 namespace {
 
