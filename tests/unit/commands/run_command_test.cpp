@@ -27,10 +27,21 @@ void loses(kdive::Session&, const kdive::ParsedArgs&, kdive::Output& out) {
   out.result(Json::array({1, nullptr, 3}));
 }
 
-const kdive::CommandRegistrar r1{{.name = "test-answer", .options = {{'x', "", "a flag"}}}, answer};
-const kdive::CommandRegistrar r2{{.name = "test-refuse"}, refuse};
-const kdive::CommandRegistrar r3{{.name = "test-lacks"}, lacks};
-const kdive::CommandRegistrar r4{{.name = "test-loses"}, loses};
+// Registered commands are held to the manual rules of help_test: a full spec.
+kdive::CommandSpec spec(std::string_view name, std::string_view usage) {
+  return {.name = name,
+          .summary = "a command of the run_command unit tests",
+          .usage = usage,
+          .description = "Exists only in the unit-test binary.",
+          .examples = usage,
+          .options = {{'x', "", "a flag"}},
+          .json = {.kind = kdive::JsonShape::Kind::Object, .keys = {"value"}, .example = usage}};
+}
+
+const kdive::CommandRegistrar r1{spec("test-answer", "test-answer [-x]"), answer};
+const kdive::CommandRegistrar r2{spec("test-refuse", "test-refuse"), refuse};
+const kdive::CommandRegistrar r3{spec("test-lacks", "test-lacks"), lacks};
+const kdive::CommandRegistrar r4{spec("test-loses", "test-loses"), loses};
 
 struct Runner {
   kdive::Session session{{}};
