@@ -3,23 +3,30 @@
 #include <fmt/format.h>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 
 namespace kdive {
 namespace {
 
-void print_row(const Alias& a, Output& out) {
-  out.print("{:<8} {:<8} {}\n", a.builtin ? "builtin" : "runtime", a.name, a.command);
-}
+const char* origin(const Alias& a) { return a.builtin ? "builtin" : "runtime"; }
+
+Json alias_json(const Alias& a) { return {{"name", a.name}, {"command", a.command}, {"origin", origin(a)}}; }
+
+void print_row(const Alias& a, Output& out) { out.print("{:<8} {:<8} {}\n", origin(a), a.name, a.command); }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
   AliasTable& aliases = session.aliases();
   const auto& words = args.positional();
   if (words.empty()) {
     out.print("ORIGIN   ALIAS    COMMAND\n");
-    for (const Alias& a : aliases.all()) print_row(a, out);
-    return;
+    Json rows = Json::array();
+    for (const Alias& a : aliases.all()) {
+      print_row(a, out);
+      rows.push_back(alias_json(a));
+    }
+    return out.result(std::move(rows));
   }
   const std::string& name = words[0];
   if (name.find_first_of(" \t|;>!") != std::string::npos || name.empty()) {
@@ -30,14 +37,14 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     if (a == nullptr) throw CommandError(fmt::format("alias does not exist: {}", name));
     out.print("ORIGIN   ALIAS    COMMAND\n");
     print_row(*a, out);
-    return;
+    return out.result(Json::array({alias_json(*a)}));
   }
   std::string command;
   for (size_t i = 1; i < words.size(); ++i) command += (i > 1 ? " " : "") + words[i];
   if (command.empty()) {
     if (!aliases.remove(name)) throw CommandError(fmt::format("alias does not exist: {}", name));
     out.print("alias deleted: {}\n", name);
-    return;
+    return out.result({{"deleted", name}});
   }
   if (CommandRegistry::instance().find(name) != nullptr) {
     throw CommandError(fmt::format("'{}' is a command; an alias may not hide it", name));
@@ -45,6 +52,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   aliases.define(name, command);
   out.print("ORIGIN   ALIAS    COMMAND\n");
   print_row(*aliases.find(name), out);
+  out.result(Json::array({alias_json(*aliases.find(name))}));
 }
 
 const CommandRegistrar registrar{
@@ -67,6 +75,11 @@ const CommandRegistrar registrar{
                  "  alias deleted: kp",
      .options = {},
      .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"name", "command", "origin"},
+              .notes = "One object per alias shown: origin is \"builtin\" or \"runtime\". Defining an\n"
+                       "alias gives its row; deleting one gives {\"deleted\": name}.",
+              .example = "alias"},
      .flags_end_at_first_word = true},
     run};
 

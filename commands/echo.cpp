@@ -3,6 +3,7 @@
 #include <string>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 
 namespace kdive {
@@ -15,6 +16,7 @@ void run(Session&, const ParsedArgs& args, Output& out) {
     line += word;
   }
   out.print("{}\n", line);
+  out.result({{"text", line}});
 }
 
 const CommandRegistrar registrar{{.name = "echo",
@@ -27,7 +29,12 @@ const CommandRegistrar registrar{{.name = "echo",
                                               "Write text to a file:\n\n"
                                               "  kdive> echo \"checked by $USER\" > note.txt",
                                   .options = {},
-                                  .aliases = {}},
+                                  .aliases = {},
+                                  .json = {.kind = JsonShape::Kind::Object,
+                                           .keys = {"text"},
+                                           .notes = "The line echo prints, without its newline: a label\n"
+                                                    "between the results of a JSON Lines report.",
+                                           .example = "echo hello"}},
                                  run};
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/task_args.hpp"
@@ -28,20 +29,49 @@ bool matches(const OpenFile& f, const std::string& ref) {
   return f.path.find(ref) != std::string::npos;
 }
 
-void print_task_files(const Kernel& k, const Task& task, bool cache_view, const std::optional<std::string>& ref,
+Json fd_json(const OpenFile& f) {
+  Json j = {{"fd", f.fd}, {"file", json_hex(f.file.value())}};
+  if (!f.error.empty()) {
+    for (const char* key : {"dentry", "inode", "mapping", "nrpages", "type", "path"}) j[key] = nullptr;
+    j["error"] = f.error;
+    return j;
+  }
+  j["dentry"] = json_hex(f.dentry.value());
+  j["inode"] = json_hex(f.inode.value());
+  j["mapping"] = json_hex(f.mapping.value());
+  j["nrpages"] = f.nrpages;
+  j["type"] = f.type;
+  j["path"] = f.path;
+  j["error"] = nullptr;
+  return j;
+}
+
+Json or_null(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+
+// One task's section; null when -R leaves the task out.
+Json print_task_files(const Kernel& k, const Task& task, bool cache_view, const std::optional<std::string>& ref,
                       Output& out) {
   TaskFiles files = read_task_files(k, task);
   std::vector<const OpenFile*> shown;
   for (const OpenFile& f : files.files) {
     if (!ref || matches(f, *ref)) shown.push_back(&f);
   }
-  if (ref && shown.empty()) return;  // -R prints only the tasks that hold the reference
+  if (ref && shown.empty()) return nullptr;  // -R prints only the tasks that hold the reference
+  Json result = task_header_json(task);
+  result["root"] = or_null(files.root);
+  result["cwd"] = or_null(files.cwd);
+  Json fds = Json::array();
+  for (const OpenFile* f : shown) {
+    fds.push_back(fd_json(*f));
+    if (!f->error.empty()) out.data_lost(fmt::format("PID {} fd {}: {}", task.pid, f->fd, f->error));
+  }
+  result["fds"] = std::move(fds);
   out.print("{}\n", task_header(task));
   out.print("ROOT: {}    CWD: {}\n", files.root.empty() ? "(none)" : files.root,
             files.cwd.empty() ? "(none)" : files.cwd);
   if (shown.empty()) {
     out.print("No open files\n\n");
-    return;
+    return result;
   }
   if (cache_view) {
     out.print(" FD      INODE          I_MAPPING     NRPAGES TYPE PATH\n");
@@ -60,6 +90,7 @@ void print_task_files(const Kernel& k, const Task& task, bool cache_view, const 
     }
   }
   out.print("\n");
+  return result;
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -71,6 +102,11 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     out.print("     DENTRY           INODE           SUPERBLK     TYPE PATH\n");
     out.print("{:016x} {:016x} {:016x} {:<4} {}\n", info.dentry.value(), info.inode.value(), info.superblock.value(),
               info.type, info.path);
+    out.result({{"dentry", json_hex(info.dentry.value())},
+                {"inode", json_hex(info.inode.value())},
+                {"superblock", json_hex(info.superblock.value())},
+                {"type", info.type},
+                {"path", info.path}});
     return;
   }
   std::vector<const Task*> tasks;
@@ -79,7 +115,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   } else {
     tasks = select_tasks(k, k.tasks(), args.positional());
   }
-  for (const Task* t : tasks) print_task_files(k, *t, args.has('c'), args.value('R'), out);
+  Json results = Json::array();
+  for (const Task* t : tasks) {
+    Json one = print_task_files(k, *t, args.has('c'), args.value('R'), out);
+    if (!one.is_null()) results.push_back(std::move(one));
+  }
+  out.result(std::move(results));
 }
 
 const CommandRegistrar registrar{
@@ -110,7 +151,17 @@ const CommandRegistrar registrar{
      .options = {{'d', "dentry", "show one dentry"},
                  {'c', "", "page-cache view"},
                  {'R', "reference", "only files matching the reference"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"pid", "task", "cpu", "comm", "root", "cwd", "fds"},
+              .notes = "One object per task: root and cwd (null when the task has none), fds a list of\n"
+                       "{fd, file, dentry, inode, mapping, nrpages, type, path, error}: file, dentry,\n"
+                       "inode and mapping (the page-cache address_space) are addresses, nrpages the\n"
+                       "pages it caches, error null unless that file could not be read (then only fd\n"
+                       "and file are known). -c changes the text only. -R keeps the matching files and\n"
+                       "leaves out the tasks without one. `files -d` gives one object {dentry, inode,\n"
+                       "superblock, type, path}.",
+              .example = "files 1"}},
     run};
 
 }  // namespace

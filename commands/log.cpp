@@ -2,9 +2,12 @@
 // since boot (default), as wall-clock dates (-T) or none (-t), the log level
 // (-m), the device dictionary (-d); and the buffers beside it: the audit
 // backlog (-a) and the per-CPU printk safe buffers (-s).
+#include "commands/log.hpp"
+
 #include <fmt/format.h>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/crash_date.hpp"
@@ -25,6 +28,11 @@ struct Style {
   int64_t boot_time = 0;  // wall-clock seconds at boot, for -T
 };
 
+// -T: when a record was logged, in seconds since the epoch.
+int64_t record_time(const LogRecord& r, const Style& style) {
+  return style.boot_time + static_cast<int64_t>(r.ts_nsec / 1000000000);
+}
+
 // "[    1.234567] ", "[Mon Nov 23 11:37:15 UTC 2026] ", or nothing; then "<6>" with -m.
 std::string prefix(const LogRecord& r, const Style& style) {
   std::string p;
@@ -33,7 +41,7 @@ std::string prefix(const LogRecord& r, const Style& style) {
       p = fmt::format("[{:>5}.{:06}] ", r.ts_nsec / 1000000000, r.ts_nsec % 1000000000 / 1000);
       break;
     case Stamp::Date:
-      p = fmt::format("[{}] ", crash_date(style.boot_time + static_cast<int64_t>(r.ts_nsec / 1000000000)));
+      p = fmt::format("[{}] ", crash_date(record_time(r, style)));
       break;
     case Stamp::None:
       break;
@@ -64,31 +72,43 @@ void print_record(const LogRecord& r, const Style& style, Output& out) {
 
 void print_audit(const Kernel& k, Output& out) {
   auto records = read_audit_backlog(k);
-  if (!records) throw CommandError("this kernel has no audit queue (CONFIG_AUDIT is off)");
-  if (records->empty()) {
-    out.print("log: kernel audit log is empty\n");
-    return;
+  if (!records) throw NotInKernel("this kernel has no audit queue (CONFIG_AUDIT is off)");
+  Json rows = Json::array();
+  if (records->empty()) out.print("log: kernel audit log is empty\n");
+  for (const AuditRecord& r : *records) {
+    out.print("type={} {}\n", r.type, r.text);
+    rows.push_back({{"type", r.type}, {"text", r.text}});
   }
-  for (const AuditRecord& r : *records) out.print("type={} {}\n", r.type, r.text);
+  out.result(std::move(rows));
 }
 
 void print_safe_buffers(const Kernel& k, Output& out) {
   auto buffers = read_printk_safe_buffers(k);
   if (!buffers) {
-    throw CommandError(
+    throw NotInKernel(
         "this kernel has no printk safe buffers (nmi_print_seq, safe_print_seq): they exist from 4.11 to 5.14, "
         "later kernels log those messages directly");
   }
   std::string_view current;
+  Json rows = Json::array();
   for (const PrintkSafeBuffer& b : *buffers) {
     if (b.name != current) {
       out.print("PRINTK_SAFE_SEQ_BUF: {}\n", b.name);
       current = b.name;
     }
+    Json row = {{"buffer", b.name}, {"cpu", b.cpu}};
     if (!b.error.empty()) {
       out.print("CPU: {}  (cannot read: {})\n\n", b.cpu, b.error);
+      out.data_lost(fmt::format("{} of CPU {}: {}", b.name, b.cpu, b.error));
+      row["error"] = b.error;
+      rows.push_back(std::move(row));
       continue;
     }
+    row["address"] = json_hex(b.address.value());
+    row["len"] = b.len;
+    row["message_lost"] = b.message_lost;
+    row["text"] = b.text;
+    rows.push_back(std::move(row));
     out.print("CPU: {}  ADDR: {:x} LEN: {}  MESSAGE_LOST: {}\n", b.cpu, b.address.value(), b.len, b.message_lost);
     if (b.text.empty()) {
       out.print("  (empty)\n\n");
@@ -102,6 +122,7 @@ void print_safe_buffers(const Kernel& k, Output& out) {
     }
     out.print("\n");
   }
+  out.result(std::move(rows));
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -125,7 +146,15 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     // be off by the drift between the two clocks.
     style.boot_time = *s.crash_time - *s.uptime_sec;
   }
-  for (const LogRecord& r : read_printk_log(k)) print_record(r, style, out);
+  Json rows = Json::array();
+  for (const LogRecord& r : read_printk_log(k)) {
+    print_record(r, style, out);
+    if (!out.json()) continue;
+    Json row = log_record_json(r);
+    if (style.stamp == Stamp::Date) row["date"] = crash_date(record_time(r, style));
+    rows.push_back(std::move(row));
+  }
+  out.result(std::move(rows));
 }
 
 const CommandRegistrar registrar{
@@ -157,8 +186,51 @@ const CommandRegistrar registrar{
                  {'m', "", "show each record's log level, as <N>"},
                  {'a', "", "dump the audit backlog (audit_queue) instead"},
                  {'s', "", "dump the per-CPU printk safe buffers (4.11 - 5.14) instead"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"seq", "timestamp_ns", "level", "caller", "text", "dict"},
+              .notes = "One object per record, oldest first: timestamp_ns is the record's stamp since\n"
+                       "boot, level 0-7, caller \"T<pid>\" or \"C<cpu>\" as the kernel prints it (null\n"
+                       "when the log does not keep it), text without its final newline (a multi-line\n"
+                       "record keeps its inner newlines), dict {SUBSYSTEM, DEVICE, ...} (may be empty).\n"
+                       "Every record has all of these whatever the flags: -t, -m and -d change the\n"
+                       "text only; -T adds \"date\", the record's wall-clock date as printed.\n"
+                       "`log -a` gives a list of {type, text}; `log -s` a list of {buffer, cpu,\n"
+                       "address, len, message_lost, text}, or {buffer, cpu, error} for a CPU whose\n"
+                       "buffer could not be read.",
+              .example = "log"}},
     run};
 
 }  // namespace
+
+std::optional<std::string> caller_name(std::optional<uint32_t> caller_id) {
+  if (!caller_id) return std::nullopt;
+  // kernel/printk/printk.c (printk_caller_id): the task's pid, or, in
+  // interrupt context, 0x80000000 | the CPU number.
+  constexpr uint32_t kCpuBit = 0x80000000u;
+  if (*caller_id & kCpuBit) return fmt::format("C{}", *caller_id & ~kCpuBit);
+  return fmt::format("T{}", *caller_id);
+}
+
+Json log_record_json(const LogRecord& r) {
+  std::string_view text = r.text;
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  Json dict = Json::object();
+  for (const std::string& d : r.dict) {
+    size_t eq = d.find('=');
+    if (eq == std::string::npos) {
+      dict[d] = "";
+    } else {
+      dict[d.substr(0, eq)] = d.substr(eq + 1);
+    }
+  }
+  auto caller = caller_name(r.caller_id);
+  return {{"seq", r.seq},
+          {"timestamp_ns", r.ts_nsec},
+          {"level", r.level ? Json(*r.level) : Json(nullptr)},
+          {"caller", caller ? Json(*caller) : Json(nullptr)},
+          {"text", text},
+          {"dict", std::move(dict)}};
+}
+
 }  // namespace kdive

@@ -1,10 +1,13 @@
 // mod: the loaded modules, and loading their object files' symbols, with
 // crash's flags and table.
+#include "commands/mod.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "kernel-model/errors.hpp"
@@ -18,7 +21,22 @@ std::string object_column(const Module& m) {
   return m.has_kallsyms ? "(not loaded)  [CONFIG_KALLSYMS]" : "(not loaded)";
 }
 
+Json module_json(const Module& m) {
+  return {{"name", m.name},
+          {"module", json_hex(m.address.value())},
+          {"base", json_hex(m.text_base)},
+          {"size", m.size},
+          {"objfile", m.object_file ? Json(m.object_file->string()) : Json(nullptr)},
+          {"kallsyms", m.has_kallsyms},
+          {"debuginfo", m.object_file && m.object_has_debuginfo && m.debuginfo_problem.empty()},
+          {"build_id", m.build_id.empty() ? Json(nullptr) : Json(m.build_id)},
+          {"taints", taint_letters(m.taints)}};
+}
+
 void print_table(const std::vector<const Module*>& mods, Output& out) {
+  Json rows = Json::array();
+  for (const Module* m : mods) rows.push_back(module_json(*m));
+  out.result(std::move(rows));
   size_t width = 4;
   for (const Module* m : mods) width = std::max(width, m->name.size());
   out.print("{:^16}  {:<{}}  {:^16}  {:>5}  OBJECT FILE\n", "MODULE", "NAME", width, "BASE", "SIZE");
@@ -34,26 +52,14 @@ std::vector<const Module*> all_of(const ModuleTable& table) {
   return out;
 }
 
-// include/linux/panic.h (taint_flags): the letter of each taint bit.
-std::string taint_letters(uint64_t taints) {
-  static constexpr char kLetters[] = "PFSRMBUDAWCIOELKXTN";
-  std::string out;
-  for (size_t bit = 0; bit < 64; ++bit) {
-    if (!(taints >> bit & 1)) continue;
-    if (bit < sizeof(kLetters) - 1) {
-      out += kLetters[bit];
-    } else {
-      return fmt::format("{:x}", taints);
-    }
-  }
-  return out;
-}
-
 void print_taints(const ModuleTable& table, Output& out) {
   std::vector<const Module*> tainted;
   for (const Module& m : table.all()) {
     if (m.taints != 0) tainted.push_back(&m);
   }
+  Json rows = Json::array();
+  for (const Module* m : tainted) rows.push_back(module_json(*m));
+  out.result(std::move(rows));
   if (tainted.empty()) {
     out.print("no tainted modules\n");
     return;
@@ -77,13 +83,18 @@ void load(Kernel& k, Module& m, const std::filesystem::path& file, Output& out) 
   } catch (const Error& e) {
     throw CommandError(e.what());
   }
-  if (!m.debuginfo_problem.empty()) out.print("mod: warning: {}: types not loaded: {}\n", m.name, m.debuginfo_problem);
+  if (!m.debuginfo_problem.empty()) {
+    out.warning(fmt::format("mod: warning: {}: types not loaded: {}", m.name, m.debuginfo_problem));
+  }
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
   ModuleTable& table = k.modules();
-  for (const auto& problem : table.problems) out.print("mod: warning: {}\n", problem);
+  for (const auto& problem : table.problems) {
+    out.warning(fmt::format("mod: warning: {}", problem));
+    out.data_lost(problem);
+  }
   const auto& words = args.positional();
   auto need_module = [&](const std::string& name) -> Module& {
     Module* m = table.find(name);
@@ -105,12 +116,18 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     load(k, m, file, out);
     return print_table({&m}, out);
   }
+  // -d and -D print nothing; their JSON is the rows of the modules they reset.
   if (auto name = args.value('d')) {
-    k.unload_module_object(need_module(*name));
+    Module& m = need_module(*name);
+    k.unload_module_object(m);
+    out.result(Json::array({module_json(m)}));
     return;
   }
   if (args.has('D')) {
     for (Module& m : table.all()) k.unload_module_object(m);
+    Json rows = Json::array();
+    for (const Module& m : table.all()) rows.push_back(module_json(m));
+    out.result(std::move(rows));
     return;
   }
   if (args.has('S')) {
@@ -120,13 +137,13 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     for (Module& m : table.all()) {
       auto it = found.find(m.name);
       if (it == found.end()) {
-        out.print("mod: cannot find an object file for module {}\n", m.name);
+        out.warning(fmt::format("mod: cannot find an object file for module {}", m.name));
         continue;
       }
       try {
         load(k, m, it->second, out);
       } catch (const CommandError& e) {
-        out.print("mod: {}\n", e.what());
+        out.warning(fmt::format("mod: {}", e.what()));
       }
     }
     return print_table(all_of(table), out);
@@ -177,8 +194,35 @@ const CommandRegistrar registrar{
                  {'S', "", "load the object files of all modules"},
                  {'D', "", "forget the object files of all modules"},
                  {'t', "", "show module taints"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"name", "module", "base", "size", "objfile", "kallsyms", "debuginfo", "build_id", "taints"},
+              .notes = "One object per module: module is the struct module's address, base where its\n"
+                       "text begins, size in bytes (both as /proc/modules shows them), objfile the\n"
+                       "object file its symbols come from (null: the kernel's own copy, when kallsyms\n"
+                       "is true), debuginfo whether that file's types are in use, build_id its GNU\n"
+                       "build ID (null if unknown), taints its taint letters (\"\" when none).\n"
+                       "-s gives the row of the module it loaded, -S all rows; -d and -D (which print\n"
+                       "nothing) the rows of the modules they reset; -t only the tainted modules (an\n"
+                       "empty list when none is).",
+              .example = "mod"}},
     run};
 
 }  // namespace
+
+// include/linux/panic.h (taint_flags): the letter of each taint bit.
+std::string taint_letters(uint64_t taints) {
+  static constexpr char kLetters[] = "PFSRMBUDAWCIOELKXTN";
+  std::string out;
+  for (size_t bit = 0; bit < 64; ++bit) {
+    if (!(taints >> bit & 1)) continue;
+    if (bit < sizeof(kLetters) - 1) {
+      out += kLetters[bit];
+    } else {
+      return fmt::format("{:x}", taints);
+    }
+  }
+  return out;
+}
+
 }  // namespace kdive

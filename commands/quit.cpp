@@ -1,13 +1,16 @@
 // quit: leaves kdive (also `exit` and `q`, as in crash).
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
+#include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 
 namespace kdive {
 namespace {
 
-void run(Session& session, const ParsedArgs& args, Output&) {
+void run(Session& session, const ParsedArgs& args, Output& out) {
   if (!args.positional().empty()) throw CommandError("takes no arguments");
   session.request_quit();
+  out.result({{"quit", true}});
 }
 
 const CommandRegistrar registrar{{.name = "quit",
@@ -17,7 +20,11 @@ const CommandRegistrar registrar{{.name = "quit",
                                                  "script are not run. Ctrl-D at an empty prompt does the same.",
                                   .examples = "  kdive> q",
                                   .options = {},
-                                  .aliases = {"exit", "q"}},
+                                  .aliases = {"exit", "q"},
+                                  .json = {.kind = JsonShape::Kind::Object,
+                                           .keys = {"quit"},
+                                           .notes = "{\"quit\": true}: the session ends after this line.",
+                                           .example = "quit"}},
                                  run};
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "kernel-model/kernel.hpp"
@@ -24,14 +25,30 @@ std::string symbol_line(const Symbol& s, uint64_t offset, uint64_t address) {
 
 std::string symbol_line(const Symbol& s) { return symbol_line(s, 0, s.address); }
 
-// A text symbol of the kernel image also gets its source file and line, as crash shows.
+// A text symbol of the kernel image also has its source file and line, as crash shows.
+std::optional<SourceLine> source_of(const Kernel& k, const Symbol& s, uint64_t address) {
+  if (!s.module.empty() || (s.type != 't' && s.type != 'T' && s.type != 'W')) return std::nullopt;
+  return k.source_line(address);
+}
+
 std::string symbol_line_with_source(const Kernel& k, const Symbol& s, uint64_t offset, uint64_t address) {
   std::string line = symbol_line(s, offset, address);
-  if (s.module.empty() && (s.type == 't' || s.type == 'T' || s.type == 'W')) {
-    if (auto where = k.source_line(address)) line += fmt::format(" {}: {}", where->file, where->line);
-  }
+  if (auto where = source_of(k, s, address)) line += fmt::format(" {}: {}", where->file, where->line);
   return line;
 }
+
+// One symbol (or an address in it) in JSON; `source` only where the text
+// shows it.
+Json symbol_json(const Symbol& s, uint64_t offset, uint64_t address, const std::optional<SourceLine>& source) {
+  return {{"address", json_hex(address)},
+          {"type", std::string(1, s.type)},
+          {"name", s.name},
+          {"module", s.module.empty() ? Json(nullptr) : Json(s.module)},
+          {"offset", offset},
+          {"source", source ? Json{{"file", source->file}, {"line", source->line}} : Json(nullptr)}};
+}
+
+Json symbol_json(const Symbol& s) { return symbol_json(s, 0, s.address, std::nullopt); }
 
 // All symbols as `sym -l` lists them: by address, ties by name (as nm -n does);
 // absolute values (__crc_*, ...) are no addresses and are left out.
@@ -48,9 +65,12 @@ std::vector<const Symbol*> sorted(const SymbolTable& table) {
   return out;
 }
 
-void print_module(const Module& m, Output& out) {
+void print_module(const Module& m, Json& rows, Output& out) {
   out.print("{:x} MODULE START: {}\n", m.text_base, m.name);
-  for (const Symbol* s : sorted(m.symbols())) out.print("{:x} ({}) {}\n", s->address, s->type, s->name);
+  for (const Symbol* s : sorted(m.symbols())) {
+    out.print("{:x} ({}) {}\n", s->address, s->type, s->name);
+    if (out.json()) rows.push_back(symbol_json(*s));
+  }
   out.print("{:x} MODULE END: {}\n", m.core_end(), m.name);
 }
 
@@ -105,41 +125,58 @@ Target resolve(const Kernel& k, const std::string& word) {
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
-  for (const auto& problem : k.modules().problems) out.print("sym: warning: {}\n", problem);
+  const bool lists_modules = args.has('l') || args.has('M') || args.has('m') || args.has('q');
+  for (const auto& problem : k.modules().problems) {
+    out.warning(fmt::format("sym: warning: {}", problem));
+    if (lists_modules) out.data_lost(problem);
+  }
+  Json rows = Json::array();
   if (args.has('l')) {
-    for (const Symbol* s : sorted(k.symbols())) out.print("{}\n", symbol_line(*s));
-    for (const Module& m : k.modules().all()) print_module(m, out);
-    return;
+    for (const Symbol* s : sorted(k.symbols())) {
+      out.print("{}\n", symbol_line(*s));
+      if (out.json()) rows.push_back(symbol_json(*s));
+    }
+    for (const Module& m : k.modules().all()) print_module(m, rows, out);
+    return out.result(std::move(rows));
   }
   if (args.has('M')) {
-    for (const Module& m : k.modules().all()) print_module(m, out);
-    return;
+    for (const Module& m : k.modules().all()) print_module(m, rows, out);
+    return out.result(std::move(rows));
   }
-  if (auto name = args.value('m')) return print_module(require_module(k, *name), out);
+  if (auto name = args.value('m')) {
+    print_module(require_module(k, *name), rows, out);
+    return out.result(std::move(rows));
+  }
   if (auto text = args.value('q')) {
-    for (const Symbol* s : sorted(k.symbols())) {
-      if (s->name.find(*text) != std::string_view::npos) out.print("{}\n", symbol_line(*s));
-    }
-    for (const Module& m : k.modules().all()) {
-      for (const Symbol* s : sorted(m.symbols())) {
-        if (s->name.find(*text) != std::string_view::npos) out.print("{}\n", symbol_line(*s));
+    auto search = [&](const SymbolTable& table) {
+      for (const Symbol* s : sorted(table)) {
+        if (s->name.find(*text) == std::string_view::npos) continue;
+        out.print("{}\n", symbol_line(*s));
+        rows.push_back(symbol_json(*s));
       }
-    }
-    return;
+    };
+    search(k.symbols());
+    for (const Module& m : k.modules().all()) search(m.symbols());
+    return out.result(std::move(rows));
   }
   if (args.positional().empty()) throw CommandError("a symbol or an address is needed (see 'help sym')");
+  // The neighbours -p and -n show, with their source lines like the target's.
+  auto neighbour_of = [&](const Symbol& s, bool next) -> Json {
+    const Symbol* n = neighbour(table_of(k, s), s, next);
+    if (n == nullptr) return nullptr;
+    out.print("{}\n", symbol_line_with_source(k, *n, 0, n->address));
+    return symbol_json(*n, 0, n->address, source_of(k, *n, n->address));
+  };
   for (const auto& word : args.positional()) {
     Target t = resolve(k, word);
-    if (args.has('p')) {
-      if (const Symbol* prev = neighbour(table_of(k, *t.symbol), *t.symbol, false))
-        out.print("{}\n", symbol_line_with_source(k, *prev, 0, prev->address));
-    }
+    Json previous = args.has('p') ? neighbour_of(*t.symbol, false) : Json();
     out.print("{}\n", symbol_line_with_source(k, *t.symbol, t.offset, t.address));
-    if (args.has('n')) {
-      if (const Symbol* next = neighbour(table_of(k, *t.symbol), *t.symbol, true))
-        out.print("{}\n", symbol_line_with_source(k, *next, 0, next->address));
-    }
+    Json row = symbol_json(*t.symbol, t.offset, t.address, source_of(k, *t.symbol, t.address));
+    if (args.has('p')) row["previous"] = std::move(previous);
+    if (args.has('n')) row["next"] = neighbour_of(*t.symbol, true);
+    rows.push_back(std::move(row));
   }
+  out.result(std::move(rows));
 }
 
 const CommandRegistrar registrar{
@@ -181,7 +218,17 @@ const CommandRegistrar registrar{
                  {'p', "", "show the previous symbol too"},
                  {'n', "", "show the next symbol too"},
                  {'q', "string", "search symbols by substring"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"address", "type", "name", "module", "offset", "source"},
+              .notes = "One object per symbol or address asked for: address is the address given (the\n"
+                       "symbol's own plus offset, in bytes), type nm's letter, module null for the\n"
+                       "kernel image, source {file, line} for kernel text as the text shows it (null\n"
+                       "otherwise). -p and -n add \"previous\" and \"next\", the neighbouring symbols in\n"
+                       "the same form (null at either end). -l, -M, -m and -q list symbols, offset 0\n"
+                       "and source null (not looked up for whole tables), without the MODULE START/END\n"
+                       "lines (each symbol names its module).",
+              .example = "sym schedule"}},
     run};
 
 }  // namespace

@@ -2,9 +2,12 @@
 // uptime, load, tasks, identity, memory and the panic message — and its
 // subcommands: the firmware's DMI strings (-i), the built-in kernel config
 // (`sys config`) and the system call table (-c).
+#include "commands/sys.hpp"
+
 #include <fmt/format.h>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/crash_date.hpp"
@@ -40,14 +43,33 @@ std::string uptime(int64_t seconds) {
 
 void line(Output& out, std::string_view label, std::string_view value) { out.print("{:>12}: {}\n", label, value); }
 
+template <typename T>
+Json or_null(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+
+Json or_null(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+
+// What the kernel lacks (the symbol a subcommand reads is not in it) is an
+// answer, not a failure; anything else that stops the subcommand is an error.
+[[noreturn]] void rethrow(const Kernel& k, std::string_view symbol, const Error& e) {
+  if (k.symbols().find(symbol) == nullptr) throw NotInKernel(e.what());
+  throw CommandError(e.what());
+}
+
 void print_dmi(const Kernel& k, Output& out) {
   std::vector<DmiString> strings;
   try {
     strings = read_dmi_strings(k);
   } catch (const Error& e) {
-    throw CommandError(e.what());
+    rethrow(k, "dmi_ident", e);
   }
-  for (const DmiString& d : strings) out.print("{:>25}: {}\n", d.field, d.value);
+  Json result = Json::object();
+  for (const DmiString& d : strings) {
+    out.print("{:>25}: {}\n", d.field, d.value);
+    result[d.field] = d.value;
+  }
+  out.result(std::move(result));
 }
 
 void print_config(const Kernel& k, Output& out) {
@@ -55,10 +77,11 @@ void print_config(const Kernel& k, Output& out) {
   try {
     config = read_kernel_config(k);
   } catch (const Error& e) {
-    throw CommandError(e.what());
+    rethrow(k, "kernel_config_data", e);
   }
   out.write(config);
   if (!config.empty() && config.back() != '\n') out.write("\n");
+  out.result(kernel_config_json(config));
 }
 
 void print_syscalls(const Kernel& k, Output& out) {
@@ -66,40 +89,43 @@ void print_syscalls(const Kernel& k, Output& out) {
   try {
     table = read_syscall_table(k, true);
   } catch (const Error& e) {
-    throw CommandError(e.what());
+    rethrow(k, "sys_call_table", e);
   }
   out.print("NUM  SYSTEM CALL                FILE AND LINE NUMBER\n");
+  Json rows = Json::array();
   for (const SyscallEntry& e : table) {
     std::string name = e.symbol.empty() ? fmt::format("{:x}", e.handler) : e.symbol;
     std::string where = e.file.empty() ? "" : fmt::format("{}: {}", e.file, e.line);
     std::string row = fmt::format("{:>3}  {:<26} {}", e.number, name, where);
     while (!row.empty() && row.back() == ' ') row.pop_back();
     out.print("{}\n", row);
+    rows.push_back({{"number", e.number},
+                    {"handler", json_hex(e.handler)},
+                    {"symbol", or_null(e.symbol)},
+                    {"file", or_null(e.file)},
+                    {"line", e.file.empty() ? Json(nullptr) : Json(e.line)}});
   }
+  out.result(std::move(rows));
 }
 
-void run(Session& session, const ParsedArgs& args, Output& out) {
-  Kernel& k = session.kernel();
-  if (args.has('i')) return print_dmi(k, out);
-  if (args.has('c')) return print_syscalls(k, out);
-  if (args.positional().size() == 1 && args.positional()[0] == "config") return print_config(k, out);
-  if (!args.positional().empty()) throw CommandError(fmt::format("unknown argument '{}'", args.positional()[0]));
+void print_summary(const Kernel& k, Output& out) {
   SystemInfo s = read_system_info(k);
+  const bool live = k.dump().notes().live;
+  std::vector<std::string> dumps = k.dump().files();
+  std::optional<std::string> date = s.crash_time ? std::optional(crash_date(*s.crash_time)) : std::nullopt;
+  std::optional<std::array<std::string, 3>> load;
+  if (s.avenrun) load = {{format_load((*s.avenrun)[0]), format_load((*s.avenrun)[1]), format_load((*s.avenrun)[2])}};
 
   line(out, "KERNEL", k.vmlinux().path().string());
-  for (const auto& f : k.dump().files()) line(out, "DUMPFILE", fmt::format("{}  [{}]", f, k.dump().format()));
+  for (const auto& f : dumps) line(out, "DUMPFILE", fmt::format("{}  [{}]", f, k.dump().format()));
   if (s.cpus) {
     std::string cpus = std::to_string(*s.cpus);
     if (s.online_cpus && *s.online_cpus < *s.cpus) cpus += fmt::format(" [OFFLINE: {}]", *s.cpus - *s.online_cpus);
     line(out, "CPUS", cpus);
   }
-  if (s.crash_time) line(out, "DATE", crash_date(*s.crash_time));
+  if (date) line(out, "DATE", *date);
   if (s.uptime_sec) line(out, "UPTIME", uptime(*s.uptime_sec));
-  if (s.avenrun) {
-    line(out, "LOAD AVERAGE",
-         fmt::format("{}, {}, {}", format_load((*s.avenrun)[0]), format_load((*s.avenrun)[1]),
-                     format_load((*s.avenrun)[2])));
-  }
+  if (load) line(out, "LOAD AVERAGE", fmt::format("{}, {}, {}", (*load)[0], (*load)[1], (*load)[2]));
   if (s.tasks) line(out, "TASKS", std::to_string(*s.tasks));
   if (!s.nodename.empty()) line(out, "NODENAME", s.nodename);
   line(out, "RELEASE", s.release);
@@ -109,7 +135,39 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   }
   if (s.memory_bytes) line(out, "MEMORY", memory_size(*s.memory_bytes));
   // A running kernel has not panicked: crash prints no PANIC line for it either.
-  if (!k.dump().notes().live) line(out, "PANIC", fmt::format("\"{}\"", s.panic_message.value_or("")));
+  if (!live) line(out, "PANIC", fmt::format("\"{}\"", s.panic_message.value_or("")));
+
+  Json load_json = nullptr;
+  // As printed ("0.44"), so that text and JSON agree.
+  if (load) load_json = {std::stod((*load)[0]), std::stod((*load)[1]), std::stod((*load)[2])};
+  out.result({{"kernel", k.vmlinux().path().string()},
+              {"dumpfile", dumps},
+              {"dump_format", k.dump().format()},
+              {"live", live},
+              {"cpus", or_null(s.cpus)},
+              {"online_cpus", or_null(s.online_cpus)},
+              {"date", or_null(date)},
+              {"crash_time", or_null(s.crash_time)},
+              {"uptime", or_null(s.uptime_sec)},
+              {"load_average", std::move(load_json)},
+              {"tasks", or_null(s.tasks)},
+              {"nodename", or_null(s.nodename)},
+              {"release", s.release},
+              {"version", or_null(s.version)},
+              {"machine", or_null(s.machine)},
+              {"cpu_mhz", s.cpu_khz ? Json(*s.cpu_khz / 1000) : Json(nullptr)},
+              {"memory", or_null(s.memory_bytes)},
+              {"panic", live ? Json(nullptr) : or_null(s.panic_message)},
+              {"panic_cpu", or_null(s.panic_cpu)}});
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  Kernel& k = session.kernel();
+  if (args.has('i')) return print_dmi(k, out);
+  if (args.has('c')) return print_syscalls(k, out);
+  if (args.positional().size() == 1 && args.positional()[0] == "config") return print_config(k, out);
+  if (!args.positional().empty()) throw CommandError(fmt::format("unknown argument '{}'", args.positional()[0]));
+  print_summary(k, out);
 }
 
 const CommandRegistrar registrar{
@@ -147,10 +205,56 @@ const CommandRegistrar registrar{
                  "Who handles system call 0:\n\n"
                  "  kdive> sys -c | head -2\n"
                  "  NUM  SYSTEM CALL                FILE AND LINE NUMBER\n"
-                 "    0  __x64_sys_read             ../fs/read_write.c: 642",
+                 "    0  __x64_sys_read             debian/build/build_amd64_none_cloud-amd64/fs/read_write.c: 642",
      .options = {{'i', "", "show the DMI strings the firmware provided"}, {'c', "", "show the system call table"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::Object,
+              .keys = {"kernel", "dumpfile", "dump_format", "live", "cpus", "online_cpus", "date", "crash_time",
+                       "uptime", "load_average", "tasks", "nodename", "release", "version", "machine", "cpu_mhz",
+                       "memory", "panic", "panic_cpu"},
+              .notes = "dumpfile is a list (a split dump has several files); date is the crash date as\n"
+                       "printed, crash_time the same moment in seconds since the epoch; uptime is in\n"
+                       "seconds; load_average the 1/5/15-minute figures as printed; memory in bytes;\n"
+                       "panic the panic message (null on a live kernel). A value the dump does not\n"
+                       "give is null.\n"
+                       "`sys -i` gives {DMI_FIELD: value, ...}; `sys -c` a list of {number, handler,\n"
+                       "symbol, file, line} (file and line as sym shows them, null when unknown);\n"
+                       "`sys config` {CONFIG_NAME: value, ...} with \"n\" for an option that is not set.",
+              .example = "sys"}},
     run};
 
 }  // namespace
+
+// .config lines: "CONFIG_X=value" and "# CONFIG_X is not set"; the rest are
+// comments. String values keep their text without the quotes and the
+// backslash escapes Kconfig writes (\" and \\).
+Json kernel_config_json(std::string_view config) {
+  Json result = Json::object();
+  while (!config.empty()) {
+    size_t nl = config.find('\n');
+    std::string_view l = config.substr(0, nl);
+    config.remove_prefix(nl == std::string_view::npos ? config.size() : nl + 1);
+    constexpr std::string_view kUnset = " is not set";
+    if (l.starts_with("# CONFIG_") && l.ends_with(kUnset)) {
+      result[std::string(l.substr(2, l.size() - 2 - kUnset.size()))] = "n";
+      continue;
+    }
+    size_t eq = l.find('=');
+    if (!l.starts_with("CONFIG_") || eq == std::string_view::npos) continue;
+    std::string_view value = l.substr(eq + 1);
+    std::string text;
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (value[i] == '\\' && i + 1 < value.size()) ++i;
+        text += value[i];
+      }
+    } else {
+      text = value;
+    }
+    result[std::string(l.substr(0, eq))] = std::move(text);
+  }
+  return result;
+}
+
 }  // namespace kdive

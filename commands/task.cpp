@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
 #include "commands/value_format.hpp"
+#include "commands/value_json.hpp"
 #include "kernel-model/expression.hpp"
 #include "kernel-model/kernel.hpp"
 
@@ -47,16 +49,24 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   }
   ValueFormat f = value_format_for(k, args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix);
   KernelEvalContext ctx(k);
+  Json results = Json::array();
   for (const Task* t : tasks) {
     out.print("{}\n", task_header(*t));
     Value v = Value::in_memory(ctx, t->address, &task_struct);
+    Json entry = task_header_json(*t);
     if (members.empty()) {
       out.print("struct task_struct {}\n", format_value(v, f, 0));
+      if (out.json()) entry["task_struct"] = value_json(v);
     } else {
       print_struct_members(out, v, members, f);
+      Json selected = Json::object();
+      for (const auto& m : members) selected[m] = value_json(v.member(m));
+      entry["task_struct"] = std::move(selected);
     }
     out.print("\n");
+    results.push_back(std::move(entry));
   }
+  out.result(std::move(results));
 }
 
 const CommandRegistrar registrar{
@@ -78,7 +88,15 @@ const CommandRegistrar registrar{
                  "The whole task_struct of the current context:\n\n"
                  "  kdive> task",
      .options = {{'R', "member[,member]", "only these members"}, {'x', "", "hexadecimal"}, {'d', "", "decimal"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"pid", "task", "cpu", "comm", "task_struct"},
+              .notes = "One object per task: task_struct holds the whole structure, member -> value\n"
+                       "(structs as objects, arrays as arrays, char arrays as text, pointers as \"0x...\",\n"
+                       "enums by name; a member that cannot be read is {\"error\": ...}). With -R it\n"
+                       "holds only the members asked for, keyed as typed (\"se.on_rq\"). -x and -d\n"
+                       "change the text only.",
+              .example = "task -R pid,comm 1"}},
     run};
 
 }  // namespace

@@ -84,7 +84,8 @@ class Kernel {
   // Error/Fault when it cannot be read).
   const Kallsyms& kallsyms() const;
   // The source file and line of a kernel-image text address (run time), when
-  // the vmlinux has line tables for it.
+  // the vmlinux has line tables for it. Every command that names a source
+  // line (sym, sys -c) asks here, so they name it alike.
   std::optional<SourceLine> source_line(uint64_t address) const;
 
   // Every task, read on first use and kept: a dump does not change. A live

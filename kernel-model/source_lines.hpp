@@ -1,11 +1,13 @@
 // SourceLines: the source file and line of a kernel text address, from the
-// vmlinux's DWARF line tables (what crash's `sym` prints after a text symbol).
-// Opens its own libdw handle on first use; the address ranges index
-// (.debug_aranges) is read once, then each lookup decodes one compile unit's
-// line table.
+// vmlinux's DWARF line tables: what crash's `sym` prints after a text symbol,
+// and the one lookup behind every command that names a source line (sym,
+// sys -c), so they all name a line alike. Opens its own libdw handle on first
+// use; the address ranges index (.debug_aranges) is read once, then each
+// lookup decodes one compile unit's line table (libdw keeps it).
 //
 //   SourceLines lines(vmlinux);
-//   auto where = lines.find(link_address);   // {"kernel/sched/core.c", 4620}
+//   auto where = lines.find(link_address);
+//   // {"debian/build/build_amd64_none_cloud-amd64/kernel/sched/core.c", 4620}
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,10 @@ namespace kdive {
 class Vmlinux;
 
 struct SourceLine {
+  // As gdb names it: the line table's name, joined to the unit's compilation
+  // directory when relative. Debian records that directory relative to the
+  // source tree ("debian/build/build_amd64_none_cloud-amd64"), so the path is
+  // relative too.
   std::string file;
   int line = 0;
 };

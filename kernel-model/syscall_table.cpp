@@ -1,10 +1,6 @@
 #include "kernel-model/syscall_table.hpp"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 
@@ -16,70 +12,6 @@ namespace {
 
 // x86_64 has ~460 system calls; a table this long is a bad symbol size.
 constexpr uint64_t kMaxSyscalls = 4096;
-
-// Source positions from DWARF line tables, on a libdw handle of its own (the
-// TypeSystem's handle belongs to the type engine and its index thread).
-class LineLookup {
- public:
-  explicit LineLookup(const std::filesystem::path& vmlinux) {
-    fd_ = ::open(vmlinux.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ >= 0) dwarf_ = dwarf_begin(fd_, DWARF_C_READ);
-  }
-  ~LineLookup() {
-    if (dwarf_ != nullptr) dwarf_end(dwarf_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-  LineLookup(const LineLookup&) = delete;
-  LineLookup& operator=(const LineLookup&) = delete;
-
-  // `address` is a link-time (unrelocated) vmlinux address.
-  void find(uint64_t address, SyscallEntry& e) {
-    if (dwarf_ == nullptr) return;
-    Dwarf_Die cu;
-    if (dwarf_addrdie(dwarf_, address, &cu) == nullptr) return;
-    Dwarf_Line* line = statement_at(&cu, address);
-    if (line == nullptr) line = dwarf_getsrc_die(&cu, address);
-    if (line == nullptr) return;
-    const char* src = dwarf_linesrc(line, nullptr, nullptr);
-    int lineno = 0;
-    if (src == nullptr || dwarf_lineno(line, &lineno) != 0) return;
-    std::string file = src;
-    // The name as the line table records it, joined to its directory entry.
-    // Debian's reproducible builds map the source tree to a relative root, so
-    // this is "fs/read_write.c"; an absolute name under the compilation
-    // directory is shown relative to it, which is how gdb shows it.
-    Dwarf_Attribute attr;
-    if (const char* dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr))) {
-      std::string prefix = std::string(dir) + "/";
-      if (file.compare(0, prefix.size(), prefix) == 0) file.erase(0, prefix.size());
-    }
-    e.file = std::move(file);
-    e.line = lineno;
-  }
-
- private:
-  // Several rows of a line table can share an address (SYSCALL_DEFINE0's
-  // line, then the brace; or a non-statement row of inlined code first).
-  // dwarf_getsrc_die answers with the last row; gdb and crash with the last
-  // row that begins a statement, so take that one.
-  static Dwarf_Line* statement_at(Dwarf_Die* cu, uint64_t address) {
-    Dwarf_Lines* lines = nullptr;
-    size_t count = 0;
-    if (dwarf_getsrclines(cu, &lines, &count) != 0) return nullptr;
-    Dwarf_Line* found = nullptr;
-    for (size_t i = 0; i < count; ++i) {
-      Dwarf_Line* line = dwarf_onesrcline(lines, i);
-      Dwarf_Addr at = 0;
-      bool statement = false;
-      if (line == nullptr || dwarf_lineaddr(line, &at) != 0 || at != address) continue;
-      if (dwarf_linebeginstatement(line, &statement) == 0 && statement) found = line;
-    }
-    return found;
-  }
-
-  int fd_ = -1;
-  Dwarf* dwarf_ = nullptr;
-};
 
 // A handler of a system call without arguments has three names at one address
 // (SYSCALL_DEFINE0 in arch/x86/include/asm/syscall_wrapper.h since 4.17):
@@ -110,15 +42,19 @@ std::vector<SyscallEntry> read_syscall_table(const Kernel& k, bool source_lines)
   std::vector<uint64_t> slots(count);
   k.memory().read(VirtAddr{table->address}, {reinterpret_cast<std::byte*>(slots.data()), count * 8});
 
-  std::unique_ptr<LineLookup> lines;
-  if (source_lines) lines = std::make_unique<LineLookup>(k.vmlinux().path());
   std::vector<SyscallEntry> out;
   for (uint64_t i = 0; i < count; ++i) {
     SyscallEntry e;
     e.number = static_cast<int>(i);
     e.handler = slots[i];
     e.symbol = handler_name(k.symbols(), slots[i]);
-    if (!e.symbol.empty() && lines) lines->find(slots[i] - k.symbols().relocation(), e);
+    if (!e.symbol.empty() && source_lines) {
+      // The same lookup as sym's, so both name a source line alike.
+      if (auto where = k.source_line(slots[i])) {
+        e.file = std::move(where->file);
+        e.line = where->line;
+      }
+    }
     out.push_back(std::move(e));
   }
   return out;

@@ -17,13 +17,13 @@ struct SyscallEntry {
   int number = 0;
   uint64_t handler = 0;  // run-time address read from the table
   std::string symbol;    // "__x64_sys_read", "name+0x10", or "" outside any symbol
-  std::string file;      // source file as the compiler recorded it ("../fs/read_write.c"); "" if unknown
+  std::string file;      // source file as Kernel::source_line names it (as sym shows it); "" if unknown
   int line = 0;
 };
 
 // Every slot of sys_call_table. With `source_lines`, each handler's source
-// file and line come from the vmlinux's DWARF line tables (slower: one line
-// table per compilation unit). Throws Error(Lookup) without the symbol.
+// file and line come from Kernel::source_line (slower: one line table per
+// compilation unit). Throws Error(Lookup) without the symbol.
 std::vector<SyscallEntry> read_syscall_table(const Kernel& kernel, bool source_lines);
 
 }  // namespace kdive

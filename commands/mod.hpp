@@ -1,0 +1,16 @@
+// Pieces of the mod command that are worth testing on their own.
+//
+//   taint_letters(1 << 12 | 1 << 13);   // "OE": an out-of-tree, unsigned module
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace kdive {
+
+// A module's taint bits as the kernel prints them in /proc/modules, one letter
+// per bit (include/linux/panic.h, taint_flags), in bit order; "" for none. A
+// bit past the letters this kdive knows gives the whole mask in hex instead.
+std::string taint_letters(uint64_t taints);
+
+}  // namespace kdive
