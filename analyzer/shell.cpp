@@ -28,11 +28,13 @@ void Shell::report(std::string_view who, std::string_view message) {
   std::fflush(err_);
 }
 
-bool Shell::run_line(std::string_view line) { return run_line(line, 0); }
+bool Shell::run_line(std::string_view line) { return run_line(line, 0, {}); }
 
-bool Shell::run_line(std::string_view line, int alias_depth) {
+bool Shell::run_line(std::string_view line, int alias_depth, std::string_view typed) {
   bool ok = true;
-  for (const auto& text : split_commands(line)) {
+  const std::vector<std::string> commands = split_commands(line);
+  if (commands.size() != 1) typed = {};
+  for (const auto& text : commands) {
     if (session_.quit_requested()) break;
     // An alias may stand for a whole pipeline or list: expand, then split again.
     if (auto expanded = session_.aliases().expand(text)) {
@@ -42,10 +44,10 @@ bool Shell::run_line(std::string_view line, int alias_depth) {
         ++failures_;
         continue;
       }
-      if (!run_line(*expanded, alias_depth + 1)) ok = false;
+      if (!run_line(*expanded, alias_depth + 1, typed.empty() ? std::string_view(text) : typed)) ok = false;
       continue;
     }
-    if (!run_command(text)) {
+    if (!run_command(text, typed)) {
       ok = false;
       ++failures_;
     }
@@ -53,7 +55,7 @@ bool Shell::run_line(std::string_view line, int alias_depth) {
   return ok;
 }
 
-bool Shell::run_command(std::string_view text) {
+bool Shell::run_command(std::string_view text, std::string_view typed) {
   Invocation inv;
   try {
     inv = parse_invocation(text);
@@ -86,7 +88,7 @@ bool Shell::run_command(std::string_view text) {
     OutputTarget target(inv, out_);
     target.output().set_mode(session_.settings().output);
     CommandRun run =
-        kdive::run_command(session_, trimmed(text), inv.words, target.output(),
+        kdive::run_command(session_, trimmed(typed.empty() ? text : typed), inv.words, target.output(),
                            [this](std::string_view who, std::string_view message) { report(who, message); });
     target.close();
     if (run.status == CommandStatus::DataLost) ++data_lost_;

@@ -36,8 +36,10 @@ class Shell {
 
  private:
   static constexpr int kMaxAliasDepth = 8;  // "alias a b" + "alias b a" must end
-  bool run_line(std::string_view line, int alias_depth);
-  bool run_command(std::string_view text);
+  // `typed`: what the user typed when `line` is an alias's expansion into one
+  // command, so JSON echoes "q" as "q"; empty otherwise.
+  bool run_line(std::string_view line, int alias_depth, std::string_view typed);
+  bool run_command(std::string_view text, std::string_view typed);
   void report(std::string_view who, std::string_view message);
 
   Session& session_;

@@ -119,3 +119,14 @@ TEST_CASE_METHOD(ShellFixture, "Shell expands aliases, pipelines included, and s
   CHECK(o.find("after\n") != std::string::npos);
   CHECK(slurp(err).find("kdive: alias loop: a") != std::string::npos);
 }
+
+TEST_CASE_METHOD(ShellFixture, "In JSON mode each command is one line that echoes it as typed", "[shell]") {
+  session.settings().output = kdive::OutputMode::Json;
+  CHECK(shell.run_line("echo one; alias say echo; say two"));
+  CHECK(slurp(out) ==
+        "{\"command\":\"echo one\",\"result\":{\"text\":\"one\"}}\n"
+        "{\"command\":\"alias say echo\",\"result\":[{\"name\":\"say\",\"command\":\"echo\",\"origin\":\"runtime\"}]}\n"
+        "{\"command\":\"say two\",\"result\":{\"text\":\"two\"}}\n");
+  CHECK_FALSE(shell.run_line("nosuchcommand"));
+  CHECK(slurp(err) == "kdive: command not found: nosuchcommand (try 'help')\n");
+}
