@@ -1,8 +1,8 @@
 // SourceLines: the source file and line of a kernel text address, from the
 // vmlinux's DWARF line tables (what crash's `sym` prints after a text symbol).
-// Opens its own libdw handle on first use; the address ranges index
-// (.debug_aranges) is read once, then each lookup decodes one compile unit's
-// line table.
+// Reads through the vmlinux's one libdw handle (Vmlinux::dwarf()); the
+// address ranges index (.debug_aranges) is read once, then each lookup decodes
+// one compile unit's line table.
 //
 //   SourceLines lines(vmlinux);
 //   auto where = lines.find(link_address);   // {"kernel/sched/core.c", 4620}
@@ -11,8 +11,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-
-struct Dwarf;
 
 namespace kdive {
 
@@ -26,17 +24,12 @@ struct SourceLine {
 class SourceLines {
  public:
   explicit SourceLines(const Vmlinux& vmlinux) : vmlinux_(vmlinux) {}
-  ~SourceLines();
-  SourceLines(const SourceLines&) = delete;
-  SourceLines& operator=(const SourceLines&) = delete;
 
   // `address` is a link-time (unrelocated) address.
   std::optional<SourceLine> find(uint64_t address);
 
  private:
   const Vmlinux& vmlinux_;
-  ::Dwarf* dwarf_ = nullptr;
-  bool opened_ = false;
 };
 
 }  // namespace kdive

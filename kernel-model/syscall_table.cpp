@@ -2,9 +2,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 
@@ -17,20 +15,10 @@ namespace {
 // x86_64 has ~460 system calls; a table this long is a bad symbol size.
 constexpr uint64_t kMaxSyscalls = 4096;
 
-// Source positions from DWARF line tables, on a libdw handle of its own (the
-// TypeSystem's handle belongs to the type engine and its index thread).
+// Source positions from DWARF line tables, through the vmlinux's libdw handle.
 class LineLookup {
  public:
-  explicit LineLookup(const std::filesystem::path& vmlinux) {
-    fd_ = ::open(vmlinux.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ >= 0) dwarf_ = dwarf_begin(fd_, DWARF_C_READ);
-  }
-  ~LineLookup() {
-    if (dwarf_ != nullptr) dwarf_end(dwarf_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-  LineLookup(const LineLookup&) = delete;
-  LineLookup& operator=(const LineLookup&) = delete;
+  explicit LineLookup(::Dwarf* dwarf) : dwarf_(dwarf) {}
 
   // `address` is a link-time (unrelocated) vmlinux address.
   void find(uint64_t address, SyscallEntry& e) {
@@ -77,8 +65,7 @@ class LineLookup {
     return found;
   }
 
-  int fd_ = -1;
-  Dwarf* dwarf_ = nullptr;
+  ::Dwarf* dwarf_;  // nullptr: no DWARF
 };
 
 // A handler of a system call without arguments has three names at one address
@@ -111,7 +98,7 @@ std::vector<SyscallEntry> read_syscall_table(const Kernel& k, bool source_lines)
   k.memory().read(VirtAddr{table->address}, {reinterpret_cast<std::byte*>(slots.data()), count * 8});
 
   std::unique_ptr<LineLookup> lines;
-  if (source_lines) lines = std::make_unique<LineLookup>(k.vmlinux().path());
+  if (source_lines) lines = std::make_unique<LineLookup>(k.vmlinux().dwarf().get());
   std::vector<SyscallEntry> out;
   for (uint64_t i = 0; i < count; ++i) {
     SyscallEntry e;
