@@ -73,7 +73,8 @@ Json manual_json(const CommandSpec& spec) {
           {"json",
            {{"kind", spec.json.kind == JsonShape::Kind::List ? "list" : "object"},
             {"keys", spec.json.keys},
-            {"notes", spec.json.notes}}}};
+            {"notes", spec.json.notes},
+            {"example", spec.json.example}}}};
 }
 
 // Command names in columns, filled down each column as crash's `help` does.

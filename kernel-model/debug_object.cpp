@@ -12,53 +12,30 @@
 
 namespace kdive {
 
-namespace {
-
-struct ElfView {
-  ::Elf* elf;
-  explicit ElfView(std::vector<char>& bytes) : elf(elf_memory(bytes.data(), bytes.size())) {}
-  ~ElfView() {
-    if (elf != nullptr) elf_end(elf);
-  }
-};
-
-std::string section_name(::Elf* elf, size_t shstrndx, const GElf_Shdr& shdr) {
-  const char* n = elf_strptr(elf, shstrndx, shdr.sh_name);
-  return n != nullptr ? n : "";
-}
-
-}  // namespace
-
-size_t relocate_debug_sections(std::vector<char>& bytes, const std::string& name) {
-  elf_version(EV_CURRENT);
-  ElfView view(bytes);
-  GElf_Ehdr eh;
-  size_t shstrndx = 0, count = 0;
-  if (view.elf == nullptr || gelf_getehdr(view.elf, &eh) == nullptr || gelf_getclass(view.elf) != ELFCLASS64 ||
-      eh.e_machine != EM_X86_64 || elf_getshdrstrndx(view.elf, &shstrndx) != 0 ||
-      elf_getshdrnum(view.elf, &count) != 0) {
+size_t relocate_debug_sections(ElfFile& file) {
+  const std::string& name = file.name();
+  const GElf_Ehdr& eh = file.header();
+  if (gelf_getclass(file.elf()) != ELFCLASS64 || eh.e_machine != EM_X86_64) {
     throw Error(Error::Kind::BadData, fmt::format("{}: not an x86_64 ELF object", name));
   }
   if (eh.e_type != ET_REL) return 0;  // linked files carry their references resolved
-  std::vector<GElf_Shdr> headers(count);
-  for (size_t i = 0; i < count; ++i) {
-    if (gelf_getshdr(elf_getscn(view.elf, i), &headers[i]) == nullptr) {
-      throw Error(Error::Kind::BadData, fmt::format("{}: unreadable section header {}", name, i));
-    }
-  }
+  const std::vector<ElfSection>& sections = file.sections();
+  const size_t count = sections.size();
+  std::span<char> bytes = file.writable_bytes();
+  if (bytes.empty()) throw Error(Error::Kind::Unsupported, fmt::format("{}: relocating needs a copy in memory", name));
   // Writes go to the file bytes directly: the sections of a relocatable object
   // are at sh_offset, unconverted (little-endian ELF64 on a little-endian host).
   size_t applied = 0;
   for (size_t i = 0; i < count; ++i) {
-    const GElf_Shdr& rela = headers[i];
+    const GElf_Shdr& rela = sections[i].header;
     if (rela.sh_type != SHT_RELA || rela.sh_info >= count || rela.sh_link >= count) continue;
-    const GElf_Shdr& target = headers[rela.sh_info];
-    if (section_name(view.elf, shstrndx, target).rfind(".debug_", 0) != 0 || target.sh_type == SHT_NOBITS) continue;
+    const GElf_Shdr& target = sections[rela.sh_info].header;
+    if (sections[rela.sh_info].name.rfind(".debug_", 0) != 0 || target.sh_type == SHT_NOBITS) continue;
     if (target.sh_flags & SHF_COMPRESSED) {
       throw Error(Error::Kind::Unsupported, fmt::format("{}: compressed debug sections in a relocatable object", name));
     }
-    ::Elf_Data* relocs = elf_getdata(elf_getscn(view.elf, i), nullptr);
-    ::Elf_Data* symbols = elf_getdata(elf_getscn(view.elf, rela.sh_link), nullptr);
+    ::Elf_Data* relocs = elf_getdata(elf_getscn(file.elf(), i), nullptr);
+    ::Elf_Data* symbols = elf_getdata(elf_getscn(file.elf(), rela.sh_link), nullptr);
     if (relocs == nullptr || symbols == nullptr) continue;
     size_t n = rela.sh_entsize != 0 ? rela.sh_size / rela.sh_entsize : 0;
     for (size_t j = 0; j < n; ++j) {
@@ -97,30 +74,19 @@ size_t relocate_debug_sections(std::vector<char>& bytes, const std::string& name
   return applied;
 }
 
-DebugObject::DebugObject(std::vector<char> bytes, std::string name) : bytes_(std::move(bytes)), name_(std::move(name)) {
-  relocate_debug_sections(bytes_, name_);
-  elf_ = elf_memory(bytes_.data(), bytes_.size());
-  if (elf_ != nullptr) dwarf_ = dwarf_begin_elf(elf_, DWARF_C_READ, nullptr);
-  if (dwarf_ == nullptr) {
-    if (elf_ != nullptr) elf_end(elf_);
-    throw Error(Error::Kind::BadData, fmt::format("{}: no usable DWARF debug info", name_));
-  }
-  size_t shstrndx = 0;
-  elf_getshdrstrndx(elf_, &shstrndx);
-  for (::Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf_, scn)) != nullptr;) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type == SHT_NOBITS) continue;
-    std::string n = section_name(elf_, shstrndx, shdr);
-    std::span<const uint8_t>* slot = sections_.slot(n);
-    if (slot == nullptr) continue;
-    ::Elf_Data* data = elf_getdata(scn, nullptr);
+DebugObject::DebugObject(std::vector<char> bytes, std::string name) : name_(std::move(name)) {
+  file_ = ElfFile::from_bytes(std::move(bytes), name_);
+  relocate_debug_sections(*file_);
+  dwarf_ = open_dwarf(file_);
+  if (dwarf_ == nullptr) throw Error(Error::Kind::BadData, fmt::format("{}: no usable DWARF debug info", name_));
+  // Through libelf rather than the raw bytes: libdw has inflated any
+  // compressed section by now.
+  for (const ElfSection& s : file_->sections()) {
+    std::span<const uint8_t>* slot = sections_.slot(s.name);
+    if (slot == nullptr || s.header.sh_type == SHT_NOBITS) continue;
+    ::Elf_Data* data = elf_getdata(elf_getscn(file_->elf(), s.index), nullptr);
     if (data != nullptr && data->d_buf != nullptr) *slot = {static_cast<const uint8_t*>(data->d_buf), data->d_size};
   }
-}
-
-DebugObject::~DebugObject() {
-  dwarf_end(dwarf_);
-  elf_end(elf_);
 }
 
 }  // namespace kdive

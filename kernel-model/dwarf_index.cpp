@@ -1,6 +1,5 @@
 #include "kernel-model/dwarf_index.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -26,69 +25,58 @@ namespace {
 constexpr size_t kUnitsPerBatch = 8;
 constexpr unsigned kMaxThreads = 8;
 
-// The debug sections of an ELF file, held open while they are read.
+// The debug sections the scan reads, in the file's own mapping. Taken on the
+// thread that owns the file's libelf handle: a compressed section is inflated
+// by libelf, which is not thread-safe (libdw may have inflated it already).
+// After that the scan only reads memory, on any thread.
 class DebugSections {
  public:
-  explicit DebugSections(const std::filesystem::path& path) {
-    elf_version(EV_CURRENT);
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) return;
-    elf_ = elf_begin(fd_, ELF_C_READ_MMAP, nullptr);
-    size_t shstrndx;
-    if (elf_ == nullptr || elf_getshdrstrndx(elf_, &shstrndx) != 0) return;
-    for (::Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf_, scn)) != nullptr;) {
-      GElf_Shdr shdr;
-      if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type == SHT_NOBITS) continue;
-      const char* name = elf_strptr(elf_, shstrndx, shdr.sh_name);
-      std::span<const uint8_t>* slot = s_.slot(name == nullptr ? "" : name);
-      if (slot == nullptr) continue;
-      if (!(shdr.sh_flags & SHF_COMPRESSED)) {
-        if (map_populated(shdr.sh_offset, shdr.sh_size, *slot)) continue;
-      } else if (elf_compress(scn, 0, 0) < 0) {  // compressed debug sections are inflated in memory
+  explicit DebugSections(std::shared_ptr<const ElfFile> file) : file_(std::move(file)) {
+    for (const ElfSection& s : file_->sections()) {
+      std::span<const uint8_t>* slot = s_.slot(s.name);
+      if (slot == nullptr || s.header.sh_type == SHT_NOBITS) continue;
+      if (!s.compressed()) {
+        *slot = file_->contents(s);
+        in_mapping_.push_back(*slot);
         continue;
       }
+      ::Elf_Scn* scn = elf_getscn(file_->elf(), s.index);
+      GElf_Shdr now;
+      if (scn == nullptr || gelf_getshdr(scn, &now) == nullptr) continue;
+      if ((now.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0) continue;
       ::Elf_Data* data = elf_getdata(scn, nullptr);
       if (data != nullptr && data->d_buf != nullptr) *slot = {static_cast<const uint8_t*>(data->d_buf), data->d_size};
     }
   }
-  ~DebugSections() {
-    for (auto [p, n] : maps_) ::munmap(p, n);
-    if (elf_ != nullptr) elf_end(elf_);
-    if (fd_ >= 0) ::close(fd_);
+
+  // Enters the mapped sections' pages into the page tables up front: the scan
+  // touches nearly every page of .debug_info, and taking those as one fault
+  // per 64 KiB costs more than the scan itself. (MADV_POPULATE_READ is Linux
+  // 5.14+; before it, read-ahead is the best there is.)
+  void populate() const {
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    for (std::span<const uint8_t> s : in_mapping_) {
+      if (s.empty()) continue;
+      uintptr_t start = reinterpret_cast<uintptr_t>(s.data()) & ~(page - 1);
+      size_t length = reinterpret_cast<uintptr_t>(s.data()) + s.size() - start;
+      void* p = reinterpret_cast<void*>(start);
+#ifdef MADV_POPULATE_READ
+      if (::madvise(p, length, MADV_POPULATE_READ) == 0) continue;
+#endif
+      ::madvise(p, length, MADV_WILLNEED);
+    }
   }
-  DebugSections(const DebugSections&) = delete;
-  DebugSections& operator=(const DebugSections&) = delete;
 
   const DwarfSections& sections() const { return s_; }
+  const std::string& name() const { return file_->name(); }
 
  private:
-  // Maps a section with its page-cache pages entered up front (MAP_POPULATE):
-  // the scan touches nearly every page of .debug_info, and taking those as
-  // one fault per 64 KiB costs more than the scan itself.
-  bool map_populated(uint64_t offset, uint64_t size, std::span<const uint8_t>& out) {
-    if (size == 0) return false;
-    uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-    uint64_t start = offset & ~(page - 1);
-    size_t length = static_cast<size_t>(offset + size - start);
-    void* p = ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, static_cast<off_t>(start));
-    if (p == MAP_FAILED) return false;
-    maps_.emplace_back(p, length);
-    out = {static_cast<const uint8_t*>(p) + (offset - start), static_cast<size_t>(size)};
-    return true;
-  }
-
-  int fd_ = -1;
-  ::Elf* elf_ = nullptr;
-  std::vector<std::pair<void*, size_t>> maps_;
+  std::shared_ptr<const ElfFile> file_;  // the mapping the spans point into
+  std::vector<std::span<const uint8_t>> in_mapping_;
   DwarfSections s_;
 };
 
 }  // namespace
-
-std::shared_ptr<const DwarfIndex::State> DwarfIndex::scan(const std::filesystem::path& vmlinux, unsigned threads) {
-  DebugSections debug(vmlinux);
-  return scan_sections(debug.sections(), vmlinux.string(), threads);
-}
 
 std::shared_ptr<const DwarfIndex::State> DwarfIndex::scan_sections(const DwarfSections& s, const std::string& what,
                                                                    unsigned threads) {
@@ -150,8 +138,10 @@ std::unique_ptr<DwarfIndex> DwarfIndex::ready_with(std::shared_ptr<const State> 
   return std::unique_ptr<DwarfIndex>(new DwarfIndex(p.get_future().share()));
 }
 
-std::unique_ptr<DwarfIndex> DwarfIndex::build(const std::filesystem::path& vmlinux, unsigned threads) {
-  return ready_with(scan(vmlinux, threads));
+std::unique_ptr<DwarfIndex> DwarfIndex::build(const std::filesystem::path& file, unsigned threads) {
+  DebugSections debug(ElfFile::open(file));
+  debug.populate();
+  return ready_with(scan_sections(debug.sections(), debug.name(), threads));
 }
 
 std::unique_ptr<DwarfIndex> DwarfIndex::build(const DwarfSections& sections, const std::string& what,
@@ -205,13 +195,16 @@ bool DwarfIndex::save(const std::filesystem::path& file) const {
   return !ec;
 }
 
-std::unique_ptr<DwarfIndex> DwarfIndex::start(const std::filesystem::path& vmlinux, const std::string& build_id) {
+std::unique_ptr<DwarfIndex> DwarfIndex::start(std::shared_ptr<const ElfFile> file, const std::string& build_id) {
   std::filesystem::path cache = build_id.empty() ? std::filesystem::path() : cache_path(build_id);
-  auto task = std::async(std::launch::async, [vmlinux, cache]() -> std::shared_ptr<const State> {
-    if (!cache.empty()) {
-      if (auto cached = map(cache)) return cached;
-    }
-    auto state = scan(vmlinux, 0);
+  // A cached index is used in place: mapping it costs next to nothing.
+  if (!cache.empty()) {
+    if (auto cached = map(cache)) return ready_with(std::move(cached));
+  }
+  auto debug = std::make_shared<const DebugSections>(std::move(file));
+  auto task = std::async(std::launch::async, [debug, cache]() -> std::shared_ptr<const State> {
+    debug->populate();
+    auto state = scan_sections(debug->sections(), debug->name(), 0);
     if (!cache.empty()) ready_with(state)->save(cache);
     return state;
   });

@@ -3,9 +3,10 @@
 // unit straight from the section bytes (DwarfNameScan), on one thread per core,
 // in the background so the prompt comes first. The result is cached on disk,
 // keyed by the vmlinux build ID, in a form used in place (DwarfIndexImage over
-// a MappedFile): the next start on the same kernel reads nothing up front.
+// a MappedFile): the next start on the same kernel reads nothing up front. The
+// scan reads the sections in the vmlinux's one mapping (its ElfFile).
 //
-//   auto index = DwarfIndex::start("vmlinux", build_id);   // returns at once
+//   auto index = DwarfIndex::start(vmlinux.file(), vmlinux.build_id());   // returns at once
 //   const DwarfIndex::Entry* e = index->find(NameKind::Struct, "task_struct");  // waits if needed
 #pragma once
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "kernel-model/dwarf_index_image.hpp"
+#include "kernel-model/elf_file.hpp"
 #include "kernel-model/mapped_file.hpp"
 
 namespace kdive {
@@ -26,10 +28,12 @@ class DwarfIndex {
  public:
   using Entry = DwarfIndexEntry;
 
-  // Starts loading: from the cache if it matches, else by scanning in the background.
-  static std::unique_ptr<DwarfIndex> start(const std::filesystem::path& vmlinux, const std::string& build_id);
-  // Scans now, on `threads` threads (0: one per core).
-  static std::unique_ptr<DwarfIndex> build(const std::filesystem::path& vmlinux, unsigned threads = 0);
+  // Starts loading: from the cache if it matches (`build_id` names it; "" for
+  // no cache), else by scanning the file's debug sections in the background.
+  // Call it on the thread that uses the file's libelf handle.
+  static std::unique_ptr<DwarfIndex> start(std::shared_ptr<const ElfFile> file, const std::string& build_id);
+  // Opens the file and scans it now, on `threads` threads (0: one per core).
+  static std::unique_ptr<DwarfIndex> build(const std::filesystem::path& file, unsigned threads = 0);
   // Scans sections already in memory (a module's relocated debug info); `what`
   // names them in problems().
   static std::unique_ptr<DwarfIndex> build(const DwarfSections& sections, const std::string& what,
@@ -60,7 +64,6 @@ class DwarfIndex {
     std::vector<std::string> problems;
   };
   explicit DwarfIndex(std::shared_future<std::shared_ptr<const State>> f) : future_(std::move(f)) {}
-  static std::shared_ptr<const State> scan(const std::filesystem::path& vmlinux, unsigned threads);
   static std::shared_ptr<const State> scan_sections(const DwarfSections& s, const std::string& what, unsigned threads);
   static std::shared_ptr<const State> map(const std::filesystem::path& file);
   static std::unique_ptr<DwarfIndex> ready_with(std::shared_ptr<const State> state);

@@ -15,7 +15,7 @@ std::unique_ptr<Kernel> Kernel::open(const std::filesystem::path& vmlinux, const
   std::unique_ptr<Kernel> k(new Kernel());
   k->vmlinux_ = Vmlinux::open(vmlinux);
   // Start indexing DWARF now: it runs while the dump is opened and the prompt appears.
-  k->types_ = std::make_unique<TypeSystem>(vmlinux, k->vmlinux_->build_id());
+  k->types_ = std::make_unique<TypeSystem>(k->vmlinux_->file(), k->vmlinux_->dwarf(), k->vmlinux_->build_id());
   k->dump_ = open_dump(dump_files, {.cache_pages = options.cache_pages});
   k->vmcoreinfo_ = VmcoreInfo(k->dump_->notes().vmcoreinfo);
   KernelLayout layout =

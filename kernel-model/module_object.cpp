@@ -14,6 +14,7 @@
 #include <iterator>
 #include <unordered_map>
 
+#include "kernel-model/elf_file.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/modules.hpp"
 #include "kernel-model/vmlinux.hpp"
@@ -70,34 +71,6 @@ std::vector<char> unzstd(const std::vector<char>& in, const std::filesystem::pat
   return out;
 }
 
-std::string build_id_of(::Elf* elf) {
-  ::Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_NOTE) continue;
-    ::Elf_Data* data = elf_getdata(scn, nullptr);
-    if (data == nullptr) continue;
-    size_t offset = 0, name_off, desc_off;
-    GElf_Nhdr nhdr;
-    while ((offset = gelf_getnote(data, offset, &nhdr, &name_off, &desc_off)) > 0) {
-      const char* name = static_cast<const char*>(data->d_buf) + name_off;
-      if (nhdr.n_type != NT_GNU_BUILD_ID || nhdr.n_namesz != 4 || std::memcmp(name, "GNU", 4) != 0) continue;
-      std::string id;
-      const auto* desc = static_cast<const unsigned char*>(data->d_buf) + desc_off;
-      for (size_t i = 0; i < nhdr.n_descsz; ++i) id += fmt::format("{:02x}", desc[i]);
-      return id;
-    }
-  }
-  return "";
-}
-
-struct ElfHandle {
-  ::Elf* elf = nullptr;
-  ~ElfHandle() {
-    if (elf != nullptr) elf_end(elf);
-  }
-};
-
 }  // namespace
 
 std::vector<char> load_module_object(Module& module, const std::filesystem::path& file) {
@@ -106,30 +79,24 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
   if (ext == ".xz") bytes = unxz(bytes, file);
   if (ext == ".zst") bytes = unzstd(bytes, file);
 
-  elf_version(EV_CURRENT);
-  ElfHandle h{elf_memory(bytes.data(), bytes.size())};
-  GElf_Ehdr eh;
-  if (h.elf == nullptr || elf_kind(h.elf) != ELF_K_ELF || gelf_getehdr(h.elf, &eh) == nullptr || eh.e_type != ET_REL ||
-      eh.e_machine != EM_X86_64) {
-    throw Error(Error::Kind::BadData, fmt::format("{}: not an x86_64 kernel module object", file.string()));
+  // The caller gets the bytes back for the debug info (DebugObject relocates
+  // its own copy); this copy gives the symbols.
+  const Error not_a_module(Error::Kind::BadData, fmt::format("{}: not an x86_64 kernel module object", file.string()));
+  std::shared_ptr<ElfFile> elf;
+  try {
+    elf = ElfFile::from_bytes(bytes, file.string());
+  } catch (const Error&) {
+    throw not_a_module;
   }
-  std::string id = build_id_of(h.elf);
+  if (elf->header().e_type != ET_REL || elf->header().e_machine != EM_X86_64) throw not_a_module;
+  const std::string& id = elf->build_id();
   if (!module.build_id.empty() && !id.empty() && id != module.build_id) {
     throw Error(Error::Kind::Mismatch, fmt::format("{} is not the loaded module {} (build ID {}, loaded {})",
                                                    file.string(), module.name, id, module.build_id));
   }
-  size_t shstrndx = 0, count = 0;
-  elf_getshdrstrndx(h.elf, &shstrndx);
-  elf_getshdrnum(h.elf, &count);
-  std::vector<GElf_Shdr> headers(count);
-  std::vector<std::string> names(count);
-  bool debuginfo = false;
-  for (size_t i = 0; i < count; ++i) {
-    gelf_getshdr(elf_getscn(h.elf, i), &headers[i]);
-    const char* n = elf_strptr(h.elf, shstrndx, headers[i].sh_name);
-    names[i] = n != nullptr ? n : "";
-    if (names[i] == ".debug_info") debuginfo = true;
-  }
+  const std::vector<ElfSection>& sections = elf->sections();
+  const size_t count = sections.size();
+  const bool debuginfo = elf->section(".debug_info") != nullptr;
 
   struct Raw {
     std::string name;
@@ -138,16 +105,17 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
   };
   std::vector<Raw> raw;
   for (size_t i = 0; i < count; ++i) {
-    if (headers[i].sh_type != SHT_SYMTAB || headers[i].sh_entsize == 0) continue;
-    ::Elf_Data* data = elf_getdata(elf_getscn(h.elf, i), nullptr);
+    const GElf_Shdr& symtab = sections[i].header;
+    if (symtab.sh_type != SHT_SYMTAB || symtab.sh_entsize == 0) continue;
+    ::Elf_Data* data = elf_getdata(elf_getscn(elf->elf(), i), nullptr);
     if (data == nullptr) continue;
-    size_t n = headers[i].sh_size / headers[i].sh_entsize;
+    size_t n = symtab.sh_size / symtab.sh_entsize;
     for (size_t j = 1; j < n; ++j) {
       GElf_Sym sym;
       if (gelf_getsym(data, static_cast<int>(j), &sym) == nullptr) continue;
       int type = GELF_ST_TYPE(sym.st_info);
       if (type == STT_SECTION || type == STT_FILE || sym.st_shndx == SHN_UNDEF || sym.st_shndx >= count) continue;
-      const char* name = elf_strptr(h.elf, headers[i].sh_link, sym.st_name);
+      const char* name = elf_strptr(elf->elf(), symtab.sh_link, sym.st_name);
       if (name == nullptr || *name == '\0') continue;
       raw.push_back({name, sym.st_shndx, sym});
     }
@@ -157,7 +125,8 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
   // out from symbols the kernel's own table places.
   std::unordered_map<size_t, uint64_t> base;
   for (size_t i = 0; i < count; ++i) {
-    if (auto it = module.sections.find(names[i]); it != module.sections.end() && it->second != 0) base[i] = it->second;
+    auto it = module.sections.find(sections[i].name);
+    if (it != module.sections.end() && it->second != 0) base[i] = it->second;
   }
   if (base.empty()) {
     for (const Raw& r : raw) {
@@ -179,7 +148,8 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
       if (s->address == address) ++agree;
     }
     storage->push_back(r.name);
-    table.add({storage->back(), address, r.sym.st_size, elf_symbol_type(r.sym, &headers[r.section]), storage->front()});
+    table.add({storage->back(), address, r.sym.st_size, elf_symbol_type(r.sym, &sections[r.section].header),
+               storage->front()});
   }
   if (compared > 0 && agree * 2 < compared) {
     throw Error(Error::Kind::Mismatch, fmt::format("{} does not match the loaded module {} ({} of {} symbols agree)",

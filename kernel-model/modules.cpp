@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "kernel-model/containers.hpp"
+#include "kernel-model/elf_file.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 
@@ -165,17 +166,15 @@ void read_sections(const Object& mod, Module& m) {
 void read_build_id(const Kernel& k, Module& m) {
   auto it = m.sections.find(".note.gnu.build-id");
   if (it == m.sections.end() || it->second == 0) return;
-  struct {
-    uint32_t namesz, descsz, type;
-    char name[4];
-  } note;
-  k.memory().read(VirtAddr{it->second}, {reinterpret_cast<std::byte*>(&note), sizeof(note)});
-  if (note.namesz != 4 || note.type != NT_GNU_BUILD_ID || std::memcmp(note.name, "GNU", 4) != 0 || note.descsz > 64) {
-    return;
-  }
-  std::vector<std::byte> desc(note.descsz);
-  k.memory().read(VirtAddr{it->second + sizeof(note)}, desc);
-  for (std::byte b : desc) m.build_id += fmt::format("{:02x}", static_cast<unsigned>(b));
+  // One note: namesz, descsz, type, "GNU\0", then the ID (at most 64 bytes).
+  std::vector<uint8_t> note(16 + 64);
+  k.memory().read(VirtAddr{it->second}, std::as_writable_bytes(std::span(note).first(16)));
+  uint32_t descsz;
+  std::memcpy(&descsz, note.data() + 4, 4);
+  if (descsz > 64) return;
+  note.resize(16 + descsz);
+  k.memory().read(VirtAddr{it->second + 16}, std::as_writable_bytes(std::span(note).subspan(16)));
+  m.build_id = gnu_build_id(note);
 }
 
 }  // namespace

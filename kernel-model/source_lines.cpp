@@ -7,18 +7,11 @@
 
 namespace kdive {
 
-SourceLines::~SourceLines() {
-  if (dwarf_ != nullptr) dwarf_end(dwarf_);
-}
-
 std::optional<SourceLine> SourceLines::find(uint64_t address) {
-  if (!opened_) {
-    opened_ = true;
-    dwarf_ = dwarf_begin_elf(vmlinux_.elf(), DWARF_C_READ, nullptr);
-  }
-  if (dwarf_ == nullptr) return std::nullopt;
+  ::Dwarf* dwarf = vmlinux_.dwarf().get();
+  if (dwarf == nullptr) return std::nullopt;
   Dwarf_Die cu;
-  if (dwarf_addrdie(dwarf_, address, &cu) == nullptr) return std::nullopt;
+  if (dwarf_addrdie(dwarf, address, &cu) == nullptr) return std::nullopt;
   // The row that covers the address: the highest start at or below it and,
   // among rows starting there, the last statement (what gdb reports; for
   // inlined code that is the inlined function's line).

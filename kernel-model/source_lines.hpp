@@ -1,9 +1,9 @@
 // SourceLines: the source file and line of a kernel text address, from the
 // vmlinux's DWARF line tables: what crash's `sym` prints after a text symbol,
 // and the one lookup behind every command that names a source line (sym,
-// sys -c), so they all name a line alike. Opens its own libdw handle on first
-// use; the address ranges index (.debug_aranges) is read once, then each
-// lookup decodes one compile unit's line table (libdw keeps it).
+// sys -c), so they all name a line alike. Reads through the vmlinux's one
+// libdw handle (Vmlinux::dwarf()); the address ranges index (.debug_aranges)
+// is read once, then each lookup decodes one compile unit's line table.
 //
 //   SourceLines lines(vmlinux);
 //   auto where = lines.find(link_address);
@@ -13,8 +13,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-
-struct Dwarf;
 
 namespace kdive {
 
@@ -32,17 +30,12 @@ struct SourceLine {
 class SourceLines {
  public:
   explicit SourceLines(const Vmlinux& vmlinux) : vmlinux_(vmlinux) {}
-  ~SourceLines();
-  SourceLines(const SourceLines&) = delete;
-  SourceLines& operator=(const SourceLines&) = delete;
 
   // `address` is a link-time (unrelocated) address.
   std::optional<SourceLine> find(uint64_t address);
 
  private:
   const Vmlinux& vmlinux_;
-  ::Dwarf* dwarf_ = nullptr;
-  bool opened_ = false;
 };
 
 }  // namespace kdive

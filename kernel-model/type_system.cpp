@@ -2,9 +2,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <map>
@@ -94,16 +92,16 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-TypeSystem::TypeSystem(const std::filesystem::path& vmlinux, const std::string& build_id) {
-  fd_ = ::open(vmlinux.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ >= 0) dwarf_ = dwarf_begin(fd_, DWARF_C_READ);
+TypeSystem::TypeSystem(const std::filesystem::path& file, const std::string& build_id)
+    : TypeSystem(ElfFile::open(file), nullptr, build_id) {}
+
+TypeSystem::TypeSystem(std::shared_ptr<ElfFile> file, DwarfHandle dwarf, const std::string& build_id)
+    : dwarf_(dwarf ? std::move(dwarf) : open_dwarf(file)) {
   if (dwarf_ == nullptr) {
-    if (fd_ >= 0) ::close(fd_);
-    throw Error(
-        Error::Kind::Unsupported,
-        fmt::format("{}: no DWARF debug info (use the vmlinux from the kernel's -dbg package)", vmlinux.string()));
+    throw Error(Error::Kind::Unsupported,
+                fmt::format("{}: no DWARF debug info (use the vmlinux from the kernel's -dbg package)", file->name()));
   }
-  index_ = DwarfIndex::start(vmlinux, build_id);
+  index_ = DwarfIndex::start(std::move(file), build_id);
   void_ = make(TypeKind::Void);
   void_->name_ = "void";
 }
@@ -113,10 +111,8 @@ void TypeSystem::wait_for_index() const {
 }
 
 TypeSystem::~TypeSystem() {
-  // The index may still be scanning on its own handle: wait for it first.
+  // The index may still be scanning the file's sections: wait for it first.
   if (index_) index_->wait();
-  dwarf_end(dwarf_);
-  ::close(fd_);
 }
 
 // A DIE's id: its source (0 = the vmlinux, n = the n-th module object) in the
@@ -139,7 +135,7 @@ uint64_t type_id(Dwarf_Die* die, uint64_t same_source_as) {
 
 ::Dwarf* TypeSystem::dwarf_of(uint64_t id) const {
   size_t source = id >> kSourceShift;
-  if (source == 0) return dwarf_;
+  if (source == 0) return dwarf_.get();
   return source <= modules_.size() ? modules_[source - 1].object->dwarf() : nullptr;
 }
 

@@ -1,9 +1,11 @@
 // TypeSystem: the kernel's types and global variables from the vmlinux's DWARF
 // (libdw), found by name through the DwarfIndex and built into Type objects on
 // first use. Owns every Type it hands out; pointers stay valid for its lifetime.
-// Single-threaded (the index builds on its own thread with its own handle).
+// Single-threaded (the index builds on its own thread, reading section bytes
+// only). Reads the DWARF through the vmlinux's one libdw handle.
 //
-//   TypeSystem types("vmlinux", build_id);
+//   TypeSystem types(vmlinux.file(), vmlinux.dwarf(), vmlinux.build_id());
+//   TypeSystem program_types("a.out", "");   // opens a file of its own; "": no index cache
 //   const Type* task = types.lookup("struct task_struct");   // nullptr if unknown
 //   const Type* t = types.variable_type("jiffies");           // volatile unsigned long
 //   types.enumerator("PIDTYPE_TGID");                         // optional<int64_t>
@@ -20,6 +22,7 @@
 
 #include "kernel-model/debug_object.hpp"
 #include "kernel-model/dwarf_index.hpp"
+#include "kernel-model/elf_file.hpp"
 #include "kernel-model/type.hpp"
 
 struct Dwarf;
@@ -28,7 +31,11 @@ namespace kdive {
 
 class TypeSystem {
  public:
-  TypeSystem(const std::filesystem::path& vmlinux, const std::string& build_id);
+  // `dwarf` is libdw over `file` (open_dwarf; nullptr: begin one here);
+  // `build_id` keys the index cache ("" for none). Throws Error(Unsupported)
+  // when there is no DWARF.
+  TypeSystem(std::shared_ptr<ElfFile> file, DwarfHandle dwarf, const std::string& build_id);
+  TypeSystem(const std::filesystem::path& file, const std::string& build_id);
   ~TypeSystem();
 
   // Blocks until the background name index is complete (and, when it was
@@ -84,8 +91,7 @@ class TypeSystem {
   // The libdw handle of the file a DIE id belongs to (nullptr: none).
   ::Dwarf* dwarf_of(uint64_t id) const;
 
-  int fd_ = -1;
-  ::Dwarf* dwarf_ = nullptr;
+  DwarfHandle dwarf_;
   std::unique_ptr<DwarfIndex> index_;
   std::vector<ModuleSource> modules_;  // source n + 1 of a DIE id
   std::unordered_map<uint64_t, Type*> by_die_;

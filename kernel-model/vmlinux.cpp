@@ -1,13 +1,11 @@
 #include "kernel-model/vmlinux.hpp"
 
 #include <elf.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "kernel-model/errors.hpp"
@@ -41,32 +39,18 @@ constexpr size_t kMaxBanner = 512;
 
 }  // namespace
 
-Vmlinux::Vmlinux(std::filesystem::path path, int fd, ::Elf* elf) : path_(std::move(path)), fd_(fd), elf_(elf) {}
-
-Vmlinux::~Vmlinux() {
-  elf_end(elf_);
-  ::close(fd_);
-}
+Vmlinux::Vmlinux(std::filesystem::path path, std::shared_ptr<ElfFile> file)
+    : path_(std::move(path)), file_(std::move(file)) {}
 
 std::unique_ptr<Vmlinux> Vmlinux::open(const std::filesystem::path& path) {
-  elf_version(EV_CURRENT);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(Error::Kind::Os, fmt::format("{}: {}", path.string(), std::strerror(errno)));
-  ::Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
-  if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) {
-    if (elf != nullptr) elf_end(elf);
-    ::close(fd);
-    throw Error(Error::Kind::BadData, fmt::format("{}: not an ELF file (a vmlinux is expected)", path.string()));
-  }
-  std::unique_ptr<Vmlinux> vm(new Vmlinux(path, fd, elf));
-  GElf_Ehdr eh;
-  if (gelf_getehdr(elf, &eh) == nullptr || gelf_getclass(elf) != ELFCLASS64 || eh.e_type != ET_EXEC ||
-      eh.e_machine != EM_X86_64) {
+  std::shared_ptr<ElfFile> file = ElfFile::open(path, "a vmlinux");
+  const GElf_Ehdr& eh = file->header();
+  if (gelf_getclass(file->elf()) != ELFCLASS64 || eh.e_type != ET_EXEC || eh.e_machine != EM_X86_64) {
     throw Error(Error::Kind::BadData, fmt::format("{}: not an x86_64 kernel image (ELF type {}, machine {})",
                                                   path.string(), eh.e_type, eh.e_machine));
   }
+  std::unique_ptr<Vmlinux> vm(new Vmlinux(path, std::move(file)));
   vm->load_symbols();
-  vm->load_build_id();
   if (auto addr = vm->symbols_.address("linux_banner")) {
     if (auto bytes = vm->read_static(*addr, kMaxBanner)) {
       const char* p = reinterpret_cast<const char*>(bytes->data());
@@ -77,18 +61,11 @@ std::unique_ptr<Vmlinux> Vmlinux::open(const std::filesystem::path& path) {
 }
 
 void Vmlinux::load_symbols() {
-  ::Elf_Scn* scn = nullptr;
-  std::vector<GElf_Shdr> headers;
-  size_t count = 0;
-  elf_getshdrnum(elf_, &count);
-  headers.resize(count);
-  for (size_t i = 0; i < count; ++i) gelf_getshdr(elf_getscn(elf_, i), &headers[i]);
-
-  while ((scn = elf_nextscn(elf_, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_SYMTAB) continue;
-    ::Elf_Data* data = elf_getdata(scn, nullptr);
-    ::Elf_Data* strings = elf_getdata(elf_getscn(elf_, shdr.sh_link), nullptr);
+  const std::vector<ElfSection>& sections = file_->sections();
+  for (const ElfSection& symtab : sections) {
+    if (symtab.header.sh_type != SHT_SYMTAB) continue;
+    ::Elf_Data* data = elf_getdata(elf_getscn(elf(), symtab.index), nullptr);
+    ::Elf_Data* strings = elf_getdata(elf_getscn(elf(), symtab.header.sh_link), nullptr);
     if (data == nullptr || strings == nullptr || data->d_type != ELF_T_SYM || strings->d_buf == nullptr) continue;
     // The mapped table itself, not a gelf_getsym copy per symbol: ~150k of them.
     const auto* syms = static_cast<const Elf64_Sym*>(data->d_buf);
@@ -103,7 +80,7 @@ void Vmlinux::load_symbols() {
       const char* name = names + sym.st_name;
       size_t len = strnlen(name, names_size - sym.st_name);
       if (len == 0 || len == names_size - sym.st_name) continue;  // empty, or runs off the table
-      const GElf_Shdr* section = sym.st_shndx < headers.size() ? &headers[sym.st_shndx] : nullptr;
+      const GElf_Shdr* section = sym.st_shndx < sections.size() ? &sections[sym.st_shndx].header : nullptr;
       symbols_.add({std::string_view(name, len), sym.st_value, sym.st_size, elf_symbol_type(sym, section), {}});
     }
   }
@@ -111,27 +88,6 @@ void Vmlinux::load_symbols() {
     throw Error(Error::Kind::BadData, fmt::format("{}: no symbol table (stripped?)", path_.string()));
   }
   symbols_.finish();
-}
-
-void Vmlinux::load_build_id() {
-  ::Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf_, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr || shdr.sh_type != SHT_NOTE) continue;
-    ::Elf_Data* data = elf_getdata(scn, nullptr);
-    if (data == nullptr) continue;
-    size_t offset = 0;
-    GElf_Nhdr nhdr;
-    size_t name_off, desc_off;
-    while ((offset = gelf_getnote(data, offset, &nhdr, &name_off, &desc_off)) > 0) {
-      const char* name = static_cast<const char*>(data->d_buf) + name_off;
-      if (nhdr.n_type == NT_GNU_BUILD_ID && nhdr.n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
-        const auto* desc = static_cast<const unsigned char*>(data->d_buf) + desc_off;
-        for (size_t i = 0; i < nhdr.n_descsz; ++i) build_id_ += fmt::format("{:02x}", desc[i]);
-        return;
-      }
-    }
-  }
 }
 
 std::string Vmlinux::release() const {
@@ -143,20 +99,26 @@ std::string Vmlinux::release() const {
 }
 
 std::optional<std::vector<std::byte>> Vmlinux::read_static(uint64_t link_address, size_t length) const {
-  ::Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf_, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (gelf_getshdr(scn, &shdr) == nullptr) continue;
+  for (const ElfSection& s : file_->sections()) {
+    const GElf_Shdr& shdr = s.header;
     if (!(shdr.sh_flags & SHF_ALLOC) || shdr.sh_type != SHT_PROGBITS) continue;
     if (link_address < shdr.sh_addr || link_address - shdr.sh_addr >= shdr.sh_size) continue;
+    std::span<const uint8_t> bytes = file_->contents(s);
+    if (bytes.size() != shdr.sh_size) return std::nullopt;  // the section runs past the end of the file
     uint64_t in_section = link_address - shdr.sh_addr;
     size_t n = static_cast<size_t>(std::min<uint64_t>(length, shdr.sh_size - in_section));
-    std::vector<std::byte> out(n);
-    ssize_t got = ::pread(fd_, out.data(), n, static_cast<off_t>(shdr.sh_offset + in_section));
-    if (got != static_cast<ssize_t>(n)) return std::nullopt;
-    return out;
+    const auto* from = reinterpret_cast<const std::byte*>(bytes.data() + in_section);
+    return std::vector<std::byte>(from, from + n);
   }
   return std::nullopt;
+}
+
+const DwarfHandle& Vmlinux::dwarf() const {
+  if (!dwarf_tried_) {
+    dwarf_tried_ = true;
+    dwarf_ = open_dwarf(file_);
+  }
+  return dwarf_;
 }
 
 }  // namespace kdive

@@ -1,11 +1,15 @@
-// Vmlinux: the kernel image with debug info, opened read-only with libelf. Gives
-// the symbol table, the build ID, and the link-time contents of initialized
-// kernel data (e.g. the linux_banner string) — which is how kdive checks that a
-// vmlinux belongs to a dump and finds the kernel in a dump without VMCOREINFO.
+// Vmlinux: the kernel image with debug info, opened once per session (one
+// ElfFile: one open, one mapping, one libelf handle) and shared by everything
+// that reads it. Gives the symbol table, the build ID, the link-time contents
+// of initialized kernel data (e.g. the linux_banner string) — which is how
+// kdive checks that a vmlinux belongs to a dump and finds the kernel in a dump
+// without VMCOREINFO — and the one libdw handle over its DWARF, which the type
+// system and the source-line lookups share.
 //
-//   Vmlinux vm = Vmlinux::open("vmlinux-6.1.0-56-cloud-amd64");   // throws Error
-//   vm.symbols().address("_stext");
-//   vm.banner();                 // "Linux version 6.1.0-56-cloud-amd64 (...) ...\n"
+//   auto vm = Vmlinux::open("vmlinux-6.1.0-56-cloud-amd64");   // throws Error
+//   vm->symbols().address("_stext");
+//   vm->banner();                 // "Linux version 6.1.0-56-cloud-amd64 (...) ...\n"
+//   vm->dwarf();                  // nullptr when it has no DWARF
 #pragma once
 
 #include <gelf.h>
@@ -17,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel-model/elf_file.hpp"
 #include "kernel-model/symbol_table.hpp"
 
 namespace kdive {
@@ -28,7 +33,6 @@ char elf_symbol_type(const GElf_Sym& sym, const GElf_Shdr* section);
 class Vmlinux {
  public:
   static std::unique_ptr<Vmlinux> open(const std::filesystem::path& path);
-  ~Vmlinux();
   Vmlinux(const Vmlinux&) = delete;
   Vmlinux& operator=(const Vmlinux&) = delete;
 
@@ -36,7 +40,7 @@ class Vmlinux {
   SymbolTable& symbols() { return symbols_; }
   const SymbolTable& symbols() const { return symbols_; }
   // Lower-case hex of the GNU build ID note ("" when the image has none).
-  const std::string& build_id() const { return build_id_; }
+  const std::string& build_id() const { return file_->build_id(); }
   // The linux_banner string as linked (with its trailing newline).
   const std::string& banner() const { return banner_; }
   // The kernel release named by the banner ("6.1.0-56-cloud-amd64").
@@ -46,20 +50,21 @@ class Vmlinux {
   // nullopt when the range is not in such a section (bss, absent, out of range).
   std::optional<std::vector<std::byte>> read_static(uint64_t link_address, size_t length) const;
 
-  ::Elf* elf() const { return elf_; }
-  int fd() const { return fd_; }
+  const std::shared_ptr<ElfFile>& file() const { return file_; }
+  ::Elf* elf() const { return file_->elf(); }
+  // libdw over the image's DWARF, begun on first use (nullptr: no DWARF).
+  const DwarfHandle& dwarf() const;
 
  private:
-  Vmlinux(std::filesystem::path path, int fd, ::Elf* elf);
+  Vmlinux(std::filesystem::path path, std::shared_ptr<ElfFile> file);
   void load_symbols();
-  void load_build_id();
 
   std::filesystem::path path_;
-  int fd_;
-  ::Elf* elf_;
+  std::shared_ptr<ElfFile> file_;
   SymbolTable symbols_;
-  std::string build_id_;
   std::string banner_;
+  mutable DwarfHandle dwarf_;
+  mutable bool dwarf_tried_ = false;
 };
 
 }  // namespace kdive

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 namespace fs = std::filesystem;
 using kdive::test::fixture_dir;
@@ -41,10 +42,11 @@ class Sandbox {
   fs::path path(const std::string& name) const { return dir_ / name; }
   void write(const std::string& name, const std::string& text) const { std::ofstream(dir_ / name) << text; }
 
-  // Runs `kdive OPTIONS VMLINUX VMCORE` in the sandbox with the given stdin text.
-  Result run(const std::string& options, const std::string& input = "") const {
+  // Runs `kdive OPTIONS VMLINUX VMCORE` in the sandbox with the given stdin
+  // text (and `env`, "NAME=value ...", in its environment).
+  Result run(const std::string& options, const std::string& input = "", const std::string& env = "") const {
     write("stdin.txt", input);
-    std::string cmd = "cd '" + dir_.string() + "' && '" KDIVE_BINARY "' " + options + " " + files_ +
+    std::string cmd = "cd '" + dir_.string() + "' && " + env + " '" KDIVE_BINARY "' " + options + " " + files_ +
                       " < stdin.txt > stdout.txt 2> stderr.txt";
     int raw = std::system(cmd.c_str());
     return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(dir_ / "stdout.txt"), read_file(dir_ / "stderr.txt")};
@@ -117,4 +119,32 @@ TEST_CASE("bad command arguments give one line and the shell goes on", "[cli]") 
     CHECK(one_line(r.err));
     CHECK(r.out == "alive\n");
   }
+}
+
+TEST_CASE("a session opens and maps the vmlinux once", "[cli]") {
+  // Symbols, types (the DWARF index scanned afresh: an empty cache), source
+  // lines (sym, sys -c) all read the vmlinux; then the shell escape looks at
+  // kdive's own descriptors and mappings (its shell's parent is kdive).
+  Sandbox box;
+  const std::string vmlinux = (fixture_dir("bookworm") / "vmlinux").string();
+  auto r = box.run(
+      "-b -c 'sym schedule; struct task_struct.pid; sys -c | head -2 | tail -1; "
+      "!ls -l /proc/$PPID/fd | grep -c \"" +
+          vmlinux +
+          "$\"; "
+          "!grep -c \" " +
+          vmlinux + "$\" /proc/$PPID/maps'",
+      "", "XDG_CACHE_HOME=" + box.path("cache").string());
+  INFO(r.out << r.err);
+  CHECK(r.status == 0);
+  auto lines = kdive::test::lines_of(r.out);
+  REQUIRE(lines.size() == 7);
+  CHECK(lines[0].find(" (T) schedule ") != std::string::npos);
+  CHECK(lines[0].find("kernel/sched/core.c: ") != std::string::npos);  // a source line
+  CHECK(lines[2].find("pid_t pid;") != std::string::npos);             // a type
+  CHECK(lines[4].find("fs/read_write.c: ") != std::string::npos);      // sys -c's line lookup
+  CHECK(lines[5] == "1");                                              // open file descriptors
+  CHECK(lines[6] == "1");                                              // mappings
+  // The scan ran (and saved its index): the types did not come from a cache.
+  CHECK_FALSE(fs::is_empty(box.path("cache") / "kdive"));
 }

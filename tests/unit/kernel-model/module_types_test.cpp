@@ -1,11 +1,13 @@
 // A module's debug info joining the type system (mod -s): a relocatable object
 // whose .debug_info names everything through relocations, as a .ko does.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstddef>
 #include <fstream>
 #include <iterator>
 
 #include "kernel-model/debug_object.hpp"
+#include "kernel-model/elf_file.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/type_system.hpp"
 
@@ -56,14 +58,16 @@ TEST_CASE("a module object's types join the lookups once added", "[types][module
 TEST_CASE("relocations are what make a module object's names readable", "[types][modules]") {
   std::vector<char> bytes = bytes_of(module_object());
   REQUIRE(!bytes.empty());
-  std::vector<char> copy = bytes;
-  CHECK(relocate_debug_sections(copy, "module.o") > 10);
-  CHECK(copy != bytes);
+  auto copy = ElfFile::from_bytes(bytes, "module.o");
+  CHECK(relocate_debug_sections(*copy) > 10);
+  std::span<char> patched = copy->writable_bytes();
+  CHECK_FALSE(std::equal(patched.begin(), patched.end(), bytes.begin(), bytes.end()));
   // A linked program has nothing left to relocate.
-  std::vector<char> linked = bytes_of(program());
-  CHECK(relocate_debug_sections(linked, "types-dwarf5") == 0);
+  auto linked = ElfFile::from_bytes(bytes_of(program()), "types-dwarf5");
+  CHECK(relocate_debug_sections(*linked) == 0);
+  // A mapped file is read-only: an object needs its own copy to be relocated.
+  CHECK_THROWS_AS(relocate_debug_sections(*ElfFile::open(module_object())), Error);
   std::vector<char> garbage(64, 'x');
-  CHECK_THROWS_AS(relocate_debug_sections(garbage, "garbage"), Error);
 
   TypeSystem types(program(), "");
   CHECK_THROWS_AS(types.add_module("garbage", garbage), Error);
