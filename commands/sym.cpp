@@ -22,7 +22,7 @@ std::string symbol_line(const Symbol& s, uint64_t offset, uint64_t address) {
   return line;
 }
 
-std::string symbol_line(const Symbol& s) { return symbol_line(s, 0, s.address); }
+std::string symbol_line(const Symbol& s) { return symbol_line(s, 0, s.address.value()); }
 
 // A text symbol of the kernel image also gets its source file and line, as crash shows.
 std::string symbol_line_with_source(const Kernel& k, const Symbol& s, uint64_t offset, uint64_t address) {
@@ -82,7 +82,7 @@ const Symbol* neighbour(const SymbolTable& table, const Symbol& s, bool next) {
   }
   while (i > 0 && all[i - 1].address >= s.address) --i;
   if (i == 0) return nullptr;
-  uint64_t at = all[i - 1].address;
+  VirtAddr at = all[i - 1].address;
   while (i > 1 && all[i - 2].address == at) --i;  // the preferred one sorts first
   return &all[i - 1];
 }
@@ -94,11 +94,11 @@ struct Target {
 };
 
 Target resolve(const Kernel& k, const std::string& word) {
-  if (const Symbol* s = k.find_symbol(word)) return {s, s->address, 0};
+  if (const Symbol* s = k.find_symbol(word)) return {s, s->address.value(), 0};
   auto value = parse_number(word, 16);
   if (!value) throw CommandError(fmt::format("symbol not found: {}", word));
   // Per-CPU offsets and small numbers are not addresses of anything.
-  auto hit = *value >= kStartKernelMap ? k.symbol_at(*value) : std::nullopt;
+  auto hit = VirtAddr{*value} >= kStartKernelMap ? k.symbol_at(VirtAddr{*value}) : std::nullopt;
   if (!hit) throw CommandError(fmt::format("invalid address: {}", word));
   return {hit->symbol, *value, hit->offset};
 }
@@ -132,12 +132,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     Target t = resolve(k, word);
     if (args.has('p')) {
       if (const Symbol* prev = neighbour(table_of(k, *t.symbol), *t.symbol, false))
-        out.print("{}\n", symbol_line_with_source(k, *prev, 0, prev->address));
+        out.print("{}\n", symbol_line_with_source(k, *prev, 0, prev->address.value()));
     }
     out.print("{}\n", symbol_line_with_source(k, *t.symbol, t.offset, t.address));
     if (args.has('n')) {
       if (const Symbol* next = neighbour(table_of(k, *t.symbol), *t.symbol, true))
-        out.print("{}\n", symbol_line_with_source(k, *next, 0, next->address));
+        out.print("{}\n", symbol_line_with_source(k, *next, 0, next->address.value()));
     }
   }
 }

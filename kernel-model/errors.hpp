@@ -2,26 +2,41 @@
 // result types buries the logic, so the model throws and the command boundary
 // (the shell) catches and prints one line.
 //
-//   throw Fault(addr, "page not in the dump (excluded)");
+//   throw Fault(VirtAddr{a}, "page not in the dump (excluded)");      // kernel virtual
+//   throw Fault::user(VirtAddr{a}, "PTE not present");               // a process's memory
+//   throw Fault(PhysAddr{p}, "page not in the dump");
 //   throw Error(Error::Kind::Lookup, "no symbol 'init_taks'");
+//
+//   catch (const Fault& f) { if (auto p = f.physical_address()) ... }
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
+#include "readers/address.hpp"
+
 namespace kdive {
 
-// Memory that cannot be read: the address and why.
+// Memory that cannot be read: the address, which address space it is in, and why.
 class Fault : public std::runtime_error {
  public:
   enum class Space { Kernel, User, Physical };
-  Fault(uint64_t address, Space space, const std::string& reason);
+  // A kernel virtual address.
+  Fault(VirtAddr address, const std::string& reason) : Fault(address.value(), Space::Kernel, reason) {}
+  Fault(PhysAddr address, const std::string& reason) : Fault(address.value(), Space::Physical, reason) {}
+  // A user virtual address (of the address space being read).
+  static Fault user(VirtAddr address, const std::string& reason) { return Fault(address.value(), Space::User, reason); }
 
-  uint64_t address() const { return address_; }
   Space space() const { return space_; }
+  // The address as a virtual one (kernel or user space), or as a physical one.
+  std::optional<VirtAddr> virtual_address() const;
+  std::optional<PhysAddr> physical_address() const;
 
  private:
+  Fault(uint64_t address, Space space, const std::string& reason);
+
   uint64_t address_;
   Space space_;
 };

@@ -155,9 +155,11 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
 
   // Where each section went: the kernel's record (sect_attrs), or else worked
   // out from symbols the kernel's own table places.
-  std::unordered_map<size_t, uint64_t> base;
+  std::unordered_map<size_t, VirtAddr> base;
   for (size_t i = 0; i < count; ++i) {
-    if (auto it = module.sections.find(names[i]); it != module.sections.end() && it->second != 0) base[i] = it->second;
+    if (auto it = module.sections.find(names[i]); it != module.sections.end() && !it->second.is_null()) {
+      base[i] = it->second;
+    }
   }
   if (base.empty()) {
     for (const Raw& r : raw) {
@@ -172,7 +174,7 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
   for (const Raw& r : raw) {
     auto b = base.find(r.section);
     if (b == base.end()) continue;
-    uint64_t address = b->second + r.sym.st_value;
+    VirtAddr address = b->second + r.sym.st_value;
     if (!module.contains(address)) continue;  // init sections are gone after loading
     if (const Symbol* s = module.kallsyms_symbols.find(r.name)) {
       ++compared;

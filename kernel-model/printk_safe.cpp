@@ -12,7 +12,7 @@ std::optional<std::vector<PrintkSafeBuffer>> read_printk_safe_buffers(const Kern
   bool any = false;
   std::vector<PrintkSafeBuffer> out;
   auto nr_cpus = k.symbols().address("nr_cpu_ids");
-  int cpus = nr_cpus ? static_cast<int>(k.memory().read<uint32_t>(VirtAddr{*nr_cpus})) : 1;
+  int cpus = nr_cpus ? static_cast<int>(k.memory().read<uint32_t>(*nr_cpus)) : 1;
   cpus = std::clamp(cpus, 1, 8192);
   for (const char* name : kBuffers) {
     if (k.symbols().find(name) == nullptr) continue;

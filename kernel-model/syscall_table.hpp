@@ -9,15 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "readers/address.hpp"
+
 namespace kdive {
 
 class Kernel;
 
 struct SyscallEntry {
   int number = 0;
-  uint64_t handler = 0;  // run-time address read from the table
-  std::string symbol;    // "__x64_sys_read", "name+0x10", or "" outside any symbol
-  std::string file;      // source file as the compiler recorded it ("../fs/read_write.c"); "" if unknown
+  VirtAddr handler;    // run-time address read from the table
+  std::string symbol;  // "__x64_sys_read", "name+0x10", or "" outside any symbol
+  std::string file;    // source file as the compiler recorded it ("../fs/read_write.c"); "" if unknown
   int line = 0;
 };
 

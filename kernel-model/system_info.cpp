@@ -22,7 +22,7 @@ std::optional<T> read_var(const Kernel& k, std::string_view symbol) {
   auto addr = k.symbols().address(symbol);
   if (!addr) return std::nullopt;
   try {
-    return k.memory().read<T>(VirtAddr{*addr});
+    return k.memory().read<T>(*addr);
   } catch (const Fault&) {
     return std::nullopt;
   }
@@ -43,7 +43,7 @@ void read_utsname(const Kernel& k, SystemInfo& s) {
   }
   std::vector<std::byte> raw(kUtsLen * 6 + 64);
   try {
-    k.memory().read(VirtAddr{*ns}, raw);
+    k.memory().read(*ns, raw);
   } catch (const Fault&) {
     s.release = *release;
     return;
@@ -70,13 +70,14 @@ void read_utsname(const Kernel& k, SystemInfo& s) {
 // The firmware memory map (struct e820_table: u32 nr_entries, then packed
 // {u64 addr; u64 size; u32 type} entries — a BIOS-defined layout).
 std::optional<uint64_t> e820_ram(const Kernel& k) {
-  auto table = read_var<uint64_t>(k, "e820_table");
-  if (!table) return std::nullopt;
+  auto pointer = read_var<uint64_t>(k, "e820_table");
+  if (!pointer) return std::nullopt;
+  const VirtAddr table{*pointer};
   try {
-    uint32_t n = k.memory().read<uint32_t>(VirtAddr{*table});
+    uint32_t n = k.memory().read<uint32_t>(table);
     if (n == 0 || n > kMaxE820Entries) return std::nullopt;
     std::vector<std::byte> entries(n * 20);
-    k.memory().read(VirtAddr{*table + 4}, entries);
+    k.memory().read(table + 4, entries);
     uint64_t total = 0;
     for (uint32_t i = 0; i < n; ++i) {
       uint64_t size;
@@ -97,7 +98,7 @@ std::optional<int> online_cpus(const Kernel& k, int possible) {
   try {
     int online = 0;
     for (int word = 0; word * 64 < possible; ++word) {
-      uint64_t bits = k.memory().read<uint64_t>(VirtAddr{*mask + word * 8});
+      uint64_t bits = k.memory().read<uint64_t>(*mask + word * sizeof(uint64_t));
       int valid = std::min(64, possible - word * 64);
       if (valid < 64) bits &= (1ull << valid) - 1;
       online += std::popcount(bits);
@@ -146,7 +147,7 @@ std::optional<std::array<uint64_t, 3>> load_average(const Kernel& k) {
   if (!addr) return std::nullopt;
   try {
     std::array<uint64_t, 3> v{};
-    for (int i = 0; i < 3; ++i) v[i] = k.memory().read<uint64_t>(VirtAddr{*addr + 8 * i});
+    for (int i = 0; i < 3; ++i) v[i] = k.memory().read<uint64_t>(*addr + sizeof(uint64_t) * i);
     return v;
   } catch (const Fault&) {
     return std::nullopt;

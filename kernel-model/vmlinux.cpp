@@ -68,7 +68,7 @@ std::unique_ptr<Vmlinux> Vmlinux::open(const std::filesystem::path& path) {
   vm->load_symbols();
   vm->load_build_id();
   if (auto addr = vm->symbols_.address("linux_banner")) {
-    if (auto bytes = vm->read_static(*addr, kMaxBanner)) {
+    if (auto bytes = vm->read_static(addr->value(), kMaxBanner)) {
       const char* p = reinterpret_cast<const char*>(bytes->data());
       vm->banner_.assign(p, strnlen(p, bytes->size()));
     }
@@ -104,7 +104,8 @@ void Vmlinux::load_symbols() {
       size_t len = strnlen(name, names_size - sym.st_name);
       if (len == 0 || len == names_size - sym.st_name) continue;  // empty, or runs off the table
       const GElf_Shdr* section = sym.st_shndx < headers.size() ? &headers[sym.st_shndx] : nullptr;
-      symbols_.add({std::string_view(name, len), sym.st_value, sym.st_size, elf_symbol_type(sym, section), {}});
+      symbols_.add(
+          {std::string_view(name, len), VirtAddr{sym.st_value}, sym.st_size, elf_symbol_type(sym, section), {}});
     }
   }
   if (symbols_.all().empty()) {
