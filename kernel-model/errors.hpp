@@ -1,6 +1,8 @@
 // The kernel model's two exceptions. Walking nested kernel structures through
 // result types buries the logic, so the model throws and the command boundary
-// (the shell) catches and prints one line.
+// (the shell) catches and prints one line. A walker that goes on past one bad
+// item catches ModelError — Fault or Error, what the kernel's data can cause —
+// and never std::exception, which would also swallow kdive's own bugs.
 //
 //   throw Fault(VirtAddr{a}, "page not in the dump (excluded)");      // kernel virtual
 //   throw Fault::user(VirtAddr{a}, "PTE not present");               // a process's memory
@@ -8,6 +10,7 @@
 //   throw Error(Error::Kind::Lookup, "no symbol 'init_taks'");
 //
 //   catch (const Fault& f) { if (auto p = f.physical_address()) ... }
+//   catch (const ModelError& e) { problems.push_back(e.what()); }   // either
 #pragma once
 
 #include <cstdint>
@@ -19,8 +22,15 @@
 
 namespace kdive {
 
+// What the kernel model throws when the kernel's memory or data cannot answer:
+// a Fault or an Error.
+class ModelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Memory that cannot be read: the address, which address space it is in, and why.
-class Fault : public std::runtime_error {
+class Fault : public ModelError {
  public:
   enum class Space { Kernel, User, Physical };
   // A kernel virtual address.
@@ -41,7 +51,7 @@ class Fault : public std::runtime_error {
   Space space_;
 };
 
-class Error : public std::runtime_error {
+class Error : public ModelError {
  public:
   enum class Kind {
     Lookup,       // a symbol, member or type that does not exist
@@ -50,7 +60,7 @@ class Error : public std::runtime_error {
     Unsupported,  // a kernel or dump this version of kdive cannot handle
     Mismatch,     // the vmlinux does not belong to the dump
   };
-  Error(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Error(Kind kind, const std::string& message) : ModelError(message), kind_(kind) {}
   Kind kind() const { return kind_; }
 
  private:

@@ -119,7 +119,7 @@ const ModuleTable& Kernel::modules() const {
     modules_ = std::make_unique<ModuleTable>();
     try {
       *modules_ = read_modules(*this);
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       modules_->problems.push_back(fmt::format("cannot read the module list: {}", e.what()));
     }
   }
@@ -160,7 +160,7 @@ const Symbol* Kernel::find_symbol(std::string_view name) const {
   if (kallsyms_failed_) return nullptr;
   try {
     return kallsyms().symbols().find(name);
-  } catch (const std::exception&) {
+  } catch (const ModelError&) {
     kallsyms_failed_ = true;  // a dump without readable kallsyms: do not retry per lookup
     return nullptr;
   }

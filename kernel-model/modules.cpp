@@ -193,7 +193,7 @@ ModuleTable read_modules(const Kernel& k) {
       read_kallsyms(k, mod, m);
       read_sections(mod, m);
       read_build_id(k, m);
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       table.problems.push_back(
           fmt::format("module at {:x}{}: {}", at.value(), m.name.empty() ? "" : " (" + m.name + ")", e.what()));
       if (m.name.empty()) continue;

@@ -31,7 +31,7 @@ std::optional<std::vector<PrintkSafeBuffer>> read_printk_safe_buffers(const Kern
         std::string text(std::min<uint64_t>(b.len, size), '\0');
         k.memory().read(buffer.address(), {reinterpret_cast<std::byte*>(text.data()), text.size()});
         b.text = std::move(text);
-      } catch (const std::exception& e) {
+      } catch (const ModelError& e) {
         b.error = e.what();
       }
       out.push_back(std::move(b));

@@ -117,7 +117,7 @@ std::optional<int64_t> wall_clock(const Kernel& k) {
       return k.object("tk_core")["timekeeper"]["xtime_sec"].as_i64();
     }
     if (k.symbols().find("xtime") != nullptr) return k.object("xtime")["tv_sec"].as_i64();
-  } catch (const std::exception&) {
+  } catch (const ModelError&) {
     // no type information or an unreadable page: other sources follow
   }
   return std::nullopt;
@@ -192,13 +192,13 @@ SystemInfo read_system_info(const Kernel& k) {
   s.avenrun = load_average(k);
   try {
     s.tasks = k.tasks().all.size();
-  } catch (const std::exception&) {
+  } catch (const ModelError&) {
     // no task list: sys leaves TASKS out
   }
   s.panic_cpu = k.panic_cpu();
   try {
     s.panic_message = find_panic_message(read_printk_log(k));
-  } catch (const std::exception&) {
+  } catch (const ModelError&) {
     // No readable log: sys shows an empty PANIC, as crash does.
   }
   return s;

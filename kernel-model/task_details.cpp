@@ -36,7 +36,7 @@ uint64_t uptime_ns(const Kernel& k) {
   for (int cpu = 0; cpu < cpus; ++cpu) {
     try {
       latest = std::max(latest, k.object(k.per_cpu("runqueues", cpu), "struct rq")["clock"].as_u64());
-    } catch (const std::exception&) {
+    } catch (const ModelError&) {
       // A CPU whose runqueue cannot be read does not move "now".
     }
   }

@@ -300,7 +300,7 @@ TaskTable read_tasks(const Kernel& k) {
   for (VirtAddr leader : leaders) {
     try {
       for (VirtAddr t : reader.threads_of(leader)) addresses.push_back(t);
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       addresses.push_back(leader);
       table.problems.push_back(fmt::format("threads of task {:x}: {}", leader.value(), e.what()));
     }
@@ -317,7 +317,7 @@ TaskTable read_tasks(const Kernel& k) {
       VirtAddr idle_task = rq["idle"].pointer();
       idle.push_back(idle_task);
       if (idle_task != init) addresses.push_back(idle_task);
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       table.active.push_back(VirtAddr{});
       table.problems.push_back(fmt::format("runqueue of CPU {}: {}", cpu, e.what()));
     }
@@ -331,7 +331,7 @@ TaskTable read_tasks(const Kernel& k) {
       t.active = std::find(table.active.begin(), table.active.end(), a) != table.active.end();
       pid_of[a.value()] = t.pid;
       table.all.push_back(std::move(t));
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       table.problems.push_back(fmt::format("task {:x}: {}", a.value(), e.what()));
     }
   }
