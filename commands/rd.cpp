@@ -325,7 +325,7 @@ const CommandRegistrar registrar{
                  "\n"
                  "A process's memory: make it the context, then read its addresses:\n"
                  "\n"
-                 "  kdive> set 97\n"
+                 "  kdive> set 88\n"
                  "  kdive> rd -a 7f0000100000 36\n"
                  "      7f0000100000:  KDIVE-ANON-PATTERNKDIVE-ANON-PATTERN",
      .options = {{'a', "", "display as text, up to a NUL or count characters"},

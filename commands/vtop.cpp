@@ -44,13 +44,14 @@ VirtAddr page_table_address(const Kernel& k, const AddressSpace& space) {
 
 struct Result {
   VirtAddr address;
+  bool user_address;  // in the user half (crash lays those out narrower, without the directory lines)
   const AddressSpace& space;
   Translation translation;
   std::vector<std::string_view> flags;  // of the last entry, when the page is mapped
 };
 
 void print(const Kernel& k, const Result& r, Output& out) {
-  const bool user = r.space.is_user();
+  const bool user = r.user_address;
   const Translation& t = r.translation;
   const int width = user ? 10 : 16;
   out.print("{:<{}}  {:<16}\n", "VIRTUAL", width, "PHYSICAL");
@@ -132,7 +133,8 @@ void run_vtop(Session& session, const ParsedArgs& args, Output& out) {
   for (const auto& word : args.positional()) {
     VirtAddr address = parse_address(&k, word);
     AddressSpace space = space_for(session, args, address, wanted);
-    Result r{address, space, space.translate(address), {}};
+    const bool user_address = address_half(address, k.layout().levels) == AddressHalf::User;
+    Result r{address, user_address, space, space.translate(address), {}};
     if (r.translation.phys) r.flags = entry_flag_names(r.translation.levels.back());
     if (!first) out.print("\n");
     print(k, r, out);
@@ -176,25 +178,36 @@ const CommandRegistrar vtop_registrar{
                  "\n"
                  "  kdive> vtop linux_banner\n"
                  "  VIRTUAL           PHYSICAL\n"
-                 "  ffffffffabe00200  1be00200\n"
+                 "  ffffffff96800200  8a00200\n"
                  "\n"
-                 "  PGD DIRECTORY: ffffffffabe0a000\n"
-                 "  PAGE DIRECTORY: 1a20e067\n"
-                 "     PUD: 1a20eff0 => 1a20f063\n"
-                 "     PMD: 1a20f6f8 => 8000000001be001e1\n"
-                 "    PAGE: 1be00000  (2MB)\n"
+                 "  PGD DIRECTORY: ffffffff9700a000\n"
+                 "  PAGE DIRECTORY: 920e067\n"
+                 "     PUD: 920eff0 => 920f063\n"
+                 "     PMD: 920f5a0 => 8000000008a001e1\n"
+                 "    PAGE: 8a00000  (2MB)\n"
                  "\n"
                  "        PTE         PHYSICAL  FLAGS\n"
-                 "  80000000 1be001e1  1be00000  (PRESENT|ACCESSED|DIRTY|PSE|GLOBAL|NX)\n"
+                 "  8000000008a001e1   8a00000  (PRESENT|ACCESSED|DIRTY|PSE|GLOBAL|NX)\n"
                  "\n"
                  "A process's anonymous page, in its own address space:\n"
                  "\n"
-                 "  kdive> set 97\n"
+                 "  kdive> set 88\n"
                  "  kdive> vtop 7f0000100000\n"
+                 "  VIRTUAL     PHYSICAL\n"
+                 "  7f0000100000  91dc000\n"
                  "\n"
-                 "The same address in two tasks (each task's page table):\n"
+                 "     PGD: 24667f0 => 2495067\n"
+                 "     PUD: 2495000 => 2491067\n"
+                 "     PMD: 2491000 => 1bc3067\n"
+                 "     PTE: 1bc3800 => 80000000091dc867\n"
+                 "    PAGE: 91dc000\n"
                  "\n"
-                 "  kdive> foreach 97 95 vtop 7f0000100000",
+                 "        PTE         PHYSICAL  FLAGS\n"
+                 "  80000000091dc867   91dc000  (PRESENT|RW|USER|ACCESSED|DIRTY|NX)\n"
+                 "\n"
+                 "The same address in two tasks, each through its own page table:\n"
+                 "\n"
+                 "  kdive> foreach 88 86 vtop 7f0000100000",
      .options = {{'u', "", "the addresses are user virtual addresses"},
                  {'k', "", "the addresses are kernel virtual addresses"},
                  {'c', "pid|task", "translate through this task's page table"}},
