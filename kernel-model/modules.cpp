@@ -9,9 +9,9 @@
 #include <system_error>
 #include <utility>
 
-#include "kernel-model/containers.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/object_links.hpp"
 
 namespace kdive {
 
@@ -177,15 +177,15 @@ ModuleTable read_modules(const Kernel& k) {
   auto head = k.symbols().address("modules");
   if (!head) return table;
   const Type& type = k.types().require("struct module");
-  auto list = type.member("list");
-  if (!list) throw Error(Error::Kind::Lookup, "struct module has no member list");
-  for (VirtAddr at : list_entries(k, *head, list->offset)) {
+  // `modules` is a static LIST_HEAD (kernel/module/main.c): seen as one by type.
+  Object modules(k, *head, &k.types().require("struct list_head"));
+  for (const Object& mod : list_objects(k, modules, type, "list")) {
+    const VirtAddr at = mod.address();
     Module m;
     m.address = at;
     // names->front() is the module's name: symbols point at it (stable across moves).
     m.names->push_back("");
     try {
-      Object mod(k, at, &type);
       m.name = mod["name"].string(64);
       *m.names->begin() = m.name;
       read_regions(k, mod, m);

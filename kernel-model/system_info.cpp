@@ -67,44 +67,41 @@ void read_utsname(const Kernel& k, SystemInfo& s) {
   s.release = *release;
 }
 
-// The firmware memory map (struct e820_table: u32 nr_entries, then packed
-// {u64 addr; u64 size; u32 type} entries — a BIOS-defined layout).
+// The firmware memory map: struct e820_table *e820_table (4.12+), whose
+// entries[] are packed {addr, size, type} records.
 std::optional<uint64_t> e820_ram(const Kernel& k) {
-  auto pointer = read_var<uint64_t>(k, "e820_table");
-  if (!pointer) return std::nullopt;
-  const VirtAddr table{*pointer};
+  if (k.symbols().find("e820_table") == nullptr) return std::nullopt;
   try {
-    uint32_t n = k.memory().read<uint32_t>(table);
+    Object table = k.object("e820_table").deref();
+    uint64_t n = table["nr_entries"].as_u64();
     if (n == 0 || n > kMaxE820Entries) return std::nullopt;
-    std::vector<std::byte> entries(n * 20);
-    k.memory().read(table + 4, entries);
+    Object entries = table["entries"];
     uint64_t total = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      uint64_t size;
-      uint32_t type;
-      std::memcpy(&size, &entries[i * 20 + 8], 8);
-      std::memcpy(&type, &entries[i * 20 + 16], 4);
-      if (type == kE820Ram) total += size;
+    for (uint64_t i = 0; i < n; ++i) {
+      Object e = entries.at(i);
+      if (e["type"].as_u64() == kE820Ram) total += e["size"].as_u64();
     }
     return total;
-  } catch (const Fault&) {
+  } catch (const ModelError&) {
     return std::nullopt;
   }
 }
 
+// struct cpumask { unsigned long bits[]; }: one bit per possible CPU.
 std::optional<int> online_cpus(const Kernel& k, int possible) {
-  auto mask = k.symbols().address("__cpu_online_mask");
-  if (!mask) return std::nullopt;
+  if (k.symbols().find("__cpu_online_mask") == nullptr) return std::nullopt;
   try {
+    Object bits = k.object("__cpu_online_mask")["bits"];
+    const int word_bits = static_cast<int>(bits.type().strip().target()->size() * 8);
     int online = 0;
-    for (int word = 0; word * 64 < possible; ++word) {
-      uint64_t bits = k.memory().read<uint64_t>(*mask + word * sizeof(uint64_t));
-      int valid = std::min(64, possible - word * 64);
-      if (valid < 64) bits &= (1ull << valid) - 1;
-      online += std::popcount(bits);
+    for (int word = 0; word * word_bits < possible; ++word) {
+      uint64_t set = bits.at(static_cast<uint64_t>(word)).as_u64();
+      int valid = std::min(word_bits, possible - word * word_bits);
+      if (valid < 64) set &= (1ull << valid) - 1;
+      online += std::popcount(set);
     }
     return online;
-  } catch (const Fault&) {
+  } catch (const ModelError&) {
     return std::nullopt;
   }
 }
@@ -142,14 +139,15 @@ std::optional<int64_t> uptime(const Kernel& k, int hz) {
   return static_cast<int64_t>((*jiffies - initial) / static_cast<uint64_t>(hz));
 }
 
+// unsigned long avenrun[3]: the 1, 5 and 15 minute averages.
 std::optional<std::array<uint64_t, 3>> load_average(const Kernel& k) {
-  auto addr = k.symbols().address("avenrun");
-  if (!addr) return std::nullopt;
+  if (k.symbols().find("avenrun") == nullptr) return std::nullopt;
   try {
+    Object avenrun = k.object("avenrun");
     std::array<uint64_t, 3> v{};
-    for (int i = 0; i < 3; ++i) v[i] = k.memory().read<uint64_t>(*addr + sizeof(uint64_t) * i);
+    for (uint64_t i = 0; i < v.size(); ++i) v[i] = avenrun.at(i).as_u64();
     return v;
-  } catch (const Fault&) {
+  } catch (const ModelError&) {
     return std::nullopt;
   }
 }

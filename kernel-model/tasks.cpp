@@ -6,9 +6,9 @@
 #include <cstring>
 #include <map>
 
-#include "kernel-model/containers.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/object_links.hpp"
 
 namespace kdive {
 namespace {
@@ -26,7 +26,7 @@ struct Field {
   uint64_t size = 0;
 
   static Field of(const Member& m) { return {m.offset, m.type->size()}; }
-  // The member's value (zero-extended), or 0 if it lies outside the copy.
+  // The member's value (little-endian, zero-extended), or 0 if it lies outside the copy.
   uint64_t in(const std::vector<std::byte>& buf) const {
     uint64_t v = 0;
     if (size <= sizeof v && offset + size <= buf.size()) std::memcpy(&v, buf.data() + offset, size);
@@ -39,12 +39,12 @@ struct Field {
 // a busy machine has tens of thousands of tasks.
 struct TaskLayout {
   uint64_t size = 0;
-  uint64_t tasks;  // offset of the tasks list_head
   Field pid, tgid, comm, real_parent, state, exit_state, flags, cpu, mm, stack;
-  std::optional<Field> thread_sp, last_arrival, start_time, utime, stime, signal;
-  std::optional<uint64_t> thread_node, thread_group;  // list_head offsets
-  bool rss_stat = false;                              // per-task rss deltas (SPLIT_RSS_COUNTING, before 6.2)
-  std::optional<uint64_t> sig_thread_head;
+  std::optional<Field> thread_sp, last_arrival, start_time, utime, stime;
+  // Threads hang off signal->thread_head since 6.7 (commit 8e1f385104ac);
+  // before, off the leader's thread_group list.
+  bool thread_head = false;
+  bool rss_stat = false;  // per-task rss deltas (SPLIT_RSS_COUNTING, before 6.2)
 
   explicit TaskLayout(TypeSystem& types) {
     const Type& t = types.require("struct task_struct");
@@ -59,11 +59,6 @@ struct TaskLayout {
       if (auto m = t.member(n)) return Field::of(*m);
       return std::nullopt;
     };
-    auto offset = [&](std::string_view n) -> std::optional<uint64_t> {
-      if (auto m = t.member(n)) return m->offset;
-      return std::nullopt;
-    };
-    tasks = need({"tasks"}).offset;
     pid = Field::of(need({"pid"}));
     tgid = Field::of(need({"tgid"}));
     comm = Field::of(need({"comm"}));
@@ -81,15 +76,9 @@ struct TaskLayout {
     start_time = maybe("start_time");
     utime = maybe("utime");
     stime = maybe("stime");
-    signal = maybe("signal");
-    // Threads hang off signal->thread_head since 6.7 (commit 8e1f385104ac);
-    // before, off the leader's thread_group list.
-    thread_node = offset("thread_node");
-    thread_group = offset("thread_group");
     rss_stat = t.member("rss_stat.count").has_value();
-    if (const Type* s = types.lookup("struct signal_struct")) {
-      if (auto m = s->member("thread_head")) sig_thread_head = m->offset;
-    }
+    const Type* s = types.lookup("struct signal_struct");
+    thread_head = t.member("thread_node") && s != nullptr && s->member("thread_head");
   }
 };
 
@@ -126,18 +115,29 @@ class TaskReader {
   }
 
   std::vector<VirtAddr> threads_of(VirtAddr leader) {
-    if (layout_.thread_node && layout_.sig_thread_head && layout_.signal) {
-      VirtAddr signal = Object(k_, leader, task_type_)["signal"].pointer();
-      return list_entries(k_, signal + *layout_.sig_thread_head, *layout_.thread_node);
+    Object task(k_, leader, task_type_);
+    std::vector<VirtAddr> out;
+    if (layout_.thread_head) {
+      for (const Object& t : list_objects(k_, task["signal"]["thread_head"], *task_type_, "thread_node")) {
+        out.push_back(t.address());
+      }
+      return out;
     }
-    std::vector<VirtAddr> out = {leader};
-    if (layout_.thread_group) {
-      for (VirtAddr t : list_entries(k_, leader + *layout_.thread_group, *layout_.thread_group)) out.push_back(t);
+    out.push_back(leader);
+    for (const Object& t : list_objects(k_, task["thread_group"], *task_type_, "thread_group")) {
+      out.push_back(t.address());
     }
     return out;
   }
 
-  uint64_t tasks_offset() const { return layout_.tasks; }
+  // Every process: init_task and the task_structs on its tasks list.
+  std::vector<VirtAddr> processes(VirtAddr init) {
+    std::vector<VirtAddr> out = {init};
+    for (const Object& t : list_objects(k_, Object(k_, init, task_type_)["tasks"], *task_type_, "tasks")) {
+      out.push_back(t.address());
+    }
+    return out;
+  }
 
   // Per-task RSS deltas not yet folded into the mm (SPLIT_RSS_COUNTING, until
   // 6.2: task_struct.rss_stat.count[NR_MM_COUNTERS]).
@@ -295,9 +295,7 @@ TaskTable read_tasks(const Kernel& k) {
   VirtAddr init = k.symbol_address("init_task");
 
   std::vector<VirtAddr> addresses;
-  std::vector<VirtAddr> leaders = {init};
-  for (VirtAddr t : list_entries(k, init + reader.tasks_offset(), reader.tasks_offset())) leaders.push_back(t);
-  for (VirtAddr leader : leaders) {
+  for (VirtAddr leader : reader.processes(init)) {
     try {
       for (VirtAddr t : reader.threads_of(leader)) addresses.push_back(t);
     } catch (const ModelError& e) {
