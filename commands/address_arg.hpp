@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 
+#include "kernel-model/address_space.hpp"
 #include "readers/address.hpp"
 
 namespace kdive {
@@ -18,7 +19,7 @@ namespace kdive {
 // A bare hexadecimal word at or above this is read as a kernel address (a task,
 // a dentry), below it as a number: kernel pointers of 4- and 5-level x86_64
 // kernels all start with 0xff.
-constexpr uint64_t kKernelHalf = 0xff00000000000000ull;
+constexpr uint64_t kKernelHalf = kLowestKernelAddress.value();
 
 class Kernel;
 

@@ -40,6 +40,10 @@ enum class AddressHalf { User, Kernel, NonCanonical };
 AddressHalf address_half(VirtAddr v, int levels);
 // The first address above user space (TASK_SIZE_MAX rounded up to the hole).
 VirtAddr user_space_end(int levels);
+// Where the kernel half starts with 5-level paging: a kernel pointer lies at
+// or above it in either mode (for telling a task address from a PID before
+// the dump's paging mode is at hand).
+constexpr VirtAddr kLowestKernelAddress{0xff00000000000000ull};
 
 // The names of the flag bits set in a present page-table entry, low bit first,
 // as crash's vtop prints them: PRESENT RW USER PWT PCD ACCESSED DIRTY PSE

@@ -139,6 +139,10 @@ TEST_CASE("addresses fall in the user half, the kernel half or neither", "[page_
   CHECK(address_half(VirtAddr{0x0100000000000000ull}, 5) == AddressHalf::NonCanonical);
   CHECK(address_half(VirtAddr{0xff11000000000000ull}, 5) == AddressHalf::Kernel);
   CHECK(address_half(VirtAddr{0xfe00000000000000ull}, 5) == AddressHalf::NonCanonical);
+  // Kernel pointers of both modes lie at or above the 5-level kernel half's start.
+  CHECK(address_half(kdive::kLowestKernelAddress, 5) == AddressHalf::Kernel);
+  CHECK(address_half(kdive::kLowestKernelAddress - 1, 5) == AddressHalf::NonCanonical);
+  CHECK(VirtAddr{0xffff800000000000ull} > kdive::kLowestKernelAddress);
   CHECK(kdive::user_space_end(4) == VirtAddr{1ull << 47});
   CHECK(kdive::user_space_end(5) == VirtAddr{1ull << 56});
 }
