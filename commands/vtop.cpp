@@ -147,13 +147,14 @@ void run_vtop(Session& session, const ParsedArgs& args, Output& out) {
 void run_ptov(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
   if (args.positional().empty()) throw CommandError("a physical address is needed (see 'help ptov')");
+  const AddressSpace kernel = AddressSpace::kernel(k);
   Json results = Json::array();
   bool first = true;
   for (const auto& word : args.positional()) {
     auto p = parse_number(word, 16);
     if (!p) throw CommandError(fmt::format("invalid physical address: '{}'", word));
     const PhysAddr physical{*p};
-    const VirtAddr virt = k.memory().to_direct(physical);
+    const VirtAddr virt = kernel.direct_map_address(physical);
     out.print("{}{:<16}  {:<16}\n", first ? "" : "\n", "VIRTUAL", "PHYSICAL");
     out.print("{:<16x}  {:<16x}\n", virt, physical);
     results.push_back({{"physical", json_hex(physical)}, {"virtual", json_hex(virt)}});

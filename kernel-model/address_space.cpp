@@ -59,6 +59,8 @@ AddressSpace AddressSpace::of_task(const Kernel& k, const Task& task) {
 
 int AddressSpace::levels() const { return memory_->walker().levels(); }
 
+VirtAddr AddressSpace::direct_map_address(PhysAddr p) const { return memory_->to_direct(p); }
+
 Translation AddressSpace::translate(VirtAddr v) const { return memory_->walker().walk(page_table_, v); }
 
 void AddressSpace::read(VirtAddr v, std::span<std::byte> out) const {

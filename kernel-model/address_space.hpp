@@ -13,6 +13,7 @@
 //   user.read(VirtAddr{0x7f0000100000}, bytes);                   // Fault::user when unmapped
 //   AddressSpace::kernel(kernel).translate(kernel.symbol_address("linux_banner"));
 //   address_half(VirtAddr{0x7f0000100000}, 4);                    // AddressHalf::User
+//   AddressSpace::kernel(kernel).direct_map_address(PhysAddr{0x1000});  // ptov
 //   entry_flag_names(t.levels.back());                            // {"PRESENT", "RW", "USER", ...}
 #pragma once
 
@@ -81,6 +82,9 @@ class AddressSpace {
   // Reads `out.size()` bytes at `v`, across pages; throws Fault (Space::User
   // in a user space) naming the first address that cannot be read.
   void read(VirtAddr v, std::span<std::byte> out) const;
+  // Where physical memory appears in the kernel half's direct map
+  // (page_offset_base + p), which every space maps alike: what ptov shows.
+  VirtAddr direct_map_address(PhysAddr p) const;
 
  private:
   const KernelMemory* memory_;
