@@ -102,14 +102,6 @@ std::optional<int> Kernel::panic_cpu() const {
   }
 }
 
-std::optional<PhysAddr> Kernel::cpu_page_table(int cpu) const {
-  const auto& cpus = dump_->notes().cpus;
-  if (cpu < 0 || static_cast<size_t>(cpu) >= cpus.size() || !cpus[cpu].qemu || cpus[cpu].qemu->cr3 == 0) {
-    return std::nullopt;
-  }
-  return PhysAddr{cpus[cpu].qemu->cr3 & kPteAddressMask};
-}
-
 }  // namespace kdive
 
 namespace kdive {

@@ -101,9 +101,6 @@ class Kernel {
 
   // The CPU that called panic() (the kernel's panic_cpu), if it can be read.
   std::optional<int> panic_cpu() const;
-  // The page table a CPU was using, from the dump's CPU state (QEMU notes carry
-  // CR3; kexec's NT_PRSTATUS does not).
-  std::optional<PhysAddr> cpu_page_table(int cpu) const;
 
  private:
   Kernel() = default;
