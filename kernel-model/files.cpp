@@ -54,6 +54,12 @@ bool unhashed(const Object& dentry) {
 
 bool is_root(const Object& dentry) { return dentry["d_parent"].pointer() == dentry.address(); }
 
+// A path longer than any real one: the parent links loop.
+Error too_deep(VirtAddr dentry) {
+  return Error(Error::Kind::BadData,
+               fmt::format("dentry {:x}: no root within {} parents (the parent links loop)", dentry, kMaxDepth));
+}
+
 }  // namespace
 
 std::string dentry_path(const Kernel& k, VirtAddr dentry_addr, VirtAddr vfsmount) {
@@ -61,7 +67,8 @@ std::string dentry_path(const Kernel& k, VirtAddr dentry_addr, VirtAddr vfsmount
   Object dentry = k.object(dentry_addr, "struct dentry");
   // A vfsmount is embedded in its struct mount (fs/mount.h).
   Object mount = container_of(k, vfsmount, k.types().require("struct mount"), "mnt");
-  for (int depth = 0; depth < kMaxDepth; ++depth) {
+  for (int depth = 0;; ++depth) {
+    if (depth == kMaxDepth) throw too_deep(dentry_addr);
     if (dentry.address() == mount["mnt"]["mnt_root"].pointer()) {
       // At the root of this mount: continue from where it is mounted, unless
       // this is the top (a mount that is its own parent).
@@ -103,7 +110,8 @@ DentryInfo read_dentry(const Kernel& k, VirtAddr dentry_addr) {
   if (!info.inode.is_null()) info.type = type_of(static_cast<uint32_t>(dentry["d_inode"]["i_mode"].as_u64()));
   // The dentry and its ancestors, nearest first, to find the mount it lives under.
   std::vector<Object> ancestors{dentry};
-  for (int depth = 0; depth < kMaxDepth && !is_root(ancestors.back()); ++depth) {
+  while (!is_root(ancestors.back())) {
+    if (ancestors.size() > kMaxDepth) throw too_deep(dentry_addr);
     ancestors.push_back(ancestors.back()["d_parent"].deref());
   }
   auto is_ancestor = [&](VirtAddr a) {
