@@ -348,10 +348,10 @@ const CommandRegistrar registrar{
                        "printable rendering of its bytes ('.' for the others); space is \"kernel\",\n"
                        "\"user\" or \"physical\". Values of 8, 16 and 32 bits are numbers (signed with\n"
                        "-d); 64-bit values are \"0x…\" strings, since they may exceed 2^53. -N swaps\n"
-                       "them to network order. -s adds \"symbols\": per value, name+offset of an\n"
-                       "address in the kernel or a module, or null. With -a, values is empty and ascii holds the\n"
-                       "text (60 characters per line). -r gives one object {address, space, bytes,\n"
-                       "file} instead of the list.",
+                       "them to network order. -s adds \"symbols\": for each value, name+offset of an\n"
+                       "address in the kernel or a module, or null. With -a, values is empty and\n"
+                       "ascii holds the text (60 characters per line). -r gives one object\n"
+                       "{address, space, bytes, file} instead of the list.",
               .example = "rd -s init_task 4"}},
     run};
 
