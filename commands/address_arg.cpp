@@ -23,7 +23,7 @@ std::optional<uint64_t> parse_number(std::string_view text, int default_base) {
   return v;
 }
 
-uint64_t parse_address(const Kernel* kernel, std::string_view text) {
+VirtAddr parse_address(const Kernel* kernel, std::string_view text) {
   // Split "base+offset" / "base-offset" at the last sign that is not the first char.
   size_t sign = text.find_last_of("+-");
   std::string_view base = text;
@@ -38,7 +38,7 @@ uint64_t parse_address(const Kernel* kernel, std::string_view text) {
   std::optional<uint64_t> value = parse_number(base, 16);
   if (!value && kernel != nullptr) {
     // The vmlinux first, then loaded modules and the kernel's own kallsyms.
-    if (const Symbol* sym = kernel->find_symbol(base)) value = sym->address;
+    if (const Symbol* sym = kernel->find_symbol(base)) value = sym->address.value();
   }
   if (!value) {
     bool looks_symbolic = !base.empty() && (std::isalpha(static_cast<unsigned char>(base[0])) || base[0] == '_');
@@ -46,7 +46,7 @@ uint64_t parse_address(const Kernel* kernel, std::string_view text) {
                                                            : fmt::format("invalid address: '{}'", text));
   }
   if (offset) *value = negative ? *value - *offset : *value + *offset;
-  return *value;
+  return VirtAddr{*value};
 }
 
 uint64_t parse_count(std::string_view text) {

@@ -3,7 +3,7 @@
 // symbol, optionally with an offset ("linux_banner+0x20", "jiffies-8");
 // counts are decimal unless prefixed with 0x.
 //
-//   uint64_t a = parse_address(kernel, "init_task+0x10");   // throws CommandError
+//   VirtAddr a = parse_address(kernel, "init_task+0x10");   // throws CommandError
 //   uint64_t n = parse_count("16");
 #pragma once
 
@@ -11,17 +11,21 @@
 #include <optional>
 #include <string_view>
 
+#include "kernel-model/address_space.hpp"
+#include "readers/address.hpp"
+
 namespace kdive {
 
 // A bare hexadecimal word at or above this is read as a kernel address (a task,
 // a dentry), below it as a number: kernel pointers of 4- and 5-level x86_64
 // kernels all start with 0xff.
-constexpr uint64_t kKernelHalf = 0xff00000000000000ull;
+constexpr uint64_t kKernelHalf = kLowestKernelAddress.value();
 
 class Kernel;
 
-// `kernel` may be null: then symbols are not accepted.
-uint64_t parse_address(const Kernel* kernel, std::string_view text);
+// A kernel or user virtual address. `kernel` may be null: then symbols are not
+// accepted. (A physical address is a plain number: parse_number(text, 16).)
+VirtAddr parse_address(const Kernel* kernel, std::string_view text);
 uint64_t parse_count(std::string_view text);
 // A plain number: hex with 0x, else decimal; nullopt if it is not one.
 std::optional<uint64_t> parse_number(std::string_view text, int default_base);

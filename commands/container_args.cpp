@@ -84,7 +84,7 @@ std::string format_value(const Kernel& k, const Object& o, EntryMembers::Radix r
     case TypeKind::Array:
       return format_array(k, o, radix, indent);
     case TypeKind::Pointer: {
-      uint64_t p = o.pointer();
+      uint64_t p = o.pointer().value();
       const Type* target = t.target();
       if (p != 0 && target != nullptr && target->strip().is_char()) {
         try {
@@ -140,14 +140,14 @@ uint64_t parse_member_offset(const Kernel& k, std::string_view text) {
 
 uint64_t parse_start(const Kernel& k, std::string_view text) {
   auto [name, member] = split_first_dot(text);
-  if (member.empty() || !k.symbols().address(name)) return parse_address(&k, text);
+  if (member.empty() || !k.symbols().address(name)) return parse_address(&k, text).value();
   const Type* t = k.types().variable_type(std::string(name));
   if (t == nullptr || !t->strip().is_struct_like()) {
     throw CommandError(fmt::format("'{}' is not a structure: no member '{}'", name, member));
   }
   auto m = t->strip().member(member);
   if (!m) throw CommandError(fmt::format("{} has no member '{}'", t->strip().spell(), member));
-  return *k.symbols().address(name) + m->offset;
+  return k.symbols().address(name)->value() + m->offset;
 }
 
 EntryMembers::EntryMembers(const Kernel& k, const std::vector<std::string>& specs, Radix radix) : k_(k), radix_(radix) {

@@ -138,7 +138,7 @@ class Evaluator {
       if (auto v = number(word.substr(0, word.size() - 1))) return *v << shift;
     }
     if (k_ != nullptr) {
-      if (const Symbol* s = k_->find_symbol(word)) return s->address;
+      if (const Symbol* s = k_->find_symbol(word)) return s->address.value();
     }
     if (auto v = parse_number(word, 16)) return *v;
     fail(fmt::format("'{}' is neither a number nor a symbol", word));

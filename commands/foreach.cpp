@@ -23,6 +23,9 @@ const std::set<std::string, std::less<>> kInnerCommands = {"bt",  "files", "net"
 const std::set<std::string, std::less<>> kStates = {"RU", "IN", "UN", "ST", "ZO", "TR",
                                                     "DE", "SW", "WA", "PA", "ID", "NE"};
 const std::set<std::string, std::less<>> kKinds = {"kernel", "user", "gleader", "active"};
+// Inner commands whose own output does not name the task: foreach heads each
+// task's part with the task's line, as crash does.
+const std::set<std::string, std::less<>> kNeedsHeader = {"vtop"};
 
 struct Selection {
   std::vector<std::string> identities;  // pids, task addresses, names
@@ -77,8 +80,10 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   size_t failed = 0;
   std::string first_error;
   Json results = Json::array();
+  const bool header = !out.json() && kNeedsHeader.contains(inner->spec.name);
   for (const Task* t : tasks) {
     session.set_context(*t);
+    if (header) out.print("{}{}\n", t == tasks.front() ? "" : "\n", task_header(*t));
     Json entry = task_header_json(*t);
     // In JSON mode each task's run gets its own sink, so its result lands in
     // its own entry; its warnings and lost items are the whole command's.

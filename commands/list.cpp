@@ -90,7 +90,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     walk.start_is_entry = true;
     walk.singly_linked = true;
   }
-  if (auto e = args.value('e')) walk.end = parse_address(&k, *e);
+  if (auto e = args.value('e')) walk.end = parse_address(&k, *e).value();
 
   walk_chain(k.memory(), walk, show);
 }

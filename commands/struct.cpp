@@ -105,7 +105,7 @@ void run_struct_command(Session& session, const ParsedArgs& args, Output& out, s
     return;
   }
 
-  uint64_t address = parse_address(&k, pos[1]);
+  uint64_t address = parse_address(&k, pos[1]).value();
   int64_t count = 1;
   if (pos.size() == 3) {
     std::string_view c = pos[2];

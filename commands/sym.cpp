@@ -23,7 +23,7 @@ std::string symbol_line(const Symbol& s, uint64_t offset, uint64_t address) {
   return line;
 }
 
-std::string symbol_line(const Symbol& s) { return symbol_line(s, 0, s.address); }
+std::string symbol_line(const Symbol& s) { return symbol_line(s, 0, s.address.value()); }
 
 // A text symbol of the kernel image also has its source file and line, as crash shows.
 std::optional<SourceLine> source_of(const Kernel& k, const Symbol& s, uint64_t address) {
@@ -48,7 +48,7 @@ Json symbol_json(const Symbol& s, uint64_t offset, uint64_t address, const std::
           {"source", source ? Json{{"file", source->file}, {"line", source->line}} : Json(nullptr)}};
 }
 
-Json symbol_json(const Symbol& s) { return symbol_json(s, 0, s.address, std::nullopt); }
+Json symbol_json(const Symbol& s) { return symbol_json(s, 0, s.address.value(), std::nullopt); }
 
 // All symbols as `sym -l` lists them: by address, ties by name (as nm -n does);
 // absolute values (__crc_*, ...) are no addresses and are left out.
@@ -102,7 +102,7 @@ const Symbol* neighbour(const SymbolTable& table, const Symbol& s, bool next) {
   }
   while (i > 0 && all[i - 1].address >= s.address) --i;
   if (i == 0) return nullptr;
-  uint64_t at = all[i - 1].address;
+  VirtAddr at = all[i - 1].address;
   while (i > 1 && all[i - 2].address == at) --i;  // the preferred one sorts first
   return &all[i - 1];
 }
@@ -114,11 +114,11 @@ struct Target {
 };
 
 Target resolve(const Kernel& k, const std::string& word) {
-  if (const Symbol* s = k.find_symbol(word)) return {s, s->address, 0};
+  if (const Symbol* s = k.find_symbol(word)) return {s, s->address.value(), 0};
   auto value = parse_number(word, 16);
   if (!value) throw CommandError(fmt::format("symbol not found: {}", word));
   // Per-CPU offsets and small numbers are not addresses of anything.
-  auto hit = *value >= kStartKernelMap ? k.symbol_at(*value) : std::nullopt;
+  auto hit = VirtAddr{*value} >= kStartKernelMap ? k.symbol_at(VirtAddr{*value}) : std::nullopt;
   if (!hit) throw CommandError(fmt::format("invalid address: {}", word));
   return {hit->symbol, *value, hit->offset};
 }
@@ -164,8 +164,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   auto neighbour_of = [&](const Symbol& s, bool next) -> Json {
     const Symbol* n = neighbour(table_of(k, s), s, next);
     if (n == nullptr) return nullptr;
-    out.print("{}\n", symbol_line_with_source(k, *n, 0, n->address));
-    return symbol_json(*n, 0, n->address, source_of(k, *n, n->address));
+    out.print("{}\n", symbol_line_with_source(k, *n, 0, n->address.value()));
+    return symbol_json(*n, 0, n->address.value(), source_of(k, *n, n->address.value()));
   };
   for (const auto& word : args.positional()) {
     Target t = resolve(k, word);

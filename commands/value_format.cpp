@@ -249,8 +249,8 @@ ValueFormat value_format_for(const Kernel& kernel, int radix) {
   const Kernel* k = &kernel;
   f.symbolize = [k](uint64_t address) -> std::optional<std::string> {
     // Per-CPU symbols are offsets near zero: small numbers are not addresses.
-    if (address < kStartKernelMap) return std::nullopt;
-    auto hit = k->symbols().containing(address);
+    if (VirtAddr{address} < kStartKernelMap) return std::nullopt;
+    auto hit = k->symbols().containing(VirtAddr{address});
     if (!hit) return std::nullopt;
     const Symbol& s = *hit->symbol;
     // gdb names an address after a symbol that covers it; a data symbol with

@@ -6,31 +6,16 @@
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/context_space.hpp"
+#include "commands/task_args.hpp"
+#include "kernel-model/address_space.hpp"
 #include "kernel-model/errors.hpp"
 
 namespace kdive {
 namespace {
-
-constexpr uint64_t kUserSpaceEnd = 0x0100000000000000ull;
-
-std::string entry_flags(uint64_t e, bool leaf_level) {
-  struct Bit {
-    uint64_t mask;
-    const char* name;
-  };
-  static const Bit bits[] = {{1ull << 0, "PRESENT"}, {1ull << 1, "RW"},       {1ull << 2, "USER"},  {1ull << 3, "PWT"},
-                             {1ull << 4, "PCD"},     {1ull << 5, "ACCESSED"}, {1ull << 6, "DIRTY"}, {1ull << 7, "PSE"},
-                             {1ull << 8, "GLOBAL"},  {1ull << 63, "NX"}};
-  std::string out;
-  for (const auto& b : bits) {
-    // Bit 7 is PAT, not PSE, in a 4 KiB PTE.
-    if (b.mask == (1ull << 7) && leaf_level) continue;
-    if (e & b.mask) out += fmt::format("{}{}", out.empty() ? "" : "|", b.name);
-  }
-  return out;
-}
 
 std::string page_size_note(uint64_t size) {
   if (size == (1ull << 30)) return "  (1GB)";
@@ -38,98 +23,205 @@ std::string page_size_note(uint64_t size) {
   return "";
 }
 
-void show(Kernel& k, uint64_t vaddr, bool user, Output& out) {
-  std::optional<PhysAddr> pgd;
-  if (user) {
-    pgd = k.cpu_page_table(k.panic_cpu().value_or(0));
-    if (!pgd) {
-      throw CommandError(
-          "no user address space for the current context: the dump has no CPU control "
-          "registers (CR3) for the panic CPU");
+std::string flags_text(const std::vector<std::string_view>& flags) {
+  std::string out;
+  for (std::string_view f : flags) out += fmt::format("{}{}", out.empty() ? "" : "|", f);
+  return out;
+}
+
+// The kernel's virtual address of a space's top-level table, as crash's
+// "PGD DIRECTORY" shows it: init_top_pgt's own symbol for the kernel's table
+// (renamed from init_level4_pgt in 4.13, commit 65ade2f872b4), else the
+// direct-map address of the table.
+VirtAddr page_table_address(const Kernel& k, const AddressSpace& space) {
+  if (space.page_table() == k.layout().kernel_pgd) {
+    for (const char* name : {"init_top_pgt", "init_level4_pgt"}) {
+      if (auto a = k.symbols().address(name)) return *a;
     }
   }
-  const KernelMemory& mem = k.memory();
-  Translation t = mem.translate(VirtAddr{vaddr}, pgd);
-  std::optional<PhysAddr> phys = t.phys;
+  return k.memory().to_direct(space.page_table());
+}
+
+struct Result {
+  VirtAddr address;
+  bool user_address;  // in the user half (crash lays those out narrower, without the directory lines)
+  const AddressSpace& space;
+  Translation translation;
+  std::vector<std::string_view> flags;  // of the last entry, when the page is mapped
+};
+
+void print(const Kernel& k, const Result& r, Output& out) {
+  const bool user = r.user_address;
+  const Translation& t = r.translation;
   const int width = user ? 10 : 16;
   out.print("{:<{}}  {:<16}\n", "VIRTUAL", width, "PHYSICAL");
-  out.print("{:<{}x}  {:<16}\n\n", vaddr, width, phys ? fmt::format("{:x}", phys->value()) : "(not mapped)");
-
-  PhysAddr top = pgd.value_or(k.layout().kernel_pgd);
-  if (!user) {
-    out.print("PGD DIRECTORY: {:x}\n", mem.to_direct(top).value());
-  }
+  out.print("{:<{}x}  {:<16}\n\n", r.address, width, t.phys ? fmt::format("{:x}", *t.phys) : "(not mapped)");
+  // crash names the kernel's table and its first entry; a process's walk
+  // starts straight with its levels.
+  if (!user) out.print("PGD DIRECTORY: {:x}\n", page_table_address(k, r.space));
   for (size_t i = 0; i < t.levels.size(); ++i) {
     const auto& level = t.levels[i];
     if (i == 0 && !user) {
       out.print("PAGE DIRECTORY: {:x}\n", level.entry);
     } else {
-      out.print("{:>6}: {:x} => {:x}\n", level.level, level.entry_address.value(), level.entry);
+      out.print("{:>6}: {:x} => {:x}\n", level.level, level.entry_address, level.entry);
     }
   }
-  if (t.phys) {
-    out.print("  PAGE: {:x}{}\n", t.phys->value() & ~(t.page_size - 1), page_size_note(t.page_size));
-    const auto& leaf = t.levels.back();
-    std::string page = fmt::format("{:x}", t.phys->value() & ~(t.page_size - 1));
-    const int phys_width = std::max<int>(8, static_cast<int>(page.size()));
-    out.print("\n{:>9}{:7}  {:>{}}  FLAGS\n", leaf.level, "", "PHYSICAL", phys_width);
-    out.print("{:>16x}  {:>{}}  ({})\n", leaf.entry, page, phys_width, entry_flags(leaf.entry, leaf.level == "PTE"));
-  } else {
-    out.print("\n{}: {}\n", fmt::format("{:x}", vaddr), t.fault);
+  if (!t.phys) {
+    out.print("\n{:x}: {}\n", r.address, t.fault);
+    return;
   }
+  const PhysAddr page = t.phys->align_down(t.page_size);
+  out.print("  PAGE: {:x}{}\n", page, page_size_note(t.page_size));
+  std::string page_text = fmt::format("{:x}", page);
+  const int phys_width = std::max<int>(8, static_cast<int>(page_text.size()));
+  // crash heads the last entry "PTE" whatever its level.
+  out.print("\n{:>9}{:7}  {:>{}}  FLAGS\n", "PTE", "", "PHYSICAL", phys_width);
+  out.print("{:>16x}  {:>{}}  ({})\n", t.levels.back().entry, page_text, phys_width, flags_text(r.flags));
+}
+
+Json to_json(const Result& r) {
+  const Translation& t = r.translation;
+  Json levels = Json::array();
+  for (const auto& level : t.levels) {
+    levels.push_back(
+        {{"level", level.level}, {"entry_address", json_hex(level.entry_address)}, {"entry", json_hex(level.entry)}});
+  }
+  Json j = {{"address", json_hex(r.address)}, {"space", r.space.name()}};
+  if (auto pid = r.space.pid()) j["pid"] = *pid;
+  j["page_table"] = json_hex(r.space.page_table());
+  j["levels"] = std::move(levels);
+  j["physical"] = t.phys ? Json(json_hex(*t.phys)) : Json(nullptr);
+  j["page_size"] = t.page_size;
+  j["flags"] = r.flags;
+  if (!t.phys) j["fault"] = t.fault;
+  return j;
+}
+
+// The space an address is translated in: with -c, the page table of the task
+// it names (for kernel addresses too: a process's table maps the kernel half;
+// a kernel thread has only the kernel's); else the current context's for a
+// user address and the kernel's for a kernel address.
+AddressSpace space_for(Session& session, const ParsedArgs& args, VirtAddr address,
+                       std::optional<AddressSpace::Kind> wanted) {
+  Kernel& k = session.kernel();
+  const bool kernel_half = address_half(address, k.layout().levels) == AddressHalf::Kernel;
+  auto c = args.value('c');
+  if (!c) {
+    // A kernel address needs no context (and so no task list).
+    if (kernel_half && wanted != AddressSpace::Kind::User) return AddressSpace::kernel(k);
+    return context_space(k, session.context(), address, wanted);
+  }
+  auto tasks = select_tasks(k, k.tasks(), {*c});
+  if (tasks.size() != 1) throw CommandError(fmt::format("-c {} names {} tasks, not one", *c, tasks.size()));
+  const Task& task = *tasks.front();
+  if (kernel_half && wanted != AddressSpace::Kind::User) {
+    return task.mm.is_null() ? AddressSpace::kernel(k) : AddressSpace::of_task(k, task);
+  }
+  return context_space(k, task, address, wanted);
 }
 
 void run_vtop(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
   if (args.positional().empty()) throw CommandError("an address is needed (see 'help vtop')");
   if (args.has('u') && args.has('k')) throw CommandError("-u and -k exclude each other");
+  std::optional<AddressSpace::Kind> wanted;
+  if (args.has('u')) wanted = AddressSpace::Kind::User;
+  if (args.has('k')) wanted = AddressSpace::Kind::Kernel;
+  Json results = Json::array();
   bool first = true;
   for (const auto& word : args.positional()) {
-    uint64_t vaddr = parse_address(&k, word);
-    bool user = args.has('u') || (!args.has('k') && vaddr < kUserSpaceEnd);
+    VirtAddr address = parse_address(&k, word);
+    AddressSpace space = space_for(session, args, address, wanted);
+    const bool user_address = address_half(address, k.layout().levels) == AddressHalf::User;
+    Result r{address, user_address, space, space.translate(address), {}};
+    if (r.translation.phys) r.flags = entry_flag_names(r.translation.levels.back());
     if (!first) out.print("\n");
-    show(k, vaddr, user, out);
+    print(k, r, out);
+    results.push_back(to_json(r));
     first = false;
   }
+  out.result(std::move(results));
 }
 
 void run_ptov(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
   if (args.positional().empty()) throw CommandError("a physical address is needed (see 'help ptov')");
+  const AddressSpace kernel = AddressSpace::kernel(k);
+  Json results = Json::array();
   bool first = true;
   for (const auto& word : args.positional()) {
     auto p = parse_number(word, 16);
     if (!p) throw CommandError(fmt::format("invalid physical address: '{}'", word));
+    const PhysAddr physical{*p};
+    const VirtAddr virt = kernel.direct_map_address(physical);
     out.print("{}{:<16}  {:<16}\n", first ? "" : "\n", "VIRTUAL", "PHYSICAL");
-    out.print("{:<16x}  {:<16x}\n", k.memory().to_direct(PhysAddr{*p}).value(), *p);
+    out.print("{:<16x}  {:<16x}\n", virt, physical);
+    results.push_back({{"physical", json_hex(physical)}, {"virtual", json_hex(virt)}});
     first = false;
   }
+  out.result(std::move(results));
 }
 
 const CommandRegistrar vtop_registrar{
     {.name = "vtop",
      .summary = "virtual to physical address translation",
-     .usage = "vtop [-u|-k] address ...",
+     .usage = "vtop [-c pid|task] [-u|-k] address ...",
      .description = "Translates each virtual address through the page tables and shows every\n"
                     "level visited (PGD, P4D with 5-level paging, PUD, PMD, PTE), the physical\n"
                     "page, its size for 2 MB and 1 GB mappings, and the last entry's flags.\n"
-                    "Kernel addresses use the kernel's page table (init_top_pgt); user\n"
-                    "addresses (-u, or any address below the kernel half) use the page table\n"
-                    "the panic CPU was running on.",
+                    "A user address (any address below the kernel half; -u insists on one) is\n"
+                    "translated through the page table of the current context's process (see\n"
+                    "set; under foreach, of each task in turn), a kernel address (-k) through\n"
+                    "the kernel's own (init_top_pgt). -c translates through the page table of\n"
+                    "the task given by PID or task address instead, kernel addresses too.",
      .examples = "A kernel text address, mapped by a 2 MB page:\n"
                  "\n"
                  "  kdive> vtop linux_banner\n"
                  "  VIRTUAL           PHYSICAL\n"
-                 "  ffffffffabe00200  1be00200\n"
+                 "  ffffffff96800200  8a00200\n"
                  "\n"
-                 "  PGD DIRECTORY: ffff8bd69a20a000\n"
-                 "  PAGE DIRECTORY: 1a20e067\n"
-                 "     PUD: 1a20eff0 => 1a20f063\n"
-                 "     PMD: 1a20f6f8 => 8000000001be001e1\n"
-                 "    PAGE: 1be00000  (2MB)",
+                 "  PGD DIRECTORY: ffffffff9700a000\n"
+                 "  PAGE DIRECTORY: 920e067\n"
+                 "     PUD: 920eff0 => 920f063\n"
+                 "     PMD: 920f5a0 => 8000000008a001e1\n"
+                 "    PAGE: 8a00000  (2MB)\n"
+                 "\n"
+                 "        PTE         PHYSICAL  FLAGS\n"
+                 "  8000000008a001e1   8a00000  (PRESENT|ACCESSED|DIRTY|PSE|GLOBAL|NX)\n"
+                 "\n"
+                 "A process's anonymous page, in its own address space:\n"
+                 "\n"
+                 "  kdive> set 88\n"
+                 "  kdive> vtop 7f0000100000\n"
+                 "  VIRTUAL     PHYSICAL\n"
+                 "  7f0000100000  91dc000\n"
+                 "\n"
+                 "     PGD: 24667f0 => 2495067\n"
+                 "     PUD: 2495000 => 2491067\n"
+                 "     PMD: 2491000 => 1bc3067\n"
+                 "     PTE: 1bc3800 => 80000000091dc867\n"
+                 "    PAGE: 91dc000\n"
+                 "\n"
+                 "        PTE         PHYSICAL  FLAGS\n"
+                 "  80000000091dc867   91dc000  (PRESENT|RW|USER|ACCESSED|DIRTY|NX)\n"
+                 "\n"
+                 "The same address in two tasks, each through its own page table:\n"
+                 "\n"
+                 "  kdive> foreach 88 86 vtop 7f0000100000",
      .options = {{'u', "", "the addresses are user virtual addresses"},
-                 {'k', "", "the addresses are kernel virtual addresses"}},
-     .aliases = {}},
+                 {'k', "", "the addresses are kernel virtual addresses"},
+                 {'c', "pid|task", "translate through this task's page table"}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"address", "space", "page_table", "levels", "physical", "page_size", "flags"},
+              .notes = "One object per address. space is \"kernel\" or \"user\" (then pid names the\n"
+                       "task whose page table was used); page_table is the physical address of its\n"
+                       "top-level table. levels lists each entry visited: {level (PGD, P4D, PUD, PMD,\n"
+                       "PTE), entry_address (physical), entry}. physical is null when the address is\n"
+                       "not mapped, and fault then says why; page_size is 4096, 2097152 or\n"
+                       "1073741824; flags names the bits set in the last entry of a mapped page.",
+              .example = "vtop linux_banner"}},
     run_vtop};
 
 const CommandRegistrar ptov_registrar{
@@ -145,7 +237,11 @@ const CommandRegistrar ptov_registrar{
                  "  VIRTUAL           PHYSICAL\n"
                  "  ffff8bd680002000  2000",
      .options = {},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"physical", "virtual"},
+              .notes = "One object per address: the physical address and its direct-map virtual address.",
+              .example = "ptov 1000000"}},
     run_ptov};
 
 }  // namespace

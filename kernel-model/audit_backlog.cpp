@@ -15,20 +15,22 @@ constexpr uint32_t kMaxRecord = 1 << 16;
 
 void read_queue(const Kernel& k, std::string_view symbol, std::vector<AuditRecord>& out) {
   Object head = k.object(symbol);  // struct sk_buff_head
-  const uint64_t end = head.address().value();
-  uint64_t skb = head["next"].pointer();
-  for (uint64_t n = 0; skb != end && skb != 0 && n < kMaxQueued; ++n) {
-    Object s = k.object(VirtAddr{skb}, "struct sk_buff");
-    uint64_t data = s["data"].pointer();
+  const VirtAddr end = head.address();
+  const Type& sk_buff = k.types().require("struct sk_buff");
+  VirtAddr skb = head["next"].pointer();
+  for (uint64_t n = 0; skb != end && !skb.is_null() && n < kMaxQueued; ++n) {
+    Object s(k, skb, &sk_buff);
+    VirtAddr data = s["data"].pointer();
     uint32_t len = static_cast<uint32_t>(s["len"].as_u64());
-    if (data != 0 && len >= kNlmsgHeader) {
-      uint32_t msg_len = k.memory().read<uint32_t>(VirtAddr{data});
+    if (!data.is_null() && len >= kNlmsgHeader) {
+      // The netlink header: u32 nlmsg_len, u16 nlmsg_type, ...
+      uint32_t msg_len = k.memory().read<uint32_t>(data);
       AuditRecord r;
-      r.type = k.memory().read<uint16_t>(VirtAddr{data + 4});
+      r.type = k.memory().read<uint16_t>(data + sizeof(uint32_t));
       uint32_t text_len = std::min({len, msg_len, kMaxRecord});
       if (text_len > kNlmsgHeader) {
         std::string text(text_len - kNlmsgHeader, '\0');
-        k.memory().read(VirtAddr{data + kNlmsgHeader}, {reinterpret_cast<std::byte*>(text.data()), text.size()});
+        k.memory().read(data + kNlmsgHeader, {reinterpret_cast<std::byte*>(text.data()), text.size()});
         text.resize(std::min(text.find('\0'), text.size()));
         r.text = std::move(text);
       }

@@ -14,6 +14,16 @@ std::string fault_message(uint64_t address, Fault::Space space, const std::strin
 }  // namespace
 
 Fault::Fault(uint64_t address, Space space, const std::string& reason)
-    : std::runtime_error(fault_message(address, space, reason)), address_(address), space_(space) {}
+    : ModelError(fault_message(address, space, reason)), address_(address), space_(space) {}
+
+std::optional<VirtAddr> Fault::virtual_address() const {
+  if (space_ == Space::Physical) return std::nullopt;
+  return VirtAddr{address_};
+}
+
+std::optional<PhysAddr> Fault::physical_address() const {
+  if (space_ != Space::Physical) return std::nullopt;
+  return PhysAddr{address_};
+}
 
 }  // namespace kdive

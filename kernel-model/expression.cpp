@@ -28,11 +28,11 @@ std::optional<uint64_t> KernelEvalContext::symbol_address(std::string_view name)
   // The vmlinux's symbols, then the modules' (and kallsyms as the last resort).
   const Symbol* s = kernel_.find_symbol(name);
   if (s == nullptr) return std::nullopt;
-  if (!is_per_cpu_symbol(kernel_, *s)) return s->address;
+  if (!is_per_cpu_symbol(kernel_, *s)) return s->address.value();
   if (!cpu_) {
     throw Error(Error::Kind::Lookup, fmt::format("'{}' is a per-CPU variable: name a CPU, as in {}:0", name, name));
   }
-  return s->address + kernel_.per_cpu_offset(*cpu_);
+  return (s->address + kernel_.per_cpu_offset(*cpu_)).value();
 }
 
 void KernelEvalContext::read(VirtAddr address, std::span<std::byte> out) const { kernel_.memory().read(address, out); }

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "kernel-model/containers.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/object_links.hpp"
 
 namespace kdive {
 namespace {
@@ -40,43 +40,46 @@ std::string type_of(uint32_t mode) {
   }
 }
 
-std::string dentry_name(const Kernel& k, Object dentry) {
+std::string dentry_name(const Object& dentry) {
   Object name = dentry["d_name"];
   // qstr: hash and len share a u64 (hash_len) since 3.14; len is the high half.
   uint64_t len = name.has_member("len") ? name["len"].as_u64() : 0;
-  std::string s = name["name"].string(std::min<uint64_t>(len ? len : 255, 255));
-  (void)k;
-  return s;
+  return name["name"].string(std::min<uint64_t>(len ? len : 255, 255));
 }
 
-bool unhashed(Object dentry) {
+bool unhashed(const Object& dentry) {
   // d_unhashed(): not in the dentry hash, i.e. unlinked (d_hash.pprev == NULL).
-  return dentry["d_hash"]["pprev"].as_u64() == 0;
+  return dentry["d_hash"]["pprev"].is_null();
+}
+
+bool is_root(const Object& dentry) { return dentry["d_parent"].pointer() == dentry.address(); }
+
+// A path longer than any real one: the parent links loop.
+Error too_deep(VirtAddr dentry) {
+  return Error(Error::Kind::BadData,
+               fmt::format("dentry {:x}: no root within {} parents (the parent links loop)", dentry, kMaxDepth));
 }
 
 }  // namespace
 
 std::string dentry_path(const Kernel& k, VirtAddr dentry_addr, VirtAddr vfsmount) {
-  const Type& mount_type = k.types().require("struct mount");
-  const uint64_t mnt_in_mount = mount_type.member("mnt")->offset;
   std::vector<std::string> parts;
   Object dentry = k.object(dentry_addr, "struct dentry");
-  Object mount = k.object(vfsmount - mnt_in_mount, "struct mount");
-  for (int depth = 0; depth < kMaxDepth; ++depth) {
-    uint64_t mnt_root = mount["mnt"]["mnt_root"].pointer();
-    if (dentry.address().value() == mnt_root) {
+  // A vfsmount is embedded in its struct mount (fs/mount.h).
+  Object mount = container_of(k, vfsmount, k.types().require("struct mount"), "mnt");
+  for (int depth = 0;; ++depth) {
+    if (depth == kMaxDepth) throw too_deep(dentry_addr);
+    if (dentry.address() == mount["mnt"]["mnt_root"].pointer()) {
       // At the root of this mount: continue from where it is mounted, unless
       // this is the top (a mount that is its own parent).
-      uint64_t parent = mount["mnt_parent"].pointer();
-      if (parent == mount.address().value()) break;
-      dentry = k.object(VirtAddr{mount["mnt_mountpoint"].pointer()}, "struct dentry");
-      mount = k.object(VirtAddr{parent}, "struct mount");
+      if (mount["mnt_parent"].pointer() == mount.address()) break;
+      dentry = mount["mnt_mountpoint"].deref();
+      mount = mount["mnt_parent"].deref();
       continue;
     }
-    uint64_t parent = dentry["d_parent"].pointer();
-    if (parent == dentry.address().value()) break;  // a root that is not a mount root
-    parts.push_back(dentry_name(k, dentry));
-    dentry = k.object(VirtAddr{parent}, "struct dentry");
+    if (is_root(dentry)) break;  // a root that is not a mount root
+    parts.push_back(dentry_name(dentry));
+    dentry = dentry["d_parent"].deref();
   }
   std::string path;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) path += "/" + *it;
@@ -87,14 +90,13 @@ namespace {
 
 // Every mount of init's mount namespace: a list (mnt_namespace.list, struct
 // mount.mnt_list) until 6.7, an rbtree (mnt_namespace.mounts, mount.mnt_node)
-// since 6.8. Told apart by the members DWARF has.
-std::vector<VirtAddr> init_mounts(const Kernel& k) {
-  Object ns = k.object(VirtAddr{k.symbol_address("init_task")}, "struct task_struct")["nsproxy"]["mnt_ns"].deref();
+// since 6.8 ("mounts: keep list of mounts in an rbtree"). Told apart by the
+// members DWARF has.
+std::vector<Object> init_mounts(const Kernel& k) {
+  Object ns = k.object("init_task")["nsproxy"]["mnt_ns"].deref();
   const Type& mount = k.types().require("struct mount");
-  if (ns.has_member("list")) {
-    return list_entries(k, ns["list"].address(), mount.member("mnt_list")->offset);
-  }
-  return rbtree_entries(k, ns["mounts"].address(), mount.member("mnt_node")->offset);
+  if (ns.has_member("list")) return list_objects(k, ns["list"], mount, "mnt_list");
+  return rbtree_objects(k, ns["mounts"], mount, "mnt_node");
 }
 
 }  // namespace
@@ -103,77 +105,82 @@ DentryInfo read_dentry(const Kernel& k, VirtAddr dentry_addr) {
   DentryInfo info;
   Object dentry = k.object(dentry_addr, "struct dentry");
   info.dentry = dentry_addr;
-  info.inode = VirtAddr{dentry["d_inode"].pointer()};
-  info.superblock = VirtAddr{dentry["d_sb"].pointer()};
-  if (info.inode.value() != 0) {
-    info.type = type_of(static_cast<uint32_t>(k.object(info.inode, "struct inode")["i_mode"].as_u64()));
+  info.inode = dentry["d_inode"].pointer();
+  info.superblock = dentry["d_sb"].pointer();
+  if (!info.inode.is_null()) info.type = type_of(static_cast<uint32_t>(dentry["d_inode"]["i_mode"].as_u64()));
+  // The dentry and its ancestors, nearest first, to find the mount it lives under.
+  std::vector<Object> ancestors{dentry};
+  while (!is_root(ancestors.back())) {
+    if (ancestors.size() > kMaxDepth) throw too_deep(dentry_addr);
+    ancestors.push_back(ancestors.back()["d_parent"].deref());
   }
-  // The dentry's ancestors, nearest first, to find the mount it lives under.
-  std::vector<uint64_t> ancestors{dentry_addr.value()};
-  for (int depth = 0; depth < kMaxDepth; ++depth) {
-    uint64_t parent = k.object(VirtAddr{ancestors.back()}, "struct dentry")["d_parent"].pointer();
-    if (parent == ancestors.back()) break;
-    ancestors.push_back(parent);
-  }
-  const uint64_t mnt_in_mount = k.types().require("struct mount").member("mnt")->offset;
-  for (VirtAddr m : init_mounts(k)) {
-    Object mount = k.object(m, "struct mount");
-    if (mount["mnt"]["mnt_sb"].pointer() != info.superblock.value()) continue;
-    uint64_t root = mount["mnt"]["mnt_root"].pointer();
-    if (std::find(ancestors.begin(), ancestors.end(), root) == ancestors.end()) continue;
-    info.path = dentry_path(k, dentry_addr, VirtAddr{m.value() + mnt_in_mount});
+  auto is_ancestor = [&](VirtAddr a) {
+    return std::any_of(ancestors.begin(), ancestors.end(), [&](const Object& d) { return d.address() == a; });
+  };
+  for (const Object& mount : init_mounts(k)) {
+    Object mnt = mount["mnt"];
+    if (mnt["mnt_sb"].pointer() != info.superblock || !is_ancestor(mnt["mnt_root"].pointer())) continue;
+    info.path = dentry_path(k, dentry_addr, mnt.address());
     break;
   }
   if (info.path.empty()) {
-    for (size_t i = 0; i + 1 < ancestors.size(); ++i) {
-      info.path = "/" + dentry_name(k, k.object(VirtAddr{ancestors[i]}, "struct dentry")) + info.path;
-    }
+    for (size_t i = 0; i + 1 < ancestors.size(); ++i) info.path = "/" + dentry_name(ancestors[i]) + info.path;
     if (info.path.empty()) info.path = "/";
   }
   if (ancestors.size() > 1 && unhashed(dentry)) info.path += " (deleted)";
   return info;
 }
 
+namespace {
+
+// One open file: its dentry, inode and the name /proc/PID/fd shows.
+void read_open_file(const Kernel& k, const Object& file, OpenFile& of) {
+  Object dentry = file["f_path"]["dentry"].deref();
+  Object inode = file["f_inode"].deref();
+  of.dentry = dentry.address();
+  of.inode = inode.address();
+  of.type = type_of(static_cast<uint32_t>(inode["i_mode"].as_u64()));
+  of.mapping = inode["i_mapping"].pointer();
+  if (!of.mapping.is_null()) of.nrpages = inode["i_mapping"]["nrpages"].as_u64();
+  uint64_t magic = inode["i_sb"]["s_magic"].as_u64();
+  uint64_t ino = inode["i_ino"].as_u64();
+  if (magic == kPipefsMagic) {
+    of.path = fmt::format("pipe:[{}]", ino);
+  } else if (magic == kSockfsMagic) {
+    of.path = fmt::format("socket:[{}]", ino);
+  } else if (magic == kAnonInodeMagic) {
+    of.path = "anon_inode:" + dentry_name(dentry);
+  } else {
+    of.path = dentry_path(k, dentry.address(), file["f_path"]["mnt"].pointer());
+    if (unhashed(dentry) && !is_root(dentry)) of.path += " (deleted)";
+  }
+}
+
+}  // namespace
+
 TaskFiles read_task_files(const Kernel& k, const Task& task) {
   TaskFiles out;
   Object t = k.object(task.address, "struct task_struct");
-  if (t["fs"].pointer() != 0) {
+  if (!t["fs"].is_null()) {
     Object fs = t["fs"];
-    out.root = dentry_path(k, VirtAddr{fs["root"]["dentry"].pointer()}, VirtAddr{fs["root"]["mnt"].pointer()});
-    out.cwd = dentry_path(k, VirtAddr{fs["pwd"]["dentry"].pointer()}, VirtAddr{fs["pwd"]["mnt"].pointer()});
+    out.root = dentry_path(k, fs["root"]["dentry"].pointer(), fs["root"]["mnt"].pointer());
+    out.cwd = dentry_path(k, fs["pwd"]["dentry"].pointer(), fs["pwd"]["mnt"].pointer());
   }
-  if (t["files"].pointer() == 0) return out;
-  Object fdt = t["files"]["fdt"];
+  if (t["files"].is_null()) return out;
+  Object fdt = t["files"]["fdt"].deref();  // struct fdtable
   uint64_t max_fds = std::min<uint64_t>(fdt["max_fds"].as_u64(), kMaxFds);
-  uint64_t fd_array = fdt["fd"].pointer();
+  Object fd_array = fdt["fd"];  // struct file **
   for (uint64_t fd = 0; fd < max_fds; ++fd) {
-    uint64_t file = k.memory().read<uint64_t>(VirtAddr{fd_array + fd * 8});
-    if (file == 0) continue;
+    Object slot = fd_array.at(fd);  // struct file *
+    if (slot.is_null()) continue;
     OpenFile of;
     of.fd = static_cast<int>(fd);
-    of.file = VirtAddr{file};
+    of.file = slot.pointer();
     try {
-      Object f = k.object(VirtAddr{file}, "struct file");
-      Object dentry = f["f_path"]["dentry"].deref();
-      Object inode = f["f_inode"].deref();
-      of.dentry = dentry.address();
-      of.inode = inode.address();
-      of.type = type_of(static_cast<uint32_t>(inode["i_mode"].as_u64()));
-      of.mapping = VirtAddr{inode["i_mapping"].pointer()};
-      if (of.mapping.value() != 0) of.nrpages = k.object(of.mapping, "struct address_space")["nrpages"].as_u64();
-      uint64_t magic = inode["i_sb"]["s_magic"].as_u64();
-      uint64_t ino = inode["i_ino"].as_u64();
-      if (magic == kPipefsMagic) {
-        of.path = fmt::format("pipe:[{}]", ino);
-      } else if (magic == kSockfsMagic) {
-        of.path = fmt::format("socket:[{}]", ino);
-      } else if (magic == kAnonInodeMagic) {
-        of.path = "anon_inode:" + dentry_name(k, dentry);
-      } else {
-        of.path = dentry_path(k, dentry.address(), VirtAddr{f["f_path"]["mnt"].pointer()});
-        if (unhashed(dentry) && dentry["d_parent"].pointer() != dentry.address().value()) of.path += " (deleted)";
-      }
-    } catch (const std::exception& e) {
+      read_open_file(k, slot.deref(), of);
+    } catch (const Fault& e) {
+      of.error = e.what();
+    } catch (const Error& e) {
       of.error = e.what();
     }
     out.files.push_back(std::move(of));

@@ -19,7 +19,7 @@ constexpr size_t kChunk = 64 * 1024;
 // Reads a long table front to back in chunks (its length is not stored).
 class ChunkReader {
  public:
-  ChunkReader(const KernelMemory& mem, uint64_t base) : mem_(mem), base_(base) {}
+  ChunkReader(const KernelMemory& mem, VirtAddr base) : mem_(mem), base_(base) {}
   uint8_t at(uint64_t offset) {
     if (offset < start_ || offset >= start_ + buf_.size()) fill(offset);
     return static_cast<uint8_t>(buf_[offset - start_]);
@@ -32,7 +32,7 @@ class ChunkReader {
     for (size_t n = kChunk; n >= 4096; n /= 2) {
       buf_.resize(n);
       try {
-        mem_.read(VirtAddr{base_ + offset}, buf_);
+        mem_.read(base_ + offset, buf_);
         return;
       } catch (const Fault&) {
         if (n == 4096) throw;
@@ -40,7 +40,7 @@ class ChunkReader {
     }
   }
   const KernelMemory& mem_;
-  uint64_t base_;
+  VirtAddr base_;
   uint64_t start_ = 0;
   std::vector<std::byte> buf_;
 };
@@ -50,8 +50,8 @@ class ChunkReader {
 Kallsyms read_kallsyms(const Kernel& k) {
   Kallsyms out;
   out.source = "VMCOREINFO";
-  auto where = [&](std::string_view name) -> std::optional<uint64_t> {
-    if (auto a = k.vmcoreinfo().symbol(name)) return a;
+  auto where = [&](std::string_view name) -> std::optional<VirtAddr> {
+    if (auto a = k.vmcoreinfo().symbol(name)) return VirtAddr{*a};
     if (auto a = k.symbols().address(name)) {
       out.source = "vmlinux";
       return a;
@@ -66,21 +66,21 @@ Kallsyms read_kallsyms(const Kernel& k) {
     throw Error(Error::Kind::Lookup, "the kernel's kallsyms tables cannot be found (no VMCOREINFO or vmlinux symbols)");
   }
   const KernelMemory& mem = k.memory();
-  uint32_t count = mem.read<uint32_t>(VirtAddr{*count_at});
+  uint32_t count = mem.read<uint32_t>(*count_at);
   if (count == 0 || count > kMaxSymbols) {
     throw Error(Error::Kind::BadData, fmt::format("kallsyms_num_syms is implausible: {}", count));
   }
 
   std::vector<std::string> tokens(256);
   std::vector<uint16_t> index(256);
-  mem.read(VirtAddr{*token_index}, {reinterpret_cast<std::byte*>(index.data()), index.size() * 2});
-  for (size_t i = 0; i < 256; ++i) tokens[i] = mem.read_cstring(VirtAddr{*token_table + index[i]}, 256);
+  mem.read(*token_index, {reinterpret_cast<std::byte*>(index.data()), index.size() * sizeof(uint16_t)});
+  for (size_t i = 0; i < 256; ++i) tokens[i] = mem.read_cstring(*token_table + index[i], 256);
 
   std::vector<uint64_t> values(count);
   if (offsets && relative_base) {
     std::vector<int32_t> raw(count);
-    mem.read(VirtAddr{*offsets}, {reinterpret_cast<std::byte*>(raw.data()), raw.size() * 4});
-    uint64_t base = mem.read<uint64_t>(VirtAddr{*relative_base});
+    mem.read(*offsets, {reinterpret_cast<std::byte*>(raw.data()), raw.size() * sizeof(int32_t)});
+    uint64_t base = mem.read<uint64_t>(*relative_base);
     // With absolute per-CPU symbols the kernel's own symbols are all negative;
     // without, every offset is a small positive distance from the base.
     bool absolute_percpu = std::any_of(raw.begin(), raw.end(), [](int32_t o) { return o < 0; });
@@ -92,7 +92,7 @@ Kallsyms read_kallsyms(const Kernel& k) {
       }
     }
   } else {
-    mem.read(VirtAddr{*addresses}, {reinterpret_cast<std::byte*>(values.data()), values.size() * 8});
+    mem.read(*addresses, {reinterpret_cast<std::byte*>(values.data()), values.size() * sizeof(uint64_t)});
   }
 
   ChunkReader stream(mem, *names);
@@ -105,7 +105,7 @@ Kallsyms read_kallsyms(const Kernel& k) {
     if (name.size() < 2) continue;
     char type = name[0];
     out.names->push_back(name.substr(1));
-    out.table.add({out.names->back(), values[i], 0, type, {}});
+    out.table.add({out.names->back(), VirtAddr{values[i]}, 0, type, {}});
   }
   out.table.finish();
   return out;

@@ -25,7 +25,7 @@ std::unique_ptr<Kernel> Kernel::open(const std::filesystem::path& vmlinux, const
   return k;
 }
 
-uint64_t Kernel::symbol_address(std::string_view name) const {
+VirtAddr Kernel::symbol_address(std::string_view name) const {
   if (auto a = symbols().address(name)) return *a;
   throw Error(Error::Kind::Lookup, fmt::format("no symbol '{}'", name));
 }
@@ -35,10 +35,10 @@ uint64_t Kernel::symbol_address(std::string_view name) const {
 namespace kdive {
 
 Object Kernel::object(std::string_view symbol) const {
-  uint64_t addr = symbol_address(symbol);
+  VirtAddr addr = symbol_address(symbol);
   const Type* t = types_->variable_type(symbol);
   if (t == nullptr) throw Error(Error::Kind::Lookup, fmt::format("no type information for '{}'", symbol));
-  return Object(*this, VirtAddr{addr}, t);
+  return Object(*this, addr, t);
 }
 
 Object Kernel::object(VirtAddr address, std::string_view type) const {
@@ -46,12 +46,16 @@ Object Kernel::object(VirtAddr address, std::string_view type) const {
 }
 
 uint64_t Kernel::per_cpu_offset(int cpu) const {
-  uint64_t table = symbol_address("__per_cpu_offset");
-  return memory().read<uint64_t>(VirtAddr{table + static_cast<uint64_t>(cpu) * 8});
+  if (cpu < 0) throw Error(Error::Kind::Lookup, fmt::format("no CPU {}", cpu));
+  // unsigned long __per_cpu_offset[NR_CPUS], set once at boot: read each CPU's once.
+  const auto index = static_cast<size_t>(cpu);
+  if (index >= per_cpu_offsets_.size()) per_cpu_offsets_.resize(index + 1);
+  if (!per_cpu_offsets_[index]) per_cpu_offsets_[index] = object("__per_cpu_offset").at(index).as_u64();
+  return *per_cpu_offsets_[index];
 }
 
 VirtAddr Kernel::per_cpu(std::string_view symbol, int cpu) const {
-  return VirtAddr{symbol_address(symbol) + per_cpu_offset(cpu)};
+  return symbol_address(symbol) + per_cpu_offset(cpu);
 }
 
 const TaskTable& Kernel::tasks() const {
@@ -90,20 +94,12 @@ std::optional<int> Kernel::panic_cpu() const {
   auto addr = symbols().address("panic_cpu");
   if (!addr) return std::nullopt;
   try {
-    int32_t cpu = memory().read<int32_t>(VirtAddr{*addr});
+    int32_t cpu = memory().read<int32_t>(*addr);
     if (cpu < 0) return std::nullopt;
     return cpu;
   } catch (const Fault&) {
     return std::nullopt;
   }
-}
-
-std::optional<PhysAddr> Kernel::cpu_page_table(int cpu) const {
-  const auto& cpus = dump_->notes().cpus;
-  if (cpu < 0 || static_cast<size_t>(cpu) >= cpus.size() || !cpus[cpu].qemu || cpus[cpu].qemu->cr3 == 0) {
-    return std::nullopt;
-  }
-  return PhysAddr{cpus[cpu].qemu->cr3 & kPteAddressMask};
 }
 
 }  // namespace kdive
@@ -115,7 +111,7 @@ const ModuleTable& Kernel::modules() const {
     modules_ = std::make_unique<ModuleTable>();
     try {
       *modules_ = read_modules(*this);
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       modules_->problems.push_back(fmt::format("cannot read the module list: {}", e.what()));
     }
   }
@@ -145,7 +141,7 @@ const Kallsyms& Kernel::kallsyms() const {
 }
 
 std::optional<SourceLine> Kernel::source_line(uint64_t address) const {
-  if (address < kStartKernelMap || address - kStartKernelMap >= layout().image_size) return std::nullopt;
+  if (!layout().in_image(VirtAddr{address})) return std::nullopt;
   if (!lines_) lines_ = std::make_unique<SourceLines>(*vmlinux_);
   return lines_->find(address - symbols().relocation());
 }
@@ -156,17 +152,15 @@ const Symbol* Kernel::find_symbol(std::string_view name) const {
   if (kallsyms_failed_) return nullptr;
   try {
     return kallsyms().symbols().find(name);
-  } catch (const std::exception&) {
+  } catch (const ModelError&) {
     kallsyms_failed_ = true;  // a dump without readable kallsyms: do not retry per lookup
     return nullptr;
   }
 }
 
-std::optional<SymbolHit> Kernel::symbol_at(uint64_t address) const {
+std::optional<SymbolHit> Kernel::symbol_at(VirtAddr address) const {
   // Modules live right above the kernel image mapping (MODULES_VADDR).
-  if (address >= kStartKernelMap && address - kStartKernelMap < layout().image_size) {
-    return symbols().containing(address);
-  }
+  if (layout().in_image(address)) return symbols().containing(address);
   return modules().symbol_at(address);
 }
 

@@ -3,8 +3,8 @@
 // access to that memory. Everything in kernel-model/ hangs off it.
 //
 //   auto k = Kernel::open("vmlinux", {"vmcore"});     // throws Error / FormatError
-//   k->symbols().address("jiffies");
-//   k->memory().read<uint64_t>(VirtAddr{...});
+//   k->symbol_address("jiffies");                      // VirtAddr, or Error(Lookup)
+//   k->memory().read<uint64_t>(k->symbol_address("jiffies"));
 #pragma once
 
 #include <filesystem>
@@ -61,14 +61,14 @@ class Kernel {
   std::vector<std::string> notices() const;
 
   // The address of a symbol, or Error(Lookup) naming it.
-  uint64_t symbol_address(std::string_view name) const;
+  VirtAddr symbol_address(std::string_view name) const;
 
   // Symbols of the whole kernel: the vmlinux's, then the loaded modules', then
   // the kernel's own kallsyms (a symbol the vmlinux lacks). nullptr if none.
   const Symbol* find_symbol(std::string_view name) const;
   // The symbol an address falls in, kernel image or module (what bt, dis and
   // rd print as "name+off [module]").
-  std::optional<SymbolHit> symbol_at(uint64_t address) const;
+  std::optional<SymbolHit> symbol_at(VirtAddr address) const;
 
   // The loaded modules, read on first use. A failure to read the list leaves it
   // empty and is reported in modules().problems.
@@ -102,9 +102,6 @@ class Kernel {
 
   // The CPU that called panic() (the kernel's panic_cpu), if it can be read.
   std::optional<int> panic_cpu() const;
-  // The page table a CPU was using, from the dump's CPU state (QEMU notes carry
-  // CR3; kexec's NT_PRSTATUS does not).
-  std::optional<PhysAddr> cpu_page_table(int cpu) const;
 
  private:
   Kernel() = default;
@@ -119,6 +116,7 @@ class Kernel {
   mutable std::unique_ptr<Kallsyms> kallsyms_;
   mutable bool kallsyms_failed_ = false;
   mutable std::unique_ptr<SourceLines> lines_;
+  mutable std::vector<std::optional<uint64_t>> per_cpu_offsets_;
 };
 
 }  // namespace kdive

@@ -58,7 +58,7 @@ std::string read_kernel_config(const Kernel& k) {
     throw Error(Error::Kind::BadData, fmt::format("kernel_config_data has an implausible size ({})", size));
   }
   std::vector<std::byte> blob(size);
-  k.memory().read(VirtAddr{*begin}, blob);
+  k.memory().read(*begin, blob);
   // Older kernels framed the gzip data with "IKCFG_ST" and "IKCFG_ED" inside
   // the array; start at the gzip magic wherever it is.
   for (size_t i = 0; i + 1 < blob.size(); ++i) {

@@ -16,20 +16,21 @@ constexpr uint64_t kCr4La57 = 1ull << 12;
 
 // Defaults of the randomized bases, for kernels built without RANDOMIZE_MEMORY
 // (then the variables do not exist). From Documentation/x86/x86_64/mm.rst.
-constexpr uint64_t kPageOffset4 = 0xffff888000000000ull, kPageOffset5 = 0xff11000000000000ull;
-constexpr uint64_t kVmalloc4 = 0xffffc90000000000ull, kVmalloc5 = 0xffa0000000000000ull;
-constexpr uint64_t kVmemmap4 = 0xffffea0000000000ull, kVmemmap5 = 0xffd4000000000000ull;
+constexpr VirtAddr kPageOffset4{0xffff888000000000ull}, kPageOffset5{0xff11000000000000ull};
+constexpr VirtAddr kVmalloc4{0xffffc90000000000ull}, kVmalloc5{0xffa0000000000000ull};
+constexpr VirtAddr kVmemmap4{0xffffea0000000000ull}, kVmemmap5{0xffd4000000000000ull};
 
+// Link-time (unrelocated) addresses of the symbols that locate the kernel.
 struct LinkSymbols {
-  uint64_t text = 0;
-  uint64_t banner = 0;
-  uint64_t top_pgt = 0;
+  VirtAddr text;
+  VirtAddr banner;
+  VirtAddr top_pgt;
 };
 
 LinkSymbols link_symbols(const Vmlinux& vm) {
   const auto& s = vm.symbols();
   LinkSymbols l;
-  auto need = [&](std::initializer_list<std::string_view> names) -> uint64_t {
+  auto need = [&](std::initializer_list<std::string_view> names) -> VirtAddr {
     for (auto n : names) {
       if (auto a = s.address(n)) return *a - s.relocation();
     }
@@ -58,9 +59,9 @@ struct Located {
 std::optional<Located> locate_through_page_table(DumpSource& dump, const PageTableWalker& walker, PhysAddr top,
                                                  const LinkSymbols& link, const std::string& banner) {
   for (uint64_t kaslr = 0; kaslr < kKaslrRange; kaslr += k2M) {
-    Translation t = walker.walk(top, VirtAddr{link.banner + kaslr});
+    Translation t = walker.walk(top, link.banner + kaslr);
     if (!t.phys || !banner_at(dump, *t.phys, banner)) continue;
-    Translation text = walker.walk(top, VirtAddr{link.text + kaslr});
+    Translation text = walker.walk(top, link.text + kaslr);
     if (!text.phys) continue;
     return Located{kaslr, text.phys->value() - (link.text + kaslr - kStartKernelMap)};
   }
@@ -87,7 +88,7 @@ std::optional<Located> from_vmcoreinfo(const VmcoreInfo& info, const DumpNotes& 
   if (!kaslr) {
     auto stext = info.symbol("_stext");
     auto link_stext = vm.symbols().address("_stext");
-    if (stext && link_stext) kaslr = *stext - (*link_stext - vm.symbols().relocation());
+    if (stext && link_stext) kaslr = *stext - (*link_stext - vm.symbols().relocation()).value();
   }
   std::optional<uint64_t> phys_base;
   if (auto n = info.number("phys_base")) phys_base = static_cast<uint64_t>(*n);
@@ -220,10 +221,11 @@ KernelLayout find_kernel_layout(DumpSource& dump, Vmlinux& vm, const VmcoreInfo&
   if (!options.ignore_mismatch) check_match(dump, vm, info, layout, link);
 
   const bool five = layout.levels == 5;
-  auto variable = [&](std::string_view name, uint64_t fallback) {
+  auto variable = [&](std::string_view name, VirtAddr fallback) {
     auto a = vm.symbols().address(name);
     if (!a) return fallback;
-    return read_u64(dump, layout.image_to_phys(*a)).value_or(fallback);
+    auto v = read_u64(dump, layout.image_to_phys(*a));
+    return v ? VirtAddr{*v} : fallback;
   };
   layout.page_offset = variable("page_offset_base", five ? kPageOffset5 : kPageOffset4);
   layout.vmalloc_start = variable("vmalloc_base", five ? kVmalloc5 : kVmalloc4);

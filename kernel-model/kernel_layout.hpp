@@ -33,15 +33,17 @@ struct KernelLayout {
   uint64_t image_size = 1ull << 30;  // KERNEL_IMAGE_SIZE: the kernel-text mapping's extent
   int levels = 4;
   uint64_t sme_mask = 0;
-  PhysAddr kernel_pgd;         // physical address of init_top_pgt
-  uint64_t page_offset = 0;    // base of the direct map (page_offset_base)
-  uint64_t vmalloc_start = 0;  // vmalloc_base
-  uint64_t vmemmap_start = 0;  // vmemmap_base
-  std::string source;          // how the layout was found, for `sys` and errors
+  PhysAddr kernel_pgd;     // physical address of init_top_pgt
+  VirtAddr page_offset;    // base of the direct map (page_offset_base)
+  VirtAddr vmalloc_start;  // vmalloc_base
+  VirtAddr vmemmap_start;  // vmemmap_base
+  std::string source;      // how the layout was found, for `sys` and errors
 
+  // Whether an address is in the kernel-text mapping (__START_KERNEL_map up).
+  bool in_image(VirtAddr vaddr) const { return vaddr >= kStartKernelMap && vaddr - kStartKernelMap < image_size; }
   // Kernel-image virtual address to physical, without a page-table walk.
-  std::optional<PhysAddr> image_to_phys(uint64_t vaddr) const {
-    if (vaddr < kStartKernelMap || vaddr - kStartKernelMap >= image_size) return std::nullopt;
+  std::optional<PhysAddr> image_to_phys(VirtAddr vaddr) const {
+    if (!in_image(vaddr)) return std::nullopt;
     return PhysAddr{vaddr - kStartKernelMap + phys_base};
   }
 };

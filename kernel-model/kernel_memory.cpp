@@ -35,60 +35,55 @@ KernelMemory::KernelMemory(DumpSource& dump, KernelLayout layout)
   // With KASLR the vmalloc and vmemmap regions may start well inside the
   // architectural 64 TiB (32 PiB) of the direct map (bullseye: vmemmap 58 TiB
   // above page_offset_base): the direct map ends where the next region begins.
-  for (uint64_t next : {layout_.vmalloc_start, layout_.vmemmap_start}) {
+  for (VirtAddr next : {layout_.vmalloc_start, layout_.vmemmap_start}) {
     if (next > layout_.page_offset) direct_map_size_ = std::min(direct_map_size_, next - layout_.page_offset);
   }
 }
 
 bool KernelMemory::in_direct_map(VirtAddr v) const {
-  return v.value() >= layout_.page_offset && v.value() - layout_.page_offset < direct_map_size_;
-}
-
-Translation KernelMemory::translate(VirtAddr v, std::optional<PhysAddr> pgd) const {
-  return walker_.walk(pgd.value_or(layout_.kernel_pgd), v);
+  return v >= layout_.page_offset && v - layout_.page_offset < direct_map_size_;
 }
 
 PhysAddr KernelMemory::to_phys(VirtAddr v) const {
-  if (auto p = layout_.image_to_phys(v.value())) return *p;
-  if (in_direct_map(v)) return PhysAddr{v.value() - layout_.page_offset};
+  if (auto p = layout_.image_to_phys(v)) return *p;
+  if (in_direct_map(v)) return PhysAddr{v - layout_.page_offset};
   Translation t = walker_.walk(layout_.kernel_pgd, v);
-  if (!t.phys) throw Fault(v.value(), Fault::Space::Kernel, t.fault);
+  if (!t.phys) throw Fault(v, t.fault);
   return *t.phys;
 }
 
-template <typename Translate>
-void KernelMemory::read_pages(uint64_t start, std::span<std::byte> out, Translate translate) const {
+template <typename Addr, typename Translate>
+void KernelMemory::read_pages(Addr start, std::span<std::byte> out, Translate translate) const {
   const uint64_t page = dump_.page_size();
   size_t done = 0;
   while (done < out.size()) {
-    uint64_t here = start + done;
-    size_t n = std::min<uint64_t>(out.size() - done, page - (here & (page - 1)));
+    Addr here = start + done;
+    size_t n = std::min<uint64_t>(out.size() - done, page - here.offset_in(page));
     translate(here, out.subspan(done, n));
     done += n;
   }
 }
 
 void KernelMemory::read(VirtAddr v, std::span<std::byte> out) const {
-  read_pages(v.value(), out, [&](uint64_t at, std::span<std::byte> chunk) {
-    PhysAddr p = to_phys(VirtAddr{at});
-    PageState s = dump_.read_phys(p, chunk);
-    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, Fault::Space::Kernel, state_reason(s));
+  read_pages(v, out, [&](VirtAddr at, std::span<std::byte> chunk) {
+    PageState s = dump_.read_phys(to_phys(at), chunk);
+    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, state_reason(s));
   });
 }
 
 void KernelMemory::read_user(PhysAddr pgd, VirtAddr v, std::span<std::byte> out) const {
-  read_pages(v.value(), out, [&](uint64_t at, std::span<std::byte> chunk) {
-    Translation t = walker_.walk(pgd, VirtAddr{at});
-    if (!t.phys) throw Fault(at, Fault::Space::User, t.fault);
+  read_pages(v, out, [&](VirtAddr at, std::span<std::byte> chunk) {
+    Translation t = walker_.walk(pgd, at);
+    if (!t.phys) throw Fault::user(at, t.fault);
     PageState s = dump_.read_phys(*t.phys, chunk);
-    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, Fault::Space::User, state_reason(s));
+    if (s != PageState::Present && s != PageState::Zero) throw Fault::user(at, state_reason(s));
   });
 }
 
 void KernelMemory::read_phys(PhysAddr p, std::span<std::byte> out) const {
-  read_pages(p.value(), out, [&](uint64_t at, std::span<std::byte> chunk) {
-    PageState s = dump_.read_phys(PhysAddr{at}, chunk);
-    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, Fault::Space::Physical, state_reason(s));
+  read_pages(p, out, [&](PhysAddr at, std::span<std::byte> chunk) {
+    PageState s = dump_.read_phys(at, chunk);
+    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, state_reason(s));
   });
 }
 
@@ -97,10 +92,10 @@ std::string KernelMemory::read_cstring(VirtAddr v, size_t max_len) const {
   const uint64_t page = dump_.page_size();
   std::vector<std::byte> buf;
   while (out.size() < max_len) {
-    uint64_t here = v.value() + out.size();
-    size_t n = std::min<uint64_t>(max_len - out.size(), page - (here & (page - 1)));
+    VirtAddr here = v + out.size();
+    size_t n = std::min<uint64_t>(max_len - out.size(), page - here.offset_in(page));
     buf.resize(n);
-    read(VirtAddr{here}, buf);
+    read(here, buf);
     const char* p = reinterpret_cast<const char*>(buf.data());
     size_t len = strnlen(p, n);
     out.append(p, len);

@@ -4,9 +4,10 @@
 // fills the whole buffer or throws Fault naming the address and the reason.
 //
 //   KernelMemory mem(dump, layout);
-//   auto jiffies = mem.read<uint64_t>(VirtAddr{*syms.address("jiffies")});
-//   std::string banner = mem.read_cstring(VirtAddr{...}, 512);
-//   Translation t = mem.translate(VirtAddr{addr});     // every level, for vtop
+//   auto jiffies = mem.read<uint64_t>(*syms.address("jiffies"));
+//   VirtAddr next = mem.read_pointer(head);            // a kernel pointer stored at head
+//   std::string banner = mem.read_cstring(*syms.address("linux_banner"), 512);
+//   // (whole page-table walks, and user memory by process: AddressSpace)
 #pragma once
 
 #include <cstring>
@@ -31,13 +32,12 @@ class KernelMemory {
 
   // Kernel virtual to physical; throws Fault when unmapped.
   PhysAddr to_phys(VirtAddr v) const;
-  // A full page-table walk (kernel page table, or `pgd` for a user address space).
-  Translation translate(VirtAddr v, std::optional<PhysAddr> pgd = std::nullopt) const;
   // The direct-map address of a physical address.
-  VirtAddr to_direct(PhysAddr p) const { return VirtAddr{layout_.page_offset + p.value()}; }
+  VirtAddr to_direct(PhysAddr p) const { return layout_.page_offset + p.value(); }
   bool in_direct_map(VirtAddr v) const;
 
   void read(VirtAddr v, std::span<std::byte> out) const;
+  // Through the page table at `pgd`; a Fault says Space::User.
   void read_user(PhysAddr pgd, VirtAddr v, std::span<std::byte> out) const;
   void read_phys(PhysAddr p, std::span<std::byte> out) const;
 
@@ -50,10 +50,13 @@ class KernelMemory {
   }
   // A NUL-terminated string of at most max_len bytes.
   std::string read_cstring(VirtAddr v, size_t max_len) const;
+  // A pointer stored in kernel memory (x86_64: 8 bytes, little-endian).
+  VirtAddr read_pointer(VirtAddr v) const { return VirtAddr{read<uint64_t>(v)}; }
+  static constexpr uint64_t kPointerSize = 8;
 
  private:
-  template <typename Translate>
-  void read_pages(uint64_t start, std::span<std::byte> out, Translate translate) const;
+  template <typename Addr, typename Translate>
+  void read_pages(Addr start, std::span<std::byte> out, Translate translate) const;
 
   DumpSource& dump_;
   KernelLayout layout_;

@@ -19,7 +19,7 @@
 // The offsets and array sizes come from DWARF.
 //
 //   MapleLayout layout = maple_layout(k.types());
-//   for (const MapleEntry& e : maple_entries(k, VirtAddr{mm + mm_mt_offset}))
+//   for (const MapleEntry& e : maple_entries(k, mm + mm_mt_offset))
 //     vma = e.value;   // covers [e.first, e.last] = [vm_start, vm_end - 1]
 #pragma once
 

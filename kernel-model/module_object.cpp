@@ -123,10 +123,10 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
 
   // Where each section went: the kernel's record (sect_attrs), or else worked
   // out from symbols the kernel's own table places.
-  std::unordered_map<size_t, uint64_t> base;
+  std::unordered_map<size_t, VirtAddr> base;
   for (size_t i = 0; i < count; ++i) {
     auto it = module.sections.find(sections[i].name);
-    if (it != module.sections.end() && it->second != 0) base[i] = it->second;
+    if (it != module.sections.end() && !it->second.is_null()) base[i] = it->second;
   }
   if (base.empty()) {
     for (const Raw& r : raw) {
@@ -141,7 +141,7 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
   for (const Raw& r : raw) {
     auto b = base.find(r.section);
     if (b == base.end()) continue;
-    uint64_t address = b->second + r.sym.st_value;
+    VirtAddr address = b->second + r.sym.st_value;
     if (!module.contains(address)) continue;  // init sections are gone after loading
     if (const Symbol* s = module.kallsyms_symbols.find(r.name)) {
       ++compared;

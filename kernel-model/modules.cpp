@@ -13,15 +13,16 @@
 #include "kernel-model/elf_file.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/object_links.hpp"
 
 namespace kdive {
 
-bool Module::contains(uint64_t a) const {
+bool Module::contains(VirtAddr a) const {
   return std::any_of(regions.begin(), regions.end(), [&](const ModuleRegion& r) { return r.contains(a); });
 }
 
-uint64_t Module::core_end() const {
-  uint64_t end = text_base;
+VirtAddr Module::core_end() const {
+  VirtAddr end = text_base;
   for (const auto& r : regions) {
     if (r.kind.rfind("init", 0) != 0 && r.size > 0) end = std::max(end, r.base + r.size);
   }
@@ -37,14 +38,14 @@ const Module* ModuleTable::find(std::string_view name) const {
 
 Module* ModuleTable::find(std::string_view name) { return const_cast<Module*>(std::as_const(*this).find(name)); }
 
-const Module* ModuleTable::containing(uint64_t address) const {
+const Module* ModuleTable::containing(VirtAddr address) const {
   for (const auto& m : modules_) {
     if (m.contains(address)) return &m;
   }
   return nullptr;
 }
 
-std::optional<SymbolHit> ModuleTable::symbol_at(uint64_t address) const {
+std::optional<SymbolHit> ModuleTable::symbol_at(VirtAddr address) const {
   const Module* m = containing(address);
   if (m == nullptr) return std::nullopt;
   return m->symbols().containing(address);
@@ -59,15 +60,10 @@ const Symbol* ModuleTable::find_symbol(std::string_view name) const {
 
 namespace {
 
-constexpr uint64_t kElfSymSize = 24;  // Elf64_Sym
+// mod->kallsyms->symtab holds the ELF ABI's symbol records.
+static_assert(sizeof(Elf64_Sym) == 24);
 constexpr size_t kMaxModuleSymbols = 1u << 20;
 constexpr size_t kMaxSymbolName = 512;
-
-uint64_t u64_at(const std::vector<std::byte>& b, size_t off) {
-  uint64_t v;
-  std::memcpy(&v, b.data() + off, 8);
-  return v;
-}
 
 // The regions of a module. Since 6.4 (commit ac3b43283923, "module: replace
 // module_layout with module_memory") each kind of memory is its own
@@ -87,19 +83,21 @@ void read_regions(const Kernel& k, const Object& mod, Module& m) {
       auto index = k.types().enumerator(enumerator);
       if (!index) continue;
       Object region = mem.at(static_cast<uint64_t>(*index));
-      uint64_t base = region["base"].pointer(), size = region["size"].as_u64();
+      VirtAddr base = region["base"].pointer();
+      uint64_t size = region["size"].as_u64();
       if (std::string_view(enumerator) == "MOD_TEXT") m.text_base = base;
       m.size += size;
-      if (base != 0 && size != 0) m.regions.push_back({kind, base, size});
+      if (!base.is_null() && size != 0) m.regions.push_back({kind, base, size});
     }
     return;
   }
   for (const char* kind : {"core", "init"}) {
     Object layout = mod[std::string(kind) + "_layout"];
-    uint64_t base = layout["base"].pointer(), size = layout["size"].as_u64();
+    VirtAddr base = layout["base"].pointer();
+    uint64_t size = layout["size"].as_u64();
     if (std::string_view(kind) == "core") m.text_base = base;
     m.size += size;
-    if (base != 0 && size != 0) m.regions.push_back({kind, base, size});
+    if (!base.is_null() && size != 0) m.regions.push_back({kind, base, size});
   }
 }
 
@@ -110,36 +108,31 @@ void read_kallsyms(const Kernel& k, const Object& mod, Module& m) {
   if (!mod.has_member("kallsyms")) return;
   Object ks = mod["kallsyms"];
   if (ks.is_null()) return;
-  uint64_t symtab = ks["symtab"].pointer();
+  VirtAddr symtab = ks["symtab"].pointer();
   uint64_t count = ks["num_symtab"].as_u64();
-  uint64_t strtab = ks["strtab"].pointer();
-  uint64_t typetab = ks.has_member("typetab") ? ks["typetab"].pointer() : 0;
-  if (symtab == 0 || strtab == 0 || count == 0) return;
+  VirtAddr strtab = ks["strtab"].pointer();
+  VirtAddr typetab = ks.has_member("typetab") ? ks["typetab"].pointer() : VirtAddr{};
+  if (symtab.is_null() || strtab.is_null() || count == 0) return;
   if (count > kMaxModuleSymbols) {
     throw Error(Error::Kind::BadData, fmt::format("module {}: implausible symbol count {}", m.name, count));
   }
-  std::vector<std::byte> syms(count * kElfSymSize);
-  k.memory().read(VirtAddr{symtab}, syms);
+  // One read for the whole table: a module has thousands of symbols.
+  std::vector<Elf64_Sym> syms(count);
+  k.memory().read(symtab, {reinterpret_cast<std::byte*>(syms.data()), syms.size() * sizeof(Elf64_Sym)});
   std::vector<std::byte> types;
-  if (typetab != 0) {
+  if (!typetab.is_null()) {
     types.resize(count);
-    k.memory().read(VirtAddr{typetab}, types);
+    k.memory().read(typetab, types);
   }
   for (uint64_t i = 1; i < count; ++i) {  // entry 0 is the null symbol
-    size_t at = i * kElfSymSize;
-    uint32_t name_off;
-    std::memcpy(&name_off, syms.data() + at, 4);
-    auto info = static_cast<unsigned char>(syms[at + 4]);
-    uint16_t shndx;
-    std::memcpy(&shndx, syms.data() + at + 6, 2);
-    uint64_t value = u64_at(syms, at + 8), size = u64_at(syms, at + 16);
-    if (shndx == SHN_UNDEF || value == 0) continue;
-    std::string name = k.memory().read_cstring(VirtAddr{strtab + name_off}, kMaxSymbolName);
+    const Elf64_Sym& sym = syms[i];
+    if (sym.st_shndx == SHN_UNDEF || sym.st_value == 0) continue;
+    std::string name = k.memory().read_cstring(strtab + sym.st_name, kMaxSymbolName);
     if (name.empty()) continue;
-    char type = typetab != 0 ? static_cast<char>(types[i]) : static_cast<char>(info);
+    char type = !typetab.is_null() ? static_cast<char>(types[i]) : static_cast<char>(sym.st_info);
     if (!std::isalpha(static_cast<unsigned char>(type))) type = '?';
     m.names->push_back(std::move(name));
-    m.kallsyms_symbols.add({m.names->back(), value, size, type, m.names->front()});
+    m.kallsyms_symbols.add({m.names->back(), VirtAddr{sym.st_value}, sym.st_size, type, m.names->front()});
   }
   m.kallsyms_symbols.finish();
   m.has_kallsyms = true;
@@ -156,7 +149,7 @@ void read_sections(const Object& mod, Module& m) {
   for (uint64_t i = 0; i < n && i < 4096; ++i) {
     Object a = list.at(i);
     Object name = a.has_member("name") ? a["name"] : a["battr.attr.name"];
-    uint64_t address = a.has_member("address") ? a["address"].as_u64() : a["battr.private"].pointer();
+    VirtAddr address = a.has_member("address") ? VirtAddr{a["address"].as_u64()} : a["battr.private"].pointer();
     m.sections.emplace(name.string(128), address);
   }
 }
@@ -165,15 +158,15 @@ void read_sections(const Object& mod, Module& m) {
 // object file is the very one the kernel loaded.
 void read_build_id(const Kernel& k, Module& m) {
   auto it = m.sections.find(".note.gnu.build-id");
-  if (it == m.sections.end() || it->second == 0) return;
+  if (it == m.sections.end() || it->second.is_null()) return;
   // One note: namesz, descsz, type, "GNU\0", then the ID (at most 64 bytes).
   std::vector<uint8_t> note(16 + 64);
-  k.memory().read(VirtAddr{it->second}, std::as_writable_bytes(std::span(note).first(16)));
+  k.memory().read(it->second, std::as_writable_bytes(std::span(note).first(16)));
   uint32_t descsz;
   std::memcpy(&descsz, note.data() + 4, 4);
   if (descsz > 64) return;
   note.resize(16 + descsz);
-  k.memory().read(VirtAddr{it->second + 16}, std::as_writable_bytes(std::span(note).subspan(16)));
+  k.memory().read(it->second + 16, std::as_writable_bytes(std::span(note).subspan(16)));
   m.build_id = gnu_build_id(note);
 }
 
@@ -184,15 +177,15 @@ ModuleTable read_modules(const Kernel& k) {
   auto head = k.symbols().address("modules");
   if (!head) return table;
   const Type& type = k.types().require("struct module");
-  auto list = type.member("list");
-  if (!list) throw Error(Error::Kind::Lookup, "struct module has no member list");
-  for (VirtAddr at : list_entries(k, VirtAddr{*head}, list->offset)) {
+  // `modules` is a static LIST_HEAD (kernel/module/main.c): seen as one by type.
+  Object modules(k, *head, &k.types().require("struct list_head"));
+  for (const Object& mod : list_objects(k, modules, type, "list")) {
+    const VirtAddr at = mod.address();
     Module m;
     m.address = at;
     // names->front() is the module's name: symbols point at it (stable across moves).
     m.names->push_back("");
     try {
-      Object mod(k, at, &type);
       m.name = mod["name"].string(64);
       *m.names->begin() = m.name;
       read_regions(k, mod, m);
@@ -200,7 +193,7 @@ ModuleTable read_modules(const Kernel& k) {
       read_kallsyms(k, mod, m);
       read_sections(mod, m);
       read_build_id(k, m);
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       table.problems.push_back(
           fmt::format("module at {:x}{}: {}", at.value(), m.name.empty() ? "" : " (" + m.name + ")", e.what()));
       if (m.name.empty()) continue;

@@ -32,20 +32,20 @@ class Kernel;
 // One piece of memory the kernel allocated for a module (text, data, ...).
 struct ModuleRegion {
   std::string kind;  // "text", "data", "rodata", "ro_after_init", "init_text", ... or "core"/"init"
-  uint64_t base = 0;
+  VirtAddr base;
   uint64_t size = 0;
-  bool contains(uint64_t a) const { return a >= base && a - base < size; }
+  bool contains(VirtAddr a) const { return a >= base && a - base < size; }
 };
 
 struct Module {
   VirtAddr address;  // the struct module
   std::string name;
-  uint64_t text_base = 0;  // the core text: the address /proc/modules shows
-  uint64_t size = 0;       // the size /proc/modules shows (all memory still allocated)
+  VirtAddr text_base;  // the core text: the address /proc/modules shows
+  uint64_t size = 0;   // the size /proc/modules shows (all memory still allocated)
   std::vector<ModuleRegion> regions;
   uint64_t taints = 0;
   // Where each loaded section sits (".text" -> address), from mod->sect_attrs.
-  std::map<std::string, uint64_t, std::less<>> sections;
+  std::map<std::string, VirtAddr, std::less<>> sections;
   std::string build_id;       // lower-case hex, from its loaded .note.gnu.build-id ("" if unknown)
   bool has_kallsyms = false;  // the kernel kept a symbol table for it
   std::optional<std::filesystem::path> object_file;  // set once loaded
@@ -54,9 +54,9 @@ struct Module {
 
   // The symbols in use: the object file's when loaded, else the kernel's copy.
   const SymbolTable& symbols() const { return object_file ? object_symbols : kallsyms_symbols; }
-  bool contains(uint64_t a) const;
+  bool contains(VirtAddr a) const;
   // The end of the core memory (what crash prints as "MODULE END").
-  uint64_t core_end() const;
+  VirtAddr core_end() const;
 
   SymbolTable kallsyms_symbols;
   SymbolTable object_symbols;
@@ -71,9 +71,9 @@ class ModuleTable {
   const Module* find(std::string_view name) const;
   Module* find(std::string_view name);
   // The module whose memory holds `address`.
-  const Module* containing(uint64_t address) const;
+  const Module* containing(VirtAddr address) const;
   // The module symbol at or below `address`, within that module's memory.
-  std::optional<SymbolHit> symbol_at(uint64_t address) const;
+  std::optional<SymbolHit> symbol_at(VirtAddr address) const;
   // A module symbol by name (the first module that has it).
   const Symbol* find_symbol(std::string_view name) const;
 

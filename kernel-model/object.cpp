@@ -13,10 +13,10 @@ Object Object::member(std::string_view path) const {
   const Type* base = &type_->strip();
   VirtAddr at = address_;
   if (base->kind() == TypeKind::Pointer) {
-    at = VirtAddr{pointer()};
+    at = pointer();
     base = &base->target()->strip();
-    if (at.value() == 0) {
-      throw Fault(0, Fault::Space::Kernel, fmt::format("NULL pointer followed to reach member '{}'", path));
+    if (at.is_null()) {
+      throw Fault(at, fmt::format("NULL pointer followed to reach member '{}'", path));
     }
   }
   if (!base->is_struct_like()) {
@@ -38,9 +38,9 @@ Object Object::deref() const {
   if (t.kind() != TypeKind::Pointer) {
     throw Error(Error::Kind::Lookup, fmt::format("cannot dereference a {}", t.spell()));
   }
-  uint64_t p = pointer();
-  if (p == 0) throw Fault(0, Fault::Space::Kernel, "NULL pointer dereference");
-  return Object(*kernel_, VirtAddr{p}, t.target());
+  VirtAddr p = pointer();
+  if (p.is_null()) throw Fault(p, "NULL pointer dereference");
+  return Object(*kernel_, p, t.target());
 }
 
 Object Object::at(uint64_t i) const {
@@ -51,7 +51,7 @@ Object Object::at(uint64_t i) const {
   }
   if (t.kind() == TypeKind::Pointer) {
     const Type* e = t.target();
-    return Object(*kernel_, VirtAddr{pointer() + i * e->size()}, e);
+    return Object(*kernel_, pointer() + i * e->size(), e);
   }
   throw Error(Error::Kind::Lookup, fmt::format("cannot index a {}", t.spell()));
 }
@@ -94,9 +94,9 @@ std::string Object::string(size_t max_len) const {
     return s;
   }
   if (t.kind() == TypeKind::Pointer) {
-    uint64_t p = pointer();
-    if (p == 0) return "";
-    return kernel_->memory().read_cstring(VirtAddr{p}, max_len);
+    VirtAddr p = pointer();
+    if (p.is_null()) return "";
+    return kernel_->memory().read_cstring(p, max_len);
   }
   throw Error(Error::Kind::Lookup, fmt::format("a {} is not a string", t.spell()));
 }

@@ -46,7 +46,8 @@ class Object {
   // Integer, enum, bool or pointer value; bitfields are extracted.
   uint64_t as_u64() const;
   int64_t as_i64() const;  // sign-extended when the type is signed
-  uint64_t pointer() const { return as_u64(); }
+  // A pointer's value: the kernel virtual address it holds.
+  VirtAddr pointer() const { return VirtAddr{as_u64()}; }
   bool is_null() const { return as_u64() == 0; }
   // A char array (up to its NUL or its end) or a char pointer's C string.
   std::string string(size_t max_len = 4096) const;

@@ -27,16 +27,18 @@ class RingbufferReader {
   explicit RingbufferReader(const Kernel& k) : k_(k), mem_(k.memory()), s_(k.structs()) {}
 
   std::vector<LogRecord> read() {
-    uint64_t prb = mem_.read<uint64_t>(VirtAddr{k_.symbol_address("prb")});
-    uint64_t desc_ring = prb + s_.offset("printk_ringbuffer", "desc_ring");
-    uint64_t text_ring = prb + s_.offset("printk_ringbuffer", "text_data_ring");
-    count_bits_ = mem_.read<uint32_t>(VirtAddr{desc_ring + s_.offset("prb_desc_ring", "count_bits")});
-    descs_ = mem_.read<uint64_t>(VirtAddr{desc_ring + s_.offset("prb_desc_ring", "descs")});
-    infos_ = mem_.read<uint64_t>(VirtAddr{desc_ring + s_.offset("prb_desc_ring", "infos")});
-    uint64_t head = mem_.read<uint64_t>(VirtAddr{desc_ring + s_.offset("prb_desc_ring", "head_id")});
-    uint64_t tail = mem_.read<uint64_t>(VirtAddr{desc_ring + s_.offset("prb_desc_ring", "tail_id")});
-    size_bits_ = mem_.read<uint32_t>(VirtAddr{text_ring + s_.offset("prb_data_ring", "size_bits")});
-    data_ = mem_.read<uint64_t>(VirtAddr{text_ring + s_.offset("prb_data_ring", "data")});
+    // Offsets come from StructLayout (VMCOREINFO exports these for dump
+    // tools), so the log reads without waiting for the DWARF index.
+    VirtAddr prb = mem_.read_pointer(k_.symbol_address("prb"));
+    VirtAddr desc_ring = prb + s_.offset("printk_ringbuffer", "desc_ring");
+    VirtAddr text_ring = prb + s_.offset("printk_ringbuffer", "text_data_ring");
+    count_bits_ = mem_.read<uint32_t>(desc_ring + s_.offset("prb_desc_ring", "count_bits"));
+    descs_ = mem_.read_pointer(desc_ring + s_.offset("prb_desc_ring", "descs"));
+    infos_ = mem_.read_pointer(desc_ring + s_.offset("prb_desc_ring", "infos"));
+    uint64_t head = mem_.read<uint64_t>(desc_ring + s_.offset("prb_desc_ring", "head_id"));
+    uint64_t tail = mem_.read<uint64_t>(desc_ring + s_.offset("prb_desc_ring", "tail_id"));
+    size_bits_ = mem_.read<uint32_t>(text_ring + s_.offset("prb_data_ring", "size_bits"));
+    data_ = mem_.read_pointer(text_ring + s_.offset("prb_data_ring", "data"));
     if (count_bits_ >= 63 || (1ull << count_bits_) > kMaxDescriptors || size_bits_ >= 63 ||
         (1ull << size_bits_) > kMaxRingBytes) {
       throw Error(Error::Kind::BadData, fmt::format("printk ring sizes make no sense (count_bits {}, size_bits {})",
@@ -76,21 +78,21 @@ class RingbufferReader {
  private:
   std::optional<LogRecord> record(uint64_t id) {
     const uint64_t index = id & ((1ull << count_bits_) - 1);
-    const uint64_t desc = descs_ + index * desc_size_;
-    const uint64_t info = infos_ + index * info_size_;
-    uint64_t state_var = mem_.read<uint64_t>(VirtAddr{desc + state_off_});
+    const VirtAddr desc = descs_ + index * desc_size_;
+    const VirtAddr info = infos_ + index * info_size_;
+    uint64_t state_var = mem_.read<uint64_t>(desc + state_off_);
     uint64_t state = state_var >> kDescFlagsShift;
     if ((state_var & kDescIdMask) != id || (state != kDescCommitted && state != kDescFinalized)) {
       return std::nullopt;
     }
     LogRecord r;
-    r.seq = mem_.read<uint64_t>(VirtAddr{info + seq_off_});
-    r.ts_nsec = mem_.read<uint64_t>(VirtAddr{info + ts_off_});
-    uint16_t text_len = mem_.read<uint16_t>(VirtAddr{info + len_off_});
-    if (caller_off_) r.caller_id = mem_.read<uint32_t>(VirtAddr{info + *caller_off_});
+    r.seq = mem_.read<uint64_t>(info + seq_off_);
+    r.ts_nsec = mem_.read<uint64_t>(info + ts_off_);
+    uint16_t text_len = mem_.read<uint16_t>(info + len_off_);
+    if (caller_off_) r.caller_id = mem_.read<uint32_t>(info + *caller_off_);
     // printk_info: ... u16 text_len; u8 facility; u8 flags:5, level:3 — the level
     // byte follows text_len by two bytes (stable since the ring buffer appeared in 5.10).
-    r.level = mem_.read<uint8_t>(VirtAddr{info + len_off_ + 3}) >> 5;
+    r.level = mem_.read<uint8_t>(info + len_off_ + 3) >> 5;
     r.text = text(desc, text_len);
     if (dev_info_off_ && subsystem_off_ && device_off_) {
       std::string subsystem = c_string(info + *dev_info_off_ + *subsystem_off_, kSubsystemLen);
@@ -105,16 +107,16 @@ class RingbufferReader {
   static constexpr size_t kSubsystemLen = 16;
   static constexpr size_t kDeviceLen = 48;
 
-  std::string c_string(uint64_t at, size_t max) {
+  std::string c_string(VirtAddr at, size_t max) {
     std::string s(max, '\0');
-    mem_.read(VirtAddr{at}, {reinterpret_cast<std::byte*>(s.data()), s.size()});
+    mem_.read(at, {reinterpret_cast<std::byte*>(s.data()), s.size()});
     s.resize(std::min(s.find('\0'), s.size()));
     return s;
   }
 
-  std::string text(uint64_t desc, uint16_t text_len) {
-    uint64_t begin = mem_.read<uint64_t>(VirtAddr{desc + lpos_off_ + begin_off_});
-    uint64_t next = mem_.read<uint64_t>(VirtAddr{desc + lpos_off_ + next_off_});
+  std::string text(VirtAddr desc, uint16_t text_len) {
+    uint64_t begin = mem_.read<uint64_t>(desc + lpos_off_ + begin_off_);
+    uint64_t next = mem_.read<uint64_t>(desc + lpos_off_ + next_off_);
     if ((begin & 1) || (next & 1) || begin == next) return "";  // a record without text
     const uint64_t size = 1ull << size_bits_;
     uint64_t start;
@@ -128,10 +130,11 @@ class RingbufferReader {
       length = next & (size - 1);
     }
     // Each block starts with the descriptor id (an unsigned long).
-    if (length < 8) return "";
-    length = std::min<uint64_t>(length - 8, text_len);
+    constexpr uint64_t kIdSize = sizeof(uint64_t);
+    if (length < kIdSize) return "";
+    length = std::min<uint64_t>(length - kIdSize, text_len);
     std::string s(length, '\0');
-    mem_.read(VirtAddr{data_ + start + 8}, {reinterpret_cast<std::byte*>(s.data()), s.size()});
+    mem_.read(data_ + start + kIdSize, {reinterpret_cast<std::byte*>(s.data()), s.size()});
     return s;
   }
 
@@ -139,7 +142,7 @@ class RingbufferReader {
   const KernelMemory& mem_;
   const StructLayout& s_;
   uint32_t count_bits_ = 0, size_bits_ = 0;
-  uint64_t descs_ = 0, infos_ = 0, data_ = 0;
+  VirtAddr descs_, infos_, data_;
   uint64_t desc_size_ = 0, info_size_ = 0, state_off_ = 0, lpos_off_ = 0, begin_off_ = 0, next_off_ = 0;
   uint64_t seq_off_ = 0, ts_off_ = 0, len_off_ = 0;
   std::optional<uint64_t> caller_off_, dev_info_off_, subsystem_off_, device_off_;
@@ -149,10 +152,10 @@ class RingbufferReader {
 std::vector<LogRecord> read_legacy_log(const Kernel& k) {
   const KernelMemory& mem = k.memory();
   const StructLayout& s = k.structs();
-  uint64_t buf = mem.read<uint64_t>(VirtAddr{k.symbol_address("log_buf")});
-  uint32_t buf_len = mem.read<uint32_t>(VirtAddr{k.symbol_address("log_buf_len")});
-  uint32_t first = mem.read<uint32_t>(VirtAddr{k.symbol_address("log_first_idx")});
-  uint32_t next = mem.read<uint32_t>(VirtAddr{k.symbol_address("log_next_idx")});
+  VirtAddr buf = mem.read_pointer(k.symbol_address("log_buf"));
+  uint32_t buf_len = mem.read<uint32_t>(k.symbol_address("log_buf_len"));
+  uint32_t first = mem.read<uint32_t>(k.symbol_address("log_first_idx"));
+  uint32_t next = mem.read<uint32_t>(k.symbol_address("log_next_idx"));
   if (buf_len == 0 || buf_len > kMaxRingBytes) {
     throw Error(Error::Kind::BadData, fmt::format("log_buf_len {} makes no sense", buf_len));
   }
@@ -161,7 +164,7 @@ std::vector<LogRecord> read_legacy_log(const Kernel& k) {
   const uint64_t len_off = s.offset("printk_log", "len");
   const uint64_t text_len_off = s.offset("printk_log", "text_len");
   std::vector<std::byte> ring(buf_len);
-  mem.read(VirtAddr{buf}, ring);
+  mem.read(buf, ring);
   auto u16_at = [&](uint64_t at) { return static_cast<uint16_t>(uint16_t(ring[at]) | uint16_t(ring[at + 1]) << 8); };
 
   std::vector<LogRecord> out;

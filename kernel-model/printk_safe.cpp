@@ -12,7 +12,7 @@ std::optional<std::vector<PrintkSafeBuffer>> read_printk_safe_buffers(const Kern
   bool any = false;
   std::vector<PrintkSafeBuffer> out;
   auto nr_cpus = k.symbols().address("nr_cpu_ids");
-  int cpus = nr_cpus ? static_cast<int>(k.memory().read<uint32_t>(VirtAddr{*nr_cpus})) : 1;
+  int cpus = nr_cpus ? static_cast<int>(k.memory().read<uint32_t>(*nr_cpus)) : 1;
   cpus = std::clamp(cpus, 1, 8192);
   for (const char* name : kBuffers) {
     if (k.symbols().find(name) == nullptr) continue;
@@ -31,7 +31,7 @@ std::optional<std::vector<PrintkSafeBuffer>> read_printk_safe_buffers(const Kern
         std::string text(std::min<uint64_t>(b.len, size), '\0');
         k.memory().read(buffer.address(), {reinterpret_cast<std::byte*>(text.data()), text.size()});
         b.text = std::move(text);
-      } catch (const std::exception& e) {
+      } catch (const ModelError& e) {
         b.error = e.what();
       }
       out.push_back(std::move(b));

@@ -18,7 +18,7 @@ const Type* dwarf_struct(TypeSystem* types, std::string_view type) {
     const Type* t = types->lookup("struct " + std::string(type));
     if (t == nullptr || t->is_declaration()) return nullptr;
     return t;
-  } catch (const std::exception&) {
+  } catch (const ModelError&) {
     return nullptr;  // unreadable debuginfo: the caller reports the name
   }
 }

@@ -26,7 +26,7 @@ void SymbolTable::finish() {
   // symbols themselves. Ties keep their original order, so the result is stable.
   // Names are hashed here, in table order, where they lie close together.
   struct Key {
-    uint64_t address;
+    VirtAddr address;
     uint32_t order;  // preference first, then the original position
     uint32_t index;
     uint64_t hash;
@@ -102,15 +102,15 @@ const Symbol* SymbolTable::find(std::string_view name) const {
   }
 }
 
-std::optional<uint64_t> SymbolTable::address(std::string_view name) const {
+std::optional<VirtAddr> SymbolTable::address(std::string_view name) const {
   const Symbol* s = find(name);
   if (s == nullptr) return std::nullopt;
   return s->address;
 }
 
-std::optional<SymbolHit> SymbolTable::containing(uint64_t address) const {
+std::optional<SymbolHit> SymbolTable::containing(VirtAddr address) const {
   auto it = std::upper_bound(symbols_.begin(), symbols_.end(), address,
-                             [](uint64_t a, const Symbol& s) { return a < s.address; });
+                             [](VirtAddr a, const Symbol& s) { return a < s.address; });
   if (it == symbols_.begin()) return std::nullopt;
   --it;
   // Step back to the preferred symbol of this address (sorted first among equals).

@@ -4,7 +4,7 @@
 //
 //   SymbolTable syms = ...;                  // built by Vmlinux
 //   syms.relocate(0x1e000000);
-//   syms.address("linux_banner");            // optional<uint64_t>
+//   syms.address("linux_banner");            // optional<VirtAddr>
 //   auto hit = syms.containing(rip);         // {symbol, offset}: "schedule+0x2a"
 #pragma once
 
@@ -14,11 +14,16 @@
 #include <string_view>
 #include <vector>
 
+#include "readers/address.hpp"
+
 namespace kdive {
 
 struct Symbol {
   std::string_view name;  // points into the vmlinux string table (kept mapped)
-  uint64_t address;
+  // Where it is at run time. Absolute symbols ('A') and per-CPU variables keep
+  // their link-time value: an absolute number, or the variable's offset in
+  // each CPU's per-CPU area (Kernel::per_cpu adds a CPU's base).
+  VirtAddr address;
   uint64_t size;
   char type;                     // nm-style: 'T' text, 'D' data, 'R' read-only, 'B' bss, 'A' absolute, ...
   std::string_view module = {};  // the module it belongs to; empty for the kernel image
@@ -30,7 +35,7 @@ struct SymbolHit {
 };
 
 // Kernel image virtual addresses start here on x86_64 (__START_KERNEL_map).
-constexpr uint64_t kStartKernelMap = 0xffffffff80000000ull;
+constexpr VirtAddr kStartKernelMap{0xffffffff80000000ull};
 
 class SymbolTable {
  public:
@@ -44,10 +49,10 @@ class SymbolTable {
   uint64_t relocation() const { return relocation_; }
 
   const Symbol* find(std::string_view name) const;
-  std::optional<uint64_t> address(std::string_view name) const;
+  std::optional<VirtAddr> address(std::string_view name) const;
   // The nearest symbol at or below `address` (nullopt before the first one or
   // more than a megabyte past it).
-  std::optional<SymbolHit> containing(uint64_t address) const;
+  std::optional<SymbolHit> containing(VirtAddr address) const;
   const std::vector<Symbol>& all() const { return symbols_; }
   bool empty() const { return symbols_.empty(); }
   // Position of a symbol of this table in all() (for next/previous symbol).

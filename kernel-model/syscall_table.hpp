@@ -9,13 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "readers/address.hpp"
+
 namespace kdive {
 
 class Kernel;
 
 struct SyscallEntry {
   int number = 0;
-  uint64_t handler = 0;  // run-time address read from the table
+  VirtAddr handler;      // run-time address read from the table
   std::string symbol;    // "__x64_sys_read", "name+0x10", or "" outside any symbol
   std::string file;      // source file as Kernel::source_line names it (as sym shows it); "" if unknown
   int line = 0;

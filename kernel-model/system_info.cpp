@@ -22,7 +22,7 @@ std::optional<T> read_var(const Kernel& k, std::string_view symbol) {
   auto addr = k.symbols().address(symbol);
   if (!addr) return std::nullopt;
   try {
-    return k.memory().read<T>(VirtAddr{*addr});
+    return k.memory().read<T>(*addr);
   } catch (const Fault&) {
     return std::nullopt;
   }
@@ -43,7 +43,7 @@ void read_utsname(const Kernel& k, SystemInfo& s) {
   }
   std::vector<std::byte> raw(kUtsLen * 6 + 64);
   try {
-    k.memory().read(VirtAddr{*ns}, raw);
+    k.memory().read(*ns, raw);
   } catch (const Fault&) {
     s.release = *release;
     return;
@@ -67,43 +67,41 @@ void read_utsname(const Kernel& k, SystemInfo& s) {
   s.release = *release;
 }
 
-// The firmware memory map (struct e820_table: u32 nr_entries, then packed
-// {u64 addr; u64 size; u32 type} entries — a BIOS-defined layout).
+// The firmware memory map: struct e820_table *e820_table (4.12+), whose
+// entries[] are packed {addr, size, type} records.
 std::optional<uint64_t> e820_ram(const Kernel& k) {
-  auto table = read_var<uint64_t>(k, "e820_table");
-  if (!table) return std::nullopt;
+  if (k.symbols().find("e820_table") == nullptr) return std::nullopt;
   try {
-    uint32_t n = k.memory().read<uint32_t>(VirtAddr{*table});
+    Object table = k.object("e820_table").deref();
+    uint64_t n = table["nr_entries"].as_u64();
     if (n == 0 || n > kMaxE820Entries) return std::nullopt;
-    std::vector<std::byte> entries(n * 20);
-    k.memory().read(VirtAddr{*table + 4}, entries);
+    Object entries = table["entries"];
     uint64_t total = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      uint64_t size;
-      uint32_t type;
-      std::memcpy(&size, &entries[i * 20 + 8], 8);
-      std::memcpy(&type, &entries[i * 20 + 16], 4);
-      if (type == kE820Ram) total += size;
+    for (uint64_t i = 0; i < n; ++i) {
+      Object e = entries.at(i);
+      if (e["type"].as_u64() == kE820Ram) total += e["size"].as_u64();
     }
     return total;
-  } catch (const Fault&) {
+  } catch (const ModelError&) {
     return std::nullopt;
   }
 }
 
+// struct cpumask { unsigned long bits[]; }: one bit per possible CPU.
 std::optional<int> online_cpus(const Kernel& k, int possible) {
-  auto mask = k.symbols().address("__cpu_online_mask");
-  if (!mask) return std::nullopt;
+  if (k.symbols().find("__cpu_online_mask") == nullptr) return std::nullopt;
   try {
+    Object bits = k.object("__cpu_online_mask")["bits"];
+    const int word_bits = static_cast<int>(bits.type().strip().target()->size() * 8);
     int online = 0;
-    for (int word = 0; word * 64 < possible; ++word) {
-      uint64_t bits = k.memory().read<uint64_t>(VirtAddr{*mask + word * 8});
-      int valid = std::min(64, possible - word * 64);
-      if (valid < 64) bits &= (1ull << valid) - 1;
-      online += std::popcount(bits);
+    for (int word = 0; word * word_bits < possible; ++word) {
+      uint64_t set = bits.at(static_cast<uint64_t>(word)).as_u64();
+      int valid = std::min(word_bits, possible - word * word_bits);
+      if (valid < 64) set &= (1ull << valid) - 1;
+      online += std::popcount(set);
     }
     return online;
-  } catch (const Fault&) {
+  } catch (const ModelError&) {
     return std::nullopt;
   }
 }
@@ -116,7 +114,7 @@ std::optional<int64_t> wall_clock(const Kernel& k) {
       return k.object("tk_core")["timekeeper"]["xtime_sec"].as_i64();
     }
     if (k.symbols().find("xtime") != nullptr) return k.object("xtime")["tv_sec"].as_i64();
-  } catch (const std::exception&) {
+  } catch (const ModelError&) {
     // no type information or an unreadable page: other sources follow
   }
   return std::nullopt;
@@ -141,14 +139,15 @@ std::optional<int64_t> uptime(const Kernel& k, int hz) {
   return static_cast<int64_t>((*jiffies - initial) / static_cast<uint64_t>(hz));
 }
 
+// unsigned long avenrun[3]: the 1, 5 and 15 minute averages.
 std::optional<std::array<uint64_t, 3>> load_average(const Kernel& k) {
-  auto addr = k.symbols().address("avenrun");
-  if (!addr) return std::nullopt;
+  if (k.symbols().find("avenrun") == nullptr) return std::nullopt;
   try {
+    Object avenrun = k.object("avenrun");
     std::array<uint64_t, 3> v{};
-    for (int i = 0; i < 3; ++i) v[i] = k.memory().read<uint64_t>(VirtAddr{*addr + 8 * i});
+    for (uint64_t i = 0; i < v.size(); ++i) v[i] = avenrun.at(i).as_u64();
     return v;
-  } catch (const Fault&) {
+  } catch (const ModelError&) {
     return std::nullopt;
   }
 }
@@ -191,13 +190,13 @@ SystemInfo read_system_info(const Kernel& k) {
   s.avenrun = load_average(k);
   try {
     s.tasks = k.tasks().all.size();
-  } catch (const std::exception&) {
+  } catch (const ModelError&) {
     // no task list: sys leaves TASKS out
   }
   s.panic_cpu = k.panic_cpu();
   try {
     s.panic_message = find_panic_message(read_printk_log(k));
-  } catch (const std::exception&) {
+  } catch (const ModelError&) {
     // No readable log: sys shows an empty PANIC, as crash does.
   }
   return s;

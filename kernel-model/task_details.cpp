@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "kernel-model/address_space.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 
@@ -31,11 +32,11 @@ std::vector<std::string> split_nul(const std::string& block) {
 uint64_t uptime_ns(const Kernel& k) {
   uint64_t latest = 0;
   int cpus = 1;
-  if (auto a = k.symbols().address("nr_cpu_ids")) cpus = static_cast<int>(k.memory().read<uint32_t>(VirtAddr{*a}));
+  if (auto a = k.symbols().address("nr_cpu_ids")) cpus = static_cast<int>(k.memory().read<uint32_t>(*a));
   for (int cpu = 0; cpu < cpus; ++cpu) {
     try {
       latest = std::max(latest, k.object(k.per_cpu("runqueues", cpu), "struct rq")["clock"].as_u64());
-    } catch (const std::exception&) {
+    } catch (const ModelError&) {
       // A CPU whose runqueue cannot be read does not move "now".
     }
   }
@@ -47,21 +48,14 @@ TaskTimes task_times(const Kernel& k, const Task& t) {
   return TaskTimes{now > t.start_time ? now - t.start_time : 0, t.start_time, t.utime, t.stime};
 }
 
-PhysAddr task_page_table(const Kernel& k, const Task& t) {
-  if (t.mm.value() == 0)
-    throw Error(Error::Kind::Lookup, fmt::format("PID {} is a kernel thread: no user memory", t.pid));
-  uint64_t pgd = k.object(t.mm, "struct mm_struct")["pgd"].pointer();
-  return k.memory().to_phys(VirtAddr{pgd});
-}
-
 TaskArguments task_arguments(const Kernel& k, const Task& t) {
+  AddressSpace space = AddressSpace::of_task(k, t);
   Object mm = k.object(t.mm, "struct mm_struct");
-  PhysAddr pgd = task_page_table(k, t);
   auto block = [&](const char* start, const char* end) {
-    uint64_t s = mm[start].as_u64(), e = mm[end].as_u64();
+    VirtAddr s{mm[start].as_u64()}, e{mm[end].as_u64()};
     if (e <= s) return std::string();
     std::string bytes(std::min<uint64_t>(e - s, kMaxArgBytes), '\0');
-    k.memory().read_user(pgd, VirtAddr{s}, {reinterpret_cast<std::byte*>(bytes.data()), bytes.size()});
+    space.read(s, {reinterpret_cast<std::byte*>(bytes.data()), bytes.size()});
     return bytes;
   };
   return TaskArguments{split_nul(block("arg_start", "arg_end")), split_nul(block("env_start", "env_end"))};

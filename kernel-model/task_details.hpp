@@ -42,7 +42,5 @@ TaskTimes task_times(const Kernel& k, const Task& t);
 // Throws Fault when the task's user memory is not in the dump.
 TaskArguments task_arguments(const Kernel& k, const Task& t);
 std::vector<Rlimit> task_rlimits(const Kernel& k, const Task& t);
-// The physical address of a user task's page table (mm->pgd).
-PhysAddr task_page_table(const Kernel& k, const Task& t);
 
 }  // namespace kdive

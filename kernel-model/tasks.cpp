@@ -6,9 +6,9 @@
 #include <cstring>
 #include <map>
 
-#include "kernel-model/containers.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/object_links.hpp"
 
 namespace kdive {
 namespace {
@@ -19,13 +19,32 @@ constexpr uint64_t kExitDead = 0x10, kExitZombie = 0x20, kParked = 0x40, kDead =
 constexpr uint64_t kWaking = 0x200, kNoLoad = 0x400, kNew = 0x800;
 constexpr uint32_t kPfKthread = 0x00200000;
 
-// Offsets of the members read from each task_struct, found once by name.
+// A member of a struct read from a copy of its bytes: where it is and how wide,
+// both from DWARF.
+struct Field {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+
+  static Field of(const Member& m) { return {m.offset, m.type->size()}; }
+  // The member's value (little-endian, zero-extended), or 0 if it lies outside the copy.
+  uint64_t in(const std::vector<std::byte>& buf) const {
+    uint64_t v = 0;
+    if (size <= sizeof v && offset + size <= buf.size()) std::memcpy(&v, buf.data() + offset, size);
+    return v;
+  }
+};
+
+// The members read from each task_struct, found once by name. A task is read
+// with one copy of the whole struct (a few KiB) rather than a read per member:
+// a busy machine has tens of thousands of tasks.
 struct TaskLayout {
   uint64_t size = 0;
-  uint64_t tasks, pid, tgid, comm, comm_len, real_parent, state, state_size, exit_state, flags, cpu, mm, stack;
-  std::optional<uint64_t> thread_sp, last_arrival, start_time, utime, stime, signal, thread_node, thread_group;
-  std::optional<uint64_t> rss_stat;  // per-task rss deltas (SPLIT_RSS_COUNTING, before 6.2)
-  std::optional<uint64_t> sig_thread_head;
+  Field pid, tgid, comm, real_parent, state, exit_state, flags, cpu, mm, stack;
+  std::optional<Field> thread_sp, last_arrival, start_time, utime, stime;
+  // Threads hang off signal->thread_head since 6.7 (commit 8e1f385104ac);
+  // before, off the leader's thread_group list.
+  bool thread_head = false;
+  bool rss_stat = false;  // per-task rss deltas (SPLIT_RSS_COUNTING, before 6.2)
 
   explicit TaskLayout(TypeSystem& types) {
     const Type& t = types.require("struct task_struct");
@@ -36,139 +55,138 @@ struct TaskLayout {
       }
       throw Error(Error::Kind::Lookup, fmt::format("struct task_struct has no member {}", *names.begin()));
     };
-    auto maybe = [&](std::string_view n) -> std::optional<uint64_t> {
-      if (auto m = t.member(n)) return m->offset;
+    auto maybe = [&](std::string_view n) -> std::optional<Field> {
+      if (auto m = t.member(n)) return Field::of(*m);
       return std::nullopt;
     };
-    tasks = need({"tasks"}).offset;
-    pid = need({"pid"}).offset;
-    tgid = need({"tgid"}).offset;
-    Member c = need({"comm"});
-    comm = c.offset;
-    comm_len = c.type->size();
-    real_parent = need({"real_parent"}).offset;
+    pid = Field::of(need({"pid"}));
+    tgid = Field::of(need({"tgid"}));
+    comm = Field::of(need({"comm"}));
+    real_parent = Field::of(need({"real_parent"}));
     // state became __state in 5.14 (commit 2f064a59a11f).
-    Member st = need({"__state", "state"});
-    state = st.offset;
-    state_size = st.type->size();
-    exit_state = need({"exit_state"}).offset;
-    flags = need({"flags"}).offset;
+    state = Field::of(need({"__state", "state"}));
+    exit_state = Field::of(need({"exit_state"}));
+    flags = Field::of(need({"flags"}));
     // cpu moved from thread_info to task_struct in 5.16 (commit bcf9033e5449).
-    cpu = need({"cpu", "thread_info.cpu"}).offset;
-    mm = need({"mm"}).offset;
-    stack = need({"stack"}).offset;
+    cpu = Field::of(need({"cpu", "thread_info.cpu"}));
+    mm = Field::of(need({"mm"}));
+    stack = Field::of(need({"stack"}));
     thread_sp = maybe("thread.sp");
     last_arrival = maybe("sched_info.last_arrival");
     start_time = maybe("start_time");
     utime = maybe("utime");
     stime = maybe("stime");
-    signal = maybe("signal");
-    // Threads hang off signal->thread_head since 6.7 (commit 8e1f385104ac);
-    // before, off the leader's thread_group list.
-    thread_node = maybe("thread_node");
-    thread_group = maybe("thread_group");
-    rss_stat = maybe("rss_stat.count");
-    if (const Type* s = types.lookup("struct signal_struct")) {
-      if (auto m = s->member("thread_head")) sig_thread_head = m->offset;
-    }
+    rss_stat = t.member("rss_stat.count").has_value();
+    const Type* s = types.lookup("struct signal_struct");
+    thread_head = t.member("thread_node") && s != nullptr && s->member("thread_head");
   }
 };
 
-uint64_t field(const std::vector<std::byte>& buf, uint64_t off, uint64_t size) {
-  uint64_t v = 0;
-  if (off + size <= buf.size()) std::memcpy(&v, buf.data() + off, size);
-  return v;
-}
-
 class TaskReader {
  public:
-  explicit TaskReader(const Kernel& k) : k_(k), layout_(k.types()) { init_mm_layout(); }
+  explicit TaskReader(const Kernel& k)
+      : k_(k), layout_(k.types()), task_type_(&k.types().require("struct task_struct")) {
+    init_mm_layout();
+  }
 
   Task read(VirtAddr addr) {
     std::vector<std::byte> buf(layout_.size);
     k_.memory().read(addr, buf);
     Task t;
     t.address = addr;
-    t.pid = static_cast<int32_t>(field(buf, layout_.pid, 4));
-    t.tgid = static_cast<int32_t>(field(buf, layout_.tgid, 4));
-    const char* c = reinterpret_cast<const char*>(buf.data() + layout_.comm);
-    t.comm.assign(c, strnlen(c, layout_.comm_len));
-    t.parent = VirtAddr{field(buf, layout_.real_parent, 8)};
-    t.state = field(buf, layout_.state, layout_.state_size);
-    t.exit_state = field(buf, layout_.exit_state, 4);
-    t.flags = static_cast<uint32_t>(field(buf, layout_.flags, 4));
-    t.cpu = static_cast<int>(field(buf, layout_.cpu, 4));
-    t.mm = VirtAddr{field(buf, layout_.mm, 8)};
-    t.stack = VirtAddr{field(buf, layout_.stack, 8)};
-    if (layout_.thread_sp) t.kernel_sp = field(buf, *layout_.thread_sp, 8);
-    if (layout_.last_arrival) t.last_arrival = field(buf, *layout_.last_arrival, 8);
-    if (layout_.start_time) t.start_time = field(buf, *layout_.start_time, 8);
-    if (layout_.utime) t.utime = field(buf, *layout_.utime, 8);
-    if (layout_.stime) t.stime = field(buf, *layout_.stime, 8);
-    if (t.mm.value() != 0) read_mm(t, buf);
+    t.pid = static_cast<int32_t>(layout_.pid.in(buf));  // pid_t
+    t.tgid = static_cast<int32_t>(layout_.tgid.in(buf));
+    const char* c = reinterpret_cast<const char*>(buf.data() + layout_.comm.offset);
+    t.comm.assign(c, strnlen(c, layout_.comm.size));
+    t.parent = VirtAddr{layout_.real_parent.in(buf)};
+    t.state = layout_.state.in(buf);
+    t.exit_state = layout_.exit_state.in(buf);
+    t.flags = static_cast<uint32_t>(layout_.flags.in(buf));
+    t.cpu = static_cast<int>(layout_.cpu.in(buf));
+    t.mm = VirtAddr{layout_.mm.in(buf)};
+    t.stack = VirtAddr{layout_.stack.in(buf)};
+    if (layout_.thread_sp) t.kernel_sp = layout_.thread_sp->in(buf);
+    if (layout_.last_arrival) t.last_arrival = layout_.last_arrival->in(buf);
+    if (layout_.start_time) t.start_time = layout_.start_time->in(buf);
+    if (layout_.utime) t.utime = layout_.utime->in(buf);
+    if (layout_.stime) t.stime = layout_.stime->in(buf);
+    if (!t.mm.is_null()) read_mm(t);
     return t;
   }
 
   std::vector<VirtAddr> threads_of(VirtAddr leader) {
-    if (layout_.thread_node && layout_.sig_thread_head && layout_.signal) {
-      uint64_t signal = k_.memory().read<uint64_t>(leader + *layout_.signal);
-      return list_entries(k_, VirtAddr{signal + *layout_.sig_thread_head}, *layout_.thread_node);
+    Object task(k_, leader, task_type_);
+    std::vector<VirtAddr> out;
+    if (layout_.thread_head) {
+      for (const Object& t : list_objects(k_, task["signal"]["thread_head"], *task_type_, "thread_node")) {
+        out.push_back(t.address());
+      }
+      return out;
     }
-    std::vector<VirtAddr> out = {leader};
-    if (layout_.thread_group) {
-      for (VirtAddr t : list_entries(k_, leader + *layout_.thread_group, *layout_.thread_group)) out.push_back(t);
+    out.push_back(leader);
+    for (const Object& t : list_objects(k_, task["thread_group"], *task_type_, "thread_group")) {
+      out.push_back(t.address());
     }
     return out;
   }
 
-  uint64_t tasks_offset() const { return layout_.tasks; }
+  // Every process: init_task and the task_structs on its tasks list.
+  std::vector<VirtAddr> processes(VirtAddr init) {
+    std::vector<VirtAddr> out = {init};
+    for (const Object& t : list_objects(k_, Object(k_, init, task_type_)["tasks"], *task_type_, "tasks")) {
+      out.push_back(t.address());
+    }
+    return out;
+  }
 
-  // Per-task RSS deltas not yet folded into the mm (SPLIT_RSS_COUNTING).
+  // Per-task RSS deltas not yet folded into the mm (SPLIT_RSS_COUNTING, until
+  // 6.2: task_struct.rss_stat.count[NR_MM_COUNTERS]).
   int64_t pending_rss(VirtAddr task) {
     if (!layout_.rss_stat || mm_percpu_) return 0;
+    Object counts = Object(k_, task, task_type_)["rss_stat.count"];
     int64_t sum = 0;
-    for (int i : rss_counters_) sum += k_.memory().read<int32_t>(task + *layout_.rss_stat + i * 4);
+    for (int i : rss_counters_) sum += counts.at(static_cast<uint64_t>(i)).as_i64();
     return sum;
   }
 
  private:
   void init_mm_layout() {
-    const Type* mm = k_.types().lookup("struct mm_struct");
-    if (mm == nullptr) return;
-    if (auto m = mm->member("total_vm")) total_vm_ = m->offset;
-    auto rss = mm->member("rss_stat");
+    mm_type_ = k_.types().lookup("struct mm_struct");
+    if (mm_type_ == nullptr) return;
+    has_total_vm_ = mm_type_->member("total_vm").has_value();
+    auto rss = mm_type_->member("rss_stat");
     if (!rss) return;
-    rss_stat_ = rss->offset;
-    // 6.2 made rss_stat an array of percpu_counter (commit f1a7941243c1).
+    has_rss_stat_ = true;
+    // 6.2 made rss_stat an array of percpu_counter (commit f1a7941243c1);
+    // before, it was struct mm_rss_stat { atomic_long_t count[]; }.
     mm_percpu_ = rss->type->strip().kind() == TypeKind::Array;
     for (const char* name : {"MM_FILEPAGES", "MM_ANONPAGES", "MM_SHMEMPAGES"}) {
       if (auto v = k_.types().enumerator(name)) rss_counters_.push_back(static_cast<int>(*v));
     }
-    if (mm_percpu_) {
-      const Type& pc = rss->type->strip().target()->strip();
-      percpu_size_ = pc.size();
-      if (auto m = pc.member("count")) pc_count_ = m->offset;
-      if (auto m = pc.member("counters")) pc_counters_ = m->offset;
-    }
   }
 
-  void read_mm(Task& t, const std::vector<std::byte>&) {
+  // A percpu_counter's value as percpu_counter_sum() computes it: the shared
+  // count plus every CPU's pending delta.
+  int64_t percpu_counter_sum(const Object& counter) {
+    int64_t v = counter["count"].as_i64();
+    Object deltas = counter["counters"];  // s32 __percpu *
+    const Type* delta_type = deltas.type().strip().target();
+    for (int cpu = 0; cpu < cpus(); ++cpu) {
+      v += Object(k_, deltas.pointer() + k_.per_cpu_offset(cpu), delta_type).as_i64();
+    }
+    return v;
+  }
+
+  void read_mm(Task& t) {
     try {
-      if (total_vm_) t.total_vm_pages = k_.memory().read<uint64_t>(t.mm + *total_vm_);
-      if (!rss_stat_) return;
+      Object mm(k_, t.mm, mm_type_);
+      if (has_total_vm_) t.total_vm_pages = mm["total_vm"].as_u64();
+      if (!has_rss_stat_) return;
       int64_t rss = 0;
       for (int i : rss_counters_) {
-        if (mm_percpu_) {
-          VirtAddr counter = t.mm + *rss_stat_ + i * percpu_size_;
-          int64_t v = k_.memory().read<int64_t>(counter + pc_count_);
-          uint64_t per_cpu = k_.memory().read<uint64_t>(counter + pc_counters_);
-          for (int cpu = 0; cpu < cpus(); ++cpu) {
-            v += k_.memory().read<int32_t>(VirtAddr{per_cpu + k_.per_cpu_offset(cpu)});
-          }
-          rss += v;
-        } else {
-          rss += k_.memory().read<int64_t>(t.mm + *rss_stat_ + i * 8);
-        }
+        const auto index = static_cast<uint64_t>(i);
+        rss += mm_percpu_ ? percpu_counter_sum(mm["rss_stat"].at(index))
+                          : mm["rss_stat"]["count"].at(index)["counter"].as_i64();
       }
       t.rss_pages = rss > 0 ? static_cast<uint64_t>(rss) : 0;
     } catch (const Fault&) {
@@ -179,18 +197,18 @@ class TaskReader {
   int cpus() {
     if (cpus_ == 0) {
       cpus_ = 1;
-      if (auto a = k_.symbols().address("nr_cpu_ids"))
-        cpus_ = static_cast<int>(k_.memory().read<uint32_t>(VirtAddr{*a}));
+      if (auto a = k_.symbols().address("nr_cpu_ids")) cpus_ = static_cast<int>(k_.memory().read<uint32_t>(*a));
     }
     return cpus_;
   }
 
   const Kernel& k_;
   TaskLayout layout_;
-  std::optional<uint64_t> total_vm_, rss_stat_;
+  const Type* task_type_;
+  const Type* mm_type_ = nullptr;
+  bool has_total_vm_ = false, has_rss_stat_ = false;
   bool mm_percpu_ = false;
   std::vector<int> rss_counters_;
-  uint64_t percpu_size_ = 0, pc_count_ = 0, pc_counters_ = 0;
   int cpus_ = 0;
 };
 
@@ -199,7 +217,7 @@ uint64_t total_ram_pages(const Kernel& k) {
   for (const char* name : {"_totalram_pages", "totalram_pages"}) {
     if (auto a = k.symbols().address(name)) {
       try {
-        return k.memory().read<uint64_t>(VirtAddr{*a});
+        return k.memory().read<uint64_t>(*a);
       } catch (const Fault&) {
       }
     }
@@ -274,15 +292,13 @@ const Task* TaskTable::active_on(int cpu) const {
 TaskTable read_tasks(const Kernel& k) {
   TaskTable table;
   TaskReader reader(k);
-  VirtAddr init{k.symbol_address("init_task")};
+  VirtAddr init = k.symbol_address("init_task");
 
   std::vector<VirtAddr> addresses;
-  std::vector<VirtAddr> leaders = {init};
-  for (VirtAddr t : list_entries(k, init + reader.tasks_offset(), reader.tasks_offset())) leaders.push_back(t);
-  for (VirtAddr leader : leaders) {
+  for (VirtAddr leader : reader.processes(init)) {
     try {
       for (VirtAddr t : reader.threads_of(leader)) addresses.push_back(t);
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       addresses.push_back(leader);
       table.problems.push_back(fmt::format("threads of task {:x}: {}", leader.value(), e.what()));
     }
@@ -291,15 +307,15 @@ TaskTable read_tasks(const Kernel& k) {
   // Each CPU's runqueue knows its idle task (not on any list) and what ran.
   std::vector<VirtAddr> idle;
   int cpus = 1;
-  if (auto a = k.symbols().address("nr_cpu_ids")) cpus = static_cast<int>(k.memory().read<uint32_t>(VirtAddr{*a}));
+  if (auto a = k.symbols().address("nr_cpu_ids")) cpus = static_cast<int>(k.memory().read<uint32_t>(*a));
   for (int cpu = 0; cpu < cpus; ++cpu) {
     try {
       Object rq = k.object(k.per_cpu("runqueues", cpu), "struct rq");
-      table.active.push_back(VirtAddr{rq["curr"].pointer()});
-      VirtAddr idle_task{rq["idle"].pointer()};
+      table.active.push_back(rq["curr"].pointer());
+      VirtAddr idle_task = rq["idle"].pointer();
       idle.push_back(idle_task);
       if (idle_task != init) addresses.push_back(idle_task);
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       table.active.push_back(VirtAddr{});
       table.problems.push_back(fmt::format("runqueue of CPU {}: {}", cpu, e.what()));
     }
@@ -313,7 +329,7 @@ TaskTable read_tasks(const Kernel& k) {
       t.active = std::find(table.active.begin(), table.active.end(), a) != table.active.end();
       pid_of[a.value()] = t.pid;
       table.all.push_back(std::move(t));
-    } catch (const std::exception& e) {
+    } catch (const ModelError& e) {
       table.problems.push_back(fmt::format("task {:x}: {}", a.value(), e.what()));
     }
   }

@@ -52,7 +52,7 @@ std::unique_ptr<Vmlinux> Vmlinux::open(const std::filesystem::path& path) {
   std::unique_ptr<Vmlinux> vm(new Vmlinux(path, std::move(file)));
   vm->load_symbols();
   if (auto addr = vm->symbols_.address("linux_banner")) {
-    if (auto bytes = vm->read_static(*addr, kMaxBanner)) {
+    if (auto bytes = vm->read_static(addr->value(), kMaxBanner)) {
       const char* p = reinterpret_cast<const char*>(bytes->data());
       vm->banner_.assign(p, strnlen(p, bytes->size()));
     }
@@ -81,7 +81,7 @@ void Vmlinux::load_symbols() {
       size_t len = strnlen(name, names_size - sym.st_name);
       if (len == 0 || len == names_size - sym.st_name) continue;  // empty, or runs off the table
       const GElf_Shdr* section = sym.st_shndx < sections.size() ? &sections[sym.st_shndx].header : nullptr;
-      symbols_.add({std::string_view(name, len), sym.st_value, sym.st_size, elf_symbol_type(sym, section), {}});
+      symbols_.add({std::string_view(name, len), VirtAddr{sym.st_value}, sym.st_size, elf_symbol_type(sym, section), {}});
     }
   }
   if (symbols_.all().empty()) {

@@ -74,7 +74,7 @@ class Walker {
     if (!seen_.insert(node).second) {
       throw Error(Error::Kind::BadData, fmt::format("radix tree/xarray node {:x} is reached twice", node));
     }
-    const unsigned shift = mem_.read<uint8_t>(VirtAddr{node + layout_.node_shift});
+    const unsigned shift = mem_.read<uint8_t>(VirtAddr{node} + layout_.node_shift);
     // Every level takes log2(slot_count) bits of the index (XA_CHUNK_SHIFT),
     // so a shift is a multiple of it, and shrinks from parent to child.
     if (shift > kMaxShift || shift >= parent_shift || shift % chunk_shift() != 0) {
@@ -84,7 +84,7 @@ class Walker {
     }
     std::vector<uint64_t> slots(layout_.slot_count);
     const uint64_t slots_at = node + layout_.node_slots;
-    mem_.read(VirtAddr{slots_at}, {reinterpret_cast<std::byte*>(slots.data()), slots.size() * 8});
+    mem_.read(VirtAddr{slots_at}, {reinterpret_cast<std::byte*>(slots.data()), slots.size() * sizeof(uint64_t)});
     path.push_back(0);
     for (uint32_t i = 0; i < layout_.slot_count; ++i) {
       const uint64_t e = slots[i];

@@ -15,7 +15,7 @@
 //
 //   XarrayLayout layout = xarray_layout(k.types());
 //   for (const XarrayEntry& e : xarray_entries(k, mapping + i_pages_offset)) ...
-//   for (const XarrayEntry& e : idr_entries(k, VirtAddr{ns + idr_offset})) e.index;  // the id
+//   for (const XarrayEntry& e : idr_entries(k, ns + idr_offset)) e.index;  // the id
 #pragma once
 
 #include <cstdint>

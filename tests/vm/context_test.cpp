@@ -1,6 +1,8 @@
 // The current context and the commands that act per task: set, files,
 // foreach, alias — on real crashed kernels, against the guest's own /proc.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <regex>
@@ -205,4 +207,125 @@ TEST_CASE("rd -u reads the current context's user memory", "[context]") {
   // A kernel thread has no user memory to read.
   KdiveRun k = run_kdive(suite(), "elf", "set 2 > /dev/null; rd -u 7f0000000000");
   CHECK(k.err.find("rd: PID 2 (kthreadd) is a kernel thread") == 0);
+}
+
+namespace {
+
+// Whether one of `pid`'s /proc/PID/maps lines covers `address`.
+bool mapped_in(const Truth& t, int64_t pid, uint64_t address) {
+  auto [lo, hi] = t.maps.equal_range(pid);
+  for (auto it = lo; it != hi; ++it) {
+    uint64_t start = 0, end = 0;
+    if (std::sscanf(it->second.c_str(), "%lx-%lx", &start, &end) == 2 && address >= start && address < end) {
+      return true;
+    }
+  }
+  return false;
+}
+
+struct VtopBlock {
+  int64_t pid = -1;       // from foreach's task line, -1 without one
+  std::string physical;   // hex, or "(not mapped)"
+  std::string top_entry;  // where the first level's entry sits (the task's page table)
+  std::vector<std::string> levels;
+  std::string flags;
+};
+
+// The vtop sections of an output, in order.
+std::vector<VtopBlock> vtop_blocks(const std::string& out) {
+  std::vector<VtopBlock> blocks;
+  int64_t pid = -1;
+  const std::regex header(R"(^PID: (\d+) +TASK: )");
+  const std::regex address(R"(^[0-9a-f]+ +([0-9a-f]+|\(not mapped\)) *$)");
+  const std::regex level(R"(^ +(PGD|P4D|PUD|PMD|PTE): ([0-9a-f]+) => [0-9a-f]+$)");
+  const std::regex flags(R"(^ *[0-9a-f]+ +[0-9a-f]+  \(([A-Z|]+)\)$)");
+  auto lines = lines_of(out);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::smatch m;
+    if (std::regex_search(lines[i], m, header)) {
+      pid = std::stoll(m[1]);
+    } else if (lines[i].rfind("VIRTUAL ", 0) == 0 && i + 1 < lines.size() &&
+               std::regex_match(lines[i + 1], m, address)) {
+      blocks.push_back({pid, m[1], "", {}, ""});
+      ++i;
+    } else if (!blocks.empty() && std::regex_match(lines[i], m, level)) {
+      if (blocks.back().levels.empty()) blocks.back().top_entry = m[2];
+      blocks.back().levels.push_back(m[1]);
+    } else if (!blocks.empty() && std::regex_match(lines[i], m, flags)) {
+      blocks.back().flags = m[1];
+    }
+  }
+  return blocks;
+}
+
+}  // namespace
+
+TEST_CASE("vtop translates a process's address in the current context; rd -p reads the page", "[context]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const int64_t files = t.role("files");
+  const int64_t sleeper = t.role("sleeper");
+  // The anonymous mapping of the files workload (tests/vm/README.md).
+  const uint64_t anon = 0x7f0000100000;
+  const auto pattern = std::find_if(t.patterns.begin(), t.patterns.end(),
+                                    [&](const TruthPattern& p) { return p.pid == files && p.address == anon; });
+  REQUIRE(pattern != t.patterns.end());
+  REQUIRE(pattern->text == "KDIVE-ANON-PATTERN");
+  std::string expected;
+  while (expected.size() < 64) expected += pattern->text;
+  expected.resize(64);
+
+  for (const std::string format : {"elf", "kdump-zlib"}) {
+    INFO(format);
+    KdiveRun v = run_kdive(suite(), format, "set " + std::to_string(files) + " > /dev/null; vtop 0x7f0000100000");
+    INFO(v.out << v.err);
+    REQUIRE(v.status == 0);
+    auto blocks = vtop_blocks(v.out);
+    REQUIRE(blocks.size() == 1);
+    const VtopBlock& b = blocks[0];
+    REQUIRE(b.physical != "(not mapped)");
+    // A 4 KiB page of a process: every level down to the PTE, P4D only with 5-level paging.
+    std::vector<std::string> levels{"PGD", "PUD", "PMD", "PTE"};
+    if (t.la57) levels.insert(levels.begin() + 1, "P4D");
+    CHECK(b.levels == levels);
+    CHECK(b.flags.find("PRESENT|RW|USER") == 0);
+    // The physical page holds what the process wrote at that virtual address.
+    KdiveRun p = run_kdive(suite(), format, "rd -p -a " + b.physical + " 64");
+    INFO(p.out << p.err);
+    CHECK(p.status == 0);
+    CHECK(rd_ascii_text(p.out) == expected);
+
+    // JSON: the same translation, in the task's space.
+    KdiveRun j = run_kdive(suite(), format,
+                           "set output json; set " + std::to_string(files) + "; vtop 7f0000100000; set output text");
+    INFO(j.out << j.err);
+    CHECK(j.out.find("\"space\":\"user\",\"pid\":" + std::to_string(files) + ",") != std::string::npos);
+    CHECK(j.out.find("\"physical\":\"0x" + b.physical + "\"") != std::string::npos);
+    CHECK(j.out.find("\"flags\":[\"PRESENT\",\"RW\",\"USER\"") != std::string::npos);
+
+    // foreach: each task's own page table. The files task maps the page; the
+    // sleeper's table has the address only if one of its maps covers it.
+    KdiveRun f = run_kdive(suite(), format,
+                           "foreach " + std::to_string(files) + " " + std::to_string(sleeper) + " vtop 7f0000100000");
+    INFO(f.out << f.err);
+    CHECK(f.status == 0);
+    auto each = vtop_blocks(f.out);
+    REQUIRE(each.size() == 2);
+    std::map<int64_t, VtopBlock> by_pid;
+    for (const auto& e : each) by_pid[e.pid] = e;
+    REQUIRE(by_pid.count(files) == 1);
+    REQUIRE(by_pid.count(sleeper) == 1);
+    CHECK(by_pid[files].physical == b.physical);
+    CHECK(by_pid[files].top_entry == b.top_entry);
+    if (mapped_in(t, sleeper, anon)) {
+      CHECK(by_pid[sleeper].physical != "(not mapped)");
+      CHECK(by_pid[sleeper].physical != b.physical);
+    } else {
+      CHECK(by_pid[sleeper].physical == "(not mapped)");
+    }
+    CHECK(by_pid[sleeper].top_entry != b.top_entry);
+  }
+
+  // A kernel thread has no user address space to translate in.
+  KdiveRun k = run_kdive(suite(), "elf", "set 2 > /dev/null; vtop 7f0000100000");
+  CHECK(k.err.find("vtop: PID 2 (kthreadd) is a kernel thread") == 0);
 }

@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "dump_edit.hpp"
+#include "kernel-model/address_space.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "run_kdive.hpp"
@@ -107,30 +108,30 @@ TEST_CASE("the ELF and kdump dumps of one crash read the same bytes", "[readers]
 
   std::mt19937_64 rng(20261123);
   const auto ranges = elf->dump().ranges();
-  uint64_t text = elf->symbol_address("_text");
-  uint64_t end = elf->symbol_address("_end");
+  const kdive::VirtAddr text = elf->symbol_address("_text");
+  const kdive::VirtAddr end = elf->symbol_address("_end");
   int compared = 0;
   for (int i = 0; i < 1000; ++i) {
-    uint64_t vaddr;
+    kdive::VirtAddr vaddr;
     if (i % 4 == 0) {
       vaddr = text + rng() % (end - text);  // kernel image
     } else {
       const auto& r = ranges[rng() % ranges.size()];
-      vaddr = elf->memory().to_direct(kdive::PhysAddr{r.start.value() + rng() % r.size}).value();
+      vaddr = elf->memory().to_direct(r.start + rng() % r.size);
     }
     std::vector<std::byte> a(64), b(64);
     std::string fa, fb;
     try {
-      elf->memory().read(kdive::VirtAddr{vaddr}, a);
+      elf->memory().read(vaddr, a);
     } catch (const kdive::Fault& f) {
       fa = f.what();
     }
     try {
-      kdump->memory().read(kdive::VirtAddr{vaddr}, b);
+      kdump->memory().read(vaddr, b);
     } catch (const kdive::Fault& f) {
       fb = f.what();
     }
-    INFO(std::hex << vaddr);
+    INFO(std::hex << vaddr.value());
     // QEMU's kdump output leaves zero pages out (dump level 1): the ELF reads
     // zeros where the kdump reader says "excluded".
     if (!fb.empty() && fa.empty()) {
@@ -224,9 +225,9 @@ TEST_CASE("dumps without VMCOREINFO: the kernel is found from CR3 or the banner"
 
     auto k = kdive::Kernel::open(dir / "vmlinux", {dump.string()});
     CHECK(k->layout().phys_base == t.kvar.at("phys_base"));
-    CHECK(k->layout().page_offset == t.kvar.at("page_offset_base"));
+    CHECK(k->layout().page_offset.value() == t.kvar.at("page_offset_base"));
     CHECK(k->layout().levels == (t.la57 ? 5 : 4));
-    CHECK(k->symbol_address("_text") == t.ksym.at("_text"));
+    CHECK(k->symbol_address("_text").value() == t.ksym.at("_text"));
   }
   fs::remove_all(tmp);
 }
@@ -236,18 +237,19 @@ TEST_CASE("vmemmap and vmalloc addresses are walked, not taken for the direct ma
   // reading it as direct-map memory lands far outside RAM.
   const fs::path dir = fixture_dir(suite());
   auto k = kdive::Kernel::open(dir / "vmlinux", {(dir / "vmcore.elf").string()});
-  const uint64_t vmemmap = k->layout().vmemmap_start;
-  REQUIRE(vmemmap != 0);
+  const kdive::VirtAddr vmemmap = k->layout().vmemmap_start;
+  REQUIRE(!vmemmap.is_null());
   const uint64_t page_size = k->types().require("struct page").size();
+  const kdive::AddressSpace kernel_space = kdive::AddressSpace::kernel(*k);
   int read = 0;
   // RAM pages for sure: 16 MiB in, and the kernel image's (ranges may also
   // hold device memory QEMU dumps, which has no struct page).
-  const uint64_t image_pfn = k->memory().to_phys(kdive::VirtAddr{k->symbol_address("init_task")}).value() / 4096;
+  const uint64_t image_pfn = k->memory().to_phys(k->symbol_address("init_task")).value() / 4096;
   {
     for (uint64_t pfn : {uint64_t{0x1000}, image_pfn}) {
-      kdive::VirtAddr v{vmemmap + pfn * page_size};
+      kdive::VirtAddr v = vmemmap + pfn * page_size;
       INFO(std::hex << v.value());
-      auto t = k->memory().translate(v);
+      auto t = kernel_space.translate(v);
       REQUIRE(t.phys);
       std::vector<std::byte> through_walk(page_size), through_phys(page_size);
       k->memory().read(v, through_walk);

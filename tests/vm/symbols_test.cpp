@@ -257,12 +257,12 @@ TEST_CASE("kallsyms decoded from the dump agrees with the vmlinux and the guest"
     INFO(name);
     const kdive::Symbol* s = ks.symbols().find(name);
     REQUIRE(s != nullptr);
-    CHECK(s->address == address);
+    CHECK(s->address.value() == address);
   }
 
   // Every function the kernel knows is a vmlinux symbol of that name at that
   // (relocated) address; and the vmlinux's global functions are all there.
-  std::multimap<std::string_view, uint64_t> vmlinux;
+  std::multimap<std::string_view, kdive::VirtAddr> vmlinux;
   for (const auto& s : k->symbols().all()) vmlinux.emplace(s.name, s.address);
   size_t functions = 0, agree = 0;
   for (const auto& s : all) {

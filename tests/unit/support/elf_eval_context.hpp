@@ -76,7 +76,7 @@ class ElfEvalContext : public EvalContext {
       }
       return;
     }
-    throw Fault(a, Fault::Space::Kernel, "not in the program's loadable segments");
+    throw Fault(address, "not in the program's loadable segments");
   }
 
   // A global's value as the compiler stored it: for the expect_* globals.

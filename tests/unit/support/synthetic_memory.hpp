@@ -34,7 +34,7 @@ class SyntheticMemory {
   static KernelLayout layout() {
     KernelLayout l;
     l.levels = 4;
-    l.page_offset = kDirectMap;
+    l.page_offset = VirtAddr{kDirectMap};
     l.source = "synthetic";
     return l;
   }
