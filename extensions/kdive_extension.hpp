@@ -140,4 +140,4 @@ struct ExtensionInfo {
                                                  SUMMARY, &kdive_extension_register_commands};                   \
     return &info;                                                                                                \
   }                                                                                                              \
-  static void kdive_extension_register_commands(::kdive::ExtensionHost& host)
+  static void kdive_extension_register_commands([[maybe_unused]] ::kdive::ExtensionHost& host)
