@@ -17,7 +17,10 @@
 //
 //   KDIVE_EXTENSION("hello", "says hello") {
 //     host.add_command({.name = "hello", .summary = "say hello", .usage = "hello",
-//                       .json = {.keys = {"comm"}, .example = "hello"}}, hello);
+//                       .description = "Greets from the current context's task.",
+//                       .examples = "  kdive> hello\n  hello from sh", .options = {}, .aliases = {},
+//                       .json = {.keys = {"comm"}, .notes = "The task's command name.", .example = "hello"}},
+//                      hello);
 //   }
 //
 // The API version: kdive refuses an extension built for another version
