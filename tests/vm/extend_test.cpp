@@ -117,3 +117,34 @@ TEST_CASE("openfiles in JSON, loaded by name from beside the kdive binary", "[ex
     CHECK(std::regex_match(row["task"].get<std::string>(), std::regex("0x[0-9a-f]{16}")));
   }
 }
+
+TEST_CASE("a refused shared object is one line on stderr, and the batch goes on", "[extend]") {
+  const std::string s = suite();
+  const auto dir = fixture_dir(s);
+  const std::string text_file = (dir / "truth.txt").string();
+  const std::string wrong = KDIVE_WRONG_VERSION_EXTENSION;
+  const std::string executable = (dir / "vmlinux").string();
+  KdiveRun r = run_kdive(s, "elf",
+                         "extend " + text_file + "; extend " + wrong + "; extend " + executable +
+                             "; extend openfiles.so; openfiles 1; extend");
+  CHECK(r.status == 1);  // batch: a command failed
+  auto errors = lines_of(r.err);
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0] == "extend: " + text_file + ": not an ELF shared object");
+  // The test extension says it was built for the version after kdive's.
+  std::smatch version;
+  REQUIRE(std::regex_match(errors[1], version,
+                           std::regex("extend: (.*): built for extension API version (\\d+); this kdive has "
+                                      "version (\\d+) \\(rebuild it\\)")));
+  CHECK(version[1] == wrong);
+  CHECK(std::stoi(version[2]) == std::stoi(version[3]) + 1);
+  // An ELF executable: the cause is dlopen's own words, which vary with the C library.
+  CHECK(errors[2].rfind("extend: " + executable + ": ", 0) == 0);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0] == kOpenfiles + ": shared object loaded");
+  CHECK(std::regex_match(lines[2], std::regex(R"( +1 +\S+ +\d+)")));
+  CHECK(std::regex_match(
+      lines[4],
+      std::regex(std::regex_replace(kOpenfiles, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + " +openfiles")));
+}

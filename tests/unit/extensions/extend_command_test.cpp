@@ -9,6 +9,7 @@
 #include "commands/api/run_command.hpp"
 #include "commands/api/session.hpp"
 #include "extensions/extension_loader.hpp"
+#include "extensions/kdive_extension.hpp"
 
 namespace {
 
@@ -62,7 +63,9 @@ TEST_CASE("extend loads, lists and unloads, in crash's words", "[extensions]") {
 TEST_CASE("extend's JSON: the extensions concerned", "[extensions]") {
   UnloadAll cleanup;
   std::string hello_json = "{\"file\":\"" + kHello +
-                           "\",\"name\":\"hello\",\"summary\":\"test commands\",\"api_version\":1,"
+                           "\",\"name\":\"hello\",\"summary\":\"test commands\",\"api_version\":" +
+                           std::to_string(kdive::kExtensionApiVersion) +
+                           ","
                            "\"commands\":[\"ext-hello\",\"ext-unload-self\",\"ext-throw-int\"]}";
   CHECK(extend("extend " + kHello, kdive::OutputMode::Json).out ==
         "{\"command\":\"extend " + kHello + "\",\"result\":[" + hello_json + "]}\n");
@@ -75,14 +78,14 @@ TEST_CASE("extend's JSON: the extensions concerned", "[extensions]") {
 TEST_CASE("a refused extension is one error line, and the session goes on", "[extensions]") {
   UnloadAll cleanup;
   const std::string wrong = KDIVE_TEST_EXTENSIONS_DIR "/wrong_version.so";
+  const std::string cause = "built for extension API version " + std::to_string(kdive::kExtensionApiVersion + 1) +
+                            "; this kdive has version " + std::to_string(kdive::kExtensionApiVersion) + " (rebuild it)";
   Ran r = extend("extend " + wrong);
   CHECK(r.status == kdive::CommandStatus::Failed);
   CHECK(r.out.empty());
-  CHECK(r.errors ==
-        "extend: " + wrong + ": built for extension API version 2; this kdive has version 1 (rebuild it)\n");
+  CHECK(r.errors == "extend: " + wrong + ": " + cause + "\n");
   Ran json = extend("extend " + wrong, kdive::OutputMode::Json);
-  CHECK(json.out == "{\"command\":\"extend " + wrong + "\",\"error\":\"" + wrong +
-                        ": built for extension API version 2; this kdive has version 1 (rebuild it)\"}\n");
+  CHECK(json.out == "{\"command\":\"extend " + wrong + "\",\"error\":\"" + wrong + ": " + cause + "\"}\n");
   CHECK(extend("extend -u nosuch").errors == "extend: nosuch: not loaded\n");
   CHECK(extend("extend -s -u").errors == "extend: -s takes no other arguments\n");
   CHECK(extend("extend " + kHello).status == kdive::CommandStatus::Ok);  // and the next load works
