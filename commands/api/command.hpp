@@ -106,6 +106,9 @@ class CommandRegistry {
   static CommandRegistry& instance();
 
   void add(Command command);
+  // Takes a command and its aliases out of the table (extend -u); false when
+  // there is no command of that name.
+  bool remove(std::string_view name);
   // By name or alias; nullptr when unknown.
   const Command* find(std::string_view name) const;
   // All commands, sorted by name.

@@ -81,6 +81,14 @@ void CommandRegistry::add(Command command) {
   commands_.insert_or_assign(std::move(name), std::move(command));
 }
 
+bool CommandRegistry::remove(std::string_view name) {
+  auto it = commands_.find(name);
+  if (it == commands_.end()) return false;
+  std::erase_if(aliases_, [&](const auto& alias) { return alias.second == name; });
+  commands_.erase(it);
+  return true;
+}
+
 const Command* CommandRegistry::find(std::string_view name) const {
   if (auto it = commands_.find(name); it != commands_.end()) return &it->second;
   if (auto a = aliases_.find(name); a != aliases_.end()) return find(a->second);
