@@ -16,7 +16,8 @@ CommandSpec spec_with_options() {
                      .description = "",
                      .examples = "",
                      .options = {{'k', "", "kernel"}, {'u', "", "user"}, {'c', "cpu", "cpu"}},
-                     .aliases = {}};
+                     .aliases = {},
+                     .json = {}};
 }
 
 }  // namespace

@@ -35,7 +35,8 @@ kdive::CommandSpec spec(std::string_view name, std::string_view usage) {
           .description = "Exists only in the unit-test binary.",
           .examples = usage,
           .options = {{'x', "", "a flag"}},
-          .json = {.kind = kdive::JsonShape::Kind::Object, .keys = {"value"}, .example = usage}};
+          .aliases = {},
+          .json = {.kind = kdive::JsonShape::Kind::Object, .keys = {"value"}, .notes = "", .example = usage}};
 }
 
 const kdive::CommandRegistrar r1{spec("test-answer", "test-answer [-x]"), answer};
