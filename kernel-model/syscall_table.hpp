@@ -17,9 +17,9 @@ class Kernel;
 
 struct SyscallEntry {
   int number = 0;
-  VirtAddr handler;      // run-time address read from the table
-  std::string symbol;    // "__x64_sys_read", "name+0x10", or "" outside any symbol
-  std::string file;      // source file as Kernel::source_line names it (as sym shows it); "" if unknown
+  VirtAddr handler;    // run-time address read from the table
+  std::string symbol;  // "__x64_sys_read", "name+0x10", or "" outside any symbol
+  std::string file;    // source file as Kernel::source_line names it (as sym shows it); "" if unknown
   int line = 0;
 };
 

@@ -81,7 +81,8 @@ void Vmlinux::load_symbols() {
       size_t len = strnlen(name, names_size - sym.st_name);
       if (len == 0 || len == names_size - sym.st_name) continue;  // empty, or runs off the table
       const GElf_Shdr* section = sym.st_shndx < sections.size() ? &sections[sym.st_shndx].header : nullptr;
-      symbols_.add({std::string_view(name, len), VirtAddr{sym.st_value}, sym.st_size, elf_symbol_type(sym, section), {}});
+      symbols_.add(
+          {std::string_view(name, len), VirtAddr{sym.st_value}, sym.st_size, elf_symbol_type(sym, section), {}});
     }
   }
   if (symbols_.all().empty()) {
