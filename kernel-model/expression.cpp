@@ -69,7 +69,7 @@ std::span<const std::byte> Value::bytes() const {
   }
   uint64_t size = type_->size();
   // A bitfield may reach past its declared type's bytes.
-  if (bit_size_ != 0) size = std::max<uint64_t>(size, (bit_offset_ + bit_size_ + 7) / 8);
+  if (bit_size_ != 0) size = std::max<uint64_t>(size, scalar_bytes(*type_, bit_offset_, bit_size_));
   if (!buffer_ || buffer_offset_ + size > buffer_->size()) {
     auto b = std::make_shared<std::vector<std::byte>>(size);
     ctx_->read(*address_, *b);
@@ -82,30 +82,19 @@ std::span<const std::byte> Value::bytes() const {
 uint64_t Value::as_u64() const {
   const Type& t = type_->strip();
   if (!address_) return scalar_;
+  // An array or a function in an expression stands for its address, as in C.
   if (t.kind() == TypeKind::Array || t.kind() == TypeKind::Function) return address_->value();
-  uint64_t size = t.size();
-  if (size == 0 || size > 8 || t.is_struct_like()) {
-    throw Error(Error::Kind::Lookup, fmt::format("a {} is not a scalar value", t.spell()));
-  }
-  auto b = bytes();
-  uint64_t v = 0;
-  if (bit_size_ == 0) {
-    std::memcpy(&v, b.data(), size);
-    return v;
-  }
-  std::memcpy(&v, b.data(), std::min<size_t>(b.size(), 8));
-  v >>= bit_offset_;
-  if (bit_size_ < 64) v &= (1ull << bit_size_) - 1;
-  return v;
+  scalar_bytes(*type_, bit_offset_, bit_size_);  // a struct is no number: say so before reading it
+  return extract_scalar(*type_, bytes(), bit_offset_, bit_size_);
 }
 
 int64_t Value::as_i64() const {
-  uint64_t v = as_u64();
   const Type& t = type_->strip();
-  if (!t.is_signed()) return static_cast<int64_t>(v);
-  unsigned bits = bit_size_ != 0 ? bit_size_ : static_cast<unsigned>(std::min<uint64_t>(t.size(), 8) * 8);
-  if (bits > 0 && bits < 64 && ((v >> (bits - 1)) & 1)) v |= ~0ull << bits;
-  return static_cast<int64_t>(v);
+  if (t.kind() == TypeKind::Array || t.kind() == TypeKind::Function || (!address_ && t.kind() == TypeKind::Void)) {
+    return static_cast<int64_t>(as_u64());
+  }
+  scalar_bytes(*type_, bit_offset_, bit_size_);
+  return extract_signed_scalar(*type_, bytes(), bit_offset_, bit_size_);
 }
 
 Value Value::member(const Member& m) const {
@@ -125,14 +114,8 @@ Value Value::member(const Member& m) const {
 }
 
 Value Value::member(std::string_view path) const {
-  const Type* base = &type_->strip();
-  if (base->kind() == TypeKind::Pointer) return deref().member(path);
-  if (!base->is_struct_like()) {
-    throw Error(Error::Kind::Lookup, fmt::format("'{}' is not a struct or union: no member '{}'", base->spell(), path));
-  }
-  auto m = base->member(path);
-  if (!m) throw Error(Error::Kind::Lookup, fmt::format("{} has no member '{}'", base->spell(), path));
-  return member(*m);
+  if (type_->strip().kind() == TypeKind::Pointer) return deref().member(path);
+  return member(type_->require_member(path));
 }
 
 Value Value::element(uint64_t i) const {

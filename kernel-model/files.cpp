@@ -58,7 +58,7 @@ bool unhashed(Object dentry) {
 
 std::string dentry_path(const Kernel& k, VirtAddr dentry_addr, VirtAddr vfsmount) {
   const Type& mount_type = k.types().require("struct mount");
-  const uint64_t mnt_in_mount = mount_type.member("mnt")->offset;
+  const uint64_t mnt_in_mount = mount_type.require_member("mnt").offset;
   std::vector<std::string> parts;
   Object dentry = k.object(dentry_addr, "struct dentry");
   Object mount = k.object(vfsmount - mnt_in_mount, "struct mount");
@@ -92,9 +92,9 @@ std::vector<VirtAddr> init_mounts(const Kernel& k) {
   Object ns = k.object(VirtAddr{k.symbol_address("init_task")}, "struct task_struct")["nsproxy"]["mnt_ns"].deref();
   const Type& mount = k.types().require("struct mount");
   if (ns.has_member("list")) {
-    return list_entries(k, ns["list"].address(), mount.member("mnt_list")->offset);
+    return list_entries(k, ns["list"].address(), mount.require_member("mnt_list").offset);
   }
-  return rbtree_entries(k, ns["mounts"].address(), mount.member("mnt_node")->offset);
+  return rbtree_entries(k, ns["mounts"].address(), mount.require_member("mnt_node").offset);
 }
 
 }  // namespace
@@ -115,7 +115,7 @@ DentryInfo read_dentry(const Kernel& k, VirtAddr dentry_addr) {
     if (parent == ancestors.back()) break;
     ancestors.push_back(parent);
   }
-  const uint64_t mnt_in_mount = k.types().require("struct mount").member("mnt")->offset;
+  const uint64_t mnt_in_mount = k.types().require("struct mount").require_member("mnt").offset;
   for (VirtAddr m : init_mounts(k)) {
     Object mount = k.object(m, "struct mount");
     if (mount["mnt"]["mnt_sb"].pointer() != info.superblock.value()) continue;
