@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -36,6 +37,16 @@ std::optional<uint64_t> KernelEvalContext::symbol_address(std::string_view name)
 }
 
 void KernelEvalContext::read(VirtAddr address, std::span<std::byte> out) const { kernel_.memory().read(address, out); }
+
+TypeSystem& NumbersEvalContext::types() const {
+  // Holds no program, so one for the whole process serves every evaluation.
+  static TypeSystem numbers;
+  return numbers;
+}
+
+void NumbersEvalContext::read(VirtAddr address, std::span<std::byte>) const {
+  throw Fault(address.value(), Fault::Space::Kernel, "no memory to read: no dump is open");
+}
 
 // ---------------------------------------------------------------- Value
 
@@ -204,7 +215,7 @@ class Lexer {
  private:
   Token next() {
     char c = s_[pos_];
-    if (std::isdigit(static_cast<unsigned char>(c)) || (options_.symbols_are_addresses && bare_hex())) return number();
+    if (std::isdigit(static_cast<unsigned char>(c)) || (options_.crash_eval && bare_hex())) return number();
     if (ident_start(c)) {
       size_t b = pos_;
       while (pos_ < s_.size() && ident_char(s_[pos_])) ++pos_;
@@ -226,11 +237,14 @@ class Lexer {
   }
 
   // crash's eval takes "ffffffff81000000" as hex: a word of hex digits that
-  // holds a digit is a number, not a symbol ("deadbeef" alone stays a name).
+  // holds a digit is a number, not a symbol ("deadbeef" alone is a name first:
+  // see Parser::identifier()).
   bool bare_hex() const {
     size_t e = pos_;
     bool digit = false;
-    while (e < s_.size() && hex_char(s_[e])) digit = digit || std::isdigit(static_cast<unsigned char>(s_[e++]));
+    for (; e < s_.size() && hex_char(s_[e]); ++e) {
+      if (std::isdigit(static_cast<unsigned char>(s_[e]))) digit = true;
+    }
     return digit && e > pos_ && (e == s_.size() || !ident_char(s_[e]));
   }
 
@@ -243,7 +257,7 @@ class Lexer {
       base = 16;
       pos_ += 2;
       b = pos_;
-    } else if (options_.symbols_are_addresses && bare_hex()) {
+    } else if (options_.crash_eval && bare_hex()) {
       size_t e = pos_;
       while (e < s_.size() && hex_char(s_[e])) ++e;
       bool all_decimal = true;
@@ -268,7 +282,7 @@ class Lexer {
         t.is_long = true;
       ++pos_;
     }
-    if (options_.symbols_are_addresses && pos_ < s_.size() && std::strchr("kKmMgG", s_[pos_]) != nullptr &&
+    if (options_.crash_eval && pos_ < s_.size() && std::strchr("kKmMgG", s_[pos_]) != nullptr &&
         (pos_ + 1 == s_.size() || !ident_char(s_[pos_ + 1]))) {
       char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(s_[pos_++])));
       t.number <<= unit == 'k' ? 10 : unit == 'm' ? 20 : 30;
@@ -568,6 +582,8 @@ class Parser {
 
   Value literal(const Token& t) {
     uint64_t n = t.number;
+    // crash's eval computes in unsigned 64 bits whatever the number.
+    if (options_.crash_eval) return Value::scalar(ctx_, ulong_t(), n);
     bool fits_int = n <= 0x7fffffff, fits_uint = n <= 0xffffffff, fits_long = n <= 0x7fffffffffffffffull;
     const Type* type;
     if (!t.is_long && !t.is_unsigned && fits_int)
@@ -583,7 +599,7 @@ class Parser {
 
   Value identifier(const std::string& name) {
     if (auto addr = ctx_.symbol_address(name)) {
-      if (options_.symbols_are_addresses) return Value::scalar(ctx_, ulong_t(), *addr);
+      if (options_.crash_eval) return Value::scalar(ctx_, ulong_t(), *addr);
       const Type* type = types_.variable_type(name);
       if (type == nullptr) {
         // A linker or assembler symbol: it has an address but no C type.
@@ -594,6 +610,10 @@ class Parser {
     const DwarfIndex::Entry* e = nullptr;
     if (auto die = types_.find_die(NameKind::Enumerator, name, &e)) {
       return Value::scalar(ctx_, types_.resolve(*die), static_cast<uint64_t>(e->value));
+    }
+    // crash's eval: a word of hex letters that names nothing is a number.
+    if (options_.crash_eval && name.size() <= 16 && std::all_of(name.begin(), name.end(), hex_char)) {
+      return Value::scalar(ctx_, ulong_t(), std::stoull(name, nullptr, 16));
     }
     throw Error(Error::Kind::Lookup, fmt::format("no symbol \"{}\" in current context", name));
   }
@@ -650,7 +670,7 @@ class Parser {
     if (op == "&&") return Value::scalar(ctx_, int_t(), a.as_u64() != 0 && b.as_u64() != 0);
     if (op == "||") return Value::scalar(ctx_, int_t(), a.as_u64() != 0 || b.as_u64() != 0);
     bool pa = is_pointerish(a), pb = is_pointerish(b);
-    if ((op == "+" || op == "-") && (pa || pb) && !(options_.symbols_are_addresses)) {
+    if ((op == "+" || op == "-") && (pa || pb) && !options_.crash_eval) {
       if (pa && pb) {
         if (op == "+") throw Error(Error::Kind::Lookup, "cannot add two pointers");
         uint64_t size = std::max<uint64_t>(1, element_size(a));

@@ -108,6 +108,11 @@ TypeSystem::TypeSystem(const std::filesystem::path& vmlinux, const std::string& 
   void_->name_ = "void";
 }
 
+TypeSystem::TypeSystem() {
+  void_ = make(TypeKind::Void);
+  void_->name_ = "void";
+}
+
 void TypeSystem::wait_for_index() const {
   if (index_) index_->wait();
 }
@@ -115,8 +120,8 @@ void TypeSystem::wait_for_index() const {
 TypeSystem::~TypeSystem() {
   // The index may still be scanning on its own handle: wait for it first.
   if (index_) index_->wait();
-  dwarf_end(dwarf_);
-  ::close(fd_);
+  if (dwarf_ != nullptr) dwarf_end(dwarf_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 // A DIE's id: its source (0 = the vmlinux, n = the n-th module object) in the
@@ -145,7 +150,7 @@ uint64_t type_id(Dwarf_Die* die, uint64_t same_source_as) {
 
 std::optional<uint64_t> TypeSystem::find_die(NameKind kind, std::string_view name,
                                              const DwarfIndex::Entry** entry) const {
-  if (const DwarfIndex::Entry* e = index_->find(kind, name)) {
+  if (const DwarfIndex::Entry* e = index_ ? index_->find(kind, name) : nullptr) {
     if (entry != nullptr) *entry = e;
     return e->die;
   }
