@@ -137,3 +137,15 @@ TEST_CASE("ascii without a value prints the chart", "[ascii]") {
   CHECK(chart.find("  0 | NUL DLE  SP  0   @   P   `   p\n") != std::string::npos);
   CHECK(chart.find("  F |  SI  US  /   ?   O   _   o  DEL\n") != std::string::npos);
 }
+
+TEST_CASE("ascii's JSON result: each value and its characters; the chart as codes and names", "[ascii]") {
+  kdive::Json r = run_json("ascii", {"0x41424344", "414243440a45"});
+  CHECK(r == kdive::Json::parse(R"([{"value":"0x41424344","text":"DCBA<NUL><NUL><NUL><NUL>"},
+                                    {"value":"0x414243440a45","text":"E<LF>DCBA<NUL><NUL>"}])"));
+  kdive::Json chart = run_json("ascii", {});
+  REQUIRE(chart.size() == 128);
+  CHECK(chart[0] == kdive::Json::parse(R"({"code":0,"name":"NUL"})"));
+  CHECK(chart[32]["name"] == "SP");
+  CHECK(chart[65]["name"] == "A");
+  CHECK(chart[127]["name"] == "DEL");
+}
