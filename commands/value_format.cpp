@@ -95,8 +95,17 @@ std::string char_array(const Value& v) {
   std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
   // gdb drops one trailing NUL: the terminator of a string that fills the array.
   if (!s.empty() && s.back() == '\0') s.remove_suffix(1);
-  if (s.size() > kArrayElementsMax) return fmt::format("\"{}\"...", escape_c_string(s.substr(0, kArrayElementsMax)));
-  return fmt::format("\"{}\"", escape_c_string(s));
+  // gdb takes the characters in runs of one repeated byte (crash prints no
+  // "<repeats N times>", so a run is written out whole) and stops after the
+  // run that reaches the element limit: 4096 NULs print whole, a 131072-byte
+  // log buffer stops near 256 characters, with "..." when something is left.
+  size_t shown = 0;
+  while (shown < s.size() && shown < kArrayElementsMax) {
+    size_t run = 1;
+    while (shown + run < s.size() && s[shown + run] == s[shown]) ++run;
+    shown += run;
+  }
+  return fmt::format("\"{}\"{}", escape_c_string(s.substr(0, shown)), shown < s.size() ? "..." : "");
 }
 
 std::string array(const Value& v, const ValueFormat& f, int indent) {
@@ -300,7 +309,33 @@ const Type& subscripted(const Type& t, uint64_t i, std::string_view path) {
   throw Error(Error::Kind::Lookup, fmt::format("'{}': a {} cannot be subscripted", path, s.spell()));
 }
 
+// Whether `name` is the last member of the struct or union that holds it
+// directly: `s` itself, or an anonymous struct or union inside it.
+std::optional<bool> last_in(const Type& s, std::string_view name) {
+  const auto& members = s.members();
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (members[i].name == name) return i + 1 == members.size();
+    if (members[i].name.empty() && members[i].type->strip().is_struct_like()) {
+      if (auto inner = last_in(members[i].type->strip(), name)) return inner;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool is_last_member(const Type& type, std::string_view path) {
+  std::vector<PathStep> steps = parse_member_path(path);
+  const Type* t = &type;
+  for (size_t i = 0; i + 1 < steps.size(); ++i) {
+    const Type& s = t->strip();
+    t = (s.kind() == TypeKind::Pointer ? s.target()->strip() : s).require_member(steps[i].name).type;
+    for (uint64_t n : steps[i].indices) t = &subscripted(*t, n, path);
+  }
+  const Type& s = t->strip();
+  const Type& holder = s.kind() == TypeKind::Pointer ? s.target()->strip() : s;
+  return last_in(holder, steps.back().name).value_or(false);
+}
 
 const Type& member_type_at_path(const Type& type, std::string_view path) {
   const Type* t = &type;
@@ -353,11 +388,14 @@ Json print_struct_members(Output& out, const Value& instance, const std::vector<
   // Nothing readable at all is the address's fault: one error, nothing printed.
   if (readable == 0 && !members.empty() && !whole) throw *faults.front();
   for (size_t i = 0; i < members.size(); ++i) {
+    // Each line ends as it would inside gdb's print of the struct that holds
+    // the member: with a comma unless the member is that struct's last.
+    const char* comma = is_last_member(instance.type(), members[i]) ? "" : ",";
     if (!faults[i]) {
-      out.print("  {} = {},\n", members[i], texts[i]);
+      out.print("  {} = {}{}\n", members[i], texts[i], comma);
       continue;
     }
-    out.print("  {} = <error: {}>,\n", members[i], faults[i]->what());
+    out.print("  {} = <error: {}>{}\n", members[i], faults[i]->what(), comma);
     out.data_lost(fmt::format("{} of the {} at {:#x}: {}", members[i], instance.type().spell(),
                               instance.address().value(), faults[i]->what()));
   }

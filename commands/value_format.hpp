@@ -55,8 +55,13 @@ Value member_at_path(const Value& instance, std::string_view path);
 // every member a user names before printing anything.
 const Type& member_type_at_path(const Type& type, std::string_view path);
 
+// Whether the member a path names is the last member of the struct or union
+// that directly holds it (where gdb's print of that struct puts no comma).
+bool is_last_member(const Type& type, std::string_view path);
+
 // The selected members of one struct/union instance, one per line as crash's
-// "struct task_struct.pid,comm ADDR" prints them: "  pid = 1,". A member path
+// "struct task_struct.pid,comm ADDR" prints them: "  pid = 1," (no comma
+// after a member that is the last of its struct: "  prev = 0x0"). A member path
 // is printed as given. An unknown member throws Error(Lookup) before anything
 // is printed. Returns the same members as a JSON object, {"pid": 1,
 // "se.on_rq": 0}. When the instance cannot be read whole, each member is read

@@ -550,7 +550,8 @@ class Parser {
     if (arrow && t.kind() != TypeKind::Pointer) {
       throw Error(Error::Kind::Lookup, fmt::format("'->' applied to a {}, not a pointer", t.spell()));
     }
-    const Type& s = arrow ? t.target()->strip() : t;
+    // gdb (and so crash) lets '.' follow a pointer too: init_task.signal.rlim.
+    const Type& s = t.kind() == TypeKind::Pointer ? t.target()->strip() : t;
     if (!s.is_struct_like()) {
       throw Error(Error::Kind::Lookup, fmt::format("'{}' is not a struct or union: no member '{}'", s.spell(), name));
     }
