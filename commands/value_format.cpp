@@ -17,6 +17,9 @@ constexpr size_t kPointedStringMax = 200;
 // How many elements of an array (or chars of a char array) crash's gdb shows
 // before "...".
 constexpr uint64_t kArrayElementsMax = 256;
+// How far JSON follows an unsized char array (linux_banner[] as some
+// kernels' DWARF declares it) to its NUL; text stops where gdb does.
+constexpr size_t kJsonStringMax = 1 << 16;
 // The largest integer a JSON number (an IEEE double) holds exactly.
 constexpr uint64_t kJsonExactMax = 1ull << 53;
 
@@ -480,7 +483,7 @@ Json value_json(const Value& v) {
         if (n == 0 && v.is_lvalue()) {
           // A flexible char array: the string at its address.
           Value p = Value::scalar(v.context(), v.context().types().pointer_to(t.target()), v.address().value());
-          return p.pointed_string(kPointedStringMax);
+          return p.pointed_string(kJsonStringMax);
         }
         auto b = v.bytes();
         std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
