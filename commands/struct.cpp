@@ -139,13 +139,8 @@ void run_struct_command(Session& session, const ParsedArgs& args, Output& out, s
   for (int64_t i = 0; i < count; ++i) {
     uint64_t at = address + static_cast<uint64_t>(i) * size;
     if (args.has('o')) {
-      Json members = print_member_addresses(target, at, out);
-      // One instance: its members; several: one list per instance.
-      if (count == 1) {
-        instances = std::move(members);
-      } else {
-        instances.push_back(std::move(members));
-      }
+      // Each member of each instance, told apart by their addresses.
+      for (Json& member : print_member_addresses(target, at, out)) instances.push_back(std::move(member));
     } else {
       if (i > 0 && target.members.empty()) out.print("\n");
       instances.push_back(print_instance(k, target, at, f, out));
