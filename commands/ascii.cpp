@@ -4,6 +4,7 @@
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 
@@ -30,6 +31,9 @@ std::string chart_name(uint8_t c) {
 }
 
 void print_chart(Output& out) {
+  Json chart = Json::array();
+  for (int c = 0; c < 128; ++c) chart.push_back({{"code", c}, {"name", chart_name(static_cast<uint8_t>(c))}});
+  out.result(std::move(chart));
   out.print("\n      0    1   2   3   4   5   6   7\n    +{}\n", std::string(31, '-'));
   for (int row = 0; row < 16; ++row) {
     std::string line = fmt::format("  {:X} |", row);
@@ -44,6 +48,7 @@ void print_chart(Output& out) {
 
 void run(Session&, const ParsedArgs& args, Output& out) {
   if (args.positional().empty()) return print_chart(out);
+  Json values = Json::array();
   for (const auto& word : args.positional()) {
     std::string_view digits = word;
     if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) digits.remove_prefix(2);
@@ -52,7 +57,9 @@ void run(Session&, const ParsedArgs& args, Output& out) {
     std::string text;
     for (int i = 0; i < 8; ++i) text += shown(static_cast<uint8_t>(*v >> (8 * i)));
     out.print("{:016x}: {}\n", *v, text);
+    values.push_back({{"value", json_hex(*v)}, {"text", text}});
   }
+  out.result(std::move(values));
 }
 
 const CommandRegistrar registrar{
@@ -70,7 +77,13 @@ const CommandRegistrar registrar{
                  "  kdive> ascii 41424344\n"
                  "  0000000041424344: DCBA<NUL><NUL><NUL><NUL>",
      .options = {},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"value", "text"},
+              .notes = "One object per value: the value as \"0x...\" and its bytes as the text shows\n"
+                       "them (<NUL>, <LF>, <ff>, ...). Without a value, the chart: a list of\n"
+                       "{code, name} for the codes 0 to 127 (\"NUL\", \"SP\", \"A\", \"DEL\", ...).",
+              .example = "ascii 62696c2f7273752f"}},
     run};
 
 }  // namespace

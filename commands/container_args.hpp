@@ -1,11 +1,14 @@
-// Arguments shared by `list` and `tree`, crash-style: member offsets given as
-// "struct.member" or a number of bytes, start addresses that may name a global
-// variable's member ("init_task.tasks"), and the -s/-S member printer.
+// Arguments shared by `list` and `tree` (and start addresses by struct and
+// union), crash-style: member offsets given as "struct.member" or a number of
+// bytes, start addresses that may name a global variable's member
+// ("init_task.tasks"), and what -s/-S shows of each entry, printed by the one
+// value printer (value_format.hpp).
 //
 //   uint64_t off = parse_member_offset(k, "task_struct.tasks");   // 0x7b8 (say)
 //   uint64_t head = parse_start(k, "init_task.tasks");            // &init_task.tasks
-//   EntryMembers members(k, args.all_values('s'), radix);
-//   members.print(out, VirtAddr{entry});
+//   EntryStructs shown(k, args.all_values('s'), radix);
+//   Json entry = {{"address", json_hex(a)}};
+//   shown.show(out, VirtAddr{a}, entry);     // "  pid = 1," ... and entry["task_struct"]
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "commands/api/json_values.hpp"
 #include "readers/address.hpp"
 
 namespace kdive {
@@ -31,28 +35,32 @@ bool is_type_member(const Kernel& k, std::string_view text);
 // address of that member of a global variable).
 uint64_t parse_start(const Kernel& k, std::string_view text);
 
-// Prints the members -s asks for, one per line under each entry. Interim:
-// a minimal printer (member = value, nested structs in braces) until a shared
-// struct-member printer exists; list and tree only use print().
-class EntryMembers {
+// What -s/-S shows of each entry: whole structures ("task_struct") or some of
+// their members ("task_struct.pid,comm", "task_struct.se.on_rq"), as crash's
+// list -s prints them: "struct task_struct {...}", or "  pid = 1," lines.
+class EntryStructs {
  public:
-  enum class Radix { Default, Hex, Decimal };
-  // Each spec is "struct" (every member) or "struct.member[,member...]".
-  EntryMembers(const Kernel& k, const std::vector<std::string>& specs, Radix radix);
+  // Each spec is "struct" or "struct.member[,member...]"; several specs show
+  // one after the other. Unknown structures and members throw CommandError
+  // before anything is printed. `radix` is 10 or 16.
+  EntryStructs(const Kernel& k, const std::vector<std::string>& specs, int radix);
 
-  bool empty() const { return requests_.empty(); }
-  // Members of the structure at `entry`; a member that cannot be read prints
-  // its fault and the rest go on.
-  void print(Output& out, VirtAddr entry) const;
+  bool empty() const { return shown_.empty(); }
+  // Prints what is shown of the structure(s) at `entry` and adds their JSON
+  // to `into` under each structure's name ({"task_struct": {"pid": 1, ...}}).
+  // A structure that cannot be read prints a marker line, is reported as lost
+  // data and is null in the JSON; the caller goes on with the next entry.
+  void show(Output& out, VirtAddr entry, Json& into) const;
 
  private:
-  struct Request {
+  struct Shown {
     const Type* type;
+    std::string name;                  // "task_struct": the JSON key
     std::vector<std::string> members;  // empty: the whole structure
   };
   const Kernel& k_;
-  std::vector<Request> requests_;
-  Radix radix_;
+  std::vector<Shown> shown_;
+  int radix_;
 };
 
 }  // namespace kdive

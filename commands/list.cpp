@@ -4,6 +4,7 @@
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/container_args.hpp"
@@ -15,11 +16,11 @@ namespace {
 // list_head { next; prev; }: -r follows prev, one pointer further on.
 constexpr uint64_t kPrevDelta = 8;
 
-EntryMembers::Radix radix_of(const ParsedArgs& args) {
+int radix_of(Session& session, const ParsedArgs& args) {
   if (args.has('x') && args.has('d')) throw CommandError("-x and -d exclude each other");
-  if (args.has('x')) return EntryMembers::Radix::Hex;
-  if (args.has('d')) return EntryMembers::Radix::Decimal;
-  return EntryMembers::Radix::Default;
+  if (args.has('x')) return 16;
+  if (args.has('d')) return 10;
+  return session.settings().radix;
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -54,13 +55,16 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (auto l = args.value('l')) link_offset = parse_member_offset(k, *l);
   std::vector<std::string> specs = args.all_values('s');
   for (const auto& s : args.all_values('S')) specs.push_back(s);
-  EntryMembers members(k, specs, radix_of(args));
-  if (link_offset && members.empty()) throw CommandError("-l works with -s");
+  EntryStructs shown(k, specs, radix_of(session, args));
+  if (link_offset && shown.empty()) throw CommandError("-l works with -s");
 
+  Json entries = Json::array();
   auto show = [&](VirtAddr entry) {
     out.print("{:x}\n", entry.value());
-    if (!members.empty()) members.print(out, link_offset ? entry - *link_offset : entry);
-    return true;
+    Json j = {{"address", json_hex(entry.value())}};
+    if (!shown.empty()) shown.show(out, link_offset ? entry - *link_offset : entry, j);
+    entries.push_back(std::move(j));
+    return !out.closed();
   };
 
   ChainWalk walk;
@@ -92,7 +96,14 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   }
   if (auto e = args.value('e')) walk.end = parse_address(&k, *e).value();
 
-  walk_chain(k.memory(), walk, show);
+  // The entries reached before a walk stops on an error are the result too.
+  try {
+    walk_chain(k.memory(), walk, show);
+  } catch (...) {
+    out.result(std::move(entries));
+    throw;
+  }
+  out.result(std::move(entries));
 }
 
 const CommandRegistrar registrar{
@@ -158,7 +169,14 @@ const CommandRegistrar registrar{
                  {'r', "", "follow list_head.prev instead of next (reverse order)"},
                  {'h', "start", "start is an entry holding an embedded list_head; it is shown first"},
                  {'H', "start", "start is a standalone list_head, not shown"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"address"},
+              .notes = "One object per entry, in list order: its address (the link's with -l) and,\n"
+                       "with -s, each structure shown under its name: {\"address\": \"0x...\",\n"
+                       "\"task_struct\": {\"pid\": 1, \"comm\": \"init\"}} (values as p gives them; a\n"
+                       "structure that cannot be read is null). -x and -d change only the text.",
+              .example = "list task_struct.tasks -s task_struct.pid,comm -H init_task.tasks"}},
     run};
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/value_format.hpp"
@@ -54,7 +55,14 @@ std::vector<int> parse_cpu_list(std::string_view spec, int cpu_count) {
 
 int cpu_count(const Kernel& k) { return static_cast<int>(evaluate(KernelEvalContext(k), "nr_cpu_ids").as_u64()); }
 
-void print_one(const EvalContext& ctx, const std::string& expr, const std::string& label, const ValueFormat& f,
+Json value_entry(const std::string& expr, const Value& v) {
+  return {{"expression", expr},
+          {"type", v.type().spell()},
+          {"address", v.is_lvalue() ? Json(json_hex(v.address().value())) : Json(nullptr)},
+          {"value", value_json(v)}};
+}
+
+Json print_one(const EvalContext& ctx, const std::string& expr, const std::string& label, const ValueFormat& f,
                Output& out) {
   Value v = evaluate(ctx, expr);
   std::string text = format_top_level(v, f);
@@ -63,17 +71,28 @@ void print_one(const EvalContext& ctx, const std::string& expr, const std::strin
   // (an array, a function): "__per_cpu_offset = $1 = \n {0, ...}".
   bool wrap = !label.empty() && text.starts_with("{") && !text.starts_with("{\n");
   out.print("{}${} = {}{}\n", prefix, next_history_number(), wrap ? "\n " : "", text);
+  return value_entry(label.empty() ? expr : label, v);
 }
 
 // A per-CPU variable named without a CPU: its type and each CPU's copy, as
 // crash shows it (print one with symbol:cpu).
-void print_per_cpu_addresses(const Kernel& k, const Symbol& sym, Output& out) {
+Json print_per_cpu_addresses(const Kernel& k, const Symbol& sym, Output& out) {
   std::string name(sym.name);
   const Type* t = k.types().variable_type(name);
   out.print("PER-CPU DATA TYPE:\n  {};\n", t != nullptr ? t->spell(name) : "(no type information) " + name);
   out.print("PER-CPU ADDRESSES:\n");
+  Json copies = Json::array();
   int n = cpu_count(k);
-  for (int cpu = 0; cpu < n; ++cpu) out.print("  [{}]: {:x}\n", cpu, sym.address + k.per_cpu_offset(cpu));
+  for (int cpu = 0; cpu < n; ++cpu) {
+    uint64_t address = (sym.address + k.per_cpu_offset(cpu)).value();
+    out.print("  [{}]: {:x}\n", cpu, address);
+    copies.push_back({{"expression", fmt::format("per_cpu({}, {})", name, cpu)},
+                      {"type", t != nullptr ? Json(t->spell()) : Json(nullptr)},
+                      {"address", json_hex(address)},
+                      {"value", nullptr},
+                      {"cpu", cpu}});
+  }
+  return copies;
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -88,20 +107,25 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   std::smatch m;
   if (std::regex_match(expr, m, per_cpu)) {
     std::string sym = m[1];
+    Json values = Json::array();
     for (int cpu : parse_cpu_list(m[2].str(), cpu_count(k))) {
       KernelEvalContext ctx(k, cpu);
-      print_one(ctx, sym, fmt::format("per_cpu({}, {})", sym, cpu), f, out);
+      Json one = print_one(ctx, sym, fmt::format("per_cpu({}, {})", sym, cpu), f, out);
+      one["cpu"] = cpu;
+      values.push_back(std::move(one));
     }
-    return;
+    return out.result(std::move(values));
   }
   if (is_identifier(expr)) {
     const Symbol* sym = k.symbols().find(expr);
-    if (sym != nullptr && is_per_cpu_symbol(k, *sym)) return print_per_cpu_addresses(k, *sym, out);
+    if (sym != nullptr && is_per_cpu_symbol(k, *sym)) return out.result(print_per_cpu_addresses(k, *sym, out));
   }
   KernelEvalContext ctx(k);
   // Like crash, a lone symbol is named before its value: "jiffies = $1 = 4295".
   bool symbol = is_identifier(expr) && k.find_symbol(expr) != nullptr;
-  print_one(ctx, expr, symbol ? expr : "", f, out);
+  Json one = print_one(ctx, expr, symbol ? expr : "", f, out);
+  one["expression"] = expr;
+  out.result(Json::array({std::move(one)}));
 }
 
 const CommandRegistrar registrar{
@@ -136,7 +160,17 @@ const CommandRegistrar registrar{
                  "  kdive> p *(struct list_head *)0xffffffff82613e08\n"
                  "  kdive> p cpu_number:a",
      .options = {{'x', "", "print integers in hexadecimal"}, {'d', "", "print integers in decimal (the default)"}},
-     .aliases = {"print"}},
+     .aliases = {"print"},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"expression", "type", "address", "value"},
+              .notes = "One object per value printed: the expression (per_cpu(sym, N) for each CPU\n"
+                       "of sym:cpus, which adds \"cpu\"), its type, its address (null for a computed\n"
+                       "value) and the value: structs as objects (member -> value), arrays as\n"
+                       "arrays, char arrays as text (up to the NUL), pointers and functions as\n"
+                       "\"0x...\" strings, enums by name, integers as numbers (beyond 2^53, \"0x...\"\n"
+                       "strings). A per-CPU symbol without a CPU gives each CPU's address and a null\n"
+                       "value. -x and -d change only the text.",
+              .example = "p init_task.comm"}},
     run};
 
 }  // namespace

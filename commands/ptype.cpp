@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/type_layout.hpp"
@@ -49,12 +50,13 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (args.positional().empty()) throw CommandError("a type or expression is required");
   std::string arg;
   for (const auto& w : args.positional()) arg += (arg.empty() ? "" : " ") + w;
-  if (const Type* t = parse_type_name(k.types(), arg)) {
-    out.write(expanded(*t));
-    return;
-  }
-  Value v = evaluate(KernelEvalContext(k), arg);
-  out.write(expanded(v.type()));
+  const Type* t = parse_type_name(k.types(), arg);
+  if (t == nullptr) t = &evaluate(KernelEvalContext(k), arg).type();
+  out.write(expanded(*t));
+  Json j = {{"name", arg}};
+  Json type = type_json(*t);
+  for (auto& [key, value] : type.items()) j[key] = value;
+  out.result(std::move(j));
 }
 
 const CommandRegistrar registrar{
@@ -76,7 +78,15 @@ const CommandRegistrar registrar{
                  "\n"
                  "  kdive> ptype init_task.sched_class",
      .options = {},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::Object,
+              .keys = {"name", "kind", "type", "size"},
+              .notes = "name is the type or expression asked for; kind is the C kind under typedefs\n"
+                       "(struct, union, enum, pointer, array, function, base, void) and type its\n"
+                       "spelling. A struct or union adds members, a list of {member, offset, size,\n"
+                       "type} with the members of anonymous ones inline; an enum adds enumerators\n"
+                       "[{name, value}].",
+              .example = "ptype struct list_head"}},
     run};
 
 }  // namespace

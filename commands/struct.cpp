@@ -3,8 +3,10 @@
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/container_args.hpp"
 #include "commands/struct_command.hpp"
 #include "commands/type_layout.hpp"
 #include "commands/value_format.hpp"
@@ -48,25 +50,32 @@ Target parse_target(TypeSystem& types, std::string_view spec, std::string_view k
   if (dot != std::string_view::npos) {
     target.members = split_members(spec.substr(dot + 1));
     for (const auto& m : target.members) {
-      if (!t->strip().member(m)) throw CommandError(fmt::format("invalid data structure reference: {}.{}", name, m));
+      try {
+        member_type_at_path(*t, m);
+      } catch (const Error&) {
+        throw CommandError(fmt::format("invalid data structure reference: {}.{}", name, m));
+      }
     }
   }
   return target;
 }
 
-void print_instance(const Kernel& k, const Target& target, uint64_t address, const ValueFormat& f,
-                    std::string_view keyword, Output& out) {
+// One instance at `address`: the whole struct, or the selected members.
+Json print_instance(const Kernel& k, const Target& target, uint64_t address, const ValueFormat& f, Output& out) {
   KernelEvalContext ctx(k);
   Value v = Value::in_memory(ctx, VirtAddr{address}, target.type);
-  if (!target.members.empty()) return print_struct_members(out, v, target.members, f);
-  v.bytes();  // unreadable: one error line, as crash gives
-  std::string body = format_value(v, f, 0);
-  std::string name = target.type->strip().name();
-  out.print("{} {} {}\n", keyword, name.empty() ? std::string("{...}") : name, body);
+  Json j = {{"address", json_hex(address)}, {"type", target.type->strip().spell()}};
+  if (!target.members.empty()) {
+    j["value"] = print_struct_members(out, v, target.members, f);
+    return j;
+  }
+  out.print("{}\n", format_instance(v, f));
+  j["value"] = value_json(v);
+  return j;
 }
 
 // crash's -o with an address: each member's address instead of its offset.
-void print_member_addresses(const Target& target, uint64_t address, Output& out) {
+Json print_member_addresses(const Target& target, uint64_t address, Output& out) {
   const Type& t = target.type->strip();
   std::vector<std::string> names = target.members;
   if (names.empty()) {
@@ -76,13 +85,14 @@ void print_member_addresses(const Target& target, uint64_t address, Output& out)
   }
   out.print("{} {{\n", layout_heading(t));
   for (const auto& n : names) {
-    auto m = t.member(n);
-    std::string decl = m->type->spell(n);
-    if (m->bit_size != 0) decl += fmt::format(" : {}", m->bit_size);
-    out.print("  [{:x}] {};\n", address + m->offset, decl);
+    Member m = t.require_member(n);
+    std::string decl = m.type->spell(n);
+    if (m.bit_size != 0) decl += fmt::format(" : {}", m.bit_size);
+    out.print("  [{:x}] {};\n", address + m.offset, decl);
   }
   out.print("}}\n");
   if (target.members.empty()) out.print("SIZE: {}\n", t.size());
+  return target.members.empty() ? layout_json(t, address) : member_layout_json(t, target.members, address);
 }
 
 }  // namespace
@@ -98,14 +108,17 @@ void run_struct_command(Session& session, const ParsedArgs& args, Output& out, s
 
   if (pos.size() == 1) {
     TypeLayoutOptions o{.offsets = args.has('o'), .radix = radix};
-    if (target.members.empty())
+    if (target.members.empty()) {
       out.write(format_layout(*target.type, o));
-    else
+      out.result(layout_json(*target.type));
+    } else {
       out.write(format_member_layout(*target.type, target.members, o));
+      out.result(member_layout_json(*target.type, target.members));
+    }
     return;
   }
 
-  uint64_t address = parse_address(&k, pos[1]).value();
+  uint64_t address = parse_start(k, pos[1]);
   int64_t count = 1;
   if (pos.size() == 3) {
     std::string_view c = pos[2];
@@ -122,15 +135,18 @@ void run_struct_command(Session& session, const ParsedArgs& args, Output& out, s
     count = -count;
   }
   ValueFormat f = value_format_for(k, radix);
+  Json instances = Json::array();
   for (int64_t i = 0; i < count; ++i) {
     uint64_t at = address + static_cast<uint64_t>(i) * size;
     if (args.has('o')) {
-      print_member_addresses(target, at, out);
+      // Each member of each instance, told apart by their addresses.
+      for (Json& member : print_member_addresses(target, at, out)) instances.push_back(std::move(member));
     } else {
       if (i > 0 && target.members.empty()) out.print("\n");
-      print_instance(k, target, at, f, keyword, out);
+      instances.push_back(print_instance(k, target, at, f, out));
     }
   }
+  out.result(std::move(instances));
 }
 
 namespace {
@@ -142,12 +158,13 @@ const CommandRegistrar registrar{
      .summary = "structure contents or layout",
      .usage = "struct [-o] [-x|-d] struct_name[.member[,member...]] [address | symbol] [count]",
      .description = "Without an address, shows the layout of a structure as C declarations and\n"
-                    "its size; -o adds each member's offset. With an address (hex, or a symbol),\n"
-                    "shows the structure stored there, member by member, as gdb prints values;\n"
-                    "a count shows that many consecutive structures (a negative count, those\n"
-                    "before the address). Members may be selected with .member[,member...],\n"
-                    "including nested members such as se.on_rq; then only those lines print.\n"
-                    "-x and -d choose hexadecimal or decimal integers.",
+                    "its size; -o adds each member's offset. With an address (hex, a symbol, or a\n"
+                    "global variable's member such as init_task.se), shows the structure stored\n"
+                    "there, member by member, as gdb prints values; a count shows that many\n"
+                    "consecutive structures (a negative count, those before the address).\n"
+                    "Members may be selected with .member[,member...], including nested members\n"
+                    "such as se.on_rq and array elements such as cpus_mask.bits[0]; then only\n"
+                    "those lines print. -x and -d choose hexadecimal or decimal integers.",
      .examples = "  kdive> struct -o list_head\n"
                  "  struct list_head {\n"
                  "     [0] struct list_head *next;\n"
@@ -163,7 +180,18 @@ const CommandRegistrar registrar{
      .options = {{'o', "", "show member offsets (with an address: member addresses)"},
                  {'x', "", "integers in hexadecimal"},
                  {'d', "", "integers in decimal (the default)"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"address", "type", "value"},
+              .notes = "With an address, one object per structure shown: its address, its type and\n"
+                       "its value — the whole struct as an object (member -> value), or the selected\n"
+                       "members as {\"pid\": 1, \"se.on_rq\": 0}. Values: structs are objects, arrays\n"
+                       "arrays, char arrays text (up to the NUL), pointers \"0x...\" strings, enums\n"
+                       "names, integers numbers (beyond 2^53, \"0x...\" strings); a member that\n"
+                       "cannot be read is null. -x and -d change only the text. Without an address,\n"
+                       "the layout: a list of {member, offset, size, type} (bitfields add bit_offset\n"
+                       "and bit_size); -o with an address adds each member's address.",
+              .example = "struct task_struct.pid,comm init_task"}},
     run};
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
 #include "commands/value_format.hpp"
-#include "commands/value_json.hpp"
 #include "kernel-model/expression.hpp"
 #include "kernel-model/kernel.hpp"
 

@@ -5,9 +5,11 @@
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/container_args.hpp"
+#include "commands/value_format.hpp"
 #include "kernel-model/containers.hpp"
 #include "kernel-model/maple_tree.hpp"
 #include "kernel-model/xarray.hpp"
@@ -51,28 +53,42 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (auto r = args.value('r')) start += parse_member_offset(k, *r);
   std::vector<std::string> specs = args.all_values('s');
   for (const auto& s : args.all_values('S')) specs.push_back(s);
-  EntryMembers members(k, specs,
-                       args.has('x')   ? EntryMembers::Radix::Hex
-                       : args.has('d') ? EntryMembers::Radix::Decimal
-                                       : EntryMembers::Radix::Default);
+  EntryStructs shown(k, specs, args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix);
   const bool position = args.has('p');
   // With -N the start is the top node (or the head value, as stored) itself.
   const bool is_node = args.has('N');
   const KernelMemory& mem = k.memory();
 
-  auto show = [&](uint64_t entry, const std::string& where) {
+  Json entries = Json::array();
+  // `where` is the -p line; `j` already holds the entry's position in JSON.
+  auto show = [&](uint64_t entry, const std::string& where, Json j) {
     out.print("{:x}\n", entry);
     if (position) out.print("{}\n", where);
-    if (!members.empty()) members.print(out, VirtAddr{entry});
-    return true;
+    Json row = {{"address", json_hex(entry)}};
+    for (auto& [key, value] : j.items()) row[key] = value;
+    if (!shown.empty()) shown.show(out, VirtAddr{entry}, row);
+    entries.push_back(std::move(row));
+    return !out.closed();
   };
+  // The entries reached before a walk stops on an error are the result too.
+  struct ResultOnExit {
+    Output& out;
+    Json& entries;
+    ~ResultOnExit() {
+      try {
+        out.result(std::move(entries));
+      } catch (...) {  // out of memory while unwinding: the error line still reaches the user
+      }
+    }
+  } result_on_exit{out, entries};
 
   switch (kind) {
     case TreeKind::Rbtree: {
       const uint64_t node_offset = args.value('o') ? parse_member_offset(k, *args.value('o')) : 0;
       const uint64_t top = is_node ? start : mem.read<uint64_t>(VirtAddr{start});  // rb_root.rb_node
       walk_rbtree(mem, top, args.has('l') ? RbOrder::InOrder : RbOrder::Preorder, [&](const RbVisit& v) {
-        return show(v.node.value() - node_offset, fmt::format("  position: {}", v.position));
+        return show(v.node.value() - node_offset, fmt::format("  position: {}", v.position),
+                    {{"position", v.position}});
       });
       return;
     }
@@ -83,7 +99,9 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       XarrayLayout layout = xarray_layout(k.types());
       const uint64_t head = is_node ? start : mem.read<uint64_t>(VirtAddr{start + layout.head});
       walk_xarray(mem, layout, head, [&](const XarrayEntry& e) {
-        return show(e.value, fmt::format("  index: {}  position: {}", e.index, slot_path("root", e.path)));
+        std::string path = slot_path("root", e.path);
+        return show(e.value, fmt::format("  index: {}  position: {}", e.index, path),
+                    {{"index", json_integer(e.index)}, {"position", path}});
       });
       return;
     }
@@ -93,8 +111,10 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       size_t count = 0;
       walk_maple_tree(mem, layout, root, [&](const MapleEntry& e) {
         // crash numbers maple entries in walk order; the range is what they index.
-        return show(e.value, fmt::format("  index: {}  position: {}  range: {:#x}-{:#x}", ++count,
-                                         slot_path(is_node ? "direct" : "root", e.path), e.first, e.last));
+        std::string path = slot_path(is_node ? "direct" : "root", e.path);
+        ++count;
+        return show(e.value, fmt::format("  index: {}  position: {}  range: {:#x}-{:#x}", count, path, e.first, e.last),
+                    {{"index", count}, {"position", path}, {"first", json_hex(e.first)}, {"last", json_hex(e.last)}});
       });
       return;
     }
@@ -162,7 +182,15 @@ const CommandRegistrar registrar{
                  {'l', "", "red-black trees: in key order, leftmost first"},
                  {'p', "", "print each entry's position in the tree"},
                  {'N', "", "start is the top node, not a root structure"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"address", "position"},
+              .notes = "One object per entry, in the order printed, whether or not -p is given:\n"
+                       "its address and position (\"root/l/r\" in a red-black tree, the slot path in\n"
+                       "the others); radix trees and XArrays add the entry's index, maple trees the\n"
+                       "entry's number (index) and the range it covers (first, last as \"0x...\").\n"
+                       "With -s, each structure shown under its name, as list gives them.",
+              .example = "tree -t xarray -r pid_namespace.idr init_pid_ns -s pid.level"}},
     run};
 
 }  // namespace

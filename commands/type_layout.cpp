@@ -25,17 +25,21 @@ class LayoutWriter {
     width_ = number(top.size(), o.radix).size() + 4;
   }
 
-  void members(const Type& t, uint64_t base, int depth) {
+  // `offsets`: whether these members' lines carry their offsets. crash shows
+  // the members of a named member of anonymous type ("struct {...} b;")
+  // without them and puts the member's own offset on its closing line.
+  void members(const Type& t, uint64_t base, int depth, bool offsets = true) {
     for (const Member& m : t.members()) {
       uint64_t off = base + m.offset;
       if (is_anonymous_aggregate(m.type)) {
         const Type& inner = m.type->strip();
+        const bool named = !m.name.empty();
         line(std::nullopt, depth, fmt::format("{} {{", keyword(inner)));
-        members(inner, off, depth + 1);
-        line(std::nullopt, depth, m.name.empty() ? "};" : fmt::format("}} {};", m.name));
+        members(inner, off, depth + 1, offsets && !named);
+        line(named && offsets ? std::optional(off) : std::nullopt, depth, named ? fmt::format("}} {};", m.name) : "};");
         continue;
       }
-      line(off, depth, declaration(m));
+      line(offsets ? std::optional(off) : std::nullopt, depth, declaration(m));
     }
   }
 
@@ -117,6 +121,80 @@ std::string format_member_layout(const Type& type, const std::vector<std::string
     w.line(m->offset, 0, LayoutWriter::declaration(*m));
   }
   return fmt::format("{} {{\n{}}}\n", layout_heading(t), w.text());
+}
+
+namespace {
+
+Json member_json(const Member& m, std::string_view name, uint64_t offset, std::optional<uint64_t> base) {
+  Json j = {{"member", name}, {"offset", offset}, {"size", m.type->size()}, {"type", m.type->spell()}};
+  if (m.bit_size != 0) {
+    j["bit_offset"] = m.bit_offset;
+    j["bit_size"] = m.bit_size;
+  }
+  if (base) j["address"] = json_hex(*base + offset);
+  return j;
+}
+
+void add_members(const Type& t, uint64_t offset, std::optional<uint64_t> base, Json& out) {
+  for (const Member& m : t.members()) {
+    if (is_anonymous_aggregate(m.type) && m.name.empty()) {
+      add_members(m.type->strip(), offset + m.offset, base, out);
+    } else {
+      out.push_back(member_json(m, m.name, offset + m.offset, base));
+    }
+  }
+}
+
+const char* kind_name(const Type& t) {
+  switch (t.kind()) {
+    case TypeKind::Struct:
+      return "struct";
+    case TypeKind::Union:
+      return "union";
+    case TypeKind::Enum:
+      return "enum";
+    case TypeKind::Pointer:
+      return "pointer";
+    case TypeKind::Array:
+      return "array";
+    case TypeKind::Function:
+      return "function";
+    case TypeKind::Void:
+      return "void";
+    default:
+      return "base";
+  }
+}
+
+}  // namespace
+
+Json layout_json(const Type& type, std::optional<uint64_t> base) {
+  const Type& t = type.strip();
+  if (!t.is_struct_like()) throw Error(Error::Kind::Lookup, fmt::format("{} is not a struct or union", type.spell()));
+  Json out = Json::array();
+  add_members(t, 0, base, out);
+  return out;
+}
+
+Json member_layout_json(const Type& type, const std::vector<std::string>& paths, std::optional<uint64_t> base) {
+  Json out = Json::array();
+  for (const std::string& p : paths) {
+    Member m = type.require_member(p);
+    out.push_back(member_json(m, p, m.offset, base));
+  }
+  return out;
+}
+
+Json type_json(const Type& type) {
+  const Type& t = type.strip();
+  Json j = {{"kind", kind_name(t)}, {"type", type.spell()}, {"size", type.size()}};
+  if (t.is_struct_like()) j["members"] = layout_json(t);
+  if (t.kind() == TypeKind::Enum) {
+    Json values = Json::array();
+    for (const Enumerator& e : t.enumerators()) values.push_back({{"name", e.name}, {"value", e.value}});
+    j["enumerators"] = std::move(values);
+  }
+  return j;
 }
 
 }  // namespace kdive

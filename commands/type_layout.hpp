@@ -10,12 +10,16 @@
 //   //    [0x8] struct list_head *prev;
 //   // }
 //   // SIZE: 0x10
+//   Json j = layout_json(types.require("struct list_head"));
+//   // [{"member": "next", "offset": 0, "size": 8, "type": "struct list_head *"}, ...]
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "commands/api/json_values.hpp"
 #include "kernel-model/type.hpp"
 
 namespace kdive {
@@ -40,5 +44,20 @@ std::string format_member_layout(const Type& type, const std::vector<std::string
 // "struct task_struct", "union {...}": how a layout names the type in its
 // first line.
 std::string layout_heading(const Type& type);
+
+// A struct's or union's layout as JSON: a list of {member, offset, size, type}
+// (bitfields add bit_offset, counted from the byte at offset, and bit_size),
+// the members of anonymous structs and unions listed as the enclosing one's,
+// with their offsets from its start. With `base` (the address of an
+// instance), each member also has its "address".
+Json layout_json(const Type& type, std::optional<uint64_t> base = std::nullopt);
+// The same for the members named by `paths` ("pid", "se.on_rq"), named as given.
+Json member_layout_json(const Type& type, const std::vector<std::string>& paths,
+                        std::optional<uint64_t> base = std::nullopt);
+// What whatis and ptype say of a type in JSON: {kind, type, size} and, for a
+// struct or union, its "members" (layout_json), for an enum its "enumerators"
+// [{name, value}]. `kind` is the C kind after typedefs and qualifiers:
+// "struct", "union", "enum", "pointer", "array", "function", "base" or "void".
+Json type_json(const Type& type);
 
 }  // namespace kdive

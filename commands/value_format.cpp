@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstring>
 
 #include "commands/api/output.hpp"
@@ -16,6 +17,11 @@ constexpr size_t kPointedStringMax = 200;
 // How many elements of an array (or chars of a char array) crash's gdb shows
 // before "...".
 constexpr uint64_t kArrayElementsMax = 256;
+// How far JSON follows an unsized char array (linux_banner[] as some
+// kernels' DWARF declares it) to its NUL; text stops where gdb does.
+constexpr size_t kJsonStringMax = 1 << 16;
+// The largest integer a JSON number (an IEEE double) holds exactly.
+constexpr uint64_t kJsonExactMax = 1ull << 53;
 
 std::string integer(const Value& v, const ValueFormat& f) {
   const Type& t = v.type().strip();
@@ -92,8 +98,17 @@ std::string char_array(const Value& v) {
   std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
   // gdb drops one trailing NUL: the terminator of a string that fills the array.
   if (!s.empty() && s.back() == '\0') s.remove_suffix(1);
-  if (s.size() > kArrayElementsMax) return fmt::format("\"{}\"...", escape_c_string(s.substr(0, kArrayElementsMax)));
-  return fmt::format("\"{}\"", escape_c_string(s));
+  // gdb takes the characters in runs of one repeated byte (crash prints no
+  // "<repeats N times>", so a run is written out whole) and stops after the
+  // run that reaches the element limit: 4096 NULs print whole, a 131072-byte
+  // log buffer stops near 256 characters, with "..." when something is left.
+  size_t shown = 0;
+  while (shown < s.size() && shown < kArrayElementsMax) {
+    size_t run = 1;
+    while (shown + run < s.size() && s[shown + run] == s[shown]) ++run;
+    shown += run;
+  }
+  return fmt::format("\"{}\"{}", escape_c_string(s.substr(0, shown)), shown < s.size() ? "..." : "");
 }
 
 std::string array(const Value& v, const ValueFormat& f, int indent) {
@@ -140,8 +155,12 @@ std::string aggregate(const Value& v, const ValueFormat& f, int indent) {
 
 std::string escape_c_string(std::string_view bytes) {
   std::string out;
+  // After an octal escape a digit would read as part of it ("\0" then '0' is
+  // not "\00"): gdb escapes that digit too, as in "sh\000kset\000\060".
+  bool after_octal = false;
   for (char c : bytes) {
     auto u = static_cast<unsigned char>(c);
+    bool octal = false;
     switch (c) {
       case '\n':
         out += "\\n";
@@ -166,6 +185,7 @@ std::string escape_c_string(std::string_view bytes) {
         break;
       case '\033':
         out += "\\033";
+        octal = true;
         break;
       case '"':
         out += "\\\"";
@@ -174,12 +194,14 @@ std::string escape_c_string(std::string_view bytes) {
         out += "\\\\";
         break;
       default:
-        if (u < 0x20 || u >= 0x7f) {
+        if (u < 0x20 || u >= 0x7f || (after_octal && std::isdigit(u))) {
           out += fmt::format("\\{:03o}", u);
+          octal = true;
         } else {
           out += c;
         }
     }
+    after_octal = octal;
   }
   return out;
 }
@@ -230,16 +252,255 @@ std::string format_top_level(const Value& v, const ValueFormat& f) {
   return format_value(v, f, 0);
 }
 
-void print_struct_members(Output& out, const Value& instance, const std::vector<std::string>& members,
-                          const ValueFormat& f) {
-  std::vector<Value> values;
-  values.reserve(members.size());
-  for (const std::string& m : members) values.push_back(instance.member(m));
-  // One read for the whole instance, shared by the members.
-  instance.bytes();
+std::string format_instance(const Value& v, const ValueFormat& f) {
+  const Type& t = v.type().strip();
+  if (!t.is_struct_like()) throw Error(Error::Kind::Lookup, fmt::format("a {} is not a struct or union", t.spell()));
+  if (v.is_lvalue()) v.bytes();  // unreadable: one error, not one per member
+  return fmt::format("{} {}", t.spell(), format_value(v, f, 0));
+}
+
+namespace {
+
+// One step of a member path: a member name and the subscripts after it.
+struct PathStep {
+  std::string_view name;
+  std::vector<uint64_t> indices;
+};
+
+std::vector<PathStep> parse_member_path(std::string_view path) {
+  std::vector<PathStep> steps;
+  auto bad = [&]() { return Error(Error::Kind::Lookup, fmt::format("invalid member reference: '{}'", path)); };
+  size_t at = 0;
+  while (true) {
+    size_t end = path.find_first_of(".[", at);
+    PathStep step{path.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at), {}};
+    if (step.name.empty()) throw bad();
+    at = end;
+    while (at != std::string_view::npos && path[at] == '[') {
+      size_t close = path.find(']', at);
+      if (close == std::string_view::npos) throw bad();
+      std::string digits(path.substr(at + 1, close - at - 1));
+      size_t used = 0;
+      uint64_t i = 0;
+      try {
+        i = std::stoull(digits, &used, 0);
+      } catch (const std::exception&) {
+        throw bad();
+      }
+      if (used != digits.size() || digits.empty() || digits[0] == '-') throw bad();
+      step.indices.push_back(i);
+      at = close + 1 < path.size() ? close + 1 : std::string_view::npos;
+    }
+    steps.push_back(step);
+    if (at == std::string_view::npos) break;
+    if (path[at] != '.') throw bad();
+    ++at;
+  }
+  return steps;
+}
+
+// The element type a subscript reaches (an array's, or a pointer's target).
+const Type& subscripted(const Type& t, uint64_t i, std::string_view path) {
+  const Type& s = t.strip();
+  if (s.kind() == TypeKind::Array) {
+    if (s.count() && i >= *s.count()) {
+      throw Error(Error::Kind::Lookup, fmt::format("'{}': index {} is past the end of a {}", path, i, s.spell()));
+    }
+    return *s.target();
+  }
+  if (s.kind() == TypeKind::Pointer) return *s.target();
+  throw Error(Error::Kind::Lookup, fmt::format("'{}': a {} cannot be subscripted", path, s.spell()));
+}
+
+// Whether `name` is the last member of the struct or union that holds it
+// directly: `s` itself, or an anonymous struct or union inside it.
+std::optional<bool> last_in(const Type& s, std::string_view name) {
+  const auto& members = s.members();
   for (size_t i = 0; i < members.size(); ++i) {
-    Value v = instance.member(members[i]);
-    out.print("  {} = {},\n", members[i], format_value(v, f, 2));
+    if (members[i].name == name) return i + 1 == members.size();
+    if (members[i].name.empty() && members[i].type->strip().is_struct_like()) {
+      if (auto inner = last_in(members[i].type->strip(), name)) return inner;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool is_last_member(const Type& type, std::string_view path) {
+  std::vector<PathStep> steps = parse_member_path(path);
+  const Type* t = &type;
+  for (size_t i = 0; i + 1 < steps.size(); ++i) {
+    const Type& s = t->strip();
+    t = (s.kind() == TypeKind::Pointer ? s.target()->strip() : s).require_member(steps[i].name).type;
+    for (uint64_t n : steps[i].indices) t = &subscripted(*t, n, path);
+  }
+  const Type& s = t->strip();
+  const Type& holder = s.kind() == TypeKind::Pointer ? s.target()->strip() : s;
+  return last_in(holder, steps.back().name).value_or(false);
+}
+
+const Type& member_type_at_path(const Type& type, std::string_view path) {
+  const Type* t = &type;
+  for (const PathStep& step : parse_member_path(path)) {
+    const Type& s = t->strip();
+    // A pointer on the way is followed, as the value's member() does.
+    const Type& base = s.kind() == TypeKind::Pointer ? s.target()->strip() : s;
+    t = base.require_member(step.name).type;
+    for (uint64_t i : step.indices) t = &subscripted(*t, i, path);
+  }
+  return *t;
+}
+
+Value member_at_path(const Value& instance, std::string_view path) {
+  member_type_at_path(instance.type(), path);
+  Value v = instance;
+  for (const PathStep& step : parse_member_path(path)) {
+    v = v.member(step.name);
+    for (uint64_t i : step.indices) v = v.element(i);
+  }
+  return v;
+}
+
+Json print_struct_members(Output& out, const Value& instance, const std::vector<std::string>& members,
+                          const ValueFormat& f) {
+  for (const std::string& m : members) member_type_at_path(instance.type(), m);
+  // One read for the whole instance, shared by its members; when it cannot
+  // all be read, each member on its own.
+  bool whole = true;
+  try {
+    if (instance.is_lvalue()) instance.bytes();
+  } catch (const Fault&) {
+    whole = false;
+  }
+  std::vector<std::string> texts(members.size());
+  std::vector<std::optional<Fault>> faults(members.size());
+  Json json = Json::object();
+  size_t readable = 0;
+  for (size_t i = 0; i < members.size(); ++i) {
+    try {
+      Value v = member_at_path(instance, members[i]);
+      texts[i] = format_value(v, f, 2);
+      json[members[i]] = value_json(v);
+      ++readable;
+    } catch (const Fault& e) {
+      faults[i] = e;
+      json[members[i]] = nullptr;
+    }
+  }
+  // Nothing readable at all is the address's fault: one error, nothing printed.
+  if (readable == 0 && !members.empty() && !whole) throw *faults.front();
+  for (size_t i = 0; i < members.size(); ++i) {
+    // Each line ends as it would inside gdb's print of the struct that holds
+    // the member: with a comma unless the member is that struct's last.
+    const char* comma = is_last_member(instance.type(), members[i]) ? "" : ",";
+    if (!faults[i]) {
+      out.print("  {} = {}{}\n", members[i], texts[i], comma);
+      continue;
+    }
+    out.print("  {} = <error: {}>{}\n", members[i], faults[i]->what(), comma);
+    out.data_lost(fmt::format("{} of the {} at {:#x}: {}", members[i], instance.type().spell(),
+                              instance.address().value(), faults[i]->what()));
+  }
+  return json;
+}
+
+Json json_integer(uint64_t v) {
+  if (v <= kJsonExactMax) return Json(v);
+  return Json(json_hex(v));
+}
+
+Json json_integer(int64_t v) {
+  if (v >= -static_cast<int64_t>(kJsonExactMax) && v <= static_cast<int64_t>(kJsonExactMax)) return Json(v);
+  return Json(json_hex(static_cast<uint64_t>(v)));
+}
+
+namespace {
+
+Json scalar_json(const Value& v) {
+  const Type& t = v.type().strip();
+  if (t.kind() == TypeKind::Enum) {
+    int64_t x = v.as_i64();
+    for (const Enumerator& e : t.enumerators()) {
+      if (e.value == x) return e.name;
+    }
+    return json_integer(x);
+  }
+  if (t.kind() == TypeKind::Base) {
+    if (t.name() == "_Bool") return v.as_u64() != 0;
+    if (t.name() == "float" || t.name() == "double") {
+      auto b = v.bytes();
+      if (b.size() == 4) {
+        float x;
+        std::memcpy(&x, b.data(), 4);
+        return x;
+      }
+      double x;
+      std::memcpy(&x, b.data(), 8);
+      return x;
+    }
+    if (t.name() == "long double") return nullptr;  // no JSON number holds one
+  }
+  if (!t.is_signed()) return json_integer(v.as_u64());
+  // A negative number beyond 2^53 is written as its bits in the field's width.
+  int64_t x = v.as_i64();
+  if (x >= -static_cast<int64_t>(kJsonExactMax)) return json_integer(x);
+  unsigned bits = v.is_bitfield() ? v.bit_size() : static_cast<unsigned>(t.size() * 8);
+  uint64_t u = static_cast<uint64_t>(x);
+  if (bits < 64) u &= (1ull << bits) - 1;
+  return json_hex(u);
+}
+
+void members_json(const Value& v, Json& object) {
+  for (const Member& m : v.type().strip().members()) {
+    if (m.name.empty()) {
+      // An anonymous struct or union: C names its members as this one's.
+      if (m.type->strip().is_struct_like()) members_json(v.member(m), object);
+      continue;
+    }
+    try {
+      object[m.name] = value_json(v.member(m));
+    } catch (const Fault&) {
+      object[m.name] = nullptr;
+    }
+  }
+}
+
+}  // namespace
+
+Json value_json(const Value& v) {
+  const Type& t = v.type().strip();
+  switch (t.kind()) {
+    case TypeKind::Struct:
+    case TypeKind::Union: {
+      Json object = Json::object();
+      members_json(v, object);
+      return object;
+    }
+    case TypeKind::Array: {
+      uint64_t n = t.count().value_or(0);
+      if (is_char_array(t)) {
+        if (n == 0 && v.is_lvalue()) {
+          // A flexible char array: the string at its address.
+          Value p = Value::scalar(v.context(), v.context().types().pointer_to(t.target()), v.address().value());
+          return p.pointed_string(kJsonStringMax);
+        }
+        auto b = v.bytes();
+        std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
+        return std::string(s.substr(0, s.find('\0')));
+      }
+      Json array = Json::array();
+      for (uint64_t i = 0; i < std::min(n, kJsonArrayElementsMax); ++i) array.push_back(value_json(v.element(i)));
+      return array;
+    }
+    case TypeKind::Pointer:
+      return json_hex(v.as_u64());
+    case TypeKind::Function:
+      return json_hex(v.is_lvalue() ? v.address().value() : v.as_u64());
+    case TypeKind::Void:
+      return nullptr;
+    default:
+      return scalar_json(v);
   }
 }
 

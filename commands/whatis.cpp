@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/type_layout.hpp"
@@ -17,6 +18,12 @@ std::string join(const std::vector<std::string>& words) {
   return s;
 }
 
+Json named(const std::string& name, Json type) {
+  Json j = {{"name", name}};
+  for (auto& [key, value] : type.items()) j[key] = value;
+  return j;
+}
+
 void run(Session& session, const ParsedArgs& args, Output& out) {
   const Kernel& k = session.kernel();
   if (args.positional().empty()) throw CommandError("a symbol, type or expression is required");
@@ -28,15 +35,22 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (k.symbols().find(arg) != nullptr) {
     const Type* t = types.variable_type(arg);
     if (t == nullptr) throw CommandError(fmt::format("{}: no type information (not compiled with debug info)", arg));
-    out.print("{};\n", t->spell(arg));
-    return;
+    std::string declaration = t->spell(arg) + ";";
+    out.print("{}\n", declaration);
+    Json j = named(arg, type_json(*t));
+    j["declaration"] = declaration;
+    return out.result(std::move(j));
   }
   // "task_struct.pid": the member with its offset, as crash shows it.
   if (size_t dot = arg.find('.'); dot != std::string::npos && arg.find_first_of(" *()[]-") == std::string::npos) {
     const Type* t = parse_type_name(types, arg.substr(0, dot));
     if (t != nullptr && t->strip().is_struct_like()) {
-      out.write(format_member_layout(*t, {arg.substr(dot + 1)}, o));
-      return;
+      std::string path = arg.substr(dot + 1);
+      out.write(format_member_layout(*t, {path}, o));
+      Member m = t->require_member(path);
+      Json j = named(arg, type_json(*m.type));
+      j["offset"] = m.offset;
+      return out.result(std::move(j));
     }
   }
   // A type name: its layout; a typedef of a scalar: its definition.
@@ -57,11 +71,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     } else {
       out.print("{}\nSIZE: {}\n", t->spell(), t->size());
     }
-    return;
+    return out.result(named(arg, type_json(*t)));
   }
   // Any other expression: the type of its value.
   Value v = evaluate(KernelEvalContext(k), arg);
   out.print("{}\n", v.type().spell());
+  out.result(named(arg, type_json(v.type())));
 }
 
 const CommandRegistrar registrar{
@@ -88,7 +103,15 @@ const CommandRegistrar registrar{
                  "  kdive> whatis init_task.se\n"
                  "  struct sched_entity",
      .options = {{'o', "", "show member offsets"}, {'x', "", "offsets and sizes in hexadecimal"}},
-     .aliases = {}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::Object,
+              .keys = {"name", "kind", "type", "size"},
+              .notes = "name is what was asked; kind is the C kind under typedefs (struct, union,\n"
+                       "enum, pointer, array, function, base, void); type is its spelling. A struct\n"
+                       "or union adds members, a list of {member, offset, size, type}; an enum adds\n"
+                       "enumerators [{name, value}]; a symbol adds its declaration; struct.member\n"
+                       "adds the member's offset. -o and -x change only the text.",
+              .example = "whatis linux_banner"}},
     run};
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -37,6 +38,16 @@ std::optional<uint64_t> KernelEvalContext::symbol_address(std::string_view name)
 
 void KernelEvalContext::read(VirtAddr address, std::span<std::byte> out) const { kernel_.memory().read(address, out); }
 
+TypeSystem& NumbersEvalContext::types() const {
+  // Holds no program, so one for the whole process serves every evaluation.
+  static TypeSystem numbers;
+  return numbers;
+}
+
+void NumbersEvalContext::read(VirtAddr address, std::span<std::byte>) const {
+  throw Fault(address, "no memory to read: no dump is open");
+}
+
 // ---------------------------------------------------------------- Value
 
 Value Value::in_memory(const EvalContext& ctx, VirtAddr address, const Type* type) {
@@ -69,7 +80,7 @@ std::span<const std::byte> Value::bytes() const {
   }
   uint64_t size = type_->size();
   // A bitfield may reach past its declared type's bytes.
-  if (bit_size_ != 0) size = std::max<uint64_t>(size, (bit_offset_ + bit_size_ + 7) / 8);
+  if (bit_size_ != 0) size = std::max<uint64_t>(size, scalar_bytes(*type_, bit_offset_, bit_size_));
   if (!buffer_ || buffer_offset_ + size > buffer_->size()) {
     auto b = std::make_shared<std::vector<std::byte>>(size);
     ctx_->read(*address_, *b);
@@ -82,30 +93,19 @@ std::span<const std::byte> Value::bytes() const {
 uint64_t Value::as_u64() const {
   const Type& t = type_->strip();
   if (!address_) return scalar_;
+  // An array or a function in an expression stands for its address, as in C.
   if (t.kind() == TypeKind::Array || t.kind() == TypeKind::Function) return address_->value();
-  uint64_t size = t.size();
-  if (size == 0 || size > 8 || t.is_struct_like()) {
-    throw Error(Error::Kind::Lookup, fmt::format("a {} is not a scalar value", t.spell()));
-  }
-  auto b = bytes();
-  uint64_t v = 0;
-  if (bit_size_ == 0) {
-    std::memcpy(&v, b.data(), size);
-    return v;
-  }
-  std::memcpy(&v, b.data(), std::min<size_t>(b.size(), 8));
-  v >>= bit_offset_;
-  if (bit_size_ < 64) v &= (1ull << bit_size_) - 1;
-  return v;
+  scalar_bytes(*type_, bit_offset_, bit_size_);  // a struct is no number: say so before reading it
+  return extract_scalar(*type_, bytes(), bit_offset_, bit_size_);
 }
 
 int64_t Value::as_i64() const {
-  uint64_t v = as_u64();
   const Type& t = type_->strip();
-  if (!t.is_signed()) return static_cast<int64_t>(v);
-  unsigned bits = bit_size_ != 0 ? bit_size_ : static_cast<unsigned>(std::min<uint64_t>(t.size(), 8) * 8);
-  if (bits > 0 && bits < 64 && ((v >> (bits - 1)) & 1)) v |= ~0ull << bits;
-  return static_cast<int64_t>(v);
+  if (t.kind() == TypeKind::Array || t.kind() == TypeKind::Function || (!address_ && t.kind() == TypeKind::Void)) {
+    return static_cast<int64_t>(as_u64());
+  }
+  scalar_bytes(*type_, bit_offset_, bit_size_);
+  return extract_signed_scalar(*type_, bytes(), bit_offset_, bit_size_);
 }
 
 Value Value::member(const Member& m) const {
@@ -125,14 +125,8 @@ Value Value::member(const Member& m) const {
 }
 
 Value Value::member(std::string_view path) const {
-  const Type* base = &type_->strip();
-  if (base->kind() == TypeKind::Pointer) return deref().member(path);
-  if (!base->is_struct_like()) {
-    throw Error(Error::Kind::Lookup, fmt::format("'{}' is not a struct or union: no member '{}'", base->spell(), path));
-  }
-  auto m = base->member(path);
-  if (!m) throw Error(Error::Kind::Lookup, fmt::format("{} has no member '{}'", base->spell(), path));
-  return member(*m);
+  if (type_->strip().kind() == TypeKind::Pointer) return deref().member(path);
+  return member(type_->require_member(path));
 }
 
 Value Value::element(uint64_t i) const {
@@ -221,7 +215,7 @@ class Lexer {
  private:
   Token next() {
     char c = s_[pos_];
-    if (std::isdigit(static_cast<unsigned char>(c)) || (options_.symbols_are_addresses && bare_hex())) return number();
+    if (std::isdigit(static_cast<unsigned char>(c)) || (options_.crash_eval && bare_hex())) return number();
     if (ident_start(c)) {
       size_t b = pos_;
       while (pos_ < s_.size() && ident_char(s_[pos_])) ++pos_;
@@ -243,11 +237,14 @@ class Lexer {
   }
 
   // crash's eval takes "ffffffff81000000" as hex: a word of hex digits that
-  // holds a digit is a number, not a symbol ("deadbeef" alone stays a name).
+  // holds a digit is a number, not a symbol ("deadbeef" alone is a name first:
+  // see Parser::identifier()).
   bool bare_hex() const {
     size_t e = pos_;
     bool digit = false;
-    while (e < s_.size() && hex_char(s_[e])) digit = digit || std::isdigit(static_cast<unsigned char>(s_[e++]));
+    for (; e < s_.size() && hex_char(s_[e]); ++e) {
+      if (std::isdigit(static_cast<unsigned char>(s_[e]))) digit = true;
+    }
     return digit && e > pos_ && (e == s_.size() || !ident_char(s_[e]));
   }
 
@@ -260,7 +257,7 @@ class Lexer {
       base = 16;
       pos_ += 2;
       b = pos_;
-    } else if (options_.symbols_are_addresses && bare_hex()) {
+    } else if (options_.crash_eval && bare_hex()) {
       size_t e = pos_;
       while (e < s_.size() && hex_char(s_[e])) ++e;
       bool all_decimal = true;
@@ -285,7 +282,7 @@ class Lexer {
         t.is_long = true;
       ++pos_;
     }
-    if (options_.symbols_are_addresses && pos_ < s_.size() && std::strchr("kKmMgG", s_[pos_]) != nullptr &&
+    if (options_.crash_eval && pos_ < s_.size() && std::strchr("kKmMgG", s_[pos_]) != nullptr &&
         (pos_ + 1 == s_.size() || !ident_char(s_[pos_ + 1]))) {
       char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(s_[pos_++])));
       t.number <<= unit == 'k' ? 10 : unit == 'm' ? 20 : 30;
@@ -553,7 +550,8 @@ class Parser {
     if (arrow && t.kind() != TypeKind::Pointer) {
       throw Error(Error::Kind::Lookup, fmt::format("'->' applied to a {}, not a pointer", t.spell()));
     }
-    const Type& s = arrow ? t.target()->strip() : t;
+    // gdb (and so crash) lets '.' follow a pointer too: init_task.signal.rlim.
+    const Type& s = t.kind() == TypeKind::Pointer ? t.target()->strip() : t;
     if (!s.is_struct_like()) {
       throw Error(Error::Kind::Lookup, fmt::format("'{}' is not a struct or union: no member '{}'", s.spell(), name));
     }
@@ -585,6 +583,8 @@ class Parser {
 
   Value literal(const Token& t) {
     uint64_t n = t.number;
+    // crash's eval computes in unsigned 64 bits whatever the number.
+    if (options_.crash_eval) return Value::scalar(ctx_, ulong_t(), n);
     bool fits_int = n <= 0x7fffffff, fits_uint = n <= 0xffffffff, fits_long = n <= 0x7fffffffffffffffull;
     const Type* type;
     if (!t.is_long && !t.is_unsigned && fits_int)
@@ -600,7 +600,7 @@ class Parser {
 
   Value identifier(const std::string& name) {
     if (auto addr = ctx_.symbol_address(name)) {
-      if (options_.symbols_are_addresses) return Value::scalar(ctx_, ulong_t(), *addr);
+      if (options_.crash_eval) return Value::scalar(ctx_, ulong_t(), *addr);
       const Type* type = types_.variable_type(name);
       if (type == nullptr) {
         // A linker or assembler symbol: it has an address but no C type.
@@ -611,6 +611,10 @@ class Parser {
     const DwarfIndex::Entry* e = nullptr;
     if (auto die = types_.find_die(NameKind::Enumerator, name, &e)) {
       return Value::scalar(ctx_, types_.resolve(*die), static_cast<uint64_t>(e->value));
+    }
+    // crash's eval: a word of hex letters that names nothing is a number.
+    if (options_.crash_eval && name.size() <= 16 && std::all_of(name.begin(), name.end(), hex_char)) {
+      return Value::scalar(ctx_, ulong_t(), std::stoull(name, nullptr, 16));
     }
     throw Error(Error::Kind::Lookup, fmt::format("no symbol \"{}\" in current context", name));
   }
@@ -667,7 +671,7 @@ class Parser {
     if (op == "&&") return Value::scalar(ctx_, int_t(), a.as_u64() != 0 && b.as_u64() != 0);
     if (op == "||") return Value::scalar(ctx_, int_t(), a.as_u64() != 0 || b.as_u64() != 0);
     bool pa = is_pointerish(a), pb = is_pointerish(b);
-    if ((op == "+" || op == "-") && (pa || pb) && !(options_.symbols_are_addresses)) {
+    if ((op == "+" || op == "-") && (pa || pb) && !options_.crash_eval) {
       if (pa && pb) {
         if (op == "+") throw Error(Error::Kind::Lookup, "cannot add two pointers");
         uint64_t size = std::max<uint64_t>(1, element_size(a));

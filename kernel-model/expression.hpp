@@ -11,8 +11,9 @@
 // identifiers (global variables, enum constants), integer and character
 // literals, `.` `->` `[]` postfix operators, unary `* & - ~ !`, casts to a type
 // name (`(struct page *)x`, `(unsigned long)x`), `sizeof(type)` / `sizeof expr`,
-// and the binary operators `* / % + - << >> < <= > >= == != & ^ | && ||` with
-// C's precedence and integer promotions (int, unsigned int, long, unsigned long).
+// and the binary operators `* / % + - << >> < <= > >= == != & ^ | && ||` and
+// `?:` with C's precedence and integer promotions (int, unsigned int, long,
+// unsigned long). EvalOptions::crash_eval switches to crash's `eval` rules.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +61,15 @@ class KernelEvalContext : public EvalContext {
  private:
   const Kernel& kernel_;
   std::optional<int> cpu_;
+};
+
+// Numbers only: no symbols, no memory, only the C integer types — for `eval`
+// when no dump is open. Reading memory faults.
+class NumbersEvalContext : public EvalContext {
+ public:
+  TypeSystem& types() const override;
+  std::optional<uint64_t> symbol_address(std::string_view) const override { return std::nullopt; }
+  void read(VirtAddr address, std::span<std::byte> out) const override;
 };
 
 // Whether `s` lives in the per-CPU area (its address is an offset into each
@@ -115,9 +125,13 @@ class Value {
 };
 
 struct EvalOptions {
-  // crash's `eval`: a symbol stands for its address (not its contents), and
-  // numbers may be bare hex ("ffffffff81000000") or carry k/m/g suffixes.
-  bool symbols_are_addresses = false;
+  // crash's `eval` dialect: integers are unsigned 64-bit (every literal is an
+  // unsigned long, so -1 is 0xffffffffffffffff and 1 << 63 is defined); a
+  // symbol stands for its address, not its contents; a number with a leading
+  // 0 is decimal ("012" is 12); a word of hex digits that holds a digit is hex
+  // ("ffffffff81000000"), and so is a word of hex letters that names no symbol
+  // ("deadbeef"); a k, m or g suffix multiplies by 1K, 1M or 1G ("4k").
+  bool crash_eval = false;
 };
 
 // Evaluates `expression`. Throws Error(Lookup) for an unknown symbol, member or

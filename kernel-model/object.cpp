@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstring>
 
 #include "kernel-model/errors.hpp"
@@ -19,12 +20,8 @@ Object Object::member(std::string_view path) const {
       throw Fault(at, fmt::format("NULL pointer followed to reach member '{}'", path));
     }
   }
-  if (!base->is_struct_like()) {
-    throw Error(Error::Kind::Lookup, fmt::format("'{}' is not a struct or union: no member '{}'", base->spell(), path));
-  }
-  auto m = base->member(path);
-  if (!m) throw Error(Error::Kind::Lookup, fmt::format("{} has no member '{}'", base->spell(), path));
-  return Object(*kernel_, at + m->offset, m->type, m->bit_offset, m->bit_size);
+  Member m = base->require_member(path);
+  return Object(*kernel_, at + m.offset, m.type, m.bit_offset, m.bit_size);
 }
 
 bool Object::has_member(std::string_view path) const {
@@ -57,31 +54,17 @@ Object Object::at(uint64_t i) const {
 }
 
 uint64_t Object::as_u64() const {
-  const Type& t = type_->strip();
-  uint64_t size = t.size();
-  if (size == 0 || size > 8) {
-    throw Error(Error::Kind::Lookup, fmt::format("a {} is not a scalar value", t.spell()));
-  }
-  uint64_t v = 0;
-  if (bit_size_ == 0) {
-    kernel_->memory().read(address_, {reinterpret_cast<std::byte*>(&v), size});
-    return v;
-  }
-  // A bitfield may straddle its storage unit's bytes: read enough to hold it.
-  uint64_t bytes = (bit_offset_ + bit_size_ + 7) / 8;
-  kernel_->memory().read(address_, {reinterpret_cast<std::byte*>(&v), bytes});
-  v >>= bit_offset_;
-  if (bit_size_ < 64) v &= (1ull << bit_size_) - 1;
-  return v;
+  std::array<std::byte, 16> buffer{};
+  std::span<std::byte> held(buffer.data(), scalar_bytes(*type_, bit_offset_, bit_size_));
+  kernel_->memory().read(address_, held);
+  return extract_scalar(*type_, held, bit_offset_, bit_size_);
 }
 
 int64_t Object::as_i64() const {
-  uint64_t v = as_u64();
-  const Type& t = type_->strip();
-  if (!t.is_signed()) return static_cast<int64_t>(v);
-  unsigned bits = bit_size_ != 0 ? bit_size_ : static_cast<unsigned>(t.size() * 8);
-  if (bits < 64 && (v >> (bits - 1)) & 1) v |= ~0ull << bits;
-  return static_cast<int64_t>(v);
+  std::array<std::byte, 16> buffer{};
+  std::span<std::byte> held(buffer.data(), scalar_bytes(*type_, bit_offset_, bit_size_));
+  kernel_->memory().read(address_, held);
+  return extract_signed_scalar(*type_, held, bit_offset_, bit_size_);
 }
 
 std::string Object::string(size_t max_len) const {

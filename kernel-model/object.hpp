@@ -43,7 +43,8 @@ class Object {
   // The same memory seen as another type.
   Object cast(const Type* type) const { return Object(*kernel_, address_, type); }
 
-  // Integer, enum, bool or pointer value; bitfields are extracted.
+  // Integer, enum, bool or pointer value; bitfields are extracted (see
+  // extract_scalar() in type.hpp). Error(Lookup) for a struct, array or void.
   uint64_t as_u64() const;
   int64_t as_i64() const;  // sign-extended when the type is signed
   // A pointer's value: the kernel virtual address it holds.

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "kernel-model/errors.hpp"
 #include "kernel-model/type_system.hpp"
 
 namespace kdive {
@@ -112,6 +114,56 @@ std::optional<Member> Type::member(std::string_view path) const {
     current = &hit->type->strip();
   }
   return found;
+}
+
+Member Type::require_member(std::string_view path) const {
+  const Type& t = strip();
+  if (!t.is_struct_like()) {
+    throw Error(Error::Kind::Lookup, fmt::format("'{}' is not a struct or union: no member '{}'", t.spell(), path));
+  }
+  auto m = t.member(path);
+  if (!m) throw Error(Error::Kind::Lookup, fmt::format("{} has no member '{}'", t.spell(), path));
+  return *m;
+}
+
+uint64_t scalar_bytes(const Type& type, uint32_t bit_offset, uint32_t bit_size) {
+  const Type& t = type.strip();
+  TypeKind k = t.kind();
+  uint64_t size = t.size();
+  if ((k != TypeKind::Base && k != TypeKind::Enum && k != TypeKind::Pointer) || size == 0 || size > 8) {
+    throw Error(Error::Kind::Lookup, fmt::format("a {} is not a scalar value", t.spell()));
+  }
+  if (bit_size == 0) return size;
+  if (bit_size > 64 || bit_offset > 7) {
+    throw Error(Error::Kind::BadData,
+                fmt::format("a bitfield of {} bits at bit {} cannot be read as an integer", bit_size, bit_offset));
+  }
+  return (bit_offset + bit_size + 7) / 8;
+}
+
+uint64_t extract_scalar(const Type& type, std::span<const std::byte> bytes, uint32_t bit_offset, uint32_t bit_size) {
+  uint64_t n = scalar_bytes(type, bit_offset, bit_size);
+  if (bytes.size() < n) {
+    throw Error(Error::Kind::BadData,
+                fmt::format("{} bytes given for a {} of {} bytes", bytes.size(), type.strip().spell(), n));
+  }
+  uint64_t v = 0;
+  std::memcpy(&v, bytes.data(), std::min<uint64_t>(n, 8));
+  if (bit_size == 0) return v;
+  v >>= bit_offset;
+  // A field that starts mid-byte and reaches into a ninth byte.
+  if (n > 8) v |= static_cast<uint64_t>(std::to_integer<uint8_t>(bytes[8])) << (64 - bit_offset);
+  if (bit_size < 64) v &= (uint64_t{1} << bit_size) - 1;
+  return v;
+}
+
+int64_t extract_signed_scalar(const Type& type, std::span<const std::byte> bytes, uint32_t bit_offset,
+                              uint32_t bit_size) {
+  uint64_t v = extract_scalar(type, bytes, bit_offset, bit_size);
+  if (!type.is_signed()) return static_cast<int64_t>(v);
+  unsigned bits = bit_size != 0 ? bit_size : static_cast<unsigned>(type.strip().size() * 8);
+  if (bits < 64 && ((v >> (bits - 1)) & 1)) v |= ~uint64_t{0} << bits;
+  return static_cast<int64_t>(v);
 }
 
 namespace {

@@ -7,11 +7,14 @@
 //   const Type* t = types.lookup("struct task_struct");
 //   auto m = t->member("se.on_rq");          // offset within task_struct, type
 //   t->spell("p");                            // "struct task_struct p"
-//   t->member("comm")->type->spell("comm");   // "char comm[16]"
+//   t->require_member("comm").type->spell("comm");   // "char comm[16]"
+//   extract_scalar(*m->type, bytes, m->bit_offset, m->bit_size);  // a member's value
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,7 +65,12 @@ class Type {
 
   // A member by dotted path ("se.on_rq", "thread_info.flags"); members of
   // anonymous structs/unions are found as if they were direct members.
+  // nullopt when there is none: for probing members that differ between
+  // kernel versions (try one spelling, then the next).
   std::optional<Member> member(std::string_view path) const;
+  // The same for a member that must exist: throws Error(Lookup) naming this
+  // type and the member ("struct mount has no member 'mnt'").
+  Member require_member(std::string_view path) const;
 
   // The C spelling of a declaration of `declarator` with this type:
   // spell("next") on struct list_head * gives "struct list_head *next".
@@ -92,5 +100,24 @@ class Type {
   mutable std::vector<Enumerator> enumerators_;
   mutable std::vector<const Type*> parameters_;
 };
+
+// Scalars — integers, enums, bools, chars and pointers — as the bytes that
+// hold them (x86_64: little-endian). The one place kdive turns a value's bytes
+// into a number, for typed objects (object.hpp) and expression values
+// (expression.hpp) alike.
+//
+// How many bytes hold a scalar of `type`: its size, or for a bitfield the bytes
+// its bits touch from the first one (up to 9: a 64-bit field may start mid-byte).
+// Throws Error(Lookup) for a type that is not a scalar (struct, union, array,
+// function, void) and Error(BadData) for a bitfield wider than 64 bits.
+uint64_t scalar_bytes(const Type& type, uint32_t bit_offset = 0, uint32_t bit_size = 0);
+// The scalar held in `bytes` (at least scalar_bytes() of them), zero-extended to
+// 64 bits; a bitfield's `bit_size` bits start `bit_offset` bits above the least
+// significant bit of bytes[0].
+uint64_t extract_scalar(const Type& type, std::span<const std::byte> bytes, uint32_t bit_offset = 0,
+                        uint32_t bit_size = 0);
+// The same, sign-extended from the scalar's width when its type is signed.
+int64_t extract_signed_scalar(const Type& type, std::span<const std::byte> bytes, uint32_t bit_offset = 0,
+                              uint32_t bit_size = 0);
 
 }  // namespace kdive

@@ -106,6 +106,11 @@ TypeSystem::TypeSystem(std::shared_ptr<ElfFile> file, DwarfHandle dwarf, const s
   void_->name_ = "void";
 }
 
+TypeSystem::TypeSystem() {
+  void_ = make(TypeKind::Void);
+  void_->name_ = "void";
+}
+
 void TypeSystem::wait_for_index() const {
   if (index_) index_->wait();
 }
@@ -141,7 +146,7 @@ uint64_t type_id(Dwarf_Die* die, uint64_t same_source_as) {
 
 std::optional<uint64_t> TypeSystem::find_die(NameKind kind, std::string_view name,
                                              const DwarfIndex::Entry** entry) const {
-  if (const DwarfIndex::Entry* e = index_->find(kind, name)) {
+  if (const DwarfIndex::Entry* e = index_ ? index_->find(kind, name) : nullptr) {
     if (entry != nullptr) *entry = e;
     return e->die;
   }

@@ -36,6 +36,10 @@ class TypeSystem {
   // when there is no DWARF.
   TypeSystem(std::shared_ptr<ElfFile> file, DwarfHandle dwarf, const std::string& build_id);
   TypeSystem(const std::filesystem::path& file, const std::string& build_id);
+  // No program at all: no names to look up, only void, pointers and the C
+  // integer types made to measure — what evaluating plain numbers needs
+  // (`eval` with no dump open).
+  TypeSystem();
   ~TypeSystem();
 
   // Blocks until the background name index is complete (and, when it was
@@ -68,6 +72,7 @@ class TypeSystem {
   const Type* resolve(uint64_t die);
   void load_children(const Type& type);
 
+  // The vmlinux's name index (not for a TypeSystem made without a program).
   const DwarfIndex& index() const { return *index_; }
 
   // A module's debug info (mod -s): its types, variables and enumerators join

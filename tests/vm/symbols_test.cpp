@@ -184,7 +184,8 @@ TEST_CASE("mod -s with the -dbg object brings the module's types: its fw_cfg ent
   std::string name;
   for (const auto& l : lines_of(r.out)) {
     std::smatch m;
-    if (std::regex_match(l, m, name_re)) name = m[1];
+    // The char array as crash prints it: the name, then its NULs as \000.
+    if (std::regex_match(l, m, name_re)) name = m[1].str().substr(0, m[1].str().find("\\000"));
     if (std::regex_match(l, m, size_re) && !name.empty()) files[name] = std::stoull(m[1]);
   }
   INFO(r.out);

@@ -98,11 +98,40 @@ TEST_CASE("expressions: integer arithmetic with C precedence", "[expression]") {
   CHECK(eval("NEGATIVE").as_i64() == -2);
   CHECK(eval("1ul << 63").as_u64() == 1ull << 63);
   CHECK(eval("-8 >> 1").as_i64() == -4);
+}
 
-  EvalOptions crash_eval{.symbols_are_addresses = true};
-  CHECK(evaluate(ctx, "ffff0 + 0x10", crash_eval).as_u64() == 0x100000);
-  CHECK(evaluate(ctx, "4k * 3", crash_eval).as_u64() == 12288);
-  CHECK(evaluate(ctx, "the_task", crash_eval).as_u64() == *ctx.symbol_address("the_task"));
+TEST_CASE("expressions: crash's eval dialect", "[expression]") {
+  test::ElfEvalContext ctx(program(5));
+  EvalOptions crash_eval{.crash_eval = true};
+  auto eval = [&](std::string_view e) { return evaluate(ctx, e, crash_eval); };
+  // Bare hex, with a digit or as letters naming no symbol; a leading 0 is decimal.
+  CHECK(eval("ffff0 + 0x10").as_u64() == 0x100000);
+  CHECK(eval("deadbeef").as_u64() == 0xdeadbeef);
+  CHECK(eval("012").as_u64() == 12);
+  CHECK(evaluate(ctx, "012").as_u64() == 10);  // C reads octal
+  // k, m, g suffixes.
+  CHECK(eval("4k * 3").as_u64() == 12288);
+  CHECK(eval("2m").as_u64() == 2u << 20);
+  CHECK(eval("3G").as_u64() == 3ull << 30);
+  CHECK(eval("0x10k").as_u64() == 0x4000);
+  // A symbol is its address, and arithmetic on it is plain integer arithmetic.
+  uint64_t task = *ctx.symbol_address("the_task");
+  CHECK(eval("the_task").as_u64() == task);
+  CHECK(eval("the_task + 8").as_u64() == task + 8);
+  CHECK(evaluate(ctx, "&the_task + 1").as_u64() == task + ctx.global_u64("expect_sizeof_task"));
+  // Unsigned 64-bit numbers: no int overflow, negation wraps.
+  CHECK(eval("1 << 63").as_u64() == 1ull << 63);
+  CHECK(evaluate(ctx, "1 << 63").as_u64() == 0);  // C: an int shifted past its width
+  CHECK(eval("-1").as_u64() == ~0ull);
+  CHECK(eval("-1").type().size() == 8);
+  CHECK_FALSE(eval("-1").type().is_signed());
+  CHECK(eval("10 - 20").as_u64() == static_cast<uint64_t>(-10));
+  CHECK(eval("-7 / 2").as_u64() == (0 - 7ull) / 2);
+  CHECK(eval("~5").as_u64() == ~5ull);
+  // Names: enumerators still count, hex letters only when nothing else matches.
+  CHECK(eval("BLUE").as_i64() == 6);
+  CHECK_THROWS_AS(eval("nosuchsym"), Error);
+  CHECK_THROWS_AS(eval("3 / 0"), Error);
 }
 
 TEST_CASE("expressions: errors name what is wrong", "[expression]") {

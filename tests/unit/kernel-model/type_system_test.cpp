@@ -3,8 +3,11 @@
 // the expectations are the compiler's, not the test's.
 #include "kernel-model/type_system.hpp"
 
+#include <array>
 #include <catch2/catch.hpp>
+#include <cstring>
 
+#include "kernel-model/errors.hpp"
 #include "tests/unit/support/elf_eval_context.hpp"
 
 namespace kdive {
@@ -106,6 +109,70 @@ TEST_CASE("type engine: typedef chains, enums, function pointers, bitfields", "[
   CHECK(types.lookup("struct task *")->target() == &task);
   CHECK(types.lookup("unsigned long")->size() == 8);
   CHECK(types.lookup("struct nosuch") == nullptr);
+}
+
+TEST_CASE("type engine: a missing member is an error naming the type and the member", "[types]") {
+  test::ElfEvalContext ctx(program(5));
+  const Type& task = ctx.types().require("struct task");
+  CHECK(task.require_member("point.y").offset == ctx.global_u64("expect_offsetof_point_y"));
+  CHECK_THROWS_MATCHES(task.require_member("point.z"), Error,
+                       Catch::Matchers::Message("struct task has no member 'point.z'"));
+  try {
+    task.require_member("nosuch");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == Error::Kind::Lookup);
+  }
+  // Through a typedef the struct underneath answers; a scalar has no members.
+  CHECK_THROWS_MATCHES(task.require_member("pid.x"), Error,
+                       Catch::Matchers::Message("struct task has no member 'pid.x'"));
+  CHECK_THROWS_MATCHES(ctx.types().require("pid_chain_t").require_member("x"), Error,
+                       Catch::Matchers::Message("'int' is not a struct or union: no member 'x'"));
+}
+
+TEST_CASE("scalars: one extraction, bitfields included", "[types]") {
+  test::ElfEvalContext ctx(program(5));
+  TypeSystem& types = ctx.types();
+  const Type& ulong = types.require("unsigned long");
+  const Type& integer = types.require("int");
+  std::array<std::byte, 9> b{};
+  auto set = [&](std::initializer_list<int> v) {
+    size_t i = 0;
+    for (int x : v) b[i++] = std::byte(static_cast<uint8_t>(x));
+  };
+  set({0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0xff});
+  CHECK(extract_scalar(ulong, b) == 0x1122334455667788ull);
+  CHECK(scalar_bytes(ulong) == 8);
+  CHECK(extract_scalar(integer, b) == 0x55667788u);
+  CHECK(extract_signed_scalar(integer, std::span(b).first(4)) == 0x55667788);
+  set({0xfb, 0xff, 0xff, 0xff});
+  CHECK(extract_signed_scalar(integer, b) == -5);
+  CHECK(extract_scalar(integer, b) == 0xfffffffbu);
+
+  // A signed 5-bit field at bit 4 holding -3 (0b11101).
+  set({0xd0, 0x01});
+  CHECK(scalar_bytes(integer, 4, 5) == 2);
+  CHECK(extract_scalar(integer, b, 4, 5) == 0x1d);
+  CHECK(extract_signed_scalar(integer, b, 4, 5) == -3);
+  // A 64-bit field starting at bit 3 reaches into a ninth byte.
+  uint64_t wide = 0xf123456789abcdefull;
+  std::array<std::byte, 9> w{};
+  uint64_t low = wide << 3;
+  std::memcpy(w.data(), &low, 8);
+  w[8] = std::byte(static_cast<uint8_t>(wide >> 61));
+  CHECK(scalar_bytes(ulong, 3, 64) == 9);
+  CHECK(extract_scalar(ulong, w, 3, 64) == wide);
+  // Not scalars, or not enough bytes: errors, never a read past the buffer.
+  CHECK_THROWS_AS(scalar_bytes(types.require("struct flags")), Error);
+  CHECK_THROWS_AS(scalar_bytes(*types.lookup("struct task")->member("comm")->type), Error);
+  CHECK_THROWS_AS(scalar_bytes(ulong, 3, 65), Error);
+  CHECK_THROWS_AS(extract_scalar(ulong, std::span(w).first(8), 3, 64), Error);
+  CHECK_THROWS_AS(extract_scalar(ulong, std::span(w).first(4)), Error);
+
+  // Typed objects in expressions use it: the program's own bitfields.
+  CHECK(evaluate(ctx, "the_task.flags.wide").as_u64() == 0x123456789aull);
+  CHECK(evaluate(ctx, "the_task.flags.d").as_i64() == -3);
+  CHECK_THROWS_AS(evaluate(ctx, "the_task.point").as_u64(), Error);
 }
 
 }  // namespace kdive

@@ -1,9 +1,8 @@
 // A typed value as JSON, over a compiled C program whose values the compiler
 // laid out (tests/unit/kernel-model/typeprog/types.c).
-#include "commands/value_json.hpp"
-
 #include <catch2/catch.hpp>
 
+#include "commands/value_format.hpp"
 #include "tests/unit/support/elf_eval_context.hpp"
 
 namespace kdive {
