@@ -31,7 +31,12 @@ TEST_CASE("every command has a complete manual", "[help]") {
     CHECK(c->spec.usage.substr(0, c->spec.name.size()) == c->spec.name);
     CHECK_FALSE(c->spec.description.empty());
     CHECK_FALSE(c->spec.examples.empty());
+    // A command is not done without its JSON result's documented shape and an
+    // example that shows it (the real-kernel tests run that example).
+    CHECK_FALSE(c->spec.json.keys.empty());
+    CHECK_FALSE(c->spec.json.example.empty());
     std::string manual = run({std::string(c->spec.name)});
+    CHECK(manual.find("JSON RESULT") != std::string::npos);
     CHECK(manual.find("SYNOPSIS\n  " + std::string(c->spec.usage)) != std::string::npos);
     CHECK(manual.find("EXAMPLES") != std::string::npos);
     for (const auto& o : c->spec.options) {
