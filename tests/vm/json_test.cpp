@@ -81,28 +81,6 @@ bool same_comm(const std::string& dump, const std::string& proc) {
   return is_kworker(proc) && kworker_name(dump) == kworker_name(proc);
 }
 
-// /proc's state letters as crash's (and so kdive's) ps codes.
-std::string ps_code(char proc_state) {
-  switch (proc_state) {
-    case 'R':
-      return "RU";
-    case 'S':
-      return "IN";
-    case 'D':
-      return "UN";
-    case 'I':
-      return "ID";
-    case 'T':
-      return "ST";
-    case 't':
-      return "TR";
-    case 'Z':
-      return "ZO";
-    default:
-      return "??";
-  }
-}
-
 }  // namespace
 
 TEST_CASE("ps in JSON: every task of the guest with its parent, CPU, state and name", "[json]") {
@@ -144,7 +122,7 @@ TEST_CASE("ps in JSON: every task of the guest with its parent, CPU, state and n
     // before the allocation starts, so those are not compared.
     const bool settled = settled_groups.count(task.tgid) != 0;
     if (settled) {
-      CHECK(row["state"] == ps_code(task.state));
+      CHECK(row["state"] == ps_state_code(task.state));
       CHECK(row["cpu"] == t.task_cpu.at(task.pid));
     }
   }

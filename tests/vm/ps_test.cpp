@@ -53,27 +53,6 @@ bool same_comm(const std::string& dump, const std::string& proc) {
   return dump.size() == 15 && proc.rfind(dump, 0) == 0;
 }
 
-std::string letters(char proc_state) {
-  switch (proc_state) {
-    case 'R':
-      return "RU";
-    case 'S':
-      return "IN";
-    case 'D':
-      return "UN";
-    case 'I':
-      return "ID";
-    case 'T':
-      return "ST";
-    case 't':
-      return "TR";
-    case 'Z':
-      return "ZO";
-    default:
-      return "??";
-  }
-}
-
 }  // namespace
 
 TEST_CASE("ps lists exactly the guest's tasks", "[ps]") {
@@ -133,7 +112,7 @@ TEST_CASE("ps shows the workload's threads, states, CPUs and memory", "[ps]") {
     int64_t pid = t.role(role);
     INFO(role << " " << pid);
     const PsRow& x = row(pid);
-    CHECK(x.state == letters(t.task(pid)->state));
+    CHECK(x.state == ps_state_code(t.task(pid)->state));
     CHECK(x.cpu == t.task_cpu.at(pid));
     CHECK_FALSE(x.kernel_thread);
     if (!t.status.empty()) {

@@ -84,4 +84,27 @@ struct Truth {
 // the same rule as tests/vm/fixtures.py.
 std::filesystem::path fixture_dir(const std::string& suite);
 
+// /proc's state letter (the truth's `task` records) as crash's, and so
+// kdive's, two-letter ps state.
+inline std::string ps_state_code(char proc_state) {
+  switch (proc_state) {
+    case 'R':
+      return "RU";
+    case 'S':
+      return "IN";
+    case 'D':
+      return "UN";
+    case 'I':
+      return "ID";
+    case 'T':
+      return "ST";
+    case 't':
+      return "TR";
+    case 'Z':
+      return "ZO";
+    default:
+      return "??";
+  }
+}
+
 }  // namespace kdive::test
