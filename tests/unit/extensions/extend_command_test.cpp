@@ -10,26 +10,13 @@
 #include "commands/api/session.hpp"
 #include "extensions/extension_loader.hpp"
 #include "extensions/kdive_extension.hpp"
+#include "tests/unit/support/run_line.hpp"
 
 namespace {
 
-struct Ran {
-  kdive::CommandStatus status;
-  std::string out;
-  std::string errors;
-};
-
+using kdive::test::Ran;
 Ran extend(const std::string& line, kdive::OutputMode mode = kdive::OutputMode::Text) {
-  static kdive::Session session({});
-  std::vector<std::string> words;
-  std::istringstream in(line);
-  for (std::string w; in >> w;) words.push_back(w);
-  kdive::StringOutput out(mode);
-  std::string errors;
-  auto r = kdive::run_command(session, line, words, out, [&](std::string_view who, std::string_view message) {
-    errors += std::string(who) + ": " + std::string(message) + "\n";
-  });
-  return {r.status, out.str(), errors};
+  return kdive::test::run_line(line, mode);
 }
 
 const std::string kHello = KDIVE_TEST_EXTENSIONS_DIR "/hello.so";
