@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <unordered_set>
+#include <utility>
 
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
@@ -12,7 +13,6 @@ namespace {
 
 // list_head { next; prev; } and hlist_node { next; pprev; } start with next;
 // rb_node is { __rb_parent_color; rb_right; rb_left; } — kernel ABI since 2.6.
-constexpr uint64_t kNext = 0;
 constexpr uint64_t kPrev = 8;
 constexpr uint64_t kRbRight = 8;
 constexpr uint64_t kRbLeft = 16;
@@ -22,12 +22,25 @@ constexpr size_t kMaxRbDepth = 128;
 
 }  // namespace
 
+namespace {
+
+// The strict form of a recovering walk: its entries, or the first break as an error.
+std::vector<VirtAddr> all_or_throw(Walked<VirtAddr> w, const char* what, VirtAddr head) {
+  if (!w.complete()) {
+    throw Error(Error::Kind::BadData, fmt::format("{} at {:x}: {}", what, head.value(), w.breaks.front().describe()));
+  }
+  return std::move(w.entries);
+}
+
+}  // namespace
+
 std::vector<VirtAddr> list_entries(const KernelMemory& mem, VirtAddr head, uint64_t member_offset, bool reverse,
                                    size_t limit) {
+  if (!reverse) return all_or_throw(walk_list(mem, head, member_offset, limit), "list", head);
   std::vector<VirtAddr> out;
   ChainWalk w;
   w.start = head;
-  w.next_offset = reverse ? kPrev : kNext;
+  w.next_offset = kPrev;
   w.entry_bias = member_offset;
   w.start_is_entry = false;
   w.null_is_error = true;
@@ -48,16 +61,7 @@ std::vector<VirtAddr> list_entries_reverse(const Kernel& k, VirtAddr head, uint6
 }
 
 std::vector<VirtAddr> hlist_entries(const Kernel& k, VirtAddr head, uint64_t member_offset, size_t limit) {
-  const KernelMemory& mem = k.memory();
-  std::vector<VirtAddr> out;
-  std::unordered_set<uint64_t> seen;
-  for (uint64_t node = mem.read<uint64_t>(head); node != 0; node = mem.read<uint64_t>(VirtAddr{node + kNext})) {
-    if (out.size() >= limit || !seen.insert(node).second) {
-      throw Error(Error::Kind::BadData, fmt::format("hlist at {:x} loops", head.value()));
-    }
-    out.push_back(VirtAddr{node - member_offset});
-  }
-  return out;
+  return all_or_throw(walk_hlist(k.memory(), head, member_offset, limit), "hlist", head);
 }
 
 std::vector<VirtAddr> rbtree_entries(const Kernel& k, VirtAddr root, uint64_t member_offset, size_t limit) {

@@ -5,7 +5,9 @@
 //
 // Each walk is bounded: a corrupted list that never returns to its head, or
 // that comes back to an entry it already visited, throws Error(BadData) naming
-// the entry instead of looping forever.
+// the entry instead of looping forever. These are the strict forms, for
+// callers that cannot go on past damage; walkers that can use list_walk.hpp's
+// walk_list/walk_hlist, which recover what lies behind a break and report it.
 //
 //   // every task: init_task.tasks is a list_head embedded in task_struct
 //   for (VirtAddr t : list_entries(k, init_tasks_head, tasks_offset)) ...
@@ -25,14 +27,13 @@
 #include <string>
 #include <vector>
 
+#include "kernel-model/list_walk.hpp"
 #include "readers/address.hpp"
 
 namespace kdive {
 
 class Kernel;
 class KernelMemory;
-
-constexpr size_t kMaxListEntries = 1u << 22;
 
 // The entries of the list whose head (a struct list_head) is at `head`: for each
 // node, node - member_offset (the containing structure), in list order.

@@ -40,6 +40,12 @@ std::vector<Object> list_objects(const Kernel& k, const Object& head, const Type
   return as_objects(k, list_entries(k, head.address(), member_offset(type, member)), type);
 }
 
+Walked<Object> walk_list_objects(const Kernel& k, const Object& head, const Type& type, std::string_view member) {
+  require_type(head, "list_head", "a list head");
+  Walked<VirtAddr> w = walk_list(k.memory(), head.address(), member_offset(type, member));
+  return Walked<Object>{as_objects(k, w.entries, type), std::move(w.breaks)};
+}
+
 std::vector<Object> rbtree_objects(const Kernel& k, const Object& root, const Type& type, std::string_view member) {
   require_type(root, "rb_root", "a tree root");
   return as_objects(k, rbtree_entries(k, root.address(), member_offset(type, member)), type);

@@ -7,6 +7,7 @@
 //   const Type& mount = k.types().require("struct mount");
 //   Object m = container_of(k, vfsmount, mount, "mnt");          // struct mount around it
 //   for (const Object& m : list_objects(k, ns["list"], mount, "mnt_list")) ...
+//   Walked<Object> w = walk_list_objects(k, ns["list"], mount, "mnt_list");  // w.breaks
 //   for (const Object& m : rbtree_objects(k, ns["mounts"], mount, "mnt_node")) ...
 #pragma once
 
@@ -15,6 +16,7 @@
 
 #include "kernel-model/object.hpp"
 #include "kernel-model/type.hpp"
+#include "kernel-model/walk_break.hpp"
 #include "readers/address.hpp"
 
 namespace kdive {
@@ -31,6 +33,11 @@ Object container_of(const Kernel& k, VirtAddr member_address, const Type& type, 
 // entry is a `type` linked through its list_head `member`. Bounded and
 // cycle-checked like list_entries().
 std::vector<Object> list_objects(const Kernel& k, const Object& head, const Type& type, std::string_view member);
+
+// The same entries over possibly damaged memory: every entry reachable
+// (backwards from the head behind a break) and a WalkBreak where the list is
+// broken, instead of an error.
+Walked<Object> walk_list_objects(const Kernel& k, const Object& head, const Type& type, std::string_view member);
 
 // The entries of the tree whose root is the struct rb_root `root`, in order:
 // each a `type` whose rb_node `member` is in the tree.
