@@ -2,6 +2,8 @@
 // the address of each entry, optionally followed by some of its members.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
@@ -9,6 +11,7 @@
 #include "commands/api/session.hpp"
 #include "commands/container_args.hpp"
 #include "kernel-model/containers.hpp"
+#include "kernel-model/list_walk.hpp"
 
 namespace kdive {
 namespace {
@@ -67,41 +70,75 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     return !out.closed();
   };
 
-  ChainWalk walk;
-  const uint64_t reverse = args.has('r') ? kPrevDelta : 0;
-  if (auto head_offset = args.value('O')) {
-    // -h with -O: the start entry holds the list's head at its own offset, in
-    // a structure of another type than the entries; like crash, it is not
-    // shown, and the walk goes on as -H from that head.
-    if (!args.has('h')) throw CommandError("-O works with -h");
-    const uint64_t head = start + parse_member_offset(k, *head_offset);
-    walk.start = VirtAddr{head};
-    walk.next_offset = reverse;
-    walk.entry_bias = next_offset;
-    walk.start_is_entry = false;
-    walk.null_is_error = true;
-  } else if (args.has('H') || args.has('h')) {
-    // list_head lists: the links are the embedded list_heads, entry = link - offset.
-    walk.start = VirtAddr{args.has('h') ? start + next_offset : start};
-    walk.next_offset = reverse;
-    walk.entry_bias = next_offset;
-    walk.start_is_entry = args.has('h');
-    walk.null_is_error = true;
+  const std::optional<uint64_t> end =
+      args.value('e') ? std::optional<uint64_t>(parse_address(&k, *args.value('e')).value()) : std::nullopt;
+  size_t breaks = 0;
+  auto mark = [&](const WalkBreak& b) {
+    mark_break(out, "list", b, entries);
+    ++breaks;
+  };
+
+  if (args.has('O') || args.has('H') || args.has('h')) {
+    // A list_head list: walked forward, and back from its head through prev
+    // behind a break, so that one damaged entry hides only itself.
+    uint64_t head = start;  // -H: a standalone head, not shown
+    if (auto head_offset = args.value('O')) {
+      // -h with -O: the start entry holds the list's head at its own offset, in
+      // a structure of another type than the entries; like crash, it is not
+      // shown, and the walk goes on as -H from that head.
+      if (!args.has('h')) throw CommandError("-O works with -h");
+      head = start + parse_member_offset(k, *head_offset);
+    } else if (args.has('h')) {
+      // -h: the start is an entry, shown first; the walk goes round from its
+      // list_head, through the list's standalone head (shown as an entry, as
+      // crash shows it) back to it.
+      head = start + next_offset;
+    }
+    Walked<VirtAddr> w = walk_list(k.memory(), VirtAddr{head}, next_offset);
+    const size_t n = w.entries.size();
+    if (args.has('r')) {
+      // list_head.prev order: the same entries backwards, each break at the
+      // same place between them.
+      std::reverse(w.entries.begin(), w.entries.end());
+      std::reverse(w.breaks.begin(), w.breaks.end());
+      for (WalkBreak& b : w.breaks) b.position = n - b.position;
+    }
+    if (args.has('h') && !args.has('O')) {
+      w.entries.insert(w.entries.begin(), VirtAddr{start});
+      for (WalkBreak& b : w.breaks) ++b.position;
+    }
+    if (end) {
+      auto at_end = std::find_if(w.entries.begin(), w.entries.end(),
+                                 [&](VirtAddr e) { return e.value() == *end || e.value() + next_offset == *end; });
+      const size_t kept = static_cast<size_t>(at_end - w.entries.begin());
+      w.entries.resize(kept);
+      std::erase_if(w.breaks, [&](const WalkBreak& b) { return b.position > kept; });
+    }
+    for (size_t i = 0; i <= w.entries.size(); ++i) {
+      for (const WalkBreak* b : w.breaks_at(i)) mark(*b);
+      if (i < w.entries.size() && !show(w.entries[i])) break;
+    }
+    if (breaks > 0) {
+      out.warning(
+          fmt::format("list: damaged: {} break{}; {} entries read, those behind a break walked back "
+                      "from the head through prev",
+                      breaks, breaks == 1 ? "" : "s", entries.size() - breaks));
+    }
   } else {
     // A chain of pointers to the entries themselves (or of links, with -l).
+    ChainWalk walk;
     walk.start = VirtAddr{start};
-    walk.next_offset = next_offset + reverse;
+    walk.next_offset = next_offset + (args.has('r') ? kPrevDelta : 0);
     walk.start_is_entry = true;
     walk.singly_linked = true;
-  }
-  if (auto e = args.value('e')) walk.end = parse_address(&k, *e).value();
-
-  // The entries reached before a walk stops on an error are the result too.
-  try {
-    walk_chain(k.memory(), walk, show);
-  } catch (...) {
-    out.result(std::move(entries));
-    throw;
+    walk.end = end;
+    walk_chain(k.memory(), walk, show, mark);
+    if (breaks > 0) {
+      out.warning(
+          fmt::format("list: damaged: the walk stopped at the break after {} entries; those beyond it "
+                      "could not be reached",
+                      entries.size() - breaks));
+    }
   }
   out.result(std::move(entries));
 }

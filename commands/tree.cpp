@@ -70,7 +70,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     entries.push_back(std::move(row));
     return !out.closed();
   };
-  // The entries reached before a walk stops on an error are the result too.
+  // The entries reached are the result, also when a command error ends the walk.
   struct ResultOnExit {
     Output& out;
     Json& entries;
@@ -82,42 +82,75 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     }
   } result_on_exit{out, entries};
 
+  size_t breaks = 0;
+  auto mark = [&](const WalkBreak& b) {
+    mark_break(out, "tree", b, entries);
+    ++breaks;
+  };
   switch (kind) {
     case TreeKind::Rbtree: {
       const uint64_t node_offset = args.value('o') ? parse_member_offset(k, *args.value('o')) : 0;
-      const uint64_t top = is_node ? start : mem.read<uint64_t>(VirtAddr{start});  // rb_root.rb_node
-      walk_rbtree(mem, top, args.has('l') ? RbOrder::InOrder : RbOrder::Preorder, [&](const RbVisit& v) {
-        return show(v.node.value() - node_offset, fmt::format("  position: {}", v.position),
-                    {{"position", v.position}});
-      });
-      return;
+      RbWalk walk{.top = is_node ? start : mem.read<uint64_t>(VirtAddr{start}),  // rb_root.rb_node
+                  .top_is_root = !is_node,
+                  .order = args.has('l') ? RbOrder::InOrder : RbOrder::Preorder};
+      walk_rbtree(
+          mem, walk,
+          [&](const RbVisit& v) {
+            return show(v.node.value() - node_offset, fmt::format("  position: {}", v.position),
+                        {{"position", v.position}});
+          },
+          mark);
+      break;
     }
     case TreeKind::Radix:
     case TreeKind::Xarray: {
       // One walker serves both: the kernel's DWARF says which encoding it uses
       // (radix_tree_root is struct xarray since 4.20).
       XarrayLayout layout = xarray_layout(k.types());
-      const uint64_t head = is_node ? start : mem.read<uint64_t>(VirtAddr{start + layout.head});
-      walk_xarray(mem, layout, head, [&](const XarrayEntry& e) {
-        std::string path = slot_path("root", e.path);
-        return show(e.value, fmt::format("  index: {}  position: {}", e.index, path),
-                    {{"index", json_integer(e.index)}, {"position", path}});
-      });
-      return;
+      XarrayWalk walk;
+      if (is_node) {
+        walk.head = start;
+      } else {
+        walk.head = mem.read<uint64_t>(VirtAddr{start + layout.head});
+        walk.root = VirtAddr{start};
+      }
+      walk_xarray(
+          mem, layout, walk,
+          [&](const XarrayEntry& e) {
+            std::string path = slot_path("root", e.path);
+            return show(e.value, fmt::format("  index: {}  position: {}", e.index, path),
+                        {{"index", json_integer(e.index)}, {"position", path}});
+          },
+          mark);
+      break;
     }
     case TreeKind::Maple: {
       MapleLayout layout = maple_layout(k.types());
-      uint64_t root = is_node ? start | 2 : mem.read<uint64_t>(VirtAddr{start + layout.root});
+      MapleWalk walk;
+      if (is_node) {
+        walk.root = start | 2;
+      } else {
+        walk.root = mem.read<uint64_t>(VirtAddr{start + layout.root});
+        walk.tree = VirtAddr{start};
+      }
       size_t count = 0;
-      walk_maple_tree(mem, layout, root, [&](const MapleEntry& e) {
-        // crash numbers maple entries in walk order; the range is what they index.
-        std::string path = slot_path(is_node ? "direct" : "root", e.path);
-        ++count;
-        return show(e.value, fmt::format("  index: {}  position: {}  range: {:#x}-{:#x}", count, path, e.first, e.last),
-                    {{"index", count}, {"position", path}, {"first", json_hex(e.first)}, {"last", json_hex(e.last)}});
-      });
-      return;
+      walk_maple_tree(
+          mem, layout, walk,
+          [&](const MapleEntry& e) {
+            // crash numbers maple entries in walk order; the range is what they index.
+            std::string path = slot_path(is_node ? "direct" : "root", e.path);
+            ++count;
+            return show(
+                e.value, fmt::format("  index: {}  position: {}  range: {:#x}-{:#x}", count, path, e.first, e.last),
+                {{"index", count}, {"position", path}, {"first", json_hex(e.first)}, {"last", json_hex(e.last)}});
+          },
+          mark);
+      break;
     }
+  }
+  if (breaks > 0) {
+    out.warning(fmt::format("tree: damaged: {} break{}, each skipping what lies under it; {} entries read", breaks,
+                            breaks == 1 ? "" : "s", entries.size() - breaks));
   }
 }
 
