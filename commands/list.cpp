@@ -162,15 +162,21 @@ const CommandRegistrar registrar{
                     "    (-H) or an entry holding one (-h). The addresses shown are those of the\n"
                     "    entries, not of their list_heads. When the entry given to -h is of\n"
                     "    another type than the rest (a css_set heading a list of tasks), -O gives\n"
-                    "    the offset of the list's head in it, and it is not shown. A NULL\n"
-                    "    pointer in such a list is corruption and ends the walk with an error.\n"
+                    "    the offset of the list's head in it, and it is not shown.\n"
                     "\n"
                     "The offset is \"struct.member\" or a number of bytes (decimal, or hex with\n"
                     "0x); given as \"struct.member\" it needs no -o. The start is an address, a\n"
                     "symbol (with +offset), or a global variable's member (init_task.tasks).\n"
-                    "A list that comes back to an entry it already showed, or whose pointers\n"
-                    "lead to memory that cannot be read, stops with an error after the entries\n"
-                    "reached so far.",
+                    "\n"
+                    "A damaged list is shown as far as it can be read, with a marker line\n"
+                    "where it breaks: \"<address>  (damaged: <what is wrong>)\", naming the\n"
+                    "pointer or list_head that could not be followed. A list_head list is\n"
+                    "checked link by link (each entry's prev must name the one before); where\n"
+                    "it breaks, it is walked again backwards from its head through prev, so\n"
+                    "the entries behind the break are shown too, after the marker. A chain of\n"
+                    "pointers stops at its break (a pointer that cannot be read, or that leads\n"
+                    "back to an entry already shown). A last line counts the breaks, and in\n"
+                    "batch mode kdive exits with status 3 (data lost).",
      .examples = "The tasks on the task list (init_task is its head, so it is not shown):\n"
                  "\n"
                  "  kdive> list task_struct.tasks -H init_task.tasks\n"
@@ -212,7 +218,10 @@ const CommandRegistrar registrar{
               .notes = "One object per entry, in list order: its address (the link's with -l) and,\n"
                        "with -s, each structure shown under its name: {\"address\": \"0x...\",\n"
                        "\"task_struct\": {\"pid\": 1, \"comm\": \"init\"}} (values as p gives them; a\n"
-                       "structure that cannot be read is null). -x and -d change only the text.",
+                       "structure that cannot be read is null). -x and -d change only the text.\n"
+                       "Where the list breaks, an element {\"error\": \"what is wrong\", \"at\":\n"
+                       "\"0x...\"} stands at that place instead of an entry, and the envelope's\n"
+                       "\"lost\" names each break.",
               .example = "list task_struct.tasks -s task_struct.pid,comm -H init_task.tasks"}},
     run};
 

@@ -179,8 +179,15 @@ const CommandRegistrar registrar{
                     "Maple trees (6.1+, the VMAs of an mm) print their entries in index order;\n"
                     "-p shows the entry's number, slot path and the index range it covers.\n"
                     "\n"
-                    "A tree whose nodes lead back to a node already seen, or that is deeper\n"
-                    "than the kernel builds, stops with an error after the entries reached.",
+                    "Each node is checked before its entries are taken: it must be readable,\n"
+                    "not seen before, and name the node above it as its parent (and, in radix\n"
+                    "trees and XArrays, the slot it hangs from, one level's shift less, a count\n"
+                    "of used slots and the root; in maple trees, the slot and pivots within its\n"
+                    "parent's range). A node that fails is shown as a marker line where its\n"
+                    "entries would be, \"<node>  (damaged: <what is wrong>; <indexes> not\n"
+                    "read)\", and the walk goes on with the rest of the tree. A last line\n"
+                    "counts the breaks, and in batch mode kdive exits with status 3 (data\n"
+                    "lost). With -N the top node's own parent is not checked.",
      .examples = "The vmap_areas of the vmalloc space, with each node's place in the tree:\n"
                  "\n"
                  "  kdive> tree -t rbtree -o vmap_area.rb_node vmap_area_root -p\n"
@@ -222,7 +229,10 @@ const CommandRegistrar registrar{
                        "its address and position (\"root/l/r\" in a red-black tree, the slot path in\n"
                        "the others); radix trees and XArrays add the entry's index, maple trees the\n"
                        "entry's number (index) and the range it covers (first, last as \"0x...\").\n"
-                       "With -s, each structure shown under its name, as list gives them.",
+                       "With -s, each structure shown under its name, as list gives them.\n"
+                       "Where a node is damaged, an element {\"error\": \"what is wrong; what was\n"
+                       "not read\", \"at\": \"0x...\"} (the node) stands at the place of its entries,\n"
+                       "and the envelope's \"lost\" names each break.",
               .example = "tree -t xarray -r pid_namespace.idr init_pid_ns -s pid.level"}},
     run};
 

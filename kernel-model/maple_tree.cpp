@@ -102,19 +102,21 @@ class Walker {
   std::string parent_damage(uint64_t addr, const Place& place) const {
     const uint64_t parent = word(layout_.parent);
     // mte_set_node_dead: a freed node's parent is the node itself.
-    if ((parent & ~kNodeMask) == addr) return "is dead (its parent is itself: the node was freed)";
+    if ((parent & ~kNodeMask) == addr) return "maple node is dead (its parent is itself: the node was freed)";
     if (place.top) {
       if (!walk_.tree) return "";  // a node given by the user: its place is not known
       const uint64_t expected = walk_.tree->value() | kParentRoot;
-      if (parent != expected) return fmt::format("parent is {:x}, not the tree's {:x}", parent, expected);
+      if (parent != expected) return fmt::format("maple node's parent is {:x}, not the tree's {:x}", parent, expected);
       return "";
     }
-    if (parent & kParentRoot) return fmt::format("parent {:x} marks a top node, under node {:x}", parent, place.parent);
+    if (parent & kParentRoot) {
+      return fmt::format("maple node's parent {:x} marks a top node, under node {:x}", parent, place.parent);
+    }
     if ((parent & ~kNodeMask) != place.parent) {
-      return fmt::format("parent is {:x}, not {:x}", parent & ~kNodeMask, place.parent);
+      return fmt::format("maple node's parent is {:x}, not {:x}", parent & ~kNodeMask, place.parent);
     }
     if (parent_slot(parent) != place.slot) {
-      return fmt::format("parent slot is {}, not {}", parent_slot(parent), place.slot);
+      return fmt::format("maple node's parent slot is {}, not {}", parent_slot(parent), place.slot);
     }
     return "";
   }
@@ -147,7 +149,7 @@ class Walker {
       return true;
     }
     if (std::string why = parent_damage(addr, place); !why.empty()) {
-      lose(addr, fmt::format("maple node {}; {} not read", why, lost));
+      lose(addr, fmt::format("{}; {} not read", why, lost));
       return true;
     }
     // Copy what this node holds: the buffer is reused by the children.

@@ -119,20 +119,21 @@ class Walker {
     *shift = static_cast<unsigned>(field(bytes, layout_.node_shift, 1));
     // Every level takes log2(slot_count) bits of the index (XA_CHUNK_SHIFT).
     if (place.shift && *shift != *place.shift) {
-      return fmt::format("shift is {}, not {} (one level below its parent's)", *shift, *place.shift);
+      return fmt::format("{}'s shift is {}, not {} (one level below its parent's)", node_type(), *shift, *place.shift);
     }
     if (*shift > kMaxShift || *shift % chunk_shift() != 0) {
-      return fmt::format("shift {} is not a whole number of levels", *shift);
+      return fmt::format("{}'s shift {} is not a whole number of levels", node_type(), *shift);
     }
     // The top node's parent is NULL only when the walk began at the root.
     if (layout_.node_parent && (!place.top || walk_.root)) {
       const uint64_t parent = field(bytes, *layout_.node_parent, 8);
-      if (parent != place.parent) return fmt::format("parent is {:x}, not {:x}", parent, place.parent);
+      if (parent != place.parent)
+        return fmt::format("{}'s parent is {:x}, not {:x}", node_type(), parent, place.parent);
     }
     if (!place.top) {
       const uint64_t offset = field(bytes, layout_.node_offset, 1);
       if (offset != place.offset)
-        return fmt::format("offset is {}, not {} (the slot it hangs from)", offset, place.offset);
+        return fmt::format("{}'s offset is {}, not {} (the slot it hangs from)", node_type(), offset, place.offset);
     }
     // An unsigned int count (the first radix trees with shift) also carried the
     // page cache's shadow-entry count in its upper bits: only a byte is checked.
@@ -140,13 +141,13 @@ class Walker {
       const uint64_t count = field(bytes, layout_.node_count, 1);
       // An emptied node is freed, never left in the tree (xas_delete_node).
       if (count == 0 || count > layout_.slot_count) {
-        return fmt::format("count is {}, not 1 to {}", count, layout_.slot_count);
+        return fmt::format("{}'s count is {}, not 1 to {}", node_type(), count, layout_.slot_count);
       }
     }
     if (layout_.node_array && walk_.root) {
       const uint64_t array = field(bytes, *layout_.node_array, 8);
       if (array != walk_.root->value()) {
-        return fmt::format("belongs to the tree at {:x}, not {:x}", array, walk_.root->value());
+        return fmt::format("{} belongs to the tree at {:x}, not {:x}", node_type(), array, walk_.root->value());
       }
     }
     return "";
@@ -167,7 +168,7 @@ class Walker {
     }
     unsigned shift = 0;
     if (std::string why = damage(bytes, place, &shift); !why.empty()) {
-      lose(node, fmt::format("{}'s {}; {} not read", node_type(), why, lost));
+      lose(node, fmt::format("{}; {} not read", why, lost));
       return true;
     }
     const uint64_t slots_at = node + layout_.node_slots;
@@ -178,7 +179,8 @@ class Walker {
       // The top level of a 64-bit index uses only the slots whose index fits
       // (slots 0-15 at shift 60): anything set beyond is garbage.
       if (shift > 0 && (static_cast<uint64_t>(i) >> (64 - shift)) != 0) {
-        lose(node, fmt::format("{}'s slot {} holds {:x}, past the largest index", node_type(), i, e));
+        lose(node,
+             fmt::format("{}'s slot {} holds {:x}, past the largest index; that slot not read", node_type(), i, e));
         continue;
       }
       const uint64_t index = place.first + (static_cast<uint64_t>(i) << shift);
