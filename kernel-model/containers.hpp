@@ -6,9 +6,10 @@
 //
 // Each walk is bounded: a corrupted list that never returns to its head, or
 // that comes back to an entry it already visited, throws Error(BadData) naming
-// the entry instead of looping forever. These are the strict forms, for
-// callers that cannot go on past damage; walkers that can use list_walk.hpp's
-// walk_list/walk_hlist, which recover what lies behind a break and report it.
+// the entry instead of looping forever. list_entries and hlist_entries are the
+// strict forms, for callers that cannot go on past damage; walkers that can
+// use list_walk.hpp's walk_list/walk_hlist, which recover what lies behind a
+// break and report it. walk_chain reports its break to a callback, or throws.
 //
 //   // every task: init_task.tasks is a list_head embedded in task_struct
 //   for (VirtAddr t : list_entries(k, init_tasks_head, tasks_offset)) ...
