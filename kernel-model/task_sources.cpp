@@ -67,7 +67,11 @@ Walked<PidIdrTask> walk_pid_idr(const Kernel& k) {
     const uint64_t nr_offset =
         member_offset(pid_type, "numbers") + member_offset(k.types().require("struct upid"), "nr");
     Object idr = k.object(ns, "struct pid_namespace")["idr"];
-    for (const XarrayEntry& e : idr_entries(k, idr.address())) {
+    // A damaged IDR node loses only its own pids, named in its break; the
+    // tasks behind them are still found through the lists.
+    Walked<XarrayEntry> ids = walk_idr(k, idr.address());
+    out.breaks = std::move(ids.breaks);
+    for (const XarrayEntry& e : ids.entries) {
       PidIdrTask t;
       t.pid = static_cast<int64_t>(e.index);
       t.pid_struct = VirtAddr{e.value};
