@@ -45,33 +45,39 @@ struct HalfWalk {
 // Walks from `head` in one direction until it returns to the head, reaches a
 // link in `stop_at` (the other direction's links: the two halves have met),
 // or finds damage. `budget` bounds the links taken.
-HalfWalk walk_half(const KernelMemory& mem, uint64_t head, const Direction& d,
+HalfWalk walk_half(const KernelMemory& mem, uint64_t head, uint64_t member_offset, const Direction& d,
                    const std::unordered_set<uint64_t>& stop_at, size_t budget) {
   HalfWalk w;
   std::unordered_set<uint64_t> seen;
   uint64_t from = head;
   std::string why;
-  auto stop = [&](uint64_t at, std::string reason) {
-    w.stop = WalkBreak{0, VirtAddr{at}, std::move(reason)};
+  // Breaks speak of entries (the addresses a user sees listed), not of the
+  // list_heads inside them; the head is named as such.
+  auto name = [&](uint64_t link) {
+    if (link == 0) return std::string("NULL");
+    return link == head ? fmt::format("the head {:x}", head) : fmt::format("entry {:x}", link - member_offset);
+  };
+  auto stop = [&](std::string reason) {
+    w.stop = WalkBreak{0, VirtAddr{from == head ? head : from - member_offset}, std::move(reason)};
     return std::move(w);
   };
   std::optional<uint64_t> cur = read_link(mem, from + d.step, &why);
   while (true) {
-    if (!cur) return stop(from, fmt::format("{} pointer {}", d.step_name, why));
+    if (!cur) return stop(fmt::format("its {} pointer is {}", d.step_name, why));
     if (*cur == head || stop_at.count(*cur)) return w;
-    if (*cur == 0) return stop(from, fmt::format("{} is NULL", d.step_name));
+    if (*cur == 0) return stop(fmt::format("its {} is NULL", d.step_name));
     if (!seen.insert(*cur).second) {
-      return stop(from, fmt::format("{} comes back to {:x}, reached before", d.step_name, *cur));
+      return stop(fmt::format("its {} comes back to {}, reached before", d.step_name, name(*cur)));
     }
-    if (w.links.size() >= budget) return stop(from, fmt::format("no end within {} entries", budget));
+    if (w.links.size() >= budget) return stop(fmt::format("no end within {} entries", budget));
     std::optional<uint64_t> back = read_link(mem, *cur + d.check, &why);
     if (!back) {
       w.refused = *cur;
-      return stop(from, fmt::format("{} is {:x}, {}", d.step_name, *cur, why));
+      return stop(fmt::format("its {} is {}: {}", d.step_name, name(*cur), why));
     }
     if (*back != from) {
       w.refused = *cur;
-      return stop(from, fmt::format("{} is {:x}, whose {} is {:x}", d.step_name, *cur, d.check_name, *back));
+      return stop(fmt::format("its {} is {}, whose {} is {}", d.step_name, name(*cur), d.check_name, name(*back)));
     }
     w.links.push_back(*cur);
     from = *cur;
@@ -84,14 +90,15 @@ HalfWalk walk_half(const KernelMemory& mem, uint64_t head, const Direction& d,
 Walked<VirtAddr> walk_list(const KernelMemory& mem, VirtAddr head, uint64_t member_offset, size_t limit) {
   Walked<VirtAddr> out;
   auto entry = [&](uint64_t link) { return VirtAddr{link - member_offset}; };
-  HalfWalk fwd = walk_half(mem, head.value(), kForward, {}, limit);
+  HalfWalk fwd = walk_half(mem, head.value(), member_offset, kForward, {}, limit);
   for (uint64_t l : fwd.links) out.entries.push_back(entry(l));
   if (!fwd.stop) return out;
 
   WalkBreak first = *fwd.stop;
   first.position = out.entries.size();
   std::unordered_set<uint64_t> reached(fwd.links.begin(), fwd.links.end());
-  HalfWalk back = walk_half(mem, head.value(), kBackward, reached, limit - std::min(limit, fwd.links.size()));
+  HalfWalk back =
+      walk_half(mem, head.value(), member_offset, kBackward, reached, limit - std::min(limit, fwd.links.size()));
   // Backward reached the link forward refused: that link's own back pointer
   // was the only damage, and it is now listed.
   auto met = std::find(back.links.begin(), back.links.end(), fwd.refused);
@@ -101,7 +108,7 @@ Walked<VirtAddr> walk_list(const KernelMemory& mem, VirtAddr head, uint64_t memb
   }
   for (auto it = back.links.rbegin(); it != back.links.rend(); ++it) out.entries.push_back(entry(*it));
   if (!back.links.empty()) {
-    first.reason += fmt::format("; {} entr{} after it reached backwards through prev", back.links.size(),
+    first.reason += fmt::format("; {} entr{} behind the break reached backwards through prev", back.links.size(),
                                 back.links.size() == 1 ? "y" : "ies");
   }
   // Backward stopped at the entry forward refused: one damaged entry, one break.
@@ -112,7 +119,7 @@ Walked<VirtAddr> walk_list(const KernelMemory& mem, VirtAddr head, uint64_t memb
     out.breaks.push_back(std::move(first));
     out.breaks.push_back(std::move(second));
   } else {
-    if (back.stop) first.reason += fmt::format(" (its next does not lead back either)");
+    if (back.stop) first.reason += " (nor does that entry's next lead back)";
     out.breaks.push_back(std::move(first));
   }
   return out;
@@ -124,19 +131,23 @@ Walked<VirtAddr> walk_hlist(const KernelMemory& mem, VirtAddr head, uint64_t mem
   std::string why;
   uint64_t from = head.value();  // where the pointer to the current node sits
   auto stop = [&](std::string reason) {
-    out.breaks.push_back(WalkBreak{out.entries.size(), VirtAddr{from}, std::move(reason)});
+    // At the entry whose next pointer failed (or the head).
+    VirtAddr at = from == head.value() ? head : VirtAddr{from - kNext - member_offset};
+    out.breaks.push_back(WalkBreak{out.entries.size(), at, std::move(reason)});
     return out;
   };
+  auto name = [&](uint64_t node) { return fmt::format("entry {:x}", node - member_offset); };
   std::optional<uint64_t> node = read_link(mem, from, &why);
   while (true) {
-    if (!node) return stop(fmt::format("next pointer {}", why));
+    if (!node) return stop(fmt::format("its next pointer is {}", why));
     if (*node == 0) return out;
-    if (!seen.insert(*node).second) return stop(fmt::format("next comes back to {:x}, reached before", *node));
+    if (!seen.insert(*node).second) return stop(fmt::format("its next comes back to {}, reached before", name(*node)));
     if (out.entries.size() >= limit) return stop(fmt::format("no end within {} entries", limit));
     // hlist_node.pprev holds the address of the pointer that leads to it.
     std::optional<uint64_t> pprev = read_link(mem, *node + kPrev, &why);
-    if (!pprev) return stop(fmt::format("next is {:x}, {}", *node, why));
-    if (*pprev != from) return stop(fmt::format("next is {:x}, whose pprev is {:x}", *node, *pprev));
+    if (!pprev) return stop(fmt::format("its next is {}: {}", name(*node), why));
+    if (*pprev != from)
+      return stop(fmt::format("its next is {}, whose pprev is {:x}, not {:x}", name(*node), *pprev, from));
     out.entries.push_back(VirtAddr{*node - member_offset});
     from = *node + kNext;
     node = read_link(mem, from, &why);
