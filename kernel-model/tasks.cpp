@@ -261,6 +261,7 @@ const Task* TaskTable::active_on(int cpu) const {
 TaskTable read_tasks(const Kernel& k) {
   TaskTable table;
   TaskReader reader(k);
+  const VirtAddr init = k.symbol_address("init_task");
   auto report = [&]<class Entry>(const std::string& source, const Walked<Entry>& w) {
     for (const WalkBreak& b : w.breaks) table.problems.push_back(fmt::format("{}: {}", source, b.describe()));
   };
@@ -305,6 +306,15 @@ TaskTable read_tasks(const Kernel& k) {
     const VirtAddr a{order[i]};
     const Found f = found[a.value()];
     Task t;
+    // task_structs come from their slab cache, in the direct map; only
+    // init_task is a static in the kernel image. A pointer elsewhere is no task.
+    if (a != init && !k.memory().in_direct_map(a)) {
+      t.address = a;
+      t.pid = f.idr_pid.value_or(0);
+      t.damage = "not a task_struct address: outside the direct map, where task_structs are allocated";
+      table.all.push_back(std::move(t));
+      continue;
+    }
     try {
       t = reader.read(a);
     } catch (const ModelError& e) {

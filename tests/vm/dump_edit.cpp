@@ -260,6 +260,14 @@ VirtAddr symbol_address(const std::string& suite, const std::string& symbol) {
   return VirtAddr{print_value(suite, "&" + symbol)};
 }
 
+VirtAddr per_cpu_address(const std::string& suite, const std::string& symbol, int cpu) {
+  // `sym` gives a per-CPU symbol's offset in the per-CPU area; `p &sym` refuses it.
+  const nlohmann::json rows = kdive_result(suite, "sym " + symbol);
+  if (!rows.is_array() || rows.empty()) throw std::runtime_error(fmt::format("sym {}: {}", symbol, rows.dump()));
+  const uint64_t offset = json_number(rows[0]["address"], "sym " + symbol);
+  return VirtAddr{offset + print_value(suite, fmt::format("__per_cpu_offset[{}]", cpu))};
+}
+
 void copy_without_notes(const std::filesystem::path& from, const std::filesystem::path& to,
                         const std::vector<std::string>& names) {
   std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);

@@ -103,6 +103,8 @@ uint64_t type_size(const std::string& suite, const std::string& type);
 uint64_t member_offset(const std::string& suite, const std::string& type, const std::string& member);
 // &SYMBOL: symbol_address(suite, "init_pid_ns").
 VirtAddr symbol_address(const std::string& suite, const std::string& symbol);
+// per_cpu(SYMBOL, CPU): per_cpu_address(suite, "runqueues", 0) is CPU 0's struct rq.
+VirtAddr per_cpu_address(const std::string& suite, const std::string& symbol, int cpu);
 
 // The shell quoting run_kdive_args expects: 'text', with ' escaped.
 std::string shell_quote(const std::string& text);

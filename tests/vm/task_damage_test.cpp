@@ -169,3 +169,20 @@ TEST_CASE("one zeroed PID IDR node: every task is still listed through the lists
   REQUIRE(p.envelope.contains("warnings"));
   CHECK_THAT(p.envelope["warnings"].dump(), Contains("PID IDR") && Contains(fmt::format("{:x}", leaf)));
 }
+
+TEST_CASE("a runqueue's curr pointing at kernel text is no task: marked, everything else listed", "[task_damage]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const VirtAddr curr = per_cpu_address(suite(), "runqueues", 0) + member_offset(suite(), "struct rq", "curr");
+  const VirtAddr banner = symbol_address(suite(), "linux_banner");  // readable, but no task_struct
+  DamagedDump d = DamagedDump::copy_of(suite());
+  d.write_u64(curr, banner.value());
+
+  KdiveRun r = d.run("ps", "--json");
+  CHECK(r.status == kDataLost);
+  PsJson p = ps_json(r);
+  check_every_other_task(t, p, {});
+  REQUIRE(p.damaged.size() == 1);
+  const nlohmann::json& row = p.damaged.begin()->second;
+  CHECK(row["task"] == fmt::format("{:#x}", banner.value()));
+  CHECK_THAT(row["error"].get<std::string>(), Contains("not a task_struct address"));
+}
