@@ -289,7 +289,13 @@ const CommandRegistrar registrar{
                     "threads in brackets).\n"
                     "\n"
                     "Arguments select tasks by PID, by task_struct address, or by command\n"
-                    "name; a name in single quotes is matched as a regular expression.",
+                    "name; a name in single quotes is matched as a regular expression.\n"
+                    "\n"
+                    "Tasks are found through the process list, each thread group's list, the\n"
+                    "PID IDR and the runqueues, so one damaged structure hides nothing else. A\n"
+                    "task the sources disagree about is listed with its PID and address and\n"
+                    "(damaged: the failed check); a list that could not be walked to its end is\n"
+                    "a warning first; a closing line counts the damaged tasks.",
      .examples = "  kdive> ps kd-sleeper\n"
                  "        PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM\n"
                  "         86       1   0  ffff948b41e20000  IN   0.0     1176       48  kd-sleeper\n"
@@ -327,7 +333,10 @@ const CommandRegistrar registrar{
                        "printed. With -p/-c/-g/-t/-a/-r one object per task holding pid, task, cpu,\n"
                        "comm and the view's key (ancestry, children, threads, run_time_ns, args and\n"
                        "env, rlimits; an unlimited rlimit is null); -l/-m add last_arrival (and\n"
-                       "since_latest_ns); -S is an object of state counts, {\"IN\": 40, ...}.",
+                       "since_latest_ns); -S is an object of state counts, {\"IN\": 40, ...}, with\n"
+                       "\"damaged\" counting the damaged tasks. A damaged task (its sources disagree,\n"
+                       "or its task_struct cannot be read) is {pid, task, error} in every view: the\n"
+                       "pid the PID IDR gives it, its address, and the failed check.",
               .example = "ps"}},
     run};
 
