@@ -76,6 +76,12 @@ void print_audit(const Kernel& k, Output& out) {
   Json rows = Json::array();
   if (records->empty()) out.print("log: kernel audit log is empty\n");
   for (const AuditRecord& r : *records) {
+    if (!r.damage.empty()) {
+      out.print("(damaged: {})\n", r.damage);
+      out.data_lost("audit record: " + r.damage);
+      rows.push_back({{"error", r.damage}});
+      continue;
+    }
     out.print("type={} {}\n", r.type, r.text);
     rows.push_back({{"type", r.type}, {"text", r.text}});
   }

@@ -1,8 +1,13 @@
 #include "kernel-model/audit_backlog.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
+#include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/list_walk.hpp"
+#include "kernel-model/object_links.hpp"
 
 namespace kdive {
 namespace {
@@ -13,30 +18,46 @@ constexpr uint64_t kMaxQueued = 1 << 20;
 constexpr uint64_t kNlmsgHeader = 16;  // struct nlmsghdr, part of the netlink ABI
 constexpr uint32_t kMaxRecord = 1 << 16;
 
+// One queued record, or a record naming why it could not be read.
+AuditRecord read_record(const Kernel& k, const Object& skb) {
+  AuditRecord r;
+  try {
+    VirtAddr data = skb["data"].pointer();
+    uint32_t len = static_cast<uint32_t>(skb["len"].as_u64());
+    if (data.is_null() || len < kNlmsgHeader) {
+      r.damage =
+          fmt::format("sk_buff {:x}: no netlink message (data {:x}, len {})", skb.address().value(), data.value(), len);
+      return r;
+    }
+    // The netlink header: u32 nlmsg_len, u16 nlmsg_type, ...
+    uint32_t msg_len = k.memory().read<uint32_t>(data);
+    r.type = k.memory().read<uint16_t>(data + sizeof(uint32_t));
+    uint32_t text_len = std::min({len, msg_len, kMaxRecord});
+    if (text_len > kNlmsgHeader) {
+      std::string text(text_len - kNlmsgHeader, '\0');
+      k.memory().read(data + kNlmsgHeader, {reinterpret_cast<std::byte*>(text.data()), text.size()});
+      text.resize(std::min(text.find('\0'), text.size()));
+      r.text = std::move(text);
+    }
+  } catch (const ModelError& e) {
+    r.damage = fmt::format("sk_buff {:x}: {}", skb.address().value(), e.what());
+  }
+  return r;
+}
+
+// An sk_buff_head and its sk_buffs begin with { next; prev; }, the shape of a
+// list_head ring, so the recovering list walk applies.
 void read_queue(const Kernel& k, std::string_view symbol, std::vector<AuditRecord>& out) {
-  Object head = k.object(symbol);  // struct sk_buff_head
-  const VirtAddr end = head.address();
+  const VirtAddr head = k.symbol_address(symbol);
   const Type& sk_buff = k.types().require("struct sk_buff");
-  VirtAddr skb = head["next"].pointer();
-  for (uint64_t n = 0; skb != end && !skb.is_null() && n < kMaxQueued; ++n) {
-    Object s(k, skb, &sk_buff);
-    VirtAddr data = s["data"].pointer();
-    uint32_t len = static_cast<uint32_t>(s["len"].as_u64());
-    if (!data.is_null() && len >= kNlmsgHeader) {
-      // The netlink header: u32 nlmsg_len, u16 nlmsg_type, ...
-      uint32_t msg_len = k.memory().read<uint32_t>(data);
+  Walked<VirtAddr> queue = walk_list(k.memory(), head, member_offset(sk_buff, "next"), kMaxQueued);
+  for (size_t i = 0; i <= queue.entries.size(); ++i) {
+    for (const WalkBreak* b : queue.breaks_at(i)) {
       AuditRecord r;
-      r.type = k.memory().read<uint16_t>(data + sizeof(uint32_t));
-      uint32_t text_len = std::min({len, msg_len, kMaxRecord});
-      if (text_len > kNlmsgHeader) {
-        std::string text(text_len - kNlmsgHeader, '\0');
-        k.memory().read(data + kNlmsgHeader, {reinterpret_cast<std::byte*>(text.data()), text.size()});
-        text.resize(std::min(text.find('\0'), text.size()));
-        r.text = std::move(text);
-      }
+      r.damage = fmt::format("{} at {}", symbol, b->describe());
       out.push_back(std::move(r));
     }
-    skb = s["next"].pointer();
+    if (i < queue.entries.size()) out.push_back(read_record(k, Object(k, queue.entries[i], &sk_buff)));
   }
 }
 

@@ -17,12 +17,14 @@ namespace kdive {
 class Kernel;
 
 struct AuditRecord {
-  uint16_t type = 0;  // AUDIT_* message type (nlmsg_type)
-  std::string text;   // the record's text, as auditd would log it after "type=N"
+  uint16_t type = 0;   // AUDIT_* message type (nlmsg_type)
+  std::string text;    // the record's text, as auditd would log it after "type=N"
+  std::string damage;  // set when this record, or the queue at this place, could not be read
 };
 
-// nullopt when the kernel has none of the queues; a queue that cannot be
-// walked throws Fault.
+// nullopt when the kernel has none of the queues. A queue is walked with the
+// recovering list walk: a break, or a record that cannot be read, is a record
+// with `damage` in its place.
 std::optional<std::vector<AuditRecord>> read_audit_backlog(const Kernel& kernel);
 
 }  // namespace kdive
