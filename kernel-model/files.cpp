@@ -185,6 +185,8 @@ DentryInfo read_dentry(const Kernel& k, VirtAddr dentry_addr) {
   };
   Walked<Object> mounts = init_mounts(k);
   for (const WalkBreak& b : mounts.breaks) info.problems.push_back("mounts of init's namespace: " + b.describe());
+  // A namespace always holds its root mount: none at all is damage too.
+  if (mounts.entries.empty() && mounts.breaks.empty()) info.problems.push_back("init's mount namespace has no mounts");
   for (const Object& mount : mounts.entries) {
     Object mnt = mount["mnt"];
     if (mnt["mnt_sb"].pointer() != info.superblock || !is_ancestor(mnt["mnt_root"].pointer())) continue;
