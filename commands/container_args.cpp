@@ -112,4 +112,10 @@ void EntryStructs::show(Output& out, VirtAddr entry, Json& into) const {
   }
 }
 
+void mark_break(Output& out, std::string_view command, const WalkBreak& b, Json& entries) {
+  out.print("{:x}  (damaged: {})\n", b.at.value(), b.reason);
+  entries.push_back(Json{{"error", b.reason}, {"at", json_hex(b.at.value())}});
+  out.data_lost(fmt::format("{}: {}", command, b.describe()));
+}
+
 }  // namespace kdive

@@ -2,13 +2,14 @@
 // union), crash-style: member offsets given as "struct.member" or a number of
 // bytes, start addresses that may name a global variable's member
 // ("init_task.tasks"), and what -s/-S shows of each entry, printed by the one
-// value printer (value_format.hpp).
+// value printer (value_format.hpp), and the marker shown where a walk broke.
 //
 //   uint64_t off = parse_member_offset(k, "task_struct.tasks");   // 0x7b8 (say)
 //   uint64_t head = parse_start(k, "init_task.tasks");            // &init_task.tasks
 //   EntryStructs shown(k, args.all_values('s'), radix);
 //   Json entry = {{"address", json_hex(a)}};
 //   shown.show(out, VirtAddr{a}, entry);     // "  pid = 1," ... and entry["task_struct"]
+//   mark_break(out, "tree", b, entries);     // "ffff...  (damaged: ...)" and {"error", "at"}
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "commands/api/json_values.hpp"
+#include "kernel-model/walk_break.hpp"
 #include "readers/address.hpp"
 
 namespace kdive {
@@ -62,5 +64,11 @@ class EntryStructs {
   std::vector<Shown> shown_;
   int radix_;
 };
+
+// Shows the place a walk broke, where it lies among the entries: the marker
+// line "<at>  (damaged: <reason>)" in the text, the element {"error": reason,
+// "at": "0x..."} appended to the JSON list `entries`, and one item of lost
+// data ("<command>: <at>: <reason>") so that batch mode exits with data lost.
+void mark_break(Output& out, std::string_view command, const WalkBreak& b, Json& entries);
 
 }  // namespace kdive

@@ -82,6 +82,13 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   Json results = Json::array();
   const bool header = !out.json() && kNeedsHeader.contains(inner->spec.name);
   for (const Task* t : tasks) {
+    // A damaged task is named with its marker; the command does not run on
+    // memory that is known to be wrong.
+    if (report_if_damaged(*t, out)) {
+      out.print("{}{}\n", t == tasks.front() ? "" : "\n", task_header(*t));
+      results.push_back(task_header_json(*t));
+      continue;
+    }
     session.set_context(*t);
     if (header) out.print("{}{}\n", t == tasks.front() ? "" : "\n", task_header(*t));
     Json entry = task_header_json(*t);

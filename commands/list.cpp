@@ -2,6 +2,8 @@
 // the address of each entry, optionally followed by some of its members.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
@@ -9,6 +11,7 @@
 #include "commands/api/session.hpp"
 #include "commands/container_args.hpp"
 #include "kernel-model/containers.hpp"
+#include "kernel-model/list_walk.hpp"
 
 namespace kdive {
 namespace {
@@ -67,41 +70,75 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     return !out.closed();
   };
 
-  ChainWalk walk;
-  const uint64_t reverse = args.has('r') ? kPrevDelta : 0;
-  if (auto head_offset = args.value('O')) {
-    // -h with -O: the start entry holds the list's head at its own offset, in
-    // a structure of another type than the entries; like crash, it is not
-    // shown, and the walk goes on as -H from that head.
-    if (!args.has('h')) throw CommandError("-O works with -h");
-    const uint64_t head = start + parse_member_offset(k, *head_offset);
-    walk.start = VirtAddr{head};
-    walk.next_offset = reverse;
-    walk.entry_bias = next_offset;
-    walk.start_is_entry = false;
-    walk.null_is_error = true;
-  } else if (args.has('H') || args.has('h')) {
-    // list_head lists: the links are the embedded list_heads, entry = link - offset.
-    walk.start = VirtAddr{args.has('h') ? start + next_offset : start};
-    walk.next_offset = reverse;
-    walk.entry_bias = next_offset;
-    walk.start_is_entry = args.has('h');
-    walk.null_is_error = true;
+  const std::optional<uint64_t> end =
+      args.value('e') ? std::optional<uint64_t>(parse_address(&k, *args.value('e')).value()) : std::nullopt;
+  size_t breaks = 0;
+  auto mark = [&](const WalkBreak& b) {
+    mark_break(out, "list", b, entries);
+    ++breaks;
+  };
+
+  if (args.has('O') || args.has('H') || args.has('h')) {
+    // A list_head list: walked forward, and back from its head through prev
+    // behind a break, so that one damaged entry hides only itself.
+    uint64_t head = start;  // -H: a standalone head, not shown
+    if (auto head_offset = args.value('O')) {
+      // -h with -O: the start entry holds the list's head at its own offset, in
+      // a structure of another type than the entries; like crash, it is not
+      // shown, and the walk goes on as -H from that head.
+      if (!args.has('h')) throw CommandError("-O works with -h");
+      head = start + parse_member_offset(k, *head_offset);
+    } else if (args.has('h')) {
+      // -h: the start is an entry, shown first; the walk goes round from its
+      // list_head, through the list's standalone head (shown as an entry, as
+      // crash shows it) back to it.
+      head = start + next_offset;
+    }
+    Walked<VirtAddr> w = walk_list(k.memory(), VirtAddr{head}, next_offset);
+    const size_t n = w.entries.size();
+    if (args.has('r')) {
+      // list_head.prev order: the same entries backwards, each break at the
+      // same place between them.
+      std::reverse(w.entries.begin(), w.entries.end());
+      std::reverse(w.breaks.begin(), w.breaks.end());
+      for (WalkBreak& b : w.breaks) b.position = n - b.position;
+    }
+    if (args.has('h') && !args.has('O')) {
+      w.entries.insert(w.entries.begin(), VirtAddr{start});
+      for (WalkBreak& b : w.breaks) ++b.position;
+    }
+    if (end) {
+      auto at_end = std::find_if(w.entries.begin(), w.entries.end(),
+                                 [&](VirtAddr e) { return e.value() == *end || e.value() + next_offset == *end; });
+      const size_t kept = static_cast<size_t>(at_end - w.entries.begin());
+      w.entries.resize(kept);
+      std::erase_if(w.breaks, [&](const WalkBreak& b) { return b.position > kept; });
+    }
+    for (size_t i = 0; i <= w.entries.size(); ++i) {
+      for (const WalkBreak* b : w.breaks_at(i)) mark(*b);
+      if (i < w.entries.size() && !show(w.entries[i])) break;
+    }
+    if (breaks > 0) {
+      out.warning(
+          fmt::format("list: damaged: {} break{}; {} entries read, those behind a break walked back "
+                      "from the head through prev",
+                      breaks, breaks == 1 ? "" : "s", entries.size() - breaks));
+    }
   } else {
     // A chain of pointers to the entries themselves (or of links, with -l).
+    ChainWalk walk;
     walk.start = VirtAddr{start};
-    walk.next_offset = next_offset + reverse;
+    walk.next_offset = next_offset + (args.has('r') ? kPrevDelta : 0);
     walk.start_is_entry = true;
     walk.singly_linked = true;
-  }
-  if (auto e = args.value('e')) walk.end = parse_address(&k, *e).value();
-
-  // The entries reached before a walk stops on an error are the result too.
-  try {
-    walk_chain(k.memory(), walk, show);
-  } catch (...) {
-    out.result(std::move(entries));
-    throw;
+    walk.end = end;
+    walk_chain(k.memory(), walk, show, mark);
+    if (breaks > 0) {
+      out.warning(
+          fmt::format("list: damaged: the walk stopped at the break after {} entries; those beyond it "
+                      "could not be reached",
+                      entries.size() - breaks));
+    }
   }
   out.result(std::move(entries));
 }
@@ -125,15 +162,21 @@ const CommandRegistrar registrar{
                     "    (-H) or an entry holding one (-h). The addresses shown are those of the\n"
                     "    entries, not of their list_heads. When the entry given to -h is of\n"
                     "    another type than the rest (a css_set heading a list of tasks), -O gives\n"
-                    "    the offset of the list's head in it, and it is not shown. A NULL\n"
-                    "    pointer in such a list is corruption and ends the walk with an error.\n"
+                    "    the offset of the list's head in it, and it is not shown.\n"
                     "\n"
                     "The offset is \"struct.member\" or a number of bytes (decimal, or hex with\n"
                     "0x); given as \"struct.member\" it needs no -o. The start is an address, a\n"
                     "symbol (with +offset), or a global variable's member (init_task.tasks).\n"
-                    "A list that comes back to an entry it already showed, or whose pointers\n"
-                    "lead to memory that cannot be read, stops with an error after the entries\n"
-                    "reached so far.",
+                    "\n"
+                    "A damaged list is shown as far as it can be read, with a marker line\n"
+                    "where it breaks: \"<address>  (damaged: <what is wrong>)\", naming the\n"
+                    "pointer or list_head that could not be followed. A list_head list is\n"
+                    "checked link by link (each entry's prev must name the one before); where\n"
+                    "it breaks, it is walked again backwards from its head through prev, so\n"
+                    "the entries behind the break are shown too, after the marker. A chain of\n"
+                    "pointers stops at its break (a pointer that cannot be read, or that leads\n"
+                    "back to an entry already shown). A last line counts the breaks, and in\n"
+                    "batch mode kdive exits with status 3 (data lost).",
      .examples = "The tasks on the task list (init_task is its head, so it is not shown):\n"
                  "\n"
                  "  kdive> list task_struct.tasks -H init_task.tasks\n"
@@ -175,7 +218,10 @@ const CommandRegistrar registrar{
               .notes = "One object per entry, in list order: its address (the link's with -l) and,\n"
                        "with -s, each structure shown under its name: {\"address\": \"0x...\",\n"
                        "\"task_struct\": {\"pid\": 1, \"comm\": \"init\"}} (values as p gives them; a\n"
-                       "structure that cannot be read is null). -x and -d change only the text.",
+                       "structure that cannot be read is null). -x and -d change only the text.\n"
+                       "Where the list breaks, an element {\"error\": \"what is wrong\", \"at\":\n"
+                       "\"0x...\"} stands at that place instead of an entry, and the envelope's\n"
+                       "\"lost\" names each break.",
               .example = "list task_struct.tasks -s task_struct.pid,comm -H init_task.tasks"}},
     run};
 

@@ -147,13 +147,22 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     style.boot_time = *s.crash_time - *s.uptime_sec;
   }
   Json rows = Json::array();
+  size_t damaged = 0;
   for (const LogRecord& r : read_printk_log(k)) {
+    if (!r.damage.empty()) {
+      ++damaged;
+      out.print("(damaged: {})\n", r.damage);
+      out.data_lost(fmt::format("log record: {}", r.damage));
+      rows.push_back({{"error", r.damage}});
+      continue;
+    }
     print_record(r, style, out);
     if (!out.json()) continue;
     Json row = log_record_json(r);
     if (style.stamp == Stamp::Date) row["date"] = crash_date(record_time(r, style));
     rows.push_back(std::move(row));
   }
+  if (damaged > 0) out.warning(fmt::format("log: {} record(s) could not be read (marked above)", damaged));
   out.result(std::move(rows));
 }
 
@@ -197,7 +206,8 @@ const CommandRegistrar registrar{
                        "text only; -T adds \"date\", the record's wall-clock date as printed.\n"
                        "`log -a` gives a list of {type, text}; `log -s` a list of {buffer, cpu,\n"
                        "address, len, message_lost, text}, or {buffer, cpu, error} for a CPU whose\n"
-                       "buffer could not be read.",
+                       "buffer could not be read. A record that could not be read is {\"error\": why}\n"
+                       "in its place (the text shows \"(damaged: why)\" there).",
               .example = "log"}},
     run};
 

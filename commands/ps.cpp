@@ -26,6 +26,7 @@ double pct_mem(const TaskTable& table, const Task& t) {
 }
 
 Json row_json(const TaskTable& table, const Task& t) {
+  if (!t.damage.empty()) return task_header_json(t);
   // %MEM as printed (one decimal), so text and JSON agree.
   double pct = std::round(pct_mem(table, t) * 10) / 10;
   return {{"pid", t.pid},
@@ -51,6 +52,11 @@ void print_table(const TaskTable& table, const std::vector<const Task*>& tasks, 
   out.print("{}\n", kstackp ? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM"
                             : "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM");
   for (const Task* t : tasks) {
+    if (!t->damage.empty()) {
+      out.print("{}{:>8}{:>8}{:>4}  {:016x}  {}\n", t->active ? '>' : ' ', t->pid, "-", "-", t->address.value(),
+                damage_marker(*t));
+      continue;
+    }
     double mem = pct_mem(table, *t);
     out.print("{}{:>8}{:>8}{:>4}  {:016x}  {}{:>6.1f}{:>9}{:>9}  {}\n", t->active ? '>' : ' ', t->pid, t->ppid, t->cpu,
               kstackp ? t->kernel_sp : t->address.value(), t->state_code(), mem, t->total_vm_pages * 4,
@@ -66,14 +72,21 @@ std::string elapsed(uint64_t ns) {
 }
 
 void print_last_run(const std::vector<const Task*>& tasks, bool since, Output& out) {
+  // Damaged tasks have no trustworthy timestamp: they follow the rest.
   std::vector<const Task*> sorted(tasks);
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const Task* a, const Task* b) { return a->last_arrival > b->last_arrival; });
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Task* a, const Task* b) {
+    if (a->damage.empty() != b->damage.empty()) return a->damage.empty();
+    return a->last_arrival > b->last_arrival;
+  });
   uint64_t latest = sorted.empty() ? 0 : sorted.front()->last_arrival;
   if (out.json()) {
     Json rows = Json::array();
     for (const Task* t : sorted) {
       Json row = task_header_json(*t);
+      if (!t->damage.empty()) {
+        rows.push_back(std::move(row));
+        continue;
+      }
       row["state"] = t->state_code();
       row["last_arrival"] = t->last_arrival;
       if (since) row["since_latest_ns"] = latest - t->last_arrival;
@@ -82,6 +95,10 @@ void print_last_run(const std::vector<const Task*>& tasks, bool since, Output& o
     return out.result(std::move(rows));
   }
   for (const Task* t : sorted) {
+    if (!t->damage.empty()) {
+      out.print("{}\n", task_header(*t));
+      continue;
+    }
     std::string when = since ? elapsed(latest - t->last_arrival) : fmt::format("[{}]", t->last_arrival);
     out.print("{} [{}]  {}\n", when, t->state_code(), task_header(*t));
   }
@@ -190,9 +207,9 @@ Json group_of(const TaskTable& table, const Task& t, Output& out) {
 
 void print_summary(const std::vector<const Task*>& tasks, Output& out) {
   std::map<std::string, int> counts;
-  for (const Task* t : tasks) ++counts[t->state_code()];
+  for (const Task* t : tasks) ++counts[t->damage.empty() ? t->state_code() : "damaged"];
   Json result = Json::object();
-  for (const char* code : {"RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "ID", "NE", "WA", "??"}) {
+  for (const char* code : {"RU", "IN", "UN", "ST", "TR", "ZO", "DE", "PA", "ID", "NE", "WA", "??", "damaged"}) {
     if (counts.count(code)) {
       out.print("  {}: {}\n", code, counts[code]);
       result[code] = counts[code];
@@ -201,34 +218,20 @@ void print_summary(const std::vector<const Task*>& tasks, Output& out) {
   out.result(std::move(result));
 }
 
-void run(Session& session, const ParsedArgs& args, Output& out) {
-  Kernel& k = session.kernel();
-  const TaskTable& table = k.tasks();
-  std::vector<const Task*> tasks = select_tasks(k, table, args.positional());
-  if (args.has('k') && args.has('u')) throw CommandError("-k and -u exclude each other");
-  std::erase_if(tasks, [&](const Task* t) {
-    if (args.has('k') && !t->is_kernel_thread()) return true;
-    if (args.has('u') && t->is_kernel_thread()) return true;
-    if (args.has('G') && !t->is_group_leader() && !t->idle) return true;
-    if (args.has('A') && !t->active) return true;
-    return false;
-  });
-  if (auto cpu = args.value('C')) {
-    if (!args.has('l') && !args.has('m')) throw CommandError("-C works with -l or -m");
-    int c = static_cast<int>(parse_count(*cpu));
-    std::erase_if(tasks, [&](const Task* t) { return t->cpu != c; });
-  }
-  for (const auto& problem : table.problems) {
-    out.warning(fmt::format("ps: warning: {}", problem));
-    out.data_lost(problem);
-  }
-
+// The view the flags ask for, over the selected tasks.
+void show(const Kernel& k, const TaskTable& table, const std::vector<const Task*>& tasks, const ParsedArgs& args,
+          Output& out) {
   if (args.has('S')) return print_summary(tasks, out);
   if (args.has('l') || args.has('m')) return print_last_run(tasks, args.has('m'), out);
   Json views = Json::array();
   auto each = [&](auto view) {
     for (const Task* t : tasks) {
       if (!views.empty()) out.print("\n");
+      if (!t->damage.empty()) {
+        out.print("{}\n", task_header(*t));
+        views.push_back(task_header_json(*t));
+        continue;
+      }
       views.push_back(view(*t));
     }
     out.result(std::move(views));
@@ -240,6 +243,37 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (args.has('a')) return each([&](const Task& t) { return arguments_of(k, t, out); });
   if (args.has('r')) return each([&](const Task& t) { return rlimits_of(k, t, out); });
   print_table(table, tasks, args.has('s'), out);
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  Kernel& k = session.kernel();
+  const TaskTable& table = k.tasks();
+  std::vector<const Task*> tasks = select_tasks(k, table, args.positional());
+  if (args.has('k') && args.has('u')) throw CommandError("-k and -u exclude each other");
+  // A damaged task's flags, mm and CPU cannot be trusted: it stays in every
+  // selection but -A (which the runqueues decide), shown with its marker.
+  std::erase_if(tasks, [&](const Task* t) {
+    if (!t->damage.empty()) return args.has('A') && !t->active;
+    if (args.has('k') && !t->is_kernel_thread()) return true;
+    if (args.has('u') && t->is_kernel_thread()) return true;
+    if (args.has('G') && !t->is_group_leader() && !t->idle) return true;
+    if (args.has('A') && !t->active) return true;
+    return false;
+  });
+  if (auto cpu = args.value('C')) {
+    if (!args.has('l') && !args.has('m')) throw CommandError("-C works with -l or -m");
+    int c = static_cast<int>(parse_count(*cpu));
+    std::erase_if(tasks, [&](const Task* t) { return t->damage.empty() && t->cpu != c; });
+  }
+  for (const auto& problem : table.problems) {
+    out.warning(fmt::format("ps: warning: {}", problem));
+    out.data_lost(problem);
+  }
+  show(k, table, tasks, args, out);
+  // The count of damaged tasks closes the listing, where a reader looks last.
+  const auto damaged =
+      std::count_if(tasks.begin(), tasks.end(), [&](const Task* t) { return report_if_damaged(*t, out); });
+  if (damaged > 0) out.warning(fmt::format("ps: {} of {} tasks damaged (marked above)", damaged, tasks.size()));
 }
 
 const CommandRegistrar registrar{

@@ -98,6 +98,9 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   }
   if (task != nullptr) session.set_context(*task);
   const Task& current = session.context();
+  // The context may be a damaged task (to look at its memory); say so.
+  if (report_if_damaged(current, out))
+    out.warning(fmt::format("set: task {:x} {}", current.address.value(), damage_marker(current)));
   out.print("{}", context_block(k, current));
   Json result = task_header_json(current);
   result["state"] = current.state_names();

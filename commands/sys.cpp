@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
@@ -17,6 +19,7 @@
 #include "kernel-model/kernel_config.hpp"
 #include "kernel-model/syscall_table.hpp"
 #include "kernel-model/system_info.hpp"
+#include "kernel-model/tasks.hpp"
 
 namespace kdive {
 namespace {
@@ -108,6 +111,20 @@ void print_syscalls(const Kernel& k, Output& out) {
   out.result(std::move(rows));
 }
 
+// TASKS counts every task found, damaged ones included: when the task
+// sources were damaged, the count may be short or hold a task that is not
+// one, and the user is told where to look.
+void note_task_damage(const Kernel& k, Output& out) {
+  const TaskTable& tasks = k.tasks();
+  const auto damaged =
+      std::count_if(tasks.all.begin(), tasks.all.end(), [](const Task& t) { return !t.damage.empty(); });
+  if (damaged == 0 && tasks.problems.empty()) return;
+  const std::string what =
+      fmt::format("{} damaged task(s), {} broken task source(s) (ps shows them)", damaged, tasks.problems.size());
+  out.warning("sys: TASKS: " + what);
+  out.data_lost("TASKS: " + what);
+}
+
 void print_summary(const Kernel& k, Output& out) {
   SystemInfo s = read_system_info(k);
   const bool live = k.dump().notes().live;
@@ -127,6 +144,7 @@ void print_summary(const Kernel& k, Output& out) {
   if (s.uptime_sec) line(out, "UPTIME", uptime(*s.uptime_sec));
   if (load) line(out, "LOAD AVERAGE", fmt::format("{}, {}, {}", (*load)[0], (*load)[1], (*load)[2]));
   if (s.tasks) line(out, "TASKS", std::to_string(*s.tasks));
+  note_task_damage(k, out);
   if (!s.nodename.empty()) line(out, "NODENAME", s.nodename);
   line(out, "RELEASE", s.release);
   if (!s.version.empty()) line(out, "VERSION", s.version);

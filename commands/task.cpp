@@ -50,6 +50,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   KernelEvalContext ctx(k);
   Json results = Json::array();
   for (const Task* t : tasks) {
+    // A damaged task's struct is still shown: its memory is what there is to see.
+    report_if_damaged(*t, out);
     out.print("{}\n", task_header(*t));
     Value v = Value::in_memory(ctx, t->address, &task_struct);
     Json entry = task_header_json(*t);

@@ -3,16 +3,27 @@
 #include <fmt/format.h>
 
 #include "commands/api/json_values.hpp"
+#include "commands/api/output.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
 
 std::string task_header(const Task& t) {
+  if (!t.damage.empty()) return fmt::format("PID: {:<8} TASK: {:x}  {}", t.pid, t.address.value(), damage_marker(t));
   return fmt::format("PID: {:<8} TASK: {:x}  CPU: {:<3}  COMMAND: \"{}\"", t.pid, t.address.value(), t.cpu, t.comm);
 }
 
 Json task_header_json(const Task& t) {
+  if (!t.damage.empty()) return {{"pid", t.pid}, {"task", json_hex(t.address.value())}, {"error", t.damage}};
   return {{"pid", t.pid}, {"task", json_hex(t.address.value())}, {"cpu", t.cpu}, {"comm", t.comm}};
+}
+
+std::string damage_marker(const Task& t) { return fmt::format("(damaged: {})", t.damage); }
+
+bool report_if_damaged(const Task& t, Output& out) {
+  if (t.damage.empty()) return false;
+  out.data_lost(fmt::format("task {:x} (pid {}): {}", t.address.value(), t.pid, t.damage));
+  return true;
 }
 
 std::string context_block(const Kernel& k, const Task& t) {

@@ -70,7 +70,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     entries.push_back(std::move(row));
     return !out.closed();
   };
-  // The entries reached before a walk stops on an error are the result too.
+  // The entries reached are the result, also when a command error ends the walk.
   struct ResultOnExit {
     Output& out;
     Json& entries;
@@ -82,42 +82,75 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     }
   } result_on_exit{out, entries};
 
+  size_t breaks = 0;
+  auto mark = [&](const WalkBreak& b) {
+    mark_break(out, "tree", b, entries);
+    ++breaks;
+  };
   switch (kind) {
     case TreeKind::Rbtree: {
       const uint64_t node_offset = args.value('o') ? parse_member_offset(k, *args.value('o')) : 0;
-      const uint64_t top = is_node ? start : mem.read<uint64_t>(VirtAddr{start});  // rb_root.rb_node
-      walk_rbtree(mem, top, args.has('l') ? RbOrder::InOrder : RbOrder::Preorder, [&](const RbVisit& v) {
-        return show(v.node.value() - node_offset, fmt::format("  position: {}", v.position),
-                    {{"position", v.position}});
-      });
-      return;
+      RbWalk walk{.top = is_node ? start : mem.read<uint64_t>(VirtAddr{start}),  // rb_root.rb_node
+                  .top_is_root = !is_node,
+                  .order = args.has('l') ? RbOrder::InOrder : RbOrder::Preorder};
+      walk_rbtree(
+          mem, walk,
+          [&](const RbVisit& v) {
+            return show(v.node.value() - node_offset, fmt::format("  position: {}", v.position),
+                        {{"position", v.position}});
+          },
+          mark);
+      break;
     }
     case TreeKind::Radix:
     case TreeKind::Xarray: {
       // One walker serves both: the kernel's DWARF says which encoding it uses
       // (radix_tree_root is struct xarray since 4.20).
       XarrayLayout layout = xarray_layout(k.types());
-      const uint64_t head = is_node ? start : mem.read<uint64_t>(VirtAddr{start + layout.head});
-      walk_xarray(mem, layout, head, [&](const XarrayEntry& e) {
-        std::string path = slot_path("root", e.path);
-        return show(e.value, fmt::format("  index: {}  position: {}", e.index, path),
-                    {{"index", json_integer(e.index)}, {"position", path}});
-      });
-      return;
+      XarrayWalk walk;
+      if (is_node) {
+        walk.head = start;
+      } else {
+        walk.head = mem.read<uint64_t>(VirtAddr{start + layout.head});
+        walk.root = VirtAddr{start};
+      }
+      walk_xarray(
+          mem, layout, walk,
+          [&](const XarrayEntry& e) {
+            std::string path = slot_path("root", e.path);
+            return show(e.value, fmt::format("  index: {}  position: {}", e.index, path),
+                        {{"index", json_integer(e.index)}, {"position", path}});
+          },
+          mark);
+      break;
     }
     case TreeKind::Maple: {
       MapleLayout layout = maple_layout(k.types());
-      uint64_t root = is_node ? start | 2 : mem.read<uint64_t>(VirtAddr{start + layout.root});
+      MapleWalk walk;
+      if (is_node) {
+        walk.root = start | 2;
+      } else {
+        walk.root = mem.read<uint64_t>(VirtAddr{start + layout.root});
+        walk.tree = VirtAddr{start};
+      }
       size_t count = 0;
-      walk_maple_tree(mem, layout, root, [&](const MapleEntry& e) {
-        // crash numbers maple entries in walk order; the range is what they index.
-        std::string path = slot_path(is_node ? "direct" : "root", e.path);
-        ++count;
-        return show(e.value, fmt::format("  index: {}  position: {}  range: {:#x}-{:#x}", count, path, e.first, e.last),
-                    {{"index", count}, {"position", path}, {"first", json_hex(e.first)}, {"last", json_hex(e.last)}});
-      });
-      return;
+      walk_maple_tree(
+          mem, layout, walk,
+          [&](const MapleEntry& e) {
+            // crash numbers maple entries in walk order; the range is what they index.
+            std::string path = slot_path(is_node ? "direct" : "root", e.path);
+            ++count;
+            return show(
+                e.value, fmt::format("  index: {}  position: {}  range: {:#x}-{:#x}", count, path, e.first, e.last),
+                {{"index", count}, {"position", path}, {"first", json_hex(e.first)}, {"last", json_hex(e.last)}});
+          },
+          mark);
+      break;
     }
+  }
+  if (breaks > 0) {
+    out.warning(fmt::format("tree: damaged: {} break{}, each skipping what lies under it; {} entries read", breaks,
+                            breaks == 1 ? "" : "s", entries.size() - breaks));
   }
 }
 
@@ -146,8 +179,15 @@ const CommandRegistrar registrar{
                     "Maple trees (6.1+, the VMAs of an mm) print their entries in index order;\n"
                     "-p shows the entry's number, slot path and the index range it covers.\n"
                     "\n"
-                    "A tree whose nodes lead back to a node already seen, or that is deeper\n"
-                    "than the kernel builds, stops with an error after the entries reached.",
+                    "Each node is checked before its entries are taken: it must be readable,\n"
+                    "not seen before, and name the node above it as its parent (and, in radix\n"
+                    "trees and XArrays, the slot it hangs from, one level's shift less, a count\n"
+                    "of used slots and the root; in maple trees, the slot and pivots within its\n"
+                    "parent's range). A node that fails is shown as a marker line where its\n"
+                    "entries would be, \"<node>  (damaged: <what is wrong>; <indexes> not\n"
+                    "read)\", and the walk goes on with the rest of the tree. A last line\n"
+                    "counts the breaks, and in batch mode kdive exits with status 3 (data\n"
+                    "lost). With -N the top node's own parent is not checked.",
      .examples = "The vmap_areas of the vmalloc space, with each node's place in the tree:\n"
                  "\n"
                  "  kdive> tree -t rbtree -o vmap_area.rb_node vmap_area_root -p\n"
@@ -189,7 +229,10 @@ const CommandRegistrar registrar{
                        "its address and position (\"root/l/r\" in a red-black tree, the slot path in\n"
                        "the others); radix trees and XArrays add the entry's index, maple trees the\n"
                        "entry's number (index) and the range it covers (first, last as \"0x...\").\n"
-                       "With -s, each structure shown under its name, as list gives them.",
+                       "With -s, each structure shown under its name, as list gives them.\n"
+                       "Where a node is damaged, an element {\"error\": \"what is wrong; what was\n"
+                       "not read\", \"at\": \"0x...\"} (the node) stands at the place of its entries,\n"
+                       "and the envelope's \"lost\" names each break.",
               .example = "tree -t xarray -r pid_namespace.idr init_pid_ns -s pid.level"}},
     run};
 

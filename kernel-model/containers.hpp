@@ -1,23 +1,23 @@
 // Walking the kernel's generic linked containers: doubly linked lists
-// (list_head), hash lists (hlist_head), red-black trees (rb_root), and the
-// general "chain of next pointers" that crash's `list` command follows. Radix
-// trees/XArrays/IDRs are in xarray.hpp, maple trees in maple_tree.hpp.
+// (list_head), hash lists (hlist_head), and the general "chain of next
+// pointers" that crash's `list` command follows. Red-black trees are in
+// rbtree_walk.hpp (included here), radix trees/XArrays/IDRs in xarray.hpp,
+// maple trees in maple_tree.hpp.
 //
 // Each walk is bounded: a corrupted list that never returns to its head, or
 // that comes back to an entry it already visited, throws Error(BadData) naming
-// the entry instead of looping forever. These are the strict forms, for
-// callers that cannot go on past damage; walkers that can use list_walk.hpp's
-// walk_list/walk_hlist, which recover what lies behind a break and report it.
+// the entry instead of looping forever. list_entries and hlist_entries are the
+// strict forms, for callers that cannot go on past damage; walkers that can
+// use list_walk.hpp's walk_list/walk_hlist, which recover what lies behind a
+// break and report it. walk_chain reports its break to a callback, or throws.
 //
 //   // every task: init_task.tasks is a list_head embedded in task_struct
 //   for (VirtAddr t : list_entries(k, init_tasks_head, tasks_offset)) ...
 //
-//   // crash's `list -H head -o 0x7b8`, streaming, stopping early when asked
-//   ChainWalk w{.start = head, .entry_bias = 0x7b8, .start_is_entry = false};
-//   walk_chain(k.memory(), w, [&](VirtAddr entry) { print(entry); return true; });
-//
-//   // crash's `tree -t rbtree`: root first, each node with its path ("root/l/r")
-//   walk_rbtree(k.memory(), rb_node, RbOrder::Preorder, [&](const RbVisit& v) { ... });
+//   // crash's `list task_struct.parent ADDR`, streaming, a marker where it breaks
+//   ChainWalk w{.start = task, .next_offset = parent_offset, .singly_linked = true};
+//   walk_chain(k.memory(), w, [&](VirtAddr entry) { print(entry); return true; },
+//              [&](const WalkBreak& b) { print("(damaged: {})", b.describe()); });
 #pragma once
 
 #include <cstddef>
@@ -28,6 +28,8 @@
 #include <vector>
 
 #include "kernel-model/list_walk.hpp"
+#include "kernel-model/rbtree_walk.hpp"
+#include "kernel-model/walk_break.hpp"
 #include "readers/address.hpp"
 
 namespace kdive {
@@ -45,9 +47,6 @@ std::vector<VirtAddr> list_entries_reverse(const Kernel& k, VirtAddr head, uint6
 // The entries of an hlist whose struct hlist_head is at `head`.
 std::vector<VirtAddr> hlist_entries(const Kernel& k, VirtAddr head, uint64_t member_offset,
                                     size_t limit = kMaxListEntries);
-// The nodes of an rbtree (struct rb_root at `root`) in order, minus member_offset.
-std::vector<VirtAddr> rbtree_entries(const Kernel& k, VirtAddr root, uint64_t member_offset,
-                                     size_t limit = kMaxListEntries);
 
 // The memory-level cores of the walks above, usable without a Kernel (unit
 // tests build a KernelMemory over synthetic pages).
@@ -78,24 +77,13 @@ struct ChainWalk {
 };
 
 // Calls visit(entry) for each entry in order until it returns false; returns
-// the number of entries visited. Throws Error(BadData) when the chain comes
-// back to a link it already visited (naming it) or passes `limit`, and Fault
-// when a pointer cannot be read — after the entries before it were visited.
+// the number of entries visited. Where the chain cannot go on — a pointer that
+// cannot be read, a NULL with null_is_error, a link reached before, more than
+// `limit` entries — it calls on_break (the break's `at` is the pointer that
+// could not be followed) and stops, after the entries before it were visited.
+size_t walk_chain(const KernelMemory& mem, const ChainWalk& walk, const std::function<bool(VirtAddr)>& visit,
+                  const std::function<void(const WalkBreak&)>& on_break);
+// The strict form: the same walk, throwing Error(BadData) with the break's text.
 size_t walk_chain(const KernelMemory& mem, const ChainWalk& walk, const std::function<bool(VirtAddr)>& visit);
-
-// Red-black trees. rb_node { __rb_parent_color; rb_right; rb_left; }.
-enum class RbOrder {
-  Preorder,  // a node, then its left subtree, then its right (crash's default)
-  InOrder,   // left to right: sorted by the tree's key (crash's -l)
-};
-struct RbVisit {
-  VirtAddr node;         // the struct rb_node
-  std::string position;  // "root", "root/l", "root/l/r", ...
-};
-// Walks the tree under `top` (an rb_node address: rb_root.rb_node's value; 0
-// is an empty tree). Throws Error(BadData) on a node reached twice or a tree
-// deeper than any balanced tree can be.
-size_t walk_rbtree(const KernelMemory& mem, uint64_t top, RbOrder order,
-                   const std::function<bool(const RbVisit&)>& visit, size_t limit = kMaxListEntries);
 
 }  // namespace kdive

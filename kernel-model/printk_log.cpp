@@ -65,17 +65,42 @@ class RingbufferReader {
     for (uint64_t n = 0; n <= count; ++n) {
       try {
         if (auto r = record(id)) out.push_back(std::move(*r));
-      } catch (const Fault&) {
+      } catch (const Fault& f) {
         // An unreadable descriptor or text block loses that record only.
+        LogRecord lost;
+        lost.seq = out.empty() ? 0 : out.back().seq;
+        lost.damage = fmt::format("descriptor {} unreadable: {}", id, f.what());
+        out.push_back(std::move(lost));
       }
       if (id == (head & kDescIdMask)) break;
       id = (id + 1) & kDescIdMask;
     }
-    std::sort(out.begin(), out.end(), [](const LogRecord& a, const LogRecord& b) { return a.seq < b.seq; });
-    return out;
+    std::stable_sort(out.begin(), out.end(), [](const LogRecord& a, const LogRecord& b) { return a.seq < b.seq; });
+    return with_gaps_marked(std::move(out));
   }
 
  private:
+  // Every record takes the next sequence number, so a jump between two
+  // records read is records lost: descriptors zeroed or overwritten, or still
+  // being written when the machine stopped. Each gap gets a record in its place.
+  static std::vector<LogRecord> with_gaps_marked(std::vector<LogRecord> records) {
+    std::vector<LogRecord> out;
+    out.reserve(records.size());
+    for (LogRecord& r : records) {
+      if (!out.empty() && out.back().damage.empty() && r.damage.empty() && r.seq > out.back().seq + 1) {
+        LogRecord gap;
+        gap.seq = out.back().seq;
+        const uint64_t first = out.back().seq + 1, last = r.seq - 1;
+        gap.damage = first == last ? fmt::format("record {} missing: its descriptor is not a committed record", first)
+                                   : fmt::format("records {}-{} missing: their descriptors are not committed records",
+                                                 first, last);
+        out.push_back(std::move(gap));
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
   std::optional<LogRecord> record(uint64_t id) {
     const uint64_t index = id & ((1ull << count_bits_) - 1);
     const VirtAddr desc = descs_ + index * desc_size_;
@@ -169,14 +194,28 @@ std::vector<LogRecord> read_legacy_log(const Kernel& k) {
 
   std::vector<LogRecord> out;
   uint64_t idx = first;
+  // Records are found only through the lengths before them: a bad length
+  // loses everything up to log_next_idx, and says so.
+  auto broken = [&](uint64_t seq, std::string why) {
+    LogRecord lost;
+    lost.seq = seq;
+    lost.damage = fmt::format("record at log_buf offset {}: {}; the records after it cannot be found", idx, why);
+    out.push_back(std::move(lost));
+  };
   for (uint64_t seq = 0; idx != next && seq < buf_len; ++seq) {
-    if (idx + header > buf_len) break;
+    if (idx + header > buf_len) {
+      broken(seq, fmt::format("its header runs past the buffer's end ({} bytes)", buf_len));
+      break;
+    }
     uint16_t len = u16_at(idx + len_off);
     if (len == 0) {  // a zero length marks the wrap to the buffer's start
       idx = 0;
       continue;
     }
-    if (idx + len > buf_len || len < header) break;
+    if (idx + len > buf_len || len < header) {
+      broken(seq, fmt::format("length {} does not fit", len));
+      break;
+    }
     LogRecord r;
     r.seq = seq;
     std::memcpy(&r.ts_nsec, &ring[idx + ts_off], 8);

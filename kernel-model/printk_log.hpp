@@ -23,10 +23,14 @@ struct LogRecord {
   // The record's dictionary, "KEY=value" each: SUBSYSTEM= and DEVICE= from the
   // dev_info of the lockless ring (5.10+), or the dict text of older kernels.
   std::vector<std::string> dict;
+  // Set when this record could not be read: what was wrong and where. It
+  // stands in the record's place (seq: the record before it) so that a reader
+  // sees the gap; its other fields are empty.
+  std::string damage;
 };
 
-// All readable records, oldest first. Throws Error when the kernel has no
-// known log buffer; a record that cannot be read is skipped.
+// All records, oldest first. Throws Error when the kernel has no known log
+// buffer; a record that cannot be read is a record with `damage` in its place.
 std::vector<LogRecord> read_printk_log(const Kernel& kernel);
 
 // The message that explains the crash, found in the log like crash does: the

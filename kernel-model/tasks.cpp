@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/object_links.hpp"
+#include "kernel-model/task_sources.hpp"
 
 namespace kdive {
 namespace {
@@ -41,9 +43,6 @@ struct TaskLayout {
   uint64_t size = 0;
   Field pid, tgid, comm, real_parent, state, exit_state, flags, cpu, mm, stack;
   std::optional<Field> thread_sp, last_arrival, start_time, utime, stime;
-  // Threads hang off signal->thread_head since 6.7 (commit 8e1f385104ac);
-  // before, off the leader's thread_group list.
-  bool thread_head = false;
   bool rss_stat = false;  // per-task rss deltas (SPLIT_RSS_COUNTING, before 6.2)
 
   explicit TaskLayout(TypeSystem& types) {
@@ -77,8 +76,6 @@ struct TaskLayout {
     utime = maybe("utime");
     stime = maybe("stime");
     rss_stat = t.member("rss_stat.count").has_value();
-    const Type* s = types.lookup("struct signal_struct");
-    thread_head = t.member("thread_node") && s != nullptr && s->member("thread_head");
   }
 };
 
@@ -112,31 +109,6 @@ class TaskReader {
     if (layout_.stime) t.stime = layout_.stime->in(buf);
     if (!t.mm.is_null()) read_mm(t);
     return t;
-  }
-
-  std::vector<VirtAddr> threads_of(VirtAddr leader) {
-    Object task(k_, leader, task_type_);
-    std::vector<VirtAddr> out;
-    if (layout_.thread_head) {
-      for (const Object& t : list_objects(k_, task["signal"]["thread_head"], *task_type_, "thread_node")) {
-        out.push_back(t.address());
-      }
-      return out;
-    }
-    out.push_back(leader);
-    for (const Object& t : list_objects(k_, task["thread_group"], *task_type_, "thread_group")) {
-      out.push_back(t.address());
-    }
-    return out;
-  }
-
-  // Every process: init_task and the task_structs on its tasks list.
-  std::vector<VirtAddr> processes(VirtAddr init) {
-    std::vector<VirtAddr> out = {init};
-    for (const Object& t : list_objects(k_, Object(k_, init, task_type_)["tasks"], *task_type_, "tasks")) {
-      out.push_back(t.address());
-    }
-    return out;
   }
 
   // Per-task RSS deltas not yet folded into the mm (SPLIT_RSS_COUNTING, until
@@ -195,10 +167,7 @@ class TaskReader {
   }
 
   int cpus() {
-    if (cpus_ == 0) {
-      cpus_ = 1;
-      if (auto a = k_.symbols().address("nr_cpu_ids")) cpus_ = static_cast<int>(k_.memory().read<uint32_t>(*a));
-    }
+    if (cpus_ == 0) cpus_ = possible_cpus(k_);
     return cpus_;
   }
 
@@ -292,51 +261,84 @@ const Task* TaskTable::active_on(int cpu) const {
 TaskTable read_tasks(const Kernel& k) {
   TaskTable table;
   TaskReader reader(k);
-  VirtAddr init = k.symbol_address("init_task");
+  auto report = [&]<class Entry>(const std::string& source, const Walked<Entry>& w) {
+    for (const WalkBreak& b : w.breaks) table.problems.push_back(fmt::format("{}: {}", source, b.describe()));
+  };
 
-  std::vector<VirtAddr> addresses;
-  for (VirtAddr leader : reader.processes(init)) {
-    try {
-      for (VirtAddr t : reader.threads_of(leader)) addresses.push_back(t);
-    } catch (const ModelError& e) {
-      addresses.push_back(leader);
-      table.problems.push_back(fmt::format("threads of task {:x}: {}", leader.value(), e.what()));
-    }
+  // Every task any source names, with what the PID IDR says its pid is.
+  struct Found {
+    std::optional<int64_t> idr_pid;
+  };
+  std::map<uint64_t, Found> found;
+  std::vector<uint64_t> order;  // first-found order, so reading follows the lists
+  auto add = [&](VirtAddr task) -> Found& {
+    auto [it, inserted] = found.try_emplace(task.value());
+    if (inserted) order.push_back(task.value());
+    return it->second;
+  };
+
+  Walked<VirtAddr> processes = walk_process_list(k);
+  report("the process list (init_task.tasks)", processes);
+  for (VirtAddr t : processes.entries) add(t);
+
+  Walked<PidIdrTask> pids = walk_pid_idr(k);
+  report("the PID IDR (init_pid_ns.idr)", pids);
+  std::map<int64_t, uint64_t> idr_task;  // pid -> task
+  for (const PidIdrTask& p : pids.entries) {
+    if (p.task.is_null()) continue;
+    add(p.task).idr_pid = p.pid;
+    idr_task[p.pid] = p.task.value();
   }
 
-  // Each CPU's runqueue knows its idle task (not on any list) and what ran.
-  std::vector<VirtAddr> idle;
-  int cpus = 1;
-  if (auto a = k.symbols().address("nr_cpu_ids")) cpus = static_cast<int>(k.memory().read<uint32_t>(*a));
-  for (int cpu = 0; cpu < cpus; ++cpu) {
+  RunqueueTasks rqs = read_runqueues(k);
+  for (auto& p : rqs.problems) table.problems.push_back(std::move(p));
+  table.active = rqs.curr;
+  for (size_t cpu = 0; cpu < rqs.curr.size(); ++cpu) {
+    if (!rqs.curr[cpu].is_null()) add(rqs.curr[cpu]);
+    if (!rqs.idle[cpu].is_null()) add(rqs.idle[cpu]);
+  }
+
+  // Read each task once; each thread group's list is walked from the first of
+  // its threads read soundly, and the threads it names join the work list.
+  std::set<int64_t> groups_walked;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const VirtAddr a{order[i]};
+    const Found f = found[a.value()];
+    Task t;
     try {
-      Object rq = k.object(k.per_cpu("runqueues", cpu), "struct rq");
-      table.active.push_back(rq["curr"].pointer());
-      VirtAddr idle_task = rq["idle"].pointer();
-      idle.push_back(idle_task);
-      if (idle_task != init) addresses.push_back(idle_task);
+      t = reader.read(a);
     } catch (const ModelError& e) {
-      table.active.push_back(VirtAddr{});
-      table.problems.push_back(fmt::format("runqueue of CPU {}: {}", cpu, e.what()));
+      t.address = a;
+      t.pid = f.idr_pid.value_or(0);
+      t.damage = fmt::format("task_struct unreadable: {}", e.what());
+      table.all.push_back(std::move(t));
+      continue;
     }
+    t.idle = std::find(rqs.idle.begin(), rqs.idle.end(), a) != rqs.idle.end();
+    t.active = std::find(rqs.curr.begin(), rqs.curr.end(), a) != rqs.curr.end();
+    if (f.idr_pid && *f.idr_pid != t.pid) {
+      // The IDR found it under another number: one of the two is damaged,
+      // and the struct pid the IDR holds is the more redundant witness.
+      t.damage = fmt::format("pid {} in task_struct, IDR says {}", t.pid, *f.idr_pid);
+      t.pid = *f.idr_pid;
+    } else if (!f.idr_pid && !t.idle && pids.complete() && idr_task.count(t.pid)) {
+      t.damage =
+          fmt::format("pid {} in task_struct, but the IDR gives pid {} to task {:x}", t.pid, t.pid, idr_task[t.pid]);
+    }
+    if (t.damage.empty() && !t.idle && groups_walked.insert(t.tgid).second) {
+      Walked<VirtAddr> threads = walk_thread_group(k, a);
+      report(fmt::format("the threads of pid {}", t.tgid), threads);
+      for (VirtAddr thread : threads.entries) add(thread);
+    }
+    table.all.push_back(std::move(t));
   }
 
   std::map<uint64_t, int64_t> pid_of;
-  for (VirtAddr a : addresses) {
-    try {
-      Task t = reader.read(a);
-      t.idle = std::find(idle.begin(), idle.end(), a) != idle.end();
-      t.active = std::find(table.active.begin(), table.active.end(), a) != table.active.end();
-      pid_of[a.value()] = t.pid;
-      table.all.push_back(std::move(t));
-    } catch (const ModelError& e) {
-      table.problems.push_back(fmt::format("task {:x}: {}", a.value(), e.what()));
-    }
-  }
+  for (const Task& t : table.all) pid_of[t.address.value()] = t.pid;
   // SPLIT_RSS_COUNTING: each thread's unfolded deltas belong to its mm.
   std::map<uint64_t, int64_t> pending;
   for (const Task& t : table.all) {
-    if (t.mm.value() == 0) continue;
+    if (t.mm.value() == 0 || !t.damage.empty()) continue;
     try {
       pending[t.mm.value()] += reader.pending_rss(t.address);
     } catch (const Fault&) {
@@ -346,7 +348,7 @@ TaskTable read_tasks(const Kernel& k) {
   for (Task& t : table.all) {
     // Idle tasks count as children of nobody (crash shows PPID 0 for every
     // swapper/N, though secondary CPUs' idle tasks were forked by init).
-    t.ppid = !t.idle && pid_of.count(t.parent.value()) ? pid_of[t.parent.value()] : 0;
+    t.ppid = !t.idle && t.damage.empty() && pid_of.count(t.parent.value()) ? pid_of[t.parent.value()] : 0;
     if (t.mm.value() != 0) {
       int64_t r = static_cast<int64_t>(t.rss_pages) + pending[t.mm.value()];
       t.rss_pages = static_cast<uint64_t>(std::max<int64_t>(0, r));

@@ -1,8 +1,9 @@
 // Tasks: every thread of the crashed kernel with the facts ps-like commands show.
-// Enumeration follows the kernel: the process list from init_task.tasks, each
-// process's threads from signal->thread_head (6.7+, via thread_node) or the
-// older thread_group list, and each CPU's idle task from its runqueue (idle
-// tasks are on no list). Member offsets come from DWARF by name.
+// They are found through every place the kernel keeps them (task_sources.hpp:
+// the process list, each thread group's list, the PID IDR, the runqueues),
+// merged, and cross-checked: a task one damaged structure hides is still
+// found through the others, and a task the sources disagree about is listed
+// with `damage` saying which check failed. Member offsets come from DWARF.
 //
 //   TaskTable tasks = read_tasks(kernel);
 //   for (const Task& t : tasks.all) ... t.pid, t.comm, t.state_code() ...
@@ -41,6 +42,10 @@ struct Task {
   uint64_t rss_pages = 0;
   bool idle = false;    // a CPU's idle task (swapper/N)
   bool active = false;  // running on its CPU at the crash (rq->curr)
+  // Why this task cannot be trusted ("pid 0 in task_struct, IDR says 91"), or
+  // empty. A damaged task keeps its address and the pid the IDR gives it; its
+  // other fields are whatever its memory holds.
+  std::string damage;
 
   bool is_kernel_thread() const;
   bool is_group_leader() const { return pid == tgid; }
@@ -52,10 +57,13 @@ struct Task {
 };
 
 struct TaskTable {
-  std::vector<Task> all;              // sorted by pid, idle tasks by CPU
-  std::vector<VirtAddr> active;       // rq->curr per CPU (index = CPU)
-  uint64_t total_ram_pages = 0;       // for %MEM
-  std::vector<std::string> problems;  // tasks that could not be read, one line each
+  std::vector<Task> all;         // sorted by pid, idle tasks by CPU
+  std::vector<VirtAddr> active;  // rq->curr per CPU (index = CPU)
+  uint64_t total_ram_pages = 0;  // for %MEM
+  // Where a source could not be walked to its end ("the threads of pid 84:
+  // ffff...: next is 0, ..."), one line each. The tasks behind such a break
+  // are still listed when another source found them.
+  std::vector<std::string> problems;
 
   const Task* by_pid(int64_t pid) const;  // the thread with that pid (idle: CPU 0's)
   const Task* by_address(VirtAddr task) const;

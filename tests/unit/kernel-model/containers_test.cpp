@@ -10,10 +10,12 @@
 
 using kdive::ChainWalk;
 using kdive::Error;
-using kdive::Fault;
 using kdive::RbOrder;
 using kdive::RbVisit;
+using kdive::RbWalk;
 using kdive::VirtAddr;
+using kdive::WalkBreak;
+using kdive::Walked;
 using kdive::test::SyntheticMemory;
 
 namespace {
@@ -60,19 +62,16 @@ std::vector<VirtAddr> chain(const SyntheticMemory& m, const ChainWalk& w) {
   return out;
 }
 
-// Walks until the walk throws, keeping what it visited first.
-template <typename Exception>
-std::vector<VirtAddr> chain_until_throw(const SyntheticMemory& m, const ChainWalk& w, std::string* message) {
-  std::vector<VirtAddr> out;
-  try {
-    walk_chain(m.memory(), w, [&](VirtAddr e) {
-      out.push_back(e);
-      return true;
-    });
-    FAIL("the walk did not throw");
-  } catch (const Exception& e) {
-    *message = e.what();
-  }
+// The recovering form: what the walk visited, and where it broke.
+Walked<VirtAddr> chain_with_breaks(const SyntheticMemory& m, const ChainWalk& w) {
+  Walked<VirtAddr> out;
+  walk_chain(
+      m.memory(), w,
+      [&](VirtAddr e) {
+        out.entries.push_back(e);
+        return true;
+      },
+      [&](const WalkBreak& b) { out.breaks.push_back(b); });
   return out;
 }
 
@@ -107,18 +106,26 @@ TEST_CASE("a list_head list starting at an entry (crash's -h) shows that entry f
   CHECK(chain(m, w) == std::vector<VirtAddr>{entries[1], entries[2], head - kListOffset, entries[0]});
 }
 
-TEST_CASE("a list that loops back to an entry (not its head) is an error naming the entry", "[containers]") {
+TEST_CASE("a list that loops back to an entry (not its head) is a break naming the entry", "[containers]") {
   SyntheticMemory m;
   VirtAddr head = m.addr(0x100);
   VirtAddr a = m.addr(0x1000), b = m.addr(0x2000), c = m.addr(0x3000);
   link_list(m, head, {a, b, c});
   m.put64(c + kListOffset, (b + kListOffset).value());  // c -> b instead of c -> head
   ChainWalk w = list_walk(head, false);
-  std::string message;
-  auto seen = chain_until_throw<Error>(m, w, &message);
-  CHECK(seen == std::vector<VirtAddr>{a, b, c});
-  CHECK(message.find(fmt::format("{:x}", b.value())) != std::string::npos);
-  CHECK(message.find("loops") != std::string::npos);
+  Walked<VirtAddr> seen = chain_with_breaks(m, w);
+  CHECK(seen.entries == std::vector<VirtAddr>{a, b, c});
+  REQUIRE(seen.breaks.size() == 1);
+  CHECK(seen.breaks[0].position == 3);
+  CHECK(seen.breaks[0].at == c + kListOffset);  // the pointer that leads back
+  CHECK(seen.breaks[0].reason.find(fmt::format("entry {:x} comes again", b.value())) != std::string::npos);
+  // The strict form throws, naming the same.
+  try {
+    chain(m, w);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("comes again") != std::string::npos);
+  }
 }
 
 TEST_CASE("a NULL next pointer ends a singly linked chain but is an error in a list_head list", "[containers]") {
@@ -128,9 +135,11 @@ TEST_CASE("a NULL next pointer ends a singly linked chain but is an error in a l
   link_list(m, head, {a, b});
   m.put64(b + kListOffset, 0);
   ChainWalk w = list_walk(head, false);
-  std::string message;
-  CHECK(chain_until_throw<Error>(m, w, &message) == std::vector<VirtAddr>{a, b});
-  CHECK(message.find("NULL") != std::string::npos);
+  Walked<VirtAddr> seen = chain_with_breaks(m, w);
+  CHECK(seen.entries == std::vector<VirtAddr>{a, b});
+  REQUIRE(seen.breaks.size() == 1);
+  CHECK(seen.breaks[0].at == b + kListOffset);
+  CHECK(seen.breaks[0].reason == "pointer is NULL");
 
   // struct pointers (crash's `list -o 8 ADDR`): NULL is the normal end.
   VirtAddr s1 = m.addr(0x4000), s2 = m.addr(0x5000), s3 = m.addr(0x6000);
@@ -141,7 +150,7 @@ TEST_CASE("a NULL next pointer ends a singly linked chain but is an error in a l
   CHECK(chain(m, s) == std::vector<VirtAddr>{s1, s2, s3});
 }
 
-TEST_CASE("a corrupted next pointer faults after the entries before it", "[containers]") {
+TEST_CASE("a corrupted next pointer is a break after the entries before it", "[containers]") {
   SyntheticMemory m;
   VirtAddr head = m.addr(0x100);
   VirtAddr a = m.addr(0x1000), b = m.addr(0x2000);
@@ -149,10 +158,14 @@ TEST_CASE("a corrupted next pointer faults after the entries before it", "[conta
   VirtAddr wild = m.addr(0x7770000);  // never written: not in the dump
   m.put64(b + kListOffset, wild.value());
   ChainWalk w = list_walk(head, false);
-  std::string message;
-  auto seen = chain_until_throw<Fault>(m, w, &message);
-  // The wild link is reported as an entry, then reading its next pointer faults.
-  CHECK(seen == std::vector<VirtAddr>{a, b, wild - kListOffset});
+  Walked<VirtAddr> seen = chain_with_breaks(m, w);
+  // The wild link is reported as an entry (crash shows it too), then reading
+  // its next pointer fails.
+  CHECK(seen.entries == std::vector<VirtAddr>{a, b, wild - kListOffset});
+  REQUIRE(seen.breaks.size() == 1);
+  CHECK(seen.breaks[0].position == 3);
+  CHECK(seen.breaks[0].at == wild);
+  CHECK(seen.breaks[0].reason.find("unreadable") != std::string::npos);
 }
 
 TEST_CASE("singly linked chains stop where crash stops them", "[containers]") {
@@ -188,8 +201,10 @@ TEST_CASE("singly linked chains stop where crash stops them", "[containers]") {
     m.put64(s2, s3.value());
     m.put64(s3, s4.value());
     m.put64(s4, s3.value());
-    std::string message;
-    CHECK(chain_until_throw<Error>(m, singly(s1), &message) == std::vector<VirtAddr>{s1, s2, s3, s4});
+    Walked<VirtAddr> seen = chain_with_breaks(m, singly(s1));
+    CHECK(seen.entries == std::vector<VirtAddr>{s1, s2, s3, s4});
+    REQUIRE(seen.breaks.size() == 1);
+    CHECK(seen.breaks[0].at == s4);
   }
   SECTION("the visitor stops the walk") {
     m.put64(s1, s2.value());
@@ -215,9 +230,10 @@ TEST_CASE("a chain longer than its limit is an error", "[containers]") {
 
 namespace {
 
-// rb_node { __rb_parent_color; rb_right; rb_left; }
-void rb_node(SyntheticMemory& m, VirtAddr node, VirtAddr left, VirtAddr right) {
-  m.put64(node, 0);
+// rb_node { __rb_parent_color; rb_right; rb_left; }, with a colour bit set
+// on some to show it is masked off.
+void rb_node(SyntheticMemory& m, VirtAddr node, VirtAddr left, VirtAddr right, VirtAddr parent, bool red = false) {
+  m.put64(node, parent.value() | (red ? 0 : 1));
   m.put64(node + 8, right.value());
   m.put64(node + 16, left.value());
 }
@@ -225,64 +241,129 @@ void rb_node(SyntheticMemory& m, VirtAddr node, VirtAddr left, VirtAddr right) {
 struct RbResult {
   std::vector<VirtAddr> nodes;
   std::vector<std::string> positions;
+  std::vector<WalkBreak> breaks;
 };
 
-RbResult rbtree(const SyntheticMemory& m, VirtAddr top, RbOrder order) {
+RbResult rbtree(const SyntheticMemory& m, VirtAddr top, RbOrder order, bool top_is_root = true) {
   RbResult r;
-  walk_rbtree(m.memory(), top.value(), order, [&](const RbVisit& v) {
-    r.nodes.push_back(v.node);
-    r.positions.push_back(v.position);
-    return true;
-  });
+  RbWalk walk{.top = top.value(), .top_is_root = top_is_root, .order = order};
+  walk_rbtree(
+      m.memory(), walk,
+      [&](const RbVisit& v) {
+        r.nodes.push_back(v.node);
+        r.positions.push_back(v.position);
+        return true;
+      },
+      [&](const WalkBreak& b) { r.breaks.push_back(b); });
   return r;
 }
+
+//        d
+//      b   f
+//     a c e g
+struct SevenNodes {
+  SyntheticMemory m;
+  VirtAddr a = m.addr(0x1000), b = m.addr(0x2000), c = m.addr(0x3000), d = m.addr(0x4000), e = m.addr(0x5000),
+           f = m.addr(0x6000), g = m.addr(0x7000), none{0};
+  VirtAddr root = m.addr(0x100);  // struct rb_root
+  SevenNodes() {
+    m.put64(root, d.value());
+    rb_node(m, d, b, f, none);
+    rb_node(m, b, a, c, d, true);
+    rb_node(m, f, e, g, d);
+    rb_node(m, a, none, none, b);
+    rb_node(m, c, none, none, b, true);
+    rb_node(m, e, none, none, f);
+    rb_node(m, g, none, none, f, true);
+  }
+};
 
 }  // namespace
 
 TEST_CASE("rbtree walks in pre-order and in-order with positions", "[containers]") {
-  SyntheticMemory m;
-  //        d
-  //      b   f
-  //     a c e g
-  VirtAddr a = m.addr(0x1000), b = m.addr(0x2000), c = m.addr(0x3000), d = m.addr(0x4000), e = m.addr(0x5000),
-           f = m.addr(0x6000), g = m.addr(0x7000), none{0};
-  rb_node(m, d, b, f);
-  rb_node(m, b, a, c);
-  rb_node(m, f, e, g);
-  for (VirtAddr leaf : {a, c, e, g}) rb_node(m, leaf, none, none);
-
-  RbResult pre = rbtree(m, d, RbOrder::Preorder);
-  CHECK(pre.nodes == std::vector<VirtAddr>{d, b, a, c, f, e, g});
+  SevenNodes t;
+  RbResult pre = rbtree(t.m, t.d, RbOrder::Preorder);
+  CHECK(pre.breaks.empty());
+  CHECK(pre.nodes == std::vector<VirtAddr>{t.d, t.b, t.a, t.c, t.f, t.e, t.g});
   CHECK(pre.positions ==
         std::vector<std::string>{"root", "root/l", "root/l/l", "root/l/r", "root/r", "root/r/l", "root/r/r"});
 
-  RbResult in = rbtree(m, d, RbOrder::InOrder);
-  CHECK(in.nodes == std::vector<VirtAddr>{a, b, c, d, e, f, g});
+  RbResult in = rbtree(t.m, t.d, RbOrder::InOrder);
+  CHECK(in.breaks.empty());
+  CHECK(in.nodes == std::vector<VirtAddr>{t.a, t.b, t.c, t.d, t.e, t.f, t.g});
   CHECK(in.positions ==
         std::vector<std::string>{"root/l/l", "root/l", "root/l/r", "root", "root/r/l", "root/r", "root/r/r"});
 
-  CHECK(rbtree(m, none, RbOrder::Preorder).nodes.empty());
+  CHECK(rbtree(t.m, t.none, RbOrder::Preorder).nodes.empty());
 }
 
-TEST_CASE("an rbtree whose child points back up is an error", "[containers]") {
-  SyntheticMemory m;
-  VirtAddr a = m.addr(0x1000), b = m.addr(0x2000), c = m.addr(0x3000), none{0};
-  rb_node(m, b, a, c);
-  rb_node(m, a, none, none);
-  rb_node(m, c, b, none);  // c's left child is the root again
+TEST_CASE("walk_rbtree_entries gives the entries in key order, minus the member offset", "[containers]") {
+  SevenNodes t;
+  Walked<VirtAddr> w = kdive::walk_rbtree_entries(t.m.memory(), t.root, 0x18);
+  CHECK(w.complete());
+  std::vector<VirtAddr> expected;
+  for (VirtAddr n : {t.a, t.b, t.c, t.d, t.e, t.f, t.g}) expected.push_back(n - 0x18);
+  CHECK(w.entries == expected);
+}
+
+TEST_CASE("a zeroed rb_node hides only its subtree; the break names it where the subtree was", "[containers]") {
+  SevenNodes t;
+  for (uint64_t o = 0; o < 24; o += 8) t.m.put64(t.b + o, 0);
+  Walked<VirtAddr> w = kdive::walk_rbtree_entries(t.m.memory(), t.root, 0);
+  CHECK(w.entries == std::vector<VirtAddr>{t.d, t.e, t.f, t.g});
+  REQUIRE(w.breaks.size() == 1);
+  CHECK(w.breaks[0].at == t.b);
+  CHECK(w.breaks[0].position == 0);  // the left subtree comes first in key order
+  CHECK(w.breaks[0].reason.find(fmt::format("parent is 0, not {:x}", t.d.value())) != std::string::npos);
+  CHECK(w.breaks[0].reason.find("root/l") != std::string::npos);
+}
+
+TEST_CASE("an rb_node whose parent is not the node above is a break; the rest is walked", "[containers]") {
+  SevenNodes t;
+  rb_node(t.m, t.g, t.none, t.none, t.b);  // g claims b as its parent
+  RbResult in = rbtree(t.m, t.d, RbOrder::InOrder);
+  CHECK(in.nodes == std::vector<VirtAddr>{t.a, t.b, t.c, t.d, t.e, t.f});
+  REQUIRE(in.breaks.size() == 1);
+  CHECK(in.breaks[0].at == t.g);
+  CHECK(in.breaks[0].position == 6);
+  RbResult pre = rbtree(t.m, t.d, RbOrder::Preorder);
+  CHECK(pre.nodes == std::vector<VirtAddr>{t.d, t.b, t.a, t.c, t.f, t.e});
+  REQUIRE(pre.breaks.size() == 1);
+  CHECK(pre.breaks[0].position == 6);
+}
+
+TEST_CASE("an rbtree whose child points back up is a break, not an endless walk", "[containers]") {
+  SevenNodes t;
+  rb_node(t.m, t.g, t.d, t.none, t.f);  // g's left child is the root again
   for (RbOrder order : {RbOrder::Preorder, RbOrder::InOrder}) {
-    try {
-      rbtree(m, b, order);
-      FAIL("no error");
-    } catch (const Error& e) {
-      CHECK(std::string(e.what()).find(fmt::format("{:x}", b.value())) != std::string::npos);
-    }
+    RbResult r = rbtree(t.m, t.d, order);
+    CHECK(r.nodes.size() == 7);
+    REQUIRE(r.breaks.size() == 1);
+    CHECK(r.breaks[0].at == t.d);
+    CHECK(r.breaks[0].reason.find("reached before") != std::string::npos);
   }
+  Walked<VirtAddr> w = kdive::walk_rbtree_entries(t.m.memory(), t.root, 0);
+  CHECK(w.entries.size() == 7);
+  REQUIRE(w.breaks.size() == 1);
+  CHECK(w.breaks[0].describe().find(fmt::format("{:x}", t.d.value())) != std::string::npos);
 }
 
-TEST_CASE("an unreadable rbtree child faults", "[containers]") {
-  SyntheticMemory m;
-  VirtAddr a = m.addr(0x1000), wild = m.addr(0x7770000), none{0};
-  rb_node(m, a, wild, none);
-  CHECK_THROWS_AS(rbtree(m, a, RbOrder::Preorder), Fault);
+TEST_CASE("an unreadable rbtree child is a break; its sibling is walked", "[containers]") {
+  SevenNodes t;
+  VirtAddr wild = t.m.addr(0x7770000);  // never written: not in the dump
+  rb_node(t.m, t.b, wild, t.c, t.d);
+  RbResult pre = rbtree(t.m, t.d, RbOrder::Preorder);
+  CHECK(pre.nodes == std::vector<VirtAddr>{t.d, t.b, t.c, t.f, t.e, t.g});
+  REQUIRE(pre.breaks.size() == 1);
+  CHECK(pre.breaks[0].at == wild);
+  CHECK(pre.breaks[0].position == 2);
+  CHECK(pre.breaks[0].reason.find("unreadable") != std::string::npos);
+}
+
+TEST_CASE("a subtree walked from its own top (tree -N) does not check the top's parent", "[containers]") {
+  SevenNodes t;
+  CHECK(rbtree(t.m, t.f, RbOrder::InOrder, false).nodes == std::vector<VirtAddr>{t.e, t.f, t.g});
+  RbResult as_root = rbtree(t.m, t.f, RbOrder::InOrder, true);
+  CHECK(as_root.nodes.empty());
+  REQUIRE(as_root.breaks.size() == 1);
 }

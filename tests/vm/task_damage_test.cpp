@@ -1,0 +1,171 @@
+// Task enumeration over a damaged dump: one kernel object is broken on purpose
+// in a copy of the fixture (dump_edit.hpp) and kdive must still list every
+// other task the guest had, mark the damaged one, and say data was lost
+// (batch exit status 3). Each case checks both halves against truth.txt.
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "dump_edit.hpp"
+#include "truth.hpp"
+#include "vm_test.hpp"
+
+using namespace kdive::test;
+using Catch::Matchers::Contains;
+using kdive::VirtAddr;
+
+namespace {
+
+constexpr int kDataLost = 3;  // kdive's batch exit status when a command lost data
+
+struct PsJson {
+  std::map<int64_t, nlohmann::json> sound;    // pid -> row (idle tasks left out: pid 0 repeats)
+  std::map<int64_t, nlohmann::json> damaged;  // pid -> row with "error"
+  nlohmann::json envelope;
+};
+
+PsJson ps_json(const KdiveRun& r) {
+  PsJson p;
+  p.envelope = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(p.envelope.is_discarded());
+  REQUIRE(p.envelope.contains("result"));
+  for (const auto& row : p.envelope["result"]) {
+    const int64_t pid = row["pid"].get<int64_t>();
+    if (row.contains("error")) {
+      p.damaged[pid] = row;
+    } else if (pid != 0) {
+      p.sound[pid] = row;
+    }
+  }
+  return p;
+}
+
+// Every task of the guest that is not `except` is listed soundly. Only a
+// kworker may have exited between the guest's snapshot and the crash.
+void check_every_other_task(const Truth& t, const PsJson& p, std::set<int64_t> except) {
+  for (const auto& task : t.tasks) {
+    if (except.count(task.pid)) continue;
+    INFO("truth task " << task.pid << " " << task.comm);
+    if (task.comm.rfind("kworker/", 0) == 0 && !p.sound.count(task.pid)) continue;
+    REQUIRE(p.sound.count(task.pid) == 1);
+    CHECK(p.sound.at(task.pid)["ppid"].get<int64_t>() == task.ppid);
+  }
+}
+
+// The last worker thread of the "threaded" process: a thread, not its leader.
+int64_t a_worker_thread(const Truth& t) {
+  const int64_t leader = t.role("threaded");
+  int64_t worker = 0;
+  for (const auto& task : t.tasks) {
+    if (task.tgid == leader && task.pid != leader) worker = task.pid;
+  }
+  REQUIRE(worker != 0);
+  return worker;
+}
+
+}  // namespace
+
+TEST_CASE("one zeroed worker task_struct: every other task is listed, that one marked", "[task_damage]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const int64_t worker = a_worker_thread(t);
+  const VirtAddr task = task_address(suite(), worker);
+  DamagedDump d = DamagedDump::copy_of(suite());
+  d.zero(task, type_size(suite(), "struct task_struct"));
+
+  KdiveRun r = d.run("ps", "--json");
+  CHECK(r.status == kDataLost);
+  PsJson p = ps_json(r);
+  check_every_other_task(t, p, {worker});
+  // The four undamaged threads of its process are all there.
+  int threads = 0;
+  for (const auto& [pid, row] : p.sound) threads += t.task(pid) && t.task(pid)->tgid == t.role("threaded");
+  CHECK(threads == t.threads.at(t.role("threaded")) - 1);
+  // The damaged one: its pid (from the PID IDR) and address, with the failed check.
+  REQUIRE(p.damaged.count(worker) == 1);
+  CHECK(p.damaged.at(worker)["task"] == fmt::format("{:#x}", task.value()));
+  CHECK(p.damaged.at(worker)["error"] == fmt::format("pid 0 in task_struct, IDR says {}", worker));
+
+  KdiveRun text = d.run("ps");
+  CHECK(text.status == kDataLost);
+  CHECK_THAT(text.out,
+             Contains(fmt::format("{:016x}  (damaged: pid 0 in task_struct, IDR says {})", task.value(), worker)));
+  CHECK_THAT(text.out + text.err, Contains("1 of"));
+}
+
+TEST_CASE("foreach files over a zeroed task covers every other task", "[task_damage]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const int64_t worker = a_worker_thread(t);
+  const VirtAddr task = task_address(suite(), worker);
+  DamagedDump d = DamagedDump::copy_of(suite());
+  d.zero(task, type_size(suite(), "struct task_struct"));
+
+  KdiveRun r = d.run("foreach files", "--json");
+  CHECK(r.status == kDataLost);
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE(j.contains("result"));
+  std::map<int64_t, nlohmann::json> entries;
+  for (const auto& e : j["result"]) {
+    if (e["pid"].get<int64_t>() != 0) entries[e["pid"].get<int64_t>()] = e;
+  }
+  REQUIRE(entries.count(worker) == 1);
+  CHECK(entries.at(worker).contains("error"));
+  // Each truth fd of every other task is among its files.
+  std::map<int64_t, std::set<int>> truth_fds;
+  for (const auto& fd : t.fds) truth_fds[fd.pid].insert(fd.fd);
+  for (const auto& [pid, fds] : truth_fds) {
+    if (pid == worker) continue;
+    INFO("pid " << pid);
+    REQUIRE(entries.count(pid) == 1);
+    REQUIRE(entries.at(pid).contains("result"));
+    std::set<int> listed;
+    for (const auto& f : entries.at(pid)["result"][0]["fds"]) listed.insert(f["fd"].get<int>());
+    for (int fd : fds) CHECK(listed.count(fd) == 1);
+  }
+}
+
+TEST_CASE("a tasks list pointer turned into a cycle: every task is still listed, the break reported", "[task_damage]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  // The sleeper's tasks.next is pointed back at init's (pid 1) tasks link, an
+  // earlier element: the list now loops without returning to its head.
+  const uint64_t tasks_offset = member_offset(suite(), "struct task_struct", "tasks");
+  const VirtAddr sleeper = task_address(suite(), t.role("sleeper"));
+  const VirtAddr init = task_address(suite(), 1);
+  DamagedDump d = DamagedDump::copy_of(suite());
+  d.write_u64(sleeper + tasks_offset, (init + tasks_offset).value());
+
+  KdiveRun r = d.run("ps", "--json");
+  CHECK(r.status == kDataLost);
+  PsJson p = ps_json(r);
+  check_every_other_task(t, p, {});
+  CHECK(p.damaged.empty());
+  REQUIRE(p.envelope.contains("warnings"));
+  CHECK_THAT(p.envelope["warnings"].dump(), Contains("process list") && Contains("comes back to"));
+}
+
+TEST_CASE("one zeroed PID IDR node: every task is still listed through the lists, the damage reported",
+          "[task_damage]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  // The XArray node under init_pid_ns.idr holding the threaded workload's pid:
+  // the root node's slot for it (an internal entry: node address | 2).
+  const int64_t pid = t.role("threaded");
+  const uint64_t head = print_value(suite(), "init_pid_ns.idr.idr_rt.xa_head");
+  REQUIRE((head & 3) == 2);
+  const uint64_t root = head - 2;
+  const uint64_t shift = print_value(suite(), fmt::format("((struct xa_node *){:#x})->shift", root));
+  REQUIRE(shift == 6);  // two levels: pids below 4096, as in every fixture
+  const uint64_t slot = static_cast<uint64_t>(pid) >> shift;
+  const uint64_t leaf = print_value(suite(), fmt::format("((struct xa_node *){:#x})->slots[{}]", root, slot)) - 2;
+  DamagedDump d = DamagedDump::copy_of(suite());
+  d.zero(VirtAddr{leaf}, type_size(suite(), "struct xa_node"));
+
+  KdiveRun r = d.run("ps", "--json");
+  CHECK(r.status == kDataLost);
+  PsJson p = ps_json(r);
+  check_every_other_task(t, p, {});
+  REQUIRE(p.envelope.contains("warnings"));
+  CHECK_THAT(p.envelope["warnings"].dump(), Contains("PID IDR") && Contains(fmt::format("{:x}", leaf)));
+}
