@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include "kernel-model/containers.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/object_links.hpp"
+#include "kernel-model/rbtree_walk.hpp"
 
 namespace kdive {
 namespace {
@@ -133,23 +133,12 @@ std::string dentry_path(const Kernel& k, VirtAddr dentry_addr, VirtAddr vfsmount
 namespace {
 
 // The `type`s linked into the rbtree at `root` through their rb_node
-// `member`, as far as they can be reached. For now this is the strict walk,
-// whose first error becomes one break that ends it (the nodes still pending
-// are not reached); the recovering rbtree walk of containers.hpp, with this
-// same shape, replaces it.
+// `member`, as far as they can be reached past damage.
 Walked<Object> walk_tree_objects(const Kernel& k, const Object& root, const Type& type, std::string_view member) {
-  const uint64_t offset = member_offset(type, member);
-  Walked<Object> w;
-  try {
-    uint64_t top = k.memory().read<uint64_t>(root.address());
-    walk_rbtree(k.memory(), top, RbOrder::InOrder, [&](const RbVisit& v) {
-      w.entries.emplace_back(k, v.node - offset, &type);
-      return true;
-    });
-  } catch (const ModelError& e) {
-    w.breaks.push_back(WalkBreak{w.entries.size(), root.address(), e.what()});
-  }
-  return w;
+  Walked<VirtAddr> w = walk_rbtree_entries(k.memory(), root.address(), member_offset(type, member));
+  Walked<Object> out{{}, std::move(w.breaks)};
+  for (VirtAddr a : w.entries) out.entries.emplace_back(k, a, &type);
+  return out;
 }
 
 // Every mount of init's mount namespace: a list (mnt_namespace.list, struct

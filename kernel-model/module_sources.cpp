@@ -5,31 +5,13 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "kernel-model/containers.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/object_links.hpp"
+#include "kernel-model/rbtree_walk.hpp"
 
 namespace kdive {
 namespace {
-
-// The entries of the rbtree whose struct rb_root is at `root`, as far as they
-// can be reached. For now this is the strict walk, whose first error becomes
-// one break that ends it (the nodes still pending are not reached); the
-// recovering rbtree walk of containers.hpp, with this same shape, replaces it.
-Walked<VirtAddr> walk_tree_entries(const KernelMemory& mem, VirtAddr root, uint64_t member_offset) {
-  Walked<VirtAddr> w;
-  try {
-    uint64_t top = mem.read<uint64_t>(root);
-    walk_rbtree(mem, top, RbOrder::InOrder, [&](const RbVisit& v) {
-      w.entries.push_back(v.node - member_offset);
-      return true;
-    });
-  } catch (const ModelError& e) {
-    w.breaks.push_back(WalkBreak{w.entries.size(), root, e.what()});
-  }
-  return w;
-}
 
 // Where the tree's pieces sit, from DWARF; unset when this kernel keeps no
 // module address tree (CONFIG_MODULES_TREE_LOOKUP off: no mod_tree_node, or
@@ -103,7 +85,7 @@ std::optional<Walked<VirtAddr>> walk_mod_tree(const Kernel& k, const Type& modul
 }  // namespace
 
 Walked<VirtAddr> mod_tree_modules(const KernelMemory& mem, VirtAddr root, const ModTreeLayout& layout) {
-  Walked<VirtAddr> nodes = walk_tree_entries(mem, root, layout.node_offset);
+  Walked<VirtAddr> nodes = walk_rbtree_entries(mem, root, layout.node_offset);
   Walked<VirtAddr> out;
   std::unordered_set<uint64_t> seen;
   auto carry_breaks = [&](size_t i) {
