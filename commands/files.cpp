@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
@@ -57,6 +59,14 @@ Json print_task_files(const Kernel& k, const Task& task, bool cache_view, const 
     if (!ref || matches(f, *ref)) shown.push_back(&f);
   }
   if (ref && shown.empty()) return nullptr;  // -R prints only the tasks that hold the reference
+  // What of the task itself could not be read: root, cwd, the fd table.
+  std::vector<std::string> task_damage;
+  for (auto [what, error] :
+       {std::pair{"root", &files.root_error}, {"cwd", &files.cwd_error}, {"fds", &files.fds_error}}) {
+    if (error->empty()) continue;
+    task_damage.push_back(fmt::format("{}: {}", what, *error));
+    out.data_lost(fmt::format("PID {} {}: {}", task.pid, what, *error));
+  }
   Json result = task_header_json(task);
   result["root"] = or_null(files.root);
   result["cwd"] = or_null(files.cwd);
@@ -66,11 +76,21 @@ Json print_task_files(const Kernel& k, const Task& task, bool cache_view, const 
     if (!f->error.empty()) out.data_lost(fmt::format("PID {} fd {}: {}", task.pid, f->fd, f->error));
   }
   result["fds"] = std::move(fds);
+  std::string error;
+  for (const auto& d : task_damage) error += (error.empty() ? "" : "; ") + d;
+  result["error"] = or_null(error);
+  auto place = [](const std::string& path, const std::string& why) {
+    if (!why.empty()) return fmt::format("(damaged: {})", why);
+    return path.empty() ? std::string("(none)") : path;
+  };
   out.print("{}\n", task_header(task));
-  out.print("ROOT: {}    CWD: {}\n", files.root.empty() ? "(none)" : files.root,
-            files.cwd.empty() ? "(none)" : files.cwd);
+  out.print("ROOT: {}    CWD: {}\n", place(files.root, files.root_error), place(files.cwd, files.cwd_error));
   if (shown.empty()) {
-    out.print("No open files\n\n");
+    if (files.fds_error.empty()) {
+      out.print("No open files\n\n");
+    } else {
+      out.print("(damaged: {})\n\n", files.fds_error);
+    }
     return result;
   }
   if (cache_view) {
@@ -80,7 +100,7 @@ Json print_task_files(const Kernel& k, const Task& task, bool cache_view, const 
   }
   for (const OpenFile* f : shown) {
     if (!f->error.empty()) {
-      out.print("{:>3} {:016x} (unreadable: {})\n", f->fd, f->file.value(), f->error);
+      out.print("{:>3} {:016x} (damaged: {})\n", f->fd, f->file.value(), f->error);
     } else if (cache_view) {
       out.print("{:>3} {:016x} {:016x} {:>7} {:<4} {}\n", f->fd, f->inode.value(), f->mapping.value(), f->nrpages,
                 f->type, f->path);
@@ -89,6 +109,11 @@ Json print_task_files(const Kernel& k, const Task& task, bool cache_view, const 
                 f->type, f->path);
     }
   }
+  // The fds after an unreadable part of the fd table.
+  if (!files.fds_error.empty()) out.print("    (damaged: {})\n", files.fds_error);
+  const size_t lost = static_cast<size_t>(
+      std::count_if(shown.begin(), shown.end(), [](const OpenFile* f) { return !f->error.empty(); }));
+  if (lost > 0) out.print("{} of {} open files could not be read\n", lost, shown.size());
   out.print("\n");
   return result;
 }
@@ -99,6 +124,10 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     auto addr = parse_number(*d, 16);
     if (!addr || *addr < kKernelHalf) throw CommandError(fmt::format("invalid dentry address: {}", *d));
     DentryInfo info = read_dentry(k, VirtAddr{*addr});
+    for (const auto& problem : info.problems) {
+      out.warning(fmt::format("files: warning: {}", problem));
+      out.data_lost(problem);
+    }
     out.print("     DENTRY           INODE           SUPERBLK     TYPE PATH\n");
     out.print("{:016x} {:016x} {:016x} {:<4} {}\n", info.dentry.value(), info.inode.value(), info.superblock.value(),
               info.type, info.path);
@@ -133,6 +162,10 @@ const CommandRegistrar registrar{
                     "across mount points; pipes, sockets and anonymous inodes are named as\n"
                     "/proc/PID/fd names them (pipe:[1077], socket:[1078], anon_inode:[eventfd]),\n"
                     "and a file that was unlinked while open ends in \" (deleted)\".\n\n"
+                    "A file whose struct file, dentry or mount cannot be read, or reads as\n"
+                    "impossible (a NULL parent, name or inode), shows its fd and file address with\n"
+                    "'(damaged: ...)' saying what; the other files are shown as usual, and a last\n"
+                    "line counts the files that could not be read.\n\n"
                     "  -c            instead of file and dentry, the inode's page-cache mapping\n"
                     "                (struct address_space) and how many pages it holds.\n"
                     "  -R reference  only the files matching the reference: an fd number, a file,\n"
@@ -153,12 +186,15 @@ const CommandRegistrar registrar{
                  {'R', "reference", "only files matching the reference"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,
-              .keys = {"pid", "task", "cpu", "comm", "root", "cwd", "fds"},
+              .keys = {"pid", "task", "cpu", "comm", "root", "cwd", "fds", "error"},
               .notes = "One object per task: root and cwd (null when the task has none), fds a list of\n"
                        "{fd, file, dentry, inode, mapping, nrpages, type, path, error}: file, dentry,\n"
                        "inode and mapping (the page-cache address_space) are addresses, nrpages the\n"
                        "pages it caches, error null unless that file could not be read (then only fd\n"
-                       "and file are known). -c changes the text only. -R keeps the matching files and\n"
+                       "and file are known; a dentry with a NULL parent, name or inode is damage, not\n"
+                       "a path). The task's error is null unless its root, cwd or fd table could not be\n"
+                       "read (then root or cwd is null, or fds holds the fds before the damage).\n"
+                       "-c changes the text only. -R keeps the matching files and\n"
                        "leaves out the tasks without one. `files -d` gives one object {dentry, inode,\n"
                        "superblock, type, path}.",
               .example = "files 1"}},

@@ -22,6 +22,13 @@ std::string object_column(const Module& m) {
 }
 
 Json module_json(const Module& m) {
+  Json error = m.damage.empty() ? Json(nullptr) : Json(m.damage);
+  if (!m.layout_known) {
+    Json j = {{"name", m.name.empty() ? Json(nullptr) : Json(m.name)}, {"module", json_hex(m.address.value())}};
+    for (const char* key : {"base", "size", "objfile", "kallsyms", "debuginfo", "build_id", "taints"}) j[key] = nullptr;
+    j["error"] = std::move(error);
+    return j;
+  }
   return {{"name", m.name},
           {"module", json_hex(m.address.value())},
           {"base", json_hex(m.text_base)},
@@ -30,7 +37,18 @@ Json module_json(const Module& m) {
           {"kallsyms", m.has_kallsyms},
           {"debuginfo", m.object_file && m.object_has_debuginfo && m.debuginfo_problem.empty()},
           {"build_id", m.build_id.empty() ? Json(nullptr) : Json(m.build_id)},
-          {"taints", taint_letters(m.taints)}};
+          {"taints", taint_letters(m.taints)},
+          {"error", std::move(error)}};
+}
+
+// A module that could not be read completely: in place of its row when the
+// struct itself is unreadable, under its row when only a part is.
+void print_damage(const Module& m, size_t width, Output& out) {
+  if (!m.layout_known) {
+    out.print("{:016x}  {:<{}}  (damaged: {})\n", m.address.value(), m.name.empty() ? "?" : m.name, width, m.damage);
+  } else {
+    out.print("{:16}  {:<{}}  (damaged: {})\n", "", "", width, m.damage);
+  }
 }
 
 void print_table(const std::vector<const Module*>& mods, Output& out) {
@@ -41,8 +59,11 @@ void print_table(const std::vector<const Module*>& mods, Output& out) {
   for (const Module* m : mods) width = std::max(width, m->name.size());
   out.print("{:^16}  {:<{}}  {:^16}  {:>5}  OBJECT FILE\n", "MODULE", "NAME", width, "BASE", "SIZE");
   for (const Module* m : mods) {
-    out.print("{:016x}  {:<{}}  {:016x}  {:>5}  {}\n", m->address.value(), m->name, width, m->text_base, m->size,
-              object_column(*m));
+    if (m->layout_known) {
+      out.print("{:016x}  {:<{}}  {:016x}  {:>5}  {}\n", m->address.value(), m->name, width, m->text_base, m->size,
+                object_column(*m));
+    }
+    if (!m->damage.empty()) print_damage(*m, width, out);
   }
 }
 
@@ -52,22 +73,42 @@ std::vector<const Module*> all_of(const ModuleTable& table) {
   return out;
 }
 
+// -t: the tainted modules, and those whose taints could not be read.
 void print_taints(const ModuleTable& table, Output& out) {
-  std::vector<const Module*> tainted;
+  std::vector<const Module*> shown;
   for (const Module& m : table.all()) {
-    if (m.taints != 0) tainted.push_back(&m);
+    if (m.taints != 0 || !m.layout_known) shown.push_back(&m);
   }
   Json rows = Json::array();
-  for (const Module* m : tainted) rows.push_back(module_json(*m));
+  for (const Module* m : shown) rows.push_back(module_json(*m));
   out.result(std::move(rows));
-  if (tainted.empty()) {
+  if (shown.empty()) {
     out.print("no tainted modules\n");
     return;
   }
   size_t width = 4;
-  for (const Module* m : tainted) width = std::max(width, m->name.size());
+  for (const Module* m : shown) width = std::max(width, m->name.size());
   out.print("{:<{}}  TAINT\n", "NAME", width);
-  for (const Module* m : tainted) out.print("{:<{}}  {}\n", m->name, width, taint_letters(m->taints));
+  for (const Module* m : shown) {
+    if (m->layout_known) {
+      out.print("{:<{}}  {}\n", m->name, width, taint_letters(m->taints));
+    } else {
+      out.print("{:<{}}  (damaged: module at {:x}: {})\n", m->name.empty() ? "?" : m->name, width, m->address.value(),
+                m->damage);
+    }
+  }
+}
+
+// Everything the module records lost: each list or tree break and each
+// damaged module is an item lost; the text ends with how many.
+void report_losses(const ModuleTable& table, Output& out) {
+  for (const Module& m : table.all()) {
+    if (!m.damage.empty()) out.data_lost(fmt::format("module at {:x}: {}", m.address.value(), m.damage));
+  }
+  const size_t damaged = table.damaged();
+  if (table.problems.empty() && damaged == 0) return;
+  out.print("mod: {} module{} damaged, {} problem{} in the module list and address tree\n", damaged,
+            damaged == 1 ? "" : "s", table.problems.size(), table.problems.size() == 1 ? "" : "s");
 }
 
 std::vector<std::filesystem::path> search_roots(const Session& session, const Kernel& k) {
@@ -95,6 +136,11 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     out.warning(fmt::format("mod: warning: {}", problem));
     out.data_lost(problem);
   }
+  // The listings end with the summary of what was lost.
+  auto listing = [&](auto&& print) {
+    print();
+    report_losses(table, out);
+  };
   const auto& words = args.positional();
   auto need_module = [&](const std::string& name) -> Module& {
     Module* m = table.find(name);
@@ -135,6 +181,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
         words.empty() ? search_roots(session, k) : std::vector<std::filesystem::path>{words.front()};
     auto found = index_module_objects(roots);
     for (Module& m : table.all()) {
+      if (!m.layout_known) continue;  // shown damaged in the table below
       auto it = found.find(m.name);
       if (it == found.end()) {
         out.warning(fmt::format("mod: cannot find an object file for module {}", m.name));
@@ -146,11 +193,11 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
         out.warning(fmt::format("mod: {}", e.what()));
       }
     }
-    return print_table(all_of(table), out);
+    return listing([&] { print_table(all_of(table), out); });
   }
-  if (args.has('t')) return print_taints(table, out);
+  if (args.has('t')) return listing([&] { print_taints(table, out); });
   if (!words.empty()) throw CommandError(fmt::format("unexpected argument '{}' (see 'help mod')", words.front()));
-  print_table(all_of(table), out);
+  listing([&] { print_table(all_of(table), out); });
 }
 
 const CommandRegistrar registrar{
@@ -163,6 +210,13 @@ const CommandRegistrar registrar{
                     "file its symbols come from. '(not loaded)  [CONFIG_KALLSYMS]' means the\n"
                     "symbols are the kernel's own copy of the module's symbol table, read from\n"
                     "the dump: every function and variable is known by name already.\n"
+                    "\n"
+                    "The modules are found on the kernel's module list, walked backwards from\n"
+                    "its head behind a break, and in its module address tree; a module either\n"
+                    "holds is listed. A module that cannot be read completely shows\n"
+                    "'(damaged: ...)' saying what (in place of its row when even its name is\n"
+                    "unreadable or garbage), each break in the list or tree is a warning, and a\n"
+                    "last line counts what was lost.\n"
                     "\n"
                     "Loading the module's object file (.ko, .ko.xz or .ko.zst) replaces those\n"
                     "symbols with the file's complete symbol table, each section placed where\n"
@@ -196,12 +250,17 @@ const CommandRegistrar registrar{
                  {'t', "", "show module taints"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,
-              .keys = {"name", "module", "base", "size", "objfile", "kallsyms", "debuginfo", "build_id", "taints"},
+              .keys = {"name", "module", "base", "size", "objfile", "kallsyms", "debuginfo", "build_id", "taints",
+                       "error"},
               .notes = "One object per module: module is the struct module's address, base where its\n"
                        "text begins, size in bytes (both as /proc/modules shows them), objfile the\n"
                        "object file its symbols come from (null: the kernel's own copy, when kallsyms\n"
                        "is true), debuginfo whether that file's types are in use, build_id its GNU\n"
-                       "build ID (null if unknown), taints its taint letters (\"\" when none).\n"
+                       "build ID (null if unknown), taints its taint letters (\"\" when none), error\n"
+                       "null unless part of the module could not be read: then it says what, and when\n"
+                       "the struct module itself is unreadable or its name is garbage, only module (and\n"
+                       "name, if it could be read) is known and the rest is null. Breaks in the module\n"
+                       "list or the module address tree are warnings.\n"
                        "-s gives the row of the module it loaded, -S all rows; -d and -D (which print\n"
                        "nothing) the rows of the modules they reset; -t only the tainted modules (an\n"
                        "empty list when none is).",

@@ -65,8 +65,24 @@ std::vector<const Symbol*> sorted(const SymbolTable& table) {
   return out;
 }
 
+// A module that could not be read completely: a marker where its symbols
+// would be, and in JSON an element naming the struct module, with `error`.
+void print_damage(const Module& m, Json& rows, Output& out) {
+  out.print("{:x} MODULE {}(damaged: {})\n", m.address.value(), m.name.empty() ? "" : m.name + " ", m.damage);
+  out.data_lost(fmt::format("module at {:x}: {}", m.address.value(), m.damage));
+  rows.push_back({{"address", json_hex(m.address.value())},
+                  {"type", nullptr},
+                  {"name", nullptr},
+                  {"module", m.name.empty() ? Json(nullptr) : Json(m.name)},
+                  {"offset", nullptr},
+                  {"source", nullptr},
+                  {"error", m.damage}});
+}
+
 void print_module(const Module& m, Json& rows, Output& out) {
+  if (!m.layout_known) return print_damage(m, rows, out);
   out.print("{:x} MODULE START: {}\n", m.text_base, m.name);
+  if (!m.damage.empty()) print_damage(m, rows, out);
   for (const Symbol* s : sorted(m.symbols())) {
     out.print("{:x} ({}) {}\n", s->address, s->type, s->name);
     if (out.json()) rows.push_back(symbol_json(*s));
@@ -156,7 +172,15 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       }
     };
     search(k.symbols());
-    for (const Module& m : k.modules().all()) search(m.symbols());
+    for (const Module& m : k.modules().all()) {
+      search(m.symbols());
+      // Its symbols could not all be searched.
+      if (!m.damage.empty()) {
+        out.warning(fmt::format("sym: warning: module at {:x}{}: {}", m.address.value(),
+                                m.name.empty() ? "" : " (" + m.name + ")", m.damage));
+        out.data_lost(fmt::format("module at {:x}: {}", m.address.value(), m.damage));
+      }
+    }
     return out.result(std::move(rows));
   }
   if (args.positional().empty()) throw CommandError("a symbol or an address is needed (see 'help sym')");
@@ -190,7 +214,9 @@ const CommandRegistrar registrar{
                     "name in brackets; they come from the kernel's own copy of each module's\n"
                     "symbol table, or from the module's object file after 'mod -s'. A name the\n"
                     "vmlinux does not know is looked up in the kernel's kallsyms table read from\n"
-                    "the dump.\n"
+                    "the dump. A module that could not be read completely shows\n"
+                    "'ADDRESS MODULE [NAME] (damaged: ...)' in the listings, and breaks in the\n"
+                    "module list or address tree are warnings (see 'help mod').\n"
                     "\n"
                     "  -l         list every symbol, by address, then each module's symbols\n"
                     "             between MODULE START and MODULE END lines\n"
@@ -227,7 +253,9 @@ const CommandRegistrar registrar{
                        "otherwise). -p and -n add \"previous\" and \"next\", the neighbouring symbols in\n"
                        "the same form (null at either end). -l, -M, -m and -q list symbols, offset 0\n"
                        "and source null (not looked up for whole tables), without the MODULE START/END\n"
-                       "lines (each symbol names its module).",
+                       "lines (each symbol names its module). A module that could not be read\n"
+                       "completely is an element whose address is its struct module, module its name\n"
+                       "(null when unreadable), the other keys null, and error what could not be read.",
               .example = "sym schedule"}},
     run};
 

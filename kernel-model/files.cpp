@@ -7,6 +7,7 @@
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/object_links.hpp"
+#include "kernel-model/rbtree_walk.hpp"
 
 namespace kdive {
 namespace {
@@ -40,6 +41,45 @@ std::string type_of(uint32_t mode) {
   }
 }
 
+// "dentry ffff...: d_parent and d_name.name are NULL".
+Error null_fields(std::string_view what, VirtAddr at, const std::vector<const char*>& fields) {
+  std::string list;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    list += (i == 0 ? "" : i + 1 == fields.size() ? " and " : ", ") + std::string(fields[i]);
+  }
+  return Error(Error::Kind::BadData,
+               fmt::format("{} {:x}: {} {} NULL", what, at.value(), list, fields.size() == 1 ? "is" : "are"));
+}
+
+// Every dentry on a path has a parent (itself, at a root) and a name. NULL in
+// either is damage: a zeroed dentry must not read as an empty name, nor stop
+// the walk as if it were a root.
+void check_linked(const Object& dentry) {
+  std::vector<const char*> null;
+  if (dentry["d_parent"].is_null()) null.push_back("d_parent");
+  if (dentry["d_name"]["name"].is_null()) null.push_back("d_name.name");
+  if (!null.empty()) throw null_fields("dentry", dentry.address(), null);
+}
+
+// The dentry of an open file is also positive (the open file pins its
+// inode) and belongs to a super block.
+void check_open_dentry(const Object& dentry) {
+  std::vector<const char*> null;
+  for (const char* field : {"d_parent", "d_name.name", "d_inode", "d_sb"}) {
+    if (dentry[field].is_null()) null.push_back(field);
+  }
+  if (!null.empty()) throw null_fields("dentry", dentry.address(), null);
+}
+
+// A mount on the way to the root: mounted somewhere, with a root dentry.
+void check_mount(const Object& mount) {
+  std::vector<const char*> null;
+  for (const char* field : {"mnt.mnt_root", "mnt_parent", "mnt_mountpoint"}) {
+    if (mount[field].is_null()) null.push_back(field);
+  }
+  if (!null.empty()) throw null_fields("mount", mount.address(), null);
+}
+
 std::string dentry_name(const Object& dentry) {
   Object name = dentry["d_name"];
   // qstr: hash and len share a u64 (hash_len) since 3.14; len is the high half.
@@ -63,12 +103,16 @@ Error too_deep(VirtAddr dentry) {
 }  // namespace
 
 std::string dentry_path(const Kernel& k, VirtAddr dentry_addr, VirtAddr vfsmount) {
+  if (dentry_addr.is_null()) throw Error(Error::Kind::BadData, "the dentry is NULL");
+  if (vfsmount.is_null()) throw Error(Error::Kind::BadData, fmt::format("dentry {:x}: the mount is NULL", dentry_addr));
   std::vector<std::string> parts;
   Object dentry = k.object(dentry_addr, "struct dentry");
   // A vfsmount is embedded in its struct mount (fs/mount.h).
   Object mount = container_of(k, vfsmount, k.types().require("struct mount"), "mnt");
   for (int depth = 0;; ++depth) {
     if (depth == kMaxDepth) throw too_deep(dentry_addr);
+    check_linked(dentry);
+    check_mount(mount);
     if (dentry.address() == mount["mnt"]["mnt_root"].pointer()) {
       // At the root of this mount: continue from where it is mounted, unless
       // this is the top (a mount that is its own parent).
@@ -88,15 +132,24 @@ std::string dentry_path(const Kernel& k, VirtAddr dentry_addr, VirtAddr vfsmount
 
 namespace {
 
+// The `type`s linked into the rbtree at `root` through their rb_node
+// `member`, as far as they can be reached past damage.
+Walked<Object> walk_tree_objects(const Kernel& k, const Object& root, const Type& type, std::string_view member) {
+  Walked<VirtAddr> w = walk_rbtree_entries(k.memory(), root.address(), member_offset(type, member));
+  Walked<Object> out{{}, std::move(w.breaks)};
+  for (VirtAddr a : w.entries) out.entries.emplace_back(k, a, &type);
+  return out;
+}
+
 // Every mount of init's mount namespace: a list (mnt_namespace.list, struct
 // mount.mnt_list) until 6.7, an rbtree (mnt_namespace.mounts, mount.mnt_node)
-// since 6.8 ("mounts: keep list of mounts in an rbtree"). Told apart by the
-// members DWARF has.
-std::vector<Object> init_mounts(const Kernel& k) {
+// since 6.8 ("mounts: keep list of mounts in an rbtree").
+// Told apart by the members DWARF has.
+Walked<Object> init_mounts(const Kernel& k) {
   Object ns = k.object("init_task")["nsproxy"]["mnt_ns"].deref();
   const Type& mount = k.types().require("struct mount");
-  if (ns.has_member("list")) return list_objects(k, ns["list"], mount, "mnt_list");
-  return rbtree_objects(k, ns["mounts"], mount, "mnt_node");
+  if (ns.has_member("list")) return walk_list_objects(k, ns["list"], mount, "mnt_list");
+  return walk_tree_objects(k, ns["mounts"], mount, "mnt_node");
 }
 
 }  // namespace
@@ -110,14 +163,20 @@ DentryInfo read_dentry(const Kernel& k, VirtAddr dentry_addr) {
   if (!info.inode.is_null()) info.type = type_of(static_cast<uint32_t>(dentry["d_inode"]["i_mode"].as_u64()));
   // The dentry and its ancestors, nearest first, to find the mount it lives under.
   std::vector<Object> ancestors{dentry};
+  check_linked(dentry);
   while (!is_root(ancestors.back())) {
     if (ancestors.size() > kMaxDepth) throw too_deep(dentry_addr);
     ancestors.push_back(ancestors.back()["d_parent"].deref());
+    check_linked(ancestors.back());
   }
   auto is_ancestor = [&](VirtAddr a) {
     return std::any_of(ancestors.begin(), ancestors.end(), [&](const Object& d) { return d.address() == a; });
   };
-  for (const Object& mount : init_mounts(k)) {
+  Walked<Object> mounts = init_mounts(k);
+  for (const WalkBreak& b : mounts.breaks) info.problems.push_back("mounts of init's namespace: " + b.describe());
+  // A namespace always holds its root mount: none at all is damage too.
+  if (mounts.entries.empty() && mounts.breaks.empty()) info.problems.push_back("init's mount namespace has no mounts");
+  for (const Object& mount : mounts.entries) {
     Object mnt = mount["mnt"];
     if (mnt["mnt_sb"].pointer() != info.superblock || !is_ancestor(mnt["mnt_root"].pointer())) continue;
     info.path = dentry_path(k, dentry_addr, mnt.address());
@@ -135,10 +194,14 @@ namespace {
 
 // One open file: its dentry, inode and the name /proc/PID/fd shows.
 void read_open_file(const Kernel& k, const Object& file, OpenFile& of) {
+  of.dentry = file["f_path"]["dentry"].pointer();
+  of.inode = file["f_inode"].pointer();
+  if (of.dentry.is_null() || of.inode.is_null()) {
+    throw null_fields("file", of.file, {of.dentry.is_null() ? "f_path.dentry" : "f_inode"});
+  }
   Object dentry = file["f_path"]["dentry"].deref();
+  check_open_dentry(dentry);
   Object inode = file["f_inode"].deref();
-  of.dentry = dentry.address();
-  of.inode = inode.address();
   of.type = type_of(static_cast<uint32_t>(inode["i_mode"].as_u64()));
   of.mapping = inode["i_mapping"].pointer();
   if (!of.mapping.is_null()) of.nrpages = inode["i_mapping"]["nrpages"].as_u64();
@@ -156,34 +219,50 @@ void read_open_file(const Kernel& k, const Object& file, OpenFile& of) {
   }
 }
 
+// The path of fs->root or fs->pwd, or why it cannot be had.
+void read_fs_path(const Kernel& k, const Object& path, std::string& out, std::string& error) {
+  try {
+    out = dentry_path(k, path["dentry"].pointer(), path["mnt"].pointer());
+  } catch (const ModelError& e) {
+    error = e.what();
+  }
+}
+
 }  // namespace
 
 TaskFiles read_task_files(const Kernel& k, const Task& task) {
   TaskFiles out;
   Object t = k.object(task.address, "struct task_struct");
-  if (!t["fs"].is_null()) {
-    Object fs = t["fs"];
-    out.root = dentry_path(k, fs["root"]["dentry"].pointer(), fs["root"]["mnt"].pointer());
-    out.cwd = dentry_path(k, fs["pwd"]["dentry"].pointer(), fs["pwd"]["mnt"].pointer());
-  }
-  if (t["files"].is_null()) return out;
-  Object fdt = t["files"]["fdt"].deref();  // struct fdtable
-  uint64_t max_fds = std::min<uint64_t>(fdt["max_fds"].as_u64(), kMaxFds);
-  Object fd_array = fdt["fd"];  // struct file **
-  for (uint64_t fd = 0; fd < max_fds; ++fd) {
-    Object slot = fd_array.at(fd);  // struct file *
-    if (slot.is_null()) continue;
-    OpenFile of;
-    of.fd = static_cast<int>(fd);
-    of.file = slot.pointer();
-    try {
-      read_open_file(k, slot.deref(), of);
-    } catch (const Fault& e) {
-      of.error = e.what();
-    } catch (const Error& e) {
-      of.error = e.what();
+  try {
+    if (!t["fs"].is_null()) {
+      Object fs = t["fs"];
+      read_fs_path(k, fs["root"], out.root, out.root_error);
+      read_fs_path(k, fs["pwd"], out.cwd, out.cwd_error);
     }
-    out.files.push_back(std::move(of));
+  } catch (const ModelError& e) {
+    out.root_error = out.cwd_error = fmt::format("task's fs_struct: {}", e.what());
+  }
+  uint64_t fd = 0;
+  try {
+    if (t["files"].is_null()) return out;
+    Object fdt = t["files"]["fdt"].deref();  // struct fdtable
+    uint64_t max_fds = std::min<uint64_t>(fdt["max_fds"].as_u64(), kMaxFds);
+    Object fd_array = fdt["fd"];  // struct file **
+    for (; fd < max_fds; ++fd) {
+      Object slot = fd_array.at(fd);  // struct file *
+      if (slot.is_null()) continue;
+      OpenFile of;
+      of.fd = static_cast<int>(fd);
+      of.file = slot.pointer();
+      try {
+        read_open_file(k, slot.deref(), of);
+      } catch (const ModelError& e) {
+        of.error = e.what();
+      }
+      out.files.push_back(std::move(of));
+    }
+  } catch (const ModelError& e) {
+    out.fds_error = fd == 0 ? fmt::format("fd table: {}", e.what()) : fmt::format("fd {} on: {}", fd, e.what());
   }
   return out;
 }

@@ -7,6 +7,12 @@
 //
 //   TaskFiles f = read_task_files(kernel, task);
 //   for (const OpenFile& of : f.files) ... of.fd, of.path, of.type ...
+//   of.error;   // "dentry ffff...: d_parent, d_name.name and d_inode are NULL"
+//
+// A dump comes from a kernel that failed, so one damaged file, dentry or
+// mount must cost only itself: what cannot be read, or reads as impossible
+// (a NULL parent or name, a negative dentry behind an open file), is an
+// `error` on that item, never a wrong path, and the rest is still read.
 #pragma once
 
 #include <cstdint>
@@ -32,10 +38,15 @@ struct OpenFile {
 struct TaskFiles {
   std::string root, cwd;
   std::vector<OpenFile> files;
+  // Why the root, the working directory or the fd table could not be read
+  // ("" when it could). With fds_error, `files` holds the fds before it.
+  std::string root_error, cwd_error, fds_error;
 };
 
+// Throws only when the task_struct itself cannot be read.
 TaskFiles read_task_files(const Kernel& k, const Task& task);
 // The path of a dentry seen through a vfsmount, up to the global root.
+// Throws Error(BadData) naming the dentry or mount whose links are impossible.
 std::string dentry_path(const Kernel& k, VirtAddr dentry, VirtAddr vfsmount);
 
 // A dentry on its own (crash's files -d): its inode, super block, type and
@@ -45,6 +56,9 @@ std::string dentry_path(const Kernel& k, VirtAddr dentry, VirtAddr vfsmount);
 struct DentryInfo {
   VirtAddr dentry, inode, superblock;
   std::string type, path;
+  // Breaks in the walk of the mounts, where and why: the mount the dentry is
+  // under may be among those not reached.
+  std::vector<std::string> problems;
 };
 DentryInfo read_dentry(const Kernel& k, VirtAddr dentry);
 

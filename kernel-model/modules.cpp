@@ -9,11 +9,10 @@
 #include <system_error>
 #include <utility>
 
-#include "kernel-model/containers.hpp"
 #include "kernel-model/elf_file.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
-#include "kernel-model/object_links.hpp"
+#include "kernel-model/module_sources.hpp"
 
 namespace kdive {
 
@@ -31,7 +30,7 @@ VirtAddr Module::core_end() const {
 
 const Module* ModuleTable::find(std::string_view name) const {
   for (const auto& m : modules_) {
-    if (m.name == name) return &m;
+    if (m.layout_known && m.name == name) return &m;
   }
   return nullptr;
 }
@@ -172,31 +171,108 @@ void read_build_id(const Kernel& k, Module& m) {
 
 }  // namespace
 
+bool plausible_module_name(std::string_view name) {
+  if (name.empty()) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c < 0x7f && c != '/'; });
+}
+
+namespace {
+
+// The name as it sits in char name[MODULE_NAME_LEN], quoted with C escapes
+// for a message when it is not a name.
+std::string escaped(std::string_view bytes) {
+  std::string out = "\"";
+  for (char c : bytes) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f && c != '"' && c != '\\') {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", u);
+    }
+  }
+  return out + "\"";
+}
+
+// struct module.name, checked: a module's identity, so garbage there means
+// the struct is not (or no longer) a module.
+std::string read_name(const Object& mod) {
+  std::vector<std::byte> raw = mod["name"].bytes();
+  auto nul = std::find(raw.begin(), raw.end(), std::byte{0});
+  std::string name(reinterpret_cast<const char*>(raw.data()), static_cast<size_t>(nul - raw.begin()));
+  if (nul == raw.end()) {
+    throw Error(Error::Kind::BadData, fmt::format("name {} has no end within {} bytes", escaped(name), raw.size()));
+  }
+  if (!plausible_module_name(name)) {
+    throw Error(Error::Kind::BadData, fmt::format("name {} is not a module name", escaped(name)));
+  }
+  return name;
+}
+
+// Reads what it can of one module: each part that fails adds to `damage`
+// and the next part is still tried.
+Module read_module(const Kernel& k, const Object& mod) {
+  Module m;
+  m.address = mod.address();
+  // names->front() is the module's name: symbols point at it (stable across moves).
+  m.names->push_back("");
+  std::vector<std::string> damage;
+  try {
+    m.name = read_name(mod);
+    *m.names->begin() = m.name;
+    read_regions(k, mod, m);
+    if (mod.has_member("taints")) m.taints = mod["taints"].as_u64();
+    m.layout_known = true;
+  } catch (const ModelError& e) {
+    damage.push_back(e.what());
+  }
+  if (m.layout_known) {
+    auto part = [&](const char* what, auto&& read) {
+      try {
+        read();
+      } catch (const ModelError& e) {
+        damage.push_back(fmt::format("{}: {}", what, e.what()));
+      }
+    };
+    part("symbols", [&] { read_kallsyms(k, mod, m); });
+    part("sections", [&] { read_sections(mod, m); });
+    part("build ID", [&] { read_build_id(k, m); });
+  }
+  for (const auto& d : damage) m.damage += (m.damage.empty() ? "" : "; ") + d;
+  return m;
+}
+
+std::string named(const Module& m) {
+  return fmt::format("module at {:x}{}", m.address.value(), m.name.empty() ? "" : " (" + m.name + ")");
+}
+
+}  // namespace
+
+size_t ModuleTable::damaged() const {
+  return static_cast<size_t>(
+      std::count_if(modules_.begin(), modules_.end(), [](const Module& m) { return !m.damage.empty(); }));
+}
+
 ModuleTable read_modules(const Kernel& k) {
   ModuleTable table;
-  auto head = k.symbols().address("modules");
-  if (!head) return table;
+  ModuleSources sources = find_module_sources(k);
+  for (const WalkBreak& b : sources.list.breaks) table.problems.push_back("modules list broken at " + b.describe());
+  if (sources.tree) {
+    for (const WalkBreak& b : sources.tree->breaks) {
+      table.problems.push_back("module address tree broken at " + b.describe());
+    }
+  }
+  if (sources.modules.empty()) return table;
   const Type& type = k.types().require("struct module");
-  // `modules` is a static LIST_HEAD (kernel/module/main.c): seen as one by type.
-  Object modules(k, *head, &k.types().require("struct list_head"));
-  for (const Object& mod : list_objects(k, modules, type, "list")) {
-    const VirtAddr at = mod.address();
-    Module m;
-    m.address = at;
-    // names->front() is the module's name: symbols point at it (stable across moves).
-    m.names->push_back("");
-    try {
-      m.name = mod["name"].string(64);
-      *m.names->begin() = m.name;
-      read_regions(k, mod, m);
-      if (mod.has_member("taints")) m.taints = mod["taints"].as_u64();
-      read_kallsyms(k, mod, m);
-      read_sections(mod, m);
-      read_build_id(k, m);
-    } catch (const ModelError& e) {
-      table.problems.push_back(
-          fmt::format("module at {:x}{}: {}", at.value(), m.name.empty() ? "" : " (" + m.name + ")", e.what()));
-      if (m.name.empty()) continue;
+  for (const FoundModule& found : sources.modules) {
+    Module m = read_module(k, Object(k, found.address, &type));
+    m.on_list = found.on_list;
+    m.in_tree = found.in_tree;
+    // A module the list does not reach although the walk found no break was
+    // unlinked around; one the complete tree lacks is missing from it.
+    if (!m.on_list) {
+      table.problems.push_back(fmt::format("{} is in the module address tree but not on the modules list", named(m)));
+    } else if (sources.tree && sources.tree->complete() && !m.in_tree) {
+      table.problems.push_back(fmt::format("{} is on the modules list but not in the module address tree", named(m)));
     }
     table.all().push_back(std::move(m));
   }

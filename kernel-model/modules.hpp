@@ -1,5 +1,6 @@
 // Modules: the loaded kernel modules of the dumped kernel (the `modules` list of
-// struct module) with where their code and data sit and their symbols. A
+// struct module, cross-checked against the module address tree:
+// module_sources.hpp) with where their code and data sit and their symbols. A
 // module's symbols come first from the kernel's own copy (mod->kallsyms: symtab,
 // strtab, typetab); loading the module's object file (.ko, .ko.xz, .ko.zst)
 // replaces them with the file's full symbol table, relocated to where the
@@ -10,6 +11,8 @@
 //   m->text_base;                                  // /proc/modules' address
 //   auto hit = mods.symbol_at(rip);                // {symbol, offset}; symbol->module
 //   kernel.load_module_object(*m, "/lib/modules/.../qemu_fw_cfg.ko");   // mod -s
+//   for (const Module& m : mods.all()) if (!m.damage.empty()) ...  // show a marker
+//   mods.problems;   // breaks in the list or the tree, and where they disagree
 #pragma once
 
 #include <cstdint>
@@ -52,6 +55,14 @@ struct Module {
   bool object_has_debuginfo = false;
   std::string debuginfo_problem;  // why its DWARF could not be used ("" if it could, or has none)
 
+  // What could not be read of this module ("" when all of it could). Without
+  // `layout_known` the struct module itself is unreadable or its name is not
+  // a module name: only `address` (and `name`, when it could be read) is known.
+  std::string damage;
+  bool layout_known = false;  // name, memory regions and taints were read
+  bool on_list = false;       // reached through the `modules` list
+  bool in_tree = false;       // reached through the module address tree
+
   // The symbols in use: the object file's when loaded, else the kernel's copy.
   const SymbolTable& symbols() const { return object_file ? object_symbols : kallsyms_symbols; }
   bool contains(VirtAddr a) const;
@@ -77,16 +88,25 @@ class ModuleTable {
   // A module symbol by name (the first module that has it).
   const Symbol* find_symbol(std::string_view name) const;
 
-  // Modules that could not be read completely (one line each), for the user.
+  // Where the module list or the module address tree is broken, and where
+  // the two disagree (one line each, saying where and why). A damaged module
+  // is not repeated here: it carries its own `damage`.
   std::vector<std::string> problems;
+  // How many modules carry damage.
+  size_t damaged() const;
 
  private:
   std::vector<Module> modules_;
 };
 
-// Walks the kernel's `modules` list. A module whose struct cannot be read is
-// reported in `problems` and skipped; the walk goes on.
+// Every module the `modules` list or the module address tree holds. A module
+// whose struct cannot be read, or whose name is garbage, is still listed, by
+// address, with its `damage`; nothing here throws for damage.
 ModuleTable read_modules(const Kernel& k);
+
+// A name the kernel could have given a module: printable characters, at least
+// one, no blank, no '/' (the name array's NUL is checked by the reader).
+bool plausible_module_name(std::string_view name);
 
 // Replaces a module's symbols with those of its object file (decompressing
 // .xz/.zst), placing each section where the kernel loaded it. Throws Error
