@@ -146,6 +146,13 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   }
   Json results = Json::array();
   for (const Task* t : tasks) {
+    // A damaged task's files pointer cannot be trusted (a zeroed one would
+    // read as a kernel thread's "no files"): its marker instead.
+    if (report_if_damaged(*t, out)) {
+      out.print("{}\n", task_header(*t));
+      results.push_back(task_header_json(*t));
+      continue;
+    }
     Json one = print_task_files(k, *t, args.has('c'), args.value('R'), out);
     if (!one.is_null()) results.push_back(std::move(one));
   }

@@ -40,6 +40,7 @@ struct HalfWalk {
   std::vector<uint64_t> links;
   std::optional<WalkBreak> stop;  // unset: came back to the head
   uint64_t refused = 0;           // the link whose back pointer did not match
+  bool head_unreadable = false;   // the head itself could not be read: no way back either
 };
 
 // Walks from `head` in one direction until it returns to the head, reaches a
@@ -62,6 +63,7 @@ HalfWalk walk_half(const KernelMemory& mem, uint64_t head, uint64_t member_offse
     return std::move(w);
   };
   std::optional<uint64_t> cur = read_link(mem, from + d.step, &why);
+  w.head_unreadable = !cur;
   while (true) {
     if (!cur) return stop(fmt::format("its {} pointer is {}", d.step_name, why));
     if (*cur == head || stop_at.count(*cur)) return w;
@@ -93,6 +95,10 @@ Walked<VirtAddr> walk_list(const KernelMemory& mem, VirtAddr head, uint64_t memb
   HalfWalk fwd = walk_half(mem, head.value(), member_offset, kForward, {}, limit);
   for (uint64_t l : fwd.links) out.entries.push_back(entry(l));
   if (!fwd.stop) return out;
+  if (fwd.head_unreadable) {
+    out.breaks.push_back(*fwd.stop);
+    return out;
+  }
 
   WalkBreak first = *fwd.stop;
   first.position = out.entries.size();
@@ -112,7 +118,7 @@ Walked<VirtAddr> walk_list(const KernelMemory& mem, VirtAddr head, uint64_t memb
                                 back.links.size() == 1 ? "y" : "ies");
   }
   // Backward stopped at the entry forward refused: one damaged entry, one break.
-  if (back.stop && back.refused != fwd.refused) {
+  if (back.stop && (back.refused == 0 || back.refused != fwd.refused)) {
     WalkBreak second = *back.stop;
     second.position = first.position;
     second.reason = "walking back: " + second.reason;

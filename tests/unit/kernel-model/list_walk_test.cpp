@@ -136,3 +136,24 @@ TEST_CASE("hlists: a node whose pprev does not lead back ends the walk with a br
   CHECK(w.entries.size() <= 3);
   CHECK(w.breaks.size() == 1);
 }
+
+TEST_CASE("a NULL next in the head: every entry comes back through prev, one break", "[list_walk]") {
+  FiveEntryList l;
+  l.m.put64(l.head, 0);
+  Walked<VirtAddr> w = l.walk();
+  CHECK(w.entries == l.entries);
+  REQUIRE(w.breaks.size() == 1);
+  CHECK(w.breaks[0].at == l.head);
+  CHECK(w.breaks[0].reason.find("its next is NULL; 5 entries behind the break") == 0);
+}
+
+TEST_CASE("both head pointers NULL: two breaks, each saying which pointer", "[list_walk]") {
+  FiveEntryList l;
+  l.m.put64(l.head, 0);
+  l.m.put64(l.head + 8, 0);
+  Walked<VirtAddr> w = l.walk();
+  CHECK(w.entries.empty());
+  REQUIRE(w.breaks.size() == 2);
+  CHECK(w.breaks[0].reason == "its next is NULL");
+  CHECK(w.breaks[1].reason == "walking back: its prev is NULL");
+}
