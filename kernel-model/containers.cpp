@@ -16,21 +16,11 @@ constexpr uint64_t kPrev = 8;
 
 }  // namespace
 
-namespace {
-
-// The strict form of a recovering walk: its entries, or the first break as an error.
-std::vector<VirtAddr> all_or_throw(Walked<VirtAddr> w, const char* what, VirtAddr head) {
-  if (!w.complete()) {
-    throw Error(Error::Kind::BadData, fmt::format("{} at {:x}: {}", what, head.value(), w.breaks.front().describe()));
-  }
-  return std::move(w.entries);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::vector<VirtAddr> list_entries(const KernelMemory& mem, VirtAddr head, uint64_t member_offset, bool reverse,
                                    size_t limit) {
-  if (!reverse) return all_or_throw(walk_list(mem, head, member_offset, limit), "list", head);
+  if (!reverse) return walk_list(mem, head, member_offset, limit).all_or_throw("list", head);
   std::vector<VirtAddr> out;
   ChainWalk w;
   w.start = head;
@@ -55,7 +45,7 @@ std::vector<VirtAddr> list_entries_reverse(const Kernel& k, VirtAddr head, uint6
 }
 
 std::vector<VirtAddr> hlist_entries(const Kernel& k, VirtAddr head, uint64_t member_offset, size_t limit) {
-  return all_or_throw(walk_hlist(k.memory(), head, member_offset, limit), "hlist", head);
+  return walk_hlist(k.memory(), head, member_offset, limit).all_or_throw("hlist", head);
 }
 
 size_t walk_chain(const KernelMemory& mem, const ChainWalk& w, const std::function<bool(VirtAddr)>& visit,

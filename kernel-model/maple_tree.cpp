@@ -286,11 +286,7 @@ Walked<MapleEntry> walk_maple_entries(const Kernel& k, VirtAddr tree, size_t lim
 }
 
 std::vector<MapleEntry> maple_entries(const Kernel& k, VirtAddr tree, size_t limit) {
-  Walked<MapleEntry> w = walk_maple_entries(k, tree, limit);
-  if (!w.complete()) {
-    throw Error(Error::Kind::BadData, fmt::format("maple tree at {:x}: {}", tree.value(), w.breaks.front().describe()));
-  }
-  return std::move(w.entries);
+  return walk_maple_entries(k, tree, limit).all_or_throw("maple tree", tree);
 }
 
 }  // namespace kdive

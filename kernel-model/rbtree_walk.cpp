@@ -156,11 +156,7 @@ Walked<VirtAddr> walk_rbtree_entries(const KernelMemory& mem, VirtAddr root, uin
 }
 
 std::vector<VirtAddr> rbtree_entries(const Kernel& k, VirtAddr root, uint64_t member_offset, size_t limit) {
-  Walked<VirtAddr> w = walk_rbtree_entries(k.memory(), root, member_offset, limit);
-  if (!w.complete()) {
-    throw Error(Error::Kind::BadData, fmt::format("rbtree at {:x}: {}", root.value(), w.breaks.front().describe()));
-  }
-  return std::move(w.entries);
+  return walk_rbtree_entries(k.memory(), root, member_offset, limit).all_or_throw("rbtree", root);
 }
 
 }  // namespace kdive

@@ -13,6 +13,8 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "readers/address.hpp"
@@ -28,6 +30,9 @@ struct WalkBreak {
   std::string describe() const;
 };
 
+// Throws Error(BadData) "<what> at <where>: <the break>".
+[[noreturn]] void throw_walk_break(const WalkBreak& b, std::string_view what, VirtAddr where);
+
 template <class Entry>
 struct Walked {
   std::vector<Entry> entries;
@@ -41,6 +46,12 @@ struct Walked {
       if (b.position == i) out.push_back(&b);
     }
     return out;
+  }
+  // The strict form, for callers that cannot go on past damage: every entry,
+  // or the first break as an error naming `what` (a "list", an "rbtree") at `where`.
+  std::vector<Entry> all_or_throw(std::string_view what, VirtAddr where) && {
+    if (!breaks.empty()) throw_walk_break(breaks.front(), what, where);
+    return std::move(entries);
   }
 };
 

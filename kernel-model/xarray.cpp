@@ -302,14 +302,6 @@ Walked<XarrayEntry> walk_root(const Kernel& k, const XarrayLayout& layout, VirtA
   return out;
 }
 
-std::vector<XarrayEntry> all_or_throw(Walked<XarrayEntry> w, VirtAddr root) {
-  if (!w.complete()) {
-    throw Error(Error::Kind::BadData,
-                fmt::format("radix tree/xarray at {:x}: {}", root.value(), w.breaks.front().describe()));
-  }
-  return std::move(w.entries);
-}
-
 }  // namespace
 
 Walked<XarrayEntry> walk_xarray_entries(const Kernel& k, VirtAddr root, size_t limit) {
@@ -335,11 +327,11 @@ Walked<XarrayEntry> walk_idr(const Kernel& k, VirtAddr idr, size_t limit) {
 }
 
 std::vector<XarrayEntry> xarray_entries(const Kernel& k, VirtAddr root, size_t limit) {
-  return all_or_throw(walk_xarray_entries(k, root, limit), root);
+  return walk_xarray_entries(k, root, limit).all_or_throw("radix tree/xarray", root);
 }
 
 std::vector<XarrayEntry> idr_entries(const Kernel& k, VirtAddr idr, size_t limit) {
-  return all_or_throw(walk_idr(k, idr, limit), idr);
+  return walk_idr(k, idr, limit).all_or_throw("radix tree/xarray", idr);
 }
 
 }  // namespace kdive

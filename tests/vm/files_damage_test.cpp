@@ -21,8 +21,6 @@ using kdive::VirtAddr;
 
 namespace {
 
-constexpr int kDataLost = 3;  // kdive's batch exit status when a command lost data
-
 // The "files" workload and what truth says it holds open: fd -> path.
 struct FilesTask {
   Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");

@@ -22,7 +22,6 @@ using kdive::VirtAddr;
 
 namespace {
 
-constexpr int kDataLost = 3;  // kdive's batch exit status when a command lost data
 constexpr uint64_t kGarbage = 0x4141414141414141;
 
 // The rows of mod's table: name -> {base, size}.

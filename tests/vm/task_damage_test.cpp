@@ -20,8 +20,6 @@ using kdive::VirtAddr;
 
 namespace {
 
-constexpr int kDataLost = 3;  // kdive's batch exit status when a command lost data
-
 struct PsJson {
   std::map<int64_t, nlohmann::json> sound;    // pid -> row (idle tasks left out: pid 0 repeats)
   std::map<int64_t, nlohmann::json> damaged;  // pid -> row with "error"

@@ -11,6 +11,10 @@
 
 namespace kdive::test {
 
+// kdive's batch exit status when every command ran but a command lost data
+// (an item shown with a marker instead of its data).
+constexpr int kDataLost = 3;
+
 // "bullseye", "bookworm", ...: the fixture this run of the test binary checks.
 inline std::string suite() {
   const char* s = std::getenv("KDIVE_SUITE");
