@@ -258,7 +258,9 @@ const Task* TaskTable::active_on(int cpu) const {
   return by_address(active[cpu]);
 }
 
-TaskTable read_tasks(const Kernel& k) {
+namespace {
+
+TaskTable read_tasks_once(const Kernel& k) {
   TaskTable table;
   TaskReader reader(k);
   const VirtAddr init = k.symbol_address("init_task");
@@ -367,6 +369,23 @@ TaskTable read_tasks(const Kernel& k) {
   std::sort(table.all.begin(), table.all.end(),
             [](const Task& a, const Task& b) { return a.pid != b.pid ? a.pid < b.pid : a.cpu < b.cpu; });
   table.total_ram_pages = total_ram_pages(k);
+  return table;
+}
+
+}  // namespace
+
+TaskTable read_tasks(const Kernel& k) {
+  // A running kernel changes its lists while they are read: a task that exits
+  // mid-walk leaves a link that no longer points back. On a live system what
+  // looks damaged is read again, and only damage that persists is reported.
+  const int attempts = k.dump().notes().live ? 3 : 1;
+  TaskTable table;
+  for (int i = 0; i < attempts; ++i) {
+    table = read_tasks_once(k);
+    const bool damaged =
+        std::any_of(table.all.begin(), table.all.end(), [](const Task& t) { return !t.damage.empty(); });
+    if (table.problems.empty() && !damaged) break;
+  }
   return table;
 }
 

@@ -3,7 +3,9 @@
 // the process list, each thread group's list, the PID IDR, the runqueues),
 // merged, and cross-checked: a task one damaged structure hides is still
 // found through the others, and a task the sources disagree about is listed
-// with `damage` saying which check failed. Member offsets come from DWARF.
+// with `damage` saying which check failed. On a running kernel, whose lists
+// change while they are read, damage is believed only when a second and third
+// reading show it too. Member offsets come from DWARF.
 //
 //   TaskTable tasks = read_tasks(kernel);
 //   for (const Task& t : tasks.all) ... t.pid, t.comm, t.state_code() ...
