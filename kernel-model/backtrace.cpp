@@ -1,0 +1,598 @@
+// The ORC unwinder over a dump; see backtrace.hpp. It follows the kernel's own
+// unwinder (arch/x86/kernel/unwind_orc.c, unwind_next_frame) but reads every
+// stack word through a bounded, checked reader: damage ends the one backtrace
+// with a reason instead of throwing.
+#include "kernel-model/backtrace.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "kernel-model/errors.hpp"
+#include "kernel-model/kernel.hpp"
+#include "kernel-model/orc_table.hpp"
+#include "kernel-model/type.hpp"
+#include "kernel-model/type_system.hpp"
+
+namespace kdive {
+
+namespace {
+
+constexpr uint64_t kPageSize = 4096;
+constexpr size_t kMaxFrames = 256;             // deeper than any kernel stack holds
+constexpr uint64_t kPtRegsSize = 21 * 8;       // struct pt_regs: r15 ... ss
+constexpr uint64_t kIretFrameOffset = 16 * 8;  // offsetof(struct pt_regs, ip)
+
+Frame frame_at(VirtAddr sp, VirtAddr ip, std::string stack) {
+  Frame f;
+  f.sp = sp;
+  f.ip = ip;
+  f.stack = std::move(stack);
+  return f;
+}
+
+bool user_mode(const X86Registers& r) { return (r.cs & 3) != 0; }
+
+X86Registers regs_from_words(const std::array<uint64_t, 21>& w) {
+  X86Registers r{};
+  std::memcpy(&r, w.data(), sizeof(w));  // pt_regs and user_regs_struct agree on these 21
+  return r;
+}
+
+}  // namespace
+
+struct Unwinder::State {
+  const Kernel& k;
+  OrcLayout layout;
+  OrcTable vmlinux_orc;
+  std::vector<std::pair<VirtAddr, VirtAddr>> vmlinux_text;           // ranges the vmlinux table covers
+  mutable std::map<uint64_t, std::unique_ptr<OrcTable>> module_orc;  // by struct module
+  mutable std::map<uint64_t, std::string> module_orc_problem;
+  mutable std::map<int, std::vector<StackRange>> cpu_stacks;
+  std::vector<std::string> problems;
+  uint64_t thread_size = 16384;
+  std::optional<uint64_t> frame_bp_offset, frame_ret_offset;  // struct inactive_task_frame
+  std::vector<VirtAddr> fork_returns;                         // ret_from_fork (ret_from_fork_asm, 6.5+)
+
+  explicit State(const Kernel& kernel) : k(kernel) {}
+
+  std::optional<VirtAddr> symbol(std::string_view name) const {
+    const Symbol* s = k.symbols().find(name);
+    if (!s) return std::nullopt;
+    return s->address;
+  }
+
+  void load_vmlinux_orc() {
+    const ElfFile& elf = *k.vmlinux().file();
+    const ElfSection* ips = elf.section(".orc_unwind_ip");
+    const ElfSection* entries = elf.section(".orc_unwind");
+    if (!ips || !entries || ips->compressed() || entries->compressed()) {
+      problems.push_back("the vmlinux has no ORC tables (.orc_unwind_ip, .orc_unwind)");
+      return;
+    }
+    // The entries are relative to their own address, which KASLR moved by its offset.
+    vmlinux_orc = OrcTable::in_place(elf.contents(*ips), elf.contents(*entries),
+                                     VirtAddr{ips->header.sh_addr + k.layout().kaslr_offset});
+    auto range = [&](const char* b, const char* e) {
+      auto lo = symbol(b), hi = symbol(e);
+      if (lo && hi && *lo < *hi) vmlinux_text.emplace_back(*lo, *hi);
+    };
+    range("_text", "_etext");
+    range("_sinittext", "_einittext");
+    if (vmlinux_text.empty() && !vmlinux_orc.empty()) {
+      vmlinux_text.emplace_back(vmlinux_orc.first_ip(), vmlinux_orc.last_ip() + 1);
+    }
+  }
+
+  bool in_vmlinux_text(VirtAddr ip) const {
+    return std::any_of(vmlinux_text.begin(), vmlinux_text.end(),
+                       [&](const auto& r) { return ip >= r.first && ip < r.second; });
+  }
+
+  // The ORC table for `ip`, or why there is none.
+  const OrcTable* table_for(VirtAddr ip, std::string& why) const {
+    if (in_vmlinux_text(ip)) {
+      if (vmlinux_orc.empty()) why = "the vmlinux has no ORC tables";
+      return vmlinux_orc.empty() ? nullptr : &vmlinux_orc;
+    }
+    const Module* mod = nullptr;
+    for (const Module& m : k.modules().all()) {
+      if (m.layout_known && m.contains(ip)) mod = &m;
+    }
+    if (!mod) {
+      why = fmt::format("{:x} is not kernel text", ip);
+      return nullptr;
+    }
+    uint64_t key = mod->address.value();
+    if (auto it = module_orc.find(key); it != module_orc.end()) return it->second.get();
+    if (auto it = module_orc_problem.find(key); it != module_orc_problem.end()) {
+      why = it->second;
+      return nullptr;
+    }
+    try {
+      Object arch = k.object(mod->address, "struct module")["arch"];
+      uint64_t n = arch["num_orcs"].as_u64();
+      if (n == 0 || n > (1u << 22)) throw Error(Error::Kind::BadData, fmt::format("num_orcs is {}", n));
+      VirtAddr ips = arch["orc_unwind_ip"].pointer(), entries = arch["orc_unwind"].pointer();
+      std::vector<uint8_t> ip_bytes(4 * n), entry_bytes(kOrcEntrySize * n);
+      k.memory().read(ips, std::as_writable_bytes(std::span(ip_bytes)));
+      k.memory().read(entries, std::as_writable_bytes(std::span(entry_bytes)));
+      auto t = std::make_unique<OrcTable>(OrcTable::owned(std::move(ip_bytes), std::move(entry_bytes), ips));
+      return module_orc.emplace(key, std::move(t)).first->second.get();
+    } catch (const std::exception& e) {
+      why = fmt::format("the ORC table of module {} cannot be read: {}", mod->name, e.what());
+      module_orc_problem.emplace(key, why);
+      return nullptr;
+    }
+  }
+
+  const std::vector<StackRange>& stacks_of_cpu(int cpu) const {
+    if (auto it = cpu_stacks.find(cpu); it != cpu_stacks.end()) return it->second;
+    std::vector<StackRange> out;
+    // The IRQ stack: its per-CPU pointer sits 8 below the top from 5.12
+    // ("x86/irq/64: Adjust the per CPU irq stack pointer by 8") and at the top
+    // before; rounding up to the page gives the top either way. It moved into
+    // pcpu_hot in 6.2 ("x86/percpu: Move irq_stack variables next to current_task").
+    try {
+      std::optional<VirtAddr> slot;
+      if (k.symbols().find("hardirq_stack_ptr")) {
+        slot = k.per_cpu("hardirq_stack_ptr", cpu);
+      } else if (k.symbols().find("pcpu_hot")) {
+        slot = k.per_cpu("pcpu_hot", cpu) + k.structs().offset("pcpu_hot", "hardirq_stack_ptr");
+      }
+      if (slot) {
+        uint64_t p = k.memory().read<uint64_t>(*slot);
+        if (p) {
+          uint64_t top = (p + kPageSize - 1) & ~(kPageSize - 1);
+          out.push_back({"irq", VirtAddr{top - thread_size}, VirtAddr{top}});
+        }
+      }
+    } catch (const std::exception&) {
+    }
+    // The exception (IST) stacks, each a member "<NAME>_stack" of the CPU's
+    // struct cea_exception_stacks in the cpu_entry_area, found through the
+    // per-CPU pointer (the area is randomized from 6.2, so never computed).
+    try {
+      const Type* t = k.types().lookup("struct cea_exception_stacks");
+      if (t && k.symbols().find("cea_exception_stacks")) {
+        VirtAddr base = k.memory().read_pointer(k.per_cpu("cea_exception_stacks", cpu));
+        if (!base.is_null()) {
+          for (const Member& m : t->strip().members()) {
+            std::string_view n = m.name;
+            if (!n.ends_with("_stack")) continue;
+            n.remove_suffix(6);
+            std::string name = n == "NMI" ? "nmi" : n == "MCE" ? "#MC" : "#" + std::string(n);
+            out.push_back({name, base + m.offset, base + m.offset + m.type->size()});
+          }
+        }
+      }
+    } catch (const std::exception&) {
+    }
+    // The entry trampoline stack: the TSS's sp0 is its top on x86_64 since the
+    // PTI entry stack (4.15).
+    try {
+      const Type* es = k.types().lookup("struct entry_stack");
+      if (es && k.symbols().find("cpu_tss_rw")) {
+        VirtAddr tss = k.per_cpu("cpu_tss_rw", cpu);
+        uint64_t sp0 = k.memory().read<uint64_t>(tss + k.structs().offset("tss_struct", "x86_tss") +
+                                                 k.structs().offset("x86_hw_tss", "sp0"));
+        if (sp0) out.push_back({"entry", VirtAddr{sp0 - es->size()}, VirtAddr{sp0}});
+      }
+    } catch (const std::exception&) {
+    }
+    return cpu_stacks.emplace(cpu, std::move(out)).first->second;
+  }
+};
+
+namespace {
+
+// Stack words read a page at a time and kept for the one backtrace.
+class StackReader {
+ public:
+  StackReader(const Kernel& k, std::vector<Unwinder::StackRange> stacks) : k_(k), stacks_(std::move(stacks)) {}
+
+  const Unwinder::StackRange* stack_of(VirtAddr a) const {
+    for (const auto& s : stacks_) {
+      if (s.contains(a)) return &s;
+    }
+    return nullptr;
+  }
+  const std::vector<Unwinder::StackRange>& stacks() const { return stacks_; }
+
+  // The word at `a`, which must lie on one of the stacks; else `why`.
+  std::optional<uint64_t> word(VirtAddr a, std::string& why) {
+    if (a.offset_in(8) != 0 || !stack_of(a) || !stack_of(a + 7)) {
+      why = fmt::format("stack address {:x} is on none of the task's stacks", a);
+      return std::nullopt;
+    }
+    VirtAddr page = a.align_down(kPageSize);
+    auto it = pages_.find(page.value());
+    if (it == pages_.end()) {
+      std::vector<std::byte> bytes(kPageSize);
+      std::string error;
+      try {
+        k_.memory().read(page, bytes);
+      } catch (const std::exception& e) {
+        bytes.clear();
+        error = e.what();
+      }
+      it = pages_.emplace(page.value(), std::make_pair(std::move(bytes), std::move(error))).first;
+    }
+    if (it->second.first.empty()) {
+      why = fmt::format("stack page {:x} cannot be read: {}", page, it->second.second);
+      return std::nullopt;
+    }
+    uint64_t v;
+    std::memcpy(&v, it->second.first.data() + a.offset_in(kPageSize), 8);
+    return v;
+  }
+
+  std::optional<X86Registers> pt_regs(VirtAddr a, std::string& why) {
+    std::array<uint64_t, 21> w{};
+    for (size_t i = 0; i < w.size(); ++i) {
+      auto v = word(a + 8 * i, why);
+      if (!v) return std::nullopt;
+      w[i] = *v;
+    }
+    return regs_from_words(w);
+  }
+
+ private:
+  const Kernel& k_;
+  std::vector<Unwinder::StackRange> stacks_;
+  std::map<uint64_t, std::pair<std::vector<std::byte>, std::string>> pages_;
+};
+
+struct UnwindState {
+  uint64_t ip = 0, sp = 0, bp = 0;
+  bool signal = false;               // ip is exact (not a return address)
+  std::optional<X86Registers> regs;  // the last full register block passed
+};
+
+}  // namespace
+
+Unwinder::Unwinder(const Kernel& kernel) : state_(std::make_unique<State>(kernel)) {
+  State& s = *state_;
+  try {
+    s.layout = OrcLayout::probe(kernel.types());
+  } catch (const std::exception&) {
+  }
+  try {
+    s.load_vmlinux_orc();
+  } catch (const std::exception& e) {
+    s.problems.push_back(fmt::format("the vmlinux's ORC tables cannot be read: {}", e.what()));
+  }
+  // THREAD_SIZE is 16 KiB on x86_64, twice that with KASAN (KASAN_STACK_ORDER).
+  if (kernel.symbols().find("__asan_load8") || kernel.symbols().find("kasan_flag_enabled")) s.thread_size = 32768;
+  s.frame_bp_offset = kernel.structs().find_offset("inactive_task_frame", "bp");
+  s.frame_ret_offset = kernel.structs().find_offset("inactive_task_frame", "ret_addr");
+  for (const char* name : {"ret_from_fork", "ret_from_fork_asm"}) {
+    if (auto a = s.symbol(name)) s.fork_returns.push_back(*a);
+  }
+}
+
+Unwinder::~Unwinder() = default;
+
+const std::vector<std::string>& Unwinder::problems() const { return state_->problems; }
+
+std::vector<Unwinder::StackRange> Unwinder::stacks_of(const Task& task) const {
+  std::vector<StackRange> out;
+  if (!task.stack.is_null()) out.push_back({"task", task.stack, task.stack + state_->thread_size});
+  if (task.active && task.cpu >= 0) {
+    for (const StackRange& r : state_->stacks_of_cpu(task.cpu)) out.push_back(r);
+  }
+  return out;
+}
+
+namespace {
+
+// unwind_next_frame() until the end of the stack or damage.
+void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Task& task, Backtrace& bt) {
+  std::set<std::string> left;  // stacks the unwind has moved off: it never goes back
+  const VirtAddr task_regs = task.stack + s.thread_size - kPtRegsSize;
+  auto stack_name = [&](uint64_t a) {
+    const auto* r = mem.stack_of(VirtAddr{a});
+    return r ? r->name : std::string();
+  };
+  while (true) {
+    Frame& cur = bt.frames.back();
+    if (bt.frames.size() >= kMaxFrames) {
+      bt.stop = fmt::format("more than {} frames", kMaxFrames);
+      return;
+    }
+    VirtAddr ip{st.ip};
+    std::string why;
+    const OrcTable* table = s.table_for(st.signal ? ip : ip - 1, why);
+    auto raw = table ? table->find(st.signal ? ip : ip - 1) : std::nullopt;
+    if (!raw) {
+      bt.stop = table ? fmt::format("no ORC entry for {:x}", ip) : why;
+      return;
+    }
+    OrcEntry e = decode(*raw, s.layout);
+    if (e.type == OrcType::EndOfStack) return;
+    if (e.type == OrcType::Undefined) {
+      bt.stop = fmt::format("the ORC entry for {:x} is undefined", ip);
+      return;
+    }
+    if (e.type == OrcType::Invalid) {
+      bt.stop = fmt::format("corrupt ORC entry for {:x}: type {}", ip, e.raw_type);
+      return;
+    }
+    // The caller's stack pointer (the CFA).
+    uint64_t cfa = 0;
+    auto from_regs = [&](uint64_t X86Registers::*reg) -> bool {
+      if (!st.regs) {
+        bt.stop = fmt::format("the ORC entry for {:x} needs register {} from a register block; none was passed", ip,
+                              orc_reg_name(e.sp_reg));
+        return false;
+      }
+      cfa = (*st.regs).*reg + e.sp_offset;
+      return true;
+    };
+    switch (static_cast<OrcReg>(e.sp_reg)) {
+      case OrcReg::Sp:
+        cfa = st.sp + e.sp_offset;
+        break;
+      case OrcReg::Bp:
+        cfa = st.bp + e.sp_offset;
+        break;
+      case OrcReg::SpIndirect:
+      case OrcReg::BpIndirect: {
+        // sp = *(sp) + offset since 5.12 ("x86/unwind/orc: Change
+        // REG_SP_INDIRECT"; unused before); bp = *(bp + offset).
+        bool via_sp = e.sp_reg == static_cast<uint8_t>(OrcReg::SpIndirect);
+        auto v = mem.word(VirtAddr{via_sp ? st.sp : st.bp + e.sp_offset}, why);
+        if (!v) {
+          bt.stop = why;
+          return;
+        }
+        cfa = via_sp ? *v + e.sp_offset : *v;
+        break;
+      }
+      case OrcReg::Di:
+        if (!from_regs(&X86Registers::rdi)) return;
+        break;
+      case OrcReg::Dx:
+        if (!from_regs(&X86Registers::rdx)) return;
+        break;
+      case OrcReg::R10:
+        if (!from_regs(&X86Registers::r10)) return;
+        break;
+      case OrcReg::R13:
+        if (!from_regs(&X86Registers::r13)) return;
+        break;
+      default:
+        bt.stop = fmt::format("corrupt ORC entry for {:x}: sp_reg {}", ip, e.sp_reg);
+        return;
+    }
+    // The stack must grow within one stack, and a stack once left stays left
+    // (the kernel's "wrong direction" check and its visit mask).
+    bool call = e.type == OrcType::Call;
+    std::string from = stack_name(st.sp), to = stack_name(call ? cfa - 8 : cfa);
+    if (to.empty()) {
+      bt.stop =
+          fmt::format("stack pointer {:x} (from the ORC entry for {:x}) is on none of the task's stacks", cfa, ip);
+      return;
+    }
+    if (call && to == from && cfa <= st.sp) {
+      bt.stop = fmt::format("stack pointer goes the wrong way at {:x}: {:x} after {:x}", ip, cfa, st.sp);
+      return;
+    }
+    if (to != from) {
+      if (left.count(to)) {
+        bt.stop = fmt::format("the unwind went back to the {} stack at {:x}", to, ip);
+        return;
+      }
+      left.insert(from);
+    }
+    uint64_t prev_bp = st.bp;
+    switch (e.type) {
+      case OrcType::Call: {
+        auto ret = mem.word(VirtAddr{cfa - 8}, why);
+        if (!ret) {
+          bt.stop = why;
+          return;
+        }
+        st.ip = *ret;
+        st.sp = cfa;
+        st.signal = false;
+        st.regs.reset();
+        bt.frames.push_back(frame_at(VirtAddr{cfa - 8}, VirtAddr{*ret}, to));
+        break;
+      }
+      case OrcType::Regs:
+      case OrcType::RegsPartial: {
+        bool partial = e.type == OrcType::RegsPartial;
+        VirtAddr block{partial ? cfa - kIretFrameOffset : cfa};
+        // A partial block is only the hardware's iret frame; the words below it
+        // are read when they are on the stack, and flagged as not meaningful.
+        std::optional<X86Registers> regs = mem.pt_regs(block, why);
+        if (!regs && partial) {
+          std::array<uint64_t, 21> w{};
+          for (size_t i = 16; i < 21; ++i) {
+            auto v = mem.word(block + 8 * i, why);
+            if (!v) break;
+            w[i] = *v;
+          }
+          if (w[16] || w[17]) regs = regs_from_words(w);
+        }
+        if (!regs) {
+          bt.stop = fmt::format("the register block at {:x} cannot be read: {}", block, why);
+          return;
+        }
+        if (user_mode(*regs)) {
+          cur.regs = regs;
+          cur.regs_address = block;
+          cur.partial_regs = partial;
+          cur.user_regs = true;
+          return;
+        }
+        // A kernel thread's register block at the top of its stack (zeroed by
+        // copy_thread): the end, nothing to show.
+        if (block == task_regs) return;
+        cur.regs = regs;
+        cur.regs_address = block;
+        cur.partial_regs = partial;
+        st.ip = regs->rip;
+        if (st.sp >= regs->rsp && stack_name(regs->rsp) == from) {
+          bt.stop = fmt::format("the register block at {:x} holds a stack pointer {:x} that goes the wrong way", block,
+                                regs->rsp);
+          return;
+        }
+        st.sp = regs->rsp;
+        if (!partial) st.bp = regs->rbp;
+        st.signal = true;
+        if (partial) {
+          st.regs.reset();
+        } else {
+          st.regs = regs;
+        }
+        std::string next = stack_name(regs->rsp);
+        if (next.empty()) {
+          bt.stop = fmt::format("the register block at {:x} holds a stack pointer {:x} on none of the task's stacks",
+                                block, regs->rsp);
+          return;
+        }
+        if (next != to) left.insert(to);
+        bt.frames.push_back(frame_at(VirtAddr{regs->rsp}, VirtAddr{regs->rip}, next));
+        break;
+      }
+      default:
+        break;
+    }
+    // The caller's frame pointer.
+    switch (static_cast<OrcReg>(e.bp_reg)) {
+      case OrcReg::Undefined:
+        break;
+      case OrcReg::PrevSp:
+      case OrcReg::Bp: {
+        bool prev_sp = e.bp_reg == static_cast<uint8_t>(OrcReg::PrevSp);
+        auto v = mem.word(VirtAddr{(prev_sp ? cfa : prev_bp) + e.bp_offset}, why);
+        if (!v) {
+          bt.stop = why;
+          return;
+        }
+        st.bp = *v;
+        break;
+      }
+      default:
+        bt.stop = fmt::format("corrupt ORC entry for {:x}: bp_reg {}", ip, e.bp_reg);
+        return;
+    }
+  }
+}
+
+}  // namespace
+
+Backtrace Unwinder::backtrace_from_registers(const Task& task, const X86Registers& regs, std::string start) const {
+  Backtrace bt;
+  bt.start = std::move(start);
+  bt.cpu = task.active ? task.cpu : -1;
+  StackReader mem(state_->k, stacks_of(task));
+  const StackRange* on = mem.stack_of(VirtAddr{regs.rsp});
+  bt.frames.push_back(frame_at(VirtAddr{regs.rsp}, VirtAddr{regs.rip}, on ? on->name : ""));
+  if (!on) {
+    bt.stop = fmt::format("stack pointer {:x} is on none of the task's stacks", regs.rsp);
+    return bt;
+  }
+  unwind(*state_, mem, {.ip = regs.rip, .sp = regs.rsp, .bp = regs.rbp, .signal = true, .regs = regs}, task, bt);
+  return bt;
+}
+
+Backtrace Unwinder::backtrace_from(const Task& task, uint64_t ip, uint64_t sp) const {
+  X86Registers r{};
+  r.rip = ip;
+  r.rsp = sp;
+  return backtrace_from_registers(task, r, "-I/-S");
+}
+
+Backtrace Unwinder::backtrace(const Task& task) const {
+  const State& s = *state_;
+  const Kernel& k = s.k;
+  if (task.active && task.cpu >= 0) {
+    auto usable = [&](const X86Registers& r) {
+      if (user_mode(r) || r.rip == 0) return false;
+      for (const StackRange& range : stacks_of(task)) {
+        if (range.contains(VirtAddr{r.rsp})) return true;
+      }
+      return false;
+    };
+    const auto& cpus = k.dump().notes().cpus;
+    if (static_cast<size_t>(task.cpu) < cpus.size() && cpus[task.cpu].prstatus &&
+        usable(cpus[task.cpu].prstatus->regs)) {
+      return backtrace_from_registers(task, cpus[task.cpu].prstatus->regs,
+                                      fmt::format("NT_PRSTATUS of CPU {}", task.cpu));
+    }
+    // kexec dumps: crash_save_cpu() wrote an NT_PRSTATUS note into the CPU's
+    // crash_notes buffer, there even when the vmcore lost its note.
+    try {
+      if (k.symbols().find("crash_notes")) {
+        VirtAddr buf{k.memory().read<uint64_t>(k.symbol_address("crash_notes")) + k.per_cpu_offset(task.cpu)};
+        std::vector<std::byte> bytes(1024);
+        k.memory().read(buf, bytes);
+        DumpNotes notes;
+        parse_elf_notes(bytes, notes);
+        if (!notes.cpus.empty() && notes.cpus[0].prstatus && usable(notes.cpus[0].prstatus->regs)) {
+          return backtrace_from_registers(task, notes.cpus[0].prstatus->regs,
+                                          fmt::format("crash_notes of CPU {}", task.cpu));
+        }
+      }
+    } catch (const std::exception&) {
+    }
+    // No registers: panic's own frame on the stack, as crash finds it.
+    if (auto panic = k.symbols().find("panic"); panic && !task.stack.is_null()) {
+      StackReader mem(k, stacks_of(task));
+      std::string why;
+      for (uint64_t a = task.stack.value(); a < task.stack.value() + s.thread_size; a += 8) {
+        auto v = mem.word(VirtAddr{a}, why);
+        if (!v || *v <= panic->address.value() || *v >= panic->address.value() + panic->size) continue;
+        Backtrace bt;
+        bt.start = fmt::format("panic's frame found on the stack at {:x} (no registers for CPU {})", a, task.cpu);
+        bt.cpu = task.cpu;
+        bt.frames.push_back(frame_at(VirtAddr{a}, VirtAddr{*v}, "task"));
+        UnwindState st;
+        st.ip = *v;
+        st.sp = a + 8;
+        unwind(s, mem, st, task, bt);
+        return bt;
+      }
+    }
+  }
+  // A task switched out: thread.sp points at its inactive_task_frame.
+  Backtrace bt;
+  bt.start = "thread.sp (inactive_task_frame)";
+  if (!s.frame_ret_offset || !s.frame_bp_offset) {
+    bt.stop = "struct inactive_task_frame is unknown";
+    return bt;
+  }
+  StackReader mem(k, stacks_of(task));
+  std::string why;
+  VirtAddr slot{task.kernel_sp + *s.frame_ret_offset};
+  auto ret = mem.word(slot, why);
+  auto bp = mem.word(VirtAddr{task.kernel_sp + *s.frame_bp_offset}, why);
+  if (!ret || !bp) {
+    bt.stop = fmt::format("thread.sp {:x}: {}", task.kernel_sp, why);
+    return bt;
+  }
+  bt.frames.push_back(frame_at(slot, VirtAddr{*ret}, "task"));
+  bool fork = std::find(s.fork_returns.begin(), s.fork_returns.end(), VirtAddr{*ret}) != s.fork_returns.end();
+  UnwindState st;
+  st.ip = *ret;
+  st.sp = slot.value() + 8;
+  st.bp = *bp;
+  st.signal = fork;
+  unwind(s, mem, st, task, bt);
+  return bt;
+}
+
+Backtrace backtrace(const Kernel& kernel, const Task& task) { return Unwinder(kernel).backtrace(task); }
+
+Backtrace backtrace_from(const Kernel& kernel, const Task& task, uint64_t ip, uint64_t sp) {
+  return Unwinder(kernel).backtrace_from(task, ip, sp);
+}
+
+}  // namespace kdive

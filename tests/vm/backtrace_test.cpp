@@ -1,0 +1,258 @@
+// The ORC unwinder on real kernels: every task of the fixture unwinds to its
+// natural end (user entry, ret_from_fork, the idle task's start) with no
+// damage reported; the panic task's frames contain the console's own
+// Call Trace; the other CPU unwinds from the stop IPI into user space; a
+// zeroed stack ends only its own backtrace; without CPU notes the panic task
+// is found from panic's frame on its stack.
+#include "kernel-model/backtrace.hpp"
+
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "console_log.hpp"
+#include "dump_edit.hpp"
+#include "kernel-model/kernel.hpp"
+#include "truth.hpp"
+#include "vm_test.hpp"
+
+using namespace kdive;
+using namespace kdive::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::unique_ptr<Kernel> open_kernel(const fs::path& vmlinux, const fs::path& dump) {
+  return Kernel::open(vmlinux, {dump.string()});
+}
+
+std::unique_ptr<Kernel> open_fixture() {
+  fs::path dir = fixture_dir(suite());
+  return open_kernel(dir / "vmlinux", dir / "vmcore.elf");
+}
+
+std::string name_of(const Kernel& k, VirtAddr ip) {
+  auto hit = k.symbol_at(ip);
+  return hit ? std::string(hit->symbol->name) : fmt::format("{:x}", ip);
+}
+
+std::vector<std::string> names(const Kernel& k, const Backtrace& bt) {
+  std::vector<std::string> out;
+  for (const Frame& f : bt.frames) out.push_back(name_of(k, f.ip));
+  return out;
+}
+
+std::string describe(const Kernel& k, const Task& t, const Backtrace& bt) {
+  std::string s = fmt::format("pid {} {} cpu {} start: {}\n", t.pid, t.comm, t.cpu, bt.start);
+  for (size_t i = 0; i < bt.frames.size(); ++i) {
+    const Frame& f = bt.frames[i];
+    s += fmt::format(" #{} [{:x}] {} {} at {:x}{}\n", i, f.sp, f.stack, name_of(k, f.ip), f.ip,
+                     f.regs ? (f.user_regs ? " (user regs)" : " (kernel regs)") : "");
+  }
+  if (!bt.stop.empty()) s += "stop: " + bt.stop + "\n";
+  return s;
+}
+
+// Whether `needle` appears in `hay` in order, not necessarily adjacent.
+bool subsequence(const std::vector<std::string>& needle, const std::vector<std::string>& hay) {
+  size_t j = 0;
+  for (const std::string& h : hay) {
+    if (j < needle.size() && h == needle[j]) ++j;
+  }
+  return j == needle.size();
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The console's Call Trace of the panic, without the "?" (unreliable)
+// entries, from panic down: "panic", "sysrq_handle_crash", ...
+std::vector<std::string> console_panic_trace(const fs::path& dir) {
+  std::vector<std::string> out;
+  bool in_trace = false;
+  for (const ConsoleLine& l : console_kernel_lines(dir)) {
+    if (l.text.starts_with("Call Trace:")) {
+      in_trace = true;
+      out.clear();
+      continue;
+    }
+    if (!in_trace) continue;
+    std::string t = l.text;
+    while (!t.empty() && t.front() == ' ') t.erase(0, 1);
+    if (t.starts_with("<") || t.starts_with("?")) {
+      if (t.starts_with("</TASK>")) break;
+      continue;
+    }
+    size_t plus = t.find('+');
+    if (plus == std::string::npos) break;  // "RIP: ...", the register block
+    std::string name = t.substr(0, plus);
+    // "__handle_sysrq.cold": the compiler's split-off part, named as its own symbol.
+    out.push_back(name);
+  }
+  auto panic = std::find(out.begin(), out.end(), "panic");
+  if (panic == out.end()) return {};
+  return {panic, out.end()};
+}
+
+}  // namespace
+
+TEST_CASE("every task unwinds to its natural end", "[backtrace]") {
+  auto k = open_fixture();
+  Unwinder u(*k);
+  Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");
+  size_t unwound = 0, to_user = 0, kthreads = 0, idle = 0;
+  const std::set<std::string> idle_starts = {"secondary_startup_64", "secondary_startup_64_no_verify",
+                                             "common_startup_64",    "start_kernel",
+                                             "x86_64_start_kernel",  "x86_64_start_reservations"};
+  for (const Task& t : k->tasks().all) {
+    if (!t.damage.empty() || t.exit_state != 0) continue;  // a zombie has no stack left
+    Backtrace bt = u.backtrace(t);
+    INFO(describe(*k, t, bt));
+    CHECK(bt.stop.empty());
+    REQUIRE_FALSE(bt.frames.empty());
+    std::vector<std::string> n = names(*k, bt);
+    const Frame& last = bt.frames.back();
+    if (t.idle) {
+      CHECK(idle_starts.count(n.back()) == 1);
+      ++idle;
+    } else if (t.is_kernel_thread()) {
+      CHECK((n.back() == "ret_from_fork" || n.back() == "ret_from_fork_asm"));
+      ++kthreads;
+    } else {
+      // A user task is in the kernel through a system call or an interrupt,
+      // and its last frame holds the user-mode registers.
+      CHECK(last.user_regs);
+      REQUIRE(last.regs);
+      CHECK((last.regs->cs & 3) == 3);
+      if (!t.active) {
+        CHECK((contains(n, "schedule") || contains(n, "__schedule")));
+        CHECK(contains(n, "do_syscall_64"));
+      }
+      ++to_user;
+    }
+    ++unwound;
+  }
+  INFO(fmt::format("{} tasks: {} to user space, {} kernel threads, {} idle", unwound, to_user, kthreads, idle));
+  // Every CPU's idle task, every guest task (a kworker may have exited before the crash).
+  CHECK(idle == static_cast<size_t>(truth.cpus));
+  size_t truth_user = 0;
+  for (const auto& tt : truth.tasks) truth_user += tt.comm.rfind("kworker/", 0) != 0;
+  CHECK(unwound + 8 >= truth.tasks.size());  // kworkers that came and went: at most a few
+  CHECK(to_user > 0);
+  CHECK(kthreads > 0);
+  CHECK(truth_user > 0);
+}
+
+TEST_CASE("the panic task's frames contain the console's Call Trace", "[backtrace]") {
+  auto k = open_fixture();
+  auto cpu = k->panic_cpu();
+  REQUIRE(cpu);
+  const Task* t = k->tasks().active_on(*cpu);
+  REQUIRE(t);
+  Backtrace bt = Unwinder(*k).backtrace(*t);
+  INFO(describe(*k, *t, bt));
+  CHECK(bt.stop.empty());
+  CHECK(bt.start == fmt::format("NT_PRSTATUS of CPU {}", *cpu));
+  std::vector<std::string> console = console_panic_trace(fixture_dir(suite()));
+  INFO("console: " << fmt::format("{}", fmt::join(console, " ")));
+  REQUIRE(console.size() >= 3);
+  CHECK(subsequence(console, names(*k, bt)));
+  CHECK(bt.frames.back().user_regs);
+}
+
+TEST_CASE("the other CPU unwinds from the stop IPI into user space", "[backtrace]") {
+  auto k = open_fixture();
+  auto panic_cpu = k->panic_cpu();
+  REQUIRE(panic_cpu);
+  Unwinder u(*k);
+  size_t checked = 0;
+  for (int cpu = 0; cpu < static_cast<int>(k->tasks().active.size()); ++cpu) {
+    if (cpu == *panic_cpu) continue;
+    const Task* t = k->tasks().active_on(cpu);
+    REQUIRE(t);
+    Backtrace bt = u.backtrace(*t);
+    INFO(describe(*k, *t, bt));
+    CHECK(bt.stop.empty());
+    CHECK(bt.start == fmt::format("NT_PRSTATUS of CPU {}", cpu));
+    std::vector<std::string> n = names(*k, bt);
+    CHECK(subsequence({"stop_this_cpu", "sysvec_reboot", "asm_sysvec_reboot"}, n));
+    if (!t->idle) CHECK(bt.frames.back().user_regs);
+    ++checked;
+  }
+  CHECK(checked + 1 == k->tasks().active.size());
+}
+
+TEST_CASE("a zeroed stack ends its own backtrace, no other", "[backtrace]") {
+  Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const int64_t sleeper = truth.role("sleeper");
+  DamagedDump d = DamagedDump::copy_of(suite());
+  VirtAddr victim;
+  {
+    auto k = open_fixture();
+    const Task* t = k->tasks().by_pid(sleeper);
+    REQUIRE(t);
+    REQUIRE_FALSE(t->active);
+    victim = t->address;
+    // From thread.sp to the top of the stack: the saved frame and every caller.
+    VirtAddr from{t->kernel_sp};
+    d.zero(from, t->stack + 16384 - from);
+  }
+  auto k = open_kernel(d.vmlinux(), d.path());
+  Unwinder u(*k);
+  size_t others = 0;
+  for (const Task& t : k->tasks().all) {
+    if (!t.damage.empty() || t.exit_state != 0) continue;
+    Backtrace bt = u.backtrace(t);
+    INFO(describe(*k, t, bt));
+    if (t.address == victim) {
+      CHECK_FALSE(bt.stop.empty());
+    } else {
+      CHECK(bt.stop.empty());
+      ++others;
+    }
+  }
+  CHECK(others > 10);
+}
+
+TEST_CASE("without CPU notes the panic task starts from panic's frame on its stack", "[backtrace]") {
+  fs::path dir = fixture_dir(suite());
+  fs::path tmp = fs::temp_directory_path() / fmt::format("kdive-bt-notes-{}", getpid());
+  fs::create_directories(tmp);
+  copy_without_notes(dir / "vmcore.elf", tmp / "vmcore.elf", {"CORE", "QEMU"});
+  {
+    auto k = open_kernel(dir / "vmlinux", tmp / "vmcore.elf");
+    auto cpu = k->panic_cpu();
+    REQUIRE(cpu);
+    const Task* t = k->tasks().active_on(*cpu);
+    REQUIRE(t);
+    Backtrace bt = Unwinder(*k).backtrace(*t);
+    INFO(describe(*k, *t, bt));
+    CHECK(bt.start.find("panic's frame found on the stack") != std::string::npos);
+    CHECK(bt.stop.empty());
+    std::vector<std::string> console = console_panic_trace(dir);
+    REQUIRE_FALSE(console.empty());
+    CHECK(subsequence(console, names(*k, bt)));
+  }
+  fs::remove_all(tmp);
+}
+
+TEST_CASE("unwinding takes microseconds per task", "[backtrace]") {
+  auto k = open_fixture();
+  Unwinder u(*k);
+  for (const Task& t : k->tasks().all) u.backtrace(t);  // warm: pages read and cached once
+  auto begin = std::chrono::steady_clock::now();
+  size_t frames = 0;
+  for (const Task& t : k->tasks().all) frames += u.backtrace(t).frames.size();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - begin).count();
+  double per_task = static_cast<double>(us) / static_cast<double>(k->tasks().all.size());
+  INFO(fmt::format("{} tasks, {} frames, {} us, {:.1f} us per task", k->tasks().all.size(), frames, us, per_task));
+  CHECK(frames > k->tasks().all.size());
+  // Microseconds, not milliseconds; 500 leaves room for a loaded shared CI machine.
+  CHECK(per_task < 500.0);
+}
