@@ -1,0 +1,328 @@
+// bt: kernel backtraces, with crash's flags and layout, from the ORC
+// unwinder in kernel-model/backtrace.hpp.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "commands/address_arg.hpp"
+#include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
+#include "commands/register_block.hpp"
+#include "commands/task_args.hpp"
+#include "commands/task_header.hpp"
+#include "kernel-model/backtrace.hpp"
+#include "kernel-model/errors.hpp"
+#include "kernel-model/kernel.hpp"
+#include "kernel-model/tasks.hpp"
+
+namespace kdive {
+namespace {
+
+// How a frame's function is named: crash's default "name", -s "name+dec",
+// -x "name+0xhex", -d "name+dec".
+enum class Offsets { None, Decimal, Hex };
+
+struct Style {
+  Offsets offsets = Offsets::None;
+  bool frame_data = false;  // -f
+  bool lines = false;       // -l
+};
+
+std::string symbol_text(const Kernel& k, VirtAddr ip, Offsets offsets, bool* in_module = nullptr,
+                        std::string* module = nullptr) {
+  auto hit = k.symbol_at(ip);
+  if (!hit) return "(unknown)";
+  if (module != nullptr) *module = std::string(hit->symbol->module);
+  if (in_module != nullptr) *in_module = !hit->symbol->module.empty();
+  std::string name(hit->symbol->name);
+  switch (offsets) {
+    case Offsets::None:
+      return name;
+    case Offsets::Decimal:
+      return fmt::format("{}+{}", name, hit->offset);
+    case Offsets::Hex:
+      return fmt::format("{}+{:#x}", name, hit->offset);
+  }
+  return name;
+}
+
+// crash's names for the stacks a backtrace leaves: "--- <IRQ stack> ---".
+std::string stack_title(const std::string& stack) {
+  static const std::map<std::string, std::string, std::less<>> kTitles = {{"irq", "IRQ stack"},
+                                                                          {"nmi", "NMI exception stack"},
+                                                                          {"#DF", "DOUBLEFAULT exception stack"},
+                                                                          {"#MC", "MCE exception stack"},
+                                                                          {"#DB", "DEBUG exception stack"},
+                                                                          {"#VC", "VC exception stack"},
+                                                                          {"#VC2", "VC2 exception stack"},
+                                                                          {"entry", "ENTRY TRAMPOLINE stack"}};
+  auto it = kTitles.find(stack);
+  return it == kTitles.end() ? stack + " stack" : it->second;
+}
+
+// The words of a frame's data (-f): from the slot after its return address
+// up to and including the next frame's return-address slot, two a line.
+void print_frame_data(const Kernel& k, const Frame& f, const Frame* next, Output& out, Json& row) {
+  if (next == nullptr || next->stack != f.stack || next->sp <= f.sp) return;
+  const uint64_t from = f.sp.value() + 8, to = next->sp.value() + 8;
+  if (to - from > 64 * 1024) return;  // not one frame: a stack switch the unwinder did not name
+  Json words = Json::array();
+  std::string line;
+  for (uint64_t at = from; at < to; at += 8) {
+    std::string word;
+    try {
+      word = fmt::format("{:016x}", k.memory().read<uint64_t>(VirtAddr{at}));
+    } catch (const ModelError&) {
+      word = "????????????????";  // one unreadable word: the line still shows the rest
+    }
+    if ((at - from) % 16 == 0) line = fmt::format("    {:x}: ", at);
+    line += word + " ";
+    words.push_back(word);
+    if ((at - from) % 16 == 8 || at + 8 >= to) out.print("{}\n", line);
+  }
+  row["data"] = std::move(words);
+}
+
+Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const Style& style, Output& out) {
+  out.print("{}\n", task_header(t));
+  Json frames = Json::array();
+  for (size_t i = 0; i < bt.frames.size(); ++i) {
+    const Frame& f = bt.frames[i];
+    if (i > 0 && bt.frames[i - 1].stack != f.stack && bt.frames[i - 1].stack != "task") {
+      out.print("--- <{}> ---\n", stack_title(bt.frames[i - 1].stack));
+    }
+    bool in_module = false;
+    std::string module;
+    std::string name = symbol_text(k, f.ip, style.offsets, &in_module, &module);
+    out.print("{}#{:<1} [{:x}] {} at {:x}{}{}\n", i < 10 ? " " : "", i, f.sp.value(), name, f.ip.value(),
+              in_module ? fmt::format(" [{}]", module) : "", f.guessed ? "  (found by stack scan)" : "");
+    Json row = {{"level", i},
+                {"sp", json_hex(f.sp.value())},
+                {"ip", json_hex(f.ip.value())},
+                {"symbol", name},
+                {"module", in_module ? Json(module) : Json(nullptr)},
+                {"stack", f.stack},
+                {"guessed", f.guessed}};
+    if (style.lines) {
+      if (auto where = k.source_line(f.ip.value())) {
+        out.print("    {}: {}\n", where->file, where->line);
+        row["source"] = fmt::format("{}:{}", where->file, where->line);
+      }
+    }
+    if (style.frame_data && !f.regs)
+      print_frame_data(k, f, i + 1 < bt.frames.size() ? &bt.frames[i + 1] : nullptr, out, row);
+    if (f.regs) {
+      if (!f.user_regs) {
+        out.print("    [exception RIP: {}]\n", symbol_text(k, VirtAddr{f.regs->rip}, Offsets::Decimal));
+      }
+      out.print("{}", register_block(*f.regs));
+      row["registers"] = register_block_json(*f.regs);
+      row["user_mode"] = f.user_regs;
+    }
+    frames.push_back(std::move(row));
+  }
+  Json result = task_header_json(t);
+  result["start"] = bt.start;
+  result["frames"] = std::move(frames);
+  if (!bt.stop.empty()) {
+    // The trace ended before its natural end: say where and why, in place.
+    out.print("    (damaged: {})\n", bt.stop);
+    out.data_lost(fmt::format("bt of pid {} ({:x}): {}", t.pid, t.address.value(), bt.stop));
+    result["error"] = bt.stop;
+  }
+  return result;
+}
+
+// bt -t / -T: every text address on the stack, from the starting stack
+// pointer (-t) or the bottom of the stack (-T) to its top.
+Json print_text_symbols(const Kernel& k, const Unwinder& unwinder, const Task& t, const Backtrace& bt, bool whole,
+                        Output& out) {
+  out.print("{}\n", task_header(t));
+  Json found = Json::array();
+  if (bt.frames.empty()) {
+    out.print("    (damaged: {})\n", bt.stop.empty() ? "no starting stack pointer" : bt.stop);
+    return found;
+  }
+  const Frame& first = bt.frames.front();
+  out.print("              START: {} at {:x}\n", symbol_text(k, first.ip, Offsets::None), first.ip.value());
+  for (const Unwinder::StackRange& s : unwinder.stacks_of(t)) {
+    if (!whole && !s.contains(first.sp)) continue;
+    const uint64_t begin = whole ? s.begin.value() : first.sp.value();
+    for (uint64_t at = begin; at + 8 <= s.end.value(); at += 8) {
+      uint64_t word = 0;
+      try {
+        word = k.memory().read<uint64_t>(VirtAddr{at});
+      } catch (const ModelError& e) {
+        out.print("    (damaged: stack at {:x}: {})\n", at, e.what());
+        out.data_lost(fmt::format("bt -t of pid {}: stack at {:x}: {}", t.pid, at, e.what()));
+        break;
+      }
+      auto hit = k.symbol_at(VirtAddr{word});
+      if (!hit || (hit->symbol->type != 'T' && hit->symbol->type != 't')) continue;
+      out.print("  [{:x}] {} at {:x}\n", at, hit->symbol->name, word);
+      found.push_back({{"sp", json_hex(at)}, {"symbol", std::string(hit->symbol->name)}, {"ip", json_hex(word)}});
+    }
+  }
+  return found;
+}
+
+// Whether any frame of the trace names `target` (bt -R): a symbol or an address.
+bool references(const Kernel& k, const Backtrace& bt, const std::string& target) {
+  std::optional<uint64_t> address = parse_number(target, 16);
+  for (const Frame& f : bt.frames) {
+    if (address && (f.ip.value() == *address || f.sp.value() == *address)) return true;
+    if (auto hit = k.symbol_at(f.ip); hit && hit->symbol->name == target) return true;
+  }
+  return false;
+}
+
+std::vector<const Task*> tasks_for(Session& session, const ParsedArgs& args) {
+  Kernel& k = session.kernel();
+  const TaskTable& table = k.tasks();
+  std::vector<const Task*> tasks;
+  if (args.has('a')) {
+    for (size_t cpu = 0; cpu < table.active.size(); ++cpu) {
+      if (const Task* t = table.active_on(static_cast<int>(cpu))) tasks.push_back(t);
+    }
+    return tasks;
+  }
+  if (auto cpus = args.value('c')) {
+    int n = static_cast<int>(parse_count(*cpus));
+    const Task* t = table.active_on(n);
+    if (t == nullptr) throw CommandError(fmt::format("no active task on cpu {}", *cpus));
+    return {t};
+  }
+  if (args.has('p')) return {&k.default_task()};
+  if (!args.positional().empty()) {
+    tasks = select_tasks(k, table, args.positional());
+  } else {
+    tasks.push_back(&session.context());
+  }
+  if (args.has('g')) {
+    std::vector<const Task*> group;
+    std::set<const Task*> seen;
+    for (const Task* t : tasks) {
+      for (const Task& member : table.all) {
+        if (member.damage.empty() && member.tgid == t->tgid && !member.idle && seen.insert(&member).second) {
+          group.push_back(&member);
+        }
+      }
+    }
+    return group;
+  }
+  return tasks;
+}
+
+void run(Session& session, const ParsedArgs& args, Output& out) {
+  Kernel& k = session.kernel();
+  Style style;
+  const int offset_flags = args.has('s') + args.has('x') + args.has('d');
+  if (offset_flags > 1) throw CommandError("-s, -x and -d exclude each other");
+  if (args.has('s') || args.has('d')) style.offsets = Offsets::Decimal;
+  if (args.has('x')) style.offsets = Offsets::Hex;
+  style.frame_data = args.has('f');
+  style.lines = args.has('l');
+  if (args.has('I') != args.has('S')) throw CommandError("-I and -S go together: the starting rip and rsp");
+
+  std::vector<const Task*> tasks = tasks_for(session, args);
+  Unwinder unwinder(k);
+  Json results = Json::array();
+  size_t stopped = 0;
+  bool first = true;
+  for (const Task* t : tasks) {
+    if (report_if_damaged(*t, out)) {
+      out.print("{}{}\n", first ? "" : "\n", task_header(*t));
+      results.push_back(task_header_json(*t));
+      first = false;
+      continue;
+    }
+    Backtrace bt = args.has('I') ? unwinder.backtrace_from(*t, parse_address(&k, *args.value('I')).value(),
+                                                           parse_address(&k, *args.value('S')).value())
+                                 : unwinder.backtrace(*t);
+    if (auto target = args.value('R'); target && !references(k, bt, *target)) continue;
+    if (!first) out.print("\n");
+    first = false;
+    if (args.has('t') || args.has('T')) {
+      Json entry = task_header_json(*t);
+      entry["text"] = print_text_symbols(k, unwinder, *t, bt, args.has('T'), out);
+      results.push_back(std::move(entry));
+      continue;
+    }
+    stopped += !bt.stop.empty();
+    results.push_back(print_backtrace(k, *t, bt, style, out));
+  }
+  if (stopped > 0 && tasks.size() > 1) {
+    out.warning(fmt::format("bt: {} of {} backtraces ended early (marked above)", stopped, tasks.size()));
+  }
+  out.result(std::move(results));
+}
+
+const CommandRegistrar registrar{
+    {.name = "bt",
+     .summary = "backtrace of kernel tasks",
+     .usage = "bt [-a|-c cpu|-p|-g] [-f] [-l] [-s|-x|-d] [-t|-T] [-I ip -S sp] [-R ref] [pid | task | command] ...",
+     .description = "Shows the kernel stack of a task, innermost frame first: the frame's stack slot,\n"
+                    "the function and the instruction address, as crash prints them. Frames are\n"
+                    "found with the kernel's ORC unwind tables (the vmlinux's, and each module's\n"
+                    "from the dump's memory), across the IRQ and exception stacks (a \"--- <IRQ\n"
+                    "stack> ---\" line where the trace leaves one) and through the register blocks\n"
+                    "that interrupts, exceptions and system calls save: a fault or interrupt inside\n"
+                    "the kernel shows \"[exception RIP: ...]\" and its registers; the entry from user\n"
+                    "space ends the trace with the user-mode registers. Module functions carry\n"
+                    "[module], named from the module's own symbols in the dump.\n"
+                    "\n"
+                    "A running task starts from its CPU's registers in the dump (NT_PRSTATUS, or the\n"
+                    "kernel's crash_notes); a sleeping one from where schedule() left its stack.\n"
+                    "A stack that cannot be followed (an unreadable page, a stack pointer off every\n"
+                    "stack, no unwind entry) ends that trace with \"(damaged: why)\"; the next\n"
+                    "task still unwinds. With no task, the current context (see set).",
+     .examples = "  kdive> bt\n"
+                 "  PID: 126      TASK: ffff9f8d42505dc0  CPU: 0    COMMAND: \"sh\"\n"
+                 "   #0 [ffffb7fa801c3df0] panic at ffffffff9627ab5d\n"
+                 "   #1 [ffffb7fa801c3e70] sysrq_handle_crash at ffffffff96003f96\n"
+                 "   ...\n"
+                 "   #8 [ffffb7fa801c3f50] entry_SYSCALL_64_after_hwframe at ffffffff9640011f\n"
+                 "      RIP: 000000000047b7a0  RSP: 00007ffd603f4a68  RFLAGS: 00000202\n"
+                 "      ...\n"
+                 "\n"
+                 "Every CPU's running task, with symbol offsets and source lines:\n"
+                 "\n"
+                 "  kdive> bt -a -s -l\n"
+                 "\n"
+                 "Every task, and only those whose stack holds a function:\n"
+                 "\n"
+                 "  kdive> foreach bt\n"
+                 "  kdive> foreach bt -R do_nanosleep",
+     .options = {{'a', "", "the task running on each CPU"},
+                 {'c', "cpu", "the task running on that CPU"},
+                 {'p', "", "the panic task (the task running on the CPU that panicked)"},
+                 {'g', "", "every thread of the task's thread group"},
+                 {'f', "", "show each frame's stack words"},
+                 {'l', "", "show each frame's source file and line"},
+                 {'s', "", "show symbol offsets in decimal (name+18)"},
+                 {'d', "", "the same as -s"},
+                 {'x', "", "show symbol offsets in hex (name+0x12)"},
+                 {'t', "", "every text address on the stack from the starting stack pointer up"},
+                 {'T', "", "every text address on the task's whole stack"},
+                 {'I', "ip", "start from this instruction address (with -S)"},
+                 {'S', "sp", "start from this stack pointer (with -I)"},
+                 {'R', "ref", "only backtraces that hold this symbol or address"}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::List,
+              .keys = {"pid", "task", "cpu", "comm", "start", "frames"},
+              .notes = "One object per task: its identity, where the starting registers came from\n"
+                       "(start), and frames [{level, sp, ip, symbol, module, stack, guessed}], a frame\n"
+                       "that saved registers adding registers {rip, rsp, ...} and user_mode; -l adds\n"
+                       "source, -f data (the frame's stack words). A trace that ended early has\n"
+                       "\"error\" saying why. -t/-T give {pid, task, cpu, comm, text: [{sp, symbol, ip}]}.\n"
+                       "A damaged task is {pid, task, error}.",
+              .example = "bt -a"}},
+    run};
+
+}  // namespace
+}  // namespace kdive
