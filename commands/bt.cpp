@@ -33,9 +33,13 @@ struct Style {
   bool lines = false;       // -l
 };
 
-std::string symbol_text(const Kernel& k, VirtAddr ip, Offsets offsets, bool* in_module = nullptr,
+// A return address is named by the call before it (ip - 1), as the kernel's
+// own traces and gdb do: a call that never returns (panic() calling vpanic()
+// last) leaves a return address that is already the next function's start.
+std::string symbol_text(const Kernel& k, VirtAddr ip, Offsets offsets, bool return_address, bool* in_module = nullptr,
                         std::string* module = nullptr) {
-  auto hit = k.symbol_at(ip);
+  auto hit = k.symbol_at(return_address ? ip - 1 : ip);
+  if (hit && return_address) ++hit->offset;
   if (!hit) return "(unknown)";
   if (module != nullptr) *module = std::string(hit->symbol->module);
   if (in_module != nullptr) *in_module = !hit->symbol->module.empty();
@@ -98,7 +102,10 @@ Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const 
     }
     bool in_module = false;
     std::string module;
-    std::string name = symbol_text(k, f.ip, style.offsets, &in_module, &module);
+    // The first frame's ip, and one restored from a register block, is where
+    // the CPU was; every other is a return address.
+    const bool return_address = i > 0 && !(bt.frames[i - 1].regs && !bt.frames[i - 1].user_regs);
+    std::string name = symbol_text(k, f.ip, style.offsets, return_address, &in_module, &module);
     out.print("{}#{:<1} [{:x}] {} at {:x}{}{}\n", i < 10 ? " " : "", i, f.sp.value(), name, f.ip.value(),
               in_module ? fmt::format(" [{}]", module) : "", f.guessed ? "  (found by stack scan)" : "");
     Json row = {{"level", i},
@@ -109,7 +116,7 @@ Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const 
                 {"stack", f.stack},
                 {"guessed", f.guessed}};
     if (style.lines) {
-      if (auto where = k.source_line(f.ip.value())) {
+      if (auto where = k.source_line(f.ip.value() - (return_address ? 1 : 0))) {
         out.print("    {}: {}\n", where->file, where->line);
         row["source"] = fmt::format("{}:{}", where->file, where->line);
       }
@@ -118,7 +125,7 @@ Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const 
       print_frame_data(k, f, i + 1 < bt.frames.size() ? &bt.frames[i + 1] : nullptr, out, row);
     if (f.regs) {
       if (!f.user_regs) {
-        out.print("    [exception RIP: {}]\n", symbol_text(k, VirtAddr{f.regs->rip}, Offsets::Decimal));
+        out.print("    [exception RIP: {}]\n", symbol_text(k, VirtAddr{f.regs->rip}, Offsets::Decimal, false));
       }
       out.print("{}", register_block(*f.regs));
       row["registers"] = register_block_json(*f.regs);
@@ -149,7 +156,7 @@ Json print_text_symbols(const Kernel& k, const Unwinder& unwinder, const Task& t
     return found;
   }
   const Frame& first = bt.frames.front();
-  out.print("              START: {} at {:x}\n", symbol_text(k, first.ip, Offsets::None), first.ip.value());
+  out.print("              START: {} at {:x}\n", symbol_text(k, first.ip, Offsets::None, false), first.ip.value());
   for (const Unwinder::StackRange& s : unwinder.stacks_of(t)) {
     if (!whole && !s.contains(first.sp)) continue;
     const uint64_t begin = whole ? s.begin.value() : first.sp.value();
@@ -176,7 +183,9 @@ bool references(const Kernel& k, const Backtrace& bt, const std::string& target)
   std::optional<uint64_t> address = parse_number(target, 16);
   for (const Frame& f : bt.frames) {
     if (address && (f.ip.value() == *address || f.sp.value() == *address)) return true;
-    if (auto hit = k.symbol_at(f.ip); hit && hit->symbol->name == target) return true;
+    for (VirtAddr at : {f.ip, f.ip - 1}) {  // the function, or the call a return address follows
+      if (auto hit = k.symbol_at(at); hit && hit->symbol->name == target) return true;
+    }
   }
   return false;
 }

@@ -1,0 +1,138 @@
+// bt on real crashed kernels, against what the guest's console printed at the
+// panic and what every task must look like.
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "console_log.hpp"
+#include "run_kdive.hpp"
+#include "truth.hpp"
+#include "vm_test.hpp"
+
+using namespace kdive::test;
+
+namespace {
+
+nlohmann::json json_result(const std::string& command) {
+  KdiveRun r =
+      run_kdive_args(fmt::format("--json -b -c '{}' '{}' '{}'", command, (fixture_dir(suite()) / "vmlinux").string(),
+                                 (fixture_dir(suite()) / "vmcore.elf").string()));
+  INFO(command << ": " << r.out << r.err);
+  REQUIRE(r.status == 0);
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  REQUIRE(j.contains("result"));
+  return j["result"];
+}
+
+std::vector<std::string> frame_names(const nlohmann::json& trace) {
+  std::vector<std::string> names;
+  for (const auto& f : trace["frames"]) names.push_back(f["symbol"].get<std::string>());
+  return names;
+}
+
+// The console's Call Trace of the panic, from `panic` (or vpanic) down,
+// without the "? " entries the kernel's own unwinder marks unreliable.
+std::vector<std::string> console_call_trace() {
+  std::vector<std::string> names;
+  bool in_trace = false;
+  static const std::regex frame(R"(^ ([A-Za-z0-9_.]+)\+0x[0-9a-f]+/0x[0-9a-f]+( \[.*\])?$)");
+  for (const ConsoleLine& l : console_kernel_lines(fixture_dir(suite()))) {
+    if (l.text == "Call Trace:") {
+      in_trace = true;
+      names.clear();
+      continue;
+    }
+    if (!in_trace) continue;
+    if (l.text.rfind(" <", 0) == 0) continue;   // <TASK>, </IRQ> markers of newer kernels
+    if (l.text.rfind(" ? ", 0) == 0) continue;  // an address the kernel's unwinder only guessed
+    std::smatch m;
+    if (!std::regex_match(l.text, m, frame)) {
+      if (!names.empty()) break;
+      continue;
+    }
+    if (!names.empty() || m[1] == "panic" || m[1] == "vpanic") names.push_back(m[1]);
+  }
+  return names;
+}
+
+bool is_subsequence(const std::vector<std::string>& small, const std::vector<std::string>& big) {
+  size_t i = 0;
+  for (const auto& b : big) {
+    if (i < small.size() && small[i] == b) ++i;
+  }
+  return i == small.size();
+}
+
+}  // namespace
+
+TEST_CASE("bt of the panic task holds the console's Call Trace from panic down", "[bt]") {
+  const std::vector<std::string> console = console_call_trace();
+  REQUIRE(console.size() >= 5);
+  nlohmann::json traces = json_result("bt -p");
+  REQUIRE(traces.size() == 1);
+  const std::vector<std::string> ours = frame_names(traces[0]);
+  INFO("console: " << nlohmann::json(console).dump() << "\nkdive: " << nlohmann::json(ours).dump());
+  CHECK(is_subsequence(console, ours));
+  CHECK_FALSE(traces[0].contains("error"));
+  // It ends at the entry from user space, with the user-mode registers.
+  REQUIRE_FALSE(traces[0]["frames"].empty());
+  const auto& last = traces[0]["frames"].back();
+  CHECK(last["user_mode"] == true);
+  CHECK(last["registers"]["cs"] == "0x33");
+}
+
+TEST_CASE("bt -a: the other CPU unwinds through stop_this_cpu into its interrupted user context", "[bt]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  nlohmann::json traces = json_result("bt -a");
+  REQUIRE(traces.size() == static_cast<size_t>(t.cpus));
+  int stopped = 0;
+  for (const auto& trace : traces) {
+    const std::vector<std::string> names = frame_names(trace);
+    INFO(trace.dump());
+    CHECK_FALSE(trace.contains("error"));
+    if (std::find(names.begin(), names.end(), "stop_this_cpu") == names.end()) continue;
+    ++stopped;
+    CHECK(trace["frames"].back()["user_mode"] == true);
+  }
+  // Every CPU but the one that panicked took the stop IPI; here it ran user code.
+  CHECK(stopped == t.cpus - 1);
+}
+
+TEST_CASE("foreach bt: every task unwinds to its natural end", "[bt]") {
+  nlohmann::json traces = json_result("foreach bt");
+  nlohmann::json tasks = json_result("ps");
+  CHECK(traces.size() == tasks.size());
+  static const std::set<std::string> kThreadStarts = {"ret_from_fork", "ret_from_fork_asm"};
+  static const std::set<std::string> kIdleStarts = {"secondary_startup_64",      "secondary_startup_64_no_verify",
+                                                    "common_startup_64",         "start_kernel",
+                                                    "x86_64_start_reservations", "x86_64_start_kernel"};
+  size_t user = 0, kthreads = 0, idle = 0;
+  for (const auto& entry : traces) {
+    INFO(entry.dump());
+    REQUIRE(entry.contains("result"));
+    const nlohmann::json& trace = entry["result"][0];
+    CHECK_FALSE(trace.contains("error"));
+    REQUIRE_FALSE(trace["frames"].empty());
+    const auto& last = trace["frames"].back();
+    const std::string name = last["symbol"].get<std::string>();
+    if (last.value("user_mode", false)) {
+      ++user;
+    } else if (kThreadStarts.count(name)) {
+      ++kthreads;
+    } else if (kIdleStarts.count(name)) {
+      ++idle;
+    } else {
+      FAIL("a backtrace ends at " << name);
+    }
+  }
+  CHECK(user + kthreads + idle == traces.size());
+  CHECK(user > 0);
+  CHECK(kthreads > 0);
+  CHECK(idle > 0);
+}
