@@ -5,6 +5,8 @@
 // callback that init_disassemble_info takes as its fourth argument.
 #include <dis-asm.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -100,10 +102,20 @@ std::optional<Instruction> Disassembler::decode(uint64_t address, std::span<cons
   if (!s.decode || bytes.empty()) return std::nullopt;
   s.text.clear();
   s.out_of_bytes = false;
+  // Given fewer bytes than an instruction may need, libopcodes prints the
+  // last ones as ".byte 0x74" rather than say it ran out (as objdump does at
+  // the end of a section). So a short buffer is decoded padded with zeros:
+  // an instruction that then reaches into the padding did not fit in `bytes`.
+  std::array<std::byte, kMaxInstructionLength> padded{};
+  std::span<const std::byte> code = bytes;
+  if (bytes.size() < padded.size()) {
+    std::copy(bytes.begin(), bytes.end(), padded.begin());
+    code = padded;
+  }
   // libopcodes reads through the buffer without writing to it.
-  s.info.buffer = reinterpret_cast<bfd_byte*>(const_cast<std::byte*>(bytes.data()));
+  s.info.buffer = reinterpret_cast<bfd_byte*>(const_cast<std::byte*>(code.data()));
   s.info.buffer_vma = address;
-  s.info.buffer_length = bytes.size();
+  s.info.buffer_length = code.size();
   const int length = s.decode(address, &s.info);
   if (s.out_of_bytes || length <= 0 || static_cast<size_t>(length) > bytes.size()) return std::nullopt;
   std::string text = std::move(s.text);

@@ -123,6 +123,14 @@ bool same_instruction(const std::string& kdive, const std::string& file, uint64_
   return true;
 }
 
+// The tools print a source path relative to the build directory or joined
+// to it: the shorter must end the longer.
+bool same_file(const std::string& a, const std::string& b) {
+  const std::string& shorter = a.size() < b.size() ? a : b;
+  const std::string& longer = a.size() < b.size() ? b : a;
+  return longer.compare(longer.size() - shorter.size(), shorter.size(), shorter) == 0;
+}
+
 }  // namespace
 
 TEST_CASE("dis of kernel functions matches objdump of the vmlinux outside run-time patched code", "[dis]") {
@@ -222,7 +230,8 @@ TEST_CASE("dis -l names the source lines addr2line names for the same addresses"
   const std::string s = suite();
   const fs::path dir = fixture_dir(s);
   const uint64_t offset = kaslr_offset(dir, Truth::load(dir / "truth.txt"));
-  size_t checked = 0, total = 0;
+  size_t agreed = 0, total = 0;
+  std::vector<std::pair<uint64_t, Json>> disputed;  // link address, kdive's answer
   for (const std::string& function : {std::string("sysrq_handle_crash"), std::string("vfs_write")}) {
     Json lines = dis_json(s, "dis -l " + function);
     std::string addresses;
@@ -237,16 +246,43 @@ TEST_CASE("dis -l names the source lines addr2line names for the same addresses"
       const Json& source = lines[i]["source"];
       INFO(function << " at " << lines[i]["address"] << ": addr2line " << answers[i] << ", kdive " << source);
       REQUIRE(source.is_object());
-      CHECK(source["line"] == std::stoi(m[2]));
-      // addr2line may print the path relative or absolute: the shorter must end the longer.
-      const std::string file = source["file"], theirs = m[1];
-      const std::string& shorter = file.size() < theirs.size() ? file : theirs;
-      const std::string& longer = file.size() < theirs.size() ? theirs : file;
-      CHECK(longer.compare(longer.size() - shorter.size(), shorter.size(), shorter) == 0);
-      ++checked;
+      if (source["line"] == std::stoi(m[2].str()) && same_file(source["file"], m[1])) {
+        ++agreed;
+      } else {
+        disputed.emplace_back(hex_of(lines[i]["address"]) - offset, source);
+      }
     }
   }
-  CHECK(checked * 10 >= total * 9);  // the vmlinux has line tables for (nearly) all of its text
+  // Where several line-table rows start at one address (an inlined call's
+  // zero-length views), addr2line names the first and gdb — and so crash —
+  // the last, which kdive names too. gdb settles those.
+  INFO(agreed << " of " << total << " addresses agree with addr2line, " << disputed.size() << " disputed");
+  // The disputed addresses are about a tenth of vfs_write on 5.10 (its inlined
+  // percpu-rwsem and fsnotify helpers); the rest must agree outright.
+  CHECK(agreed * 10 >= total * 8);
+  if (!disputed.empty()) {
+    if (!have_tool("gdb")) {
+      WARN(disputed.size() << " addresses where addr2line differs could not be checked: gdb is not installed");
+    } else {
+      std::string commands;
+      for (const auto& d : disputed) commands += fmt::format(" -ex 'info line *{:#x}'", d.first);
+      auto answers =
+          lines_of(shell_output(fmt::format("gdb -nx -batch{} {} 2>/dev/null", commands, quoted(dir / "vmlinux"))));
+      std::vector<std::string> gdb_lines;
+      for (const auto& a : answers) {
+        if (a.rfind("Line ", 0) == 0 || a.rfind("No line", 0) == 0) gdb_lines.push_back(a);
+      }
+      REQUIRE(gdb_lines.size() == disputed.size());
+      static const std::regex gdb_where(R"re(^Line ([0-9]+) of "([^"]+)")re");
+      for (size_t i = 0; i < disputed.size(); ++i) {
+        INFO("at " << std::hex << disputed[i].first << ": gdb '" << gdb_lines[i] << "', kdive " << disputed[i].second);
+        std::smatch m;
+        REQUIRE(std::regex_search(gdb_lines[i], m, gdb_where));
+        CHECK(disputed[i].second["line"] == std::stoi(m[1].str()));
+        CHECK(same_file(disputed[i].second["file"], m[2]));
+      }
+    }
+  }
 
   // The text form: a "file: line" header before the code of each new line.
   KdiveRun text = run_kdive(s, "elf", "dis -l sysrq_handle_crash");
@@ -257,33 +293,80 @@ TEST_CASE("dis -l names the source lines addr2line names for the same addresses"
   CHECK(std::regex_match(out.front(), header));
 }
 
-TEST_CASE("dis stops at code it cannot read with a marker, and bad input is one error line", "[dis]") {
+namespace {
+
+// The first page of a process's vDSO, which its C library has run, and the
+// page after it, which it has not touched (its PTE is not present): code
+// listed across the boundary runs out of readable bytes.
+struct VdsoEdge {
+  int64_t pid;
+  uint64_t first_page;
+};
+
+VdsoEdge vdso_of_threaded_task(const Truth& truth) {
+  const int64_t pid = truth.role("threaded");
+  auto [from, to] = truth.maps.equal_range(pid);
+  for (auto it = from; it != to; ++it) {
+    if (it->second.find("[vdso]") != std::string::npos) {
+      return {pid, std::stoull(it->second.substr(0, it->second.find('-')), nullptr, 16)};
+    }
+  }
+  FAIL("no [vdso] in the truth's maps of pid " << pid);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("dis -u reads the context's code; code that cannot be read ends the listing with a marker", "[dis]") {
   const std::string s = suite();
   const fs::path dir = fixture_dir(s);
   const Truth truth = Truth::load(dir / "truth.txt");
-  // The kernel image's mapping ends at the 2 MiB boundary after _end
-  // (cleanup_highmap() removes the rest), so code listed across it runs out.
-  auto end = truth.ksym.find("_end");
-  REQUIRE(end != truth.ksym.end());
-  const uint64_t boundary = (end->second + 0x1fffff) & ~uint64_t{0x1fffff};
-  KdiveRun r = run_kdive(s, "elf", fmt::format("dis {:#x} 100", boundary - 8));
+  const VdsoEdge vdso = vdso_of_threaded_task(truth);
+
+  // The start of the vDSO: its ELF header, decoded (as gdb would) without loss.
+  KdiveRun ok = run_kdive(s, "elf", fmt::format("set {} > /dev/null; dis -u {:x} 4", vdso.pid, vdso.first_page));
+  INFO(ok.out << ok.err);
+  CHECK(ok.status == 0);
+  CHECK(lines_of(ok.out).size() == 4);
+
+  // Eight readable bytes, then a page that is not: the instructions wholly in
+  // the first page, then the marker at the first one that is not.
+  const uint64_t from = vdso.first_page + 0x1000 - 8;
+  KdiveRun r = run_kdive(s, "elf", fmt::format("set {} > /dev/null; dis -u {:x} 20", vdso.pid, from));
   INFO(r.out << r.err);
   CHECK(r.status == kDataLost);
   auto lines = lines_of(r.out);
-  REQUIRE(!lines.empty());
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines.size() <= 9);  // at most one instruction per readable byte, and the marker
   CHECK(lines.back().find("(damaged: ") != std::string::npos);
-  CHECK(lines.size() < 100);
+  for (size_t i = 0; i + 1 < lines.size(); ++i) CHECK(lines[i].find("(damaged") == std::string::npos);
+  // No instruction is shown from bytes the dump does not have: the marker
+  // stands where the first incomplete instruction starts, in the first page.
+  const uint64_t marker_at = std::stoull(lines.back().substr(0, lines.back().find(':')), nullptr, 16);
+  CHECK(marker_at >= from);
+  CHECK(marker_at <= vdso.first_page + 0x1000);
 
-  // JSON: the last element carries the error.
-  KdiveRun j = run_kdive_args(fmt::format("--json -b -c 'dis {:#x} 100' {} {}", boundary - 8, quoted(dir / "vmlinux"),
-                                          quoted(dir / "vmcore.elf")));
+  // JSON: the last element carries the error, the shell's exit says data was lost.
+  KdiveRun j = run_kdive_args(fmt::format("--json -b -c 'set {} > /dev/null; dis -u {:x} 20' {} {}", vdso.pid, from,
+                                          quoted(dir / "vmlinux"), quoted(dir / "vmcore.elf")));
   CHECK(j.status == kDataLost);
-  Json result = Json::parse(lines_of(j.out).front())["result"];
+  auto json_lines = lines_of(j.out);
+  REQUIRE(!json_lines.empty());
+  Json result = Json::parse(json_lines.back())["result"];
   REQUIRE(!result.empty());
   CHECK(result.back().contains("error"));
+  CHECK(result.back()["text"].is_null());
+}
 
-  // Nothing after the error: the shell goes on with the next command.
-  KdiveRun bad = run_kdive(s, "elf", "dis no_such_function_xyz; dis -r sysrq_handle_crash 3; dis; sys");
-  CHECK(bad.err.find("dis: ") != std::string::npos);
-  CHECK(bad.out.find("KERNEL:") != std::string::npos);
+TEST_CASE("dis: bad input is one error line, and the shell goes on", "[dis]") {
+  const std::string s = suite();
+  for (const std::string& bad : {std::string("dis no_such_function_xyz"), std::string("dis -r sysrq_handle_crash 3"),
+                                 std::string("dis"), std::string("dis -x -d panic"), std::string("dis panic 0")}) {
+    KdiveRun r = run_kdive(s, "elf", bad + "; sys");
+    INFO(bad << "\n" << r.err);
+    auto err = lines_of(r.err);
+    REQUIRE(err.size() == 1);
+    CHECK(err.front().rfind("dis: ", 0) == 0);
+    CHECK(r.out.find("KERNEL:") != std::string::npos);  // the next command ran
+  }
 }
