@@ -12,14 +12,17 @@ std::optional<SourceLine> SourceLines::find(uint64_t address) {
   if (dwarf == nullptr) return std::nullopt;
   Dwarf_Die cu;
   if (dwarf_addrdie(dwarf, address, &cu) == nullptr) return std::nullopt;
-  // The row that covers the address: the highest start at or below it and,
-  // among rows starting there, the last statement (what gdb reports; for
-  // inlined code that is the inlined function's line).
+  // The row that covers the address: the highest start at or below it, even
+  // when that row is not a statement start (addr2line, gdb and crash all
+  // name a non-statement row's line for an address it starts), and among rows
+  // starting there the last statement (for inlined code, the inlined
+  // function's line), else the last row.
   Dwarf_Lines* lines = nullptr;
   size_t count = 0;
   if (dwarf_getsrclines(&cu, &lines, &count) != 0) return std::nullopt;
   Dwarf_Line* line = nullptr;
   Dwarf_Addr best = 0;
+  bool best_stmt = false;
   for (size_t i = 0; i < count; ++i) {
     Dwarf_Line* row = dwarf_onesrcline(lines, i);
     Dwarf_Addr at;
@@ -27,8 +30,9 @@ std::optional<SourceLine> SourceLines::find(uint64_t address) {
     if (row == nullptr || dwarf_lineaddr(row, &at) != 0 || at > address) continue;
     dwarf_lineendsequence(row, &end);
     dwarf_linebeginstatement(row, &stmt);
-    if (end || !stmt || at < best) continue;
+    if (end || (line != nullptr && at < best) || (at == best && best_stmt && !stmt)) continue;
     best = at;
+    best_stmt = stmt;
     line = row;
   }
   if (line == nullptr) return std::nullopt;
