@@ -131,6 +131,8 @@ TEST_CASE("fixture truth is complete", "[fixture]") {
   if (suite() == "bookworm-oom") {
     CHECK(t.role("oom") > 0);
     CHECK(t.sysctl.at("panic_on_oom") == "1");
+  } else if (suite() == "bookworm-irq") {
+    CHECK(t.panic_idle_cpu == 0);  // the CPU the keyboard interrupt was routed to
   } else {
     CHECK(t.role("panic") > 0);
   }
@@ -155,6 +157,8 @@ TEST_CASE("fixture dumps are real dumps of the truth's kernel", "[fixture]") {
   CHECK(console.find("Kernel panic - not syncing") != std::string::npos);
   if (suite() == "bookworm-oom") {
     CHECK(console.find("panic_on_oom") != std::string::npos);
+  } else if (suite() == "bookworm-modoops") {
+    CHECK(console.find("Kernel panic - not syncing: Fatal exception") != std::string::npos);
   } else {
     CHECK(console.find("sysrq triggered crash") != std::string::npos);
   }

@@ -57,8 +57,16 @@ class Suite:
     name: str
     dist: str          # Debian release the kernel comes from
     cpu: str           # QEMU -cpu: "max" gives LA57 (5-level paging) to kernels that use it
-    mode: str          # how the guest dies: "sysrq" (echo c) or "oom" (panic_on_oom)
+    # How the guest dies: "sysrq" (echo c > /proc/sysrq-trigger), "oom"
+    # (panic_on_oom), "modoops" (the test module's NULL dereference with
+    # panic_on_oops) or "irq" (alt-sysrq-c typed on the guest's PS/2 keyboard).
+    mode: str
     panic_reason: str  # expected text on the panic line
+
+    @property
+    def test_module(self):
+        """The out-of-tree module (data/guest/<dir>) the suite builds and loads, or None."""
+        return TEST_MODULE if self.mode == "modoops" else None
 
 
 SUITES = {
@@ -69,8 +77,25 @@ SUITES = {
         Suite("bookworm", "bookworm", "max,la57=off", "sysrq", "sysrq triggered crash"),
         Suite("trixie", "trixie", "max", "sysrq", "sysrq triggered crash"),
         Suite("bookworm-oom", "bookworm", "max,la57=off", "oom", "Out of memory"),
+        # An oops in an out-of-tree module, built against Debian's headers of
+        # the same kernel; panic_on_oops turns it into panic("Fatal exception").
+        Suite("bookworm-modoops", "bookworm", "max,la57=off", "modoops", "Fatal exception"),
+        # sysrq-c from the keyboard interrupt: the panic runs on the IRQ stack.
+        Suite("bookworm-irq", "bookworm", "max,la57=off", "irq", "sysrq triggered crash"),
     )
 }
+
+# The modoops suite's module: its source dir under data/guest, its name, and
+# its call chain from the /proc write handler to the NULL dereference,
+# innermost first (as a backtrace lists it).  /init prints the same chain.
+TEST_MODULE_DIR = "oops_module"
+TEST_MODULE = "kdive_oops"
+TEST_MODULE_CHAIN = ("kdive_oops_inner", "kdive_oops_middle", "kdive_oops_outer", "kdive_oops_write")
+# Printed by the irq suite's last shell when it goes to sleep, leaving CPU 0
+# idle, waiting for the host to type alt-sysrq-c.
+IRQ_READY = "KDIVE-IRQ-READY"
+IRQ_KEY_TRIES = 6        # the key is typed again if no panic follows ...
+IRQ_KEY_RETRY_AFTER = 10  # ... within this many seconds
 
 
 class FixtureError(Exception):
@@ -121,7 +146,9 @@ def guest_recipe():
     workload lacks truth that tests now expect, so it is rebuilt."""
     h = hashlib.sha256()
     for name in ("init", "workload.c"):
-        h.update(name.encode() + b"\0" + (REPO / "data" / "guest" / name).read_bytes())
+        h.update(name.encode() + b"\0" + (GUEST_DIR / name).read_bytes())
+    for path in sorted((GUEST_DIR / TEST_MODULE_DIR).iterdir()):
+        h.update(f"{TEST_MODULE_DIR}/{path.name}".encode() + b"\0" + path.read_bytes())
     # What truth.txt keeps of the console is part of the recipe too.
     h.update(repr((sorted(TRUTH_SHAPES.items()), sorted(TRUTH_RECORDS), sorted(REQUIRED_TRUTH))).encode())
     return h.hexdigest()[:16]
@@ -320,6 +347,31 @@ def fetch_kernel(suite):
     raise FixtureError("no kernel with both image and -dbg package downloadable: " + "; ".join(problems))
 
 
+def fetch_headers(suite, debs):
+    """The .debs a module build needs for DEBS's kernel, all of DEBS.version:
+    linux-headers-<release>, and what it depends on among Debian's kernel
+    packages (linux-headers-<abi>-common, linux-kbuild-<major.minor>).  Their
+    names come from the headers package's Depends, not from a guess."""
+    apt = PrivateApt(suite.dist)
+    apt.setup()
+    apt.update()
+    debs_dir = fixtures_root() / "debs"
+    headers = f"linux-headers-{debs.release}"
+    depends = apt.record(headers, debs.version).get("Depends", "")
+    wanted = [headers]
+    for alternative in depends.split(","):
+        # "linux-headers-6.1.0-57-common (= 6.1.192-3)", "linux-kbuild-6.1 (>= 6.1.192-3)":
+        # the one version set of the kernel is taken for both.
+        m = re.match(r"\s*(linux-(?:headers|kbuild)-\S+)\s*\((>?=)\s*([^)\s]+)\)", alternative)
+        if m:
+            if m.group(2) == "=" and m.group(3) != debs.version:
+                raise FixtureError(f"{headers} {debs.version} wants {m.group(1)} {m.group(3)}, not the kernel's version")
+            wanted.append(m.group(1))
+    if len(wanted) < 3:
+        raise FixtureError(f"{headers} {debs.version} depends on {depends!r}: no -common and kbuild packages found")
+    return [apt.download(name, debs.version, debs_dir) for name in wanted]
+
+
 # --------------------------------------------------------------- extraction
 
 
@@ -472,6 +524,66 @@ def extract_kernel(suite, debs):
     return final
 
 
+def extract_headers(suite, debs, header_debs):
+    """Debian's kernel headers for DEBS, unpacked under kernels/<kernel>/headers
+    with their /usr layout kept, so the packages' relative symlinks (scripts,
+    tools -> linux-kbuild) resolve.  Returns the build dir (the one `make -C`
+    takes).  Cached, shared by the suites of that kernel."""
+    final = fixtures_root() / "kernels" / f"{debs.package}_{debs.version}" / "headers"
+    build_dir = final / "usr" / "src" / f"linux-headers-{debs.release}"
+    if (final / COMPLETE_STAMP).is_file():
+        return build_dir
+    remove_stale(final.parent, ".headers.extract-")
+    work = Path(tempfile.mkdtemp(dir=final.parent, prefix=".headers.extract-"))
+    try:
+        for deb in header_debs:
+            run(["dpkg-deb", "-x", str(deb), str(work)], f"unpacking {deb.name}")
+        # The flavour's Makefile includes the -common tree's by its absolute
+        # /usr/src path: point it at the unpacked copy (which is where it
+        # will be once renamed into place).
+        makefile = work / build_dir.relative_to(final) / "Makefile"
+        text = makefile.read_text()
+        if "include /usr/src/" not in text:
+            raise FixtureError(f"unexpected {makefile.name} in linux-headers-{debs.release}: {text!r}")
+        makefile.write_text(text.replace("include /usr/src/", f"include {final}/usr/src/"))
+        (work / COMPLETE_STAMP).write_text(" ".join(d.name for d in header_debs) + "\n")
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    log(suite.name, f"kernel headers from {', '.join(d.name for d in header_debs)}")
+    return build_dir
+
+
+def kernel_compiler(build_dir):
+    """The host compiler matching the one the kernel was built with
+    (CONFIG_GCC_VERSION of the headers' .config, e.g. 120200 -> gcc-12):
+    a module built by another compiler may not match the kernel's ABI
+    assumptions (and kbuild's checks of compiler features differ)."""
+    config = (build_dir / ".config").read_text()
+    m = re.search(r"^CONFIG_GCC_VERSION=(\d+)$", config, re.M)
+    if not m:
+        raise FixtureError(f"{build_dir.name}/.config names no CONFIG_GCC_VERSION: the kernel was not built by gcc")
+    major = int(m.group(1)) // 10000
+    compiler = shutil.which(f"gcc-{major}")
+    if not compiler:
+        raise FixtureError(f"the kernel was built by gcc {major}: install gcc-{major} to build the test module")
+    return compiler
+
+
+def build_test_module(build_dir, work):
+    """Builds data/guest/<TEST_MODULE_DIR> against BUILD_DIR in WORK; returns the .ko."""
+    source = work / TEST_MODULE_DIR
+    shutil.copytree(GUEST_DIR / TEST_MODULE_DIR, source)
+    run(["make", "-C", str(build_dir), f"M={source}", f"CC={kernel_compiler(build_dir)}", "modules"],
+        f"building the {TEST_MODULE} module")
+    ko = source / f"{TEST_MODULE}.ko"
+    if ".modinfo" not in elf_sections(ko.read_bytes()):
+        raise FixtureError(f"{ko.name} has no .modinfo section")
+    return ko
+
+
 # ---------------------------------------------------------------- initramfs
 
 
@@ -529,7 +641,7 @@ class Cpio:
         return b"".join(self.chunks)
 
 
-def build_initramfs(kernel_dir, workload, out):
+def build_initramfs(kernel_dir, workload, out, extra_modules=()):
     busybox = static_busybox()
     archive = Cpio()
     for d in ("bin", "dev", "proc", "sys", "tmp", "modules"):
@@ -544,6 +656,10 @@ def build_initramfs(kernel_dir, workload, out):
     archive.file("init", (GUEST_DIR / "init").read_bytes(), 0o755)
     for f in sorted((kernel_dir / "modules").iterdir()):
         archive.file(f"modules/{f.name}", f.read_bytes())
+    if extra_modules:  # loaded by /init itself, by mode: not in modules/order
+        archive.directory("modules/extra")
+        for f in extra_modules:
+            archive.file(f"modules/extra/{f.name}", f.read_bytes())
     out.write_bytes(gzip.compress(archive.bytes(), compresslevel=6, mtime=0))
 
 
@@ -668,14 +784,20 @@ def boot_and_dump(suite, kernel_dir, initramfs, work, timer):
     try:
         with timer.phase("boot-to-panic"):
             deadline = time.monotonic() + BOOT_TIMEOUT
-            text = wait_for_console(console, PANIC_LINE, qemu, deadline, "the kernel panic")
+            if suite.mode == "irq":
+                wait_for_console(console, IRQ_READY, qemu, deadline, "CPU 0 to go idle")
+                with qmp_errors():
+                    qmp = Qmp(qmp_socket)
+                    text = type_sysrq_crash(qmp, console, qemu)
+            else:
+                text = wait_for_console(console, PANIC_LINE, qemu, deadline, "the kernel panic")
             check_panic_reason(suite, text)
             # Let the panic finish printing (its end marker, then a moment).
             with contextlib.suppress(FixtureError):
                 wait_for_console(console, PANIC_END, qemu, time.monotonic() + 15, "the end of the panic")
             time.sleep(2)
         with timer.phase("dump"), qmp_errors():
-            qmp = Qmp(qmp_socket)
+            qmp = qmp or Qmp(qmp_socket)
             qmp.command("stop")  # both dumps from one stopped guest
             dump_guest(qmp, work / "vmcore.elf", "elf")
             dump_guest(qmp, work / "vmcore.kdump-zlib", "kdump-zlib")
@@ -697,6 +819,22 @@ def boot_and_dump(suite, kernel_dir, initramfs, work, timer):
             qemu.wait()
         shutil.rmtree(sock_dir, ignore_errors=True)
     qemu_log.unlink()
+
+
+def type_sysrq_crash(qmp, console, qemu):
+    """Types alt-sysrq-c on the guest's PS/2 keyboard: the i8042 interrupt
+    runs the sysrq handler, and so the panic, in hard-IRQ context.  Typed
+    again if no panic follows (a key typed while the guest is not ready for it
+    is lost)."""
+    keys = [{"type": "qcode", "data": key} for key in ("alt", "sysrq", "c")]
+    for attempt in range(IRQ_KEY_TRIES):
+        qmp.command("send-key", keys=keys)
+        with contextlib.suppress(FixtureError):
+            return wait_for_console(console, PANIC_LINE, qemu, time.monotonic() + IRQ_KEY_RETRY_AFTER,
+                                    "the kernel panic after alt-sysrq-c")
+        if qemu.poll() is not None:
+            break
+    raise FixtureError(f"no kernel panic after typing alt-sysrq-c {IRQ_KEY_TRIES} times", console_text(console))
 
 
 def check_panic_reason(suite, text):
@@ -752,6 +890,7 @@ TRUTH_SHAPES = {
     "task_cpu": r"task_cpu \d+ \d+",
     "threads": r"threads \d+ \d+",
     "role": r"role [a-z]+ \d+",
+    "panic_cpu_idle": r"panic_cpu_idle \d+",
     "fd": r"fd \d+ \d+ .+",
     "map": r"map \d+ [0-9a-f]+-[0-9a-f]+ [-rwxps]{4} .*",
     "pattern": r"pattern \d+ 0x[0-9a-f]+ \d+ \S+",
@@ -766,6 +905,8 @@ TRUTH_SHAPES = {
     "uptime": r"uptime \d+\.\d\d \d+\.\d\d",
     "date": r"date \d+",
     "dmi": r"dmi [a-z_]+ .*",
+    "test_module": r"test_module \S+( \S+)+",
+    "modsym": r"modsym \S+ \S+ [A-Za-z] 0x[0-9a-f]+",
     "end": r"end",
 }
 TRUTH_RECORDS = set(TRUTH_SHAPES) | {"uname", "release", "version", "cmdline", "hostname", "module", "mount",
@@ -816,7 +957,14 @@ def validate_truth(suite, records, vmcoreinfo, console):
         fail("the guest uses 5-level paging although QEMU was given la57=off")
     release = next(f[1] for f in fields if f[0] == "release")
     roles = {f[1]: f[2] for f in fields if f[0] == "role"}
-    wanted = {"threaded", "sleeper", "busy", "files", "mmap", "oom" if suite.mode == "oom" else "panic"}
+    wanted = {"threaded", "sleeper", "busy", "files", "mmap"}
+    if suite.mode == "oom":
+        wanted.add("oom")
+    elif suite.mode == "irq":  # the idle task panics: no process has the role
+        if "panic_cpu_idle 0" not in records:
+            fail("the irq guest's truth lacks 'panic_cpu_idle 0'")
+    else:
+        wanted.add("panic")
     if wanted - roles.keys():
         fail(f"the guest's truth lacks roles {sorted(wanted - roles.keys())}")
     tasks = {f[1] for f in fields if f[0] == "task"}
@@ -824,11 +972,27 @@ def validate_truth(suite, records, vmcoreinfo, console):
         fail(f"role pids {sorted(set(roles.values()) - tasks)} are missing from the task list")
     if f"threads {roles['threaded']} 4" not in records:
         fail("the threaded workload does not have 4 threads")
+    if suite.test_module:
+        validate_test_module_truth(suite, fields, fail)
     osrelease = vmcoreinfo.get("OSRELEASE")
     if osrelease is None:
         fail("vmcore.elf has no VMCOREINFO note (was qemu_fw_cfg loaded in the guest?)")
     if osrelease != release:
         fail(f"VMCOREINFO OSRELEASE {osrelease!r} differs from the guest's release {release!r}")
+
+
+def validate_test_module_truth(suite, fields, fail):
+    """The modoops guest loaded the test module and named its call chain, each
+    function with its run-time address."""
+    chains = [f[2:] for f in fields if f[0] == "test_module" and f[1] == suite.test_module]
+    if chains != [list(TEST_MODULE_CHAIN)]:
+        fail(f"the guest's test_module truth {chains} is not {suite.test_module} {' '.join(TEST_MODULE_CHAIN)}")
+    if not any(f[0] == "module" and f[1] == suite.test_module for f in fields):
+        fail(f"{suite.test_module} is not in the guest's /proc/modules")
+    symbols = {f[2]: int(f[4], 16) for f in fields if f[0] == "modsym" and f[1] == suite.test_module}
+    missing = [name for name in TEST_MODULE_CHAIN if not symbols.get(name)]
+    if missing:
+        fail(f"the guest's /proc/kallsyms lacks {missing} of {suite.test_module} (or shows them as 0)")
 
 
 # ------------------------------------------------------------------- build
@@ -846,16 +1010,22 @@ def build(suite, timer):
     with file_lock(f"dist-{suite.dist}", suite.name):
         with timer.phase("download"):
             debs = fetch_kernel(suite)
+            header_debs = fetch_headers(suite, debs) if suite.test_module else []
         log(suite.name, f"kernel {debs.package} {debs.version}")
         with timer.phase("extract"):
             kernel_dir = extract_kernel(suite, debs)
+            headers_dir = extract_headers(suite, debs, header_debs) if suite.test_module else None
 
     remove_stale(root, f".{suite.name}.build-")
     work = Path(tempfile.mkdtemp(dir=root, prefix=f".{suite.name}.build-"))
     try:
+        extra_modules = []
+        if suite.test_module:
+            with timer.phase("module"):
+                extra_modules.append(build_test_module(headers_dir, work))
         with timer.phase("initramfs"):
             compile_workload(work / "workload")
-            build_initramfs(kernel_dir, work / "workload", work / "initramfs.cpio.gz")
+            build_initramfs(kernel_dir, work / "workload", work / "initramfs.cpio.gz", extra_modules)
         boot_and_dump(suite, kernel_dir, work / "initramfs.cpio.gz", work, timer)
 
         console = console_text(work / "console.log")
@@ -869,6 +1039,13 @@ def build(suite, timer):
             link_or_copy(kernel_dir / name, work / name)
         for name in ("workload", "initramfs.cpio.gz"):
             (work / name).unlink()
+        if suite.test_module:
+            # The module as loaded (its DWARF included), for tests that read
+            # its symbols or lines; the build tree goes.
+            (work / "modules").mkdir()
+            for ko in extra_modules:
+                os.replace(ko, work / "modules" / ko.name)
+            shutil.rmtree(work / TEST_MODULE_DIR)
         for name in ("vmcore.elf", "vmcore.kdump-zlib"):
             (work / name).chmod(0o644)  # QEMU creates them owner-read-only
         (work / COMPLETE_STAMP).write_text(f"{suite.name} {debs.package} {debs.version}\nrecipe {guest_recipe()}\n")

@@ -1,5 +1,6 @@
 // ps on real crashed kernels against the guest's own task list (/proc), taken
 // moments before the crash.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <map>
@@ -128,7 +129,13 @@ TEST_CASE("ps shows the workload's threads, states, CPUs and memory", "[ps]") {
   if (suite() == "bookworm-oom") {
     const PsRow& oom = row(t.role("oom"));
     CHECK(oom.comm == "kd-oom");
-    CHECK(oom.mem > 50.0);  // the culprit holds most of memory
+    CHECK(oom.mem > 50.0);        // the culprit holds most of memory
+  } else if (t.panic_idle_cpu) {  // bookworm-irq: that CPU's idle task was interrupted and panicked
+    const auto idle = std::find_if(rows.begin(), rows.end(),
+                                   [&](const PsRow& x) { return x.pid == 0 && x.cpu == *t.panic_idle_cpu; });
+    REQUIRE(idle != rows.end());
+    CHECK(idle->active);
+    CHECK(idle->comm == "swapper/" + std::to_string(*t.panic_idle_cpu));
   } else {
     CHECK(row(t.role("panic")).active);
     CHECK(row(t.role("panic")).cpu == 0);

@@ -72,6 +72,8 @@ TEST_CASE("sys agrees with the guest", "[readers]") {
     std::string panic = field(r.out, "PANIC");
     if (suite() == "bookworm-oom") {
       CHECK(panic == "\"Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled\"");
+    } else if (suite() == "bookworm-modoops") {  // the module's oops, with panic_on_oops
+      CHECK(panic == "\"Kernel panic - not syncing: Fatal exception\"");
     } else {
       CHECK(panic == "\"Kernel panic - not syncing: sysrq triggered crash\"");
     }

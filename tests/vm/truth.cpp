@@ -114,6 +114,15 @@ Truth Truth::parse(const std::string& text) {
       } else if (key == "dmi") {
         auto f = fields(rest, 1);
         t.dmi[f.at(0)] = f.size() > 1 ? f[1] : "";
+      } else if (key == "panic_cpu_idle") {
+        t.panic_idle_cpu = static_cast<int>(number(rest));
+      } else if (key == "test_module") {
+        auto f = fields(rest, 64);  // module, then the chain's function names
+        t.test_module = f.at(0);
+        t.test_module_chain.assign(f.begin() + 1, f.end());
+      } else if (key == "modsym") {
+        auto f = fields(rest, 3);  // module name type 0xaddress
+        t.test_module_symbols[f.at(1)] = std::stoull(f.at(3), nullptr, 16);
       } else if (key == "warning") {
         t.warnings.push_back(rest);
       } else if (key == "end") {

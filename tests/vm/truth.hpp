@@ -71,6 +71,14 @@ struct Truth {
   std::map<std::string, std::string> dmi;        // /sys/class/dmi/id: "sys_vendor" -> "QEMU"
   std::vector<std::string> warnings;
   std::vector<TruthModule> modules;  // /proc/modules
+  // bookworm-irq: the keyboard interrupt panicked this CPU's idle task (pid 0,
+  // so no process has the "panic" role).
+  std::optional<int> panic_idle_cpu;
+  // bookworm-modoops: the test module, its call chain from the /proc write
+  // handler to the NULL dereference (innermost first), and its symbols.
+  std::string test_module;
+  std::vector<std::string> test_module_chain;
+  std::map<std::string, uint64_t> test_module_symbols;  // name -> run-time address (/proc/kallsyms)
 
   // Throws std::runtime_error naming the file and line when the file is unusable.
   static Truth load(const std::filesystem::path& path);
