@@ -2,6 +2,7 @@
 // panic and what every task must look like.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -11,6 +12,7 @@
 
 #include "console_log.hpp"
 #include "run_kdive.hpp"
+#include "skip.hpp"
 #include "truth.hpp"
 #include "vm_test.hpp"
 
@@ -36,12 +38,15 @@ std::vector<std::string> frame_names(const nlohmann::json& trace) {
   return names;
 }
 
-// The console's Call Trace of the panic, from `panic` (or vpanic) down,
-// without the "? " entries the kernel's own unwinder marks unreliable.
+// The console's last Call Trace (the panic's; after an Oops with
+// panic_on_oops, the Oops's own), from `panic` (or vpanic) down when it holds
+// it, without the "? " entries the kernel's own unwinder only guessed. The
+// trace may cross stacks (<IRQ> ... </IRQ>) and hold a register block.
 std::vector<std::string> console_call_trace() {
   std::vector<std::string> names;
   bool in_trace = false;
   static const std::regex frame(R"(^ ([A-Za-z0-9_.]+)\+0x[0-9a-f]+/0x[0-9a-f]+( \[.*\])?$)");
+  static const std::regex registers(R"(^(RIP|RSP|RAX|RDX|RBP|R10|R13|Code): .*)");
   for (const ConsoleLine& l : console_kernel_lines(fixture_dir(suite()))) {
     if (l.text == "Call Trace:") {
       in_trace = true;
@@ -49,14 +54,23 @@ std::vector<std::string> console_call_trace() {
       continue;
     }
     if (!in_trace) continue;
-    if (l.text.rfind(" <", 0) == 0) continue;   // <TASK>, </IRQ> markers of newer kernels
-    if (l.text.rfind(" ? ", 0) == 0) continue;  // an address the kernel's unwinder only guessed
-    std::smatch m;
-    if (!std::regex_match(l.text, m, frame)) {
-      if (!names.empty()) break;
+    if (l.text == " </TASK>") {
+      in_trace = false;
       continue;
     }
-    if (!names.empty() || m[1] == "panic" || m[1] == "vpanic") names.push_back(m[1]);
+    if (l.text.rfind(" <", 0) == 0) continue;  // <IRQ>, </IRQ>, <TASK>: where the stacks change
+    if (l.text.rfind(" ? ", 0) == 0) continue;
+    if (std::regex_match(l.text, registers)) continue;
+    std::smatch m;
+    if (std::regex_match(l.text, m, frame)) {
+      names.push_back(m[1]);
+    } else if (!names.empty()) {
+      in_trace = false;
+    }
+  }
+  for (const char* start : {"vpanic", "panic"}) {
+    auto at = std::find(names.begin(), names.end(), start);
+    if (at != names.end()) return {at, names.end()};
   }
   return names;
 }
@@ -80,11 +94,54 @@ TEST_CASE("bt of the panic task holds the console's Call Trace from panic down",
   INFO("console: " << nlohmann::json(console).dump() << "\nkdive: " << nlohmann::json(ours).dump());
   CHECK(is_subsequence(console, ours));
   CHECK_FALSE(traces[0].contains("error"));
-  // It ends at the entry from user space, with the user-mode registers.
   REQUIRE_FALSE(traces[0]["frames"].empty());
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  if (t.panic_idle_cpu) return;  // a keyboard interrupt of the idle task: no user context behind it
+  // It ends at the entry from user space, with the user-mode registers.
   const auto& last = traces[0]["frames"].back();
   CHECK(last["user_mode"] == true);
   CHECK(last["registers"]["cs"] == "0x33");
+}
+
+TEST_CASE("bt of a module oops: the exception frame, the module's functions by name, the syscall path", "[bt]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  if (t.test_module.empty()) KDIVE_SKIP("this fixture's guest loaded no test module to oops in");
+  nlohmann::json trace = json_result("bt -p")[0];
+  const nlohmann::json& frames = trace["frames"];
+  // The register block of the page fault, inside the module's innermost function.
+  auto exception = std::find_if(frames.begin(), frames.end(), [](const nlohmann::json& f) {
+    return f.contains("registers") && f["user_mode"] == false;
+  });
+  REQUIRE(exception != frames.end());
+  const std::string& module = t.test_module;
+  const std::vector<std::string>& chain = t.test_module_chain;  // innermost first
+  REQUIRE_FALSE(chain.empty());
+  // Then the module's functions, innermost first, each named with its module.
+  std::vector<std::string> module_frames;
+  for (auto f = exception + 1; f != frames.end(); ++f) {
+    if ((*f)["module"] == module) module_frames.push_back((*f)["symbol"].get<std::string>());
+  }
+  INFO(trace.dump());
+  CHECK(module_frames == chain);
+  const std::vector<std::string> names = frame_names(trace);
+  CHECK(is_subsequence({"vfs_write", "ksys_write", "do_syscall_64"}, names));
+  CHECK(frames.back()["user_mode"] == true);
+}
+
+TEST_CASE("bt of a panic in hard-IRQ context crosses from the IRQ stack to the interrupted task's", "[bt]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  if (!t.panic_idle_cpu) KDIVE_SKIP("this fixture's panic did not run in a keyboard interrupt");
+  nlohmann::json trace = json_result("bt -p")[0];
+  std::vector<std::string> stacks;
+  for (const auto& f : trace["frames"]) {
+    if (stacks.empty() || stacks.back() != f["stack"]) stacks.push_back(f["stack"].get<std::string>());
+  }
+  INFO(trace.dump());
+  CHECK(stacks == std::vector<std::string>{"irq", "task"});
+  const std::vector<std::string> names = frame_names(trace);
+  CHECK(is_subsequence(
+      {"panic", "sysrq_handle_crash", "i8042_interrupt", "common_interrupt", "asm_common_interrupt", "do_idle"},
+      names));
 }
 
 TEST_CASE("bt -a: the other CPU unwinds through stop_this_cpu into its interrupted user context", "[bt]") {
