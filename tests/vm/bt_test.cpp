@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "console_log.hpp"
+#include "dump_edit.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -192,4 +193,37 @@ TEST_CASE("foreach bt: every task unwinds to its natural end", "[bt]") {
   CHECK(user > 0);
   CHECK(kthreads > 0);
   CHECK(idle > 0);
+}
+
+TEST_CASE("a zeroed stack ends that one backtrace with a marker; every other task still unwinds", "[bt]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const int64_t sleeper = t.role("sleeper");
+  const kdive::VirtAddr task = task_address(suite(), sleeper);
+  const uint64_t sp = print_value(suite(), fmt::format("((struct task_struct *){:#x})->thread.sp", task.value()));
+  // The frame schedule() left at thread.sp and what lies above it, up to the
+  // end of that stack page: the unwinder finds nothing to follow.
+  DamagedDump d = DamagedDump::copy_of(suite());
+  d.zero(kdive::VirtAddr{sp}, 4096 - sp % 4096);
+
+  KdiveRun r = d.run("foreach bt", "--json");
+  CHECK(r.status == kDataLost);
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE(j.contains("result"));
+  size_t damaged = 0, sound = 0;
+  for (const auto& entry : j["result"]) {
+    INFO(entry.dump());
+    const nlohmann::json& trace = entry["result"][0];
+    if (entry["pid"] == sleeper) {
+      CHECK(trace.contains("error"));
+      ++damaged;
+    } else {
+      CHECK_FALSE(trace.contains("error"));
+      ++sound;
+    }
+  }
+  CHECK(damaged == 1);
+  CHECK(sound + 1 == j["result"].size());
+  KdiveRun text = d.run(fmt::format("bt {}", sleeper));
+  CHECK(text.status == kDataLost);
+  CHECK_THAT(text.out, Catch::Matchers::Contains("(damaged: "));
 }
