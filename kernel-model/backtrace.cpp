@@ -486,6 +486,29 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
   }
 }
 
+// The rbp values to try for a return address found on the stack: none (0)
+// when its ORC entry does not find the caller through rbp; else each slot
+// above `sp` with a text address where the entry puts the return address —
+// the layout "push %rbp; mov %rsp,%rbp" leaves (panic() keeps a frame
+// pointer: it has a va_list). The saved rbp itself may be anything: these
+// kernels use rbp as a general register.
+std::vector<uint64_t> frame_pointer_candidates(const Unwinder::State& s, StackReader& mem, VirtAddr ip, uint64_t sp) {
+  std::string why;
+  const OrcTable* table = s.table_for(ip, why);
+  auto raw = table ? table->find(ip) : std::nullopt;
+  if (!raw) return {0};
+  OrcEntry e = decode(*raw, s.layout);
+  if (e.sp_reg != static_cast<uint8_t>(OrcReg::Bp) || e.sp_offset < 16) return {0};
+  std::vector<uint64_t> out;
+  for (uint64_t p = sp; p < sp + 4096 && out.size() < 32; p += 8) {
+    auto ret = mem.word(VirtAddr{p + e.sp_offset - 8}, why);
+    if (!ret) break;
+    std::string none;
+    if (s.table_for(VirtAddr{*ret}, none)) out.push_back(p);
+  }
+  return out;
+}
+
 }  // namespace
 
 Backtrace Unwinder::backtrace_from_registers(const Task& task, const X86Registers& regs, std::string start) const {
@@ -543,23 +566,33 @@ Backtrace Unwinder::backtrace(const Task& task) const {
       }
     } catch (const std::exception&) {
     }
-    // No registers: panic's own frame on the stack, as crash finds it.
+    // No registers: panic's own frame on the stack, as crash finds it. A
+    // stale return address into panic, or a wrong guess of rbp, shows as an
+    // unwind that stops early: the first candidate that unwinds to its end wins.
     if (auto panic = k.symbols().find("panic"); panic && !task.stack.is_null()) {
       StackReader mem(k, stacks_of(task));
       std::string why;
-      for (uint64_t a = task.stack.value(); a < task.stack.value() + s.thread_size; a += 8) {
+      std::optional<Backtrace> first;
+      size_t tries = 0;
+      for (uint64_t a = task.stack.value(); a < task.stack.value() + s.thread_size && tries < 64; a += 8) {
         auto v = mem.word(VirtAddr{a}, why);
         if (!v || *v <= panic->address.value() || *v >= panic->address.value() + panic->size) continue;
-        Backtrace bt;
-        bt.start = fmt::format("panic's frame found on the stack at {:x} (no registers for CPU {})", a, task.cpu);
-        bt.cpu = task.cpu;
-        bt.frames.push_back(frame_at(VirtAddr{a}, VirtAddr{*v}, "task"));
-        UnwindState st;
-        st.ip = *v;
-        st.sp = a + 8;
-        unwind(s, mem, st, task, bt);
-        return bt;
+        for (uint64_t bp : frame_pointer_candidates(s, mem, VirtAddr{*v - 1}, a + 8)) {
+          ++tries;
+          Backtrace bt;
+          bt.start = fmt::format("panic's frame found on the stack at {:x} (no registers for CPU {})", a, task.cpu);
+          bt.cpu = task.cpu;
+          bt.frames.push_back(frame_at(VirtAddr{a}, VirtAddr{*v}, "task"));
+          UnwindState st;
+          st.ip = *v;
+          st.sp = a + 8;
+          st.bp = bp;
+          unwind(s, mem, st, task, bt);
+          if (bt.stop.empty() && bt.frames.size() > 1) return bt;
+          if (!first) first = std::move(bt);
+        }
       }
+      if (first) return *first;
     }
   }
   // A task switched out: thread.sp points at its inactive_task_frame.
