@@ -402,6 +402,7 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
         st.signal = false;
         st.regs.reset();
         bt.frames.push_back(frame_at(VirtAddr{cfa - 8}, VirtAddr{*ret}, to));
+        bt.frames.back().return_address = true;
         break;
       }
       case OrcType::Regs:
@@ -569,20 +570,24 @@ Backtrace Unwinder::backtrace(const Task& task) const {
     // No registers: panic's own frame on the stack, as crash finds it. A
     // stale return address into panic, or a wrong guess of rbp, shows as an
     // unwind that stops early: the first candidate that unwinds to its end wins.
-    if (auto panic = k.symbols().find("panic"); panic && !task.stack.is_null()) {
+    const Symbol* panic = k.symbols().find("panic");
+    if (panic && !task.stack.is_null()) {
       StackReader mem(k, stacks_of(task));
       std::string why;
       std::optional<Backtrace> first;
       size_t tries = 0;
       for (uint64_t a = task.stack.value(); a < task.stack.value() + s.thread_size && tries < 64; a += 8) {
         auto v = mem.word(VirtAddr{a}, why);
-        if (!v || *v <= panic->address.value() || *v >= panic->address.value() + panic->size) continue;
+        // A return address into panic. Where panic() ends in its call to
+        // vpanic() (6.12), the return address is panic's end: compare ip - 1.
+        if (!v || *v - 1 < panic->address.value() || *v - 1 >= panic->address.value() + panic->size) continue;
         for (uint64_t bp : frame_pointer_candidates(s, mem, VirtAddr{*v - 1}, a + 8)) {
           ++tries;
           Backtrace bt;
           bt.start = fmt::format("panic's frame found on the stack at {:x} (no registers for CPU {})", a, task.cpu);
           bt.cpu = task.cpu;
           bt.frames.push_back(frame_at(VirtAddr{a}, VirtAddr{*v}, "task"));
+          bt.frames.back().return_address = true;
           UnwindState st;
           st.ip = *v;
           st.sp = a + 8;
@@ -594,6 +599,12 @@ Backtrace Unwinder::backtrace(const Task& task) const {
       }
       if (first) return *first;
     }
+    // thread.sp is stale for a task that was running: say so rather than unwind it.
+    Backtrace bt;
+    bt.cpu = task.cpu;
+    bt.start = fmt::format("none: no registers for CPU {} (no NT_PRSTATUS, no crash_notes)", task.cpu);
+    bt.stop = fmt::format("no registers for CPU {} and no frame of panic on the task's stack", task.cpu);
+    return bt;
   }
   // A task switched out: thread.sp points at its inactive_task_frame.
   Backtrace bt;
@@ -612,12 +623,14 @@ Backtrace Unwinder::backtrace(const Task& task) const {
     return bt;
   }
   bt.frames.push_back(frame_at(slot, VirtAddr{*ret}, "task"));
-  bool fork = std::find(s.fork_returns.begin(), s.fork_returns.end(), VirtAddr{*ret}) != s.fork_returns.end();
+  // A task that never ran starts at ret_from_fork: an exact address.
+  bool new_task = std::find(s.fork_returns.begin(), s.fork_returns.end(), VirtAddr{*ret}) != s.fork_returns.end();
+  bt.frames.back().return_address = !new_task;
   UnwindState st;
   st.ip = *ret;
   st.sp = slot.value() + 8;
   st.bp = *bp;
-  st.signal = fork;
+  st.signal = new_task;
   unwind(s, mem, st, task, bt);
   return bt;
 }

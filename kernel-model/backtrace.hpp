@@ -12,7 +12,7 @@
 //   for (const Task& t : kernel.tasks().all) {
 //     Backtrace bt = unwinder.backtrace(t);
 //     for (const Frame& f : bt.frames) {
-//       auto sym = kernel.symbol_at(f.ip);       // "name+off [module]"
+//       auto sym = kernel.symbol_at(f.lookup_ip());  // "name+off [module]"
 //       print("#{} [{:x}] {} at {:x}", i, f.sp, ..., f.ip);
 //       if (f.regs) print the register block (f.user_regs: the user-mode one)
 //     }
@@ -57,6 +57,11 @@ struct Frame {
   VirtAddr regs_address;      // where `regs` was read
   bool partial_regs = false;  // only the hardware iret frame (rip cs eflags rsp ss) is meaningful
   bool user_regs = false;     // `regs` is the user-mode block at the top of the task stack
+  // `ip` is a return address (read from the stack), not where execution was:
+  // a call as a function's last instruction returns past its end, so name the
+  // frame by ip - 1 (the kernel's %pB does the same): lookup_ip().
+  bool return_address = false;
+  VirtAddr lookup_ip() const { return return_address ? ip - 1 : ip; }
   // Found by scanning the stack for text addresses (the last resort, after
   // the ORC unwind stopped), not by unwinding: may be stale.
   bool guessed = false;

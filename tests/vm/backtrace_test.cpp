@@ -43,7 +43,7 @@ std::string name_of(const Kernel& k, VirtAddr ip) {
 
 std::vector<std::string> names(const Kernel& k, const Backtrace& bt) {
   std::vector<std::string> out;
-  for (const Frame& f : bt.frames) out.push_back(name_of(k, f.ip));
+  for (const Frame& f : bt.frames) out.push_back(name_of(k, f.lookup_ip()));
   return out;
 }
 
@@ -51,7 +51,7 @@ std::string describe(const Kernel& k, const Task& t, const Backtrace& bt) {
   std::string s = fmt::format("pid {} {} cpu {} start: {}\n", t.pid, t.comm, t.cpu, bt.start);
   for (size_t i = 0; i < bt.frames.size(); ++i) {
     const Frame& f = bt.frames[i];
-    s += fmt::format(" #{} [{:x}] {} {} at {:x}{}\n", i, f.sp, f.stack, name_of(k, f.ip), f.ip,
+    s += fmt::format(" #{} [{:x}] {} {} at {:x}{}\n", i, f.sp, f.stack, name_of(k, f.lookup_ip()), f.ip,
                      f.regs ? (f.user_regs ? " (user regs)" : " (kernel regs)") : "");
   }
   if (!bt.stop.empty()) s += "stop: " + bt.stop + "\n";
@@ -71,33 +71,46 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-// The console's Call Trace of the panic, without the "?" (unreliable)
-// entries, from panic down: "panic", "sysrq_handle_crash", ...
-std::vector<std::string> console_panic_trace(const fs::path& dir) {
-  std::vector<std::string> out;
+// The console's Call Trace of the panic (the last trace that has panic in
+// it), without the "?" (unreliable) entries, from panic down: "panic",
+// "sysrq_handle_crash", ...; and the user-mode rip of its register block.
+struct ConsoleTrace {
+  std::vector<std::string> frames;
+  std::optional<uint64_t> user_rip;
+};
+
+ConsoleTrace console_panic_trace(const fs::path& dir) {
+  ConsoleTrace result;
+  std::vector<std::string> trace;
+  std::optional<uint64_t> rip;
   bool in_trace = false;
+  auto finish = [&] {
+    auto panic = std::find(trace.begin(), trace.end(), "panic");
+    if (panic != trace.end()) result = {{panic, trace.end()}, rip};
+    in_trace = false;
+  };
   for (const ConsoleLine& l : console_kernel_lines(dir)) {
-    if (l.text.starts_with("Call Trace:")) {
+    std::string t = l.text;
+    while (!t.empty() && t.front() == ' ') t.erase(0, 1);
+    if (t.starts_with("Call Trace:")) {
       in_trace = true;
-      out.clear();
+      trace.clear();
+      rip.reset();
       continue;
     }
     if (!in_trace) continue;
-    std::string t = l.text;
-    while (!t.empty() && t.front() == ' ') t.erase(0, 1);
-    if (t.starts_with("<") || t.starts_with("?")) {
-      if (t.starts_with("</TASK>")) break;
-      continue;
+    // A trace ends at </TASK> (5.16+) or, before, after its register block's last line.
+    if (t.starts_with("</TASK>") || t.starts_with("R13: ") || t.starts_with("---[ end")) {
+      finish();
+    } else if (t.starts_with("RIP: 0033:0x")) {
+      rip = std::stoull(t.substr(12), nullptr, 16);
+    } else if (t.starts_with("<") || t.starts_with("?") || t.find(": ") != std::string::npos) {
+      continue;  // <TASK>, <IRQ>, unreliable entries, register lines
+    } else if (size_t plus = t.find('+'); plus != std::string::npos) {
+      trace.push_back(t.substr(0, plus));
     }
-    size_t plus = t.find('+');
-    if (plus == std::string::npos) break;  // "RIP: ...", the register block
-    std::string name = t.substr(0, plus);
-    // "__handle_sysrq.cold": the compiler's split-off part, named as its own symbol.
-    out.push_back(name);
   }
-  auto panic = std::find(out.begin(), out.end(), "panic");
-  if (panic == out.end()) return {};
-  return {panic, out.end()};
+  return result;
 }
 
 }  // namespace
@@ -159,11 +172,14 @@ TEST_CASE("the panic task's frames contain the console's Call Trace", "[backtrac
   INFO(describe(*k, *t, bt));
   CHECK(bt.stop.empty());
   CHECK(bt.start == fmt::format("NT_PRSTATUS of CPU {}", *cpu));
-  std::vector<std::string> console = console_panic_trace(fixture_dir(suite()));
-  INFO("console: " << fmt::format("{}", fmt::join(console, " ")));
-  REQUIRE(console.size() >= 3);
-  CHECK(subsequence(console, names(*k, bt)));
-  CHECK(bt.frames.back().user_regs);
+  ConsoleTrace console = console_panic_trace(fixture_dir(suite()));
+  INFO("console: " << fmt::format("{}", fmt::join(console.frames, " ")));
+  REQUIRE(console.frames.size() >= 3);
+  CHECK(subsequence(console.frames, names(*k, bt)));
+  // The task entered the kernel from user space: the same block the console printed.
+  REQUIRE(bt.frames.back().user_regs);
+  REQUIRE(console.user_rip);
+  CHECK(bt.frames.back().regs->rip == *console.user_rip);
 }
 
 TEST_CASE("the other CPU unwinds from the stop IPI into user space", "[backtrace]") {
@@ -235,9 +251,9 @@ TEST_CASE("without CPU notes the panic task starts from panic's frame on its sta
     INFO(describe(*k, *t, bt));
     CHECK(bt.start.find("panic's frame found on the stack") != std::string::npos);
     CHECK(bt.stop.empty());
-    std::vector<std::string> console = console_panic_trace(dir);
-    REQUIRE_FALSE(console.empty());
-    CHECK(subsequence(console, names(*k, bt)));
+    ConsoleTrace console = console_panic_trace(dir);
+    REQUIRE_FALSE(console.frames.empty());
+    CHECK(subsequence(console.frames, names(*k, bt)));
   }
   fs::remove_all(tmp);
 }
