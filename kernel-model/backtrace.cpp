@@ -622,7 +622,8 @@ Backtrace Unwinder::backtrace(const Task& task) const {
     bt.stop = fmt::format("thread.sp {:x}: {}", task.kernel_sp, why);
     return bt;
   }
-  bt.frames.push_back(frame_at(slot, VirtAddr{*ret}, "task"));
+  // crash shows thread.sp itself as the first frame's slot.
+  bt.frames.push_back(frame_at(VirtAddr{task.kernel_sp}, VirtAddr{*ret}, "task"));
   // A task that never ran starts at ret_from_fork: an exact address.
   bool new_task = std::find(s.fork_returns.begin(), s.fork_returns.end(), VirtAddr{*ret}) != s.fork_returns.end();
   bt.frames.back().return_address = !new_task;

@@ -39,8 +39,9 @@ struct Task;
 struct Frame {
   // The stack slot of this frame as crash prints it ("#1 [ffffc900...]"): for
   // every frame but the first, where its return address `ip` was read; for
-  // the first, the starting stack pointer; for the frame after a register
-  // block, that block's saved rsp.
+  // the first, the starting stack pointer (a sleeping task: thread.sp, where
+  // its inactive_task_frame begins); for the frame after a register block,
+  // that block's saved rsp.
   VirtAddr sp;
   // The instruction address: the starting rip, a return address, or the rip
   // saved in a register block.
