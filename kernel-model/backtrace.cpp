@@ -93,8 +93,9 @@ struct Unwinder::State {
                        [&](const auto& r) { return ip >= r.first && ip < r.second; });
   }
 
-  // The ORC table for `ip`, or why there is none.
-  const OrcTable* table_for(VirtAddr ip, std::string& why) const {
+  // The ORC table for `ip`, or why there is none (naming `shown`: the
+  // address as the user sees it, when ip is a return address minus one).
+  const OrcTable* table_for(VirtAddr ip, std::string& why, std::optional<VirtAddr> shown = std::nullopt) const {
     if (in_vmlinux_text(ip)) {
       if (vmlinux_orc.empty()) why = "the vmlinux has no ORC tables";
       return vmlinux_orc.empty() ? nullptr : &vmlinux_orc;
@@ -104,7 +105,7 @@ struct Unwinder::State {
       if (m.layout_known && m.contains(ip)) mod = &m;
     }
     if (!mod) {
-      why = fmt::format("{:x} is not kernel text", ip);
+      why = fmt::format("{:x} is not kernel text", shown.value_or(ip));
       return nullptr;
     }
     uint64_t key = mod->address.value();
@@ -306,7 +307,7 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
     }
     VirtAddr ip{st.ip};
     std::string why;
-    const OrcTable* table = s.table_for(st.signal ? ip : ip - 1, why);
+    const OrcTable* table = s.table_for(st.signal ? ip : ip - 1, why, ip);
     auto raw = table ? table->find(st.signal ? ip : ip - 1) : std::nullopt;
     if (!raw) {
       bt.stop = table ? fmt::format("no ORC entry for {:x}", ip) : why;
