@@ -278,6 +278,17 @@ Unwinder::Unwinder(const Kernel& kernel) : state_(std::make_unique<State>(kernel
 
 Unwinder::~Unwinder() = default;
 
+std::optional<OrcEntry> Unwinder::orc_entry(VirtAddr ip, std::string& why) const {
+  const OrcTable* table = state_->table_for(ip, why);
+  if (!table) return std::nullopt;
+  auto raw = table->find(ip);
+  if (!raw) {
+    why = fmt::format("no ORC entry for {:x}", ip);
+    return std::nullopt;
+  }
+  return decode(*raw, state_->layout);
+}
+
 const std::vector<std::string>& Unwinder::problems() const { return state_->problems; }
 
 std::vector<Unwinder::StackRange> Unwinder::stacks_of(const Task& task) const {

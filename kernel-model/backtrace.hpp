@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel-model/orc_table.hpp"
 #include "readers/address.hpp"
 #include "readers/dump_notes.hpp"
 
@@ -112,6 +113,10 @@ class Unwinder {
     bool contains(VirtAddr a) const { return a >= begin && a < end; }
   };
   std::vector<StackRange> stacks_of(const Task& task) const;
+
+  // The ORC entry that describes `ip` (vmlinux or module text), or why there
+  // is none ("ffffffffc0123456 is not kernel text", "no ORC entry for ...").
+  std::optional<OrcEntry> orc_entry(VirtAddr ip, std::string& why) const;
 
   // Problems met while setting up (no ORC in the vmlinux, unreadable per-CPU
   // stacks): each also shows in `stop` of the backtraces it spoils.

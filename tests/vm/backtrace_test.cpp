@@ -8,9 +8,11 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -297,6 +299,64 @@ TEST_CASE("the orc_entry layout is probed from DWARF", "[backtrace]") {
   CHECK(l.type.width == (new_layout ? 3u : 2u));
   CHECK(l.sp_reg.bit == 32);
   CHECK(l.bp_reg.bit == 36);
+}
+
+TEST_CASE("at a function's first instruction the ORC entry is a call with the return address on top", "[backtrace]") {
+  auto k = open_fixture();
+  Unwinder u(*k);
+  // The kernel's own functions, and each loaded module's from its in-memory
+  // ORC table (modules' text has no entry in the vmlinux's table).
+  std::vector<std::pair<std::string, VirtAddr>> functions;
+  for (const char* name : {"panic", "schedule", "do_syscall_64", "vfs_write"}) {
+    functions.emplace_back(name, k->symbol_address(name));
+  }
+  size_t module_functions = 0;
+  for (const Module& m : k->modules().all()) {
+    for (const Symbol& sym : m.symbols().all()) {
+      if ((sym.type == 't' || sym.type == 'T') && sym.size > 16 && m.contains(sym.address)) {
+        functions.emplace_back(fmt::format("{} [{}]", sym.name, m.name), sym.address);
+        ++module_functions;
+        break;
+      }
+    }
+  }
+  CHECK(module_functions == k->modules().all().size());
+  CHECK(module_functions > 0);
+  for (const auto& [name, address] : functions) {
+    INFO(name << " at " << fmt::format("{:x}", address));
+    std::string why;
+    auto e = u.orc_entry(address, why);
+    INFO(why);
+    REQUIRE(e);
+    CHECK(e->type == OrcType::Call);
+    CHECK(e->sp_reg == static_cast<uint8_t>(OrcReg::Sp));
+    CHECK(e->sp_offset == 8);
+  }
+}
+
+TEST_CASE("each CPU's IRQ and exception stacks are found and in the dump", "[backtrace]") {
+  auto k = open_fixture();
+  Unwinder u(*k);
+  for (int cpu = 0; cpu < static_cast<int>(k->tasks().active.size()); ++cpu) {
+    const Task* t = k->tasks().active_on(cpu);
+    REQUIRE(t);
+    std::map<std::string, Unwinder::StackRange> by_name;
+    for (const auto& r : u.stacks_of(*t)) by_name.emplace(r.name, r);
+    for (const char* name : {"task", "irq", "nmi", "#DF", "#DB", "#MC", "entry"}) {
+      INFO("CPU " << cpu << " stack " << name);
+      REQUIRE(by_name.count(name) == 1);
+      const auto& r = by_name.at(name);
+      // THREAD_SIZE and IRQ_STACK_SIZE: 16 KiB; EXCEPTION_STKSZ: 8 KiB
+      // (EXCEPTION_STACK_ORDER 1; no KASAN in these kernels).
+      uint64_t size = std::string_view(name) == "task" || std::string_view(name) == "irq" ? 16384
+                      : std::string_view(name) == "entry"                                 ? 0
+                                                                                          : 8192;
+      if (size) CHECK(r.end - r.begin == size);
+      std::array<std::byte, 8> top{};
+      CHECK_NOTHROW(k->memory().read(r.end - 8, top));
+      CHECK_NOTHROW(k->memory().read(r.begin, top));
+    }
+  }
 }
 
 TEST_CASE("without CPU notes the panic task starts from panic's frame on its stack", "[backtrace]") {
