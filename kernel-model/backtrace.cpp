@@ -524,6 +524,67 @@ std::vector<uint64_t> frame_pointer_candidates(const Unwinder::State& s, StackRe
 
 }  // namespace
 
+namespace {
+
+// Whether the code just before `ret` is a call instruction, so `ret` can be a
+// return address: call rel32 (e8, also how retpoline thunks are called),
+// call *disp32(%rip) (ff 15), call *%reg (ff d0-d7, 41 ff d0-d7 for r8-r15).
+bool follows_call(const Kernel& k, VirtAddr ret) {
+  std::array<uint8_t, 8> code{};
+  try {
+    k.memory().read(ret - code.size(), std::as_writable_bytes(std::span(code)));
+  } catch (const std::exception&) {
+    return false;
+  }
+  auto at = [&](int back) { return code[code.size() - back]; };
+  return at(5) == 0xe8 || (at(6) == 0xff && at(5) == 0x15) || (at(2) == 0xff && (at(1) & 0xf8) == 0xd0) ||
+         (at(3) == 0x41 && at(2) == 0xff && (at(1) & 0xf8) == 0xd0);
+}
+
+}  // namespace
+
+void Unwinder::scan_after_stop(const Task& task, Backtrace& bt, size_t max) const {
+  const State& s = *state_;
+  StackReader mem(s.k, stacks_of(task));
+  VirtAddr from = bt.frames.empty() ? task.stack : bt.frames.back().sp + 8;
+  const StackRange* range = mem.stack_of(bt.frames.empty() ? task.stack : bt.frames.back().sp);
+  if (!range) return;
+  std::string why;
+  std::vector<Frame> scanned;
+  for (VirtAddr a = from.align_down(8); a < range->end && scanned.size() < max; a += 8) {
+    auto v = mem.word(a, why);
+    if (!v) break;  // an unreadable page: nothing more to find above it
+    std::string none;
+    VirtAddr ip{*v};
+    if (!s.table_for(ip - 1, none) || !follows_call(s.k, ip)) continue;
+    // A return address from which the ORC unwind reaches the stack's natural
+    // end is taken with the frames it finds (all still marked guessed: the
+    // start was a guess); otherwise the scan goes on collecting candidates.
+    for (uint64_t bp : frame_pointer_candidates(s, mem, ip - 1, a.value() + 8)) {
+      Backtrace attempt;
+      attempt.frames.push_back(frame_at(a, ip, range->name));
+      attempt.frames.back().return_address = true;
+      UnwindState st;
+      st.ip = ip.value();
+      st.sp = a.value() + 8;
+      st.bp = bp;
+      unwind(s, mem, st, task, attempt);
+      if (attempt.stop.empty() && attempt.frames.size() > 1) {
+        for (Frame& f : attempt.frames) {
+          f.guessed = true;
+          bt.frames.push_back(std::move(f));
+        }
+        return;
+      }
+    }
+    Frame f = frame_at(a, ip, range->name);
+    f.return_address = true;
+    f.guessed = true;
+    scanned.push_back(std::move(f));
+  }
+  for (Frame& f : scanned) bt.frames.push_back(std::move(f));
+}
+
 Backtrace Unwinder::backtrace_from_registers(const Task& task, const X86Registers& regs, std::string start) const {
   Backtrace bt;
   bt.start = std::move(start);

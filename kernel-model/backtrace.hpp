@@ -18,6 +18,7 @@
 //     }
 //     if (!bt.stop.empty()) print("(damaged: {})", bt.stop);
 //   }
+//   if (!bt.stop.empty()) unwinder.scan_after_stop(t, bt);  // then guessed frames
 //   Backtrace b = backtrace(kernel, task);           // one task, tables read for it
 //   Backtrace c = unwinder.backtrace_from(task, ip, sp);  // bt -I IP -S SP
 #pragma once
@@ -113,6 +114,14 @@ class Unwinder {
     bool contains(VirtAddr a) const { return a >= begin && a < end; }
   };
   std::vector<StackRange> stacks_of(const Task& task) const;
+
+  // The last resort after a backtrace stopped on damage: appends `guessed`
+  // frames from the rest of the stack the last frame was on (from the task
+  // stack's start when there is none). The first return address there (a
+  // text address just after a call instruction) from which the ORC unwind
+  // reaches the stack's natural end gives that unwind's frames; when none
+  // does, every such return address, at most `max`, stale ones included.
+  void scan_after_stop(const Task& task, Backtrace& bt, size_t max = 64) const;
 
   // The ORC entry that describes `ip` (vmlinux or module text), or why there
   // is none ("ffffffffc0123456 is not kernel text", "no ORC entry for ...").

@@ -239,6 +239,10 @@ TEST_CASE("a zeroed stack ends its own backtrace, no other", "[backtrace]") {
     INFO(describe(*k, t, bt));
     if (t.address == victim) {
       CHECK_FALSE(bt.stop.empty());
+      // Nothing is left above thread.sp to guess from: the zeroed range.
+      size_t before = bt.frames.size();
+      u.scan_after_stop(t, bt);
+      CHECK(bt.frames.size() == before);
     } else {
       CHECK(bt.stop.empty());
       ++others;
@@ -279,6 +283,14 @@ TEST_CASE("a garbage thread.sp or return address ends that backtrace with the re
     } else if (t.address == bad_ret_task) {
       CHECK(bt.stop == "4141414141414141 is not kernel text");
       CHECK(bt.frames.size() == 1);
+      // The stack above the broken return address still holds the callers:
+      // the scan finds the system call path, each frame marked as guessed.
+      u.scan_after_stop(t, bt);
+      INFO(describe(*k, t, bt));
+      REQUIRE(bt.frames.size() > 2);
+      CHECK(bt.frames[1].guessed);
+      CHECK(contains(names(*k, bt), "do_syscall_64"));
+      CHECK(names(*k, bt).back() == "entry_SYSCALL_64_after_hwframe");
     } else {
       CHECK(bt.stop.empty());
       ++others;
