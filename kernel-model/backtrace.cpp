@@ -649,25 +649,29 @@ Backtrace Unwinder::backtrace(const Task& task) const {
       std::string why;
       std::optional<Backtrace> first;
       size_t tries = 0;
-      for (uint64_t a = task.stack.value(); a < task.stack.value() + s.thread_size && tries < 64; a += 8) {
-        auto v = mem.word(VirtAddr{a}, why);
-        // A return address into panic. Where panic() ends in its call to
-        // vpanic() (6.12), the return address is panic's end: compare ip - 1.
-        if (!v || *v - 1 < panic->address.value() || *v - 1 >= panic->address.value() + panic->size) continue;
-        for (uint64_t bp : frame_pointer_candidates(s, mem, VirtAddr{*v - 1}, a + 8)) {
-          ++tries;
-          Backtrace bt;
-          bt.start = fmt::format("panic's frame found on the stack at {:x} (no registers for CPU {})", a, task.cpu);
-          bt.cpu = task.cpu;
-          bt.frames.push_back(frame_at(VirtAddr{a}, VirtAddr{*v}, "task"));
-          bt.frames.back().return_address = true;
-          UnwindState st;
-          st.ip = *v;
-          st.sp = a + 8;
-          st.bp = bp;
-          unwind(s, mem, st, task, bt);
-          if (bt.stop.empty() && bt.frames.size() > 1) return bt;
-          if (!first) first = std::move(bt);
+      // Every stack the task may have been on: a panic in an interrupt runs on the IRQ stack.
+      for (const StackRange& range : mem.stacks()) {
+        for (VirtAddr a = range.begin; a < range.end && tries < 64; a += 8) {
+          auto v = mem.word(a, why);
+          // A return address into panic. Where panic() ends in its call to
+          // vpanic() (6.12), the return address is panic's end: compare ip - 1.
+          if (!v || *v - 1 < panic->address.value() || *v - 1 >= panic->address.value() + panic->size) continue;
+          for (uint64_t bp : frame_pointer_candidates(s, mem, VirtAddr{*v - 1}, a.value() + 8)) {
+            ++tries;
+            Backtrace bt;
+            bt.start = fmt::format("panic's frame found on the {} stack at {:x} (no registers for CPU {})", range.name,
+                                   a, task.cpu);
+            bt.cpu = task.cpu;
+            bt.frames.push_back(frame_at(a, VirtAddr{*v}, range.name));
+            bt.frames.back().return_address = true;
+            UnwindState st;
+            st.ip = *v;
+            st.sp = a.value() + 8;
+            st.bp = bp;
+            unwind(s, mem, st, task, bt);
+            if (bt.stop.empty() && bt.frames.size() > 1) return bt;
+            if (!first) first = std::move(bt);
+          }
         }
       }
       if (first) return *first;

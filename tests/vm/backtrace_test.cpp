@@ -74,46 +74,71 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-// The console's Call Trace of the panic (the last trace that has panic in
-// it), without the "?" (unreliable) entries, from panic down: "panic",
-// "sysrq_handle_crash", ...; and the user-mode rip of its register block.
+// The console's trace of the crash, without the "?" (unreliable) entries:
+// the last Call Trace with panic in it, from panic down; else (an oops that
+// then panics without a trace) the last oops trace, from the function in its
+// "RIP: 0010:" line. Kernel-mode RIP lines inside a trace are frames too
+// (the interrupted function); the user-mode RIP is kept apart.
 struct ConsoleTrace {
   std::vector<std::string> frames;
   std::optional<uint64_t> user_rip;
+  bool irq = false;                           // the trace has an <IRQ> part
+  std::map<std::string, std::string> module;  // function -> its module, "name+0x12/0x20 [module]"
 };
 
-ConsoleTrace console_panic_trace(const fs::path& dir) {
-  ConsoleTrace result;
-  std::vector<std::string> trace;
-  std::optional<uint64_t> rip;
+ConsoleTrace console_crash_trace(const fs::path& dir) {
+  std::vector<ConsoleTrace> traces;
+  std::optional<std::string> oops_rip;  // the faulting function of an Oops header
   bool in_trace = false;
-  auto finish = [&] {
-    auto panic = std::find(trace.begin(), trace.end(), "panic");
-    if (panic != trace.end()) result = {{panic, trace.end()}, rip};
-    in_trace = false;
+  auto function_of = [&](const std::string& text) {
+    std::string name = text.substr(0, text.find('+'));
+    size_t open = text.rfind(" [");
+    if (open != std::string::npos && text.ends_with("]") && !traces.empty()) {
+      traces.back().module[name] = text.substr(open + 2, text.size() - open - 3);
+    }
+    return name;
   };
   for (const ConsoleLine& l : console_kernel_lines(dir)) {
     std::string t = l.text;
     while (!t.empty() && t.front() == ' ') t.erase(0, 1);
     if (t.starts_with("Call Trace:")) {
       in_trace = true;
-      trace.clear();
-      rip.reset();
+      traces.emplace_back();
+      if (oops_rip) traces.back().frames.push_back(oops_rip->substr(0, oops_rip->find('+')));
+      if (oops_rip) function_of(*oops_rip);
+      oops_rip.reset();
+      continue;
+    }
+    if (t.starts_with("---[ end") || t.starts_with("Kernel Offset:")) in_trace = false;
+    if (t.starts_with("RIP: 0010:")) {
+      if (in_trace) {
+        traces.back().frames.push_back(function_of(t.substr(10)));
+      } else {
+        oops_rip = t.substr(10);
+      }
       continue;
     }
     if (!in_trace) continue;
-    // A trace ends at </TASK> (5.16+) or, before, after its register block's last line.
-    if (t.starts_with("</TASK>") || t.starts_with("R13: ") || t.starts_with("---[ end")) {
-      finish();
-    } else if (t.starts_with("RIP: 0033:0x")) {
-      rip = std::stoull(t.substr(12), nullptr, 16);
+    if (t.starts_with("RIP: 0033:0x")) {
+      traces.back().user_rip = std::stoull(t.substr(12), nullptr, 16);
+    } else if (t.starts_with("<IRQ>")) {
+      traces.back().irq = true;
     } else if (t.starts_with("<") || t.starts_with("?") || t.find(": ") != std::string::npos) {
-      continue;  // <TASK>, <IRQ>, unreliable entries, register lines
-    } else if (size_t plus = t.find('+'); plus != std::string::npos) {
-      trace.push_back(t.substr(0, plus));
+      continue;  // <TASK>, </IRQ>, unreliable entries, register lines
+    } else if (t.find('+') != std::string::npos && t.find(' ') == std::string::npos) {
+      traces.back().frames.push_back(function_of(t));
+    } else if (t.find("+0x") != std::string::npos && t.ends_with("]")) {
+      traces.back().frames.push_back(function_of(t));  // "name+0x12/0x20 [module]"
     }
   }
-  return result;
+  for (auto it = traces.rbegin(); it != traces.rend(); ++it) {
+    auto panic = std::find(it->frames.begin(), it->frames.end(), "panic");
+    if (panic != it->frames.end()) {
+      it->frames.erase(it->frames.begin(), panic);
+      return *it;
+    }
+  }
+  return traces.empty() ? ConsoleTrace{} : traces.back();
 }
 
 }  // namespace
@@ -183,14 +208,36 @@ TEST_CASE("the panic task's frames contain the console's Call Trace", "[backtrac
   INFO(describe(*k, *t, bt));
   CHECK(bt.stop.empty());
   CHECK(bt.start == fmt::format("NT_PRSTATUS of CPU {}", *cpu));
-  ConsoleTrace console = console_panic_trace(fixture_dir(suite()));
+  ConsoleTrace console = console_crash_trace(fixture_dir(suite()));
   INFO("console: " << fmt::format("{}", fmt::join(console.frames, " ")));
   REQUIRE(console.frames.size() >= 3);
   CHECK(subsequence(console.frames, names(*k, bt)));
-  // The task entered the kernel from user space: the same block the console printed.
-  REQUIRE(bt.frames.back().user_regs);
-  REQUIRE(console.user_rip);
-  CHECK(bt.frames.back().regs->rip == *console.user_rip);
+  if (t->idle) {
+    // A panic in an interrupt of the idle task: down to the idle task's start.
+    CHECK_FALSE(bt.frames.back().regs);
+  } else {
+    // The task entered the kernel from user space: the same block the console printed.
+    REQUIRE(bt.frames.back().user_regs);
+    REQUIRE(console.user_rip);
+    CHECK(bt.frames.back().regs->rip == *console.user_rip);
+  }
+  if (console.irq) {
+    // The panic ran on the IRQ stack and the unwind crossed back to the task's.
+    auto irq = std::find_if(bt.frames.begin(), bt.frames.end(), [](const Frame& f) { return f.stack == "irq"; });
+    REQUIRE(irq != bt.frames.end());
+    CHECK(std::find_if(irq, bt.frames.end(), [](const Frame& f) { return f.stack == "task"; }) != bt.frames.end());
+  }
+  // Module frames unwind through the module's in-memory ORC table and are
+  // named from its in-memory symbols, with the module the console names.
+  for (const auto& [function, module] : console.module) {
+    INFO("module function " << function << " [" << module << "]");
+    auto f = std::find_if(bt.frames.begin(), bt.frames.end(), [&](const Frame& fr) {
+      auto hit = k->symbol_at(fr.lookup_ip());
+      return hit && hit->symbol->name == function;
+    });
+    REQUIRE(f != bt.frames.end());
+    CHECK(k->symbol_at(f->lookup_ip())->symbol->module == module);
+  }
 }
 
 TEST_CASE("the other CPU unwinds from the stop IPI into user space", "[backtrace]") {
@@ -384,9 +431,9 @@ TEST_CASE("without CPU notes the panic task starts from panic's frame on its sta
     REQUIRE(t);
     Backtrace bt = Unwinder(*k).backtrace(*t);
     INFO(describe(*k, *t, bt));
-    CHECK(bt.start.find("panic's frame found on the stack") != std::string::npos);
+    CHECK(bt.start.find("panic's frame found on the ") != std::string::npos);
     CHECK(bt.stop.empty());
-    ConsoleTrace console = console_panic_trace(dir);
+    ConsoleTrace console = console_crash_trace(dir);
     REQUIRE_FALSE(console.frames.empty());
     CHECK(subsequence(console.frames, names(*k, bt)));
   }
