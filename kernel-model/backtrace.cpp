@@ -629,7 +629,12 @@ Backtrace Unwinder::backtrace(const Task& task) const {
     try {
       if (k.symbols().find("crash_notes")) {
         VirtAddr buf{k.memory().read<uint64_t>(k.symbol_address("crash_notes")) + k.per_cpu_offset(task.cpu)};
-        std::vector<std::byte> bytes(1024);
+        // note_buf_t: CRASH_CORE_NOTE_BYTES, two note headers, "CORE" and one elf_prstatus.
+        uint64_t size = 368;
+        if (const Type* t = k.types().variable_type("crash_notes"); t && t->strip().target()) {
+          if (uint64_t n = t->strip().target()->size(); n >= 12 && n <= 4096) size = n;
+        }
+        std::vector<std::byte> bytes(size);
         k.memory().read(buf, bytes);
         DumpNotes notes;
         parse_elf_notes(bytes, notes);

@@ -11,6 +11,7 @@
 #include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -436,6 +437,56 @@ TEST_CASE("without CPU notes the panic task starts from panic's frame on its sta
     ConsoleTrace console = console_crash_trace(dir);
     REQUIRE_FALSE(console.frames.empty());
     CHECK(subsequence(console.frames, names(*k, bt)));
+  }
+  fs::remove_all(tmp);
+}
+
+TEST_CASE("a kexec dump's registers come from the kernel's crash_notes", "[backtrace]") {
+  // What crash_save_cpu() leaves in a kexec dump: the panic CPU's NT_PRSTATUS
+  // note in its per-CPU crash_notes buffer. Written into a copy of the QEMU
+  // dump, whose own CPU notes are then removed.
+  fs::path dir = fixture_dir(suite());
+  DamagedDump d = DamagedDump::copy_of(suite());
+  int cpu = 0;
+  std::vector<std::pair<VirtAddr, VirtAddr>> expected;  // (sp, ip) of each frame
+  {
+    auto k = open_fixture();
+    REQUIRE(k->panic_cpu());
+    cpu = *k->panic_cpu();
+    const Task* t = k->tasks().active_on(cpu);
+    REQUIRE(t);
+    Backtrace bt = Unwinder(*k).backtrace(*t);
+    REQUIRE(bt.stop.empty());
+    for (const Frame& f : bt.frames) expected.emplace_back(f.sp, f.ip);
+    const auto& notes = k->dump().notes().cpus;
+    REQUIRE(static_cast<size_t>(cpu) < notes.size());
+    REQUIRE(notes[cpu].prstatus);
+    // Elf64_Nhdr{namesz 5, descsz 336, NT_PRSTATUS}, "CORE" padded to 8, then
+    // struct elf_prstatus with pr_reg at 112; the buffer's zeros end the notes.
+    std::vector<std::byte> note(12 + 8 + 336);
+    auto put32 = [&](size_t at, uint32_t v) { std::memcpy(note.data() + at, &v, 4); };
+    put32(0, 5);
+    put32(4, 336);
+    put32(8, 1);
+    std::memcpy(note.data() + 12, "CORE", 4);
+    std::memcpy(note.data() + 20 + 112, &notes[cpu].prstatus->regs, sizeof(X86Registers));
+    VirtAddr buffer{k->memory().read<uint64_t>(k->symbol_address("crash_notes")) + k->per_cpu_offset(cpu)};
+    d.write(buffer, note);
+  }
+  fs::path tmp = fs::temp_directory_path() / fmt::format("kdive-bt-kexec-{}", getpid());
+  fs::create_directories(tmp);
+  copy_without_notes(d.path(), tmp / "vmcore.elf", {"CORE", "QEMU"});
+  {
+    auto k = open_kernel(d.vmlinux(), tmp / "vmcore.elf");
+    const Task* t = k->tasks().active_on(cpu);
+    REQUIRE(t);
+    Backtrace bt = Unwinder(*k).backtrace(*t);
+    INFO(describe(*k, *t, bt));
+    CHECK(bt.start == fmt::format("crash_notes of CPU {}", cpu));
+    CHECK(bt.stop.empty());
+    std::vector<std::pair<VirtAddr, VirtAddr>> got;
+    for (const Frame& f : bt.frames) got.emplace_back(f.sp, f.ip);
+    CHECK(got == expected);
   }
   fs::remove_all(tmp);
 }
