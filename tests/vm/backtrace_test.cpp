@@ -491,6 +491,29 @@ TEST_CASE("a kexec dump's registers come from the kernel's crash_notes", "[backt
   fs::remove_all(tmp);
 }
 
+TEST_CASE("the kdump-compressed dump gives the same backtraces as the ELF dump", "[backtrace]") {
+  fs::path dir = fixture_dir(suite());
+  auto elf = open_fixture();
+  auto kdump = open_kernel(dir / "vmlinux", dir / "vmcore.kdump-zlib");
+  Unwinder ue(*elf), uk(*kdump);
+  size_t compared = 0;
+  for (const Task& t : elf->tasks().all) {
+    const Task* other = kdump->tasks().by_address(t.address);
+    REQUIRE(other);
+    Backtrace a = ue.backtrace(t), b = uk.backtrace(*other);
+    INFO(describe(*elf, t, a) << describe(*kdump, *other, b));
+    CHECK(a.start == b.start);
+    CHECK(a.stop == b.stop);
+    REQUIRE(a.frames.size() == b.frames.size());
+    for (size_t i = 0; i < a.frames.size(); ++i) {
+      CHECK(a.frames[i].sp == b.frames[i].sp);
+      CHECK(a.frames[i].ip == b.frames[i].ip);
+    }
+    ++compared;
+  }
+  CHECK(compared == elf->tasks().all.size());
+}
+
 TEST_CASE("unwinding takes microseconds per task", "[backtrace]") {
   auto k = open_fixture();
   Unwinder u(*k);
