@@ -206,7 +206,11 @@ class StackReader {
 
   // The word at `a`, which must lie on one of the stacks; else `why`.
   std::optional<uint64_t> word(VirtAddr a, std::string& why) {
-    if (a.offset_in(8) != 0 || !stack_of(a) || !stack_of(a + 7)) {
+    if (a.offset_in(8) != 0) {
+      why = fmt::format("stack address {:x} is not 8-byte aligned", a);
+      return std::nullopt;
+    }
+    if (!stack_of(a)) {
       why = fmt::format("stack address {:x} is on none of the task's stacks", a);
       return std::nullopt;
     }

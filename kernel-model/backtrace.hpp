@@ -12,7 +12,7 @@
 //   for (const Task& t : kernel.tasks().all) {
 //     Backtrace bt = unwinder.backtrace(t);
 //     for (const Frame& f : bt.frames) {
-//       auto sym = kernel.symbol_at(f.lookup_ip());  // "name+off [module]"
+//       auto sym = kernel.symbol_at(f.lookup_ip());  // the name; offset: f.ip - its address
 //       print("#{} [{:x}] {} at {:x}", i, f.sp, ..., f.ip);
 //       if (f.regs) print the register block (f.user_regs: the user-mode one)
 //     }
