@@ -7,13 +7,16 @@
 #include "kernel-model/backtrace.hpp"
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +25,7 @@
 #include "dump_edit.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/orc_table.hpp"
+#include "skip.hpp"
 #include "truth.hpp"
 #include "vm_test.hpp"
 
@@ -512,6 +516,52 @@ TEST_CASE("the kdump-compressed dump gives the same backtraces as the ELF dump",
     ++compared;
   }
   CHECK(compared == elf->tasks().all.size());
+}
+
+TEST_CASE("every backtrace crash 8.0.2 can make is the tail of kdive's", "[backtrace]") {
+  // crash reads only the bullseye dump; there its `foreach bt` is a second
+  // opinion on every frame's stack slot and function. It starts the panic
+  // task at panic (kdive also shows the frames panic's loop was in) and fails
+  // on the task the stop IPI interrupted: those show as a shorter or empty list.
+  if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
+  if (std::system("command -v crash > /dev/null 2>&1") != 0) KDIVE_SKIP("the crash utility is not installed");
+  fs::path dir = fixture_dir(suite());
+  fs::path out = fs::temp_directory_path() / fmt::format("kdive-bt-crash-{}.out", getpid());
+  std::string cmd = fmt::format("printf 'foreach bt\\n' | crash -s '{}' '{}' > '{}' 2>&1", (dir / "vmlinux").string(),
+                                (dir / "vmcore.elf").string(), out.string());
+  int raw = std::system(cmd.c_str());  // crash exits 1 after the task it cannot unwind
+  REQUIRE(WIFEXITED(raw));
+  std::ifstream in(out);
+  std::map<uint64_t, std::vector<std::pair<uint64_t, std::string>>> crash;  // task -> (slot, function)
+  uint64_t task = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex(R"(^PID: +\d+ +TASK: ([0-9a-f]+))"))) {
+      task = std::stoull(m[1], nullptr, 16);
+      crash[task];
+    } else if (std::regex_search(line, m, std::regex(R"(^ *#\d+ \[([0-9a-f]+)\] (\S+) at )")) && task) {
+      crash[task].emplace_back(std::stoull(m[1], nullptr, 16), m[2]);
+    }
+  }
+  fs::remove(out);
+  REQUIRE_FALSE(crash.empty());
+  auto k = open_fixture();
+  Unwinder u(*k);
+  size_t same = 0, shorter = 0;
+  for (const auto& [address, frames] : crash) {
+    const Task* t = k->tasks().by_address(VirtAddr{address});
+    REQUIRE(t);
+    Backtrace bt = u.backtrace(*t);
+    INFO(describe(*k, *t, bt));
+    std::vector<std::pair<uint64_t, std::string>> ours;
+    for (const Frame& f : bt.frames) ours.emplace_back(f.sp.value(), name_of(*k, f.lookup_ip()));
+    REQUIRE(ours.size() >= frames.size());
+    CHECK(std::equal(frames.begin(), frames.end(), ours.end() - static_cast<std::ptrdiff_t>(frames.size())));
+    (ours.size() == frames.size() ? same : shorter) += 1;
+  }
+  INFO(fmt::format("{} the same as crash's, {} longer", same, shorter));
+  CHECK(crash.size() == k->tasks().all.size());
+  CHECK(shorter <= 2);  // the panic task and the one the stop IPI interrupted
 }
 
 TEST_CASE("unwinding takes microseconds per task", "[backtrace]") {
