@@ -39,6 +39,19 @@ std::unique_ptr<Kernel> open_kernel(const fs::path& vmlinux, const fs::path& dum
   return Kernel::open(vmlinux, {dump.string()});
 }
 
+// A private temporary directory, removed however the test case ends.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() / fmt::format("kdive-{}-{}", name, getpid())) {
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
 std::unique_ptr<Kernel> open_fixture() {
   fs::path dir = fixture_dir(suite());
   return open_kernel(dir / "vmlinux", dir / "vmcore.elf");
@@ -425,8 +438,8 @@ TEST_CASE("each CPU's IRQ and exception stacks are found and in the dump", "[bac
 
 TEST_CASE("without CPU notes the panic task starts from panic's frame on its stack", "[backtrace]") {
   fs::path dir = fixture_dir(suite());
-  fs::path tmp = fs::temp_directory_path() / fmt::format("kdive-bt-notes-{}", getpid());
-  fs::create_directories(tmp);
+  TempDir tmp_dir("bt-notes");
+  const fs::path& tmp = tmp_dir.path;
   copy_without_notes(dir / "vmcore.elf", tmp / "vmcore.elf", {"CORE", "QEMU"});
   {
     auto k = open_kernel(dir / "vmlinux", tmp / "vmcore.elf");
@@ -442,7 +455,6 @@ TEST_CASE("without CPU notes the panic task starts from panic's frame on its sta
     REQUIRE_FALSE(console.frames.empty());
     CHECK(subsequence(console.frames, names(*k, bt)));
   }
-  fs::remove_all(tmp);
 }
 
 TEST_CASE("a kexec dump's registers come from the kernel's crash_notes", "[backtrace]") {
@@ -477,8 +489,8 @@ TEST_CASE("a kexec dump's registers come from the kernel's crash_notes", "[backt
     VirtAddr buffer{k->memory().read<uint64_t>(k->symbol_address("crash_notes")) + k->per_cpu_offset(cpu)};
     d.write(buffer, note);
   }
-  fs::path tmp = fs::temp_directory_path() / fmt::format("kdive-bt-kexec-{}", getpid());
-  fs::create_directories(tmp);
+  TempDir tmp_dir("bt-kexec");
+  const fs::path& tmp = tmp_dir.path;
   copy_without_notes(d.path(), tmp / "vmcore.elf", {"CORE", "QEMU"});
   {
     auto k = open_kernel(d.vmlinux(), tmp / "vmcore.elf");
@@ -492,7 +504,6 @@ TEST_CASE("a kexec dump's registers come from the kernel's crash_notes", "[backt
     for (const Frame& f : bt.frames) got.emplace_back(f.sp, f.ip);
     CHECK(got == expected);
   }
-  fs::remove_all(tmp);
 }
 
 TEST_CASE("the kdump-compressed dump gives the same backtraces as the ELF dump", "[backtrace]") {
@@ -526,7 +537,8 @@ TEST_CASE("every backtrace crash 8.0.2 can make is the tail of kdive's", "[backt
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (std::system("command -v crash > /dev/null 2>&1") != 0) KDIVE_SKIP("the crash utility is not installed");
   fs::path dir = fixture_dir(suite());
-  fs::path out = fs::temp_directory_path() / fmt::format("kdive-bt-crash-{}.out", getpid());
+  TempDir tmp_dir("bt-crash");
+  fs::path out = tmp_dir.path / "foreach-bt.out";
   std::string cmd = fmt::format("printf 'foreach bt\\n' | crash -s '{}' '{}' > '{}' 2>&1", (dir / "vmlinux").string(),
                                 (dir / "vmcore.elf").string(), out.string());
   int raw = std::system(cmd.c_str());  // crash exits 1 after the task it cannot unwind
@@ -543,7 +555,6 @@ TEST_CASE("every backtrace crash 8.0.2 can make is the tail of kdive's", "[backt
       crash[task].emplace_back(std::stoull(m[1], nullptr, 16), m[2]);
     }
   }
-  fs::remove(out);
   REQUIRE_FALSE(crash.empty());
   auto k = open_fixture();
   Unwinder u(*k);
