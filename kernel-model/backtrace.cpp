@@ -93,8 +93,9 @@ struct Unwinder::State {
                        [&](const auto& r) { return ip >= r.first && ip < r.second; });
   }
 
-  // The ORC table for `ip`, or why there is none.
-  const OrcTable* table_for(VirtAddr ip, std::string& why) const {
+  // The ORC table for `ip`, or why there is none (naming `shown`: the
+  // address as the user sees it, when ip is a return address minus one).
+  const OrcTable* table_for(VirtAddr ip, std::string& why, std::optional<VirtAddr> shown = std::nullopt) const {
     if (in_vmlinux_text(ip)) {
       if (vmlinux_orc.empty()) why = "the vmlinux has no ORC tables";
       return vmlinux_orc.empty() ? nullptr : &vmlinux_orc;
@@ -104,7 +105,7 @@ struct Unwinder::State {
       if (m.layout_known && m.contains(ip)) mod = &m;
     }
     if (!mod) {
-      why = fmt::format("{:x} is not kernel text", ip);
+      why = fmt::format("{:x} is not kernel text", shown.value_or(ip));
       return nullptr;
     }
     uint64_t key = mod->address.value();
@@ -205,7 +206,11 @@ class StackReader {
 
   // The word at `a`, which must lie on one of the stacks; else `why`.
   std::optional<uint64_t> word(VirtAddr a, std::string& why) {
-    if (a.offset_in(8) != 0 || !stack_of(a) || !stack_of(a + 7)) {
+    if (a.offset_in(8) != 0) {
+      why = fmt::format("stack address {:x} is not 8-byte aligned", a);
+      return std::nullopt;
+    }
+    if (!stack_of(a)) {
       why = fmt::format("stack address {:x} is on none of the task's stacks", a);
       return std::nullopt;
     }
@@ -277,6 +282,17 @@ Unwinder::Unwinder(const Kernel& kernel) : state_(std::make_unique<State>(kernel
 
 Unwinder::~Unwinder() = default;
 
+std::optional<OrcEntry> Unwinder::orc_entry(VirtAddr ip, std::string& why) const {
+  const OrcTable* table = state_->table_for(ip, why);
+  if (!table) return std::nullopt;
+  auto raw = table->find(ip);
+  if (!raw) {
+    why = fmt::format("no ORC entry for {:x}", ip);
+    return std::nullopt;
+  }
+  return decode(*raw, state_->layout);
+}
+
 const std::vector<std::string>& Unwinder::problems() const { return state_->problems; }
 
 std::vector<Unwinder::StackRange> Unwinder::stacks_of(const Task& task) const {
@@ -306,7 +322,7 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
     }
     VirtAddr ip{st.ip};
     std::string why;
-    const OrcTable* table = s.table_for(st.signal ? ip : ip - 1, why);
+    const OrcTable* table = s.table_for(st.signal ? ip : ip - 1, why, ip);
     auto raw = table ? table->find(st.signal ? ip : ip - 1) : std::nullopt;
     if (!raw) {
       bt.stop = table ? fmt::format("no ORC entry for {:x}", ip) : why;
@@ -402,6 +418,7 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
         st.signal = false;
         st.regs.reset();
         bt.frames.push_back(frame_at(VirtAddr{cfa - 8}, VirtAddr{*ret}, to));
+        bt.frames.back().return_address = true;
         break;
       }
       case OrcType::Regs:
@@ -486,7 +503,91 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
   }
 }
 
+// The rbp values to try for a return address found on the stack: none (0)
+// when its ORC entry does not find the caller through rbp; else each slot
+// above `sp` with a text address where the entry puts the return address —
+// the layout "push %rbp; mov %rsp,%rbp" leaves (panic() keeps a frame
+// pointer: it has a va_list). The saved rbp itself may be anything: these
+// kernels use rbp as a general register.
+std::vector<uint64_t> frame_pointer_candidates(const Unwinder::State& s, StackReader& mem, VirtAddr ip, uint64_t sp) {
+  std::string why;
+  const OrcTable* table = s.table_for(ip, why);
+  auto raw = table ? table->find(ip) : std::nullopt;
+  if (!raw) return {0};
+  OrcEntry e = decode(*raw, s.layout);
+  if (e.sp_reg != static_cast<uint8_t>(OrcReg::Bp) || e.sp_offset < 16) return {0};
+  std::vector<uint64_t> out;
+  for (uint64_t p = sp; p < sp + 4096 && out.size() < 32; p += 8) {
+    auto ret = mem.word(VirtAddr{p + e.sp_offset - 8}, why);
+    if (!ret) break;
+    std::string none;
+    if (s.table_for(VirtAddr{*ret}, none)) out.push_back(p);
+  }
+  return out;
+}
+
 }  // namespace
+
+namespace {
+
+// Whether the code just before `ret` is a call instruction, so `ret` can be a
+// return address: call rel32 (e8, also how retpoline thunks are called),
+// call *disp32(%rip) (ff 15), call *%reg (ff d0-d7, 41 ff d0-d7 for r8-r15).
+bool follows_call(const Kernel& k, VirtAddr ret) {
+  std::array<uint8_t, 8> code{};
+  try {
+    k.memory().read(ret - code.size(), std::as_writable_bytes(std::span(code)));
+  } catch (const std::exception&) {
+    return false;
+  }
+  auto at = [&](int back) { return code[code.size() - back]; };
+  return at(5) == 0xe8 || (at(6) == 0xff && at(5) == 0x15) || (at(2) == 0xff && (at(1) & 0xf8) == 0xd0) ||
+         (at(3) == 0x41 && at(2) == 0xff && (at(1) & 0xf8) == 0xd0);
+}
+
+}  // namespace
+
+void Unwinder::scan_after_stop(const Task& task, Backtrace& bt, size_t max) const {
+  const State& s = *state_;
+  StackReader mem(s.k, stacks_of(task));
+  VirtAddr from = bt.frames.empty() ? task.stack : bt.frames.back().sp + 8;
+  const StackRange* range = mem.stack_of(bt.frames.empty() ? task.stack : bt.frames.back().sp);
+  if (!range) return;
+  std::string why;
+  std::vector<Frame> scanned;
+  for (VirtAddr a = from.align_down(8); a < range->end && scanned.size() < max; a += 8) {
+    auto v = mem.word(a, why);
+    if (!v) break;  // an unreadable page: nothing more to find above it
+    std::string none;
+    VirtAddr ip{*v};
+    if (!s.table_for(ip - 1, none) || !follows_call(s.k, ip)) continue;
+    // A return address from which the ORC unwind reaches the stack's natural
+    // end is taken with the frames it finds (all still marked guessed: the
+    // start was a guess); otherwise the scan goes on collecting candidates.
+    for (uint64_t bp : frame_pointer_candidates(s, mem, ip - 1, a.value() + 8)) {
+      Backtrace attempt;
+      attempt.frames.push_back(frame_at(a, ip, range->name));
+      attempt.frames.back().return_address = true;
+      UnwindState st;
+      st.ip = ip.value();
+      st.sp = a.value() + 8;
+      st.bp = bp;
+      unwind(s, mem, st, task, attempt);
+      if (attempt.stop.empty() && attempt.frames.size() > 1) {
+        for (Frame& f : attempt.frames) {
+          f.guessed = true;
+          bt.frames.push_back(std::move(f));
+        }
+        return;
+      }
+    }
+    Frame f = frame_at(a, ip, range->name);
+    f.return_address = true;
+    f.guessed = true;
+    scanned.push_back(std::move(f));
+  }
+  for (Frame& f : scanned) bt.frames.push_back(std::move(f));
+}
 
 Backtrace Unwinder::backtrace_from_registers(const Task& task, const X86Registers& regs, std::string start) const {
   Backtrace bt;
@@ -532,7 +633,12 @@ Backtrace Unwinder::backtrace(const Task& task) const {
     try {
       if (k.symbols().find("crash_notes")) {
         VirtAddr buf{k.memory().read<uint64_t>(k.symbol_address("crash_notes")) + k.per_cpu_offset(task.cpu)};
-        std::vector<std::byte> bytes(1024);
+        // note_buf_t: CRASH_CORE_NOTE_BYTES, two note headers, "CORE" and one elf_prstatus.
+        uint64_t size = 368;
+        if (const Type* t = k.types().variable_type("crash_notes"); t && t->strip().target()) {
+          if (uint64_t n = t->strip().target()->size(); n >= 12 && n <= 4096) size = n;
+        }
+        std::vector<std::byte> bytes(size);
         k.memory().read(buf, bytes);
         DumpNotes notes;
         parse_elf_notes(bytes, notes);
@@ -543,24 +649,48 @@ Backtrace Unwinder::backtrace(const Task& task) const {
       }
     } catch (const std::exception&) {
     }
-    // No registers: panic's own frame on the stack, as crash finds it.
-    if (auto panic = k.symbols().find("panic"); panic && !task.stack.is_null()) {
+    // No registers: panic's own frame on the stack, as crash finds it. A
+    // stale return address into panic, or a wrong guess of rbp, shows as an
+    // unwind that stops early: the first candidate that unwinds to its end wins.
+    const Symbol* panic = k.symbols().find("panic");
+    if (panic && !task.stack.is_null()) {
       StackReader mem(k, stacks_of(task));
       std::string why;
-      for (uint64_t a = task.stack.value(); a < task.stack.value() + s.thread_size; a += 8) {
-        auto v = mem.word(VirtAddr{a}, why);
-        if (!v || *v <= panic->address.value() || *v >= panic->address.value() + panic->size) continue;
-        Backtrace bt;
-        bt.start = fmt::format("panic's frame found on the stack at {:x} (no registers for CPU {})", a, task.cpu);
-        bt.cpu = task.cpu;
-        bt.frames.push_back(frame_at(VirtAddr{a}, VirtAddr{*v}, "task"));
-        UnwindState st;
-        st.ip = *v;
-        st.sp = a + 8;
-        unwind(s, mem, st, task, bt);
-        return bt;
+      std::optional<Backtrace> first;
+      size_t tries = 0;
+      // Every stack the task may have been on: a panic in an interrupt runs on the IRQ stack.
+      for (const StackRange& range : mem.stacks()) {
+        for (VirtAddr a = range.begin; a < range.end && tries < 64; a += 8) {
+          auto v = mem.word(a, why);
+          // A return address into panic. Where panic() ends in its call to
+          // vpanic() (6.12), the return address is panic's end: compare ip - 1.
+          if (!v || *v - 1 < panic->address.value() || *v - 1 >= panic->address.value() + panic->size) continue;
+          for (uint64_t bp : frame_pointer_candidates(s, mem, VirtAddr{*v - 1}, a.value() + 8)) {
+            ++tries;
+            Backtrace bt;
+            bt.start = fmt::format("panic's frame found on the {} stack at {:x} (no registers for CPU {})", range.name,
+                                   a, task.cpu);
+            bt.cpu = task.cpu;
+            bt.frames.push_back(frame_at(a, VirtAddr{*v}, range.name));
+            bt.frames.back().return_address = true;
+            UnwindState st;
+            st.ip = *v;
+            st.sp = a.value() + 8;
+            st.bp = bp;
+            unwind(s, mem, st, task, bt);
+            if (bt.stop.empty() && bt.frames.size() > 1) return bt;
+            if (!first) first = std::move(bt);
+          }
+        }
       }
+      if (first) return *first;
     }
+    // thread.sp is stale for a task that was running: say so rather than unwind it.
+    Backtrace bt;
+    bt.cpu = task.cpu;
+    bt.start = fmt::format("none: no registers for CPU {} (no NT_PRSTATUS, no crash_notes)", task.cpu);
+    bt.stop = fmt::format("no registers for CPU {} and no frame of panic on the task's stack", task.cpu);
+    return bt;
   }
   // A task switched out: thread.sp points at its inactive_task_frame.
   Backtrace bt;
@@ -578,13 +708,16 @@ Backtrace Unwinder::backtrace(const Task& task) const {
     bt.stop = fmt::format("thread.sp {:x}: {}", task.kernel_sp, why);
     return bt;
   }
-  bt.frames.push_back(frame_at(slot, VirtAddr{*ret}, "task"));
-  bool fork = std::find(s.fork_returns.begin(), s.fork_returns.end(), VirtAddr{*ret}) != s.fork_returns.end();
+  // crash shows thread.sp itself as the first frame's slot.
+  bt.frames.push_back(frame_at(VirtAddr{task.kernel_sp}, VirtAddr{*ret}, "task"));
+  // A task that never ran starts at ret_from_fork: an exact address.
+  bool new_task = std::find(s.fork_returns.begin(), s.fork_returns.end(), VirtAddr{*ret}) != s.fork_returns.end();
+  bt.frames.back().return_address = !new_task;
   UnwindState st;
   st.ip = *ret;
   st.sp = slot.value() + 8;
   st.bp = *bp;
-  st.signal = fork;
+  st.signal = new_task;
   unwind(s, mem, st, task, bt);
   return bt;
 }

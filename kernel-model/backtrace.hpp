@@ -12,12 +12,13 @@
 //   for (const Task& t : kernel.tasks().all) {
 //     Backtrace bt = unwinder.backtrace(t);
 //     for (const Frame& f : bt.frames) {
-//       auto sym = kernel.symbol_at(f.ip);       // "name+off [module]"
+//       auto sym = kernel.symbol_at(f.lookup_ip());  // the name; offset: f.ip - its address
 //       print("#{} [{:x}] {} at {:x}", i, f.sp, ..., f.ip);
 //       if (f.regs) print the register block (f.user_regs: the user-mode one)
 //     }
 //     if (!bt.stop.empty()) print("(damaged: {})", bt.stop);
 //   }
+//   if (!bt.stop.empty()) unwinder.scan_after_stop(t, bt);  // then guessed frames
 //   Backtrace b = backtrace(kernel, task);           // one task, tables read for it
 //   Backtrace c = unwinder.backtrace_from(task, ip, sp);  // bt -I IP -S SP
 #pragma once
@@ -28,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel-model/orc_table.hpp"
 #include "readers/address.hpp"
 #include "readers/dump_notes.hpp"
 
@@ -39,8 +41,9 @@ struct Task;
 struct Frame {
   // The stack slot of this frame as crash prints it ("#1 [ffffc900...]"): for
   // every frame but the first, where its return address `ip` was read; for
-  // the first, the starting stack pointer; for the frame after a register
-  // block, that block's saved rsp.
+  // the first, the starting stack pointer (a sleeping task: thread.sp, where
+  // its inactive_task_frame begins); for the frame after a register block,
+  // that block's saved rsp.
   VirtAddr sp;
   // The instruction address: the starting rip, a return address, or the rip
   // saved in a register block.
@@ -57,6 +60,11 @@ struct Frame {
   VirtAddr regs_address;      // where `regs` was read
   bool partial_regs = false;  // only the hardware iret frame (rip cs eflags rsp ss) is meaningful
   bool user_regs = false;     // `regs` is the user-mode block at the top of the task stack
+  // `ip` is a return address (read from the stack), not where execution was:
+  // a call as a function's last instruction returns past its end, so name the
+  // frame by ip - 1 (the kernel's %pB does the same): lookup_ip().
+  bool return_address = false;
+  VirtAddr lookup_ip() const { return return_address ? ip - 1 : ip; }
   // Found by scanning the stack for text addresses (the last resort, after
   // the ORC unwind stopped), not by unwinding: may be stale.
   bool guessed = false;
@@ -106,6 +114,18 @@ class Unwinder {
     bool contains(VirtAddr a) const { return a >= begin && a < end; }
   };
   std::vector<StackRange> stacks_of(const Task& task) const;
+
+  // The last resort after a backtrace stopped on damage: appends `guessed`
+  // frames from the rest of the stack the last frame was on (from the task
+  // stack's start when there is none). The first return address there (a
+  // text address just after a call instruction) from which the ORC unwind
+  // reaches the stack's natural end gives that unwind's frames; when none
+  // does, every such return address, at most `max`, stale ones included.
+  void scan_after_stop(const Task& task, Backtrace& bt, size_t max = 64) const;
+
+  // The ORC entry that describes `ip` (vmlinux or module text), or why there
+  // is none ("ffffffffc0123456 is not kernel text", "no ORC entry for ...").
+  std::optional<OrcEntry> orc_entry(VirtAddr ip, std::string& why) const;
 
   // Problems met while setting up (no ORC in the vmlinux, unreadable per-CPU
   // stacks): each also shows in `stop` of the backtraces it spoils.
