@@ -95,19 +95,26 @@ void print_frame_data(const Kernel& k, const Frame& f, const Frame* next, Output
 Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const Style& style, Output& out) {
   out.print("{}\n", task_header(t));
   Json frames = Json::array();
+  bool marked = false;
+  // The trace ended before its natural end: say where and why, in place; any
+  // frames after the marker were guessed from the rest of the stack.
+  auto mark_stop = [&] {
+    if (marked || bt.stop.empty()) return;
+    marked = true;
+    out.print("    (damaged: {})\n", bt.stop);
+  };
   for (size_t i = 0; i < bt.frames.size(); ++i) {
     const Frame& f = bt.frames[i];
+    if (f.guessed) mark_stop();
     if (i > 0 && bt.frames[i - 1].stack != f.stack && bt.frames[i - 1].stack != "task") {
       out.print("--- <{}> ---\n", stack_title(bt.frames[i - 1].stack));
     }
     bool in_module = false;
     std::string module;
-    // The first frame's ip, and one restored from a register block, is where
-    // the CPU was; every other is a return address.
-    const bool return_address = i > 0 && !(bt.frames[i - 1].regs && !bt.frames[i - 1].user_regs);
+    const bool return_address = f.return_address;
     std::string name = symbol_text(k, f.ip, style.offsets, return_address, &in_module, &module);
     out.print("{}#{:<1} [{:x}] {} at {:x}{}{}\n", i < 10 ? " " : "", i, f.sp.value(), name, f.ip.value(),
-              in_module ? fmt::format(" [{}]", module) : "", f.guessed ? "  (found by stack scan)" : "");
+              in_module ? fmt::format(" [{}]", module) : "", f.guessed ? "  (guessed: found by stack scan)" : "");
     Json row = {{"level", i},
                 {"sp", json_hex(f.sp.value())},
                 {"ip", json_hex(f.ip.value())},
@@ -136,9 +143,8 @@ Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const 
   Json result = task_header_json(t);
   result["start"] = bt.start;
   result["frames"] = std::move(frames);
+  mark_stop();
   if (!bt.stop.empty()) {
-    // The trace ended before its natural end: say where and why, in place.
-    out.print("    (damaged: {})\n", bt.stop);
     out.data_lost(fmt::format("bt of pid {} ({:x}): {}", t.pid, t.address.value(), bt.stop));
     result["error"] = bt.stop;
   }
@@ -183,9 +189,7 @@ bool references(const Kernel& k, const Backtrace& bt, const std::string& target)
   std::optional<uint64_t> address = parse_number(target, 16);
   for (const Frame& f : bt.frames) {
     if (address && (f.ip.value() == *address || f.sp.value() == *address)) return true;
-    for (VirtAddr at : {f.ip, f.ip - 1}) {  // the function, or the call a return address follows
-      if (auto hit = k.symbol_at(at); hit && hit->symbol->name == target) return true;
-    }
+    if (auto hit = k.symbol_at(f.lookup_ip()); hit && hit->symbol->name == target) return true;
   }
   return false;
 }
@@ -253,6 +257,9 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     Backtrace bt = args.has('I') ? unwinder.backtrace_from(*t, parse_address(&k, *args.value('I')).value(),
                                                            parse_address(&k, *args.value('S')).value())
                                  : unwinder.backtrace(*t);
+    // Past damage, the rest of the stack is scanned for return addresses:
+    // frames shown as guessed, after the marker.
+    if (!bt.stop.empty()) unwinder.scan_after_stop(*t, bt);
     if (auto target = args.value('R'); target && !references(k, bt, *target)) continue;
     if (!first) out.print("\n");
     first = false;
