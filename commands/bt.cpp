@@ -184,6 +184,45 @@ Json print_text_symbols(const Kernel& k, const Unwinder& unwinder, const Task& t
   return found;
 }
 
+// bt -r: the task's whole stack, two words a line, kernel text addresses
+// shown as symbol+offset, as crash prints it. An unreadable page is a marker
+// line; the pages after it still print.
+Json print_raw_stack(const Kernel& k, const Unwinder& unwinder, const Task& t, Output& out) {
+  out.print("{}\n", task_header(t));
+  Json words = Json::array();
+  for (const Unwinder::StackRange& s : unwinder.stacks_of(t)) {
+    if (s.name != "task") continue;
+    std::string line;
+    for (uint64_t at = s.begin.value(); at + 8 <= s.end.value(); at += 8) {
+      uint64_t word = 0;
+      try {
+        word = k.memory().read<uint64_t>(VirtAddr{at});
+      } catch (const ModelError& e) {
+        const uint64_t next_page = (at | 0xfff) + 1;
+        out.print("    (damaged: stack at {:x}: {})\n", at, e.what());
+        out.data_lost(fmt::format("bt -r of pid {}: stack at {:x}: {}", t.pid, at, e.what()));
+        words.push_back({{"address", json_hex(at)}, {"error", e.what()}});
+        at = next_page - 8;
+        continue;
+      }
+      std::string shown = fmt::format("{:016x}", word);
+      Json entry = {{"address", json_hex(at)}, {"value", json_hex(word)}, {"symbol", nullptr}};
+      // Text addresses as symbol+offset; any other symbol only at its exact address.
+      auto hit = k.symbol_at(VirtAddr{word});
+      const bool text = hit && (hit->symbol->type == 'T' || hit->symbol->type == 't');
+      if (hit && (text || hit->offset == 0)) {
+        shown = hit->offset ? fmt::format("{}+{}", hit->symbol->name, hit->offset) : std::string(hit->symbol->name);
+        entry["symbol"] = shown;
+      }
+      if ((at - s.begin.value()) % 16 == 0) line = fmt::format("{:x}:  ", at);
+      line += fmt::format("{:<16} ", shown);  // a symbol takes a word's width at least, as in crash
+      if ((at - s.begin.value()) % 16 == 8) out.print("{}\n", line);
+      words.push_back(std::move(entry));
+    }
+  }
+  return words;
+}
+
 // Whether any frame of the trace names `target` (bt -R): a symbol or an address.
 bool references(const Kernel& k, const Backtrace& bt, const std::string& target) {
   std::optional<uint64_t> address = parse_number(target, 16);
@@ -263,6 +302,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     if (auto target = args.value('R'); target && !references(k, bt, *target)) continue;
     if (!first) out.print("\n");
     first = false;
+    if (args.has('r')) {
+      Json entry = task_header_json(*t);
+      entry["raw"] = print_raw_stack(k, unwinder, *t, out);
+      results.push_back(std::move(entry));
+      continue;
+    }
     if (args.has('t') || args.has('T')) {
       Json entry = task_header_json(*t);
       entry["text"] = print_text_symbols(k, unwinder, *t, bt, args.has('T'), out);
@@ -281,7 +326,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "bt",
      .summary = "backtrace of kernel tasks",
-     .usage = "bt [-a|-c cpu|-p|-g] [-f] [-l] [-s|-x|-d] [-t|-T] [-I ip -S sp] [-R ref] [pid | task | command] ...",
+     .usage = "bt [-a|-c cpu|-p|-g] [-f] [-l] [-s|-x|-d] [-t|-T|-r] [-I ip -S sp] [-R ref] [pid | task | command] ...",
      .description = "Shows the kernel stack of a task, innermost frame first: the frame's stack slot,\n"
                     "the function and the instruction address, as crash prints them. Frames are\n"
                     "found with the kernel's ORC unwind tables (the vmlinux's, and each module's\n"
@@ -325,6 +370,7 @@ const CommandRegistrar registrar{
                  {'x', "", "show symbol offsets in hex (name+0x12)"},
                  {'t', "", "every text address on the stack from the starting stack pointer up"},
                  {'T', "", "every text address on the task's whole stack"},
+                 {'r', "", "the task's whole stack, raw, with text addresses shown as symbols"},
                  {'I', "ip", "start from this instruction address (with -S)"},
                  {'S', "sp", "start from this stack pointer (with -I)"},
                  {'R', "ref", "only backtraces that hold this symbol or address"}},
@@ -335,7 +381,8 @@ const CommandRegistrar registrar{
                        "(start), and frames [{level, sp, ip, symbol, module, stack, guessed}], a frame\n"
                        "that saved registers adding registers {rip, rsp, ...} and user_mode; -l adds\n"
                        "source, -f data (the frame's stack words). A trace that ended early has\n"
-                       "\"error\" saying why. -t/-T give {pid, task, cpu, comm, text: [{sp, symbol, ip}]}.\n"
+                       "\"error\" saying why. -t/-T give {pid, task, cpu, comm, text: [{sp, symbol, ip}]};\n"
+                       "-r gives raw: [{address, value, symbol}] for every word of the task stack.\n"
                        "A damaged task is {pid, task, error}.",
               .example = "bt -a"}},
     run};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -226,4 +227,24 @@ TEST_CASE("a zeroed stack ends that one backtrace with a marker; every other tas
   KdiveRun text = d.run(fmt::format("bt {}", sleeper));
   CHECK(text.status == kDataLost);
   CHECK_THAT(text.out, Catch::Matchers::Contains("(damaged: "));
+}
+
+TEST_CASE("bt -r: the whole task stack, and each return address at the slot bt names", "[bt]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const int64_t sleeper = t.role("sleeper");
+  nlohmann::json raw = json_result(fmt::format("bt -r {}", sleeper))[0]["raw"];
+  // x86_64's THREAD_SIZE is 16 KiB (no Debian kernel enables KASAN, which doubles it).
+  REQUIRE(raw.size() == 16384 / 8);
+  std::map<std::string, std::string> word_at;
+  for (const auto& w : raw) word_at[w["address"].get<std::string>()] = w["value"].get<std::string>();
+  nlohmann::json frames = json_result(fmt::format("bt {}", sleeper))[0]["frames"];
+  size_t checked = 0;
+  for (size_t i = 1; i < frames.size(); ++i) {
+    if (frames[i - 1].contains("registers")) continue;  // this frame's ip came from a register block
+    INFO(frames[i].dump());
+    REQUIRE(word_at.count(frames[i]["sp"].get<std::string>()) == 1);
+    CHECK(word_at[frames[i]["sp"].get<std::string>()] == frames[i]["ip"]);
+    ++checked;
+  }
+  CHECK(checked >= 4);  // schedule, the sleep, the syscall, do_syscall_64 at least
 }
