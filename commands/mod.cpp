@@ -1,7 +1,5 @@
 // mod: the loaded modules, and loading their object files' symbols, with
 // crash's flags and table.
-#include "commands/mod.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/taint_letters.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 
@@ -270,18 +269,4 @@ const CommandRegistrar registrar{
 }  // namespace
 
 // include/linux/panic.h (taint_flags): the letter of each taint bit.
-std::string taint_letters(uint64_t taints) {
-  static constexpr char kLetters[] = "PFSRMBUDAWCIOELKXTN";
-  std::string out;
-  for (size_t bit = 0; bit < 64; ++bit) {
-    if (!(taints >> bit & 1)) continue;
-    if (bit < sizeof(kLetters) - 1) {
-      out += kLetters[bit];
-    } else {
-      return fmt::format("{:x}", taints);
-    }
-  }
-  return out;
-}
-
 }  // namespace kdive

@@ -13,6 +13,7 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/crash_date.hpp"
+#include "commands/taint_letters.hpp"
 #include "kernel-model/dmi.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
@@ -179,8 +180,25 @@ void print_summary(const Kernel& k, Output& out) {
               {"panic_cpu", or_null(s.panic_cpu)}});
 }
 
+// sys -t: the kernel's taint mask and its letters, as crash prints them.
+void print_taint(const Kernel& k, Output& out) {
+  // tainted_mask (unsigned long) since 2.6.28; `tainted` (int) before, shown in hex only.
+  if (auto mask = k.symbols().address("tainted_mask")) {
+    const uint64_t value = k.memory().read<uint64_t>(*mask);
+    out.print("TAINTED_MASK: {:x}  {}\n", value, taint_letters(value));
+    return out.result({{"tainted_mask", json_hex(value)}, {"letters", taint_letters(value)}});
+  }
+  if (auto tainted = k.symbols().address("tainted")) {
+    const uint32_t value = k.memory().read<uint32_t>(*tainted);
+    out.print("TAINTED: {:x}\n", value);
+    return out.result({{"tainted_mask", json_hex(value)}, {"letters", nullptr}});
+  }
+  throw NotInKernel("this kernel has neither tainted_mask nor tainted");
+}
+
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
+  if (args.has('t')) return print_taint(k, out);
   if (args.has('i')) return print_dmi(k, out);
   if (args.has('c')) return print_syscalls(k, out);
   if (args.positional().size() == 1 && args.positional()[0] == "config") return print_config(k, out);
@@ -191,7 +209,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "sys",
      .summary = "system data",
-     .usage = "sys [-i | -c | config]",
+     .usage = "sys [-i | -c | -t | config]",
      .description = "Shows the kernel and dump files, the dump's format, the number of CPUs\n"
                     "(and how many were offline at the crash), the crash date (the timekeeper's\n"
                     "wall clock), the uptime (jiffies since boot), the 1/5/15-minute load\n"
@@ -200,6 +218,8 @@ const CommandRegistrar registrar{
                     "the panic message found in the kernel log.\n\n"
                     "  sys -i      the firmware's DMI identity strings (dmi_ident[])\n"
                     "  sys -c      the system call table: number, handler, source file and line\n"
+                    "  sys -t      the kernel's taint mask and its letters (P proprietary module,\n"
+                    "              O out-of-tree module, E unsigned module, D died in an oops, ...)\n"
                     "  sys config  the kernel's .config, when it was built in (CONFIG_IKCONFIG=y);\n"
                     "              Debian builds it as a module, so its kernels say so instead",
      .examples = "  kdive> sys\n"
@@ -224,7 +244,9 @@ const CommandRegistrar registrar{
                  "  kdive> sys -c | head -2\n"
                  "  NUM  SYSTEM CALL                FILE AND LINE NUMBER\n"
                  "    0  __x64_sys_read             debian/build/build_amd64_none_cloud-amd64/fs/read_write.c: 642",
-     .options = {{'i', "", "show the DMI strings the firmware provided"}, {'c', "", "show the system call table"}},
+     .options = {{'i', "", "show the DMI strings the firmware provided"},
+                 {'c', "", "show the system call table"},
+                 {'t', "", "show the kernel's taint mask and letters"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::Object,
               .keys = {"kernel", "dumpfile", "dump_format", "live", "cpus", "online_cpus", "date", "crash_time",
@@ -237,7 +259,8 @@ const CommandRegistrar registrar{
                        "give is null.\n"
                        "`sys -i` gives {DMI_FIELD: value, ...}; `sys -c` a list of {number, handler,\n"
                        "symbol, file, line} (file and line as sym shows them, null when unknown);\n"
-                       "`sys config` {CONFIG_NAME: value, ...} with \"n\" for an option that is not set.",
+                       "`sys config` {CONFIG_NAME: value, ...} with \"n\" for an option that is not set;\n"
+                       "`sys -t` {tainted_mask, letters}.",
               .example = "sys"}},
     run};
 

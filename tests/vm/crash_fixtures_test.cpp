@@ -82,6 +82,13 @@ TEST_CASE("the module oops fixture: the module, its functions, the panic and the
   CHECK((mask >> 7 & 1) == 1);
   CHECK((mask >> 12 & 1) == 1);
   CHECK((mask >> 13 & 1) == 1);
+  // sys -t: the same mask, and its letters as the kernel prints them (D, O, E).
+  json sys_t = json_result("sys -t");
+  CHECK(sys_t["tainted_mask"] == fmt::format("{:#x}", mask));
+  const std::string letters = sys_t["letters"].get<std::string>();
+  for (char c : {'D', 'O', 'E'}) CHECK(letters.find(c) != std::string::npos);
+  KdiveRun sys_t_text = run_kdive(suite(), "elf", "sys -t");
+  CHECK(sys_t_text.out.rfind(fmt::format("TAINTED_MASK: {:x}  {}", mask, letters), 0) == 0);
 
   // sys: the oops became the panic.
   KdiveRun sys = run_kdive(suite(), "elf", "sys");

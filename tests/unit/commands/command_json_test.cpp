@@ -7,8 +7,8 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/log.hpp"
-#include "commands/mod.hpp"
 #include "commands/sys.hpp"
+#include "commands/taint_letters.hpp"
 
 namespace kdive {
 namespace {
