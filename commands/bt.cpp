@@ -223,6 +223,35 @@ Json print_raw_stack(const Kernel& k, const Unwinder& unwinder, const Task& t, O
   return words;
 }
 
+// bt -v: every task's stack end still holds STACK_END_MAGIC, which the
+// kernel writes at the lowest word of each task stack (end_of_stack()); a
+// stack that grew over it overwrote it. (thread_info lives in task_struct
+// on x86_64 since 4.9, so there is no thread_info at the stack end to check.)
+void check_stack_ends(const Kernel& k, Output& out) {
+  constexpr uint64_t kStackEndMagic = 0x57ac6e9d;  // include/uapi/linux/magic.h
+  Json overflows = Json::array();
+  for (const Task& t : k.tasks().all) {
+    if (report_if_damaged(t, out) || t.stack.is_null()) continue;
+    uint64_t value = 0;
+    try {
+      value = k.memory().read<uint64_t>(t.stack);
+    } catch (const ModelError& e) {
+      out.print("{}\n  (damaged: stack end at {:x}: {})\n", task_header(t), t.stack.value(), e.what());
+      out.data_lost(fmt::format("bt -v: pid {}: stack end at {:x}: {}", t.pid, t.stack.value(), e.what()));
+      continue;
+    }
+    if (value == kStackEndMagic) continue;
+    out.print("{}\n  possible stack overflow: {:x}: {:x} != {:x}\n", task_header(t), t.stack.value(), value,
+              kStackEndMagic);
+    Json entry = task_header_json(t);
+    entry["stack_end"] = json_hex(t.stack.value());
+    entry["value"] = json_hex(value);
+    overflows.push_back(std::move(entry));
+  }
+  if (overflows.empty()) out.print("No stack overflows detected\n");
+  out.result(std::move(overflows));
+}
+
 // Whether any frame of the trace names `target` (bt -R): a symbol or an address.
 bool references(const Kernel& k, const Backtrace& bt, const std::string& target) {
   std::optional<uint64_t> address = parse_number(target, 16);
@@ -281,6 +310,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   style.lines = args.has('l');
   if (args.has('I') != args.has('S')) throw CommandError("-I and -S go together: the starting rip and rsp");
 
+  if (args.has('v')) return check_stack_ends(k, out);
   std::vector<const Task*> tasks = tasks_for(session, args);
   Unwinder unwinder(k);
   Json results = Json::array();
@@ -326,7 +356,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "bt",
      .summary = "backtrace of kernel tasks",
-     .usage = "bt [-a|-c cpu|-p|-g] [-f] [-l] [-s|-x|-d] [-t|-T|-r] [-I ip -S sp] [-R ref] [pid | task | command] ...",
+     .usage =
+         "bt [-a|-c cpu|-p|-g] [-f] [-l] [-s|-x|-d] [-t|-T|-r] [-v] [-I ip -S sp] [-R ref] [pid | task | command] ...",
      .description = "Shows the kernel stack of a task, innermost frame first: the frame's stack slot,\n"
                     "the function and the instruction address, as crash prints them. Frames are\n"
                     "found with the kernel's ORC unwind tables (the vmlinux's, and each module's\n"
@@ -371,6 +402,7 @@ const CommandRegistrar registrar{
                  {'t', "", "every text address on the stack from the starting stack pointer up"},
                  {'T', "", "every text address on the task's whole stack"},
                  {'r', "", "the task's whole stack, raw, with text addresses shown as symbols"},
+                 {'v', "", "check every task's stack end for the overflow magic"},
                  {'I', "ip", "start from this instruction address (with -S)"},
                  {'S', "sp", "start from this stack pointer (with -I)"},
                  {'R', "ref", "only backtraces that hold this symbol or address"}},
@@ -382,7 +414,9 @@ const CommandRegistrar registrar{
                        "that saved registers adding registers {rip, rsp, ...} and user_mode; -l adds\n"
                        "source, -f data (the frame's stack words). A trace that ended early has\n"
                        "\"error\" saying why. -t/-T give {pid, task, cpu, comm, text: [{sp, symbol, ip}]};\n"
-                       "-r gives raw: [{address, value, symbol}] for every word of the task stack.\n"
+                       "-r gives raw: [{address, value, symbol}] for every word of the task stack;\n"
+                       "-v a list of the tasks whose stack end lost its magic: {pid, task, cpu, comm,\n"
+                       "stack_end, value} (empty: no overflow).\n"
                        "A damaged task is {pid, task, error}.",
               .example = "bt -a"}},
     run};

@@ -248,3 +248,22 @@ TEST_CASE("bt -r: the whole task stack, and each return address at the slot bt n
   }
   CHECK(checked >= 4);  // schedule, the sleep, the syscall, do_syscall_64 at least
 }
+
+TEST_CASE("bt -v: no stack overflow on the fixture; an overwritten stack end is found, and only it", "[bt]") {
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  CHECK(json_result("bt -v").empty());
+  const int64_t sleeper = t.role("sleeper");
+  const kdive::VirtAddr task = task_address(suite(), sleeper);
+  const kdive::VirtAddr stack_end{
+      print_value(suite(), fmt::format("((struct task_struct *){:#x})->stack", task.value()))};
+  DamagedDump d = DamagedDump::copy_of(suite());
+  d.write_u64(stack_end, 0x4141414141414141);  // what a runaway stack leaves over the magic
+  KdiveRun r = d.run("bt -v", "--json");
+  CHECK(r.status == 0);  // a finding, not lost data
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE(j.contains("result"));
+  REQUIRE(j["result"].size() == 1);
+  CHECK(j["result"][0]["pid"] == sleeper);
+  CHECK(j["result"][0]["stack_end"] == fmt::format("{:#x}", stack_end.value()));
+  CHECK(j["result"][0]["value"] == "0x4141414141414141");
+}
