@@ -198,11 +198,15 @@ void print_taint(const Kernel& k, Output& out) {
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
+  const auto& words = args.positional();
+  const bool config = words.size() == 1 && words[0] == "config";
+  if (!words.empty() && (!config || args.has('t') || args.has('i') || args.has('c'))) {
+    throw CommandError(fmt::format("unknown argument '{}'", words[config ? 0 : words.size() - 1]));
+  }
   if (args.has('t')) return print_taint(k, out);
   if (args.has('i')) return print_dmi(k, out);
   if (args.has('c')) return print_syscalls(k, out);
-  if (args.positional().size() == 1 && args.positional()[0] == "config") return print_config(k, out);
-  if (!args.positional().empty()) throw CommandError(fmt::format("unknown argument '{}'", args.positional()[0]));
+  if (config) return print_config(k, out);
   print_summary(k, out);
 }
 

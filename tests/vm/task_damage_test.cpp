@@ -65,14 +65,24 @@ int64_t a_worker_thread(const Truth& t) {
   return worker;
 }
 
+// A copy of the fixture with one worker thread's whole task_struct zeroed.
+struct ZeroedWorker {
+  Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");
+  int64_t pid = a_worker_thread(truth);
+  VirtAddr task = task_address(suite(), pid);
+  DamagedDump dump = DamagedDump::copy_of(suite());
+
+  ZeroedWorker() { dump.zero(task, type_size(suite(), "struct task_struct")); }
+};
+
 }  // namespace
 
 TEST_CASE("one zeroed worker task_struct: every other task is listed, that one marked", "[task_damage]") {
-  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
-  const int64_t worker = a_worker_thread(t);
-  const VirtAddr task = task_address(suite(), worker);
-  DamagedDump d = DamagedDump::copy_of(suite());
-  d.zero(task, type_size(suite(), "struct task_struct"));
+  ZeroedWorker z;
+  const Truth& t = z.truth;
+  const int64_t worker = z.pid;
+  const VirtAddr task = z.task;
+  DamagedDump& d = z.dump;
 
   KdiveRun r = d.run("ps", "--json");
   CHECK(r.status == kDataLost);
@@ -95,11 +105,10 @@ TEST_CASE("one zeroed worker task_struct: every other task is listed, that one m
 }
 
 TEST_CASE("foreach files over a zeroed task covers every other task", "[task_damage]") {
-  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
-  const int64_t worker = a_worker_thread(t);
-  const VirtAddr task = task_address(suite(), worker);
-  DamagedDump d = DamagedDump::copy_of(suite());
-  d.zero(task, type_size(suite(), "struct task_struct"));
+  ZeroedWorker z;
+  const Truth& t = z.truth;
+  const int64_t worker = z.pid;
+  DamagedDump& d = z.dump;
 
   KdiveRun r = d.run("foreach files", "--json");
   CHECK(r.status == kDataLost);
