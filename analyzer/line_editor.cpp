@@ -5,6 +5,7 @@
 #include <sys/select.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -23,6 +24,10 @@ bool g_got_line = false;
 
 void on_line(char* line) {
   g_got_line = true;
+  // Removed here, inside the handler: left installed, readline would draw a
+  // fresh prompt right after this returns, and the command's output would
+  // then overwrite it ("xdive>").
+  rl_callback_handler_remove();
   if (line == nullptr) {
     *g_pending = std::nullopt;
   } else {
@@ -75,28 +80,39 @@ std::optional<std::string> LineEditor::read_line() {
   g_pending = &result;
   g_got_line = false;
   clear_interrupt();
+  // SIGINT stays blocked while readline handles keys and is let in only inside
+  // pselect, atomically: a Ctrl-C that arrives between two keys is then seen
+  // by the very next wait, before any key typed after it is read.
+  sigset_t sigint_only, outside_wait;
+  sigemptyset(&sigint_only);
+  sigaddset(&sigint_only, SIGINT);
+  sigprocmask(SIG_BLOCK, &sigint_only, &outside_wait);
+  sigset_t during_wait = outside_wait;
+  sigdelset(&during_wait, SIGINT);
   rl_callback_handler_install(prompt_.c_str(), on_line);
   while (!g_got_line) {
     fd_set fds;
     FD_ZERO(&fds);
     FD_SET(fileno(rl_instream), &fds);
-    int ready = select(fileno(rl_instream) + 1, &fds, nullptr, nullptr, nullptr);
-    if (ready < 0 && errno == EINTR) {
-      if (interrupt_pending()) {
-        // Ctrl-C: drop what was typed and start over on a new line.
-        clear_interrupt();
-        rl_free_line_state();
-        rl_crlf();
-        rl_replace_line("", 0);
-        rl_on_new_line();
-        rl_redisplay();
-      }
+    int ready = pselect(fileno(rl_instream) + 1, &fds, nullptr, nullptr, nullptr, &during_wait);
+    // Checked whatever pselect returned: when keys typed after the Ctrl-C are
+    // already waiting, pselect reports them (not EINTR) yet the handler ran.
+    if (interrupt_pending()) {
+      // Ctrl-C: drop what was typed and start over on a new line.
+      clear_interrupt();
+      rl_free_line_state();
+      rl_crlf();
+      rl_replace_line("", 0);
+      rl_on_new_line();
+      rl_redisplay();
       continue;
     }
+    if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) break;  // the terminal went away: treat it as end of input
     rl_callback_read_char();
   }
   rl_callback_handler_remove();
+  sigprocmask(SIG_SETMASK, &outside_wait, nullptr);
   g_pending = nullptr;
   if (result && !result->empty()) add_history(result->c_str());
   return result;

@@ -20,6 +20,15 @@ expect() {
   done
   fail "never saw '$1'"
 }
+# Waits until a whole screen line is exactly the text (the output, not the
+# typed command that contains it), up to 20 s.
+expect_line() {
+  for _ in $(seq 200); do
+    screen | grep -qxF -- "$1" && return 0
+    sleep 0.1
+  done
+  fail "never saw the line '$1'"
+}
 type_line() { tmux -L "$socket" send-keys -t t -l "$1"; tmux -L "$socket" send-keys -t t Enter; }
 
 tmux -L "$socket" new-session -d -s t -x 120 -y 50 \
@@ -32,7 +41,7 @@ type_line "help"
 expect "Type 'help COMMAND' for a command's manual."
 
 type_line "echo hello | tr a-z A-Z"
-expect "HELLO"
+expect_line "HELLO"  # the whole line: no stray prompt under the output
 
 # Tab completes a command name.
 tmux -L "$socket" send-keys -t t -l "ech"
@@ -46,7 +55,7 @@ screen | grep -qx "tab-completed" || fail "completion did not produce 'echo '"
 tmux -L "$socket" send-keys -t t -l "garbage-never-run"
 tmux -L "$socket" send-keys -t t C-c
 type_line "echo after-ctrl-c"
-expect "after-ctrl-c"
+expect_line "after-ctrl-c"
 screen | grep -q "command not found: garbage" && fail "Ctrl-C did not discard the line"
 
 # History: Up recalls the previous line.
