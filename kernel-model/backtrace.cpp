@@ -14,6 +14,7 @@
 
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/orc_rules.hpp"
 #include "kernel-model/orc_table.hpp"
 #include "kernel-model/type.hpp"
 #include "kernel-model/type_system.hpp"
@@ -23,9 +24,7 @@ namespace kdive {
 namespace {
 
 constexpr uint64_t kPageSize = 4096;
-constexpr size_t kMaxFrames = 256;             // deeper than any kernel stack holds
-constexpr uint64_t kPtRegsSize = 21 * 8;       // struct pt_regs: r15 ... ss
-constexpr uint64_t kIretFrameOffset = 16 * 8;  // offsetof(struct pt_regs, ip)
+constexpr size_t kMaxFrames = 256;  // deeper than any kernel stack holds
 
 Frame frame_at(VirtAddr sp, VirtAddr ip, std::string stack) {
   Frame f;
@@ -36,12 +35,6 @@ Frame frame_at(VirtAddr sp, VirtAddr ip, std::string stack) {
 }
 
 bool user_mode(const X86Registers& r) { return (r.cs & 3) != 0; }
-
-X86Registers regs_from_words(const std::array<uint64_t, 21>& w) {
-  X86Registers r{};
-  std::memcpy(&r, w.data(), sizeof(w));  // pt_regs and user_regs_struct agree on these 21
-  return r;
-}
 
 }  // namespace
 
@@ -236,27 +229,13 @@ class StackReader {
     return v;
   }
 
-  std::optional<X86Registers> pt_regs(VirtAddr a, std::string& why) {
-    std::array<uint64_t, 21> w{};
-    for (size_t i = 0; i < w.size(); ++i) {
-      auto v = word(a + 8 * i, why);
-      if (!v) return std::nullopt;
-      w[i] = *v;
-    }
-    return regs_from_words(w);
-  }
-
  private:
   const Kernel& k_;
   std::vector<Unwinder::StackRange> stacks_;
   std::map<uint64_t, std::pair<std::vector<std::byte>, std::string>> pages_;
 };
 
-struct UnwindState {
-  uint64_t ip = 0, sp = 0, bp = 0;
-  bool signal = false;               // ip is exact (not a return address)
-  std::optional<X86Registers> regs;  // the last full register block passed
-};
+using UnwindState = OrcFrameRegs;
 
 }  // namespace
 
@@ -339,52 +318,14 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
       return;
     }
     // The caller's stack pointer (the CFA).
-    uint64_t cfa = 0;
-    auto from_regs = [&](uint64_t X86Registers::*reg) -> bool {
-      if (!st.regs) {
-        bt.stop = fmt::format("the ORC entry for {:x} needs register {} from a register block; none was passed", ip,
-                              orc_reg_name(e.sp_reg));
-        return false;
-      }
-      cfa = (*st.regs).*reg + e.sp_offset;
-      return true;
-    };
-    switch (static_cast<OrcReg>(e.sp_reg)) {
-      case OrcReg::Sp:
-        cfa = st.sp + e.sp_offset;
-        break;
-      case OrcReg::Bp:
-        cfa = st.bp + e.sp_offset;
-        break;
-      case OrcReg::SpIndirect:
-      case OrcReg::BpIndirect: {
-        // sp = *(sp) + offset since 5.12 ("x86/unwind/orc: Change
-        // REG_SP_INDIRECT"; unused before); bp = *(bp + offset).
-        bool via_sp = e.sp_reg == static_cast<uint8_t>(OrcReg::SpIndirect);
-        auto v = mem.word(VirtAddr{via_sp ? st.sp : st.bp + e.sp_offset}, why);
-        if (!v) {
-          bt.stop = why;
-          return;
-        }
-        cfa = via_sp ? *v + e.sp_offset : *v;
-        break;
-      }
-      case OrcReg::Di:
-        if (!from_regs(&X86Registers::rdi)) return;
-        break;
-      case OrcReg::Dx:
-        if (!from_regs(&X86Registers::rdx)) return;
-        break;
-      case OrcReg::R10:
-        if (!from_regs(&X86Registers::r10)) return;
-        break;
-      case OrcReg::R13:
-        if (!from_regs(&X86Registers::r13)) return;
-        break;
-      default:
-        bt.stop = fmt::format("corrupt ORC entry for {:x}: sp_reg {}", ip, e.sp_reg);
-        return;
+    const UnwindState before = st;
+    StackWordReader read_word = [&mem](VirtAddr a, std::string& w) { return mem.word(a, w); };
+    auto caller_sp = orc_caller_sp(e, before, read_word, why);
+    if (!caller_sp) {
+      bt.stop = why;
+      return;
     }
+    const uint64_t cfa = *caller_sp;
     // The stack must grow within one stack, and a stack once left stays left
     // (the kernel's "wrong direction" check and its visit mask).
     bool call = e.type == OrcType::Call;
@@ -405,7 +346,6 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
       }
       left.insert(from);
     }
-    uint64_t prev_bp = st.bp;
     switch (e.type) {
       case OrcType::Call: {
         auto ret = mem.word(VirtAddr{cfa - 8}, why);
@@ -424,19 +364,8 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
       case OrcType::Regs:
       case OrcType::RegsPartial: {
         bool partial = e.type == OrcType::RegsPartial;
-        VirtAddr block{partial ? cfa - kIretFrameOffset : cfa};
-        // A partial block is only the hardware's iret frame; the words below it
-        // are read when they are on the stack, and flagged as not meaningful.
-        std::optional<X86Registers> regs = mem.pt_regs(block, why);
-        if (!regs && partial) {
-          std::array<uint64_t, 21> w{};
-          for (size_t i = 16; i < 21; ++i) {
-            auto v = mem.word(block + 8 * i, why);
-            if (!v) break;
-            w[i] = *v;
-          }
-          if (w[16] || w[17]) regs = regs_from_words(w);
-        }
+        VirtAddr block = orc_register_block_address(partial, cfa);
+        std::optional<X86Registers> regs = orc_register_block(partial, cfa, read_word, why);
         if (!regs) {
           bt.stop = fmt::format("the register block at {:x} cannot be read: {}", block, why);
           return;
@@ -481,25 +410,15 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
       default:
         break;
     }
-    // The caller's frame pointer.
-    switch (static_cast<OrcReg>(e.bp_reg)) {
-      case OrcReg::Undefined:
-        break;
-      case OrcReg::PrevSp:
-      case OrcReg::Bp: {
-        bool prev_sp = e.bp_reg == static_cast<uint8_t>(OrcReg::PrevSp);
-        auto v = mem.word(VirtAddr{(prev_sp ? cfa : prev_bp) + e.bp_offset}, why);
-        if (!v) {
-          bt.stop = why;
-          return;
-        }
-        st.bp = *v;
-        break;
-      }
-      default:
-        bt.stop = fmt::format("corrupt ORC entry for {:x}: bp_reg {}", ip, e.bp_reg);
-        return;
+    // The caller's frame pointer; left as it is (a register block may just
+    // have set it) when the entry does not say.
+    if (static_cast<OrcReg>(e.bp_reg) == OrcReg::Undefined) continue;
+    auto caller_bp = orc_caller_bp(e, cfa, before, read_word, why);
+    if (!caller_bp) {
+      bt.stop = why;
+      return;
     }
+    st.bp = *caller_bp;
   }
 }
 
