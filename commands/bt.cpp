@@ -17,7 +17,9 @@
 #include "commands/task_header.hpp"
 #include "kernel-model/backtrace.hpp"
 #include "kernel-model/errors.hpp"
+#include "kernel-model/exception_frames.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/modules.hpp"
 #include "kernel-model/tasks.hpp"
 
 namespace kdive {
@@ -30,6 +32,7 @@ enum class Offsets { None, Decimal, Hex };
 struct Style {
   Offsets offsets = Offsets::None;
   bool frame_data = false;  // -f
+  bool symbolic = false;    // -F: frame data with symbol addresses named
   bool lines = false;       // -l
 };
 
@@ -69,9 +72,27 @@ std::string stack_title(const std::string& stack) {
   return it == kTitles.end() ? stack + " stack" : it->second;
 }
 
+// bt -F: a stack word that is the address of something in the kernel image
+// or a module (a return address, a static variable, an ops table), named as
+// crash's -F names it: "name" at the symbol's start, else "name+off" in
+// decimal. Other words (heap, stack and user pointers, numbers) have no name.
+std::optional<std::string> symbolic_word(const Kernel& k, uint64_t word) {
+  const VirtAddr a{word};
+  bool in_module = false;
+  for (const Module& m : k.modules().all()) in_module = in_module || m.contains(a);
+  if (!k.layout().in_image(a) && !in_module) return std::nullopt;
+  auto hit = k.symbol_at(a);
+  if (!hit) return std::nullopt;
+  std::string name(hit->symbol->name);
+  return hit->offset ? fmt::format("{}+{}", name, hit->offset) : name;
+}
+
 // The words of a frame's data (-f): from the slot after its return address
 // up to and including the next frame's return-address slot, two a line.
-void print_frame_data(const Kernel& k, const Frame& f, const Frame* next, Output& out, Json& row) {
+// -F: each word that is a symbol's address as "name" or "name+off" (decimal),
+// else the number. -FF in crash also names slab objects by their cache:
+// not done (kdive does not read the slab allocator yet).
+void print_frame_data(const Kernel& k, const Frame& f, const Frame* next, bool symbolic, Output& out, Json& row) {
   if (next == nullptr || next->stack != f.stack || next->sp <= f.sp) return;
   const uint64_t from = f.sp.value() + 8, to = next->sp.value() + 8;
   if (to - from > 64 * 1024) return;  // not one frame: a stack switch the unwinder did not name
@@ -79,14 +100,23 @@ void print_frame_data(const Kernel& k, const Frame& f, const Frame* next, Output
   std::string line;
   for (uint64_t at = from; at < to; at += 8) {
     std::string word;
+    std::optional<uint64_t> value;
     try {
-      word = fmt::format("{:016x}", k.memory().read<uint64_t>(VirtAddr{at}));
+      value = k.memory().read<uint64_t>(VirtAddr{at});
+      word = fmt::format("{:016x}", *value);
     } catch (const ModelError&) {
       word = "????????????????";  // one unreadable word: the line still shows the rest
     }
     if ((at - from) % 16 == 0) line = fmt::format("    {:x}: ", at);
-    line += word + " ";
-    words.push_back(word);
+    if (symbolic) {
+      std::optional<std::string> name = value ? symbolic_word(k, *value) : std::nullopt;
+      line += fmt::format("{:<16} ", name.value_or(word));  // a name takes a word's width at least, as in crash
+      words.push_back(
+          {{"value", value ? Json(json_hex(*value)) : Json(nullptr)}, {"symbol", name ? Json(*name) : Json(nullptr)}});
+    } else {
+      line += word + " ";
+      words.push_back(word);
+    }
     if ((at - from) % 16 == 8 || at + 8 >= to) out.print("{}\n", line);
   }
   row["data"] = std::move(words);
@@ -129,7 +159,7 @@ Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const 
       }
     }
     if (style.frame_data && !f.regs)
-      print_frame_data(k, f, i + 1 < bt.frames.size() ? &bt.frames[i + 1] : nullptr, out, row);
+      print_frame_data(k, f, i + 1 < bt.frames.size() ? &bt.frames[i + 1] : nullptr, style.symbolic, out, row);
     if (f.regs) {
       if (!f.user_regs) {
         out.print("    [exception RIP: {}]\n", symbol_text(k, VirtAddr{f.regs->rip}, Offsets::Decimal, false));
@@ -223,6 +253,100 @@ Json print_raw_stack(const Kernel& k, const Unwinder& unwinder, const Task& t, O
   return words;
 }
 
+// bt -e / -E: the possible exception frames found on the searched stacks,
+// each as "KERNEL-MODE EXCEPTION FRAME AT: <address>" (with its exception
+// RIP) or "USER-MODE ...", then its register block, as crash prints them. A
+// page the dump lacks is a marker in place; the search went on past it.
+// Returns the frames, and the breaks as {address, stack, error}, in stack order.
+Json print_exception_frames(const Kernel& k, const StackSearch& s, const std::string& who, Output& out) {
+  Json found = Json::array();
+  const auto& entries = s.found.entries;
+  for (size_t i = 0; i <= entries.size(); ++i) {
+    for (const WalkBreak* b : s.found.breaks_at(i)) {
+      out.print("  (damaged: {} stack at {})\n", s.range.name, b->describe());
+      out.data_lost(fmt::format("{}: {} stack at {}", who, s.range.name, b->describe()));
+      found.push_back({{"address", json_hex(b->at.value())}, {"stack", s.range.name}, {"error", b->reason}});
+    }
+    if (i == entries.size()) break;
+    const ExceptionFrame& f = entries[i];
+    out.print("\n  {}-MODE EXCEPTION FRAME AT: {:x}\n", f.user_mode ? "USER" : "KERNEL", f.address.value());
+    Json entry = {{"address", json_hex(f.address.value())}, {"stack", f.stack}, {"user_mode", f.user_mode}};
+    if (!f.user_mode) {
+      std::string rip = symbol_text(k, VirtAddr{f.regs.rip}, Offsets::Decimal, false);
+      out.print("    [exception RIP: {}]\n", rip);
+      entry["exception_rip"] = rip;
+    }
+    out.print("{}", register_block(f.regs));
+    entry["registers"] = register_block_json(f.regs);
+    found.push_back(std::move(entry));
+  }
+  return found;
+}
+
+// bt -e: the task's whole kernel stack.
+Json search_task_exception_frames(const Kernel& k, const Unwinder& unwinder, const Task& t, Output& out) {
+  out.print("{}\n", task_header(t));
+  Json found = Json::array();
+  bool any = false;
+  for (const StackSearch& s : search_task_stack(k, unwinder, t)) {
+    Json part = print_exception_frames(k, s, fmt::format("bt -e of pid {}", t.pid), out);
+    any = any || !s.found.entries.empty();
+    for (Json& e : part) found.push_back(std::move(e));
+  }
+  if (!any) out.print("  (no exception frames found)\n");
+  return found;
+}
+
+// bt -E: every CPU's IRQ, exception and entry stacks, and the stack of the
+// task running on it (-c: one CPU). Not tied to a context task, so the other
+// task arguments do not apply. One result per CPU: its running task and the
+// frames found, each naming its stack.
+void search_cpu_exception_frames(const Kernel& k, const ParsedArgs& args, Output& out) {
+  const TaskTable& table = k.tasks();
+  std::vector<int> cpus;
+  if (auto c = args.value('c')) {
+    cpus.push_back(static_cast<int>(parse_count(*c)));
+    if (table.active_on(cpus.back()) == nullptr) throw CommandError(fmt::format("no active task on cpu {}", *c));
+  } else {
+    for (size_t cpu = 0; cpu < table.active.size(); ++cpu) cpus.push_back(static_cast<int>(cpu));
+  }
+  Unwinder unwinder(k);
+  Json results = Json::array();
+  bool first = true;
+  for (int cpu : cpus) {
+    const Task* t = table.active_on(cpu);
+    if (t == nullptr) continue;
+    Json entry = task_header_json(*t);
+    entry["cpu"] = cpu;
+    Json found = Json::array();
+    Json searched = Json::array();
+    for (const StackSearch& s : search_cpu_stacks(k, unwinder, cpu)) {
+      std::string title;
+      if (s.range.name == "task") {
+        title = fmt::format("TASK STACK (PID: {} COMMAND: \"{}\")", t->pid, t->comm);
+      } else {
+        title = stack_title(s.range.name);  // "IRQ STACK", "NMI EXCEPTION STACK": crash's titles here
+        std::transform(title.begin(), title.end(), title.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      }
+      out.print("{}CPU {} {}:\n", first ? "" : "\n", cpu, title);
+      first = false;
+      searched.push_back(s.range.name);
+      if (s.unmapped) {
+        out.print("(not mapped: only SEV-ES guests use this stack)\n");
+        continue;
+      }
+      Json part = print_exception_frames(k, s, fmt::format("bt -E of cpu {}", cpu), out);
+      if (s.found.entries.empty() && s.found.breaks.empty()) out.print("(none found)\n");
+      for (Json& e : part) found.push_back(std::move(e));
+    }
+    entry["searched"] = std::move(searched);
+    entry["exception_frames"] = std::move(found);
+    results.push_back(std::move(entry));
+  }
+  out.result(std::move(results));
+}
+
 // bt -v: every task's stack end still holds STACK_END_MAGIC, which the
 // kernel writes at the lowest word of each task stack (end_of_stack()); a
 // stack that grew over it overwrote it. (thread_info lives in task_struct
@@ -306,11 +430,13 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (offset_flags > 1) throw CommandError("-s, -x and -d exclude each other");
   if (args.has('s') || args.has('d')) style.offsets = Offsets::Decimal;
   if (args.has('x')) style.offsets = Offsets::Hex;
-  style.frame_data = args.has('f');
+  style.frame_data = args.has('f') || args.has('F');
+  style.symbolic = args.has('F');
   style.lines = args.has('l');
   if (args.has('I') != args.has('S')) throw CommandError("-I and -S go together: the starting rip and rsp");
 
   if (args.has('v')) return check_stack_ends(k, out);
+  if (args.has('E')) return search_cpu_exception_frames(k, args, out);
   std::vector<const Task*> tasks = tasks_for(session, args);
   Unwinder unwinder(k);
   Json results = Json::array();
@@ -338,6 +464,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       results.push_back(std::move(entry));
       continue;
     }
+    if (args.has('e')) {
+      Json entry = task_header_json(*t);
+      entry["exception_frames"] = search_task_exception_frames(k, unwinder, *t, out);
+      results.push_back(std::move(entry));
+      continue;
+    }
     if (args.has('t') || args.has('T')) {
       Json entry = task_header_json(*t);
       entry["text"] = print_text_symbols(k, unwinder, *t, bt, args.has('T'), out);
@@ -356,8 +488,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "bt",
      .summary = "backtrace of kernel tasks",
-     .usage =
-         "bt [-a|-c cpu|-p|-g] [-f] [-l] [-s|-x|-d] [-t|-T|-r] [-v] [-I ip -S sp] [-R ref] [pid | task | command] ...",
+     .usage = "bt [-a|-c cpu|-p|-g] [-f|-F] [-l] [-s|-x|-d] [-t|-T|-r|-e] [-E] [-v] [-I ip -S sp] [-R ref] [pid | task "
+              "| command] ...",
      .description = "Shows the kernel stack of a task, innermost frame first: the frame's stack slot,\n"
                     "the function and the instruction address, as crash prints them. Frames are\n"
                     "found with the kernel's ORC unwind tables (the vmlinux's, and each module's\n"
@@ -372,7 +504,23 @@ const CommandRegistrar registrar{
                     "kernel's crash_notes); a sleeping one from where schedule() left its stack.\n"
                     "A stack that cannot be followed (an unreadable page, a stack pointer off every\n"
                     "stack, no unwind entry) ends that trace with \"(damaged: why)\"; the next\n"
-                    "task still unwinds. With no task, the current context (see set).",
+                    "task still unwinds. With no task, the current context (see set).\n"
+                    "\n"
+                    "-e searches the task's whole kernel stack, not only the part the trace\n"
+                    "reached, for possible exception frames: every slot where a saved register\n"
+                    "block (struct pt_regs) plausibly begins: cs the kernel's or user space's code\n"
+                    "segment, ss to match, rflags with its always-one bit set and no reserved bit;\n"
+                    "in kernel mode rip in kernel text and rsp on a stack of the task or its CPU,\n"
+                    "in user mode rip and rsp user addresses. Each is shown as KERNEL-MODE (with\n"
+                    "its exception RIP) or USER-MODE EXCEPTION FRAME AT its address, then its\n"
+                    "registers. Stale blocks of earlier interrupts match too: these are candidates.\n"
+                    "-E does the same on every CPU's IRQ, exception (NMI, #DF, #DB, #MC, ...) and\n"
+                    "entry stacks and on the stack of the task running there (-c: one CPU); it\n"
+                    "takes no task arguments.\n"
+                    "\n"
+                    "-F is -f with each stack word that is the address of a kernel or module\n"
+                    "symbol shown as name or name+offset. (crash's -F also names slab objects by\n"
+                    "their cache; kdive does not read the slab allocator yet, so -FF is -F.)",
      .examples = "  kdive> bt\n"
                  "  PID: 126      TASK: ffff9f8d42505dc0  CPU: 0    COMMAND: \"sh\"\n"
                  "   #0 [ffffb7fa801c3df0] panic at ffffffff9627ab5d\n"
@@ -389,12 +537,38 @@ const CommandRegistrar registrar{
                  "Every task, and only those whose stack holds a function:\n"
                  "\n"
                  "  kdive> foreach bt\n"
-                 "  kdive> foreach bt -R do_nanosleep",
+                 "  kdive> foreach bt -R do_nanosleep\n"
+                 "\n"
+                 "Exception frames on a task's stack, and on every CPU's stacks:\n"
+                 "\n"
+                 "  kdive> bt -e 1\n"
+                 "  PID: 1        TASK: ffff8bb8411fa0c0  CPU: 0    COMMAND: \"init\"\n"
+                 "\n"
+                 "    KERNEL-MODE EXCEPTION FRAME AT: ffffceeec0013848\n"
+                 "      [exception RIP: _raw_spin_trylock+0]\n"
+                 "      RIP: ffffffff9e4180e0  RSP: ffffceeec00138f8  RFLAGS: 00000282\n"
+                 "      ...\n"
+                 "\n"
+                 "    USER-MODE EXCEPTION FRAME AT: ffffceeec0013f58\n"
+                 "      RIP: 0000000000460a63  RSP: 00007fff6b41d9b8  RFLAGS: 00000202\n"
+                 "      ...\n"
+                 "\n"
+                 "(the first, deep in init's stack, is a stale block of an earlier interrupt:\n"
+                 "the search shows what looks like a saved block, the trace what is live)\n"
+                 "\n"
+                 "  kdive> bt -E\n"
+                 "\n"
+                 "Frame data with symbol addresses named:\n"
+                 "\n"
+                 "  kdive> bt -F",
      .options = {{'a', "", "the task running on each CPU"},
                  {'c', "cpu", "the task running on that CPU"},
                  {'p', "", "the panic task (the task running on the CPU that panicked)"},
                  {'g', "", "every thread of the task's thread group"},
                  {'f', "", "show each frame's stack words"},
+                 {'F', "", "as -f, with words that are symbol addresses shown as name+offset"},
+                 {'e', "", "search the task's whole stack for possible exception frames"},
+                 {'E', "", "search every CPU's IRQ, exception and task stacks for exception frames"},
                  {'l', "", "show each frame's source file and line"},
                  {'s', "", "show symbol offsets in decimal (name+18)"},
                  {'d', "", "the same as -s"},
@@ -417,6 +591,11 @@ const CommandRegistrar registrar{
                        "-r gives raw: [{address, value, symbol}] for every word of the task stack;\n"
                        "-v a list of the tasks whose stack end lost its magic: {pid, task, cpu, comm,\n"
                        "stack_end, value} (empty: no overflow).\n"
+                       "-e gives {pid, task, cpu, comm, exception_frames: [{address, stack, user_mode,\n"
+                       "exception_rip (kernel mode), registers}]}, an unreadable stack page in place as\n"
+                       "{address, stack, error}; -E one object per CPU: its running task's {pid, task,\n"
+                       "cpu, comm}, searched (the stacks' names) and exception_frames as for -e.\n"
+                       "-F makes data [{value, symbol}] (symbol null for a word that names nothing).\n"
                        "A damaged task is {pid, task, error}.",
               .example = "bt -a"}},
     run};
