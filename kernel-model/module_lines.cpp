@@ -4,7 +4,7 @@
 #include <elfutils/libdwfl.h>
 #include <libelf.h>
 
-#include <cstring>
+#include <algorithm>
 
 namespace kdive {
 
