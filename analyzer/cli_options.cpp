@@ -16,10 +16,17 @@ char short_name(const std::string& arg) {
   if (arg == "--version") return 'V';
   if (arg == "--ignore-mismatch") return 'M';  // long-only
   if (arg == "--json") return 'J';             // long-only
+  if (arg == "--srcdir") return 'S';           // long-only
   return 0;
 }
 
-bool takes_value(char c) { return c == 'c' || c == 'i'; }
+bool takes_value(char c) { return c == 'c' || c == 'i' || c == 'S'; }
+
+const char* value_name(char c) {
+  if (c == 'c') return "commands";
+  if (c == 'S') return "a directory";
+  return "a file name";
+}
 
 }  // namespace
 
@@ -63,6 +70,10 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     for (size_t j = 0; j < letters.size(); ++j) {
       char c = letters[j];
       if (takes_value(c)) {
+        if (c == 'S' && !arg.starts_with("--srcdir")) {
+          result.error = "unknown option '-S' (see 'kdive --help')";
+          return result;
+        }
         std::string value;
         if (has_inline_value) {
           value = inline_value;
@@ -71,10 +82,15 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         } else if (i + 1 < args.size()) {
           value = args[++i];
         } else {
-          result.error = fmt::format("option -{} needs {}", c, c == 'c' ? "commands" : "a file name");
+          result.error =
+              fmt::format("option {} needs {}", c == 'S' ? "--srcdir" : fmt::format("-{}", c), value_name(c));
           return result;
         }
-        (c == 'c' ? o.commands : o.input_files).push_back(value);
+        if (c == 'S') {
+          o.source_dir = value;
+        } else {
+          (c == 'c' ? o.commands : o.input_files).push_back(value);
+        }
         break;
       }
       switch (c) {
@@ -137,6 +153,8 @@ Options:
                       Lines): {"command": ..., "result": ...} or
                       {"command": ..., "error": ...}; 'help CMD' documents
                       each command's result (same as 'set output json')
+      --srcdir DIR    the kernel source tree dis -s reads (same as
+                      'set srcdir DIR')
       --ignore-mismatch
                       open the dump even if VMLINUX does not belong to it
                       (symbols and types will then be wrong)

@@ -15,15 +15,16 @@
 namespace kdive {
 
 struct CliOptions {
-  std::vector<std::string> positional;   // VMLINUX [VMCORE]
-  std::vector<std::string> commands;     // -c 'cmd; cmd' (in order, repeatable)
-  std::vector<std::string> input_files;  // -i FILE (in order, repeatable)
-  bool batch = false;                    // -b: never interactive
-  bool silent = false;                   // -s: no banner
-  bool help = false;                     // -h, --help
-  bool version = false;                  // -V, --version
-  bool ignore_mismatch = false;          // --ignore-mismatch
-  bool json = false;                     // --json: JSON Lines results
+  std::vector<std::string> positional;    // VMLINUX [VMCORE]
+  std::vector<std::string> commands;      // -c 'cmd; cmd' (in order, repeatable)
+  std::vector<std::string> input_files;   // -i FILE (in order, repeatable)
+  bool batch = false;                     // -b: never interactive
+  bool silent = false;                    // -s: no banner
+  bool help = false;                      // -h, --help
+  bool version = false;                   // -V, --version
+  bool ignore_mismatch = false;           // --ignore-mismatch
+  bool json = false;                      // --json: JSON Lines results
+  std::optional<std::string> source_dir;  // --srcdir DIR: set srcdir DIR
 };
 
 struct CliParse {

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -98,6 +99,10 @@ int main(int argc, char** argv) {
     scripts.emplace_back(path);
   }
 
+  if (std::error_code ec; opt.source_dir && !std::filesystem::is_directory(*opt.source_dir, ec)) {
+    return usage_error(fmt::format("--srcdir {}: not a directory", *opt.source_dir));
+  }
+
   kdive::SessionFiles files;
   std::unique_ptr<kdive::Kernel> kernel;
   try {
@@ -107,6 +112,7 @@ int main(int argc, char** argv) {
   }
   kdive::Session session(std::move(files), std::move(kernel));
   if (opt.json) session.settings().output = kdive::OutputMode::Json;
+  if (opt.source_dir) session.settings().source_dir = std::filesystem::path(*opt.source_dir);
 
   // A pipeline reader that exits early (`| head`) must not kill kdive.
   std::signal(SIGPIPE, SIG_IGN);

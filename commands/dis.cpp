@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -219,27 +220,63 @@ std::vector<Line> disassemble(const Kernel& k, const Request& r, const AddressSp
   return lines;
 }
 
+// Where dis -s looks for a source file: under `set srcdir` DIR, the path from
+// the build directory (Debian's vmlinux names kernel/sched/core.c relative to
+// debian/build/build_amd64_none_cloud-amd64, which is no directory of the
+// source tree), then shorter and shorter tails of it (an assembler unit names
+// its file absolute, under the tree the package was built in, not under the
+// build directory), longest first; then the file as the DWARF names it. A
+// tail keeps at least a directory and a name, so a bare name cannot match a
+// file of the same name elsewhere in the tree.
+std::vector<std::filesystem::path> source_candidates(const SourceLine& where,
+                                                     const std::optional<std::filesystem::path>& source_dir) {
+  std::vector<std::filesystem::path> out;
+  if (source_dir) {
+    std::vector<std::string> parts;
+    for (const auto& part : std::filesystem::path(where.from_build_dir).lexically_normal()) {
+      const std::string p = part.string();
+      if (p != "/" && p != "." && p != ".." && !p.empty()) parts.push_back(p);
+    }
+    const size_t keep = std::min<size_t>(parts.size(), 2);
+    for (size_t first = 0; first + keep <= parts.size() && !parts.empty(); ++first) {
+      std::filesystem::path tail;
+      for (size_t i = first; i < parts.size(); ++i) tail /= parts[i];
+      out.push_back(*source_dir / tail);
+    }
+  }
+  out.emplace_back(where.file);
+  return out;
+}
+
 // -s: the source file's lines, read once; nullopt when the file is not here.
 class SourceFiles {
  public:
-  const std::vector<std::string>* lines_of(const std::string& file) {
-    auto [it, added] = files_.try_emplace(file);
+  explicit SourceFiles(std::optional<std::filesystem::path> source_dir) : source_dir_(std::move(source_dir)) {}
+
+  const std::vector<std::string>* lines_of(const SourceLine& where) {
+    auto [it, added] = files_.try_emplace({where.file, where.from_build_dir});
     if (added) {
-      std::ifstream in(file);
-      if (in) {
+      for (const std::filesystem::path& candidate : source_candidates(where, source_dir_)) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(candidate, ec)) continue;
+        std::ifstream in(candidate);
+        if (!in) continue;
         std::vector<std::string> lines;
         for (std::string l; std::getline(in, l);) lines.push_back(std::move(l));
         it->second = std::move(lines);
+        break;
       }
     }
     return it->second ? &*it->second : nullptr;
   }
   // True the first time a file was missing.
   bool note_missing() { return !std::exchange(missing_noted_, true); }
+  const std::optional<std::filesystem::path>& source_dir() const { return source_dir_; }
 
  private:
+  std::optional<std::filesystem::path> source_dir_;
   bool missing_noted_ = false;
-  std::map<std::string, std::optional<std::vector<std::string>>> files_;
+  std::map<std::pair<std::string, std::string>, std::optional<std::vector<std::string>>> files_;
 };
 
 // Prints the source that leads to `where`: with -l its "file: line" header,
@@ -251,11 +288,19 @@ void print_source(const Request& r, const SourceLine& where, const std::optional
     out.print("{}: {}\n", where.file, where.line);
     return;
   }
-  const std::vector<std::string>* text = files.lines_of(where.file);
+  const std::vector<std::string>* text = files.lines_of(where);
   if (!text) {
     // Said once; the listing goes on with -l's headers.
     if (files.note_missing()) {
-      out.print("(source file {} is not on this machine: file and line only)\n", where.file);
+      if (files.source_dir()) {
+        out.print("(source file {} is not under {} (set srcdir) nor on this machine: file and line only)\n", where.file,
+                  files.source_dir()->string());
+      } else {
+        out.print(
+            "(source file {} is not on this machine: file and line only; `set srcdir DIR` names the kernel "
+            "source tree)\n",
+            where.file);
+      }
     }
     out.print("{}: {}\n", where.file, where.line);
     return;
@@ -269,8 +314,9 @@ void print_source(const Request& r, const SourceLine& where, const std::optional
   }
 }
 
-void print_lines(const Request& r, const std::vector<Line>& lines, Output& out) {
-  SourceFiles files;
+void print_lines(const Request& r, const std::vector<Line>& lines,
+                 const std::optional<std::filesystem::path>& source_dir, Output& out) {
+  SourceFiles files(source_dir);
   std::optional<SourceLine> previous;
   for (const Line& l : lines) {
     if (l.source && (!previous || previous->file != l.source->file || previous->line != l.source->line)) {
@@ -318,10 +364,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     out.data_lost(fmt::format("code at {:x}: {}", lines.back().address, lines.back().error));
   }
   if (r.source && std::none_of(lines.begin(), lines.end(), [](const Line& l) { return l.source.has_value(); })) {
-    out.warning("no source lines for this code (the vmlinux has no line table for it)");
+    out.warning(
+        "no source lines for this code (no line table has it: the vmlinux's, or a module's after mod -s "
+        "loads its object file)");
   }
   if (out.json()) return out.result(lines_json(lines));
-  print_lines(r, lines, out);
+  print_lines(r, lines, session.settings().source_dir, out);
 }
 
 const CommandRegistrar registrar{
@@ -338,7 +386,14 @@ const CommandRegistrar registrar{
                     "A function given by name is listed whole (its size from the symbol table); an\n"
                     "address, or name+offset, is one instruction unless a count (decimal) is given.\n"
                     "Offsets follow the output radix (see set radix) unless -x or -d is given. A\n"
-                    "byte that cannot be read ends the listing with a (damaged: ...) line.",
+                    "byte that cannot be read ends the listing with a (damaged: ...) line.\n"
+                    "\n"
+                    "-l and -s name lines from the vmlinux's DWARF line tables, and for a module's\n"
+                    "code from its object file's once mod -s has loaded it. -s prints the source\n"
+                    "text, read from the kernel source tree that `set srcdir DIR` names (the paths\n"
+                    "in the DWARF are those of the machine the kernel was built on): each file is\n"
+                    "looked for under DIR by its path from the build directory, then by shorter\n"
+                    "tails of it; without it, at the path the DWARF gives.",
      .examples = "The function that crashed the fixtures' kernels:\n"
                  "\n"
                  "  kdive> dis sysrq_handle_crash\n"
@@ -353,12 +408,17 @@ const CommandRegistrar registrar{
                  "  kdive> dis -l sysrq_handle_crash\n"
                  "  kdive> dis -r schedule+0x40\n"
                  "\n"
+                 "The source text too, from an unpacked kernel source tree:\n"
+                 "\n"
+                 "  kdive> set srcdir /usr/src/linux-source-6.1\n"
+                 "  kdive> dis -s sysrq_handle_crash\n"
+                 "\n"
                  "Three instructions, offsets in hex; code of the context process (see set):\n"
                  "\n"
                  "  kdive> dis -x panic 3\n"
                  "  kdive> dis -u 401000 5",
      .options = {{'l', "", "show the source file and line before the code of each line"},
-                 {'s', "", "show the source text with the code (needs the source tree here)"},
+                 {'s', "", "show the source text with the code (the source tree: see set srcdir)"},
                  {'r', "", "list from the start of the function up to and including the address"},
                  {'u', "", "the address is a user virtual address of the current context"},
                  {'x', "", "symbol offsets in hex"},

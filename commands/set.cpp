@@ -3,6 +3,8 @@
 // crash's set does.
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
@@ -25,11 +27,14 @@ void show_variables(Session& session, Output& out) {
   out.print("         radix: {} ({})\n", session.settings().radix,
             session.settings().radix == 16 ? "hexadecimal" : "decimal");
   out.print("        output: {}\n", output_name(session.settings().output));
+  const auto& source_dir = session.settings().source_dir;
+  out.print("        srcdir: {}\n", source_dir ? source_dir->string() : "(none)");
   out.print("      namelist: {}\n", files.vmlinux ? files.vmlinux->string() : "(none)");
   out.print("      dumpfile: {}\n", dumps.empty() ? "(none)" : dumps);
   out.result({{"scroll", "off"},
               {"radix", session.settings().radix},
               {"output", output_name(session.settings().output)},
+              {"srcdir", source_dir ? Json(source_dir->string()) : Json(nullptr)},
               {"namelist", files.vmlinux ? Json(files.vmlinux->string()) : Json(nullptr)},
               {"dumpfile", files.dumps}});
 }
@@ -59,6 +64,24 @@ bool set_variable(Session& session, const std::vector<std::string>& words, Outpu
     }
     out.print("output: {}\n", output_name(session.settings().output));
     out.result({{"output", output_name(session.settings().output)}});
+    return true;
+  }
+  if (name == "srcdir") {
+    auto& source_dir = session.settings().source_dir;
+    if (words.size() > 2) throw CommandError(fmt::format("too many arguments: {}", words[2]));
+    if (words.size() == 2) {
+      if (words[1] == "off") {
+        source_dir.reset();
+      } else {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(words[1], ec)) {
+          throw CommandError(fmt::format("srcdir: {} is not a directory", words[1]));
+        }
+        source_dir = std::filesystem::path(words[1]);
+      }
+    }
+    out.print("srcdir: {}\n", source_dir ? source_dir->string() : "(none)");
+    out.result({{"srcdir", source_dir ? Json(source_dir->string()) : Json(nullptr)}});
     return true;
   }
   if (name == "scroll") {
@@ -112,7 +135,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "set",
      .summary = "set the current context (task) or a kdive variable",
-     .usage = "set [pid | taskp | -c cpu | -p] | [radix [10|16]] | [output [text|json]] | [scroll [off]] | -v",
+     .usage = "set [pid | taskp | -c cpu | -p] | [radix [10|16]] | [output [text|json]] | [scroll [off]] |\n"
+              "       [srcdir [DIR|off]] | -v",
      .description = "With no argument, shows the current context: the task that task, files, vm\n"
                     "and bt act on when given no task. At startup it is the task that was running\n"
                     "on the CPU that panicked (on a live system, kdive's own task).\n\n"
@@ -124,7 +148,9 @@ const CommandRegistrar registrar{
                     "Variables: `set radix 16` makes p and struct print in hexadecimal by default\n"
                     "(the `hex` and `dec` aliases do the same); `set output json` makes every\n"
                     "command print its JSON result from the next command on (as kdive --json);\n"
-                    "`scroll` is always off: pipe long output to a pager instead (`ps | less`).\n\n"
+                    "`scroll` is always off: pipe long output to a pager instead (`ps | less`);\n"
+                    "`set srcdir DIR` names the kernel source tree that dis -s reads (kdive\n"
+                    "--srcdir DIR does the same; `set srcdir off` forgets it).\n\n"
                     "STATE shows the task's state bits by name; (PANIC) marks the task running on\n"
                     "the panicking CPU, (ACTIVE) a task running on another CPU.",
      .examples = "Show the current context:\n\n"
@@ -147,8 +173,8 @@ const CommandRegistrar registrar{
      .json = {.kind = JsonShape::Kind::Object,
               .keys = {"pid", "task", "cpu", "comm", "state", "panic", "active"},
               .notes = "The context task; state holds its state bits by name. `set -v` gives\n"
-                       "{scroll, radix, output, namelist, dumpfile}; `set radix`, `set output` and\n"
-                       "`set scroll` give that one variable.",
+                       "{scroll, radix, output, srcdir, namelist, dumpfile}; `set radix`, `set output`,\n"
+                       "`set srcdir` and `set scroll` give that one variable.",
               .example = "set"}},
     run};
 

@@ -25,9 +25,11 @@ std::string symbol_line(const Symbol& s, uint64_t offset, uint64_t address) {
 
 std::string symbol_line(const Symbol& s) { return symbol_line(s, 0, s.address.value()); }
 
-// A text symbol of the kernel image also has its source file and line, as crash shows.
+// A text symbol also has its source file and line, as crash shows: the kernel
+// image's always, a module's once its object file with debug info is loaded
+// (mod -s).
 std::optional<SourceLine> source_of(const Kernel& k, const Symbol& s, uint64_t address) {
-  if (!s.module.empty() || (s.type != 't' && s.type != 'T' && s.type != 'W')) return std::nullopt;
+  if (s.type != 't' && s.type != 'T' && s.type != 'W') return std::nullopt;
   return k.source_line(address);
 }
 

@@ -122,7 +122,11 @@ ModuleTable& Kernel::modules() { return const_cast<ModuleTable&>(std::as_const(*
 
 void Kernel::load_module_object(Module& module, const std::filesystem::path& file) {
   std::vector<char> bytes = kdive::load_module_object(module, file);
+  module_lines_.erase(module.name);  // a previous object's lines, if any
   if (!module.object_has_debuginfo) return;
+  // libdwfl relocates its own copy of the object for the line tables; the
+  // types keep theirs relocated section-relative (DebugObject).
+  module_lines_[module.name] = std::make_unique<ModuleLines>(module, bytes);
   try {
     types_->add_module(module.name, std::move(bytes));
   } catch (const Error& e) {
@@ -132,6 +136,7 @@ void Kernel::load_module_object(Module& module, const std::filesystem::path& fil
 
 void Kernel::unload_module_object(Module& module) {
   types_->drop_module(module.name);
+  module_lines_.erase(module.name);
   kdive::unload_module_object(module);
 }
 
@@ -141,7 +146,13 @@ const Kallsyms& Kernel::kallsyms() const {
 }
 
 std::optional<SourceLine> Kernel::source_line(uint64_t address) const {
-  if (!layout().in_image(VirtAddr{address})) return std::nullopt;
+  if (!layout().in_image(VirtAddr{address})) {
+    const Module* module = modules().containing(VirtAddr{address});
+    if (module == nullptr) return std::nullopt;
+    auto it = module_lines_.find(module->name);
+    if (it == module_lines_.end()) return std::nullopt;
+    return it->second->find(address);
+  }
   if (!lines_) lines_ = std::make_unique<SourceLines>(*vmlinux_);
   return lines_->find(address - symbols().relocation());
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "kernel-model/kallsyms.hpp"
 #include "kernel-model/kernel_layout.hpp"
 #include "kernel-model/kernel_memory.hpp"
+#include "kernel-model/module_lines.hpp"
 #include "kernel-model/modules.hpp"
 #include "kernel-model/object.hpp"
 #include "kernel-model/source_lines.hpp"
@@ -75,17 +77,20 @@ class Kernel {
   const ModuleTable& modules() const;
   ModuleTable& modules();
   // mod -s: a module's object file for its symbols and, when it carries DWARF,
-  // its types (a DWARF problem leaves the symbols loaded and is kept in
-  // Module::debuginfo_problem). Throws Error like kdive::load_module_object.
+  // its types and source lines (a DWARF problem leaves the symbols loaded and
+  // is kept in Module::debuginfo_problem). Throws Error like
+  // kdive::load_module_object.
   void load_module_object(Module& module, const std::filesystem::path& file);
-  // mod -d: back to the kernel's own symbols; the module's types leave the lookups.
+  // mod -d: back to the kernel's own symbols; the module's types and source
+  // lines leave the lookups.
   void unload_module_object(Module& module);
   // The kernel's kallsyms table from the dump, decoded on first use (throws
   // Error/Fault when it cannot be read).
   const Kallsyms& kallsyms() const;
-  // The source file and line of a kernel-image text address (run time), when
-  // the vmlinux has line tables for it. Every command that names a source
-  // line (sym, sys -c) asks here, so they name it alike.
+  // The source file and line of a text address (run time), when the vmlinux
+  // has line tables for it, or for module code, when the module's object file
+  // with its DWARF was loaded (mod -s). Every command that names a source
+  // line (sym, sys -c, bt -l, dis -l) asks here, so they name it alike.
   std::optional<SourceLine> source_line(uint64_t address) const;
 
   // Every task, read on first use and kept: a dump does not change. A live
@@ -116,6 +121,8 @@ class Kernel {
   mutable std::unique_ptr<Kallsyms> kallsyms_;
   mutable bool kallsyms_failed_ = false;
   mutable std::unique_ptr<SourceLines> lines_;
+  // By module name: the line tables of the object files mod -s loaded.
+  std::map<std::string, std::unique_ptr<ModuleLines>, std::less<>> module_lines_;
   mutable std::vector<std::optional<uint64_t>> per_cpu_offsets_;
 };
 

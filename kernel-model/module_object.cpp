@@ -160,6 +160,10 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
                 fmt::format("{}: no symbol of it falls inside module {}", file.string(), module.name));
   }
   table.finish();
+  module.object_sections.clear();
+  for (const auto& [index, address] : base) {
+    if (module.contains(address)) module.object_sections[index] = address;  // init sections are gone
+  }
   module.object_symbols = std::move(table);
   module.object_file = file;
   module.object_has_debuginfo = debuginfo;
@@ -170,6 +174,7 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
 void unload_module_object(Module& module) {
   module.object_file.reset();
   module.object_symbols = SymbolTable();
+  module.object_sections.clear();
   module.object_has_debuginfo = false;
   module.debuginfo_problem.clear();
 }

@@ -54,6 +54,10 @@ struct Module {
   std::optional<std::filesystem::path> object_file;  // set once loaded
   bool object_has_debuginfo = false;
   std::string debuginfo_problem;  // why its DWARF could not be used ("" if it could, or has none)
+  // With the object file loaded: where the kernel put each of its sections
+  // still in memory (section index in the object -> address); the module's
+  // line tables are relocated by it (module_lines.hpp).
+  std::map<size_t, VirtAddr> object_sections;
 
   // What could not be read of this module ("" when all of it could). Without
   // `layout_known` the struct module itself is unreadable or its name is not

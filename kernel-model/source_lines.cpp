@@ -7,8 +7,7 @@
 
 namespace kdive {
 
-std::optional<SourceLine> SourceLines::find(uint64_t address) {
-  ::Dwarf* dwarf = vmlinux_.dwarf().get();
+std::optional<SourceLine> find_source_line(::Dwarf* dwarf, uint64_t address) {
   if (dwarf == nullptr) return std::nullopt;
   Dwarf_Die cu;
   if (dwarf_addrdie(dwarf, address, &cu) == nullptr) return std::nullopt;
@@ -38,14 +37,28 @@ std::optional<SourceLine> SourceLines::find(uint64_t address) {
   if (line == nullptr) return std::nullopt;
   const char* file = dwarf_linesrc(line, nullptr, nullptr);
   int number = 0;
-  if (file == nullptr || dwarf_lineno(line, &number) != 0) return std::nullopt;
+  if (file == nullptr || *file == '\0' || dwarf_lineno(line, &number) != 0) return std::nullopt;
   // A relative name is relative to the unit's build directory: join them, as
   // gdb (and so crash) does.
   std::string path = file;
+  std::string from_build_dir = path;
   Dwarf_Attribute attr;
-  const char* dir = path.front() != '/' ? dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr)) : nullptr;
-  if (dir != nullptr && *dir != '\0') path = std::string(dir) + "/" + path;
-  return SourceLine{path, number};
+  const char* dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr));
+  std::string build_dir = dir != nullptr ? dir : "";
+  while (build_dir.size() > 1 && build_dir.back() == '/') build_dir.pop_back();
+  if (!build_dir.empty()) {
+    if (path.front() != '/') {
+      path = build_dir + "/" + path;
+    } else if (path.size() > build_dir.size() + 1 && path.compare(0, build_dir.size(), build_dir) == 0 &&
+               path[build_dir.size()] == '/') {
+      from_build_dir = path.substr(build_dir.size() + 1);
+    }
+  }
+  return SourceLine{path, number, from_build_dir};
+}
+
+std::optional<SourceLine> SourceLines::find(uint64_t address) {
+  return find_source_line(vmlinux_.dwarf().get(), address);
 }
 
 }  // namespace kdive

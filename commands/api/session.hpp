@@ -23,6 +23,9 @@ namespace kdive {
 struct SessionSettings {
   int radix = 10;                        // default output radix of p, struct, ... (10 or 16)
   OutputMode output = OutputMode::Text;  // `set output json`, or kdive --json
+  // `set srcdir DIR`, or kdive --srcdir: the kernel source tree dis -s reads,
+  // kept elsewhere than the DWARF's paths say (Debian builds under /build/...).
+  std::optional<std::filesystem::path> source_dir;
 };
 
 struct SessionFiles {

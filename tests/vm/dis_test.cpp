@@ -3,9 +3,12 @@
 // decoding of the file at the same (unrelocated) address, outside the sites the
 // kernel patched at run time; dis -l's source lines match addr2line's.
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -369,4 +372,156 @@ TEST_CASE("dis: bad input is one error line, and the shell goes on", "[dis]") {
     CHECK(err.front().rfind("dis: ", 0) == 0);
     CHECK(r.out.find("KERNEL:") != std::string::npos);  // the next command ran
   }
+}
+
+namespace {
+
+// A compile unit's name and build directory as the DWARF records them, read
+// by binutils (only the units' top-level entries), independent of kdive.
+struct CompileUnit {
+  std::string name;
+  std::string comp_dir;
+};
+
+std::vector<CompileUnit> compile_units(const fs::path& vmlinux) {
+  std::string out =
+      shell_output(fmt::format("readelf --debug-dump=info --dwarf-depth=1 {} 2>/dev/null | grep -E "
+                               "'DW_TAG_compile_unit|DW_AT_name|DW_AT_comp_dir'",
+                               quoted(vmlinux)));
+  static const std::regex attribute(R"(DW_AT_(name|comp_dir)\s*:\s*(\(indirect[^)]*\):\s*)?(.*?)\s*$)");
+  std::vector<CompileUnit> units;
+  for (const std::string& line : lines_of(out)) {
+    if (line.find("DW_TAG_compile_unit") != std::string::npos) {
+      units.emplace_back();
+      continue;
+    }
+    std::smatch m;
+    if (units.empty() || !std::regex_search(line, m, attribute)) continue;
+    (m[1] == "name" ? units.back().name : units.back().comp_dir) = m[3];
+  }
+  return units;
+}
+
+// A source tree made for the test: each file holds "line N" on its line N.
+struct FakeSourceTree {
+  fs::path root;
+  FakeSourceTree() {
+    root = fs::temp_directory_path() / fmt::format("kdive-srcdir-{}", ::getpid());
+    fs::remove_all(root);
+    fs::create_directories(root);
+  }
+  ~FakeSourceTree() { fs::remove_all(root); }
+  void add(const fs::path& relative, int lines) {
+    fs::create_directories((root / relative).parent_path());
+    std::ofstream out(root / relative);
+    for (int n = 1; n <= lines; ++n) out << "line " << n << "\n";
+  }
+};
+
+// The (file, line) pairs dis -l gives for a function.
+std::vector<std::pair<std::string, int>> source_lines_of(const std::string& s, const std::string& function) {
+  std::vector<std::pair<std::string, int>> out;
+  for (const Json& l : dis_json(s, "dis -l " + function)) {
+    if (l["source"].is_object()) out.emplace_back(l["source"]["file"], l["source"]["line"]);
+  }
+  return out;
+}
+
+// dis -s over the tree: every line dis -l names is printed with its text.
+void check_source_shown(const std::string& s, const fs::path& root, const std::string& function,
+                        const std::vector<std::pair<std::string, int>>& wanted) {
+  KdiveRun r = run_kdive(s, "elf", fmt::format("set srcdir {} > /dev/null; dis -s {}", root.string(), function));
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("(source file") == std::string::npos);
+  const auto lines = lines_of(r.out);
+  for (const auto& [file, line] : wanted) {
+    INFO(file << ": " << line);
+    CHECK(std::find(lines.begin(), lines.end(), "FILE: " + file) != lines.end());
+    CHECK(std::find(lines.begin(), lines.end(), fmt::format("{:>6}  line {}", line, line)) != lines.end());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("dis -s reads the source under set srcdir by each file's path from the build directory", "[dis]") {
+  if (!have_tool("readelf")) KDIVE_SKIP("binutils (readelf) is not installed");
+  const std::string s = suite();
+  const fs::path dir = fixture_dir(s);
+  const auto wanted = source_lines_of(s, "sysrq_handle_crash");
+  REQUIRE(!wanted.empty());
+  // The unit of the function's own file gives the build directory; the other
+  // files (inlined headers) are named relative to the same directory.
+  const std::string& main_file = wanted.front().first;
+  std::string build_dir;
+  for (const CompileUnit& u : compile_units(dir / "vmlinux")) {
+    if (!u.comp_dir.empty() && u.name.front() != '/' && u.comp_dir + "/" + u.name == main_file) build_dir = u.comp_dir;
+  }
+  INFO(main_file);
+  REQUIRE(!build_dir.empty());
+  FakeSourceTree tree;
+  std::map<std::string, int> longest;
+  for (const auto& [file, line] : wanted) {
+    REQUIRE(file.rfind(build_dir + "/", 0) == 0);
+    longest[file] = std::max(longest[file], line);
+  }
+  for (const auto& [file, line] : longest) tree.add(file.substr(build_dir.size() + 1), line + 5);
+  check_source_shown(s, tree.root, "sysrq_handle_crash", wanted);
+
+  // Without the tree, or with a tree that lacks the file: file and line only,
+  // and the note names the setting.
+  KdiveRun none = run_kdive(s, "elf", "dis -s sysrq_handle_crash");
+  REQUIRE(none.status == 0);
+  CHECK(none.out.find("set srcdir") != std::string::npos);
+  FakeSourceTree empty_tree;
+  empty_tree.add("unrelated/file.c", 1);
+  KdiveRun empty =
+      run_kdive(s, "elf", fmt::format("set srcdir {}; dis -s sysrq_handle_crash", empty_tree.root.string()));
+  REQUIRE(empty.status == 0);
+  CHECK(empty.out.find(fmt::format("is not under {} (set srcdir)", empty_tree.root.string())) != std::string::npos);
+  CHECK(empty.out.find(fmt::format("{}: {}", wanted.front().first, wanted.front().second)) != std::string::npos);
+  static const std::regex source_text(R"(^ *[0-9]+  line [0-9]+$)");
+  for (const std::string& l : lines_of(empty.out)) CHECK_FALSE(std::regex_match(l, source_text));
+
+  // A srcdir that is no directory is refused; set -v lists the variable.
+  KdiveRun bad = run_kdive(s, "elf", fmt::format("set srcdir {}", (empty_tree.root / "no-such-dir").string()));
+  CHECK(bad.status == 1);
+  CHECK(bad.err.find("not a directory") != std::string::npos);
+  KdiveRun v = run_kdive(s, "elf", fmt::format("set srcdir {} > /dev/null; set -v", tree.root.string()));
+  CHECK(v.out.find(fmt::format("srcdir: {}\n", tree.root.string())) != std::string::npos);
+}
+
+TEST_CASE("dis -s finds a unit named by an absolute path outside its build directory by the path's tail", "[dis]") {
+  if (!have_tool("readelf")) KDIVE_SKIP("binutils (readelf) is not installed");
+  const std::string s = suite();
+  const fs::path dir = fixture_dir(s);
+  // The system-call entry is assembler; Debian's 5.10 and 6.1 record its
+  // name absolute, under the tree the package was built in.
+  const auto wanted = source_lines_of(s, "entry_SYSCALL_64");
+  REQUIRE(!wanted.empty());
+  const std::string& file = wanted.front().first;
+  if (file.front() != '/') KDIVE_SKIP("this vmlinux names entry_64.S relative to its build directory");
+  std::string build_dir;
+  for (const CompileUnit& u : compile_units(dir / "vmlinux")) {
+    if (u.name == file) build_dir = u.comp_dir;
+  }
+  REQUIRE(!build_dir.empty());
+  // The source tree is the deepest directory holding both the file and the
+  // build directory.
+  const fs::path f(file), b(build_dir);
+  fs::path root;
+  for (auto fi = f.begin(), bi = b.begin(); fi != f.end() && bi != b.end() && *fi == *bi; ++fi, ++bi) root /= *fi;
+  INFO(file << " in " << build_dir);
+  REQUIRE(root.string().size() > 1);
+  REQUIRE(file.rfind(build_dir + "/", 0) != 0);  // not below the build directory
+  // Every file of the listing (the macros' headers too) is named under the
+  // same tree.
+  FakeSourceTree tree;
+  std::map<std::string, int> longest;
+  for (const auto& [name, line] : wanted) {
+    REQUIRE(name.rfind(root.string() + "/", 0) == 0);
+    longest[name] = std::max(longest[name], line);
+  }
+  for (const auto& [name, line] : longest) tree.add(fs::path(name).lexically_relative(root), line + 5);
+  check_source_shown(s, tree.root, "entry_SYSCALL_64", wanted);
 }

@@ -60,3 +60,19 @@ TEST_CASE("parse_cli reports bad arguments in one line", "[cli]") {
     CHECK(e->error->find('\n') == std::string::npos);
   }
 }
+
+TEST_CASE("parse_cli: --srcdir names the source tree, long form only", "[cli]") {
+  auto p = parse_cli({"--srcdir", "/src/linux", "vmlinux", "vmcore"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.options.source_dir == "/src/linux");
+  CHECK(p.options.positional == Words{"vmlinux", "vmcore"});
+  auto inline_value = parse_cli({"--srcdir=/src/linux", "vmlinux"});
+  REQUIRE_FALSE(inline_value.error);
+  CHECK(inline_value.options.source_dir == "/src/linux");
+  CHECK_FALSE(parse_cli({"vmlinux"}).options.source_dir);
+
+  auto missing = parse_cli({"vmlinux", "--srcdir"});
+  REQUIRE(missing.error);
+  CHECK(missing.error->find("--srcdir") != std::string::npos);
+  CHECK(parse_cli({"-S", "/src/linux", "vmlinux"}).error);  // no short form
+}
