@@ -66,9 +66,13 @@ void print_table(const std::vector<const Module*>& mods, Output& out) {
   }
 }
 
+// In address order, as crash lists them (the kernel's list has the newest
+// first); a module whose layout could not be read sorts by its struct.
 std::vector<const Module*> all_of(const ModuleTable& table) {
   std::vector<const Module*> out;
   for (const Module& m : table.all()) out.push_back(&m);
+  auto base = [](const Module* m) { return m->layout_known ? m->text_base.value() : m->address.value(); };
+  std::stable_sort(out.begin(), out.end(), [&](const Module* a, const Module* b) { return base(a) < base(b); });
   return out;
 }
 

@@ -28,6 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21 /* Linux 5.4 */
+#endif
+#ifndef MAP_HUGETLB
+#define MAP_HUGETLB 0x40000
+#endif
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -40,11 +47,19 @@
 #define SHARED_PAGES 3
 #define ANON_ADDR ((void *)0x7f0000100000UL) /* anonymous, MAP_PRIVATE */
 #define ANON_PAGES 5
+#define SWAP_ADDR ((void *)0x7f0000200000UL) /* anonymous; its middle pushed to swap */
+#define SWAP_PAGES 16
+#define SWAP_OUT_FIRST 4 /* pages [4, 12) are paged out with MADV_PAGEOUT */
+#define SWAP_OUT_PAGES 8
+#define HUGE_ADDR ((void *)0x7f0000400000UL) /* one 2 MiB hugetlb page */
+#define HUGE_SIZE (2UL << 20)
 
 static const char KNOWN_TEXT[] = "kdive known file\nline two\n";
 static const char SHARED_PATTERN[] = "KDIVE-MMAP-PATTERN";
 static const char ANON_PATTERN[] = "KDIVE-ANON-PATTERN";
 static const char DELETED_TEXT[] = "kdive deleted file\n";
+static const char SWAP_PATTERN[] = "KDIVE-SWAP-PATTERN";
+static const char HUGE_PATTERN[] = "KDIVE-HUGE-PATTERN";
 
 static _Noreturn void die(const char *what)
 {
@@ -227,6 +242,72 @@ static _Noreturn void mode_files(void)
     sleep_forever();
 }
 
+/* ---- memory: pages in swap and a huge page, with what the kernel says of
+ * each page (/proc/self/pagemap), for vm -p, pte, swap and kmem -h ---- */
+
+/* Writes "pagemap ADDR present PFN", "pagemap ADDR swap TYPE OFFSET" or
+ * "pagemap ADDR none" for each of N pages at P (pagemap: bit 63 present,
+ * bit 62 swapped; PFN in bits 0-54, or swap type in 0-4 and offset in 5-54). */
+static void write_pagemap(FILE *t, const char *p, size_t n, size_t step)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    if (fd < 0)
+        die("open pagemap");
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t va = (uintptr_t)p + i * step;
+        uint64_t e;
+        if (pread(fd, &e, sizeof e, (off_t)(va / PAGE * sizeof e)) != sizeof e)
+            die("read pagemap");
+        if (e >> 63)
+            fprintf(t, "pagemap %#lx present %#llx\n", (unsigned long)va,
+                    (unsigned long long)(e & ((1ULL << 55) - 1)));
+        else if ((e >> 62) & 1)
+            fprintf(t, "pagemap %#lx swap %llu %#llx\n", (unsigned long)va, (unsigned long long)(e & 31),
+                    (unsigned long long)((e >> 5) & ((1ULL << 50) - 1)));
+        else
+            fprintf(t, "pagemap %#lx none\n", (unsigned long)va);
+    }
+    close(fd);
+}
+
+static _Noreturn void mode_memory(void)
+{
+    set_comm("kd-memory");
+
+    /* Written so every page exists, then the middle pushed out: its PTEs
+     * become swap entries (when the guest has swap: the oom suite has none,
+     * and then the pages stay, as pagemap records). */
+    char *swapped = map_fixed(SWAP_ADDR, SWAP_PAGES * PAGE, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1);
+    fill_pattern(swapped, SWAP_PAGES * PAGE, SWAP_PATTERN);
+    if (madvise(swapped + SWAP_OUT_FIRST * PAGE, SWAP_OUT_PAGES * PAGE, MADV_PAGEOUT) != 0)
+        die("madvise(MADV_PAGEOUT)");
+
+    /* One huge page from the pool /init reserved (vm.nr_hugepages). */
+    char *huge = mmap(HUGE_ADDR, HUGE_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED_NOREPLACE, -1, 0);
+    if (huge == MAP_FAILED)
+        die("mmap(MAP_HUGETLB)");
+    fill_pattern(huge, HUGE_SIZE, HUGE_PATTERN);
+
+    /* The swap writes finish asynchronously; pagemap shows the swap entry
+     * as soon as the PTE is replaced, but give reclaim a moment. */
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+
+    FILE *t = fopen(DIR "/memory.truth", "w");
+    if (!t)
+        die("memory.truth");
+    write_pagemap(t, swapped, SWAP_PAGES, PAGE);
+    write_pagemap(t, huge, 1, HUGE_SIZE);
+    fprintf(t, "hugepage %p %lu\n", (void *)huge, HUGE_SIZE / 1024);
+    fprintf(t, "pattern %p %lu %s\n", (void *)huge, HUGE_SIZE, HUGE_PATTERN);
+    fclose(t);
+
+    mark_ready("memory");
+    sleep_forever();
+}
+
 /* ---- oom: waits for /tmp/kdive/oom.go, then allocates until the kernel
  * panics (the guest sets vm.panic_on_oom=1 first). Waiting lets /init list
  * this task in its snapshot before the allocation storm starts. ---- */
@@ -338,7 +419,7 @@ static _Noreturn void mode_kvar(int argc, char **argv)
 
 static _Noreturn void usage(void)
 {
-    fprintf(stderr, "usage: workload threaded|sleeper|busy|files|oom\n"
+    fprintf(stderr, "usage: workload threaded|sleeper|busy|files|memory|oom\n"
                     "       workload ksym NAME...\n"
                     "       workload kvar NAME[:COUNT]...\n");
     exit(2);
@@ -351,7 +432,7 @@ int main(int argc, char **argv)
         void (*run)(void);
     } workloads[] = {
         {"threaded", mode_threaded}, {"sleeper", mode_sleeper}, {"busy", mode_busy},
-        {"files", mode_files},       {"oom", mode_oom},
+        {"files", mode_files},       {"oom", mode_oom},   {"memory", mode_memory},
     };
 
     if (argc < 2)

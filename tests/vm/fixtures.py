@@ -41,6 +41,10 @@ METAPACKAGE = "linux-image-cloud-amd64"
 # Modules the guest loads: qemu_fw_cfg lets QEMU's vmcoreinfo device learn
 # where the guest's VMCOREINFO note is, so the dumps carry it.
 GUEST_MODULES = ("qemu_fw_cfg",)
+# The swap disk's driver (virtio_pci is built into some kernels: then only
+# virtio_blk is loaded). Not in GUEST_MODULES: no test reads their DWARF.
+SWAP_DISK_MODULES = ("virtio_pci", "virtio_blk")
+SWAP_DISK_MIB = 16  # room for the pages the memory workload pushes out, and more
 
 FIXTURE_FILES = ("vmlinux", "vmlinuz", "vmcore.elf", "vmcore.kdump-zlib", "truth.txt", "console.log")
 COMPLETE_STAMP = ".complete"
@@ -484,11 +488,34 @@ def extract_modules(deb, members, release, dest):
         notes.append(f"{name}: module {path.name}")
 
     dest.mkdir(parents=True, exist_ok=True)
-    for name in GUEST_MODULES:
+    for name in GUEST_MODULES + SWAP_DISK_MODULES:
         add(name)
     shutil.rmtree(scratch, ignore_errors=True)
     (dest / "order").write_text("".join(f"{n}.ko\n" for n in order))
+    (dest / "wanted").write_text(" ".join(GUEST_MODULES + SWAP_DISK_MODULES) + "\n")
     return notes
+
+
+def modules_up_to_date(kernel_dir):
+    """True if KERNEL_DIR/modules holds the modules the guest now loads."""
+    wanted = kernel_dir / "modules" / "wanted"
+    return wanted.is_file() and wanted.read_text().split() == list(GUEST_MODULES + SWAP_DISK_MODULES)
+
+
+def refresh_modules(suite, debs, final):
+    """Re-extracts only the guest modules of an extracted kernel, when the
+    list of modules the guest loads changed (the vmlinux stays)."""
+    work = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.modules-"))
+    try:
+        notes = extract_modules(debs.image, deb_members(debs.image), debs.release, work / "modules")
+        (work / "modules.txt").write_text("".join(n + "\n" for n in notes))
+        shutil.rmtree(final / "modules", ignore_errors=True)
+        os.replace(work / "modules", final / "modules")
+        os.replace(work / "modules.txt", final / "modules.txt")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for note in notes:
+        log(suite.name, note)
 
 
 def extract_kernel(suite, debs):
@@ -497,6 +524,8 @@ def extract_kernel(suite, debs):
     kernels = fixtures_root() / "kernels"
     final = kernels / f"{debs.package}_{debs.version}"
     if (final / COMPLETE_STAMP).is_file():
+        if not modules_up_to_date(final):
+            refresh_modules(suite, debs, final)
         return final
     kernels.mkdir(parents=True, exist_ok=True)
     remove_stale(kernels, f".{final.name}.extract-")
@@ -777,6 +806,13 @@ def boot_and_dump(suite, kernel_dir, initramfs, work, timer):
     sock_dir = Path(tempfile.mkdtemp(prefix="kdive-qmp-"))  # short path: unix sockets have a length limit
     qmp_socket = sock_dir / "qmp.sock"
     cmd = qemu_command(suite, kernel_dir / "vmlinuz", initramfs, console, qmp_socket)
+    # The swap device (/dev/vda in the guest): a sparse file, thrown away
+    # with the build; the dump records which swap slots pages went to, the
+    # tests never need their contents.
+    swap = work / "swap.img"
+    with open(swap, "wb") as f:
+        f.truncate(SWAP_DISK_MIB << 20)
+    cmd += ["-drive", f"file={swap},format=raw,if=virtio"]
     with open(qemu_log, "wb") as qlog:
         qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT,
                                 preexec_fn=die_with_parent)
@@ -907,12 +943,21 @@ TRUTH_SHAPES = {
     "dmi": r"dmi [a-z_]+ .*",
     "test_module": r"test_module \S+( \S+)+",
     "modsym": r"modsym \S+ \S+ [A-Za-z] 0x[0-9a-f]+",
+    "pagemap": r"pagemap \d+ 0x[0-9a-f]+ (present 0x[0-9a-f]+|swap \d+ 0x[0-9a-f]+|none)",
+    "hugepage": r"hugepage \d+ 0x[0-9a-f]+ \d+",
+    "swaps": r"swaps /\S+\s+\w+\s+\d+\s+\d+\s+-?\d+",
+    "slabinfo": r"slabinfo \S+( +\d+){5} : tunables( +\d+){3} : slabdata( +\d+){3}",
+    "buddyinfo": r"buddyinfo Node \d+, zone +\w+( +\d+)+ *",
+    "vmallocinfo": r"vmallocinfo 0x[0-9a-f]+-0x[0-9a-f]+ +\d+ .*",
+    "vmstat": r"vmstat \w+ \d+",
+    "smaps": r"smaps \d+ [0-9a-f]+-[0-9a-f]+ \w+ \d+",
     "end": r"end",
 }
 TRUTH_RECORDS = set(TRUTH_SHAPES) | {"uname", "release", "version", "cmdline", "hostname", "module", "mount",
                                      "warning", "error"}
 REQUIRED_TRUTH = {"uname", "release", "version", "cpus", "cpu_la57", "sysctl", "meminfo", "role", "fd", "map",
-                  "task", "task_cpu", "threads", "loadavg", "uptime", "date", "dmi", "end"}
+                  "task", "task_cpu", "threads", "loadavg", "uptime", "date", "dmi", "pagemap", "hugepage",
+                  "slabinfo", "buddyinfo", "vmallocinfo", "vmstat", "smaps", "end"}
 KERNEL_TIMESTAMP = re.compile(r"\[\s*\d+\.\d{6}\]")
 
 
@@ -957,7 +1002,18 @@ def validate_truth(suite, records, vmcoreinfo, console):
         fail("the guest uses 5-level paging although QEMU was given la57=off")
     release = next(f[1] for f in fields if f[0] == "release")
     roles = {f[1]: f[2] for f in fields if f[0] == "role"}
-    wanted = {"threaded", "sleeper", "busy", "files", "mmap"}
+    # The memory workload's pages: without swap entries and a huge page the
+    # swap and hugepage paths of the tests would pass on zeros.
+    pagemap = [f for f in fields if f[0] == "pagemap"]
+    if suite.mode != "oom":
+        if not any(f[0] == "swaps" for f in fields):
+            fail("the guest's truth has no swap device (swaps)")
+        if not any(f[3] == "swap" for f in pagemap):
+            fail("no page of the memory workload went to swap (pagemap)")
+    huge = next((f for f in fields if f[0] == "hugepage"), None)
+    if huge is None or not any(f[2] == huge[2] and f[3] == "present" for f in pagemap):
+        fail("the memory workload's huge page is not present (pagemap)")
+    wanted = {"threaded", "sleeper", "busy", "files", "mmap", "memory"}
     if suite.mode == "oom":
         wanted.add("oom")
     elif suite.mode == "irq":  # the idle task panics: no process has the role
@@ -1037,7 +1093,7 @@ def build(suite, timer):
 
         for name in ("vmlinux", "vmlinuz"):
             link_or_copy(kernel_dir / name, work / name)
-        for name in ("workload", "initramfs.cpio.gz"):
+        for name in ("workload", "initramfs.cpio.gz", "swap.img"):
             (work / name).unlink()
         if suite.test_module:
             # The module as loaded (its DWARF included), for tests that read
