@@ -40,7 +40,9 @@ TEST_CASE("every command has a complete manual", "[help]") {
     CHECK(manual.find("SYNOPSIS\n  " + std::string(c->spec.usage)) != std::string::npos);
     CHECK(manual.find("EXAMPLES") != std::string::npos);
     for (const auto& o : c->spec.options) {
-      CHECK(manual.find(std::string("-") + o.flag) != std::string::npos);
+      CHECK((o.long_name.empty() || manual.find("--" + std::string(o.long_name)) != std::string::npos));
+      CHECK((!kdive::has_short_form(o.flag) || manual.find(std::string("-") + o.flag) != std::string::npos));
+      CHECK((kdive::has_short_form(o.flag) || !o.long_name.empty()));  // every option can be typed
     }
   }
 }
