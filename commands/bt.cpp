@@ -58,7 +58,7 @@ Json print_inlined_calls(const InlineChain& chain, const Frame& f, bool lines, O
                      {"file", call.where.file.empty() ? Json(nullptr) : Json(call.where.file)},
                      {"line", call.where.file.empty() ? Json(nullptr) : Json(call.where.line)}});
   }
-  if (chain.call_site) frame_line = chain.call_site->file.empty() ? std::nullopt : chain.call_site;
+  if (lines && chain.call_site) frame_line = chain.call_site->file.empty() ? std::nullopt : chain.call_site;
   return calls;
 }
 

@@ -53,7 +53,7 @@ struct InlineChain {
 
 class InlineFrames {
  public:
-  explicit InlineFrames(const Kernel& kernel) : kernel_(kernel) {}
+  explicit InlineFrames(const Kernel& kernel);
 
   // `address` is a run-time (relocated) text address: for a return address,
   // pass the address of the call (Frame::lookup_ip()).
@@ -61,6 +61,7 @@ class InlineFrames {
 
  private:
   const Kernel& kernel_;
+  mutable SourceLines lines_;
 };
 
 }  // namespace kdive

@@ -7,6 +7,50 @@
 
 namespace kdive {
 
+namespace {
+
+// A row's file as gdb names it: a relative name joined to the unit's build
+// directory.
+std::string row_path(Dwarf_Die* cu, const char* file) {
+  std::string path = file;
+  Dwarf_Attribute attr;
+  const char* dir = path.front() != '/' ? dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr)) : nullptr;
+  if (dir != nullptr && *dir != '\0') path = std::string(dir) + "/" + path;
+  return path;
+}
+
+}  // namespace
+
+std::vector<SourceLine> SourceLines::rows_at(uint64_t address) {
+  std::vector<SourceLine> rows;
+  ::Dwarf* dwarf = vmlinux_.dwarf().get();
+  Dwarf_Die cu;
+  Dwarf_Lines* lines = nullptr;
+  size_t count = 0;
+  if (dwarf == nullptr || dwarf_addrdie(dwarf, address, &cu) == nullptr ||
+      dwarf_getsrclines(&cu, &lines, &count) != 0) {
+    return rows;
+  }
+  Dwarf_Addr best = 0;
+  bool found = false;
+  for (size_t i = 0; i < count; ++i) {
+    Dwarf_Line* row = dwarf_onesrcline(lines, i);
+    Dwarf_Addr at;
+    bool end = false;
+    if (row == nullptr || dwarf_lineaddr(row, &at) != 0 || at > address) continue;
+    dwarf_lineendsequence(row, &end);
+    if (end || (found && at < best)) continue;
+    if (!found || at > best) rows.clear();
+    found = true;
+    best = at;
+    const char* file = dwarf_linesrc(row, nullptr, nullptr);
+    int number = 0;
+    if (file != nullptr && *file != '\0' && dwarf_lineno(row, &number) == 0)
+      rows.push_back({row_path(&cu, file), number});
+  }
+  return rows;
+}
+
 std::optional<SourceLine> SourceLines::find(uint64_t address) {
   ::Dwarf* dwarf = vmlinux_.dwarf().get();
   if (dwarf == nullptr) return std::nullopt;
@@ -41,11 +85,7 @@ std::optional<SourceLine> SourceLines::find(uint64_t address) {
   if (file == nullptr || dwarf_lineno(line, &number) != 0) return std::nullopt;
   // A relative name is relative to the unit's build directory: join them, as
   // gdb (and so crash) does.
-  std::string path = file;
-  Dwarf_Attribute attr;
-  const char* dir = path.front() != '/' ? dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr)) : nullptr;
-  if (dir != nullptr && *dir != '\0') path = std::string(dir) + "/" + path;
-  return SourceLine{path, number};
+  return SourceLine{row_path(&cu, file), number};
 }
 
 }  // namespace kdive
