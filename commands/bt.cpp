@@ -44,7 +44,7 @@ constexpr char kInlineFlag = long_only(1);
 // frame's stack slot and no number (the numbers stay crash's):
 //     [ffffb858401c3eb8] pde_write (inlined)
 //     fs/proc/inode.c: 345                         (-l: where the address is in pde_write)
-//  #4 [ffffb858401c3eb8] proc_reg_write at ffffffff97b5bd01
+//  #5 [ffffb858401c3eb8] proc_reg_write at ffffffff97b5bd01
 //     fs/proc/inode.c: 357                         (-l: where proc_reg_write calls pde_write)
 // Returns the JSON list [{function, file, line}] and sets `frame_line` to the
 // frame's own line under -l: the call site of the outermost inlined call.
@@ -417,7 +417,7 @@ const CommandRegistrar registrar{
                     "show them: one line each before the frame that holds their code, with its\n"
                     "stack slot, no frame number (the numbers stay crash's) and \"(inlined)\":\n"
                     "    [ffffb858401c3eb8] pde_write (inlined)\n"
-                    " #4 [ffffb858401c3eb8] proc_reg_write at ffffffff97b5bd01\n"
+                    " #5 [ffffb858401c3eb8] proc_reg_write at ffffffff97b5bd01\n"
                     "With -l each inlined call shows where the address is in it, and the frame\n"
                     "itself where it calls the outermost one (addr2line -i's lines, in its order);\n"
                     "without --inline, -l shows the line-table row of the address, as crash does.\n"
@@ -434,6 +434,15 @@ const CommandRegistrar registrar{
                  "Every CPU's running task, with symbol offsets and source lines:\n"
                  "\n"
                  "  kdive> bt -a -s -l\n"
+                 "\n"
+                 "The calls inlined at each frame, with their lines:\n"
+                 "\n"
+                 "  kdive> bt --inline -l\n"
+                 "  ...\n"
+                 "      [ffffb858401c3eb8] pde_write (inlined)\n"
+                 "      debian/build/build_amd64_none_cloud-amd64/fs/proc/inode.c: 345\n"
+                 "   #5 [ffffb858401c3eb8] proc_reg_write at ffffffff97b5bd01\n"
+                 "      debian/build/build_amd64_none_cloud-amd64/fs/proc/inode.c: 357\n"
                  "\n"
                  "Every task, and only those whose stack holds a function:\n"
                  "\n"

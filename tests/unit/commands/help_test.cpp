@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <set>
+#include <string_view>
 
 #include "commands/api/command.hpp"
 #include "commands/api/output.hpp"
@@ -39,7 +41,11 @@ TEST_CASE("every command has a complete manual", "[help]") {
     CHECK(manual.find("JSON RESULT") != std::string::npos);
     CHECK(manual.find("SYNOPSIS\n  " + std::string(c->spec.usage)) != std::string::npos);
     CHECK(manual.find("EXAMPLES") != std::string::npos);
+    std::set<char> keys;
+    std::set<std::string_view> long_names;
     for (const auto& o : c->spec.options) {
+      CHECK(keys.insert(o.flag).second);  // one key, one option: ParsedArgs could not tell them apart
+      CHECK((o.long_name.empty() || long_names.insert(o.long_name).second));
       CHECK((o.long_name.empty() || manual.find("--" + std::string(o.long_name)) != std::string::npos));
       CHECK((!kdive::has_short_form(o.flag) || manual.find(std::string("-") + o.flag) != std::string::npos));
       CHECK((kdive::has_short_form(o.flag) || !o.long_name.empty()));  // every option can be typed
