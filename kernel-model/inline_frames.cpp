@@ -73,7 +73,13 @@ std::optional<SourceLine> row_in_own_file(SourceLines& lines, Dwarf_Die* inlined
 
 InlineFrames::InlineFrames(const Kernel& kernel) : kernel_(kernel), lines_(kernel.vmlinux()) {}
 
-InlineChain InlineFrames::at(VirtAddr address) const {
+const InlineChain& InlineFrames::at(VirtAddr address) const {
+  auto it = chains_.find(address.value());
+  if (it == chains_.end()) it = chains_.emplace(address.value(), lookup(address)).first;
+  return it->second;
+}
+
+InlineChain InlineFrames::lookup(VirtAddr address) const {
   InlineChain chain;
   if (!kernel_.layout().in_image(address)) return chain;
   ::Dwarf* dwarf = kernel_.vmlinux().dwarf().get();
@@ -99,11 +105,12 @@ InlineChain InlineFrames::at(VirtAddr address) const {
     if (count <= 0) return chain;
     break;
   }
-  std::optional<SourceLine> next_location = kernel_.source_line(address.value());
+  std::optional<SourceLine> next_location;  // where the address is in the next function out
   for (int i = 0; i < count; ++i) {
     const int tag = dwarf_tag(&scopes[i]);
     if (tag == DW_TAG_inlined_subroutine && chain.inlined.empty()) {
-      if (auto own = row_in_own_file(lines_, &scopes[i], &cu, link_address)) next_location = own;
+      next_location = row_in_own_file(lines_, &scopes[i], &cu, link_address);
+      if (!next_location) next_location = kernel_.source_line(address.value());
     }
     if (tag == DW_TAG_inlined_subroutine) {
       chain.inlined.push_back({die_name(&scopes[i]), next_location.value_or(SourceLine{})});

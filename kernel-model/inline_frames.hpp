@@ -19,8 +19,10 @@
 // is not read for line tables yet).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "kernel-model/source_lines.hpp"
@@ -56,12 +58,17 @@ class InlineFrames {
   explicit InlineFrames(const Kernel& kernel);
 
   // `address` is a run-time (relocated) text address: for a return address,
-  // pass the address of the call (Frame::lookup_ip()).
-  InlineChain at(VirtAddr address) const;
+  // pass the address of the call (Frame::lookup_ip()). Kept per address:
+  // the tasks of `foreach bt` share most of their frames (schedule, the
+  // syscall entry), and each lookup walks a unit's DIE tree.
+  const InlineChain& at(VirtAddr address) const;
 
  private:
+  InlineChain lookup(VirtAddr address) const;
+
   const Kernel& kernel_;
   mutable SourceLines lines_;
+  mutable std::unordered_map<uint64_t, InlineChain> chains_;
 };
 
 }  // namespace kdive

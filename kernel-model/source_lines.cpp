@@ -31,18 +31,27 @@ std::vector<SourceLine> SourceLines::rows_at(uint64_t address) {
       dwarf_getsrclines(&cu, &lines, &count) != 0) {
     return rows;
   }
+  // Two passes: where the covering row starts, then the rows starting there
+  // (names are only built for those).
   Dwarf_Addr best = 0;
   bool found = false;
-  for (size_t i = 0; i < count; ++i) {
+  auto start_of = [&](size_t i, Dwarf_Addr& at) {
     Dwarf_Line* row = dwarf_onesrcline(lines, i);
-    Dwarf_Addr at;
     bool end = false;
-    if (row == nullptr || dwarf_lineaddr(row, &at) != 0 || at > address) continue;
+    if (row == nullptr || dwarf_lineaddr(row, &at) != 0 || at > address) return static_cast<Dwarf_Line*>(nullptr);
     dwarf_lineendsequence(row, &end);
-    if (end || (found && at < best)) continue;
-    if (!found || at > best) rows.clear();
+    return end ? nullptr : row;
+  };
+  for (size_t i = 0; i < count; ++i) {
+    Dwarf_Addr at;
+    if (start_of(i, at) == nullptr || (found && at <= best)) continue;
     found = true;
     best = at;
+  }
+  for (size_t i = 0; found && i < count; ++i) {
+    Dwarf_Addr at;
+    Dwarf_Line* row = start_of(i, at);
+    if (row == nullptr || at != best) continue;
     const char* file = dwarf_linesrc(row, nullptr, nullptr);
     int number = 0;
     if (file != nullptr && *file != '\0' && dwarf_lineno(row, &number) == 0)
