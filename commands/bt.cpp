@@ -18,6 +18,7 @@
 #include "kernel-model/backtrace.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/exception_frames.hpp"
+#include "kernel-model/inline_frames.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/modules.hpp"
 #include "kernel-model/tasks.hpp"
@@ -31,10 +32,38 @@ enum class Offsets { None, Decimal, Hex };
 
 struct Style {
   Offsets offsets = Offsets::None;
-  bool frame_data = false;  // -f
-  bool symbolic = false;    // -F: frame data with symbol addresses named
-  bool lines = false;       // -l
+  bool frame_data = false;                // -f
+  bool symbolic = false;                  // -F: frame data with symbol addresses named
+  bool lines = false;                     // -l
+  const InlineFrames* inlines = nullptr;  // --inline
 };
+
+// --inline has no short form: crash has no such flag, and none of its letters
+// should be taken from a later crash.
+constexpr char kInlineFlag = long_only(1);
+
+// bt --inline: the calls inlined at a frame's address, innermost first, each
+// on a line of its own before the frame that holds their code, with the
+// frame's stack slot and no number (the numbers stay crash's):
+//     [ffffb858401c3eb8] pde_write (inlined)
+//     fs/proc/inode.c: 345                         (-l: where the address is in pde_write)
+//  #5 [ffffb858401c3eb8] proc_reg_write at ffffffff97b5bd01
+//     fs/proc/inode.c: 357                         (-l: where proc_reg_write calls pde_write)
+// Returns the JSON list [{function, file, line}] and sets `frame_line` to the
+// frame's own line under -l: the call site of the outermost inlined call.
+Json print_inlined_calls(const InlineChain& chain, const Frame& f, bool lines, Output& out,
+                         std::optional<SourceLine>& frame_line) {
+  Json calls = Json::array();
+  for (const InlinedCall& call : chain.inlined) {
+    out.print("    [{:x}] {} (inlined)\n", f.sp.value(), call.function);
+    if (lines && !call.where.file.empty()) out.print("    {}: {}\n", call.where.file, call.where.line);
+    calls.push_back({{"function", call.function},
+                     {"file", call.where.file.empty() ? Json(nullptr) : Json(call.where.file)},
+                     {"line", call.where.file.empty() ? Json(nullptr) : Json(call.where.line)}});
+  }
+  if (lines && chain.call_site) frame_line = chain.call_site->file.empty() ? std::nullopt : chain.call_site;
+  return calls;
+}
 
 // A return address is named by the call before it (ip - 1), as the kernel's
 // own traces and gdb do: a call that never returns (panic() calling vpanic()
@@ -143,6 +172,14 @@ Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const 
     std::string module;
     const bool return_address = f.return_address;
     std::string name = symbol_text(k, f.ip, style.offsets, return_address, &in_module, &module);
+    // -l names the line-table row of the address (as crash, sym and dis -l);
+    // --inline moves that row to the innermost inlined call.
+    std::optional<SourceLine> frame_line;
+    if (style.lines) frame_line = k.source_line(f.lookup_ip().value());
+    Json inlined;
+    if (style.inlines != nullptr) {
+      inlined = print_inlined_calls(style.inlines->at(f.lookup_ip()), f, style.lines, out, frame_line);
+    }
     out.print("{}#{:<1} [{:x}] {} at {:x}{}{}\n", i < 10 ? " " : "", i, f.sp.value(), name, f.ip.value(),
               in_module ? fmt::format(" [{}]", module) : "", f.guessed ? "  (guessed: found by stack scan)" : "");
     Json row = {{"level", i},
@@ -152,12 +189,11 @@ Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const 
                 {"module", in_module ? Json(module) : Json(nullptr)},
                 {"stack", f.stack},
                 {"guessed", f.guessed}};
-    if (style.lines) {
-      if (auto where = k.source_line(f.ip.value() - (return_address ? 1 : 0))) {
-        out.print("    {}: {}\n", where->file, where->line);
-        row["source"] = fmt::format("{}:{}", where->file, where->line);
-      }
+    if (frame_line) {
+      out.print("    {}: {}\n", frame_line->file, frame_line->line);
+      row["source"] = fmt::format("{}:{}", frame_line->file, frame_line->line);
     }
+    if (style.inlines != nullptr) row["inlined"] = std::move(inlined);
     if (style.frame_data && !f.regs)
       print_frame_data(k, f, i + 1 < bt.frames.size() ? &bt.frames[i + 1] : nullptr, style.symbolic, out, row);
     if (f.regs) {
@@ -433,6 +469,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   style.frame_data = args.has('f') || args.has('F');
   style.symbolic = args.has('F');
   style.lines = args.has('l');
+  std::optional<InlineFrames> inlines;
+  if (args.has(kInlineFlag)) style.inlines = &inlines.emplace(k);
   if (args.has('I') != args.has('S')) throw CommandError("-I and -S go together: the starting rip and rsp");
 
   if (args.has('v')) return check_stack_ends(k, out);
@@ -488,8 +526,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "bt",
      .summary = "backtrace of kernel tasks",
-     .usage = "bt [-a|-c cpu|-p|-g] [-f|-F] [-l] [-s|-x|-d] [-t|-T|-r|-e] [-E] [-v] [-I ip -S sp] [-R ref] [pid | task "
-              "| command] ...",
+     .usage = "bt [-a|-c cpu|-p|-g] [-f|-F] [-l] [--inline] [-s|-x|-d] [-t|-T|-r|-e] [-E] [-v] [-I ip -S sp] [-R ref] "
+              "[pid | task | command] ...",
      .description = "Shows the kernel stack of a task, innermost frame first: the frame's stack slot,\n"
                     "the function and the instruction address, as crash prints them. Frames are\n"
                     "found with the kernel's ORC unwind tables (the vmlinux's, and each module's\n"
@@ -520,7 +558,18 @@ const CommandRegistrar registrar{
                     "\n"
                     "-F is -f with each stack word that is the address of a kernel or module\n"
                     "symbol shown as name or name+offset. (crash's -F also names slab objects by\n"
-                    "their cache; kdive does not read the slab allocator yet, so -FF is -F.)",
+                    "their cache; kdive does not read the slab allocator yet, so -FF is -F.)\n"
+                    "\n"
+                    "--inline (not in crash) adds the functions the compiler inlined at each\n"
+                    "frame's address, from the vmlinux's DWARF, innermost first, as gdb and drgn\n"
+                    "show them: one line each before the frame that holds their code, with its\n"
+                    "stack slot, no frame number (the numbers stay crash's) and \"(inlined)\":\n"
+                    "    [ffffb858401c3eb8] pde_write (inlined)\n"
+                    " #5 [ffffb858401c3eb8] proc_reg_write at ffffffff97b5bd01\n"
+                    "With -l each inlined call shows where the address is in it, and the frame\n"
+                    "itself where it calls the outermost one (addr2line -i's lines, in its order);\n"
+                    "without --inline, -l shows the line-table row of the address, as crash does.\n"
+                    "Module frames show no inlined calls.",
      .examples = "  kdive> bt\n"
                  "  PID: 126      TASK: ffff9f8d42505dc0  CPU: 0    COMMAND: \"sh\"\n"
                  "   #0 [ffffb7fa801c3df0] panic at ffffffff9627ab5d\n"
@@ -533,6 +582,15 @@ const CommandRegistrar registrar{
                  "Every CPU's running task, with symbol offsets and source lines:\n"
                  "\n"
                  "  kdive> bt -a -s -l\n"
+                 "\n"
+                 "The calls inlined at each frame, with their lines:\n"
+                 "\n"
+                 "  kdive> bt --inline -l\n"
+                 "  ...\n"
+                 "      [ffffb858401c3eb8] pde_write (inlined)\n"
+                 "      debian/build/build_amd64_none_cloud-amd64/fs/proc/inode.c: 345\n"
+                 "   #5 [ffffb858401c3eb8] proc_reg_write at ffffffff97b5bd01\n"
+                 "      debian/build/build_amd64_none_cloud-amd64/fs/proc/inode.c: 357\n"
                  "\n"
                  "Every task, and only those whose stack holds a function:\n"
                  "\n"
@@ -579,14 +637,17 @@ const CommandRegistrar registrar{
                  {'v', "", "check every task's stack end for the overflow magic"},
                  {'I', "ip", "start from this instruction address (with -S)"},
                  {'S', "sp", "start from this stack pointer (with -I)"},
-                 {'R', "ref", "only backtraces that hold this symbol or address"}},
+                 {'R', "ref", "only backtraces that hold this symbol or address"},
+                 {kInlineFlag, "", "show the calls inlined at each frame, innermost first", "inline"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"pid", "task", "cpu", "comm", "start", "frames"},
               .notes = "One object per task: its identity, where the starting registers came from\n"
                        "(start), and frames [{level, sp, ip, symbol, module, stack, guessed}], a frame\n"
                        "that saved registers adding registers {rip, rsp, ...} and user_mode; -l adds\n"
-                       "source, -f data (the frame's stack words). A trace that ended early has\n"
+                       "source, -f data (the frame's stack words), --inline inlined: [{function, file,\n"
+                       "line}] (innermost first; file and line null when unknown; with -l, source is\n"
+                       "then where the frame calls the outermost one). A trace that ended early has\n"
                        "\"error\" saying why. -t/-T give {pid, task, cpu, comm, text: [{sp, symbol, ip}]};\n"
                        "-r gives raw: [{address, value, symbol}] for every word of the task stack;\n"
                        "-v a list of the tasks whose stack end lost its magic: {pid, task, cpu, comm,\n"

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
@@ -26,6 +27,14 @@ void print_indented(Output& out, std::string_view text) {
   }
 }
 
+// How the manual names an option: "-c cpu", "-c, --cpu cpu", "--inline".
+std::string option_synopsis(const OptionSpec& o) {
+  std::string names;
+  if (has_short_form(o.flag)) names = fmt::format("-{}", o.flag);
+  if (!o.long_name.empty()) names += fmt::format("{}--{}", names.empty() ? "" : ", ", o.long_name);
+  return o.argument.empty() ? names : fmt::format("{} {}", names, o.argument);
+}
+
 void print_manual(const CommandSpec& spec, Output& out) {
   out.print("NAME\n  {} - {}\n\n", spec.name, spec.summary);
   out.print("SYNOPSIS\n  {}\n\n", spec.usage);
@@ -38,10 +47,13 @@ void print_manual(const CommandSpec& spec, Output& out) {
   print_indented(out, spec.description);
   if (!spec.options.empty()) {
     out.print("\n");
+    std::vector<std::string> flags;
+    size_t width = 14;
     for (const auto& o : spec.options) {
-      std::string flag = o.argument.empty() ? fmt::format("-{}", o.flag) : fmt::format("-{} {}", o.flag, o.argument);
-      out.print("  {:<14}{}\n", flag, o.help);
+      flags.push_back(option_synopsis(o));
+      width = std::max(width, flags.back().size() + 2);
     }
+    for (size_t i = 0; i < flags.size(); ++i) out.print("  {:<{}}{}\n", flags[i], width, spec.options[i].help);
   }
   if (!spec.json.keys.empty() || !spec.json.notes.empty()) {
     out.print("\nJSON RESULT (kdive --json, set output json)\n");
@@ -61,7 +73,10 @@ void print_manual(const CommandSpec& spec, Output& out) {
 Json manual_json(const CommandSpec& spec) {
   Json options = Json::array();
   for (const auto& o : spec.options) {
-    options.push_back({{"flag", std::string(1, o.flag)}, {"argument", o.argument}, {"help", o.help}});
+    options.push_back({{"flag", has_short_form(o.flag) ? Json(std::string(1, o.flag)) : Json(nullptr)},
+                       {"long", o.long_name.empty() ? Json(nullptr) : Json(o.long_name)},
+                       {"argument", o.argument},
+                       {"help", o.help}});
   }
   return {{"name", spec.name},
           {"summary", spec.summary},
@@ -133,8 +148,10 @@ const CommandRegistrar registrar{
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"name", "summary"},
               .notes = "Without arguments, every command's name and summary. With names,\n"
-                       "each manual in full: name, summary, usage, description, options,\n"
-                       "aliases, examples and json (its result's kind, keys, notes and example).",
+                       "each manual in full: name, summary, usage, description, options\n"
+                       "[{flag, long, argument, help}] (flag null for a long-only option, long\n"
+                       "null for a short-only one), aliases, examples and json (its result's\n"
+                       "kind, keys, notes and example).",
               .example = "help ps"}},
     run};
 

@@ -60,7 +60,7 @@
 
 // For the preprocessor (#if KDIVE_EXTENSION_API_VERSION >= 2); the same as
 // kdive::kExtensionApiVersion.
-#define KDIVE_EXTENSION_API_VERSION 1
+#define KDIVE_EXTENSION_API_VERSION 2  // 2: OptionSpec gained long_name
 
 namespace kdive {
 

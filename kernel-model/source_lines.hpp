@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 struct Dwarf;  // libdw
 
@@ -47,6 +48,11 @@ class SourceLines {
 
   // `address` is a link-time (unrelocated) address.
   std::optional<SourceLine> find(uint64_t address);
+  // Every row that starts where the row covering `address` starts, in table
+  // order: several where zero-length rows of inlined code share an address
+  // (find() names the last statement of them; InlineFrames picks the one in
+  // the inlined function's own file).
+  std::vector<SourceLine> rows_at(uint64_t address);
 
  private:
   const Vmlinux& vmlinux_;

@@ -51,11 +51,25 @@ struct JsonShape {
   std::string_view example;
 };
 
+// One option of a command. `flag` is the key the command asks ParsedArgs
+// about, whichever way the user spelled the option:
+//   {'l', "", "show source lines"}                    -l
+//   {'c', "cpu", "that CPU's task", "cpu"}            -c 1, -c1, --cpu 1, --cpu=1
+//   {long_only(1), "", "inline frames", "inline"}     --inline only
+// A long-only option (one crash does not have) takes a key that no one can
+// type as a short flag: long_only(n), a control character; keys must be
+// unique within a command.
 struct OptionSpec {
-  char flag;                  // single letter, as in crash: ps -k -u
+  char flag;                  // single letter, as in crash: ps -k -u (or long_only(n))
   std::string_view argument;  // name of the flag's value ("" for a plain switch)
   std::string_view help;
+  std::string_view long_name = {};  // "inline" for --inline ("" when there is none)
 };
+
+// The key of the n-th long-only option of a command (n from 1 to 31).
+constexpr char long_only(int n) { return static_cast<char>(n); }
+// Whether a key can be typed as a short flag ("-x"): printable, not '-'.
+constexpr bool has_short_form(char flag) { return flag > ' ' && flag < 127 && flag != '-'; }
 
 struct CommandSpec {
   std::string_view name;
@@ -91,7 +105,10 @@ class ParsedArgs {
 
 // Parses words (without the command name) against the spec's option table.
 // Flags combine ("-kl"), values follow the flag or stand next ("-c1", "-c 1"),
-// "--" ends flags, and a lone "-" or a negative number is positional.
+// long names take their value after '=' or as the next word ("--cpu=1",
+// "--cpu 1"), "--" ends flags, and a lone "-" or a negative number is
+// positional. An unknown flag or long name, a missing value, or a value given
+// to a switch ("--inline=1") is a CommandError naming it.
 ParsedArgs parse_args(const CommandSpec& spec, const std::vector<std::string>& words);
 
 using CommandFn = std::function<void(Session&, const ParsedArgs&, Output&)>;

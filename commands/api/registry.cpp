@@ -21,10 +21,41 @@ const std::vector<std::string>& ParsedArgs::all_values(char flag) const {
 namespace {
 
 const OptionSpec* find_option(const CommandSpec& spec, char flag) {
+  if (!has_short_form(flag)) return nullptr;  // long-only keys are not typed as "-x"
   for (const auto& o : spec.options) {
     if (o.flag == flag) return &o;
   }
   return nullptr;
+}
+
+const OptionSpec* find_long_option(const CommandSpec& spec, std::string_view name) {
+  for (const auto& o : spec.options) {
+    if (!o.long_name.empty() && o.long_name == name) return &o;
+  }
+  return nullptr;
+}
+
+// "--name", "--name=value" or "--name value" (the value from the next word,
+// advancing i). Returns nothing: the flag goes into `parsed`.
+void parse_long_option(const CommandSpec& spec, const std::vector<std::string>& words, size_t& i, ParsedArgs& parsed) {
+  std::string_view word = words[i];
+  word.remove_prefix(2);
+  const size_t eq = word.find('=');
+  const std::string_view name = word.substr(0, eq);
+  const OptionSpec* option = find_long_option(spec, name);
+  if (option == nullptr) {
+    throw CommandError(fmt::format("unknown option '--{}' (see 'help {}')", name, spec.name));
+  }
+  if (option->argument.empty()) {
+    if (eq != std::string_view::npos) throw CommandError(fmt::format("option --{} takes no value", name));
+    parsed.add_flag(option->flag, "");
+  } else if (eq != std::string_view::npos) {
+    parsed.add_flag(option->flag, std::string(word.substr(eq + 1)));
+  } else if (i + 1 < words.size()) {
+    parsed.add_flag(option->flag, words[++i]);
+  } else {
+    throw CommandError(fmt::format("option --{} needs a value: {}", name, option->argument));
+  }
 }
 
 bool looks_like_flag(const std::string& word) {
@@ -46,6 +77,10 @@ ParsedArgs parse_args(const CommandSpec& spec, const std::vector<std::string>& w
     }
     if (word == "--") {
       flags_done = true;
+      continue;
+    }
+    if (word.starts_with("--")) {
+      parse_long_option(spec, words, i, parsed);
       continue;
     }
     for (size_t j = 1; j < word.size(); ++j) {

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
+#include <set>
+#include <string_view>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 
@@ -39,8 +42,14 @@ TEST_CASE("every command has a complete manual", "[help]") {
     CHECK(manual.find("JSON RESULT") != std::string::npos);
     CHECK(manual.find("SYNOPSIS\n  " + std::string(c->spec.usage)) != std::string::npos);
     CHECK(manual.find("EXAMPLES") != std::string::npos);
+    std::set<char> keys;
+    std::set<std::string_view> long_names;
     for (const auto& o : c->spec.options) {
-      CHECK(manual.find(std::string("-") + o.flag) != std::string::npos);
+      CHECK(keys.insert(o.flag).second);  // one key, one option: ParsedArgs could not tell them apart
+      CHECK((o.long_name.empty() || long_names.insert(o.long_name).second));
+      CHECK((o.long_name.empty() || manual.find("--" + std::string(o.long_name)) != std::string::npos));
+      CHECK((!kdive::has_short_form(o.flag) || manual.find(std::string("-") + o.flag) != std::string::npos));
+      CHECK((kdive::has_short_form(o.flag) || !o.long_name.empty()));  // every option can be typed
     }
   }
 }
@@ -48,4 +57,35 @@ TEST_CASE("every command has a complete manual", "[help]") {
 TEST_CASE("help finds commands by alias and rejects unknown names", "[help]") {
   CHECK(run({"q"}).find("NAME\n  quit") != std::string::npos);
   CHECK_THROWS_WITH(run({"nosuchcommand"}), Catch::Contains("no such command: nosuchcommand"));
+}
+
+TEST_CASE("help shows long options in the manual and in JSON", "[help]") {
+  // A command of this test's own, so the check does not depend on bt's table.
+  const kdive::CommandSpec spec{.name = "longopts-demo",
+                                .summary = "demo",
+                                .usage = "longopts-demo",
+                                .description = "demo",
+                                .examples = "demo",
+                                .options = {{'c', "cpu", "a cpu", "cpu"},
+                                            {kdive::long_only(1), "", "expand the frames", "inline"},
+                                            {'l', "", "lines"}},
+                                .aliases = {},
+                                .json = {.keys = {"x"}, .notes = "", .example = "longopts-demo"}};
+  kdive::CommandRegistry::instance().add({spec, [](kdive::Session&, const kdive::ParsedArgs&, kdive::Output&) {}});
+  std::string manual = run({"longopts-demo"});
+  kdive::Session session({});
+  kdive::StringOutput json_out(kdive::OutputMode::Json);
+  const kdive::Command* help = kdive::CommandRegistry::instance().find("help");
+  help->run(session, kdive::parse_args(help->spec, {"longopts-demo"}), json_out);
+  kdive::CommandRegistry::instance().remove("longopts-demo");
+  const kdive::Json options = json_out.take_result()[0]["options"];
+  REQUIRE(options.size() == 3);
+  CHECK(options[0]["flag"] == "c");
+  CHECK(options[0]["long"] == "cpu");
+  CHECK(options[1]["flag"].is_null());  // long-only: no letter to type
+  CHECK(options[1]["long"] == "inline");
+  CHECK(options[2]["long"].is_null());
+  CHECK(manual.find("\n  -c, --cpu cpu  a cpu\n") != std::string::npos);
+  CHECK(manual.find("\n  --inline       expand the frames\n") != std::string::npos);
+  CHECK(manual.find("\n  -l             lines\n") != std::string::npos);
 }
