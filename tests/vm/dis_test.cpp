@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dump_edit.hpp"
+#include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -33,32 +34,6 @@ namespace {
 // return thunks, alternatives and static calls among them.
 const std::vector<std::string> kFunctions = {"sysrq_handle_crash", "panic",     "schedule",
                                              "do_syscall_64",      "vfs_write", "__handle_sysrq"};
-
-std::string shell_output(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
-bool have_tool(const std::string& name) {
-  return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
-}
-
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
-
-// The KASLR offset from the guest's own /proc/kallsyms (truth) against the
-// vmlinux file's symbol table (nm): independent of how kdive finds it.
-uint64_t kaslr_offset(const fs::path& dir, const Truth& truth) {
-  auto run_time = truth.ksym.find("_text");
-  REQUIRE(run_time != truth.ksym.end());
-  std::string nm = shell_output(fmt::format("nm {} | grep ' _text$'", quoted(dir / "vmlinux")));
-  REQUIRE(!nm.empty());
-  return run_time->second - std::stoull(nm.substr(0, nm.find(' ')), nullptr, 16);
-}
 
 Json dis_json(const std::string& s, const std::string& command) {
   KdiveRun r = run_kdive_args(fmt::format("--json -b -c '{}' {} {}", command, quoted(fixture_dir(s) / "vmlinux"),
@@ -126,14 +101,6 @@ bool same_instruction(const std::string& kdive, const std::string& file, uint64_
   return true;
 }
 
-// The tools print a source path relative to the build directory or joined
-// to it: the shorter must end the longer.
-bool same_file(const std::string& a, const std::string& b) {
-  const std::string& shorter = a.size() < b.size() ? a : b;
-  const std::string& longer = a.size() < b.size() ? b : a;
-  return longer.compare(longer.size() - shorter.size(), shorter.size(), shorter) == 0;
-}
-
 }  // namespace
 
 TEST_CASE("dis of kernel functions matches objdump of the vmlinux outside run-time patched code", "[dis]") {
@@ -141,7 +108,7 @@ TEST_CASE("dis of kernel functions matches objdump of the vmlinux outside run-ti
   const std::string s = suite();
   const fs::path dir = fixture_dir(s);
   const Truth truth = Truth::load(dir / "truth.txt");
-  const uint64_t offset = kaslr_offset(dir, truth);
+  const uint64_t offset = kaslr_offset(dir);
 
   size_t total = 0, compared = 0, patched = 0;
   for (const std::string& function : kFunctions) {
@@ -232,7 +199,7 @@ TEST_CASE("dis -l names the source lines addr2line names for the same addresses"
   if (!have_tool("addr2line") || !have_tool("nm")) KDIVE_SKIP("binutils (addr2line, nm) is not installed");
   const std::string s = suite();
   const fs::path dir = fixture_dir(s);
-  const uint64_t offset = kaslr_offset(dir, Truth::load(dir / "truth.txt"));
+  const uint64_t offset = kaslr_offset(dir);
   size_t agreed = 0, total = 0;
   std::vector<std::pair<uint64_t, Json>> disputed;  // link address, kdive's answer
   for (const std::string& function : {std::string("sysrq_handle_crash"), std::string("vfs_write")}) {

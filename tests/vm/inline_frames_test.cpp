@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -25,33 +26,6 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 namespace {
-
-std::string shell_output(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
-bool have_tool(const std::string& name) {
-  return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
-}
-
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
-
-// The KASLR offset from the guest's own /proc/kallsyms (truth) against the
-// vmlinux file's symbol table (nm): independent of how kdive finds it.
-uint64_t kaslr_offset(const fs::path& dir) {
-  const Truth truth = Truth::load(dir / "truth.txt");
-  auto run_time = truth.ksym.find("_text");
-  REQUIRE(run_time != truth.ksym.end());
-  std::string nm = shell_output(fmt::format("nm {} | grep ' _text$'", quoted(dir / "vmlinux")));
-  REQUIRE(!nm.empty());
-  return run_time->second - std::stoull(nm.substr(0, nm.find(' ')), nullptr, 16);
-}
 
 Json run_json(const std::string& s, const std::string& command) {
   KdiveRun r = run_kdive_args(fmt::format("--json -b -c '{}' {} {}", command, quoted(fixture_dir(s) / "vmlinux"),
@@ -101,16 +75,6 @@ std::map<uint64_t, std::vector<Place>> addr2line_chains(const fs::path& vmlinux,
   }
   REQUIRE(chains.size() == addresses.size());
   return chains;
-}
-
-// kdive names a file as gdb does (the unit's build directory joined to the
-// line table's name), addr2line sometimes with another prefix (a path the
-// assembler recorded, "/build/reproducible-path/linux-5.10.223/..."): one
-// must end with the other.
-bool same_file(const std::string& a, const std::string& b) {
-  const std::string& shorter = a.size() < b.size() ? a : b;
-  const std::string& longer = a.size() < b.size() ? b : a;
-  return !shorter.empty() && longer.compare(longer.size() - shorter.size(), shorter.size(), shorter) == 0;
 }
 
 // "fs/read_write.c:603" -> {file, line}

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -24,22 +25,6 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 namespace {
-
-std::string shell_output(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
-bool have_tool(const std::string& name) {
-  return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
-}
-
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
 
 // Every command's JSON result, in order (kdive --json prints one object a line).
 std::vector<Json> json_results(const std::string& commands) {
