@@ -22,17 +22,7 @@ using namespace kdive::test;
 
 namespace {
 
-nlohmann::json json_result(const std::string& command) {
-  KdiveRun r =
-      run_kdive_args(fmt::format("--json -b -c '{}' '{}' '{}'", command, (fixture_dir(suite()) / "vmlinux").string(),
-                                 (fixture_dir(suite()) / "vmcore.elf").string()));
-  INFO(command << ": " << r.out << r.err);
-  REQUIRE(r.status == 0);
-  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  REQUIRE(j.contains("result"));
-  return j["result"];
-}
+nlohmann::json json_result(const std::string& command) { return json_result_of(suite(), command); }
 
 std::vector<std::string> frame_names(const nlohmann::json& trace) {
   std::vector<std::string> names;

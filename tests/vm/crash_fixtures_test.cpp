@@ -27,16 +27,7 @@ using kdive::test::TruthModule;
 
 namespace {
 
-json json_result(const std::string& command) {
-  KdiveRun r =
-      kdive::test::run_kdive_args("--json -b -c '" + command + "' '" + (fixture_dir(suite()) / "vmlinux").string() +
-                                  "' '" + (fixture_dir(suite()) / "vmcore.elf").string() + "'");
-  INFO(command << "\n" << r.out << r.err);
-  REQUIRE(r.status == 0);
-  json line = json::parse(r.out.substr(0, r.out.find('\n')));
-  REQUIRE(line.contains("result"));
-  return line["result"];
-}
+json json_result(const std::string& command) { return kdive::test::json_result_of(suite(), command); }
 
 uint64_t hex(const json& value) { return std::stoull(value.get<std::string>(), nullptr, 16); }
 

@@ -28,17 +28,7 @@ namespace {
 constexpr uint64_t kThreadSize = 16384;  // x86_64 THREAD_SIZE: no Debian kernel enables KASAN, which doubles it
 constexpr uint64_t kPtRegsSize = 21 * 8;
 
-nlohmann::json json_result(const std::string& command) {
-  KdiveRun r =
-      run_kdive_args(fmt::format("--json -b -c '{}' '{}' '{}'", command, (fixture_dir(suite()) / "vmlinux").string(),
-                                 (fixture_dir(suite()) / "vmcore.elf").string()));
-  INFO(command << ": " << r.out << r.err);
-  REQUIRE(r.status == 0);
-  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  REQUIRE(j.contains("result"));
-  return j["result"];
-}
+nlohmann::json json_result(const std::string& command) { return json_result_of(suite(), command); }
 
 std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
 

@@ -27,15 +27,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-Json run_json(const std::string& s, const std::string& command) {
-  KdiveRun r = run_kdive_args(fmt::format("--json -b -c '{}' {} {}", command, quoted(fixture_dir(s) / "vmlinux"),
-                                          quoted(fixture_dir(s) / "vmcore.elf")));
-  INFO(command << "\n" << r.err);
-  REQUIRE(r.status == 0);
-  Json j = Json::parse(r.out);
-  REQUIRE(j.contains("result"));
-  return j["result"];
-}
+Json run_json(const std::string& s, const std::string& command) { return json_result_of(s, command); }
 
 uint64_t hex_of(const Json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
 

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +28,18 @@ std::string quote(const std::string& s) {
 }
 
 }  // namespace
+
+nlohmann::json json_result_of(const std::string& suite, const std::string& command) {
+  const std::filesystem::path dir = fixture_dir(suite);
+  KdiveRun r = run_kdive_args("--json -b -c " + quote(command) + " " + quote((dir / "vmlinux").string()) + " " +
+                              quote((dir / "vmcore.elf").string()));
+  INFO(command << "\n" << r.out << r.err);
+  REQUIRE(r.status == 0);
+  nlohmann::json j = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')), nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  REQUIRE(j.contains("result"));
+  return j["result"];
+}
 
 KdiveRun run_kdive_args(const std::string& args) {
   static int counter = 0;

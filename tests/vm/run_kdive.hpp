@@ -5,6 +5,7 @@
 //   r.status; r.out; r.err;
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace kdive::test {
@@ -19,6 +20,10 @@ struct KdiveRun {
 KdiveRun run_kdive(const std::string& suite, const std::string& format, const std::string& commands);
 // Runs with arbitrary extra arguments (already shell-quoted).
 KdiveRun run_kdive_args(const std::string& args);
+
+// The JSON result of one command run in batch mode over the suite's ELF dump
+// (kdive --json -b -c COMMAND); requires exit status 0 and a "result".
+nlohmann::json json_result_of(const std::string& suite, const std::string& command);
 
 // The text of `rd -a` output: the part after "address:  " of each line, joined.
 std::string rd_ascii_text(const std::string& rd_output);
