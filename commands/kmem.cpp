@@ -27,9 +27,24 @@ const CommandRegistrar registrar{
               "[cache]",
      .description = "Reports on the kernel's memory, each option one report:\n"
                     "\n"
-                    "  -i  memory usage in pages, bytes and percentages, as /proc/meminfo counts it\n"
-                    "  -s  the slab caches, one line each; -S each slab of a cache with its objects",
-     .examples = "  kdive> kmem -i",
+                    "  -i  memory usage in pages, bytes and percentages, from the kernel's counters as\n"
+                    "      /proc/meminfo computes them (SHARED is Shmem, SLAB is Slab, COMMITTED is\n"
+                    "      Committed_AS with every CPU's share)\n"
+                    "  -f  each zone's buddy free lists, per order and migrate type: blocks and pages,\n"
+                    "      walked and counted, checked against the zone's counters; -F also lists\n"
+                    "      every free block's first page\n"
+                    "  -z  each zone: size, watermarks and its vm_stat counters\n"
+                    "  -V  the vm_stat counters of the whole kernel: zone, node, NUMA and events\n"
+                    "  -v  the vmalloc areas: vmap_area, vm_struct, address range, size, caller\n"
+                    "  -h  the hugetlb pools: size, free and total huge pages\n"
+                    "  -o  each CPU's per-CPU offset\n"
+                    "  -s  the slab caches, one line each; -S each slab of a cache with its objects\n"
+                    "\n"
+                    "Counters include the per-CPU deltas the kernel has not folded in yet.",
+     .examples = "  kdive> kmem -i\n"
+                 "  kdive> kmem -f\n"
+                 "  kdive> kmem -V | grep -i swp\n"
+                 "  kdive> kmem -v",
      .options = {{'i', "", "memory usage summary"},
                  {'f', "", "the buddy allocator's free lists, counted"},
                  {'F', "", "the free lists, with every free block"},
@@ -46,7 +61,20 @@ const CommandRegistrar registrar{
                  {'S', "", "the slab caches, each slab and its objects"},
                  {'I', "cache", "skip these caches (comma-separated)"}},
      .aliases = {},
-     .json = {.kind = JsonShape::Kind::Object, .keys = {}, .notes = "", .example = "kmem -i"}},
+     .json = {.kind = JsonShape::Kind::Object,
+              .keys = {"page_size", "total_pages", "free_pages", "used_pages", "shared_pages", "buffer_pages",
+                       "cached_pages", "slab_pages", "huge_total_pages", "huge_free_pages", "swap_total_pages",
+                       "swap_used_pages", "swap_free_pages", "commit_limit_pages", "committed_pages"},
+              .notes = "The keys are those of -i (counts in pages of page_size bytes). Each other option has "
+                       "its own object: -f/-F {zones: [{node, zone, name, address, free_pages, counted_pages, "
+                       "areas: [{order, migrate_type, free_area, blocks, pages, error?, block_pages?}]}], "
+                       "free_pages, counted_pages}; -z {zones: [{node, zone, address, name, start_pfn, "
+                       "spanned_pages, present_pages, managed_pages, min, low, high, vm_stat: {name: "
+                       "value}}]}; -V {zone_stat, node_stat, numa_stat, events: {name: value}} (names as "
+                       "/proc/vmstat's enum spelling, lower case); -v {areas: [{vmap_area, vm_struct, start, "
+                       "end, size, caller}]}; -h {pools: [{hstate, page_size, free, total, reserved, surplus, "
+                       "name}]}; -o {per_cpu_offsets: [{cpu, offset}]}. Addresses are hex strings.",
+              .example = "kmem -i"}},
     run_kmem};
 
 }  // namespace
