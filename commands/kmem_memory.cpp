@@ -14,7 +14,7 @@ void kmem_memory_report(Session& session, const ParsedArgs& args, Output& out) {
   if (chosen > 1) throw CommandError("kmem: choose one of -i, -f, -F, -z, -V, -v, -h, -o");
   if (!args.positional().empty()) throw CommandError("kmem: an address argument is not supported yet");
   if (args.has('i')) return kmem_usage_report(session, out);
-  // FREE_DISPATCH
+  if (args.has('f') || args.has('F')) return kmem_free_report(session, out, args.has('F'));
   if (args.has('z')) return kmem_zones_report(session, out);
   if (args.has('V')) return kmem_counters_report(session, out);
   // VMALLOC_DISPATCH
