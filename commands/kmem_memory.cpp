@@ -17,7 +17,7 @@ void kmem_memory_report(Session& session, const ParsedArgs& args, Output& out) {
   if (args.has('f') || args.has('F')) return kmem_free_report(session, out, args.has('F'));
   if (args.has('z')) return kmem_zones_report(session, out);
   if (args.has('V')) return kmem_counters_report(session, out);
-  // VMALLOC_DISPATCH
+  if (args.has('v')) return kmem_vmalloc_report(session, out);
   if (args.has('h')) return kmem_huge_report(session, out);
   if (args.has('o')) return kmem_percpu_report(session, out);
   if (args.has('n') || args.has('p') || args.has('g') || args.has('m')) {
