@@ -27,6 +27,31 @@ std::vector<std::string> fields(const std::string& line, size_t n) {
   return out;
 }
 
+// "Node 0, zone      DMA      1      0 ..." (buddyinfo's own text).
+TruthBuddyZone parse_buddyinfo(const std::string& rest) {
+  std::istringstream in(rest);
+  std::string node_word, node, zone_word, zone;
+  in >> node_word >> node >> zone_word >> zone;
+  if (node_word != "Node" || zone_word != "zone") throw std::invalid_argument("bad buddyinfo");
+  TruthBuddyZone b{std::stoi(node), zone, {}};
+  for (uint64_t n; in >> n;) b.blocks.push_back(n);
+  return b;
+}
+
+// "0xSTART-0xEND SIZE [CALLER] [phys=..] [pages=..] ... KIND"; a caller is the
+// third word when it is a symbol+off/size.
+TruthVmalloc parse_vmallocinfo(const std::string& rest) {
+  std::istringstream in(rest);
+  std::string range, size;
+  in >> range >> size;
+  TruthVmalloc v{std::stoull(size), "", ""};
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  if (!words.empty() && words.front().find("+0x") != std::string::npos) v.caller = words.front();
+  if (!words.empty()) v.kind = words.back();
+  return v;
+}
+
 int64_t number(const std::string& s) {
   size_t used = 0;
   int64_t v = std::stoll(s, &used, 10);
@@ -80,6 +105,13 @@ Truth Truth::parse(const std::string& text) {
       } else if (key == "meminfo") {
         auto f = fields(rest, 1);
         t.meminfo[f.at(0)] = static_cast<uint64_t>(number(f.at(1)));
+      } else if (key == "buddyinfo") {
+        t.buddyinfo.push_back(parse_buddyinfo(rest));
+      } else if (key == "vmallocinfo") {
+        t.vmallocinfo.push_back(parse_vmallocinfo(rest));
+      } else if (key == "vmstat") {
+        auto f = fields(rest, 1);
+        t.vmstat[f.at(0)] = number(f.at(1));
       } else if (key == "sysctl") {
         auto f = fields(rest, 1);
         t.sysctl[f.at(0)] = f.at(1);

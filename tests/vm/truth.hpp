@@ -44,6 +44,21 @@ struct TruthModule {
   uint64_t address;  // the core text base
 };
 
+// One /proc/buddyinfo line: free blocks per order of one zone.
+struct TruthBuddyZone {
+  int node;
+  std::string zone;
+  std::vector<uint64_t> blocks;  // index: order
+};
+
+// One /proc/vmallocinfo line. The addresses are hashed pointers (%p) in the
+// guest's print, so only sizes and callers can be compared.
+struct TruthVmalloc {
+  uint64_t size;       // bytes, the guard page included
+  std::string caller;  // "irq_init_percpu_irqstack+0xcf/0x100", or "" when none
+  std::string kind;    // the line's last word: "vmalloc", "ioremap", "vmap", "vm_map_ram", ...
+};
+
 struct Truth {
   std::string suite;
   std::string kernel_package;  // "<package>_<version>": its unpacked dir under the fixtures' kernels/
@@ -58,6 +73,9 @@ struct Truth {
   std::vector<TruthFd> fds;
   std::multimap<int64_t, std::string> maps;  // pid -> /proc/PID/maps line
   std::map<std::string, uint64_t> meminfo;   // "MemTotal" -> kB
+  std::vector<TruthBuddyZone> buddyinfo;     // /proc/buddyinfo
+  std::vector<TruthVmalloc> vmallocinfo;     // /proc/vmallocinfo
+  std::map<std::string, int64_t> vmstat;     // /proc/vmstat: "nr_free_pages" -> value
   std::map<std::string, std::string> sysctl;
   std::map<std::string, uint64_t> ksym;  // /proc/kallsyms addresses (run time, KASLR applied)
   std::map<std::string, uint64_t> kvar;  // u64 kernel variables read through /proc/kcore

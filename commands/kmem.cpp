@@ -1,0 +1,81 @@
+// kmem: the options of every kmem report, and which report each one asks for
+// (see kmem.hpp); the reports themselves live in kmem_slab.cpp and
+// kmem_memory.cpp.
+#include "commands/kmem.hpp"
+
+#include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
+
+namespace kdive {
+namespace {
+
+bool wants_slabs(const ParsedArgs& args) { return args.has('s') || args.has('S') || args.has('I'); }
+
+void run_kmem(Session& session, const ParsedArgs& args, Output& out) {
+  if (wants_slabs(args)) {
+    kmem_slab_report(session, args, out);
+  } else {
+    kmem_memory_report(session, args, out);
+  }
+}
+
+const CommandRegistrar registrar{
+    {.name = "kmem",
+     .summary = "kernel memory: usage, slab caches, free pages, zones, vmalloc",
+     .usage = "kmem [-i|-f|-F|-z|-V|-n|-v|-h|-o] [-p|-g [flags]|-m member[,member]] | [-s|-S] [-I cache[,cache]] "
+              "[cache]",
+     .description = "Reports on the kernel's memory, each option one report:\n"
+                    "\n"
+                    "  -i  memory usage in pages, bytes and percentages, from the kernel's counters as\n"
+                    "      /proc/meminfo computes them (SHARED is Shmem, SLAB is Slab, COMMITTED is\n"
+                    "      Committed_AS with every CPU's share)\n"
+                    "  -f  each zone's buddy free lists, per order and migrate type: blocks and pages,\n"
+                    "      walked and counted, checked against the zone's counters; -F also lists\n"
+                    "      every free block's first page\n"
+                    "  -z  each zone: size, watermarks and its vm_stat counters\n"
+                    "  -V  the vm_stat counters of the whole kernel: zone, node, NUMA and events\n"
+                    "  -v  the vmalloc areas: vmap_area, vm_struct, address range, size, caller\n"
+                    "  -h  the hugetlb pools: size, free and total huge pages\n"
+                    "  -o  each CPU's per-CPU offset\n"
+                    "  -s  the slab caches, one line each; -S each slab of a cache with its objects\n"
+                    "\n"
+                    "Counters include the per-CPU deltas the kernel has not folded in yet.",
+     .examples = "  kdive> kmem -i\n"
+                 "  kdive> kmem -f\n"
+                 "  kdive> kmem -V | grep -i swp\n"
+                 "  kdive> kmem -v",
+     .options = {{'i', "", "memory usage summary"},
+                 {'f', "", "the buddy allocator's free lists, counted"},
+                 {'F', "", "the free lists, with every free block"},
+                 {'z', "", "each zone's statistics"},
+                 {'V', "", "the kernel's vm_stat, vm_node_stat and vm_event counters"},
+                 {'n', "", "memory sections and nodes"},
+                 {'p', "", "the page structs of all memory"},
+                 {'g', "", "decode page flags (of a value, or list them)"},
+                 {'m', "member", "the page structs, showing these members"},
+                 {'v', "", "the vmalloc areas"},
+                 {'h', "", "the huge page pools"},
+                 {'o', "", "each CPU's per-CPU offset"},
+                 {'s', "", "the slab caches"},
+                 {'S', "", "the slab caches, each slab and its objects"},
+                 {'I', "cache", "skip these caches (comma-separated)"}},
+     .aliases = {},
+     .json = {.kind = JsonShape::Kind::Object,
+              .keys = {"page_size", "total_pages", "free_pages", "used_pages", "shared_pages", "buffer_pages",
+                       "cached_pages", "slab_pages", "huge_total_pages", "huge_free_pages", "swap_total_pages",
+                       "swap_used_pages", "swap_free_pages", "commit_limit_pages", "committed_pages"},
+              .notes = "The keys are those of -i (counts in pages of page_size bytes). Each other option has "
+                       "its own object: -f/-F {zones: [{node, zone, name, address, free_pages, counted_pages, "
+                       "areas: [{order, migrate_type, free_area, blocks, pages, error?, block_pages?}]}], "
+                       "free_pages, counted_pages}; -z {zones: [{node, zone, address, name, start_pfn, "
+                       "spanned_pages, present_pages, managed_pages, min, low, high, vm_stat: {name: "
+                       "value}}]}; -V {zone_stat, node_stat, numa_stat, events: {name: value}} (names as "
+                       "/proc/vmstat's enum spelling, lower case); -v {areas: [{vmap_area, vm_struct, start, "
+                       "end, size, caller}]}; -h {pools: [{hstate, page_size, free, total, reserved, surplus, "
+                       "name}]}; -o {per_cpu_offsets: [{cpu, offset}]}. Addresses are hex strings.",
+              .example = "kmem -i"}},
+    run_kmem};
+
+}  // namespace
+}  // namespace kdive

@@ -1,0 +1,29 @@
+// kmem's memory-wide reports: which option asks for which report
+// (kmem_memory.hpp); the reports live in files of their own.
+#include "commands/kmem_memory.hpp"
+
+#include "commands/api/command.hpp"
+#include "commands/api/output.hpp"
+#include "commands/kmem.hpp"
+
+namespace kdive {
+
+void kmem_memory_report(Session& session, const ParsedArgs& args, Output& out) {
+  int chosen = 0;
+  for (char flag : {'i', 'f', 'F', 'z', 'V', 'v', 'h', 'o', 'n', 'p', 'g', 'm'}) chosen += args.has(flag) ? 1 : 0;
+  if (chosen > 1) throw CommandError("kmem: choose one of -i, -f, -F, -z, -V, -v, -h, -o");
+  if (!args.positional().empty()) throw CommandError("kmem: an address argument is not supported yet");
+  if (args.has('i')) return kmem_usage_report(session, out);
+  if (args.has('f') || args.has('F')) return kmem_free_report(session, out, args.has('F'));
+  if (args.has('z')) return kmem_zones_report(session, out);
+  if (args.has('V')) return kmem_counters_report(session, out);
+  if (args.has('v')) return kmem_vmalloc_report(session, out);
+  if (args.has('h')) return kmem_huge_report(session, out);
+  if (args.has('o')) return kmem_percpu_report(session, out);
+  if (args.has('n') || args.has('p') || args.has('g') || args.has('m')) {
+    throw CommandError("kmem: -n, -p, -g and -m are not supported yet");
+  }
+  throw CommandError("kmem: say which report: -i, -f, -F, -z, -V, -v, -h, -o, -s or -S");
+}
+
+}  // namespace kdive
