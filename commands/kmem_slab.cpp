@@ -65,7 +65,8 @@ Json slab_json(const SlabCache& c, const Slab& s) {
             {"cpu", s.cpu >= 0 ? Json(s.cpu) : Json(nullptr)},
             {"total", s.objects},
             {"allocated", s.allocated()},
-            {"free", s.free.size()}};
+            {"free", s.free.size()},
+            {"freelist", json_hex(s.freelist)}};
   std::vector<bool> is_free(s.objects, false);
   for (VirtAddr f : s.free) is_free[(f - s.memory) / c.size] = true;
   Json free = Json::array(), used = Json::array();
