@@ -136,12 +136,22 @@ void print_slabs_at(Output& out, const SlabCache& c, std::string_view title, Sla
 
 void print_cache_slabs(Output& out, const SlabAllocator& slub, const SlabCache& c) {
   for (int cpu = 0; cpu < slub.cpus(); ++cpu) {
+    if (static_cast<size_t>(cpu) < c.cpu_structs.size()) {
+      out.print("CPU {} KMEM_CACHE_CPU:\n  {:016x}\n", cpu, c.cpu_structs[static_cast<size_t>(cpu)].value());
+    }
     print_slabs_at(out, c, fmt::format("CPU {} SLAB", cpu), SlabPlace::CpuSlab, cpu, 0);
     print_slabs_at(out, c, fmt::format("CPU {} PARTIAL", cpu), SlabPlace::CpuPartial, cpu, 0);
   }
-  for (int node = 0; node < slub.nodes(); ++node) {
-    print_slabs_at(out, c, fmt::format("NODE {} PARTIAL", node), SlabPlace::NodePartial, -1, node);
-    print_slabs_at(out, c, fmt::format("NODE {} FULL", node), SlabPlace::Full, -1, node);
+  out.write("KMEM_CACHE_NODE   NODE  SLABS  PARTIAL  PER-CPU\n");
+  for (const SlabNode& n : c.nodes) {
+    const auto per_cpu = std::count_if(c.slab_list.begin(), c.slab_list.end(), [&](const Slab& s) {
+      return s.place == SlabPlace::CpuSlab && s.node == n.node;
+    });
+    out.print("{:016x}{:>6}{:>7}{:>9}{:>9}\n", n.address.value(), n.node, n.slabs, n.partial, per_cpu);
+  }
+  for (const SlabNode& n : c.nodes) {
+    print_slabs_at(out, c, fmt::format("NODE {} PARTIAL", n.node), SlabPlace::NodePartial, -1, n.node);
+    print_slabs_at(out, c, fmt::format("NODE {} FULL", n.node), SlabPlace::Full, -1, n.node);
   }
 }
 
@@ -180,7 +190,15 @@ void kmem_slab_report(Session& session, const ParsedArgs& args, Output& out) {
     SlabCache c;
     try {
       c = slub.read_cache(at);
-      if (detail) slub.add_full_slabs(c);
+      if (detail) {
+        slub.add_full_slabs(c);
+        // Every slab the nodes count should now be reached; fewer means some
+        // slab sits where no list and no page struct leads (a slab being
+        // freed or allocated at the crash), more a page struct left over.
+        if (c.slab_list.size() != c.slabs && c.problems.empty()) {
+          out.warning(fmt::format("kmem: {}: found {} slabs, its nodes count {}", c.name, c.slab_list.size(), c.slabs));
+        }
+      }
     } catch (const ModelError& e) {
       out.print("{:016x}  (damaged: {})\n", at.value(), e.what());
       out.data_lost(fmt::format("kmem_cache {:x}: {}", at.value(), e.what()));

@@ -95,7 +95,7 @@ struct SlabAllocator::Layout {
   std::optional<Member> c_partial;  // CONFIG_SLUB_CPU_PARTIAL
   uint64_t cpu_size = 0;
   // struct kmem_cache_node
-  Member n_partial;
+  Member n_partial, n_nr_partial;
   std::optional<Member> n_nr_slabs, n_total_objects;  // CONFIG_SLUB_DEBUG
   uint64_t node_size = 0;
   // struct slab (5.17+) or struct page
@@ -134,6 +134,7 @@ SlabAllocator::SlabAllocator(const Kernel& kernel) : k_(kernel) {
 
   const Type& node = types.require("struct kmem_cache_node");
   l->n_partial = node.require_member("partial");
+  l->n_nr_partial = node.require_member("nr_partial");
   l->n_nr_slabs = node.member("nr_slabs.counter");
   l->n_total_objects = node.member("total_objects.counter");
   l->node_size = node.size();
@@ -273,6 +274,7 @@ void SlabAllocator::read_cpu_slabs(SlabCache& c, uint64_t cpu_slab, uint64_t ran
     std::vector<std::byte> bytes;
     try {
       kcc = VirtAddr{cpu_slab + k_.per_cpu_offset(cpu)};
+      c.cpu_structs.push_back(kcc);
       bytes = read_bytes(k_, kcc, l.cpu_size);
     } catch (const ModelError& e) {
       c.breaks.push_back({c.slab_list.size(), kcc, fmt::format("CPU {} kmem_cache_cpu unreadable: {}", cpu, e.what())});
@@ -319,12 +321,15 @@ void SlabAllocator::read_node(SlabCache& c, int node, VirtAddr kcn, uint64_t ran
   const Layout& l = *layout_;
   try {
     const auto bytes = read_bytes(k_, kcn, l.node_size);
+    SlabNode info{node, kcn, 0, field(bytes, l.n_nr_partial)};
     if (l.n_nr_slabs && l.n_total_objects) {
-      c.slabs += field(bytes, *l.n_nr_slabs);
+      info.slabs = field(bytes, *l.n_nr_slabs);
+      c.slabs += info.slabs;
       c.total_objects += field(bytes, *l.n_total_objects);
     } else {
       c.problems.push_back("kmem_cache_node has no nr_slabs/total_objects (kernel built without CONFIG_SLUB_DEBUG)");
     }
+    c.nodes.push_back(info);
   } catch (const ModelError& e) {
     c.problems.push_back(fmt::format("node {} kmem_cache_node {:x} unreadable: {}", node, kcn.value(), e.what()));
     return;
@@ -371,6 +376,14 @@ bool SlabAllocator::read_slab(SlabCache& c, VirtAddr slab, Slab& out, size_t pos
   if (out.place != SlabPlace::NodePartial) out.node = node_of(slab);
   out.objects = static_cast<uint32_t>(field(bytes, l.s_objects));
   out.inuse = static_cast<uint32_t>(field(bytes, l.s_inuse));
+  // A slab never holds more objects than the cache's largest slab does: a
+  // bigger count would make every address past the slab an "object".
+  if (out.objects > c.objects_per_slab) {
+    c.breaks.push_back(
+        {position, slab,
+         fmt::format("slab says it holds {} objects, the cache's slabs hold {}", out.objects, c.objects_per_slab)});
+    return false;
+  }
   out.freelist = VirtAddr{field(bytes, l.s_freelist)};
   // A CPU slab's caller walks the CPU's freelist before the slab's.
   if (out.place != SlabPlace::CpuSlab) walk_freelist(c, out, out.freelist.value(), random, false);

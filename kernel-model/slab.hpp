@@ -52,6 +52,14 @@ struct Slab {
   uint64_t allocated() const { return objects >= free.size() ? objects - free.size() : 0; }
 };
 
+// One node's kmem_cache_node of a cache.
+struct SlabNode {
+  int node = 0;
+  VirtAddr address;      // struct kmem_cache_node
+  uint64_t slabs = 0;    // nr_slabs
+  uint64_t partial = 0;  // nr_partial: slabs on its partial list
+};
+
 struct SlabCache {
   VirtAddr address;  // struct kmem_cache
   std::string name;
@@ -65,6 +73,8 @@ struct SlabCache {
   // From each node's counters (kmem_cache_node.nr_slabs, total_objects).
   uint64_t total_objects = 0;
   uint64_t slabs = 0;
+  std::vector<VirtAddr> cpu_structs;  // each CPU's kmem_cache_cpu, by CPU
+  std::vector<SlabNode> nodes;        // the nodes the cache has a kmem_cache_node on
   // The slabs reached through the CPU and node lists (and mem_map after
   // add_full_slabs), each with its free objects.
   std::vector<Slab> slab_list;
