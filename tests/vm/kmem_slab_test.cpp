@@ -144,47 +144,58 @@ TEST_CASE("kmem -S task_struct: every task is an allocated object, none is free"
   CHECK(tasks > 20);
 }
 
-TEST_CASE("kmem -s: a corrupt free pointer is a marker, the other caches still print", "[kmem_slab]") {
-  // A slab with free objects on its own freelist: a partial one, of a cache
-  // that always has some (dentries and small kmallocs come and go).
-  const json result = run_json("kmem -S dentry kmalloc-64 kmalloc-128 kmalloc-192 kmalloc-256 filp", "elf");
+namespace {
+
+// The first free object of a slab with free objects on its own freelist (a
+// partial one, of a cache that always has some: dentries and small kmallocs
+// come and go), and how to overwrite its free pointer.
+struct FreelistVictim {
   json cache, slab;
-  for (const json& c : result) {
-    for (const json& s : c["slab_list"]) {
-      if (s["place"] != "cpu" && s["free"].get<uint64_t>() >= 2 && hex(s["freelist"]) != 0) {
-        cache = c;
-        slab = s;
-        break;
+  std::string name;
+  uint64_t cache_addr = 0, size = 0, head = 0, memory = 0, stored_at = 0;
+  std::optional<uint64_t> random;  // kmem_cache.random: CONFIG_SLAB_FREELIST_HARDENED only
+
+  FreelistVictim() {
+    const json result = run_json("kmem -S dentry kmalloc-64 kmalloc-128 kmalloc-192 kmalloc-256 filp", "elf");
+    for (const json& c : result) {
+      for (const json& s : c["slab_list"]) {
+        if (s["place"] != "cpu" && s["free"].get<uint64_t>() >= 2 && hex(s["freelist"]) != 0) {
+          cache = c;
+          slab = s;
+          break;
+        }
       }
+      if (!slab.is_null()) break;
     }
-    if (!slab.is_null()) break;
+    REQUIRE_FALSE(slab.is_null());
+    name = cache["name"];
+    cache_addr = hex(cache["cache"]);
+    size = cache["size"];
+    head = hex(slab["freelist"]);
+    memory = hex(slab["memory"]);
+    stored_at = head + print_value(suite(), fmt::format("((struct kmem_cache *){:#x})->offset", cache_addr));
+    try {
+      member_offset(suite(), "struct kmem_cache", "random");
+      random = print_value(suite(), fmt::format("((struct kmem_cache *){:#x})->random", cache_addr));
+    } catch (const std::runtime_error&) {
+    }
   }
-  REQUIRE_FALSE(slab.is_null());
-  const std::string name = cache["name"];
-  const uint64_t cache_addr = hex(cache["cache"]);
-  const uint64_t size = cache["size"];
-  const uint64_t head = hex(slab["freelist"]);
-  const uint64_t offset = print_value(suite(), fmt::format("((struct kmem_cache *){:#x})->offset", cache_addr));
-  // The free pointer in the first free object, made to point just before the
-  // slab; encoded as CONFIG_SLAB_FREELIST_HARDENED stores it.
-  const uint64_t target = hex(slab["memory"]) - size;
-  const uint64_t stored_at = head + offset;
-  uint64_t stored = target;
-  bool hardened = true;  // kmem_cache.random exists only with CONFIG_SLAB_FREELIST_HARDENED
-  try {
-    member_offset(suite(), "struct kmem_cache", "random");
-  } catch (const std::runtime_error&) {
-    hardened = false;
-  }
-  if (hardened) {
-    const uint64_t random = print_value(suite(), fmt::format("((struct kmem_cache *){:#x})->random", cache_addr));
-    stored = target ^ random ^ __builtin_bswap64(stored_at);
-  }
-  INFO("cache " << name << " slab " << slab["slab"] << " head " << std::hex << head);
+  // The head's free pointer as the kernel would store one pointing at `target`.
+  uint64_t encoded(uint64_t target) const { return random ? target ^ *random ^ __builtin_bswap64(stored_at) : target; }
+};
+
+}  // namespace
+
+TEST_CASE("kmem -s: a corrupt free pointer is a marker, the other caches still print", "[kmem_slab]") {
+  const FreelistVictim v;
+  const std::string name = v.name;
+  // The free pointer in the first free object, made to point just before the slab.
+  const uint64_t target = v.memory - v.size;
+  INFO("cache " << name << " slab " << v.slab["slab"] << " head " << std::hex << v.head);
 
   const std::string original = run_kdive(suite(), "elf", "kmem -s").out;
   DamagedDump d = DamagedDump::copy_of(suite());
-  d.write_u64(VirtAddr{stored_at}, stored);
+  d.write_u64(VirtAddr{v.stored_at}, v.encoded(target));
 
   KdiveRun r = d.run("kmem -s");
   INFO(r.out << r.err);
@@ -296,4 +307,34 @@ TEST_CASE("kmem -S task_struct matches crash up to the full slabs", "[kmem_slab]
   REQUIRE(expected.size() > 20);
   REQUIRE(got.size() == expected.size());
   for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == expected[i]);
+}
+
+TEST_CASE("kmem -S: a freelist looping back is a marker, the slab's objects still listed", "[kmem_slab]") {
+  const FreelistVictim v;
+  INFO("cache " << v.name << " slab " << v.slab["slab"] << " head " << std::hex << v.head);
+  DamagedDump d = DamagedDump::copy_of(suite());
+  d.write_u64(VirtAddr{v.stored_at}, v.encoded(v.head));  // the first free object points at itself
+
+  KdiveRun r = d.run("kmem -S " + v.name);
+  INFO(r.out << r.err);
+  CHECK(r.status == kDataLost);
+  CHECK_THAT(r.out, Contains(fmt::format("loops back to {:x}", v.head)));
+  // The slab is still shown, all its objects listed, the head among the free ones.
+  CHECK_THAT(r.out, Contains(fmt::format("{:x}  {:016x}", hex(v.slab["slab"]), v.memory)));
+  CHECK_THAT(r.out, Contains(fmt::format("\n   {:016x}\n", v.head)));
+
+  KdiveRun j = d.run("kmem -S " + v.name, "--json");
+  CHECK(j.status == kDataLost);
+  const json caches = json::parse(lines_of(j.out).at(0))["result"];
+  REQUIRE(caches.size() == 1);
+  CHECK(caches[0].contains("error"));
+  bool slab_error = false;
+  for (const json& s : caches[0]["slab_list"]) {
+    if (s["slab"] != v.slab["slab"]) continue;
+    REQUIRE(s.contains("error"));
+    CHECK_THAT(s["error"].get<std::string>(), Contains("loops back"));
+    CHECK(s["free"].get<uint64_t>() == 1);  // only the head was reached
+    slab_error = true;
+  }
+  CHECK(slab_error);
 }
