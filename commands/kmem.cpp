@@ -23,8 +23,7 @@ void run_kmem(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "kmem",
      .summary = "kernel memory: usage, slab caches, free pages, zones, vmalloc",
-     .usage = "kmem [-i|-f|-F|-z|-V|-n|-v|-h|-o] [-p|-g [flags]|-m member[,member]] | [-s|-S] [-I cache[,cache]] "
-              "[cache]",
+     .usage = "kmem [-i|-f|-F|-z|-V|-v|-h|-o] | [-s|-S] [-I cache[,cache]] [cache ...]",
      .description = "Reports on the kernel's memory, each option one report:\n"
                     "\n"
                     "  -i  memory usage in pages, bytes and percentages, from the kernel's counters as\n"
@@ -38,22 +37,26 @@ const CommandRegistrar registrar{
                     "  -v  the vmalloc areas: vmap_area, vm_struct, address range, size, caller\n"
                     "  -h  the hugetlb pools: size, free and total huge pages\n"
                     "  -o  each CPU's per-CPU offset\n"
-                    "  -s  the slab caches, one line each; -S each slab of a cache with its objects\n"
+                    "  -s  the SLUB caches, one line each: OBJSIZE is the object's size (object_size;\n"
+                    "      /proc/slabinfo's objsize is the slot, JSON size), ALLOCATED what is not on a\n"
+                    "      freelist, TOTAL and SLABS the nodes' counters; -s NAME... only those caches;\n"
+                    "      -I NAME,... leaves caches out\n"
+                    "  -S  as -s, then each slab of the cache (full slabs found through the page\n"
+                    "      structs, as no list holds them) with its objects: free, or [allocated];\n"
+                    "      (cpu N cache) marks the objects on a CPU's lockless freelist\n"
                     "\n"
                     "Counters include the per-CPU deltas the kernel has not folded in yet.",
      .examples = "  kdive> kmem -i\n"
                  "  kdive> kmem -f\n"
                  "  kdive> kmem -V | grep -i swp\n"
-                 "  kdive> kmem -v",
+                 "  kdive> kmem -v\n"
+                 "  kdive> kmem -s task_struct\n"
+                 "  kdive> kmem -S -I kmalloc-8,kmalloc-16",
      .options = {{'i', "", "memory usage summary"},
                  {'f', "", "the buddy allocator's free lists, counted"},
                  {'F', "", "the free lists, with every free block"},
                  {'z', "", "each zone's statistics"},
                  {'V', "", "the kernel's vm_stat, vm_node_stat and vm_event counters"},
-                 {'n', "", "memory sections and nodes"},
-                 {'p', "", "the page structs of all memory"},
-                 {'g', "", "decode page flags (of a value, or list them)"},
-                 {'m', "member", "the page structs, showing these members"},
                  {'v', "", "the vmalloc areas"},
                  {'h', "", "the huge page pools"},
                  {'o', "", "each CPU's per-CPU offset"},
@@ -73,7 +76,11 @@ const CommandRegistrar registrar{
                        "value}}]}; -V {zone_stat, node_stat, numa_stat, events: {name: value}} (names as "
                        "/proc/vmstat's enum spelling, lower case); -v {areas: [{vmap_area, vm_struct, start, "
                        "end, size, caller}]}; -h {pools: [{hstate, page_size, free, total, reserved, surplus, "
-                       "name}]}; -o {per_cpu_offsets: [{cpu, offset}]}. Addresses are hex strings.",
+                       "name}]}; -o {per_cpu_offsets: [{cpu, offset}]}; -s a list of caches {cache, name, objsize, "
+                       "size, allocated, total, slabs, ssize, per_slab, order, refcount}, with -S each also "
+                       "slab_list: [{slab, memory, node, place, cpu, total, allocated, free, freelist, "
+                       "free_objects, allocated_objects}]. A damaged cache, slab or list is an element with "
+                       "error. Addresses are hex strings.",
               .example = "kmem -i"}},
     run_kmem};
 

@@ -10,9 +10,13 @@ namespace kdive {
 
 void kmem_memory_report(Session& session, const ParsedArgs& args, Output& out) {
   int chosen = 0;
-  for (char flag : {'i', 'f', 'F', 'z', 'V', 'v', 'h', 'o', 'n', 'p', 'g', 'm'}) chosen += args.has(flag) ? 1 : 0;
+  for (char flag : {'i', 'f', 'F', 'z', 'V', 'v', 'h', 'o'}) chosen += args.has(flag) ? 1 : 0;
   if (chosen > 1) throw CommandError("kmem: choose one of -i, -f, -F, -z, -V, -v, -h, -o");
-  if (!args.positional().empty()) throw CommandError("kmem: an address argument is not supported yet");
+  // kmem ADDRESS (what an address is) comes with the address-identification work.
+  if (!args.positional().empty()) {
+    throw CommandError("kmem: '" + args.positional().front() +
+                       "': no report takes an address yet (cache names go with -s or -S)");
+  }
   if (args.has('i')) return kmem_usage_report(session, out);
   if (args.has('f') || args.has('F')) return kmem_free_report(session, out, args.has('F'));
   if (args.has('z')) return kmem_zones_report(session, out);
@@ -20,9 +24,6 @@ void kmem_memory_report(Session& session, const ParsedArgs& args, Output& out) {
   if (args.has('v')) return kmem_vmalloc_report(session, out);
   if (args.has('h')) return kmem_huge_report(session, out);
   if (args.has('o')) return kmem_percpu_report(session, out);
-  if (args.has('n') || args.has('p') || args.has('g') || args.has('m')) {
-    throw CommandError("kmem: -n, -p, -g and -m are not supported yet");
-  }
   throw CommandError("kmem: say which report: -i, -f, -F, -z, -V, -v, -h, -o, -s or -S");
 }
 

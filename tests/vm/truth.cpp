@@ -52,6 +52,18 @@ TruthVmalloc parse_vmallocinfo(const std::string& rest) {
   return v;
 }
 
+// "name active num objsize perslab pages : tunables 0 0 0 : slabdata active num 0"
+TruthSlabinfo parse_slabinfo(const std::string& line) {
+  std::istringstream in(line);
+  TruthSlabinfo s;
+  std::string colon, word;
+  uint64_t ignored = 0;
+  in >> s.name >> s.active_objs >> s.num_objs >> s.objsize >> s.objperslab >> s.pagesperslab;
+  in >> colon >> word >> ignored >> ignored >> ignored >> colon >> word >> s.active_slabs >> s.num_slabs;
+  if (!in || word != "slabdata") throw std::invalid_argument("not a slabinfo line: " + line);
+  return s;
+}
+
 int64_t number(const std::string& s) {
   size_t used = 0;
   int64_t v = std::stoll(s, &used, 10);
@@ -133,6 +145,8 @@ Truth Truth::parse(const std::string& text) {
         // name size refcount deps state 0xaddress
         auto f = fields(rest, 5);
         t.modules.push_back({f.at(0), static_cast<uint64_t>(number(f.at(1))), std::stoull(f.at(5), nullptr, 16)});
+      } else if (key == "slabinfo") {
+        t.slabinfo.push_back(parse_slabinfo(rest));
       } else if (key == "kernel_package") {
         auto f = fields(rest, 1);
         t.kernel_package = f.at(0) + "_" + f.at(1);

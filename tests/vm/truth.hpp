@@ -59,6 +59,18 @@ struct TruthVmalloc {
   std::string kind;    // the line's last word: "vmalloc", "ioremap", "vmap", "vm_map_ram", ...
 };
 
+// One /proc/slabinfo line (SLUB: tunables and shared counts are always 0).
+struct TruthSlabinfo {
+  std::string name;
+  uint64_t active_objs;  // SLUB counts objects on per-CPU slabs as active
+  uint64_t num_objs;     // the nodes' total_objects
+  uint64_t objsize;      // the slot: kmem_cache.size, not object_size
+  uint64_t objperslab;
+  uint64_t pagesperslab;
+  uint64_t active_slabs;
+  uint64_t num_slabs;  // the nodes' nr_slabs
+};
+
 struct Truth {
   std::string suite;
   std::string kernel_package;  // "<package>_<version>": its unpacked dir under the fixtures' kernels/
@@ -88,7 +100,8 @@ struct Truth {
   std::optional<int64_t> date_epoch;             // date +%s
   std::map<std::string, std::string> dmi;        // /sys/class/dmi/id: "sys_vendor" -> "QEMU"
   std::vector<std::string> warnings;
-  std::vector<TruthModule> modules;  // /proc/modules
+  std::vector<TruthModule> modules;     // /proc/modules
+  std::vector<TruthSlabinfo> slabinfo;  // /proc/slabinfo, in its order
   // bookworm-irq: the keyboard interrupt panicked this CPU's idle task (pid 0,
   // so no process has the "panic" role).
   std::optional<int> panic_idle_cpu;
