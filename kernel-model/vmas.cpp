@@ -87,7 +87,7 @@ Walked<Vma> maple_vmas(const Kernel& k, const Object& mm) {
 // Before 6.1: mm->mmap, linked through vm_next in address order; behind a
 // break, the rbtree mm->mm_rb (in order: by address) supplies the VMAs above
 // the last one the list reached.
-Walked<Vma> list_vmas(const Kernel& k, const Object& mm) {
+Walked<Vma> list_vmas(const Kernel& k, const Object& mm, uint64_t map_count) {
   Walked<Vma> out;
   std::set<uint64_t> seen;
   uint64_t next = mm["mmap"].as_u64();
@@ -123,7 +123,13 @@ Walked<Vma> list_vmas(const Kernel& k, const Object& mm) {
       break;
     }
   }
-  if (out.breaks.empty()) return out;
+  if (out.breaks.empty()) {
+    if (out.entries.size() == map_count) return out;
+    // A vm_next zeroed into NULL ends the list early without a trace but the count.
+    out.breaks.push_back(
+        {out.entries.size(), out.entries.empty() ? mm.address() : out.entries.back().address,
+         fmt::format("the VMA list ends after {} VMAs, mm_struct.map_count is {}", out.entries.size(), map_count)});
+  }
   // Recover the rest from the rbtree.
   const uint64_t rb_offset = member_offset(k.types().require("struct vm_area_struct"), "vm_rb");
   Walked<VirtAddr> tree = walk_rbtree_entries(k.memory(), mm["mm_rb"].address(), rb_offset, kMaxVmas);
@@ -151,7 +157,7 @@ MmVmas read_mm_vmas(const Kernel& k, VirtAddr mm_address) {
   Object mm = k.object(mm_address, "struct mm_struct");
   out.pgd = mm["pgd"].pointer();
   out.map_count = mm["map_count"].as_u64();
-  out.vmas = mm.has_member("mm_mt") ? maple_vmas(k, mm) : list_vmas(k, mm);
+  out.vmas = mm.has_member("mm_mt") ? maple_vmas(k, mm) : list_vmas(k, mm, out.map_count);
   // A link zeroed into a plausible NULL ends a walk without a trace: the
   // kernel's own count tells.
   if (out.vmas.complete() && out.vmas.entries.size() != out.map_count) {
