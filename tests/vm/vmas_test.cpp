@@ -26,6 +26,7 @@
 #include "vm_test.hpp"
 
 using namespace kdive::test;
+using kdive::VirtAddr;
 using nlohmann::json;
 
 namespace {
@@ -59,12 +60,6 @@ std::vector<MapLine> truth_maps(const Truth& t, int64_t pid) {
   auto [from, to] = t.maps.equal_range(pid);
   for (auto it = from; it != to; ++it) out.push_back(parse_map(it->second));
   return out;
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 // kdive --json on this suite's kdump dump; `command` is one command.
@@ -263,4 +258,65 @@ TEST_CASE("pte decodes a swapped page's raw PTE to its swap entry", "[vmas]") {
   KdiveRun text = run_kdive(suite(), "kdump-zlib", fmt::format("vtop -c {} {:x}", p->pid, p->address));
   CHECK(text.out.find(fmt::format("SWAP: {}  OFFSET: {}", t.swaps[p->swap_type].path, p->swap_offset)) !=
         std::string::npos);
+}
+
+// One link of kd-memory's VMA tree or list zeroed in a copy of the dump: vm
+// prints every VMA it can still reach (each one of /proc/PID/maps), marks
+// where it lost the rest, and exits with the data-lost status.
+TEST_CASE("vm over a damaged VMA tree shows what it reaches and a marker", "[vmas]") {
+  const Truth t = load_truth();
+  const int64_t pid = t.role("memory");
+  const auto maps = truth_maps(t, pid);
+  const VirtAddr task = task_address(suite(), pid);
+  const uint64_t mm = print_value(suite(), fmt::format("((struct task_struct *){:#x})->mm", task.value()));
+  DamagedDump d = DamagedDump::copy_of(suite(), "elf");
+  bool list_kernel = false;
+  try {
+    member_offset(suite(), "struct mm_struct", "mm_mt");
+  } catch (const std::runtime_error&) {
+    list_kernel = true;
+  }
+  if (list_kernel) {
+    // 5.10: the third VMA's vm_next zeroed ends the list early; the rbtree
+    // still holds the rest.
+    const uint64_t first = print_value(suite(), fmt::format("((struct mm_struct *){:#x})->mmap", mm));
+    const uint64_t third =
+        print_value(suite(), fmt::format("((struct vm_area_struct *){:#x})->vm_next->vm_next", first));
+    d.write_u64(VirtAddr{third + member_offset(suite(), "struct vm_area_struct", "vm_next")}, 0);
+  } else {
+    // 6.1+: the first leaf below the root node, zeroed whole (256 bytes:
+    // maple nodes are 256-byte aligned).
+    const uint64_t root = print_value(suite(), fmt::format("((struct mm_struct *){:#x})->mm_mt.ma_root", mm));
+    REQUIRE((root & 2) == 2);  // a node, not a single entry: kd-memory has a dozen VMAs
+    const uint64_t node = root & ~0xffull;
+    const uint64_t leaf =
+        print_value(suite(), fmt::format("((struct maple_arange_64 *){:#x})->slot[0]", node)) & ~0xffull;
+    d.zero(VirtAddr{leaf}, 256);
+  }
+  KdiveRun r = d.run(fmt::format("vm {}", pid), "--json");
+  INFO(r.out << r.err);
+  CHECK(r.status == kDataLost);
+  json j = json::parse(r.out, nullptr, false);
+  REQUIRE(!j.is_discarded());
+  json vmas = vmas_of(j);
+  size_t markers = 0, shown = 0;
+  for (const json& v : vmas) {
+    if (v.contains("error")) {
+      ++markers;
+      continue;
+    }
+    const auto m = std::find_if(maps.begin(), maps.end(), [&](const MapLine& m) { return m.start == hex(v["start"]); });
+    REQUIRE(m != maps.end());
+    check_vma(v, *m);
+    ++shown;
+  }
+  CHECK(markers >= 1);
+  if (list_kernel) {
+    CHECK(shown == maps.size());  // the rbtree gives back what the list lost
+  } else {
+    CHECK(shown > 0);
+    CHECK(shown < maps.size());  // the zeroed leaf's VMAs are gone
+  }
+  KdiveRun text = d.run(fmt::format("vm {}", pid));
+  CHECK(text.out.find("(damaged: ") != std::string::npos);
 }
