@@ -59,8 +59,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       for (const SwapDevice& d : devices) {
         if (d.type == swap->type) at.swap_device = d.path;
       }
-      out.print("{:>10}{:6}  {:>8}  {:>6}\n", "PTE", "", "SWAP", "OFFSET");
-      out.print("{:>16x}  {:>8}  {:>6}\n", pte, at.swap_device.empty() ? "(unknown)" : at.swap_device, swap->offset);
+      out.print("{}\n", swap_pte_lines(at));
       row["physical"] = nullptr;
       row["swap"] = swap_json(at);
     } else {
@@ -85,8 +84,8 @@ const CommandRegistrar registrar{
                  "  80000000055d0867   55d0000  (PRESENT|RW|USER|ACCESSED|DIRTY|NX)\n"
                  "\n"
                  "  kdive> pte 7fffffffffffc02\n"
-                 "         PTE              SWAP  OFFSET\n"
-                 "   7fffffffffffc02  /dev/vda       1",
+                 "        PTE          SWAP    OFFSET\n"
+                 "  7fffffffffffc02  /dev/vda     1",
      .options = {},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,

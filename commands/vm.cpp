@@ -63,6 +63,8 @@ struct Options {
   std::optional<std::string> ref;
 };
 
+uint64_t file_offset(const Vma& v, uint64_t address) { return v.pgoff * kPageSize + (address - v.start); }
+
 Json page_rows(const AddressSpace& space, const Vma& v, const std::vector<SwapDevice>& devices, bool json,
                Output& out) {
   Json pages = Json::array();
@@ -73,11 +75,15 @@ Json page_rows(const AddressSpace& space, const Vma& v, const std::vector<SwapDe
       out.print("{:<10x}  {:>8x}\n", a, *at.physical);
     } else if (at.swap) {
       out.print("{:<10x}  {}\n", a, swap_location_text(at));
+    } else if (!v.file.is_null()) {
+      // A file page not in memory is where the file holds it.
+      out.print("{:<10x}  FILE: {}  OFFSET: {:x}\n", a, v.path, file_offset(v, a));
     } else {
       out.print("{:<10x}  (not mapped)\n", a);
     }
     if (!json) continue;
     Json p = {{"virtual", json_hex(a)}, {"physical", at.physical ? Json(json_hex(*at.physical)) : Json(nullptr)}};
+    if (!at.physical && !at.swap && !v.file.is_null()) p["file_offset"] = json_hex(file_offset(v, a));
     if (at.swap) {
       p["swap"] = swap_json(at);
       p["pte"] = json_hex(at.entry);
@@ -212,7 +218,8 @@ const CommandRegistrar registrar{
                        "null)}; a VMA that could not be read, or a place the VMA tree or list is\n"
                        "damaged, is {vma, error}. With -p each VMA has pages: {virtual, physical\n"
                        "(null when not in memory)}, and for a swapped-out page swap {device, type,\n"
-                       "offset} and pte, the raw page-table entry.",
+                       "offset} and pte, the raw page-table entry; a file page not in memory has\n"
+                       "file_offset, where in the file it is.",
               .example = "vm 1"}},
     run};
 

@@ -21,6 +21,9 @@ Json vma_json(const Vma& vma);
 
 // "SWAP: /dev/vda  OFFSET: 1", crash's words for a swapped-out page.
 std::string swap_location_text(const PageLocation& at);
+// crash's two lines for a swap entry's PTE: "PTE SWAP OFFSET" and the values,
+// each centred on its value's width.
+std::string swap_pte_lines(const PageLocation& at);
 // {"device", "type", "offset"}
 Json swap_json(const PageLocation& at);
 

@@ -89,19 +89,17 @@ struct Result {
   std::optional<PageStruct> page;
 };
 
-// crash's pte decoding of a swap entry: the PTE, the device and the offset.
-void print_swap_pte(const PageLocation& at, Output& out) {
-  out.print("{:>10}{:6}  {:>8}  {:>6}\n", "PTE", "", "SWAP", "OFFSET");
-  out.print("{:>16x}  {:>8}  {:>6}\n", at.entry, at.swap_device.empty() ? "(unknown)" : at.swap_device,
-            at.swap->offset);
-}
-
 void print(const Kernel& k, const Result& r, Output& out) {
   const bool user = r.user_address;
   const Translation& t = r.translation;
   const int width = user ? 10 : 16;
   out.print("{:<{}}  {:<16}\n", "VIRTUAL", width, "PHYSICAL");
-  out.print("{:<{}x}  {:<16}\n\n", r.address, width, t.phys ? fmt::format("{:x}", *t.phys) : "(not mapped)");
+  // crash pads a physical address to its column, not "(not mapped)".
+  if (t.phys) {
+    out.print("{:<{}x}  {:<16x}\n\n", r.address, width, *t.phys);
+  } else {
+    out.print("{:<{}x}  (not mapped)\n\n", r.address, width);
+  }
   // crash names the kernel's table and its first entry; a process's walk
   // starts straight with its levels.
   if (!user) out.print("PGD DIRECTORY: {:x}\n", page_table_address(k, r.space));
@@ -116,7 +114,7 @@ void print(const Kernel& k, const Result& r, Output& out) {
   if (!t.phys) {
     if (r.location.swap) {
       out.print("\n");
-      print_swap_pte(r.location, out);
+      out.print("{}\n", swap_pte_lines(r.location));
     } else {
       out.print("\n{:x}: {}\n", r.address, t.fault);
     }
