@@ -25,7 +25,7 @@ namespace {
 
 constexpr uint64_t kPageSize = 4096;
 
-// crash centres the RSS and TOTAL_VM values in their columns.
+// crash centres each value of the MM line in its column (a kernel thread's 0s).
 std::string centered(const std::string& s, size_t width) {
   if (s.size() >= width) return s;
   size_t left = (width - s.size()) / 2;
@@ -33,7 +33,8 @@ std::string centered(const std::string& s, size_t width) {
 }
 
 std::string mm_line(const Task& t, VirtAddr mm, VirtAddr pgd) {
-  return fmt::format("{:>16x}  {:>16x}  {}  {}", mm, pgd, centered(fmt::format("{}k", t.rss_pages * 4), 6),
+  return fmt::format("{}  {}  {}  {}", centered(fmt::format("{:x}", mm), 16), centered(fmt::format("{:x}", pgd), 16),
+                     centered(fmt::format("{}k", t.rss_pages * 4), 6),
                      centered(fmt::format("{}k", t.total_vm_pages * 4), 8));
 }
 
@@ -161,6 +162,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (opt.pages) devices = swap_devices(k, out);
   Json results = Json::array();
   for (const Task* t : tasks) {
+    // crash separates the tasks with an empty line.
+    if (t != tasks.front()) out.print("\n");
     if (report_if_damaged(*t, out)) {
       out.print("{}\n", task_header(*t));
       results.push_back(task_header_json(*t));
