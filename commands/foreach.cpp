@@ -26,6 +26,9 @@ const std::set<std::string, std::less<>> kKinds = {"kernel", "user", "gleader", 
 // Inner commands whose own output does not name the task: foreach heads each
 // task's part with the task's line, as crash does.
 const std::set<std::string, std::less<>> kNeedsHeader = {"vtop"};
+// Inner commands whose output for one task does not end in an empty line:
+// foreach separates the tasks with one, as crash does.
+const std::set<std::string, std::less<>> kNeedsSeparator = {"vm"};
 
 struct Selection {
   std::vector<std::string> identities;  // pids, task addresses, names
@@ -90,6 +93,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       continue;
     }
     session.set_context(*t);
+    if (!out.json() && t != tasks.front() && kNeedsSeparator.contains(inner->spec.name)) out.print("\n");
     if (header) out.print("{}{}\n", t == tasks.front() ? "" : "\n", task_header(*t));
     Json entry = task_header_json(*t);
     // In JSON mode each task's run gets its own sink, so its result lands in

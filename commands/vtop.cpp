@@ -11,8 +11,16 @@
 #include "commands/api/session.hpp"
 #include "commands/context_space.hpp"
 #include "commands/task_args.hpp"
+#include "commands/vma_rows.hpp"
 #include "kernel-model/address_space.hpp"
 #include "kernel-model/errors.hpp"
+#include "kernel-model/kernel.hpp"
+#include "kernel-model/object.hpp"
+#include "kernel-model/page_location.hpp"
+#include "kernel-model/swap.hpp"
+#include "kernel-model/tasks.hpp"
+#include "kernel-model/type_system.hpp"
+#include "kernel-model/vmas.hpp"
 
 namespace kdive {
 namespace {
@@ -42,12 +50,43 @@ VirtAddr page_table_address(const Kernel& k, const AddressSpace& space) {
   return k.memory().to_direct(space.page_table());
 }
 
+// The struct page of a physical page (sparse vmemmap: vmemmap_base + pfn *
+// sizeof(struct page)) and what crash's vtop shows of it.
+struct PageStruct {
+  VirtAddr page;
+  VirtAddr mapping;
+  uint64_t index = 0;
+  int64_t count = 0;  // _refcount
+  uint64_t flags = 0;
+  std::string error;  // set when the struct page could not be read
+};
+
+PageStruct read_page_struct(const Kernel& k, PhysAddr physical) {
+  PageStruct p;
+  const Type& page = k.types().require("struct page");
+  p.page = k.layout().vmemmap_start + (physical.value() >> 12) * page.size();
+  try {
+    Object o(k, p.page, &page);
+    p.flags = o["flags"].as_u64();
+    p.mapping = o["mapping"].pointer();
+    p.index = o["index"].as_u64();
+    p.count = o["_refcount"]["counter"].as_i64();
+  } catch (const ModelError& e) {
+    p.error = e.what();
+  }
+  return p;
+}
+
 struct Result {
   VirtAddr address;
   bool user_address;  // in the user half (crash lays those out narrower, without the directory lines)
   const AddressSpace& space;
   Translation translation;
   std::vector<std::string_view> flags;  // of the last entry, when the page is mapped
+  PageLocation location;
+  std::optional<Vma> vma;  // the VMA holding a user address
+  std::string vma_error;   // why the VMAs could not be read
+  std::optional<PageStruct> page;
 };
 
 void print(const Kernel& k, const Result& r, Output& out) {
@@ -55,7 +94,12 @@ void print(const Kernel& k, const Result& r, Output& out) {
   const Translation& t = r.translation;
   const int width = user ? 10 : 16;
   out.print("{:<{}}  {:<16}\n", "VIRTUAL", width, "PHYSICAL");
-  out.print("{:<{}x}  {:<16}\n\n", r.address, width, t.phys ? fmt::format("{:x}", *t.phys) : "(not mapped)");
+  // crash pads a physical address to its column, not "(not mapped)".
+  if (t.phys) {
+    out.print("{:<{}x}  {:<16x}\n\n", r.address, width, *t.phys);
+  } else {
+    out.print("{:<{}x}  (not mapped)\n\n", r.address, width);
+  }
   // crash names the kernel's table and its first entry; a process's walk
   // starts straight with its levels.
   if (!user) out.print("PGD DIRECTORY: {:x}\n", page_table_address(k, r.space));
@@ -68,16 +112,34 @@ void print(const Kernel& k, const Result& r, Output& out) {
     }
   }
   if (!t.phys) {
-    out.print("\n{:x}: {}\n", r.address, t.fault);
-    return;
+    if (r.location.swap) {
+      out.print("\n");
+      out.print("{}\n", swap_pte_lines(r.location));
+    } else {
+      out.print("\n{:x}: {}\n", r.address, t.fault);
+    }
+  } else {
+    const PhysAddr page = t.phys->align_down(t.page_size);
+    out.print("  PAGE: {:x}{}\n", page, page_size_note(t.page_size));
+    std::string page_text = fmt::format("{:x}", page);
+    const int phys_width = std::max<int>(8, static_cast<int>(page_text.size()));
+    // crash heads the last entry "PTE" whatever its level.
+    out.print("\n{:>9}{:7}  {:>{}}  FLAGS\n", "PTE", "", "PHYSICAL", phys_width);
+    out.print("{:>16x}  {:>{}}  ({})\n", t.levels.back().entry, page_text, phys_width, flags_text(r.flags));
   }
-  const PhysAddr page = t.phys->align_down(t.page_size);
-  out.print("  PAGE: {:x}{}\n", page, page_size_note(t.page_size));
-  std::string page_text = fmt::format("{:x}", page);
-  const int phys_width = std::max<int>(8, static_cast<int>(page_text.size()));
-  // crash heads the last entry "PTE" whatever its level.
-  out.print("\n{:>9}{:7}  {:>{}}  FLAGS\n", "PTE", "", "PHYSICAL", phys_width);
-  out.print("{:>16x}  {:>{}}  ({})\n", t.levels.back().entry, page_text, phys_width, flags_text(r.flags));
+  if (r.vma) out.print("\n{}\n{}\n", vma_header(), vma_row(*r.vma));
+  if (!r.vma_error.empty()) out.print("\n(damaged: {})\n", r.vma_error);
+  if (r.location.swap) out.print("\n{}\n", swap_location_text(r.location));
+  if (r.page) {
+    const PageStruct& p = *r.page;
+    out.print("\n      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n");
+    if (!p.error.empty()) {
+      out.print("{:016x}  (damaged: {})\n", p.page, p.error);
+    } else {
+      out.print("{:016x} {:>8x} {:>16x} {:>9x} {:>2} {:x}\n", p.page, t.phys->align_down(4096), p.mapping, p.index,
+                p.count, p.flags);
+    }
+  }
 }
 
 Json to_json(const Result& r) {
@@ -95,7 +157,53 @@ Json to_json(const Result& r) {
   j["page_size"] = t.page_size;
   j["flags"] = r.flags;
   if (!t.phys) j["fault"] = t.fault;
+  if (r.location.swap) j["swap"] = swap_json(r.location);
+  if (r.vma) j["vma"] = vma_json(*r.vma);
+  if (!r.vma_error.empty()) j["vma"] = {{"error", r.vma_error}};
+  if (r.page) {
+    const PageStruct& p = *r.page;
+    j["page"] = {{"page", json_hex(p.page)}};
+    if (!p.error.empty()) {
+      j["page"]["error"] = p.error;
+    } else {
+      j["page"]["mapping"] = json_hex(p.mapping);
+      j["page"]["index"] = json_hex(p.index);
+      j["page"]["count"] = p.count;
+      j["page"]["flags"] = json_hex(p.flags);
+    }
+  }
   return j;
+}
+
+// What vtop adds to a walk: the swap entry of a swapped-out user page, the VMA
+// holding a user address, and the struct page of a mapped page.
+void complete(const Kernel& k, Result& r, const std::vector<SwapDevice>& devices, Output& out) {
+  r.location = locate_page(r.translation, devices);
+  if (r.translation.phys) r.page = read_page_struct(k, *r.translation.phys);
+  if (!r.user_address || !r.space.pid()) return;
+  const Task* task = k.tasks().by_pid(*r.space.pid());
+  if (task == nullptr || task->mm.is_null()) return;
+  try {
+    MmVmas m = read_mm_vmas(k, task->mm);
+    if (const Vma* v = find_vma(m.vmas, r.address)) {
+      r.vma = *v;
+    } else if (!m.vmas.complete()) {
+      r.vma_error = fmt::format("no VMA found, and the VMAs are damaged: {}", m.vmas.breaks.front().describe());
+    }
+  } catch (const ModelError& e) {
+    r.vma_error = fmt::format("mm_struct {:x}: {}", task->mm, e.what());
+  }
+  if (!r.vma_error.empty()) out.data_lost(fmt::format("vtop {:x}: {}", r.address, r.vma_error));
+}
+
+// The swap devices for naming a swap entry's device; none when the kernel has
+// no swap or its table cannot be read (the entry is still decoded).
+std::vector<SwapDevice> read_swap_devices_or_none(const Kernel& k) {
+  try {
+    return read_swap_devices(k);
+  } catch (const ModelError&) {
+    return {};
+  }
 }
 
 // The space an address is translated in: with -c, the page table of the task
@@ -130,12 +238,15 @@ void run_vtop(Session& session, const ParsedArgs& args, Output& out) {
   if (args.has('k')) wanted = AddressSpace::Kind::Kernel;
   Json results = Json::array();
   bool first = true;
+  std::optional<std::vector<SwapDevice>> devices;
   for (const auto& word : args.positional()) {
     VirtAddr address = parse_address(&k, word);
     AddressSpace space = space_for(session, args, address, wanted);
     const bool user_address = address_half(address, k.layout().levels) == AddressHalf::User;
-    Result r{address, user_address, space, space.translate(address), {}};
+    Result r{address, user_address, space, space.translate(address), {}, {}, {}, {}, {}};
     if (r.translation.phys) r.flags = entry_flag_names(r.translation.levels.back());
+    if (!devices && user_address) devices = read_swap_devices_or_none(k);
+    complete(k, r, devices ? *devices : std::vector<SwapDevice>{}, out);
     if (!first) out.print("\n");
     print(k, r, out);
     results.push_back(to_json(r));

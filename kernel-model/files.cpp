@@ -94,6 +94,17 @@ bool unhashed(const Object& dentry) {
 
 bool is_root(const Object& dentry) { return dentry["d_parent"].pointer() == dentry.address(); }
 
+// A dentry of alloc_file_pseudo(): a root of its own (d_alloc_pseudo) whose
+// d_op->d_dname is simple_dname (fs/file_table.c, fs/d_path.c), which is how
+// d_path() names it.
+bool is_pseudo(const Kernel& k, const Object& dentry) {
+  if (!is_root(dentry) || dentry["d_op"].is_null()) return false;
+  Object d_op = dentry["d_op"].deref();
+  if (!d_op.has_member("d_dname") || d_op["d_dname"].is_null()) return false;
+  auto hit = k.symbol_at(d_op["d_dname"].pointer());
+  return hit && hit->offset == 0 && hit->symbol->name == "simple_dname";
+}
+
 // A path longer than any real one: the parent links loop.
 Error too_deep(VirtAddr dentry) {
   return Error(Error::Kind::BadData,
@@ -213,6 +224,10 @@ void read_open_file(const Kernel& k, const Object& file, OpenFile& of) {
     of.path = fmt::format("socket:[{}]", ino);
   } else if (magic == kAnonInodeMagic) {
     of.path = "anon_inode:" + dentry_name(dentry);
+  } else if (is_pseudo(k, dentry)) {
+    // alloc_file_pseudo()'s dentries (anonymous hugetlb and shmem mappings,
+    // memfds) are named by simple_dname(): "/" name " (deleted)".
+    of.path = "/" + dentry_name(dentry) + " (deleted)";
   } else {
     of.path = dentry_path(k, dentry.address(), file["f_path"]["mnt"].pointer());
     if (unhashed(dentry) && !is_root(dentry)) of.path += " (deleted)";
@@ -229,6 +244,13 @@ void read_fs_path(const Kernel& k, const Object& path, std::string& out, std::st
 }
 
 }  // namespace
+
+std::string file_path(const Kernel& k, VirtAddr file) {
+  OpenFile of;
+  of.file = file;
+  read_open_file(k, k.object(file, "struct file"), of);
+  return of.path;
+}
 
 TaskFiles read_task_files(const Kernel& k, const Task& task) {
   TaskFiles out;

@@ -48,6 +48,10 @@ TaskFiles read_task_files(const Kernel& k, const Task& task);
 // The path of a dentry seen through a vfsmount, up to the global root.
 // Throws Error(BadData) naming the dentry or mount whose links are impossible.
 std::string dentry_path(const Kernel& k, VirtAddr dentry, VirtAddr vfsmount);
+// The name /proc shows for an open struct file (a path, "pipe:[N]", ... with
+// " (deleted)" when unlinked): what a VMA's vm_file maps. Throws ModelError
+// when the file or its dentry cannot be read or makes no sense.
+std::string file_path(const Kernel& k, VirtAddr file);
 
 // A dentry on its own (crash's files -d): its inode, super block, type and
 // path. The mount is the first in init's mount namespace whose root is an

@@ -71,6 +71,47 @@ int64_t number(const std::string& s) {
   return v;
 }
 
+uint64_t hex_number(const std::string& s) {
+  size_t used = 0;
+  uint64_t v = std::stoull(s, &used, 16);
+  if (used != s.size()) throw std::invalid_argument("not a hex number: " + s);
+  return v;
+}
+
+// pagemap, hugepage, swaps and smaps: true when `key` is one of them.
+bool parse_memory_record(Truth& t, const std::string& key, const std::string& rest) {
+  if (key == "pagemap") {
+    auto f = fields(rest, 3);  // pid 0xaddr present 0xpfn | swap type 0xoffset | none
+    TruthPage p{number(f.at(0)), hex_number(f.at(1)), TruthPage::Kind::None};
+    if (f.at(2) == "present") {
+      p.kind = TruthPage::Kind::Present;
+      p.pfn = hex_number(f.at(3));
+    } else if (f.at(2) == "swap") {
+      auto sw = fields(f.at(3), 1);
+      p.kind = TruthPage::Kind::Swap;
+      p.swap_type = static_cast<uint32_t>(number(sw.at(0)));
+      p.swap_offset = hex_number(sw.at(1));
+    } else if (f.at(2) != "none") {
+      throw std::invalid_argument("bad pagemap");
+    }
+    t.pagemap.push_back(p);
+  } else if (key == "hugepage") {
+    auto f = fields(rest, 2);
+    t.hugepages.push_back({number(f.at(0)), hex_number(f.at(1)), static_cast<uint64_t>(number(f.at(2)))});
+  } else if (key == "swaps") {
+    std::istringstream in(rest);  // columns are separated by spaces and tabs
+    TruthSwap s;
+    if (!(in >> s.path >> s.type >> s.size_kb >> s.used_kb >> s.priority)) throw std::invalid_argument("bad swaps");
+    t.swaps.push_back(s);
+  } else if (key == "smaps") {
+    auto f = fields(rest, 3);
+    t.smaps[number(f.at(0))][f.at(1)][f.at(2)] = static_cast<uint64_t>(number(f.at(3)));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Truth Truth::parse(const std::string& text) {
@@ -169,6 +210,7 @@ Truth Truth::parse(const std::string& text) {
       } else if (key == "modsym") {
         auto f = fields(rest, 3);  // module name type 0xaddress
         t.test_module_symbols[f.at(1)] = std::stoull(f.at(3), nullptr, 16);
+      } else if (parse_memory_record(t, key, rest)) {
       } else if (key == "warning") {
         t.warnings.push_back(rest);
       } else if (key == "end") {

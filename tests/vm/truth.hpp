@@ -71,6 +71,30 @@ struct TruthSlabinfo {
   uint64_t num_slabs;  // the nodes' nr_slabs
 };
 
+// The memory workload's pages as /proc/self/pagemap showed them.
+struct TruthPage {
+  int64_t pid;
+  uint64_t address;
+  enum class Kind { Present, Swap, None } kind;
+  uint64_t pfn = 0;          // Present
+  uint32_t swap_type = 0;    // Swap: index in swap_info[]
+  uint64_t swap_offset = 0;  // Swap: the page slot on that device
+};
+
+struct TruthHugePage {
+  int64_t pid;
+  uint64_t address;
+  uint64_t kb;  // the huge page's size
+};
+
+// A /proc/swaps line (sizes in kB).
+struct TruthSwap {
+  std::string path;
+  std::string type;  // "partition" or "file"
+  uint64_t size_kb, used_kb;
+  int64_t priority;
+};
+
 struct Truth {
   std::string suite;
   std::string kernel_package;  // "<package>_<version>": its unpacked dir under the fixtures' kernels/
@@ -110,6 +134,13 @@ struct Truth {
   std::string test_module;
   std::vector<std::string> test_module_chain;
   std::map<std::string, uint64_t> test_module_symbols;  // name -> run-time address (/proc/kallsyms)
+
+  // The memory workload's records (absent in fixtures built before them).
+  std::vector<TruthPage> pagemap;
+  std::vector<TruthHugePage> hugepages;
+  std::vector<TruthSwap> swaps;
+  // pid -> "start-end" -> Size, Rss, Anonymous, Swap, KernelPageSize (kB)
+  std::map<int64_t, std::map<std::string, std::map<std::string, uint64_t>>> smaps;
 
   // Throws std::runtime_error naming the file and line when the file is unusable.
   static Truth load(const std::filesystem::path& path);
