@@ -45,7 +45,10 @@ struct Request {
 // Reads memory of the searched space for a hit's context; throws Fault.
 using Reader = std::function<void(uint64_t, std::span<std::byte>)>;
 
+// A value is hex, as in crash, even when it has no letters ("100000000");
+// anything else is a symbol or an expression.
 uint64_t evaluate_value(const Kernel& k, const std::string& text) {
+  if (auto v = parse_number(text, 16)) return *v;
   try {
     Value v = evaluate(KernelEvalContext(k), text, {.crash_eval = true});
     const Type& t = v.type().strip();
@@ -330,7 +333,7 @@ const CommandRegistrar registrar{
                        "the hit among them. With -c, value is the string and \"shown\" the bytes from\n"
                        "the hit on as text. With -t/-T, one object per task that has hits: pid, task,\n"
                        "cpu, comm and \"hits\", a list of the objects above.",
-              .example = "search -K -s init_task -l 4096 init_task"}},
+              .example = "search -K -s linux_banner -l 64 -c Linux"}},
     run};
 
 }  // namespace
