@@ -137,18 +137,32 @@ char printable(std::byte b) {
 // Prints hits as they are found, and builds the JSON list from the same values.
 class HitPrinter {
  public:
-  HitPrinter(const Request& r, Reader reader, bool kernel_addresses, Output& out, Json& results)
-      : r_(r), reader_(std::move(reader)), kernel_(kernel_addresses), out_(out), results_(results) {}
+  HitPrinter(const Kernel& k, const Request& r, Reader reader, Output& out, Json& results)
+      : kernel_(k), r_(r), reader_(std::move(reader)), out_(out), results_(results) {}
 
   void operator()(const SearchHit& hit) {
     throw_if_interrupted();
     if (r_.pattern.is_text()) return text_hit(hit);
     if (r_.context > 0) return context_hit(hit);
-    out_.print("{}: {} \n", address(hit.address), value(hit.value));
-    results_.push_back({{"address", json_hex(hit.address)}, {"value", json_hex(hit.value)}});
+    const std::optional<std::string> symbol = symbol_of(hit.value);
+    out_.print("{}: {} {}\n", address(hit.address), value(hit.value), symbol ? "(" + *symbol + ")" : "");
+    Json j = {{"address", json_hex(hit.address)}, {"value", json_hex(hit.value)}};
+    if (symbol) j["symbol"] = *symbol;
+    results_.push_back(std::move(j));
   }
 
  private:
+  // The kernel symbol a 64-bit value is the address of, named (as crash does)
+  // in searches of kernel virtual memory, not of stacks, user or physical memory.
+  std::optional<std::string> symbol_of(uint64_t v) const {
+    const bool kernel_search =
+        r_.where == Where::Kernel || r_.where == Where::KernelNoVmalloc || r_.where == Where::KernelNoDirectMap;
+    if (!kernel_search || r_.pattern.width != 8 || VirtAddr{v} < kStartKernelMap) return std::nullopt;
+    auto hit = kernel_.symbol_at(VirtAddr{v});
+    if (!hit || hit->offset != 0) return std::nullopt;
+    return std::string(hit->symbol->name);
+  }
+
   std::string address(uint64_t a) const { return fmt::format("{:x}", a); }
   std::string value(uint64_t v) const { return fmt::format("{:0{}x}", v, 2 * r_.pattern.width); }
 
@@ -195,9 +209,9 @@ class HitPrinter {
     results_.push_back({{"address", json_hex(hit.address)}, {"value", json_hex(hit.value)}, {"context", context}});
   }
 
+  const Kernel& kernel_;
   const Request& r_;
   Reader reader_;
-  bool kernel_;
   Output& out_;
   Json& results_;
 };
@@ -217,7 +231,7 @@ void search_stacks(const Session& session, const Request& r, Output& out, Json& 
     Json hits = Json::array();
     std::string header = task_header(task);
     bool printed_header = false;
-    HitPrinter printer(r, reader, true, out, hits);
+    HitPrinter printer(k, r, reader, out, hits);
     search_memory(
         k.memory(), ranges, r.pattern,
         [&](const SearchHit& h) {
@@ -247,19 +261,16 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   }
   std::vector<SearchRange> ranges;
   Reader reader;
-  bool kernel_addresses = true;
   std::optional<AddressSpace> space;
   switch (r.where) {
     case Where::Physical:
       ranges.push_back(SearchRange::physical(0, 0));
       reader = [&](uint64_t a, std::span<std::byte> b) { k.memory().read_phys(PhysAddr{a}, b); };
-      kernel_addresses = false;
       break;
     case Where::User: {
       space = context_space(k, session.context(), VirtAddr{0}, AddressSpace::Kind::User);
       ranges.push_back(SearchRange::virtual_range(space->page_table(), 0, user_space_end(k.layout().levels).value()));
       reader = [&](uint64_t a, std::span<std::byte> b) { space->read(VirtAddr{a}, b); };
-      kernel_addresses = false;
       break;
     }
     default: {
@@ -271,7 +282,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     }
   }
   ranges = clip_ranges(std::move(ranges), r.start.value_or(0), r.end.value_or(0));
-  HitPrinter printer(r, reader, kernel_addresses, out, results);
+  HitPrinter printer(k, r, reader, out, results);
   search_memory(k.memory(), ranges, r.pattern, std::ref(printer), throw_if_interrupted);
   out.result(std::move(results));
 }
@@ -285,7 +296,8 @@ const CommandRegistrar registrar{
                     "  -k  kernel virtual memory (the default): the direct map of physical memory,\n"
                     "      the vmalloc area, the kernel image and the modules area;\n"
                     "  -K  the same without the vmalloc area;\n"
-                    "  -V  the same without the direct map;\n"
+                    "  -V  the same without the unity-mapped regions (the direct map and the\n"
+                    "      kernel image);\n"
                     "  -u  the user space of the current context's process (see set);\n"
                     "  -p  physical memory;\n"
                     "  -t  the kernel stack of every task, -T of the tasks active on a CPU.\n"
@@ -330,7 +342,8 @@ const CommandRegistrar registrar{
               .keys = {"address", "value"},
               .notes = "One object per hit: its address (physical with -p) and the value found there\n"
                        "(\"0x…\"). With -x, \"context\" lists {address, value} of the words around it,\n"
-                       "the hit among them. With -c, value is the string and \"shown\" the bytes from\n"
+                       "the hit among them. -k, -K and -V add \"symbol\" when the value is the address\n"
+                       "of a kernel symbol. With -c, value is the string and \"shown\" the bytes from\n"
                        "the hit on as text. With -t/-T, one object per task that has hits: pid, task,\n"
                        "cpu, comm and \"hits\", a list of the objects above.",
               .example = "search -K -s linux_banner -l 64 -c Linux"}},

@@ -190,7 +190,11 @@ std::vector<SearchRange> kernel_search_ranges(const KernelMemory& memory, Kernel
     out.push_back(SearchRange::virtual_range(l.kernel_pgd, l.vmalloc_start.value(), l.vmalloc_start.value() + size));
   }
   const uint64_t image_end = kStartKernelMap.value() + l.image_size;
-  out.push_back(SearchRange::virtual_range(l.kernel_pgd, kStartKernelMap.value(), image_end));
+  // The kernel-text mapping is linear too (virtual - __START_KERNEL_map +
+  // phys_base): crash counts it as unity-mapped, and -V leaves it out with the
+  // direct map. It is walked through the page table, which maps only the image
+  // (cleanup_highmap() unmaps the rest of the 1 GiB).
+  if (regions.direct_map) out.push_back(SearchRange::virtual_range(l.kernel_pgd, kStartKernelMap.value(), image_end));
   out.push_back(SearchRange::virtual_range(l.kernel_pgd, image_end, kModulesEnd));
   std::sort(out.begin(), out.end(), [](const SearchRange& a, const SearchRange& b) { return a.start < b.start; });
   return out;

@@ -93,11 +93,11 @@ SearchStats search_memory(const KernelMemory& memory, const std::vector<SearchRa
 
 // The kernel-virtual regions of x86_64 that `search -k` covers, in address
 // order: the direct map (over the dump's physical ranges), vmalloc, the kernel
-// image and the modules area. Without vmalloc for -K, without the direct map
-// for -V.
+// image and the modules area. Without vmalloc for -K; without the unity-mapped
+// regions (the direct map and the kernel image) for -V.
 struct KernelRegions {
   bool vmalloc = true;
-  bool direct_map = true;
+  bool direct_map = true;  // and the kernel image mapping
 };
 std::vector<SearchRange> kernel_search_ranges(const KernelMemory& memory, KernelRegions regions);
 
