@@ -234,3 +234,36 @@ TEST_CASE("search: -w and -h widths, and bad input is a one-line error", "[searc
     CHECK(lines_of(r.err).size() == 1);
   }
 }
+
+TEST_CASE("search -t finds values on each task's own kernel stack, -T on the active tasks' only", "[search]") {
+  // init's task_struct address is on the stacks of the tasks it forked and of
+  // those waiting on it; each hit must lie in the THREAD_SIZE-aligned stack
+  // that holds the task's saved stack pointer (ps's kstackp). 32 KiB covers
+  // THREAD_SIZE with and without KASAN.
+  constexpr uint64_t kMaxThreadSize = 32768;
+  std::map<int64_t, json> ps;
+  for (const json& t : json_result_of(suite(), "ps")) ps[t["pid"].get<int64_t>()] = t;
+  const uint64_t init = hex(ps.at(1)["task"]);
+  const json all = json_result_of(suite(), fmt::format("search -t {:x}", init));
+  REQUIRE(!all.empty());
+  std::set<int64_t> with_hits;
+  for (const json& task : all) {
+    const int64_t pid = task["pid"].get<int64_t>();
+    INFO("pid " << pid);
+    with_hits.insert(pid);
+    REQUIRE(!task["hits"].empty());
+    const json& p = ps.at(pid);
+    for (const json& h : task["hits"]) {
+      CHECK(hex(h["value"]) == init);
+      if (!p["active"].get<bool>() && p["kstackp"].is_string()) {
+        const uint64_t sp = hex(p["kstackp"]);
+        CHECK(hex(h["address"]) / kMaxThreadSize == sp / kMaxThreadSize);
+      }
+    }
+  }
+  for (const json& task : json_result_of(suite(), fmt::format("search -T {:x}", init))) {
+    const int64_t pid = task["pid"].get<int64_t>();
+    CHECK(ps.at(pid)["active"].get<bool>());
+    CHECK(with_hits.count(pid) == 1);
+  }
+}
