@@ -267,3 +267,24 @@ TEST_CASE("search -t finds values on each task's own kernel stack, -T on the act
     CHECK(with_hits.count(pid) == 1);
   }
 }
+
+TEST_CASE("search -x shows the words around each hit as the pattern has them", "[search]") {
+  const Truth t = load_truth();
+  const TruthPattern& p = t.patterns.front();
+  const std::string bytes = pattern_bytes(p);
+  const uint64_t word = first_word(p.text);
+  const KdiveRun r = search_in(p.pid, fmt::format("search -u -x 2 -s {:x} -l {} {:x}", p.address, p.bytes, word));
+  static const std::regex context_line(R"(^    ([0-9a-f]+):  ([0-9a-f]{16})  .*$)");
+  std::smatch m;
+  int lines = 0;
+  for (const std::string& line : lines_of(r.out)) {
+    if (!std::regex_match(line, m, context_line)) continue;
+    const uint64_t at = std::stoull(m[1], nullptr, 16);
+    // Context may reach past the pattern's range on either side; check the words inside it.
+    if (at < p.address || at + 8 > p.address + p.bytes) continue;
+    CHECK(std::stoull(m[2], nullptr, 16) == first_word(bytes.substr(at - p.address, 8)));
+    ++lines;
+  }
+  // Each hit inside the range brings itself and up to two words either side.
+  CHECK(lines >= static_cast<int>(expected_word_hits(p, word).size()) * 3);
+}
