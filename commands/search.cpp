@@ -45,19 +45,30 @@ struct Request {
 // Reads memory of the searched space for a hit's context; throws Fault.
 using Reader = std::function<void(uint64_t, std::span<std::byte>)>;
 
+// A number from an evaluated expression; throws Error for anything else.
+uint64_t integer_of(const Value& v, const std::string& text) {
+  const Type& t = v.type().strip();
+  if (!t.is_integer() && t.kind() != TypeKind::Pointer) {
+    throw CommandError(fmt::format("invalid value: {}: a {} is not a number", text, v.type().spell()));
+  }
+  return t.is_signed() ? static_cast<uint64_t>(v.as_i64()) : v.as_u64();
+}
+
 // A value is hex, as in crash, even when it has no letters ("100000000");
-// anything else is a symbol or an expression.
+// anything else is a symbol or an expression: first in crash's eval dialect
+// (symbols are addresses: "init_task+0x10"), then as C with typed symbols
+// ("&init_task.tasks", "init_task.stack").
 uint64_t evaluate_value(const Kernel& k, const std::string& text) {
   if (auto v = parse_number(text, 16)) return *v;
+  const KernelEvalContext ctx(k);
   try {
-    Value v = evaluate(KernelEvalContext(k), text, {.crash_eval = true});
-    const Type& t = v.type().strip();
-    if (!t.is_integer() && t.kind() != TypeKind::Pointer) {
-      throw CommandError(fmt::format("invalid value: {}: a {} is not a number", text, v.type().spell()));
+    return integer_of(evaluate(ctx, text, {.crash_eval = true}), text);
+  } catch (const Error& crash_dialect) {
+    try {
+      return integer_of(evaluate(ctx, text), text);
+    } catch (const Error&) {
+      throw CommandError(fmt::format("invalid value: {}: {}", text, crash_dialect.what()));
     }
-    return t.is_signed() ? static_cast<uint64_t>(v.as_i64()) : v.as_u64();
-  } catch (const Error& e) {
-    throw CommandError(fmt::format("invalid value: {}: {}", text, e.what()));
   }
 }
 
@@ -332,7 +343,7 @@ const CommandRegistrar registrar{
                  {'h', "", "16-bit values"},
                  {'k', "", "kernel virtual memory (the default)"},
                  {'K', "", "kernel virtual memory without the vmalloc area"},
-                 {'V', "", "kernel virtual memory without the direct map"},
+                 {'V', "", "kernel virtual memory without the direct map and the kernel image"},
                  {'u', "", "user space of the current context"},
                  {'p', "", "physical memory"},
                  {'t', "", "the kernel stacks of all tasks"},

@@ -288,3 +288,15 @@ TEST_CASE("search -x shows the words around each hit as the pattern has them", "
   // Each hit inside the range brings itself and up to two words either side.
   CHECK(lines >= static_cast<int>(expected_word_hits(p, word).size()) * 3);
 }
+
+TEST_CASE("search values: a symbol and a C expression are the addresses the guest's kallsyms gives", "[search]") {
+  const Truth t = load_truth();
+  const uint64_t init_task = t.ksym.at("init_task");
+  REQUIRE(init_task != 0);
+  const std::set<uint64_t> by_number = json_hit_addresses(fmt::format("search -K {:x}", init_task));
+  CHECK(!by_number.empty());
+  CHECK(json_hit_addresses("search -K init_task") == by_number);
+  CHECK(json_hit_addresses("search -K (init_task+0)") == by_number);
+  const uint64_t tasks = init_task + member_offset("tasks");
+  CHECK(json_hit_addresses("search -K &init_task.tasks") == json_hit_addresses(fmt::format("search -K {:x}", tasks)));
+}
