@@ -119,9 +119,12 @@ Request parse_request(const Session& session, const ParsedArgs& args) {
   if (words.empty()) throw CommandError("a value to search for is needed (see 'help search')");
   if (args.has('c')) {
     if (args.has('w') || args.has('h') || args.has('m')) throw CommandError("-c excludes -w, -h and -m");
-    std::string text;
-    for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
-    r.pattern = SearchPattern::string(text);
+    // Each word is a string of its own (quote one that holds spaces).
+    r.pattern = SearchPattern{{}, 1, 0, {}};
+    for (const auto& w : words) {
+      if (w.empty()) throw CommandError("an empty string cannot be searched for");
+      r.pattern.texts.push_back(w);
+    }
     return r;
   }
   r.pattern.width = args.has('w') ? 4 : args.has('h') ? 2 : 8;
@@ -195,7 +198,8 @@ class HitPrinter {
   void text_hit(const SearchHit& hit) {
     std::string shown = shown_bytes(hit.address, kStringShown);
     out_.print("{}: {}\n", address(hit.address), shown);
-    results_.push_back({{"address", json_hex(hit.address)}, {"value", r_.pattern.text}, {"shown", shown}});
+    results_.push_back(
+        {{"address", json_hex(hit.address)}, {"value", r_.pattern.texts[hit.value_index]}, {"shown", shown}});
   }
 
   void context_hit(const SearchHit& hit) {
@@ -302,7 +306,7 @@ const CommandRegistrar registrar{
     {.name = "search",
      .summary = "search memory for values or a string",
      .usage = "search [-s start] [-e end | -l length] [-m mask] [-x count] [-c] [-w|-h] [-kKVuptT] value ...",
-     .description = "Searches memory for one or more values, or with -c for a string, and prints\n"
+     .description = "Searches memory for one or more values, or with -c strings, and prints\n"
                     "each place it is found: its address and the value there. The memory searched:\n"
                     "  -k  kernel virtual memory (the default): the direct map of physical memory,\n"
                     "      the vmalloc area, the kernel image and the modules area;\n"
@@ -316,11 +320,11 @@ const CommandRegistrar registrar{
                     "address below the kernel half searches user space unless a space is given.\n"
                     "Values are hex numbers, symbols or expressions ('(init_task+8)'), compared as\n"
                     "64-bit words at 8-byte aligned addresses, or 32-bit (-w) or 16-bit (-h) ones at\n"
-                    "their own alignment; -m MASK ignores the mask's bits on both sides. A string\n"
-                    "(-c) may start at any address and run across pages. -x N shows N words either\n"
-                    "side of each value found. Pages the dump does not hold (filtered out or\n"
-                    "zero-filled when it was made) are skipped without a message; Ctrl-C stops the\n"
-                    "search.",
+                    "their own alignment; -m MASK ignores the mask's bits on both sides. Each\n"
+                    "string (-c; quote one with spaces) may start at any address and run across\n"
+                    "pages. -x N shows N words either side of each value found. Pages the dump\n"
+                    "does not hold (filtered out or zero-filled when it was made) are skipped\n"
+                    "without a message; Ctrl-C stops the search.",
      .examples = "Who points at init_task:\n"
                  "\n"
                  "  kdive> search -K init_task\n"
@@ -338,7 +342,7 @@ const CommandRegistrar registrar{
                  {'l', "length", "search this many bytes from the start"},
                  {'m', "mask", "bits (hex) ignored in the comparison"},
                  {'x', "count", "show count words either side of each hit"},
-                 {'c', "", "the values are a string"},
+                 {'c', "", "the values are strings"},
                  {'w', "", "32-bit values"},
                  {'h', "", "16-bit values"},
                  {'k', "", "kernel virtual memory (the default)"},

@@ -62,12 +62,24 @@ class Matcher {
       base = at - tail_.size();
     }
     data.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    // The carried tail is shorter than the text, so no match lies wholly in it.
-    for (size_t pos = data.find(p_.text); pos != std::string::npos; pos = data.find(p_.text, pos + 1)) {
-      ++stats_.hits;
-      on_hit_({base + pos, 0, 0});
+    // The carried tail is shorter than the longest text: a shorter one wholly
+    // inside it was reported with the page before.
+    const size_t carried = data.size() - bytes.size();
+    std::vector<SearchHit> hits;
+    size_t longest = 0;
+    for (size_t i = 0; i < p_.texts.size(); ++i) {
+      const std::string& text = p_.texts[i];
+      longest = std::max(longest, text.size());
+      for (size_t pos = data.find(text); pos != std::string::npos; pos = data.find(text, pos + 1)) {
+        if (pos + text.size() > carried) hits.push_back({base + pos, 0, i});
+      }
     }
-    const size_t keep = std::min(data.size(), p_.text.size() - 1);
+    std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) { return a.address < b.address; });
+    for (const SearchHit& h : hits) {
+      ++stats_.hits;
+      on_hit_(h);
+    }
+    const size_t keep = std::min(data.size(), longest - 1);
     tail_ = data.substr(data.size() - keep);
     tail_end_ = at + bytes.size();
   }

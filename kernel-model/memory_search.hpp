@@ -29,16 +29,16 @@ class Kernel;
 
 // What to look for: one or more values of `width` bytes (1, 2, 4 or 8) at
 // addresses aligned to the width, compared after clearing the `mask` bits on
-// both sides; or a byte string at any address.
+// both sides; or byte strings at any address.
 struct SearchPattern {
   std::vector<uint64_t> values;
   size_t width = 8;
-  uint64_t mask = 0;  // bits ignored in the comparison
-  std::string text;   // non-empty: a string search
+  uint64_t mask = 0;               // bits ignored in the comparison
+  std::vector<std::string> texts;  // non-empty: a string search (each non-empty)
 
   static SearchPattern value(uint64_t v, size_t width = 8, uint64_t mask = 0) { return {{v}, width, mask, {}}; }
-  static SearchPattern string(std::string s) { return {{}, 1, 0, std::move(s)}; }
-  bool is_text() const { return !text.empty(); }
+  static SearchPattern string(std::string s) { return {{}, 1, 0, {std::move(s)}}; }
+  bool is_text() const { return !texts.empty(); }
 };
 
 // A half-open range [start, end) of addresses to search. Linear: address A
@@ -64,7 +64,7 @@ struct SearchRange {
 struct SearchHit {
   uint64_t address;        // in the range's own space (physical or virtual)
   uint64_t value;          // the word found (value searches), 0 for strings
-  size_t value_index = 0;  // which of the pattern's values matched
+  size_t value_index = 0;  // which of the pattern's values (or texts) matched
 };
 
 struct SearchStats {

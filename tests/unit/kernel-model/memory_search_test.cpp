@@ -136,3 +136,22 @@ TEST_CASE("clip_ranges keeps the top of the address space open-ended", "[memory_
   REQUIRE(r.size() == 1);
   CHECK(r[0].end == 0);
 }
+
+TEST_CASE("several strings: hits in address order, a short one inside the carried tail reported once",
+          "[memory_search]") {
+  FakeDump mem;
+  // The long text crosses into page 0x21000; AB lies in the 12 bytes carried over.
+  put_bytes(mem, 0x20ff4, "AB");
+  put_bytes(mem, 0x20ff8, "LONGER-STRING");
+  put_bytes(mem, 0x21010, "AB");
+  KernelMemory memory(mem, four_level());
+  SearchPattern p{{}, 1, 0, {"LONGER-STRING", "AB"}};
+  std::vector<SearchHit> hits;
+  search_memory(memory, {SearchRange::physical(0, 0)}, p, [&](const SearchHit& h) { hits.push_back(h); });
+  REQUIRE(hits.size() == 3);
+  CHECK(hits[0].address == 0x20ff4);
+  CHECK(hits[0].value_index == 1);
+  CHECK(hits[1].address == 0x20ff8);
+  CHECK(hits[1].value_index == 0);
+  CHECK(hits[2].address == 0x21010);
+}
