@@ -305,13 +305,30 @@ bool find_page_cache(const Kernel& k, const PageInfo& p, Finding& f) {
   }
 }
 
-// The page struct behind an address that maps to memory, if any.
-std::optional<VirtAddr> page_of(const Kernel& k, VirtAddr a) {
+// The page struct behind an address that maps to memory, if any: none for
+// an unmapped address, nor for one mapping device memory (an ioremap area:
+// past max_pfn, or in a hole of the vmemmap) — no page struct describes it.
+std::optional<VirtAddr> page_of(const Kernel& k, VirtAddr a, Finding& f) {
+  uint64_t phys = 0;
   try {
-    return pfn_to_page(k, k.memory().to_phys(a).value() / kPageSize);
+    phys = k.memory().to_phys(a).value();
   } catch (const ModelError&) {
     return std::nullopt;
   }
+  const uint64_t max_pfn = k.memory().read<uint64_t>(k.symbol_address("max_pfn"));
+  const VirtAddr page = pfn_to_page(k, phys / kPageSize);
+  bool readable = phys / kPageSize < max_pfn;
+  if (readable) {
+    try {
+      (void)k.memory().read<uint64_t>(page);
+    } catch (const ModelError&) {
+      readable = false;
+    }
+  }
+  if (readable) return page;
+  f.json["physical"] = json_hex(phys);
+  f.text += fmt::format("(physical address {:x} is not RAM: it has no page struct)\n", phys);
+  return std::nullopt;
 }
 
 Finding identify(const Kernel& k, VirtAddr a) {
@@ -339,7 +356,10 @@ Finding identify(const Kernel& k, VirtAddr a) {
     }
     return f;
   }
-  if (!find_symbol(k, a, f) && !find_percpu(k, a, f)) {
+  if (find_symbol(k, a, f)) {
+    // Module code and data live in vmalloc'ed areas of their own.
+    if (!k.layout().in_image(a)) find_vmalloc(k, a, f, false);
+  } else if (!find_percpu(k, a, f)) {
     if (find_stack(k, a, f)) {
       find_vmalloc(k, a, f, false);
     } else if (k.memory().in_direct_map(a)) {
@@ -348,7 +368,7 @@ Finding identify(const Kernel& k, VirtAddr a) {
       find_vmalloc(k, a, f, true);
     }
   }
-  f.page = page_of(k, a);
+  f.page = page_of(k, a, f);
   if (f.kind == "unknown" && f.page) find_page_cache(k, read_page(k, *f.page), f);
   if (f.kind == "unknown" && f.text.empty())
     f.text += fmt::format("{:x}: not found in any kernel structure\n", a.value());
