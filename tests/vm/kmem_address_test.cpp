@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "dump_edit.hpp"
+#include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -252,4 +253,63 @@ TEST_CASE("kmem of a task_struct matches crash line by line", "[kmem_address]") 
   REQUIRE(r.status == 0);
   // Cache line, slab line, the object [allocated], the task, the page struct.
   CHECK(trimmed_lines(r.out) == expected);
+}
+
+TEST_CASE("kmem of per-CPU data: the CPU and the per-CPU variable", "[kmem_address]") {
+  if (!have_tool("nm")) KDIVE_SKIP("binutils (nm) is not installed");
+  // runqueues' offset in the per-CPU area, from the vmlinux file by binutils.
+  const std::string nm = shell_output("nm " + quoted(fixture_dir(suite()) / "vmlinux") + " | grep ' runqueues$'");
+  REQUIRE_FALSE(nm.empty());
+  const uint64_t link = std::stoull(nm.substr(0, nm.find(' ')), nullptr, 16);
+  const json offsets = run_json("kmem -o")["per_cpu_offsets"];
+  REQUIRE(offsets.size() >= 2);
+  std::string command = "kmem";
+  for (const json& o : offsets) command += " " + hex_text(hex(o["offset"]) + link + 0x8);
+  const json r = run_json(command);
+  REQUIRE(r.size() == offsets.size());
+  for (size_t cpu = 0; cpu < offsets.size(); ++cpu) {
+    INFO("cpu " << cpu << ": " << r[cpu].dump());
+    REQUIRE(r[cpu]["kind"] == "percpu");
+    CHECK(r[cpu]["cpu"] == offsets[cpu]["cpu"]);
+    CHECK(r[cpu]["symbol"] == "runqueues");
+    CHECK(r[cpu]["offset"] == 8);
+  }
+}
+
+TEST_CASE("kmem of a free slab object: free, in its cache and slab", "[kmem_address]") {
+  const json caches = run_json("kmem -S kmalloc-64");
+  REQUIRE(caches.size() == 1);
+  const json& c = caches[0];
+  // A free object and an allocated one of each kind of slab that has them.
+  std::vector<std::pair<std::string, bool>> picks;  // object, allocated
+  std::vector<json> slabs;
+  for (const json& s : c["slab_list"]) {
+    if (!s["free_objects"].empty()) {
+      picks.emplace_back(s["free_objects"].back().get<std::string>(), false);
+      slabs.push_back(s);
+    }
+    if (!s["allocated_objects"].empty()) {
+      picks.emplace_back(s["allocated_objects"].front().get<std::string>(), true);
+      slabs.push_back(s);
+    }
+    if (picks.size() >= 10) break;
+  }
+  REQUIRE(picks.size() >= 2);
+  std::string command = "kmem";
+  for (const auto& p : picks) command += " " + hex_text(hex(json(p.first)) + 8);
+  const json r = run_json(command);
+  REQUIRE(r.size() == picks.size());
+  size_t free = 0;
+  for (size_t i = 0; i < picks.size(); ++i) {
+    INFO("object " << picks[i].first << " of slab " << slabs[i].dump() << "\nkmem: " << r[i].dump());
+    REQUIRE(r[i]["kind"] == "slab");
+    CHECK(r[i]["name"] == "kmalloc-64");
+    CHECK(r[i]["cache"] == c["cache"]);
+    CHECK(r[i]["object"] == picks[i].first);
+    CHECK(r[i]["offset"] == 8);
+    CHECK(r[i]["slab"] == slabs[i]["slab"]);
+    CHECK(r[i]["allocated"] == picks[i].second);
+    free += picks[i].second ? 0 : 1;
+  }
+  CHECK(free > 0);
 }
