@@ -282,6 +282,22 @@ bool find_free_page(const Kernel& k, uint64_t pfn, Finding& f) {
   return true;
 }
 
+// The name of an inode's first dentry (i_dentry holds its aliases, linked by
+// d_u.d_alias), or "" when it has none or it cannot be read.
+std::string inode_name(const Kernel& k, VirtAddr inode) {
+  try {
+    const Type& in = k.types().require("struct inode");
+    const Type& dentry = k.types().require("struct dentry");
+    const uint64_t first = read_member(k, inode, in.require_member("i_dentry.first"));
+    if (first == 0) return "";
+    const VirtAddr d = VirtAddr{first} - dentry.require_member("d_u.d_alias").offset;
+    const uint64_t name = read_member(k, d, dentry.require_member("d_name.name"));
+    return k.memory().read_cstring(VirtAddr{name}, 256);
+  } catch (const ModelError&) {
+    return "";
+  }
+}
+
 // A page whose mapping is an address_space (bit 0 clear: not anonymous, bit 1
 // clear: not movable) belongs to a file: its inode and the page's index in it.
 bool find_page_cache(const Kernel& k, const PageInfo& p, Finding& f) {
@@ -292,13 +308,15 @@ bool find_page_cache(const Kernel& k, const PageInfo& p, Finding& f) {
     if (host == 0) return false;
     const Type& inode = k.types().require("struct inode");
     const uint64_t ino = read_member(k, VirtAddr{host}, inode.require_member("i_ino"));
+    const std::string name = inode_name(k, VirtAddr{host});
     f.kind = "page_cache";
     f.json["mapping"] = json_hex(p.mapping);
     f.json["inode"] = json_hex(host);
     f.json["ino"] = ino;
+    f.json["name"] = name;
     f.json["index"] = p.index;
-    f.text +=
-        fmt::format("PAGE CACHE: inode {:x} (ino {}) mapping {:x}, page index {}\n", host, ino, p.mapping, p.index);
+    f.text += fmt::format("PAGE CACHE: inode {:x} (ino {}{}) mapping {:x}, page index {}\n", host, ino,
+                          name.empty() ? "" : ", \"" + name + "\"", p.mapping, p.index);
     return true;
   } catch (const ModelError&) {
     return false;

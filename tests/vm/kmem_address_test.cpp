@@ -313,3 +313,28 @@ TEST_CASE("kmem of a free slab object: free, in its cache and slab", "[kmem_addr
   }
   CHECK(free > 0);
 }
+
+TEST_CASE("kmem of a page of a mapped file: a page-cache page, its inode and index", "[kmem_address]") {
+  const Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");
+  // The files workload maps /tmp/kdive/mapped.bin at 0x7f0000000000 (3 pages,
+  // offset 0, all touched): the second page is the file's page 1.
+  const std::string command = "set " + std::to_string(truth.role("files")) + " > /dev/null; vtop 0x7f0000001000";
+  KdiveRun v = run_kdive_args("--json -b -c " + shell_quote(command) + " " + vmlinux() + " " + vmcore());
+  REQUIRE(v.status == 0);
+  const json vt = json::parse(lines_of(v.out).back())["result"][0];
+  REQUIRE(vt.contains("page"));
+  const uint64_t physical = hex(vt["physical"]);
+  REQUIRE(truth.kvar.contains("page_offset_base"));
+  const uint64_t direct = truth.kvar.at("page_offset_base") + physical + 0x20;  // the guest's own direct map
+  const json r = run_json("kmem " + vt["page"]["page"].get<std::string>() + " " + hex_text(direct));
+  REQUIRE(r.size() == 2);
+  for (const json& k : r) {
+    INFO(k.dump());
+    REQUIRE(k["kind"] == "page_cache");
+    CHECK(k["name"] == "mapped.bin");
+    CHECK(k["index"] == 1);
+    CHECK(hex(k["mapping"]) == hex(vt["page"]["mapping"]));
+    CHECK(k["page"]["page"] == vt["page"]["page"]);
+    CHECK(hex(k["page"]["physical"]) == (physical & ~uint64_t{0xfff}));
+  }
+}
