@@ -400,7 +400,13 @@ void kmem_address_report(Session& session, const ParsedArgs& args, Output& out) 
   Json list = Json::array();
   bool first = true;
   for (const std::string& word : args.positional()) {
-    const VirtAddr a = parse_address(&k, word);
+    VirtAddr a;
+    try {
+      a = parse_address(&k, word);
+    } catch (const CommandError& e) {
+      // `kmem NAME` is crash's way to ask for a cache, but only with -s/-S.
+      throw CommandError(fmt::format("{} (a cache name goes with -s or -S)", e.what()));
+    }
     if (!first) out.print("\n");
     first = false;
     Json j{{"address", json_hex(a)}};
