@@ -97,7 +97,7 @@ const CommandRegistrar registrar{
                        "allocated, place, task?; stack: pid, task, cpu, comm, stack, stack_end, vmalloc?; "
                        "percpu: cpu, area, symbol, offset; symbol: symbol, offset, type, module?; vmalloc: "
                        "vmap_area, vm_struct, start, end, size, caller; free_page: node, zone, order, "
-                       "migrate_type, block_page, block_pfn; page_cache: mapping, inode, ino, name, index; "
+                       "migrate_type, free_area, block_page, block_pfn; page_cache: mapping, inode, ino, name, index; "
                        "unknown: error?), page: {page, physical, mapping, index, count, flags, flag_names} or "
                        "null}. A damaged cache, slab or list is an element with "
                        "error. Addresses are hex strings.",

@@ -22,6 +22,7 @@
 #include "kernel-model/buddy.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/memory_stats.hpp"
 #include "kernel-model/slab.hpp"
 #include "kernel-model/tasks.hpp"
 #include "kernel-model/type.hpp"
@@ -264,7 +265,43 @@ bool find_slab(const Kernel& k, VirtAddr a, Finding& f) {
   return true;
 }
 
-bool find_free_page(const Kernel& k, uint64_t pfn, Finding& f) {
+// A zone, and its NR_FREE_PAGES with the CPUs' deltas (what kmem -f prints as FREE).
+struct ZoneFree {
+  MemoryZone zone;
+  int64_t free_pages = 0;
+};
+
+std::optional<ZoneFree> zone_with_free_pages(const Kernel& k, VirtAddr zone_address) {
+  const std::vector<MemoryNode> nodes = read_memory_nodes(k);
+  const VmCounters counters = read_vm_counters(k, nodes);
+  for (const MemoryNode& n : nodes) {
+    for (const MemoryZone& z : n.zones) {
+      if (z.address != zone_address) continue;
+      ZoneFree out{z, 0};
+      for (size_t i = 0; i < counters.zone.names.size() && i < z.vm_stat.size(); ++i) {
+        if (counters.zone.names[i] == "nr_free_pages") out.free_pages = z.vm_stat[i];
+      }
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+// "1st", "2nd", "3rd", "4th", ..., "11th", "12th", "13th", "21st".
+std::string ordinal(uint64_t n) {
+  const char* suffix = "th";
+  if (n % 100 < 11 || n % 100 > 13) {
+    if (n % 10 == 1) suffix = "st";
+    if (n % 10 == 2) suffix = "nd";
+    if (n % 10 == 3) suffix = "rd";
+  }
+  return fmt::format("{}{}", n, suffix);
+}
+
+// A free page: its zone (crash's ZONE line, as kmem -F prints it), the free
+// area it is on, and the first page of the free block holding it (with where
+// `address` falls in a block of several pages).
+bool find_free_page(const Kernel& k, VirtAddr address, uint64_t pfn, Finding& f) {
   const std::optional<FreeBlock> b = find_free_block(k, pfn);
   if (!b) return false;
   f.kind = "free_page";
@@ -272,13 +309,25 @@ bool find_free_page(const Kernel& k, uint64_t pfn, Finding& f) {
   f.json["zone"] = b->zone;
   f.json["order"] = b->order;
   f.json["migrate_type"] = b->migrate_name;
+  f.json["free_area"] = json_hex(b->list_head);
   f.json["block_page"] = json_hex(b->first_page);
   f.json["block_pfn"] = b->first_pfn;
-  f.text += "NODE  ZONE     ORDER  BLOCK SIZE  MIGRATE TYPE  BLOCK PAGE        FIRST PFN\n";
-  f.text += fmt::format("{:>4}  {:<7}{:>7}  {:>10}  {:<12}  {:016x}  {:x}\n", b->node, b->zone, b->order,
-                        fmt::format("{}k", (kPageSize << b->order) / 1024), b->migrate_name, b->first_page.value(),
-                        b->first_pfn);
-  f.text += fmt::format("(a free page of the buddy allocator: order {} block in zone {})\n", b->order, b->zone);
+  if (const std::optional<ZoneFree> zf = zone_with_free_pages(k, b->zone_address)) {
+    const MemoryZone* z = &zf->zone;
+    const int64_t free_pages = zf->free_pages;
+    f.text += "ZONE  NAME        SIZE    FREE      MEM_MAP       START_PADDR  START_PFN\n";
+    f.text += fmt::format("{:>3}   {:<7}{:>9}{:>8}  {:>16x}  {:>11x}  {:>9}\n", z->index, z->name, z->spanned_pages,
+                          free_pages, pfn_to_page(k, z->start_pfn).value(), z->start_pfn * kPageSize, z->start_pfn);
+  }
+  f.text += "AREA    SIZE  FREE_AREA_STRUCT  MIGRATE TYPE\n";
+  f.text += fmt::format("{:>3}  {:>7}  {:016x}  {}\n", b->order, fmt::format("{}k", (kPageSize << b->order) / 1024),
+                        b->list_head.value(), b->migrate_name);
+  if (b->order == 0) {
+    f.text += fmt::format("{:016x}\n", b->first_page.value());
+  } else {
+    f.text += fmt::format("{:016x}  ({:016x} is {} of {} pages)\n", b->first_page.value(), address.value(),
+                          ordinal(pfn - b->first_pfn + 1), 1ull << b->order);
+  }
   return true;
 }
 
@@ -368,7 +417,7 @@ Finding identify(const Kernel& k, VirtAddr a) {
   if (a >= vmemmap && (a - vmemmap) / page_type.size() < max_pfn) {
     const uint64_t pfn = (a - vmemmap) / page_type.size();
     f.page = pfn_to_page(k, pfn);
-    if (!find_free_page(k, pfn, f)) {
+    if (!find_free_page(k, a, pfn, f)) {
       const PageInfo p = read_page(k, *f.page);
       find_page_cache(k, p, f);
     }
@@ -381,7 +430,7 @@ Finding identify(const Kernel& k, VirtAddr a) {
     if (find_stack(k, a, f)) {
       find_vmalloc(k, a, f, false);
     } else if (k.memory().in_direct_map(a)) {
-      if (!find_slab(k, a, f)) find_free_page(k, (a - k.layout().page_offset) / kPageSize, f);
+      if (!find_slab(k, a, f)) find_free_page(k, a, (a - k.layout().page_offset) / kPageSize, f);
     } else {
       find_vmalloc(k, a, f, true);
     }

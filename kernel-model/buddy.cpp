@@ -80,7 +80,7 @@ std::optional<FreeBlock> find_free_block(const Kernel& k, uint64_t pfn) {
         for (VirtAddr page : l.blocks.entries) {
           const uint64_t first = page_to_pfn(k, page);
           if (pfn >= first && pfn - first < (1ull << l.order)) {
-            return FreeBlock{n.id, z.name, z.address, l.order, l.migrate_name, page, first};
+            return FreeBlock{n.id, z.name, z.address, z.index, l.order, l.migrate_name, l.head, page, first};
           }
         }
       }

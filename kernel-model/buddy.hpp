@@ -40,8 +40,10 @@ struct FreeBlock {
   int node = 0;
   std::string zone;  // zone->name
   VirtAddr zone_address;
+  int zone_index = 0;  // in the node's node_zones[]
   int order = 0;
   std::string migrate_name;
+  VirtAddr list_head;   // the free list it is on: &zone->free_area[order].free_list[migrate type]
   VirtAddr first_page;  // the block's first struct page
   uint64_t first_pfn = 0;
 };

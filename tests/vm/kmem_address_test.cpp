@@ -43,6 +43,7 @@ json run_json(const std::string& command) {
 
 uint64_t hex(const json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
 std::string hex_text(uint64_t v) { return fmt::format("{:x}", v); }
+std::string json_hex_of(uint64_t v) { return fmt::format("{:#x}", v); }
 
 // kmem of one address: its element of the result list.
 json kmem_of(const std::string& address) {
@@ -168,6 +169,7 @@ TEST_CASE("kmem of a free page: its zone and the order of its free block", "[kme
   struct Pick {
     std::string page, zone;
     int order;
+    std::string free_area;
   };
   std::vector<Pick> picks;
   for (const json& z : zones) {
@@ -177,7 +179,8 @@ TEST_CASE("kmem of a free page: its zone and the order of its free block", "[kme
       const int order = area["order"].get<int>();
       if (order == last_order) continue;
       last_order = order;
-      picks.push_back({area["block_pages"][0].get<std::string>(), z["name"].get<std::string>(), order});
+      picks.push_back({area["block_pages"][0].get<std::string>(), z["name"].get<std::string>(), order,
+                       area["free_area"].get<std::string>()});
     }
   }
   REQUIRE(picks.size() >= 3);
@@ -192,6 +195,7 @@ TEST_CASE("kmem of a free page: its zone and the order of its free block", "[kme
     CHECK(r[i]["zone"] == picks[i].zone);
     CHECK(r[i]["order"] == picks[i].order);
     CHECK(r[i]["block_page"] == picks[i].page);
+    CHECK(r[i]["free_area"] == picks[i].free_area);
     CHECK(r[i]["page"]["page"] == picks[i].page);
   }
 }
@@ -336,5 +340,59 @@ TEST_CASE("kmem of a page of a mapped file: a page-cache page, its inode and ind
     CHECK(hex(k["mapping"]) == hex(vt["page"]["mapping"]));
     CHECK(k["page"]["page"] == vt["page"]["page"]);
     CHECK(hex(k["page"]["physical"]) == (physical & ~uint64_t{0xfff}));
+  }
+}
+
+namespace {
+
+std::vector<std::string> words_of(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("kmem of a free page agrees with crash on zone, free area, block and page", "[kmem_address]") {
+  if (const std::string why = crash_unusable(); !why.empty()) KDIVE_SKIP(why);
+  const Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");
+  // The last order-0 block of the first zone with one, and an order >= 1 block.
+  std::vector<std::string> pages;
+  const json free_lists = run_json("kmem -F");
+  for (const json& z : free_lists["zones"]) {
+    for (const json& area : z["areas"]) {
+      if (!area.contains("block_pages") || area["block_pages"].empty()) continue;
+      if (pages.size() == 0 && area["order"] == 0) pages.push_back(area["block_pages"].back().get<std::string>());
+      if (pages.size() == 1 && area["order"] >= 1) pages.push_back(area["block_pages"].front().get<std::string>());
+    }
+  }
+  REQUIRE(pages.size() == 2);
+  // And the second page of the larger block, by its direct-map address.
+  REQUIRE(truth.kvar.contains("page_offset_base"));
+  const uint64_t block_physical = hex(run_json("kmem " + pages[1])[0]["page"]["physical"]);
+  pages.push_back(json_hex_of(truth.kvar.at("page_offset_base") + block_physical + 4096 + 0x40));
+  for (const std::string& p : pages) {
+    const std::string page = hex_text(hex(json(p)));
+    INFO("page " << page);
+    const std::vector<std::string> expected = crash_lines("kmem " + page);
+    KdiveRun r = run_kdive(suite(), "elf", "kmem " + page);
+    REQUIRE(r.status == 0);
+    const std::vector<std::string> got = trimmed_lines(r.out);
+    INFO("kdive said:\n" << r.out);
+    // crash: ZONE header, zone line, AREA header, area line, block page, "", PAGE header, page line.
+    REQUIRE(expected.size() == 8);
+    REQUIRE(got.size() == 8);
+    const auto zone_c = words_of(expected[1]), zone_k = words_of(got[1]);
+    REQUIRE(zone_c.size() >= 5);
+    REQUIRE(zone_k.size() >= 5);
+    // Index, name, SIZE, FREE, MEM_MAP (START_PADDR/START_MAPNR: crash counts from the zone's first page).
+    CHECK(std::vector(zone_k.begin(), zone_k.begin() + 5) == std::vector(zone_c.begin(), zone_c.begin() + 5));
+    const auto area_c = words_of(expected[3]), area_k = words_of(got[3]);
+    REQUIRE(area_k.size() >= 3);
+    CHECK(std::vector(area_k.begin(), area_k.begin() + 3) == area_c);
+    CHECK(got[4] == expected[4]);  // the block's first page ("is 2nd of 8 pages" for a later one)
+    CHECK(got[6] == expected[6]);
+    CHECK(got[7] == expected[7]);
   }
 }
