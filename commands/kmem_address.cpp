@@ -356,6 +356,9 @@ bool find_page_cache(const Kernel& k, const PageInfo& p, Finding& f) {
     const uint64_t host = read_member(k, VirtAddr{p.mapping}, as.require_member("host"));
     if (host == 0) return false;
     const Type& inode = k.types().require("struct inode");
+    // The word is an address_space only if its inode points back to it (a
+    // slab page's slab_cache shares the word on 5.10 and 6.1).
+    if (read_member(k, VirtAddr{host}, inode.require_member("i_mapping")) != p.mapping) return false;
     const uint64_t ino = read_member(k, VirtAddr{host}, inode.require_member("i_ino"));
     const std::string name = inode_name(k, VirtAddr{host});
     f.kind = "page_cache";

@@ -396,3 +396,27 @@ TEST_CASE("kmem of a free page agrees with crash on zone, free area, block and p
     CHECK(got[7] == expected[7]);
   }
 }
+
+TEST_CASE("kmem of an object whose slab names no cache: not a slab object, and no other guess", "[kmem_address]") {
+  const Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const std::string task = hex_text(hex(ps_of(truth.role("sleeper"))["task"]));
+  const json before = kmem_of(task);
+  REQUIRE(before["kind"] == "slab");
+  const kdive::VirtAddr slab{hex(before["slab"])};
+  // struct slab from 5.17, the slab fields of struct page before.
+  uint64_t offset = 0;
+  try {
+    offset = member_offset(suite(), "struct slab", "slab_cache");
+  } catch (const std::runtime_error&) {
+    offset = member_offset(suite(), "struct page", "slab_cache");
+  }
+  DamagedDump d = DamagedDump::copy_of(suite(), "elf");
+  // Another kernel object's address: readable, but no cache on slab_caches.
+  d.write_u64(slab + offset, truth.ksym.at("init_task"));
+  KdiveRun r = d.run("kmem " + task, "--json");
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  const json after = json::parse(lines_of(r.out).at(0))["result"][0];
+  CHECK(after["kind"] == "unknown");
+  CHECK(after["page"]["page"] == before["page"]["page"]);
+}
