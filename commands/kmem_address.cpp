@@ -101,7 +101,7 @@ Json page_json(const PageInfo& p) {
   return Json{{"page", json_hex(p.page)},
               {"physical", json_hex(p.pfn * kPageSize)},
               {"mapping", json_hex(p.mapping)},
-              {"index", p.index},
+              {"index", json_hex(p.index)},  // as vtop's page object has it
               {"count", p.count},
               {"flags", json_hex(p.flags)},
               {"flag_names", p.flag_names}};
@@ -196,8 +196,8 @@ std::string caller_text(const Kernel& k, VirtAddr caller) {
   return fmt::format("{:x}", caller.value());
 }
 
-// The vmalloc area of `a`: its fields under `into` (the finding's own, or a
-// "vmalloc" member beside a stack's).
+// The vmalloc area of `a`: as the finding's kind (`as_kind`), or as a
+// "vmalloc" member beside another kind (a vmapped stack, a module's symbol).
 bool find_vmalloc(const Kernel& k, VirtAddr a, Finding& f, bool as_kind) {
   const Walked<VmapArea> areas = read_vmap_areas(k);
   const VmapArea* v = find_vmap_area(areas, a);
