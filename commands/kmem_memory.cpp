@@ -12,10 +12,10 @@ void kmem_memory_report(Session& session, const ParsedArgs& args, Output& out) {
   int chosen = 0;
   for (char flag : {'i', 'f', 'F', 'z', 'V', 'v', 'h', 'o'}) chosen += args.has(flag) ? 1 : 0;
   if (chosen > 1) throw CommandError("kmem: choose one of -i, -f, -F, -z, -V, -v, -h, -o");
-  // kmem ADDRESS (what an address is) comes with the address-identification work.
+  // kmem ADDRESS...: what each address is (kmem_address.cpp).
   if (!args.positional().empty()) {
-    throw CommandError("kmem: '" + args.positional().front() +
-                       "': no report takes an address yet (cache names go with -s or -S)");
+    if (chosen > 0) throw CommandError("kmem: an address goes without -i, -f, -F, -z, -V, -v, -h or -o");
+    return kmem_address_report(session, args, out);
   }
   if (args.has('i')) return kmem_usage_report(session, out);
   if (args.has('f') || args.has('F')) return kmem_free_report(session, out, args.has('F'));

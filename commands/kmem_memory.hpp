@@ -10,6 +10,7 @@ namespace kdive {
 
 class Session;
 class Output;
+class ParsedArgs;
 
 // -i: the memory usage table (kmem_usage.cpp).
 void kmem_usage_report(Session& session, Output& out);
@@ -23,5 +24,7 @@ void kmem_vmalloc_report(Session& session, Output& out);
 // -h: the huge page pools; -o: each CPU's per-CPU offset (kmem_pools.cpp).
 void kmem_huge_report(Session& session, Output& out);
 void kmem_percpu_report(Session& session, Output& out);
+// kmem ADDRESS...: what each address is, and its page struct (kmem_address.cpp).
+void kmem_address_report(Session& session, const ParsedArgs& args, Output& out);
 
 }  // namespace kdive

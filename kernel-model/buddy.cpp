@@ -6,6 +6,7 @@
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/list_walk.hpp"
+#include "kernel-model/memory_stats.hpp"
 
 namespace kdive {
 namespace {
@@ -69,6 +70,23 @@ std::vector<FreeList> read_free_lists(const Kernel& k, VirtAddr zone_address) {
     }
   }
   return lists;
+}
+
+std::optional<FreeBlock> find_free_block(const Kernel& k, uint64_t pfn) {
+  for (const MemoryNode& n : read_memory_nodes(k)) {
+    for (const MemoryZone& z : n.zones) {
+      if (pfn < z.start_pfn || pfn - z.start_pfn >= z.spanned_pages) continue;
+      for (const FreeList& l : read_free_lists(k, z.address)) {
+        for (VirtAddr page : l.blocks.entries) {
+          const uint64_t first = page_to_pfn(k, page);
+          if (pfn >= first && pfn - first < (1ull << l.order)) {
+            return FreeBlock{n.id, z.name, z.address, z.index, l.order, l.migrate_name, l.head, page, first};
+          }
+        }
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace kdive

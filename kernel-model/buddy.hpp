@@ -7,9 +7,11 @@
 //   std::vector<FreeList> lists = read_free_lists(k, zone.address);
 //   for (const FreeList& l : lists) l.blocks.entries.size();   // page structs of free blocks
 //   FreeAreaCounts c = count_free_areas(lists);                  // per order: counted vs nr_free
+//   std::optional<FreeBlock> b = find_free_block(k, pfn);        // kmem ADDRESS: the free block holding pfn
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,23 @@ struct FreeList {
 // Every free list of the zone whose struct zone is at `zone`, by order and
 // then migrate type. Throws Error/Fault only when the zone itself cannot be read.
 std::vector<FreeList> read_free_lists(const Kernel& k, VirtAddr zone);
+
+// The free block of the buddy allocator a page frame belongs to.
+struct FreeBlock {
+  int node = 0;
+  std::string zone;  // zone->name
+  VirtAddr zone_address;
+  int zone_index = 0;  // in the node's node_zones[]
+  int order = 0;
+  std::string migrate_name;
+  VirtAddr list_head;   // the free list it is on: &zone->free_area[order].free_list[migrate type]
+  VirtAddr first_page;  // the block's first struct page
+  uint64_t first_pfn = 0;
+};
+
+// Searches the free lists of the zone spanning `pfn`; nullopt when no free
+// block holds it (the page is in use, or on a list that broke before it).
+std::optional<FreeBlock> find_free_block(const Kernel& k, uint64_t pfn);
 
 // The page frame number of a struct page in the vmemmap.
 uint64_t page_to_pfn(const Kernel& k, VirtAddr page);

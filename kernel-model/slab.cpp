@@ -477,4 +477,50 @@ void SlabAllocator::add_full_slabs(SlabCache& c) const {
   }
 }
 
+std::optional<SlabObject> SlabAllocator::find_object(VirtAddr address) const {
+  const Layout& l = *layout_;
+  if (!k_.memory().in_direct_map(address)) return std::nullopt;
+  if (address.value() >= kfence_start_ && address.value() < kfence_end_) return std::nullopt;
+  const uint64_t pfn = (address - k_.layout().page_offset) / kPageSize;
+  if (max_pfn_ != 0 && pfn >= max_pfn_) return std::nullopt;
+  VirtAddr page = k_.layout().vmemmap_start + pfn * l.page_size;
+  // A slab of order > 0 is a compound page: a tail page's compound_head (the
+  // word after the flags) points to the head with bit 0 set.
+  const uint64_t head = k_.memory().read<uint64_t>(page + 8);
+  if ((head & 1) != 0) page = VirtAddr{head - 1};
+  if (!plausible_slab(page)) return std::nullopt;
+  const VirtAddr owner = k_.memory().read_pointer(page + l.s_cache.offset);
+  if (owner.value() == 0) return std::nullopt;
+  // Only a cache on slab_caches is believed: slab_cache shares its word with
+  // other users of struct page (a page-cache page's fields).
+  bool listed = false;
+  for (VirtAddr c : caches().entries) listed = listed || c == owner;
+  if (!listed) return std::nullopt;
+
+  SlabObject found;
+  found.cache = read_cache(owner);
+  const SlabCache& c = found.cache;
+  auto on_list = std::find_if(c.slab_list.begin(), c.slab_list.end(), [&](const Slab& s) { return s.slab == page; });
+  if (on_list != c.slab_list.end()) {
+    found.slab = *on_list;
+  } else {
+    // On no list: a full slab (its own freelist is empty, but read it all the same).
+    SlabCache scratch = c;
+    Slab s;
+    s.place = SlabPlace::Full;
+    if (!read_slab(scratch, page, s, 0, cache_random(c))) return std::nullopt;
+    found.slab = std::move(s);
+  }
+  const Slab& s = found.slab;
+  const uint64_t index = (address - s.memory) / c.size;
+  if (address < s.memory || index >= s.objects) return std::nullopt;
+  found.object = s.memory + index * c.size;
+  for (size_t i = 0; i < s.free.size(); ++i) {
+    if (s.free[i] != found.object) continue;
+    found.free = true;
+    found.cpu_free = i < s.cpu_free;
+  }
+  return found;
+}
+
 }  // namespace kdive

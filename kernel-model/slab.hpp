@@ -11,6 +11,7 @@
 //   SlabCache c = slub.read_cache(caches.entries[0]);
 //   c.name; c.total_objects; c.allocated(); c.breaks;   // a break: a corrupt freelist
 //   slub.add_full_slabs(c);                     // -S: every slab, from mem_map
+//   std::optional<SlabObject> o = slub.find_object(addr);   // kmem ADDRESS
 #pragma once
 
 #include <cstdint>
@@ -93,6 +94,15 @@ struct SlabCache {
   bool damaged() const;
 };
 
+// The slab object an address falls in (SlabAllocator::find_object).
+struct SlabObject {
+  SlabCache cache;        // its cache, read as read_cache() reads it
+  Slab slab;              // the slab holding it, with its free objects
+  VirtAddr object;        // the object's first byte
+  bool free = false;      // on the slab's (or its CPU's) freelist
+  bool cpu_free = false;  // free on a CPU's lockless freelist
+};
+
 class SlabAllocator {
  public:
   // Probes the layout; Error(Unsupported) when the kernel does not use SLUB.
@@ -113,6 +123,12 @@ class SlabAllocator {
   // Adds the slabs no list holds (full slabs) by scanning the page structs of
   // memory for slabs of this cache (the scan is done once and kept).
   void add_full_slabs(SlabCache& cache) const;
+  // The object of a slab cache that holds `address` (a direct-map address),
+  // found through its page struct (compound head, slab_cache); nullopt when
+  // the page is no slab of a listed cache, the address lies in the slab's
+  // unused tail, or it is a KFENCE object. Throws Fault when the page struct
+  // or the cache cannot be read.
+  std::optional<SlabObject> find_object(VirtAddr address) const;
 
   // The object a stored free pointer at `stored_at` points to (hardened
   // pointers decoded with the cache's `random`).

@@ -68,4 +68,11 @@ Walked<VmapArea> read_vmap_areas(const Kernel& k) {
   return out;
 }
 
+const VmapArea* find_vmap_area(const Walked<VmapArea>& areas, VirtAddr address) {
+  for (const VmapArea& a : areas.entries) {
+    if (a.error.empty() && address >= a.start && address < a.end) return &a;
+  }
+  return nullptr;
+}
+
 }  // namespace kdive

@@ -6,6 +6,7 @@
 //
 //   Walked<VmapArea> areas = read_vmap_areas(k);
 //   for (const VmapArea& a : areas.entries) a.end - a.start;   // the guard page included
+//   const VmapArea* a = find_vmap_area(areas, addr);            // the area holding addr
 #pragma once
 
 #include <cstdint>
@@ -32,5 +33,9 @@ struct VmapArea {
 // Every busy vmap_area the lists reach, sorted by start address; a list that
 // breaks is a WalkBreak (its position in the sorted entries: where the walk stopped).
 Walked<VmapArea> read_vmap_areas(const Kernel& k);
+
+// The area whose [start, end) holds `address` (its guard page included, as
+// the kernel reserves it with the area), or nullptr.
+const VmapArea* find_vmap_area(const Walked<VmapArea>& areas, VirtAddr address);
 
 }  // namespace kdive
