@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -21,24 +22,6 @@
 using namespace kdive::test;
 
 namespace {
-
-bool crash_installed() { return std::system("command -v crash > /dev/null 2>&1") == 0; }
-
-// crash in silent batch mode: the command on stdin, its output only.
-std::string run_crash(const std::string& command) {
-  auto dir = fixture_dir(suite());
-  auto out = std::filesystem::temp_directory_path() / ("kdive-crash-" + std::to_string(::getpid()) + ".out");
-  std::string cmd = "printf '%s\\n' '" + command + "' | crash -s '" + (dir / "vmlinux").string() + "' '" +
-                    (dir / "vmcore.elf").string() + "' > '" + out.string() + "' 2>&1";
-  int raw = std::system(cmd.c_str());
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::filesystem::remove(out);
-  INFO("crash said:\n" << ss.str());
-  REQUIRE(WIFEXITED(raw));
-  return ss.str();
-}
 
 std::string run_kdive_ok(const std::string& command) {
   KdiveRun r = run_kdive(suite(), "elf", command);

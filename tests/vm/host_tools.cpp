@@ -1,12 +1,17 @@
 #include "host_tools.hpp"
 
 #include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 namespace kdive::test {
 
@@ -33,6 +38,28 @@ uint64_t kaslr_offset(const std::filesystem::path& fixture) {
   std::string nm = shell_output(fmt::format("nm {} | grep ' _text$'", quoted(fixture / "vmlinux")));
   REQUIRE(!nm.empty());
   return run_time->second - std::stoull(nm.substr(0, nm.find(' ')), nullptr, 16);
+}
+
+bool crash_installed() { return have_tool("crash"); }
+
+std::string run_crash(const std::string& command) {
+  const std::filesystem::path dir = fixture_dir(suite());
+  const std::filesystem::path out =
+      std::filesystem::temp_directory_path() / ("kdive-crash-" + std::to_string(::getpid()) + ".out");
+  auto quote = [](const std::string& text) {
+    std::string q = "'";
+    for (char c : text) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  const std::string cmd = "printf '%s\\n' " + quote(command) + " | crash -s " + quoted(dir / "vmlinux") + " " +
+                          quoted(dir / "vmcore.elf") + " > " + quoted(out) + " 2>&1";
+  const int raw = std::system(cmd.c_str());
+  std::stringstream text;
+  text << std::ifstream(out).rdbuf();
+  std::filesystem::remove(out);
+  INFO("crash said:\n" << text.str());
+  REQUIRE(WIFEXITED(raw));
+  return text.str();
 }
 
 bool same_file(const std::string& a, const std::string& b) {

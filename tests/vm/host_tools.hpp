@@ -27,6 +27,13 @@ std::string quoted(const std::filesystem::path& p);
 // kdive finds it.
 uint64_t kaslr_offset(const std::filesystem::path& fixture);
 
+// crash (the Debian crash utility) is on PATH.
+bool crash_installed();
+
+// What crash prints for one command, run in silent batch mode (`crash -s`)
+// on the current suite's ELF dump with the command on stdin.
+std::string run_crash(const std::string& command);
+
 // Two names of one source file: the shorter is a tail of the longer (DWARF
 // joins the build directory, binutils may not).
 bool same_file(const std::string& a, const std::string& b);

@@ -230,20 +230,7 @@ std::vector<std::string> trimmed_lines(const std::string& text) {
   return out;
 }
 
-std::vector<std::string> crash_lines(const std::string& command) {
-  auto dir = fixture_dir(suite());
-  auto file = std::filesystem::temp_directory_path() / ("kdive-crash-kaddr-" + std::to_string(::getpid()) + ".out");
-  const std::string cmd = "printf '%s\\n' " + shell_quote(command) + " | crash -s " +
-                          shell_quote((dir / "vmlinux").string()) + " " + shell_quote((dir / "vmcore.elf").string()) +
-                          " > " + shell_quote(file.string()) + " 2>&1";
-  const int raw = std::system(cmd.c_str());
-  std::stringstream text;
-  text << std::ifstream(file).rdbuf();
-  std::filesystem::remove(file);
-  INFO("crash said:\n" << text.str());
-  REQUIRE(WIFEXITED(raw));
-  return trimmed_lines(text.str());
-}
+std::vector<std::string> crash_lines(const std::string& command) { return trimmed_lines(run_crash(command)); }
 
 }  // namespace
 

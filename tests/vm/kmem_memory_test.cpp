@@ -27,6 +27,7 @@
 #include <sstream>
 
 #include "dump_edit.hpp"
+#include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -146,26 +147,7 @@ TEST_CASE("kmem -i prints crash's table", "[kmem_memory]") {
   CHECK(pages["COMMITTED"] == u["committed_pages"].get<int64_t>());
 }
 
-namespace {
-
-bool crash_installed() { return std::system("command -v crash > /dev/null 2>&1") == 0; }
-
-std::string run_crash(const std::string& command) {
-  auto dir = fixture_dir(suite());
-  auto out = std::filesystem::temp_directory_path() / ("kdive-crash-kmem-" + std::to_string(::getpid()) + ".out");
-  std::string cmd = "printf '%s\\n' '" + command + "' | crash -s '" + (dir / "vmlinux").string() + "' '" +
-                    (dir / "vmcore.elf").string() + "' > '" + out.string() + "' 2>&1";
-  int raw = std::system(cmd.c_str());
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::filesystem::remove(out);
-  INFO("crash said:\n" << ss.str());
-  REQUIRE(WIFEXITED(raw));
-  return ss.str();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("kmem -i matches crash line by line on bullseye", "[kmem_memory]") {
   if (suite() != "bullseye")

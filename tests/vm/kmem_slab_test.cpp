@@ -18,6 +18,7 @@
 #include <string>
 
 #include "dump_edit.hpp"
+#include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -244,19 +245,9 @@ std::string oracle_unusable() {
 // crash in silent batch mode on the ELF dump: the command's lines, trailing
 // blanks dropped (crash pads some of its columns).
 std::vector<std::string> crash_lines(const std::string& command) {
-  auto dir = fixture_dir(suite());
-  auto file = std::filesystem::temp_directory_path() / ("kdive-crash-kmem-" + std::to_string(::getpid()) + ".out");
-  const std::string cmd = "printf '%s\\n' " + shell_quote(command) + " | crash -s " +
-                          shell_quote((dir / "vmlinux").string()) + " " + shell_quote((dir / "vmcore.elf").string()) +
-                          " > " + shell_quote(file.string()) + " 2>&1";
-  const int raw = std::system(cmd.c_str());
-  std::stringstream text;
-  text << std::ifstream(file).rdbuf();
-  std::filesystem::remove(file);
-  INFO("crash said:\n" << text.str());
-  REQUIRE(WIFEXITED(raw));
+  const std::string text = run_crash(command);
   std::vector<std::string> out;
-  for (std::string line : lines_of(text.str())) {
+  for (std::string line : lines_of(text)) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out.push_back(line);
   }

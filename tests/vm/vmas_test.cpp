@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "dump_edit.hpp"
+#include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -321,26 +322,7 @@ TEST_CASE("vm over a damaged VMA tree shows what it reaches and a marker", "[vma
   CHECK(text.out.find("(damaged: ") != std::string::npos);
 }
 
-namespace {
-
-bool crash_installed() { return std::system("command -v crash > /dev/null 2>&1") == 0; }
-
-// crash in silent batch mode on the ELF dump: the command on stdin, its output only.
-std::string run_crash(const std::string& command) {
-  auto dir = fixture_dir(suite());
-  auto out = std::filesystem::temp_directory_path() / ("kdive-vmas-crash-" + std::to_string(::getpid()) + ".out");
-  std::string cmd = "printf '%s\\n' '" + command + "' | crash -s '" + (dir / "vmlinux").string() + "' '" +
-                    (dir / "vmcore.elf").string() + "' > '" + out.string() + "' 2>&1";
-  int raw = std::system(cmd.c_str());
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::filesystem::remove(out);
-  REQUIRE(WIFEXITED(raw));
-  return ss.str();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // Debian's crash 8.0.2 reads only the 5.10 fixture. Deliberate differences:
 //  * RSS: kdive adds the per-task counters not yet folded into the mm (5.10's
