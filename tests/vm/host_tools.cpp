@@ -62,6 +62,22 @@ std::string run_crash(const std::string& command) {
   return text.str();
 }
 
+std::string crash_unusable() {
+  if (suite() != "bullseye") return "crash 8.0.2 cannot read the " + suite() + " fixture (it works on bullseye only)";
+  if (!crash_installed()) return "the crash utility is not installed";
+  return "";
+}
+
+std::vector<std::string> crash_lines(const std::string& command) {
+  std::vector<std::string> out;
+  std::istringstream in(run_crash(command));
+  for (std::string line; std::getline(in, line);) {
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
 bool same_file(const std::string& a, const std::string& b) {
   const std::string& shorter = a.size() < b.size() ? a : b;
   const std::string& longer = a.size() < b.size() ? b : a;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace kdive::test {
 
@@ -33,6 +34,14 @@ bool crash_installed();
 // What crash prints for one command, run in silent batch mode (`crash -s`)
 // on the current suite's ELF dump with the command on stdin.
 std::string run_crash(const std::string& command);
+
+// Why crash cannot be the oracle for the current suite ("" when it can):
+// Debian's crash 8.0.2 reads only the bullseye dump.
+std::string crash_unusable();
+
+// run_crash's output as lines, trailing blanks dropped (crash pads some of
+// its columns).
+std::vector<std::string> crash_lines(const std::string& command);
 
 // Two names of one source file: the shorter is a tail of the longer (DWARF
 // joins the build directory, binutils may not).

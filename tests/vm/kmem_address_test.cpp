@@ -213,14 +213,6 @@ TEST_CASE("kmem of a non-canonical address says so; of an unknown word, a one-li
 
 namespace {
 
-// crash in silent batch mode on the ELF dump, trailing blanks dropped (crash
-// pads some of its columns); "" when crash cannot be the oracle.
-std::string crash_unusable() {
-  if (suite() != "bullseye") return "crash 8.0.2 cannot read the " + suite() + " fixture (it works on bullseye only)";
-  if (std::system("command -v crash > /dev/null 2>&1") != 0) return "the crash utility is not installed";
-  return "";
-}
-
 std::vector<std::string> trimmed_lines(const std::string& text) {
   std::vector<std::string> out;
   for (std::string line : lines_of(text)) {
@@ -229,8 +221,6 @@ std::vector<std::string> trimmed_lines(const std::string& text) {
   }
   return out;
 }
-
-std::vector<std::string> crash_lines(const std::string& command) { return trimmed_lines(run_crash(command)); }
 
 }  // namespace
 

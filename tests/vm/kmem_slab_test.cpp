@@ -232,32 +232,10 @@ TEST_CASE("kmem -s: a corrupt free pointer is a marker, the other caches still p
   CHECK(errors == 1);
 }
 
-namespace {
-
-// Why crash cannot be the oracle here ("" when it can): Debian's crash 8.0.2
-// reads only the bullseye dump.
-std::string oracle_unusable() {
-  if (suite() != "bullseye") return "crash 8.0.2 cannot read the " + suite() + " fixture (it works on bullseye only)";
-  if (std::system("command -v crash > /dev/null 2>&1") != 0) return "the crash utility is not installed";
-  return "";
-}
-
-// crash in silent batch mode on the ELF dump: the command's lines, trailing
-// blanks dropped (crash pads some of its columns).
-std::vector<std::string> crash_lines(const std::string& command) {
-  const std::string text = run_crash(command);
-  std::vector<std::string> out;
-  for (std::string line : lines_of(text)) {
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("kmem -s matches crash line by line", "[kmem_slab]") {
-  if (std::string why = oracle_unusable(); !why.empty()) KDIVE_SKIP(why);
+  if (std::string why = crash_unusable(); !why.empty()) KDIVE_SKIP(why);
   const auto expected = crash_lines("kmem -s");
   KdiveRun r = run_kdive(suite(), "elf", "kmem -s");
   REQUIRE(r.status == 0);
@@ -272,7 +250,7 @@ TEST_CASE("kmem -s matches crash line by line", "[kmem_slab]") {
 }
 
 TEST_CASE("kmem -S task_struct matches crash up to the full slabs", "[kmem_slab]") {
-  if (std::string why = oracle_unusable(); !why.empty()) KDIVE_SKIP(why);
+  if (std::string why = crash_unusable(); !why.empty()) KDIVE_SKIP(why);
   auto expected = crash_lines("kmem -S task_struct");
   KdiveRun r = run_kdive(suite(), "elf", "kmem -S task_struct");
   REQUIRE(r.status == 0);
