@@ -18,11 +18,13 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/kmem_memory.hpp"
+#include "commands/page_rows.hpp"
 #include "commands/task_header.hpp"
 #include "kernel-model/buddy.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/memory_stats.hpp"
+#include "kernel-model/page_struct.hpp"
 #include "kernel-model/slab.hpp"
 #include "kernel-model/tasks.hpp"
 #include "kernel-model/type.hpp"
@@ -37,8 +39,6 @@ constexpr uint64_t kPageSize = 4096;
 // on x86_64 since 4.0 (commit 6538b8ea886e "x86_64: expand kernel stack to 16K").
 constexpr uint64_t kDefaultThreadSize = 16384;
 
-constexpr std::string_view kPageHeader = "      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n";
-
 // x86_64 addresses are canonical when bits 63..47 (4-level) or 63..56
 // (5-level paging) all equal the top bit the page table translates.
 bool canonical(const Kernel& k, VirtAddr a) {
@@ -47,71 +47,10 @@ bool canonical(const Kernel& k, VirtAddr a) {
   return (v >> (bits - 1)) == 0 || (v >> (bits - 1)) == -1;
 }
 
-// The struct page fields crash prints, read by member name.
-struct PageInfo {
-  VirtAddr page;
-  uint64_t pfn = 0;
-  uint64_t flags = 0, mapping = 0, index = 0;
-  int64_t count = 0;
-  std::string flag_names;  // the PG_ bits set, without the prefix: "reserved", "slab,head"
-};
-
 uint64_t read_member(const Kernel& k, VirtAddr base, const Member& m) {
   std::vector<std::byte> bytes(scalar_bytes(*m.type, m.bit_offset, m.bit_size));
   k.memory().read(base + m.offset, bytes);
   return extract_scalar(*m.type, bytes, m.bit_offset, m.bit_size);
-}
-
-// The names of enum pageflags below __NR_PAGEFLAGS, by bit; aliases (PG_checked
-// = PG_owner_priv_1) keep the first name the enum gives the bit.
-std::vector<std::string> page_flag_names(const Kernel& k) {
-  std::vector<std::string> names;
-  const Type* e = k.types().lookup("enum pageflags");
-  if (e == nullptr) return names;
-  int64_t limit = 64;
-  for (const Enumerator& en : e->enumerators()) {
-    if (en.name == "__NR_PAGEFLAGS") limit = std::min<int64_t>(limit, en.value);
-  }
-  names.resize(static_cast<size_t>(limit));
-  for (const Enumerator& en : e->enumerators()) {
-    if (en.value < 0 || en.value >= limit || !names[static_cast<size_t>(en.value)].empty()) continue;
-    std::string n(en.name);
-    names[static_cast<size_t>(en.value)] = n.starts_with("PG_") ? n.substr(3) : n;
-  }
-  return names;
-}
-
-PageInfo read_page(const Kernel& k, VirtAddr page) {
-  const Type& t = k.types().require("struct page");
-  PageInfo p;
-  p.page = page;
-  p.pfn = page_to_pfn(k, page);
-  p.flags = read_member(k, page, t.require_member("flags"));
-  p.mapping = read_member(k, page, t.require_member("mapping"));
-  p.index = read_member(k, page, t.require_member("index"));
-  p.count = static_cast<int32_t>(read_member(k, page, t.require_member("_refcount.counter")));
-  const std::vector<std::string> names = page_flag_names(k);
-  for (size_t bit = 0; bit < names.size(); ++bit) {
-    if ((p.flags >> bit) & 1) p.flag_names += (p.flag_names.empty() ? "" : ",") + names[bit];
-  }
-  return p;
-}
-
-Json page_json(const PageInfo& p) {
-  return Json{{"page", json_hex(p.page)},
-              {"physical", json_hex(p.pfn * kPageSize)},
-              {"mapping", json_hex(p.mapping)},
-              {"index", json_hex(p.index)},  // as vtop's page object has it
-              {"count", p.count},
-              {"flags", json_hex(p.flags)},
-              {"flag_names", p.flag_names}};
-}
-
-std::string page_line(const PageInfo& p) {
-  std::string line = fmt::format("{:016x} {:>8x} {:>16x} {:>8x} {:>2} {:x}", p.page.value(), p.pfn * kPageSize,
-                                 p.mapping, p.index, p.count, p.flags);
-  if (!p.flag_names.empty()) line += " " + p.flag_names;
-  return line + "\n";
 }
 
 uint64_t thread_size(const Kernel& k) {
@@ -349,7 +288,7 @@ std::string inode_name(const Kernel& k, VirtAddr inode) {
 
 // A page whose mapping is an address_space (bit 0 clear: not anonymous, bit 1
 // clear: not movable) belongs to a file: its inode and the page's index in it.
-bool find_page_cache(const Kernel& k, const PageInfo& p, Finding& f) {
+bool find_page_cache(const Kernel& k, const PageStruct& p, Finding& f) {
   if (p.mapping == 0 || (p.mapping & 3) != 0 || p.mapping < kKernelHalf) return false;
   try {
     const Type& as = k.types().require("struct address_space");
@@ -421,7 +360,7 @@ Finding identify(const Kernel& k, VirtAddr a) {
     const uint64_t pfn = (a - vmemmap) / page_type.size();
     f.page = pfn_to_page(k, pfn);
     if (!find_free_page(k, a, pfn, f)) {
-      const PageInfo p = read_page(k, *f.page);
+      const PageStruct p = PageStructReader(k).read(*f.page);
       find_page_cache(k, p, f);
     }
     return f;
@@ -439,7 +378,7 @@ Finding identify(const Kernel& k, VirtAddr a) {
     }
   }
   f.page = page_of(k, a, f);
-  if (f.kind == "unknown" && f.page) find_page_cache(k, read_page(k, *f.page), f);
+  if (f.kind == "unknown" && f.page) find_page_cache(k, PageStructReader(k).read(*f.page), f);
   if (f.kind == "unknown" && f.text.empty())
     f.text += fmt::format("{:x}: not found in any kernel structure\n", a.value());
   return f;
@@ -475,9 +414,10 @@ void kmem_address_report(Session& session, const ParsedArgs& args, Output& out) 
     out.write(f.text);
     if (f.page) {
       try {
-        const PageInfo p = read_page(k, *f.page);
-        out.print("\n{}{}", kPageHeader, page_line(p));
-        j["page"] = page_json(p);
+        const PageStruct p = PageStructReader(k).read(*f.page);
+        const PageFlagNames names(k);
+        out.print("\n{}{}", page_header(), page_row(p, &names));
+        j["page"] = page_json(p, &names);
       } catch (const ModelError& e) {
         out.print("\n(damaged: page struct {:x}: {})\n", f.page->value(), e.what());
         out.data_lost(fmt::format("page struct {:x}", f.page->value()));

@@ -10,13 +10,16 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/context_space.hpp"
+#include "commands/page_rows.hpp"
 #include "commands/task_args.hpp"
 #include "commands/vma_rows.hpp"
 #include "kernel-model/address_space.hpp"
+#include "kernel-model/buddy.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/object.hpp"
 #include "kernel-model/page_location.hpp"
+#include "kernel-model/page_struct.hpp"
 #include "kernel-model/swap.hpp"
 #include "kernel-model/tasks.hpp"
 #include "kernel-model/type_system.hpp"
@@ -50,27 +53,18 @@ VirtAddr page_table_address(const Kernel& k, const AddressSpace& space) {
   return k.memory().to_direct(space.page_table());
 }
 
-// The struct page of a physical page (sparse vmemmap: vmemmap_base + pfn *
-// sizeof(struct page)) and what crash's vtop shows of it.
-struct PageStruct {
+// The struct page of a physical page, or why it could not be read.
+struct PageAt {
   VirtAddr page;
-  VirtAddr mapping;
-  uint64_t index = 0;
-  int64_t count = 0;  // _refcount
-  uint64_t flags = 0;
-  std::string error;  // set when the struct page could not be read
+  std::optional<PageStruct> fields;
+  std::string error;
 };
 
-PageStruct read_page_struct(const Kernel& k, PhysAddr physical) {
-  PageStruct p;
-  const Type& page = k.types().require("struct page");
-  p.page = k.layout().vmemmap_start + (physical.value() >> 12) * page.size();
+PageAt read_page_at(const Kernel& k, PhysAddr physical) {
+  PageAt p;
+  p.page = pfn_to_page(k, physical.value() >> 12);
   try {
-    Object o(k, p.page, &page);
-    p.flags = o["flags"].as_u64();
-    p.mapping = o["mapping"].pointer();
-    p.index = o["index"].as_u64();
-    p.count = o["_refcount"]["counter"].as_i64();
+    p.fields = PageStructReader(k).read(p.page);
   } catch (const ModelError& e) {
     p.error = e.what();
   }
@@ -86,7 +80,7 @@ struct Result {
   PageLocation location;
   std::optional<Vma> vma;  // the VMA holding a user address
   std::string vma_error;   // why the VMAs could not be read
-  std::optional<PageStruct> page;
+  std::optional<PageAt> page;
 };
 
 void print(const Kernel& k, const Result& r, Output& out) {
@@ -131,14 +125,9 @@ void print(const Kernel& k, const Result& r, Output& out) {
   if (!r.vma_error.empty()) out.print("\n(damaged: {})\n", r.vma_error);
   if (r.location.swap) out.print("\n{}\n", swap_location_text(r.location));
   if (r.page) {
-    const PageStruct& p = *r.page;
-    out.print("\n      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n");
-    if (!p.error.empty()) {
-      out.print("{:016x}  (damaged: {})\n", p.page, p.error);
-    } else {
-      out.print("{:016x} {:>8x} {:>16x} {:>9x} {:>2} {:x}\n", p.page, t.phys->align_down(4096), p.mapping, p.index,
-                p.count, p.flags);
-    }
+    const PageAt& p = *r.page;
+    out.print("\n{}", page_header());
+    out.write(p.fields ? page_row(*p.fields, nullptr) : damaged_page_row(p.page, p.error));
   }
 }
 
@@ -161,16 +150,8 @@ Json to_json(const Result& r) {
   if (r.vma) j["vma"] = vma_json(*r.vma);
   if (!r.vma_error.empty()) j["vma"] = {{"error", r.vma_error}};
   if (r.page) {
-    const PageStruct& p = *r.page;
-    j["page"] = {{"page", json_hex(p.page)}};
-    if (!p.error.empty()) {
-      j["page"]["error"] = p.error;
-    } else {
-      j["page"]["mapping"] = json_hex(p.mapping);
-      j["page"]["index"] = json_hex(p.index);
-      j["page"]["count"] = p.count;
-      j["page"]["flags"] = json_hex(p.flags);
-    }
+    const PageAt& p = *r.page;
+    j["page"] = p.fields ? page_json(*p.fields, nullptr) : Json{{"page", json_hex(p.page)}, {"error", p.error}};
   }
   return j;
 }
@@ -179,7 +160,7 @@ Json to_json(const Result& r) {
 // holding a user address, and the struct page of a mapped page.
 void complete(const Kernel& k, Result& r, const std::vector<SwapDevice>& devices, Output& out) {
   r.location = locate_page(r.translation, devices);
-  if (r.translation.phys) r.page = read_page_struct(k, *r.translation.phys);
+  if (r.translation.phys) r.page = read_page_at(k, *r.translation.phys);
   if (!r.user_address || !r.space.pid()) return;
   const Task* task = k.tasks().by_pid(*r.space.pid());
   if (task == nullptr || task->mm.is_null()) return;
