@@ -196,6 +196,45 @@ TEST_CASE("vm -p finds the memory workload's pages where pagemap saw them", "[vm
   if (t.swaps.empty()) CHECK(swapped == 0);
 }
 
+// /proc/PID/smaps counts a mapping's resident and swapped pages by walking
+// its page table, as vm -p does: the two must agree page for page.
+TEST_CASE("vm -p: each mapping's present and swapped pages are smaps' Rss and Swap", "[vmas]") {
+  const Truth t = load_truth();
+  if (t.smaps.empty()) KDIVE_SKIP("this fixture's truth has no smaps records");
+  // smaps' Rss counts only pages vm_normal_page() accepts: never the shared
+  // zero page (a read fault of untouched anonymous memory maps it), so pages
+  // at its physical address are left out of kdive's count too.
+  const json zero = run_json("vtop empty_zero_page");
+  REQUIRE(!zero["result"][0]["physical"].is_null());
+  const uint64_t zero_page = hex(zero["result"][0]["physical"]);
+  constexpr uint64_t kVmIo = 0x4000, kVmPfnmap = 0x400, kVmHugetlb = 0x400000;
+  size_t compared = 0;
+  for (const auto& [pid, mappings] : t.smaps) {
+    json vmas = vmas_of(run_json(fmt::format("vm -p {}", pid)));
+    for (const json& v : vmas) {
+      const std::string range = fmt::format("{:x}-{:x}", hex(v["start"]), hex(v["end"]));
+      INFO("pid " << pid << " " << range);
+      REQUIRE(!v.contains("error"));
+      // hugetlb pages count in smaps' Private_Hugetlb, not Rss; a PFN or I/O
+      // mapping ([vvar]) has no struct pages for smaps to count.
+      const uint64_t flags = hex(v["flags"]);
+      if ((flags & (kVmIo | kVmPfnmap | kVmHugetlb)) != 0) continue;
+      // smaps pads the start and end to 8 digits at least.
+      std::string key = fmt::format("{:08x}-{:08x}", hex(v["start"]), hex(v["end"]));
+      REQUIRE(mappings.count(key));
+      uint64_t present = 0, swapped = 0;
+      for (const json& page : v["pages"]) {
+        if (page.contains("swap")) ++swapped;
+        if (!page["physical"].is_null() && hex(page["physical"]) != zero_page) ++present;
+      }
+      CHECK(present * 4 == mappings.at(key).at("Rss"));
+      CHECK(swapped * 4 == mappings.at(key).at("Swap"));
+      ++compared;
+    }
+  }
+  CHECK(compared > 0);
+}
+
 TEST_CASE("the hugetlb page maps to pagemap's PFN with a 2 MiB page", "[vmas]") {
   const Truth t = load_truth();
   if (t.hugepages.empty()) KDIVE_SKIP("this fixture's truth has no hugepage record");
