@@ -22,4 +22,12 @@ std::vector<ConsoleLine> console_kernel_lines(const std::filesystem::path& fixtu
   return out;
 }
 
+std::optional<double> panic_stamp(const std::filesystem::path& fixture) {
+  std::optional<double> at;
+  for (const auto& c : console_kernel_lines(fixture)) {
+    if (c.text.rfind("Kernel panic - not syncing", 0) == 0) at = c.seconds;
+  }
+  return at;
+}
+
 }  // namespace kdive::test

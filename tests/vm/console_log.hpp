@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,9 @@ struct ConsoleLine {
 // returns and the terminal escapes the firmware printed are stripped. The
 // console prints every line of a multi-line record with the record's stamp.
 std::vector<ConsoleLine> console_kernel_lines(const std::filesystem::path& fixture);
+
+// The printk stamp of the last "Kernel panic - not syncing" line: when the
+// kernel panicked, on its own clock (none when the console has no such line).
+std::optional<double> panic_stamp(const std::filesystem::path& fixture);
 
 }  // namespace kdive::test

@@ -241,18 +241,23 @@ TEST_CASE("search -t finds values on each task's own kernel stack, -T on the act
   // that holds the task's saved stack pointer (ps's kstackp). 32 KiB covers
   // THREAD_SIZE with and without KASAN.
   constexpr uint64_t kMaxThreadSize = 32768;
-  std::map<int64_t, json> ps;
-  for (const json& t : json_result_of(suite(), "ps")) ps[t["pid"].get<int64_t>()] = t;
-  const uint64_t init = hex(ps.at(1)["task"]);
+  // By task address: the idle tasks all have pid 0.
+  std::map<uint64_t, json> ps;
+  for (const json& t : json_result_of(suite(), "ps")) ps[hex(t["task"])] = t;
+  uint64_t init = 0;
+  for (const auto& [task, t] : ps) {
+    if (t["pid"] == 1) init = task;
+  }
+  REQUIRE(init != 0);
   const json all = json_result_of(suite(), fmt::format("search -t {:x}", init));
   REQUIRE(!all.empty());
-  std::set<int64_t> with_hits;
+  std::set<uint64_t> with_hits;
   for (const json& task : all) {
-    const int64_t pid = task["pid"].get<int64_t>();
-    INFO("pid " << pid);
-    with_hits.insert(pid);
+    const uint64_t address = hex(task["task"]);
+    INFO("pid " << task["pid"] << " task " << task["task"]);
+    with_hits.insert(address);
     REQUIRE(!task["hits"].empty());
-    const json& p = ps.at(pid);
+    const json& p = ps.at(address);
     for (const json& h : task["hits"]) {
       CHECK(hex(h["value"]) == init);
       if (!p["active"].get<bool>() && p["kstackp"].is_string()) {
@@ -262,9 +267,9 @@ TEST_CASE("search -t finds values on each task's own kernel stack, -T on the act
     }
   }
   for (const json& task : json_result_of(suite(), fmt::format("search -T {:x}", init))) {
-    const int64_t pid = task["pid"].get<int64_t>();
-    CHECK(ps.at(pid)["active"].get<bool>());
-    CHECK(with_hits.count(pid) == 1);
+    const uint64_t address = hex(task["task"]);
+    CHECK(ps.at(address)["active"].get<bool>());
+    CHECK(with_hits.count(address) == 1);
   }
 }
 

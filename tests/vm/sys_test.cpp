@@ -43,16 +43,6 @@ int64_t hms_seconds(const std::string& uptime) {
   return days * 86400 + std::stoll(m[2]) * 3600 + std::stoll(m[3]) * 60 + std::stoll(m[4]);
 }
 
-// The printk stamp of the panic message, the last "Kernel panic - not syncing".
-double panic_stamp(const std::filesystem::path& fixture) {
-  std::optional<double> at;
-  for (const auto& c : console_kernel_lines(fixture)) {
-    if (c.text.rfind("Kernel panic - not syncing", 0) == 0) at = c.seconds;
-  }
-  REQUIRE(at);
-  return *at;
-}
-
 // Jiffies, the printk clock (sched_clock) and the wall clock all count from
 // boot, but under TCG emulation they run on different clocksources that drift
 // apart: trixie's wall clock once gained ~4 s on the printk clock in 57 s. 10%
@@ -177,7 +167,7 @@ TEST_CASE("sys fields in crash's order, agreeing with the guest", "[sys]") {
   CHECK(field(sys, "CPUS").rfind(std::to_string(t.cpus), 0) == 0);
 }
 
-TEST_CASE("sys UPTIME and DATE agree with the console's clock", "[sys]") {
+TEST_CASE("sys UPTIME agrees with the console's clock", "[sys]") {
   std::string sys = run_ok("sys");
   auto console = console_kernel_lines(fixture_dir(suite()));
   REQUIRE_FALSE(console.empty());
@@ -188,24 +178,12 @@ TEST_CASE("sys UPTIME and DATE agree with the console's clock", "[sys]") {
   INFO("UPTIME " << uptime << " s, last console stamp " << last << " s");
   CHECK(std::fabs(static_cast<double>(uptime) - last) <= tolerance);
 
-  // The wall clock: the audit subsystem logs the epoch time at boot
-  // ("audit(1795433834.784:1)") next to its printk stamp, so the crash date is
-  // that epoch plus the time between the two stamps.
-  std::smatch m;
-  std::optional<double> boot_epoch;
-  for (const auto& c : console) {
-    if (std::regex_search(c.text, m, std::regex(R"(audit\((\d+)\.(\d+):)"))) {
-      boot_epoch = std::stod(std::string(m[1]) + "." + std::string(m[2])) - c.seconds;
-      break;
-    }
-  }
-  REQUIRE(boot_epoch);
-  std::tm tm{};
-  std::string date = field(sys, "DATE");
-  REQUIRE(strptime(date.c_str(), "%a %b %e %H:%M:%S %Z %Y", &tm) != nullptr);
-  double crash = static_cast<double>(timegm(&tm));  // the tests run in UTC, like the fixtures' guest
-  INFO("DATE " << date << ", expected about " << static_cast<int64_t>(*boot_epoch + last));
-  CHECK(std::fabs(crash - (*boot_epoch + last)) <= tolerance);
+  // DATE is checked against the guest's own reading of its clocks moments
+  // before the crash (the LOAD AVERAGE/UPTIME/DATE case below), not against
+  // the epoch the audit line logs at boot: that comes before the kernel has
+  // settled on its clocksource, and under emulation the wall clock may be
+  // stepped after it (in one bookworm-modoops build its offset from the uptime
+  // clock moved 10.5 s between the audit line at 0.9 s and the guest's read).
 }
 
 TEST_CASE("sys -i shows the DMI strings the kernel announced at boot", "[sys]") {
@@ -269,7 +247,9 @@ TEST_CASE("sys LOAD AVERAGE, UPTIME, DATE and -i agree with what the guest read 
   // up, which takes as long as the host lets it. The dump itself says when: its
   // log holds the panic's printk stamp (the console's copy is the same record;
   // log_test checks that).
-  const double panic_at = panic_stamp(fixture_dir(suite()));
+  const std::optional<double> panic = panic_stamp(fixture_dir(suite()));
+  REQUIRE(panic);
+  const double panic_at = *panic;
   REQUIRE(panic_at > read_at);
 
   // UPTIME: jiffies since boot, in whole seconds, from the same timekeeping as
