@@ -27,7 +27,7 @@ Json flag_json(const PageFlagNames::Entry& e) {
 
 void kmem_page_flags_report(Session& session, const ParsedArgs& args, Output& out) {
   const PageFlagNames names(session.kernel());
-  if (names.entries().empty()) throw CommandError("kmem: -g: the kernel's DWARF has no enum pageflags");
+  if (names.entries().empty()) throw CommandError("-g: the kernel's DWARF has no enum pageflags");
   if (args.positional().empty()) {
     out.write("PAGE-FLAG       BIT  VALUE\n");
     Json flags = Json::array();
@@ -43,7 +43,7 @@ void kmem_page_flags_report(Session& session, const ParsedArgs& args, Output& ou
   for (const std::string& word : args.positional()) {
     // A flags word is hex, as crash and kmem -p print it, with or without 0x.
     const std::optional<uint64_t> value = parse_number(word, 16);
-    if (!value) throw CommandError(fmt::format("kmem: -g: {}: not a hexadecimal flags value", word));
+    if (!value) throw CommandError(fmt::format("-g: {}: not a hexadecimal flags value", word));
     if (!first) out.write("\n");
     first = false;
     out.print("FLAGS: {:x}\n  PAGE-FLAG       BIT  VALUE\n", *value);

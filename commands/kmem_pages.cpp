@@ -37,7 +37,7 @@ std::vector<std::string> member_paths(const std::string& list) {
     size_t comma = list.find(',', start);
     if (comma == std::string::npos) comma = list.size();
     std::string one = list.substr(start, comma - start);
-    if (one.empty() || one.back() == '.') throw CommandError(fmt::format("kmem: -m {}: an empty member name", list));
+    if (one.empty() || one.back() == '.') throw CommandError(fmt::format("-m {}: an empty member name", list));
     out.push_back(std::move(one));
     start = comma + 1;
   }
@@ -150,16 +150,16 @@ VirtAddr page_for(const Kernel& k, const MemorySections& s, const std::string& w
   uint64_t pfn = 0;
   if (a.value() < kKernelHalf) {
     pfn = a.value() / kPageSize;
-    if (!in_sections(pfn)) throw CommandError(fmt::format("kmem: -p {}: physical address has no page struct", word));
+    if (!in_sections(pfn)) throw CommandError(fmt::format("-p {}: physical address has no page struct", word));
     return pfn_to_page(k, pfn);
   }
   if (a >= vmemmap && in_sections((a - vmemmap) / size)) return vmemmap + (a - vmemmap) / size * size;
   try {
     pfn = k.memory().to_phys(a).value() / kPageSize;
   } catch (const ModelError& e) {
-    throw CommandError(fmt::format("kmem: -p {}: not mapped: {}", word, e.what()));
+    throw CommandError(fmt::format("-p {}: not mapped: {}", word, e.what()));
   }
-  if (!in_sections(pfn)) throw CommandError(fmt::format("kmem: -p {}: maps memory that has no page struct", word));
+  if (!in_sections(pfn)) throw CommandError(fmt::format("-p {}: maps memory that has no page struct", word));
   return pfn_to_page(k, pfn);
 }
 

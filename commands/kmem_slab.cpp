@@ -226,7 +226,7 @@ void kmem_slab_report(Session& session, const ParsedArgs& args, Output& out) {
     }
   }
   if (!objects.empty()) {
-    if (!wanted.empty()) throw CommandError("kmem: give either cache names or addresses, not both");
+    if (!wanted.empty()) throw CommandError("give either cache names or addresses, not both");
     Json result = Json::array();
     for (size_t i = 0; i < objects.size(); ++i) {
       if (i > 0) out.write("\n");
