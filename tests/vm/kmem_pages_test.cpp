@@ -34,7 +34,7 @@ std::string vmcore() { return shell_quote((fixture_dir(suite()) / "vmcore.elf").
 // The results of several commands, one kdive run (--json: one line per command).
 std::vector<json> run_json(const std::vector<std::string>& commands) {
   std::string script;
-  for (const std::string& c : commands) script += c + "\n";
+  for (const std::string& c : commands) script += (script.empty() ? "" : "; ") + c;
   KdiveRun r = run_kdive_args("--json -b -c " + shell_quote(script) + " " + vmlinux() + " " + vmcore());
   INFO(script << r.err);
   REQUIRE(r.status == 0);
@@ -312,9 +312,12 @@ TEST_CASE("kmem -n, -g, -p, -m and -s ADDRESS match crash line by line", "[kmem_
                                              "kmem -s " + task, "kmem -S " + task};
   // One crash run and one kdive run for all of them (crash takes seconds to
   // start): a shell echo between the commands splits the output.
-  const std::string split = "!echo KDIVE-SPLIT";
-  std::string script = "kmem -n";
-  for (const std::string& c : commands) script += "\n" + split + "\n" + c;
+  // (crash's shell escape; kdive's own echo, as its -c takes one line).
+  std::string script = "kmem -n", kdive_script = "kmem -n";
+  for (const std::string& c : commands) {
+    script += "\n!echo KDIVE-SPLIT\n" + c;
+    kdive_script += "; echo KDIVE-SPLIT; " + c;
+  }
   auto pieces = [](const std::vector<std::string>& lines) {
     std::vector<std::vector<std::string>> out(1);
     for (const std::string& l : lines) {
@@ -327,7 +330,7 @@ TEST_CASE("kmem -n, -g, -p, -m and -s ADDRESS match crash line by line", "[kmem_
     return out;
   };
   std::vector<std::vector<std::string>> expected = pieces(crash_lines(script));
-  KdiveRun r = run_kdive(suite(), "elf", script);
+  KdiveRun r = run_kdive(suite(), "elf", kdive_script);
   REQUIRE(r.status == 0);
   const std::vector<std::vector<std::string>> got = pieces(trimmed_lines(r.out));
   REQUIRE(expected.size() == commands.size() + 1);
