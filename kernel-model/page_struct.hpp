@@ -9,11 +9,12 @@
 //   p.mapping, p.index, p.count, p.flags
 //   PageFlagNames names(kernel);
 //   names.describe(p.flags);                                // "referenced,uptodate,lru"
+//   pages.read_run(first, n, on_page, on_fault);            // kmem -p: a vmemmap page per read
+//   PageMembers m(kernel, {"flags", "_refcount"});          // kmem -m: m.values(bytes)
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
-#include <exception>
 #include <span>
 #include <string>
 #include <vector>
