@@ -4,6 +4,16 @@
 // -p, the flag names against the kernel's enum pageflags as ptype prints it,
 // kmem -s of a task_struct against kmem ADDRESS, one unreadable stretch of
 // the vmemmap in a damaged copy, and on bullseye crash's own output line by line.
+//
+// Deliberate differences from crash 8.0.2 (not compared):
+// - kmem -n: crash ends with the memory block devices (MEM_BLOCK lines, from
+//   the driver core's device lists); kdive stops after the sections.
+// - kmem -m: crash prints a signed member's hex value with no blank after it,
+//   so the next column runs into it; kdive separates every column.
+// - kmem -p ADDRESS inside a struct page: crash prints only the header; kdive
+//   shows the struct page that holds the address.
+// - kmem -s PHYSICAL: crash moves a physical address to the direct map; kdive
+//   takes kernel addresses only (a word below the kernel half is a cache name).
 #include <fmt/format.h>
 
 #include <algorithm>
