@@ -23,7 +23,9 @@ void run_kmem(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "kmem",
      .summary = "kernel memory: usage, slab caches, free pages, zones, vmalloc; what an address is",
-     .usage = "kmem [-i|-f|-F|-z|-V|-v|-h|-o] | [-s|-S] [-I cache[,cache]] [cache ...] | address ...",
+     .usage =
+         "kmem [-i|-f|-F|-z|-V|-v|-h|-o|-n] | -p [address ...] | -m member[,member] [address ...] | -g [flags ...]\n"
+         "       | [-s|-S] [-I cache[,cache]] [cache|address ...] | address ...",
      .description = "Reports on the kernel's memory, each option one report:\n"
                     "\n"
                     "  -i  memory usage in pages, bytes and percentages, from the kernel's counters as\n"
@@ -37,6 +39,21 @@ const CommandRegistrar registrar{
                     "  -v  the vmalloc areas: vmap_area, vm_struct, address range, size, caller\n"
                     "  -h  the hugetlb pools: size, free and total huge pages\n"
                     "  -o  each CPU's per-CPU offset\n"
+                    "  -n  each memory node (pglist_data, pages spanned, its zones and first page\n"
+                    "      struct), each zone (pages spanned, first page struct, physical start and\n"
+                    "      pfn), then every section of SPARSEMEM's mem_section table: its address,\n"
+                    "      section_mem_map without its flag bits (CODED_MEM_MAP), the page struct of\n"
+                    "      its first pfn (MEM_MAP), the flag bits as letters (P present, M has a\n"
+                    "      mem_map, O online, E early, D zone device) and its first pfn\n"
+                    "  -p  every page struct of memory: PAGE PHYSICAL MAPPING INDEX CNT FLAGS and\n"
+                    "      the flag names; -p ADDRESS... only the page of each address: a page\n"
+                    "      struct, a kernel virtual address (translated through the page tables) or\n"
+                    "      a physical address (below the kernel half)\n"
+                    "  -m  as -p, but each line shows the named members of struct page (any member\n"
+                    "      path: flags,_refcount,lru.next); counters (_mapcount) in decimal, others in\n"
+                    "      hex of the member's size\n"
+                    "  -g  the page flag bits, by the kernel's enum pageflags (aliases included);\n"
+                    "      -g FLAGS... which of them a flags word (hex) holds\n"
                     "  -s  the SLUB caches, one line each: OBJSIZE is the object's size (object_size;\n"
                     "      /proc/slabinfo's objsize is the slot, JSON size), ALLOCATED what is not on a\n"
                     "      freelist, TOTAL and SLABS the nodes' counters; -s NAME... only those caches;\n"
@@ -44,6 +61,8 @@ const CommandRegistrar registrar{
                     "  -S  as -s, then each slab of the cache (full slabs found through the page\n"
                     "      structs, as no list holds them) with its objects: free, or [allocated];\n"
                     "      (cpu N cache) marks the objects on a CPU's lockless freelist\n"
+                    "  -s ADDRESS...  the cache, slab and object holding each kernel address (-S: with\n"
+                    "      every object of that slab); a kmem_cache's own address selects that cache\n"
                     "\n"
                     "kmem ADDRESS... (hex, or symbol+offset) says what each kernel address is: a slab\n"
                     "object (its cache and slab, and whether it is [allocated] or free; an allocated\n"
@@ -63,7 +82,13 @@ const CommandRegistrar registrar{
                  "  kdive> kmem -s task_struct\n"
                  "  kdive> kmem init_task\n"
                  "  kdive> kmem ffff9874df4e3e80          (a task_struct: its slab object)\n"
-                 "  kdive> kmem -S -I kmalloc-8,kmalloc-16",
+                 "  kdive> kmem -S -I kmalloc-8,kmalloc-16\n"
+                 "  kdive> kmem -n\n"
+                 "  kdive> kmem -p | grep slab\n"
+                 "  kdive> kmem -p 166f0000                 (the page of a physical address)\n"
+                 "  kdive> kmem -m flags,_refcount,lru.next ffffea00000c0000\n"
+                 "  kdive> kmem -g 10000000000200\n"
+                 "  kdive> kmem -s ffff9874df4e3e80",
      .options = {{'i', "", "memory usage summary"},
                  {'f', "", "the buddy allocator's free lists, counted"},
                  {'F', "", "the free lists, with every free block"},
@@ -72,6 +97,10 @@ const CommandRegistrar registrar{
                  {'v', "", "the vmalloc areas"},
                  {'h', "", "the huge page pools"},
                  {'o', "", "each CPU's per-CPU offset"},
+                 {'n', "", "memory nodes, zones and SPARSEMEM sections"},
+                 {'p', "", "page structs (all, or of the addresses given)"},
+                 {'m', "member", "page structs with these struct page members (comma-separated)"},
+                 {'g', "", "the page flag bits (or those of the values given)"},
                  {'s', "", "the slab caches"},
                  {'S', "", "the slab caches, each slab and its objects"},
                  {'I', "cache", "skip these caches (comma-separated)"}},
@@ -90,7 +119,16 @@ const CommandRegistrar registrar{
               "value}}]}; -V {zone_stat, node_stat, numa_stat, events: {name: value}} (names as "
               "/proc/vmstat's enum spelling, lower case); -v {areas: [{vmap_area, vm_struct, start, "
               "end, size, caller}]}; -h {pools: [{hstate, page_size, free, total, reserved, surplus, "
-              "name}]}; -o {per_cpu_offsets: [{cpu, offset}]}; -s a list of caches {cache, name, objsize, "
+              "name}]}; -o {per_cpu_offsets: [{cpu, offset}]}; -n {nodes: [{node, size (pages spanned), "
+              "present_pages, pglist_data, node_zones, mem_map, start_paddr, start_mapnr, zones: [{zone, "
+              "name, address, size, present_pages, mem_map, start_paddr, start_mapnr}]}], "
+              "section_size_bits, pages_per_section, sections: [{nr, section, coded_mem_map, mem_map, "
+              "state, flags (the kernel's SECTION_* names), pfn}]}; -p a list of pages {page, physical, "
+              "mapping, index, count, flags, flag_names}, -m a list {page, members: {path: value (hex "
+              "string, or a number for counters)}}, an unreadable page struct {page, error}; -g {flags: "
+              "[{name, bit, value}]}, -g VALUE... a list [{value, flags: [{name, bit, value}]}]; -s "
+              "ADDRESS... a list {address, cache (null when no slab holds it), name, objsize, size, slab, "
+              "memory, object, allocated, cpu_cache, slab_list? (-S)}; -s a list of caches {cache, name, objsize, "
               "size, allocated, total, slabs, ssize, per_slab, order, refcount}, with -S each also "
               "slab_list: [{slab, memory, node, place, cpu, total, allocated, free, freelist, "
               "free_objects, allocated_objects}]; kmem ADDRESS... a list, one object per address: "

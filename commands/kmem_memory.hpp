@@ -24,6 +24,12 @@ void kmem_vmalloc_report(Session& session, Output& out);
 // -h: the huge page pools; -o: each CPU's per-CPU offset (kmem_pools.cpp).
 void kmem_huge_report(Session& session, Output& out);
 void kmem_percpu_report(Session& session, Output& out);
+// -n: memory nodes, zones and sections (kmem_sections.cpp).
+void kmem_sections_report(Session& session, Output& out);
+// -p / -m MEMBERS [ADDRESS...]: page structs (kmem_pages.cpp).
+void kmem_pages_report(Session& session, const ParsedArgs& args, Output& out);
+// -g [FLAGS...]: the page flag bits, or those a flags value holds (kmem_page_flags.cpp).
+void kmem_page_flags_report(Session& session, const ParsedArgs& args, Output& out);
 // kmem ADDRESS...: what each address is, and its page struct (kmem_address.cpp).
 void kmem_address_report(Session& session, const ParsedArgs& args, Output& out);
 

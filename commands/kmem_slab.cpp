@@ -6,10 +6,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
@@ -101,23 +103,31 @@ Json cache_json(const SlabCache& c, bool with_slabs) {
   return j;
 }
 
-void print_slab(Output& out, const SlabCache& c, const Slab& s) {
+// One object's line of a slab's FREE / [ALLOCATED] list.
+std::string object_line(VirtAddr a, uint8_t state, int cpu) {
+  if (state == 0) return fmt::format("  [{:016x}]\n", a.value());
+  if (state == 2) return fmt::format("   {:016x}  (cpu {} cache)\n", a.value(), cpu);
+  return fmt::format("   {:016x}\n", a.value());
+}
+
+// 0: allocated, 1: on the slab's freelist, 2: on the CPU's freelist; by object.
+std::vector<uint8_t> object_states(const SlabCache& c, const Slab& s) {
+  std::vector<uint8_t> state(s.objects, 0);
+  for (size_t i = 0; i < s.free.size(); ++i) state[(s.free[i] - s.memory) / c.size] = i < s.cpu_free ? 2 : 1;
+  return state;
+}
+
+// The slab's line; then every object, or with `only` just the one holding it.
+void print_slab(Output& out, const SlabCache& c, const Slab& s, std::optional<VirtAddr> only = std::nullopt) {
   out.write(kSlabHeader);
   out.print("  {:016x}  {:016x}{:>6}{:>7}{:>11}{:>6}\n", s.slab.value(), s.memory.value(), s.node, s.objects,
             s.allocated(), s.free.size());
-  // 0: allocated, 1: on the slab's freelist, 2: on the CPU's freelist.
-  std::vector<uint8_t> state(s.objects, 0);
-  for (size_t i = 0; i < s.free.size(); ++i) state[(s.free[i] - s.memory) / c.size] = i < s.cpu_free ? 2 : 1;
+  const std::vector<uint8_t> state = object_states(c, s);
   out.write("  FREE / [ALLOCATED]\n");
   for (uint32_t i = 0; i < s.objects; ++i) {
-    const uint64_t a = (s.memory + uint64_t{i} * c.size).value();
-    if (state[i] == 0) {
-      out.print("  [{:016x}]\n", a);
-    } else if (state[i] == 2) {
-      out.print("   {:016x}  (cpu {} cache)\n", a, s.cpu);
-    } else {
-      out.print("   {:016x}\n", a);
-    }
+    const VirtAddr a = s.memory + uint64_t{i} * c.size;
+    if (only && (*only < a || *only >= a + c.size)) continue;
+    out.write(object_line(a, state[i], s.cpu));
   }
   for (const WalkBreak& b : s.breaks) out.print("  {}\n", marker(b));
 }
@@ -155,16 +165,76 @@ void print_cache_slabs(Output& out, const SlabAllocator& slub, const SlabCache& 
   }
 }
 
+// A word that is a kernel address, as crash reads kmem -s's arguments: hex
+// (with or without 0x) at or above the kernel half. Cache names are never
+// that ("kmalloc-64", "dentry").
+std::optional<VirtAddr> address_word(std::string_view word) {
+  const std::optional<uint64_t> v = parse_number(word, 16);
+  if (!v || *v < kKernelHalf) return std::nullopt;
+  return VirtAddr{*v};
+}
+
+// kmem -s ADDRESS / -S ADDRESS: the cache line, then the slab holding the
+// address and its object (-S: every object of that slab).
+void print_slab_object(Output& out, const SlabAllocator& slub, VirtAddr a, bool detail, Json& result) {
+  const std::optional<SlabObject> o = slub.find_object(a);
+  if (!o) {
+    out.print("kmem: address is not allocated in slab subsystem: {:x}\n", a.value());
+    result.push_back({{"address", json_hex(a)}, {"cache", nullptr}});
+    return;
+  }
+  out.write(kCacheHeader);
+  out.write(cache_line(o->cache));
+  print_slab(out, o->cache, o->slab, detail ? std::nullopt : std::optional<VirtAddr>(a));
+  for (const WalkBreak& b : o->slab.breaks)
+    out.data_lost(fmt::format("slab {:x}: {}", o->slab.slab.value(), b.describe()));
+  Json j = {{"address", json_hex(a)},
+            {"cache", json_hex(o->cache.address)},
+            {"name", o->cache.name},
+            {"objsize", o->cache.object_size},
+            {"size", o->cache.size},
+            {"slab", json_hex(o->slab.slab)},
+            {"memory", json_hex(o->slab.memory)},
+            {"object", json_hex(o->object)},
+            {"allocated", !o->free},
+            {"cpu_cache", o->cpu_free}};
+  if (detail) j["slab_list"] = Json::array({slab_json(o->cache, o->slab)});
+  result.push_back(std::move(j));
+}
+
 }  // namespace
 
 void kmem_slab_report(Session& session, const ParsedArgs& args, Output& out) {
   const Kernel& k = session.kernel();
   const bool detail = args.has('S');
   const auto skip = skipped_caches(args);
-  std::set<std::string, std::less<>> wanted(args.positional().begin(), args.positional().end());
-
   SlabAllocator slub(k);
   Walked<VirtAddr> caches = slub.caches();
+
+  // Addresses: a kmem_cache's own address names that cache; any other is
+  // looked up as a slab object.
+  std::set<std::string, std::less<>> wanted;
+  std::vector<VirtAddr> objects;
+  for (const std::string& word : args.positional()) {
+    const std::optional<VirtAddr> a = address_word(word);
+    if (!a) {
+      wanted.insert(word);
+    } else if (std::find(caches.entries.begin(), caches.entries.end(), *a) != caches.entries.end()) {
+      wanted.insert(slub.cache_name(*a));
+    } else {
+      objects.push_back(*a);
+    }
+  }
+  if (!objects.empty()) {
+    if (!wanted.empty()) throw CommandError("give either cache names or addresses, not both");
+    Json result = Json::array();
+    for (size_t i = 0; i < objects.size(); ++i) {
+      if (i > 0) out.write("\n");
+      print_slab_object(out, slub, objects[i], detail, result);
+    }
+    out.result(std::move(result));
+    return;
+  }
   Json result = Json::array();
   std::set<std::string, std::less<>> found;
   bool header_printed = false;
