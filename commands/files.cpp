@@ -12,9 +12,12 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/page_rows.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
+#include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/page_cache.hpp"
 
 namespace kdive {
 namespace {
@@ -118,8 +121,63 @@ Json print_task_files(const Kernel& k, const Task& task, bool cache_view, const 
   return result;
 }
 
+// files -p: the inode's header (crash's INODE NRPAGES) and its page-cache
+// pages; a damaged xa_node of i_pages is a marker where its pages would be.
+void print_page_cache(const Kernel& k, const std::string& arg, Output& out) {
+  auto addr = parse_number(arg, 16);
+  if (!addr || *addr < kKernelHalf) throw CommandError(fmt::format("invalid inode address: {}", arg));
+  PageCache pc;
+  try {
+    pc = read_page_cache(k, VirtAddr{*addr});
+  } catch (const ModelError& e) {
+    throw CommandError(fmt::format("inode {}: {}", arg, e.what()));
+  }
+  PageFlagNames names(k);
+  out.print("      INODE        NRPAGES\n");
+  out.print("{:016x}  {:>7}\n\n", pc.inode.value(), pc.nrpages);
+  Json pages = Json::array();
+  const auto& entries = pc.pages.entries;
+  if (!entries.empty()) out.print("{}", page_header());
+  auto print_breaks = [&](size_t at) {
+    for (const WalkBreak* b : pc.pages.breaks_at(at)) {
+      out.print("(damaged: i_pages {})\n", b->describe());
+      out.data_lost(fmt::format("inode {:x} i_pages: {}", pc.inode.value(), b->describe()));
+      pages.push_back({{"index", nullptr}, {"page", json_hex(b->at)}, {"error", b->describe()}});
+    }
+  };
+  for (size_t i = 0; i < entries.size(); ++i) {
+    print_breaks(i);
+    const CachedPage& p = entries[i];
+    Json j;
+    if (p.fields) {
+      out.print("{}", page_row(*p.fields, &names));
+      j = page_json(*p.fields, &names);
+      j["error"] = nullptr;
+    } else {
+      out.print("{}", damaged_page_row(p.page, p.error));
+      out.data_lost(fmt::format("inode {:x} page {:x}: {}", pc.inode.value(), p.page.value(), p.error));
+      j = {{"page", json_hex(p.page)}, {"error", p.error}};
+    }
+    j["index"] = p.index;
+    pages.push_back(std::move(j));
+  }
+  print_breaks(entries.size());
+  // Shadow entries stand for evicted pages (and swap entries for shmem pages
+  // out on swap): the kernel's page-cache walks skip them too.
+  if (pc.value_entries > 0) {
+    out.print("({} value {} skipped: shadow or swap entries, no pages)\n", pc.value_entries,
+              pc.value_entries == 1 ? "entry" : "entries");
+  }
+  out.result({{"inode", json_hex(pc.inode)},
+              {"mapping", json_hex(pc.mapping)},
+              {"nrpages", pc.nrpages},
+              {"value_entries", pc.value_entries},
+              {"pages", std::move(pages)}});
+}
+
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
+  if (auto p = args.value('p')) return print_page_cache(k, *p, out);
   if (auto d = args.value('d')) {
     auto addr = parse_number(*d, 16);
     if (!addr || *addr < kKernelHalf) throw CommandError(fmt::format("invalid dentry address: {}", *d));
@@ -162,7 +220,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "files",
      .summary = "open files of a task",
-     .usage = "files [-d dentry] | [-c] [-R reference] [pid | taskp | command] ...",
+     .usage = "files [-d dentry] | [-p inode] | [-c] [-R reference] [pid | taskp | command] ...",
      .description = "Shows a task's root and working directories and, for each open file\n"
                     "descriptor, its struct file, dentry and inode addresses, the file type and\n"
                     "the path. With no task, the current context (see set). Paths are rebuilt\n"
@@ -178,7 +236,14 @@ const CommandRegistrar registrar{
                     "  -R reference  only the files matching the reference: an fd number, a file,\n"
                     "                dentry, inode or mapping address, or part of a path; tasks\n"
                     "                without a match are left out (made for foreach files -R).\n"
-                    "  -d dentry     a dentry alone: its inode, super block, type and path.",
+                    "  -d dentry     a dentry alone: its inode, super block, type and path.\n"
+                    "  -p inode      the inode's pages in the page cache: the inode and its\n"
+                    "                mapping's page count, then one line per page (struct page,\n"
+                    "                physical address, mapping, index in the file, reference count,\n"
+                    "                flags), in file order. Shadow entries (pages evicted) and\n"
+                    "                shmem's swap entries hold no page: they are counted on a last\n"
+                    "                line. A damaged node of the page tree shows a marker where its\n"
+                    "                pages would be. The inode address is in files' INODE column.",
      .examples = "  kdive> files 89\n"
                  "  PID: 89       TASK: ffff9d8d01e41f40  CPU: 0    COMMAND: \"kd-files\"\n"
                  "  ROOT: /    CWD: /\n"
@@ -187,10 +252,13 @@ const CommandRegistrar registrar{
                  "    4 ffff9d8d1f487c00 ffff9d8d01ae8300 ffff9d8d01afae40 FIFO pipe:[1077]\n"
                  "    6 ffff9d8d1f487400 ffff9d8d01ae8cc0 ffff9d8d01d8f5e0 REG  /tmp/kdive/deleted.txt (deleted)\n\n"
                  "Which tasks hold a file open:\n\n"
-                 "  kdive> foreach files -R known.txt",
+                 "  kdive> foreach files -R known.txt\n\n"
+                 "The pages of an open file in the page cache (the inode from the line above):\n\n"
+                 "  kdive> files -p ffff9d8d01d8f5e0",
      .options = {{'d', "dentry", "show one dentry"},
                  {'c', "", "page-cache view"},
-                 {'R', "reference", "only files matching the reference"}},
+                 {'R', "reference", "only files matching the reference"},
+                 {'p', "inode", "the inode's page-cache pages"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"pid", "task", "cpu", "comm", "root", "cwd", "fds", "error"},
@@ -203,7 +271,11 @@ const CommandRegistrar registrar{
                        "read (then root or cwd is null, or fds holds the fds before the damage).\n"
                        "-c changes the text only. -R keeps the matching files and\n"
                        "leaves out the tasks without one. `files -d` gives one object {dentry, inode,\n"
-                       "superblock, type, path}.",
+                       "superblock, type, path}. `files -p` gives one object {inode, mapping, nrpages,\n"
+                       "value_entries, pages}: pages a list of {page, physical, mapping, index, count,\n"
+                       "flags, flag_names, error} in file order (index a number: the page's offset in\n"
+                       "the file in pages); a page or tree node that could not be read is {page,\n"
+                       "index, error} (index null for a tree node).",
               .example = "files 1"}},
     run};
 

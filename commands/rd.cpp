@@ -16,6 +16,7 @@
 #include "commands/context_space.hpp"
 #include "kernel-model/address_space.hpp"
 #include "kernel-model/errors.hpp"
+#include "kernel-model/slab_lookup.hpp"
 
 namespace kdive {
 namespace {
@@ -37,6 +38,7 @@ struct Request {
   uint64_t start = 0;  // in the space being read: physical with -p, else virtual
   uint64_t count = 1;  // values (or characters with -a)
   bool count_given = false;
+  int slab_names = 0;  // -S: 1 names the slab cache of a word, -SS: 2 adds the word (and its object)
 };
 
 // Where rd reads: physical memory, or one virtual address space (the kernel's,
@@ -144,7 +146,22 @@ std::string address_column(const Source& source, uint64_t addr) {
   return source.kernel() ? fmt::format("{:016x}:  ", addr) : fmt::format("{:>16x}:  ", addr);
 }
 
-std::string format_value(const Request& r, const Kernel& k, uint64_t v) {
+// The slab cache of a word that points into a slab (-S), or nullopt; the
+// lookup is shared by the whole run so a page of words reads each slab once.
+std::optional<SlabHit> slab_of(const Request& r, SlabLookup* slabs, uint64_t v) {
+  if (r.slab_names == 0 || slabs == nullptr || v < kKernelHalf) return std::nullopt;
+  return slabs->find(VirtAddr{v});
+}
+
+// -S: "[cache]"; -SS: "[word:cache]", and when the word points inside an
+// object rather than at its start, "[word:cache@object]".
+std::string slab_label(const Request& r, uint64_t v, const SlabHit& hit) {
+  if (r.slab_names < 2) return fmt::format("[{}]", hit.name);
+  if (hit.object && hit.object->value() != v) return fmt::format("[{:x}:{}@{:x}]", v, hit.name, hit.object->value());
+  return fmt::format("[{:x}:{}]", v, hit.name);
+}
+
+std::string format_value(const Request& r, const Kernel& k, uint64_t v, SlabLookup* slabs = nullptr) {
   const int digits = static_cast<int>(r.width * 2);
   switch (r.style) {
     case Style::Hex:
@@ -155,12 +172,14 @@ std::string format_value(const Request& r, const Kernel& k, uint64_t v) {
       return fmt::format("{:>{}} ", signed_value(v, r.width), r.width == 8 ? 15 : digits + 2);
     case Style::Symbolic:
       if (auto name = symbol_of(k, v)) return fmt::format("{:<16} ", *name);
+      if (auto hit = slab_of(r, slabs, v)) return fmt::format("{:<16} ", slab_label(r, v, *hit));
       return fmt::format("{:016x} ", v);
   }
   return "";
 }
 
-void print_rows(const Request& r, const Kernel& k, const Source& source, const std::vector<Row>& rows, Output& out) {
+void print_rows(const Request& r, const Kernel& k, const Source& source, const std::vector<Row>& rows,
+                SlabLookup* slabs, Output& out) {
   const size_t per_line = kLineBytes / r.width;
   const size_t value_chars = format_value(r, k, 0).size();
   for (const Row& row : rows) {
@@ -169,7 +188,7 @@ void print_rows(const Request& r, const Kernel& k, const Source& source, const s
       out.print("{}{}\n", text, row.ascii);
       continue;
     }
-    for (uint64_t v : row.values) text += format_value(r, k, v);
+    for (uint64_t v : row.values) text += format_value(r, k, v, slabs);
     if (r.ascii_column) {
       text.append((per_line - row.values.size()) * value_chars, ' ');
       text += "  " + row.ascii;
@@ -186,7 +205,8 @@ Json value_json(const Request& r, uint64_t v) {
   return v;
 }
 
-Json rows_json(const Request& r, const Kernel& k, const Source& source, const std::vector<Row>& rows) {
+Json rows_json(const Request& r, const Kernel& k, const Source& source, const std::vector<Row>& rows,
+               SlabLookup* slabs) {
   Json out = Json::array();
   for (const Row& row : rows) {
     Json values = Json::array();
@@ -199,6 +219,20 @@ Json rows_json(const Request& r, const Kernel& k, const Source& source, const st
         symbols.push_back(name ? Json(*name) : Json(nullptr));
       }
       j["symbols"] = std::move(symbols);
+    }
+    if (r.slab_names > 0) {
+      Json named = Json::array();
+      for (uint64_t v : row.values) {
+        std::optional<SlabHit> hit = symbol_of(k, v) ? std::nullopt : slab_of(r, slabs, v);
+        if (!hit) {
+          named.push_back(nullptr);
+          continue;
+        }
+        named.push_back({{"cache", json_hex(hit->cache)},
+                         {"name", hit->name},
+                         {"object", hit->object ? Json(json_hex(*hit->object)) : Json(nullptr)}});
+      }
+      j["slabs"] = std::move(named);
     }
     j["space"] = source.name();
     out.push_back(std::move(j));
@@ -231,9 +265,11 @@ Request parse_request(const Kernel& k, const ParsedArgs& args) {
   if (args.has('d')) r.style = Style::Signed;
   if (args.has('D')) r.style = Style::Unsigned;
   if (args.has('s') || args.has('S')) {
-    if (r.width != 8) throw CommandError("-s shows symbols, which only fit 64-bit values");
+    if (r.width != 8)
+      throw CommandError(fmt::format("-{} shows symbols, which only fit 64-bit values", args.has('S') ? 'S' : 's'));
     r.style = Style::Symbolic;
   }
+  if (args.has('S')) r.slab_names = args.all_values('S').size() > 1 ? 2 : 1;
   r.ascii_column = r.style == Style::Hex && !args.has('x');
   r.ascii_only = args.has('a');
   r.network_order = args.has('N');
@@ -292,8 +328,19 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   Source source = source_for(session, r);
   if (auto raw = args.value('r')) return copy_to_file(r, source, *raw, out);
   std::vector<Row> rows = r.ascii_only ? read_text(r, source) : read_words(r, source);
-  if (out.json()) return out.result(rows_json(r, k, source, rows));
-  print_rows(r, k, source, rows, out);
+  // Slab objects live in the kernel's direct map: no user or physical word is named.
+  std::optional<SlabLookup> slabs;
+  if (r.slab_names > 0 && !r.ascii_only) {
+    try {
+      slabs.emplace(k);
+    } catch (const Error& e) {
+      if (e.kind() != Error::Kind::Unsupported) throw;
+      out.warning(fmt::format("rd: -S: {}", e.what()));
+    }
+  }
+  SlabLookup* lookup = slabs ? &*slabs : nullptr;
+  if (out.json()) return out.result(rows_json(r, k, source, rows, lookup));
+  print_rows(r, k, source, rows, lookup, out);
 }
 
 const CommandRegistrar registrar{
@@ -319,6 +366,14 @@ const CommandRegistrar registrar{
                  "\n"
                  "  kdive> rd -s init_task 4\n"
                  "\n"
+                 "Words of a task_struct, naming the slab cache of each pointer into a slab\n"
+                 "(-SS: with the word, and the object it points into):\n"
+                 "\n"
+                 "  kdive> rd -S ffff98a5563f2180 2\n"
+                 "  ffff98a5563f2180:  [task_struct]    [task_struct]\n"
+                 "  kdive> rd -SS ffff98a5563f21b0 2\n"
+                 "  ffff98a5563f21b0:  root_task_group  [ffff98a5563f21b8:task_struct@ffff98a5563f1f40]\n"
+                 "\n"
                  "Sixteen bytes of physical memory:\n"
                  "\n"
                  "  kdive> rd -p -8 1000000 16\n"
@@ -332,7 +387,7 @@ const CommandRegistrar registrar{
                  {'d', "", "display signed decimal"},
                  {'D', "", "display unsigned decimal"},
                  {'s', "", "show kernel addresses as symbol+offset (64-bit only)"},
-                 {'S', "", "same as -s"},
+                 {'S', "", "as -s, and [cache] for a word pointing into a slab object; -SS: [word:cache]"},
                  {'x', "", "no ASCII column"},
                  {'N', "", "show values in network (big-endian) byte order"},
                  {'R', "", "display count values ending at the address"},
@@ -349,7 +404,9 @@ const CommandRegistrar registrar{
                        "\"user\" or \"physical\". Values of 8, 16 and 32 bits are numbers (signed with\n"
                        "-d); 64-bit values are \"0x…\" strings, since they may exceed 2^53. -N swaps\n"
                        "them to network order. -s adds \"symbols\": for each value, name+offset of an\n"
-                       "address in the kernel or a module, or null. With -a, values is empty and\n"
+                       "address in the kernel or a module, or null. -S adds \"slabs\": for each value\n"
+                       "that is no symbol but points into a slab, {cache, name, object} (object the\n"
+                       "object's start, null in a slab's unused tail), else null. With -a, values is empty and\n"
                        "ascii holds the text (60 characters per line). -r gives one object\n"
                        "{address, space, bytes, file} instead of the list.",
               .example = "rd -s init_task 4"}},

@@ -235,9 +235,10 @@ void read_open_file(const Kernel& k, const Object& file, OpenFile& of) {
 }
 
 // The path of fs->root or fs->pwd, or why it cannot be had.
-void read_fs_path(const Kernel& k, const Object& path, std::string& out, std::string& error) {
+void read_fs_path(const Kernel& k, const Object& path, std::string& out, VirtAddr& inode, std::string& error) {
   try {
     out = dentry_path(k, path["dentry"].pointer(), path["mnt"].pointer());
+    inode = path["dentry"]["d_inode"].pointer();
   } catch (const ModelError& e) {
     error = e.what();
   }
@@ -258,8 +259,8 @@ TaskFiles read_task_files(const Kernel& k, const Task& task) {
   try {
     if (!t["fs"].is_null()) {
       Object fs = t["fs"];
-      read_fs_path(k, fs["root"], out.root, out.root_error);
-      read_fs_path(k, fs["pwd"], out.cwd, out.cwd_error);
+      read_fs_path(k, fs["root"], out.root, out.root_inode, out.root_error);
+      read_fs_path(k, fs["pwd"], out.cwd, out.cwd_inode, out.cwd_error);
     }
   } catch (const ModelError& e) {
     out.root_error = out.cwd_error = fmt::format("task's fs_struct: {}", e.what());

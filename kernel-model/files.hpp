@@ -37,6 +37,7 @@ struct OpenFile {
 
 struct TaskFiles {
   std::string root, cwd;
+  VirtAddr root_inode, cwd_inode;  // their dentries' inodes (fuser INODE)
   std::vector<OpenFile> files;
   // Why the root, the working directory or the fd table could not be read
   // ("" when it could). With fds_error, `files` holds the fds before it.

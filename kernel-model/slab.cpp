@@ -523,4 +523,36 @@ std::optional<SlabObject> SlabAllocator::find_object(VirtAddr address) const {
   return found;
 }
 
+std::optional<VirtAddr> SlabSlot::object_of(VirtAddr address) const {
+  if (address < memory || size == 0) return std::nullopt;
+  const uint64_t index = (address - memory) / size;
+  if (index >= objects) return std::nullopt;
+  return memory + index * size;
+}
+
+std::optional<SlabSlot> SlabAllocator::slab_slot(VirtAddr address) const {
+  const Layout& l = *layout_;
+  if (!k_.memory().in_direct_map(address)) return std::nullopt;
+  if (address.value() >= kfence_start_ && address.value() < kfence_end_) return std::nullopt;
+  const uint64_t pfn = (address - k_.layout().page_offset) / kPageSize;
+  if (max_pfn_ != 0 && pfn >= max_pfn_) return std::nullopt;
+  VirtAddr page = k_.layout().vmemmap_start + pfn * l.page_size;
+  // As in find_object: a tail page's compound_head leads to the slab's head.
+  const uint64_t head = k_.memory().read<uint64_t>(page + 8);
+  if ((head & 1) != 0) page = VirtAddr{head - 1};
+  if (!plausible_slab(page)) return std::nullopt;
+  const auto bytes = read_bytes(k_, page, l.slab_read);
+  const VirtAddr owner{field(bytes, l.s_cache)};
+  if (owner.value() == 0) return std::nullopt;
+  if (!listed_caches_) listed_caches_ = caches().entries;
+  if (std::find(listed_caches_->begin(), listed_caches_->end(), owner) == listed_caches_->end()) return std::nullopt;
+  SlabSlot slot;
+  slot.cache = owner;
+  slot.slab = page;
+  slot.memory = slab_memory(page);
+  slot.size = static_cast<uint32_t>(k_.memory().read<uint32_t>(owner + l.size.offset));
+  slot.objects = static_cast<uint32_t>(field(bytes, l.s_objects));
+  return slot;
+}
+
 }  // namespace kdive

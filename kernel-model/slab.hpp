@@ -103,6 +103,17 @@ struct SlabObject {
   bool cpu_free = false;  // free on a CPU's lockless freelist
 };
 
+// The slab an address falls in, without its freelists (SlabAllocator::slab_slot).
+struct SlabSlot {
+  VirtAddr cache;        // struct kmem_cache
+  VirtAddr slab;         // its struct slab (struct page before 5.17): the compound head
+  VirtAddr memory;       // its first object
+  uint32_t size = 0;     // the cache's slot size: objects are memory + i * size
+  uint32_t objects = 0;  // the slab's object count
+  // The object holding `address`, when it lies below objects * size.
+  std::optional<VirtAddr> object_of(VirtAddr address) const;
+};
+
 class SlabAllocator {
  public:
   // Probes the layout; Error(Unsupported) when the kernel does not use SLUB.
@@ -129,6 +140,11 @@ class SlabAllocator {
   // unused tail, or it is a KFENCE object. Throws Fault when the page struct
   // or the cache cannot be read.
   std::optional<SlabObject> find_object(VirtAddr address) const;
+  // The same search without reading the cache's lists and freelists: the
+  // slab page and its cache only (rd -S looks up every word of a page). The
+  // caches on slab_caches are walked once per allocator. nullopt as above;
+  // throws Fault when the page struct or the cache cannot be read.
+  std::optional<SlabSlot> slab_slot(VirtAddr address) const;
 
   // The object a stored free pointer at `stored_at` points to (hardened
   // pointers decoded with the cache's `random`).
@@ -158,6 +174,7 @@ class SlabAllocator {
   uint64_t kfence_start_ = 0, kfence_end_ = 0;
   mutable bool scanned_ = false;
   mutable std::map<uint64_t, std::vector<VirtAddr>> slabs_by_cache_;  // from mem_map
+  mutable std::optional<std::vector<VirtAddr>> listed_caches_;        // slab_slot's cache check
 };
 
 }  // namespace kdive
