@@ -200,7 +200,11 @@ MmVmas read_given_mm(const Kernel& k, VirtAddr mm) {
 
 VirtAddr vma_owner(const Kernel& k, VirtAddr vma) {
   Vma v = read_vma(k, vma);
-  if (v.mm.is_null() && !v.error.empty()) throw Error(Error::Kind::BadData, v.error);
+  // A VMA whose file cannot be named is still a VMA; one whose own fields
+  // cannot be read, or make no range, is not one.
+  if (!v.error.empty() && (v.mm.is_null() || v.start >= v.end)) {
+    throw Error(Error::Kind::BadData, fmt::format("not a vm_area_struct ({})", v.error));
+  }
   MmVmas m;
   try {
     m = read_mm_vmas(k, v.mm);
