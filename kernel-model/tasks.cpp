@@ -9,6 +9,7 @@
 
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/mm_usage.hpp"
 #include "kernel-model/object_links.hpp"
 #include "kernel-model/task_sources.hpp"
 
@@ -82,9 +83,7 @@ struct TaskLayout {
 class TaskReader {
  public:
   explicit TaskReader(const Kernel& k)
-      : k_(k), layout_(k.types()), task_type_(&k.types().require("struct task_struct")) {
-    init_mm_layout();
-  }
+      : k_(k), layout_(k.types()), task_type_(&k.types().require("struct task_struct")), usage_(k) {}
 
   Task read(VirtAddr addr) {
     std::vector<std::byte> buf(layout_.size);
@@ -114,71 +113,28 @@ class TaskReader {
   // Per-task RSS deltas not yet folded into the mm (SPLIT_RSS_COUNTING, until
   // 6.2: task_struct.rss_stat.count[NR_MM_COUNTERS]).
   int64_t pending_rss(VirtAddr task) {
-    if (!layout_.rss_stat || mm_percpu_) return 0;
+    if (!layout_.rss_stat || usage_.percpu()) return 0;
     Object counts = Object(k_, task, task_type_)["rss_stat.count"];
     int64_t sum = 0;
-    for (int i : rss_counters_) sum += counts.at(static_cast<uint64_t>(i)).as_i64();
+    for (int i : usage_.rss_counters()) sum += counts.at(static_cast<uint64_t>(i)).as_i64();
     return sum;
   }
 
  private:
-  void init_mm_layout() {
-    mm_type_ = k_.types().lookup("struct mm_struct");
-    if (mm_type_ == nullptr) return;
-    has_total_vm_ = mm_type_->member("total_vm").has_value();
-    auto rss = mm_type_->member("rss_stat");
-    if (!rss) return;
-    has_rss_stat_ = true;
-    // 6.2 made rss_stat an array of percpu_counter (commit f1a7941243c1);
-    // before, it was struct mm_rss_stat { atomic_long_t count[]; }.
-    mm_percpu_ = rss->type->strip().kind() == TypeKind::Array;
-    for (const char* name : {"MM_FILEPAGES", "MM_ANONPAGES", "MM_SHMEMPAGES"}) {
-      if (auto v = k_.types().enumerator(name)) rss_counters_.push_back(static_cast<int>(*v));
-    }
-  }
-
-  // A percpu_counter's value as percpu_counter_sum() computes it: the shared
-  // count plus every CPU's pending delta.
-  int64_t percpu_counter_sum(const Object& counter) {
-    int64_t v = counter["count"].as_i64();
-    Object deltas = counter["counters"];  // s32 __percpu *
-    const Type* delta_type = deltas.type().strip().target();
-    for (int cpu = 0; cpu < cpus(); ++cpu) {
-      v += Object(k_, deltas.pointer() + k_.per_cpu_offset(cpu), delta_type).as_i64();
-    }
-    return v;
-  }
-
   void read_mm(Task& t) {
     try {
-      Object mm(k_, t.mm, mm_type_);
-      if (has_total_vm_) t.total_vm_pages = mm["total_vm"].as_u64();
-      if (!has_rss_stat_) return;
-      int64_t rss = 0;
-      for (int i : rss_counters_) {
-        const auto index = static_cast<uint64_t>(i);
-        rss += mm_percpu_ ? percpu_counter_sum(mm["rss_stat"].at(index))
-                          : mm["rss_stat"]["count"].at(index)["counter"].as_i64();
-      }
-      t.rss_pages = rss > 0 ? static_cast<uint64_t>(rss) : 0;
+      MmUsage u = usage_.read(t.mm);
+      t.total_vm_pages = u.total_vm_pages;
+      t.rss_pages = u.rss_pages > 0 ? static_cast<uint64_t>(u.rss_pages) : 0;
     } catch (const Fault&) {
       // An unreadable mm leaves VSZ/RSS at 0 for this task only.
     }
   }
 
-  int cpus() {
-    if (cpus_ == 0) cpus_ = possible_cpus(k_);
-    return cpus_;
-  }
-
   const Kernel& k_;
   TaskLayout layout_;
   const Type* task_type_;
-  const Type* mm_type_ = nullptr;
-  bool has_total_vm_ = false, has_rss_stat_ = false;
-  bool mm_percpu_ = false;
-  std::vector<int> rss_counters_;
-  int cpus_ = 0;
+  MmUsageReader usage_;
 };
 
 uint64_t total_ram_pages(const Kernel& k) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "kernel-model/address_space.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/files.hpp"
 #include "kernel-model/kernel.hpp"
@@ -51,6 +52,7 @@ Vma read_vma(const Kernel& k, VirtAddr address) {
     v.pgoff = vma["vm_pgoff"].as_u64();
     v.file = vma["vm_file"].pointer();
     v.anon_vma = vma["anon_vma"].pointer();
+    v.mm = vma["vm_mm"].pointer();
     if (v.start >= v.end) {
       v.error = fmt::format("vm_area_struct {:x}: vm_start {:x} is not below vm_end {:x}", address, v.start, v.end);
       return v;
@@ -166,6 +168,53 @@ MmVmas read_mm_vmas(const Kernel& k, VirtAddr mm_address) {
          fmt::format("mm_struct.map_count is {}, {} VMAs found", out.map_count, out.vmas.entries.size())});
   }
   return out;
+}
+
+MmVmas read_given_mm(const Kernel& k, VirtAddr mm) {
+  MmVmas m;
+  try {
+    m = read_mm_vmas(k, mm);
+  } catch (const Fault& f) {
+    throw Error(Error::Kind::BadData, fmt::format("not an mm_struct: {}", f.what()));
+  }
+  // A page table is a whole page of the direct map.
+  if (m.pgd.is_null() || (m.pgd.value() & 0xfff) != 0 || m.pgd < kLowestKernelAddress) {
+    throw Error(Error::Kind::BadData, fmt::format("not an mm_struct: its pgd would be {:x}", m.pgd));
+  }
+  // Every VMA points back at its mm (vm_area_struct.vm_mm): the one check an
+  // arbitrary address cannot pass by chance.
+  bool owned = false;
+  for (const Vma& v : m.vmas.entries) {
+    if (!v.error.empty()) continue;
+    if (v.mm != mm) {
+      throw Error(Error::Kind::BadData,
+                  fmt::format("not an mm_struct: its VMA {:x} belongs to mm {:x}", v.address, v.mm));
+    }
+    owned = true;
+  }
+  if (!owned && m.map_count != 0) {
+    throw Error(Error::Kind::BadData, "not an mm_struct: none of its VMAs can be read");
+  }
+  return m;
+}
+
+VirtAddr vma_owner(const Kernel& k, VirtAddr vma) {
+  Vma v = read_vma(k, vma);
+  // A VMA whose file cannot be named is still a VMA; one whose own fields
+  // cannot be read, or make no range, is not one.
+  if (!v.error.empty() && (v.mm.is_null() || v.start >= v.end)) {
+    throw Error(Error::Kind::BadData, fmt::format("not a vm_area_struct ({})", v.error));
+  }
+  MmVmas m;
+  try {
+    m = read_mm_vmas(k, v.mm);
+  } catch (const ModelError& e) {
+    throw Error(Error::Kind::BadData, fmt::format("not a vm_area_struct: its vm_mm {:x}: {}", v.mm, e.what()));
+  }
+  for (const Vma& e : m.vmas.entries) {
+    if (e.address == vma) return v.mm;
+  }
+  throw Error(Error::Kind::BadData, fmt::format("not a vm_area_struct: not among the VMAs of its vm_mm {:x}", v.mm));
 }
 
 }  // namespace kdive

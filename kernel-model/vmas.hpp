@@ -46,6 +46,7 @@ struct Vma {
   uint64_t pgoff = 0;  // vm_pgoff: the file offset of start, in pages
   VirtAddr file;       // vm_file; null for an anonymous mapping
   VirtAddr anon_vma;
+  VirtAddr mm;        // vm_mm: the mm_struct the VMA belongs to
   std::string path;   // vm_file's name as /proc shows it; "" when anonymous
   std::string error;  // set when this VMA (or its file) could not be read
 
@@ -64,6 +65,16 @@ struct MmVmas {
 // Throws Fault when the mm_struct itself cannot be read; damage below it is
 // in the result.
 MmVmas read_mm_vmas(const Kernel& k, VirtAddr mm);
+
+// An address a user gave as an mm_struct (vm -M): read as read_mm_vmas does,
+// but first checked that it is one — readable, with a page-aligned kernel pgd,
+// and VMAs whose vm_mm points back at it. Throws Error(BadData) saying why not.
+MmVmas read_given_mm(const Kernel& k, VirtAddr mm);
+
+// The mm_struct of the vm_area_struct at `vma` (vm -P): its vm_mm, once that
+// mm's own walk has found a VMA at this address. Throws Error(BadData) when the
+// address is not a VMA of the mm it names.
+VirtAddr vma_owner(const Kernel& k, VirtAddr vma);
 
 // The VMA holding `v`, or nullptr.
 const Vma* find_vma(const Walked<Vma>& vmas, VirtAddr v);
