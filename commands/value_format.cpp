@@ -123,6 +123,9 @@ std::string array(const Value& v, const ValueFormat& f, int indent) {
   }
   if (is_char_array(t)) return char_array(v);
   uint64_t n = t.count().value_or(0);
+  // A flexible array member (mm_struct.cpu_bitmap[]) has no elements to show:
+  // gdb prints where it starts.
+  if (n == 0 && v.is_lvalue()) return fmt::format("{:#x}", v.address().value());
   std::string out = "{";
   for (uint64_t i = 0; i < std::min(n, kArrayElementsMax); ++i) {
     if (i > 0) out += ", ";
@@ -225,13 +228,16 @@ std::string format_value(const Value& v, const ValueFormat& f, int indent) {
     case TypeKind::Void:
       throw Error(Error::Kind::Lookup, "the symbol has no type information (cast it to a type)");
     case TypeKind::Base: {
+      // In hex (struct -x, output-radix 16) gdb prints a bool and a char as
+      // the number alone.
       if (t.name() == "_Bool") {
         uint64_t x = v.as_u64();
+        if (f.radix == 16) return integer(v, f);
         return x == 0 ? "false" : x == 1 ? "true" : std::to_string(x);
       }
       if (t.name() == "float" || t.name() == "double" || t.name() == "long double") return floating(v);
       std::string n = integer(v, f);
-      if (t.is_char() && !v.is_bitfield()) n += " " + char_literal(v.as_u64() & 0xff);
+      if (t.is_char() && !v.is_bitfield() && f.radix != 16) n += " " + char_literal(v.as_u64() & 0xff);
       return n;
     }
     default:

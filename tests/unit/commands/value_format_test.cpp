@@ -32,6 +32,14 @@ TEST_CASE("value format: scalars, strings, pointers", "[value_format]") {
   CHECK(show("negative") == "-5");
   CHECK(show("negative", 16) == "0xfffffffb");
   CHECK(show("letter") == "81 'Q'");
+  // In hex, gdb shows a char or a bool as the number alone.
+  CHECK(show("letter", 16) == "0x51");
+  CHECK(show("flag_true") == "true");
+  CHECK(show("flag_true", 16) == "0x1");
+  // A flexible array member: where it starts, as gdb prints it.
+  const std::string counts = show("the_counts");
+  CHECK(counts.starts_with("{\n  n = 2,\n  values = 0x"));
+  CHECK(counts.find("{}") == std::string::npos);
   CHECK(show("the_task.colour") == "BLUE");
   // gdb drops one trailing NUL of a full char array and shows the rest.
   CHECK(show("the_task.comm") == "\"kd-worker\\000\\000\\000\\000\\000\\000\"");

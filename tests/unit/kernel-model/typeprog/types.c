@@ -83,6 +83,12 @@ struct task tasks_array[2] = {{.pid = 1, .comm = "one"}, {.pid = 2, .comm = "two
 unsigned long counter = 123456789;
 int negative = -5;
 char letter = 'Q';
+_Bool flag_true = 1;
+struct counts {
+  int n;
+  long values[]; /* flexible array member, not of chars */
+};
+struct counts the_counts = {.n = 2};
 int big_array[300] = {1, 2, 3};
 char big_string[300] = "x";
 
