@@ -477,18 +477,25 @@ void SlabAllocator::add_full_slabs(SlabCache& c) const {
   }
 }
 
-std::optional<SlabObject> SlabAllocator::find_object(VirtAddr address) const {
-  const Layout& l = *layout_;
+std::optional<VirtAddr> SlabAllocator::slab_page_of(VirtAddr address) const {
   if (!k_.memory().in_direct_map(address)) return std::nullopt;
   if (address.value() >= kfence_start_ && address.value() < kfence_end_) return std::nullopt;
   const uint64_t pfn = (address - k_.layout().page_offset) / kPageSize;
   if (max_pfn_ != 0 && pfn >= max_pfn_) return std::nullopt;
-  VirtAddr page = k_.layout().vmemmap_start + pfn * l.page_size;
+  VirtAddr page = k_.layout().vmemmap_start + pfn * layout_->page_size;
   // A slab of order > 0 is a compound page: a tail page's compound_head (the
   // word after the flags) points to the head with bit 0 set.
   const uint64_t head = k_.memory().read<uint64_t>(page + 8);
   if ((head & 1) != 0) page = VirtAddr{head - 1};
   if (!plausible_slab(page)) return std::nullopt;
+  return page;
+}
+
+std::optional<SlabObject> SlabAllocator::find_object(VirtAddr address) const {
+  const Layout& l = *layout_;
+  const std::optional<VirtAddr> head_page = slab_page_of(address);
+  if (!head_page) return std::nullopt;
+  const VirtAddr page = *head_page;
   const VirtAddr owner = k_.memory().read_pointer(page + l.s_cache.offset);
   if (owner.value() == 0) return std::nullopt;
   // Only a cache on slab_caches is believed: slab_cache shares its word with
@@ -532,15 +539,9 @@ std::optional<VirtAddr> SlabSlot::object_of(VirtAddr address) const {
 
 std::optional<SlabSlot> SlabAllocator::slab_slot(VirtAddr address) const {
   const Layout& l = *layout_;
-  if (!k_.memory().in_direct_map(address)) return std::nullopt;
-  if (address.value() >= kfence_start_ && address.value() < kfence_end_) return std::nullopt;
-  const uint64_t pfn = (address - k_.layout().page_offset) / kPageSize;
-  if (max_pfn_ != 0 && pfn >= max_pfn_) return std::nullopt;
-  VirtAddr page = k_.layout().vmemmap_start + pfn * l.page_size;
-  // As in find_object: a tail page's compound_head leads to the slab's head.
-  const uint64_t head = k_.memory().read<uint64_t>(page + 8);
-  if ((head & 1) != 0) page = VirtAddr{head - 1};
-  if (!plausible_slab(page)) return std::nullopt;
+  const std::optional<VirtAddr> head_page = slab_page_of(address);
+  if (!head_page) return std::nullopt;
+  const VirtAddr page = *head_page;
   const auto bytes = read_bytes(k_, page, l.slab_read);
   const VirtAddr owner{field(bytes, l.s_cache)};
   if (owner.value() == 0) return std::nullopt;

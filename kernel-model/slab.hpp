@@ -159,6 +159,9 @@ class SlabAllocator {
   uint64_t cache_random(const SlabCache& c) const;
   void walk_freelist(const SlabCache& c, Slab& s, uint64_t first, uint64_t random, bool cpu) const;
   bool plausible_slab(VirtAddr slab) const;
+  // The head page of the slab holding a direct-map address (a compound
+  // page's tail leads to its head), if its page struct looks like a slab's.
+  std::optional<VirtAddr> slab_page_of(VirtAddr address) const;
   VirtAddr slab_memory(VirtAddr slab) const;
   int node_of(VirtAddr slab) const;
   void scan_mem_map() const;

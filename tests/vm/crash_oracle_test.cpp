@@ -43,16 +43,6 @@ std::string oracle_unusable() {
     if (std::string why = oracle_unusable(); !why.empty()) KDIVE_SKIP(why); \
   } while (false)
 
-// Lines without trailing blanks (crash pads some of its columns).
-std::vector<std::string> trimmed_lines(const std::string& text) {
-  std::vector<std::string> out;
-  for (std::string line : lines_of(text)) {
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("sys matches crash line by line", "[crash_oracle]") {

@@ -211,18 +211,7 @@ TEST_CASE("kmem of a non-canonical address says so; of an unknown word, a one-li
   CHECK(lines_of(r.err).size() == 1);
 }
 
-namespace {
-
-std::vector<std::string> trimmed_lines(const std::string& text) {
-  std::vector<std::string> out;
-  for (std::string line : lines_of(text)) {
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("kmem of a task_struct matches crash line by line", "[kmem_address]") {
   if (const std::string why = crash_unusable(); !why.empty()) KDIVE_SKIP(why);

@@ -62,15 +62,6 @@ std::vector<json> run_json(const std::vector<std::string>& commands) {
 uint64_t hex(const json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
 std::string hex_text(uint64_t v) { return fmt::format("{:x}", v); }
 
-std::vector<std::string> trimmed_lines(const std::string& text) {
-  std::vector<std::string> out;
-  for (std::string line : lines_of(text)) {
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
-}
-
 std::vector<TruthPage> present_pages(const Truth& truth) {
   std::vector<TruthPage> out;
   for (const TruthPage& p : truth.pagemap) {

@@ -25,18 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Lines without trailing blanks (crash pads some of its columns).
-std::vector<std::string> trimmed_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
-}
-
 const TruthModule& fw_cfg(const Truth& t) {
   for (const auto& m : t.modules) {
     if (m.name == "qemu_fw_cfg") return m;

@@ -29,4 +29,13 @@ inline std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
+// Lines without trailing blanks (crash pads some of its columns).
+inline std::vector<std::string> trimmed_lines(const std::string& text) {
+  std::vector<std::string> out = lines_of(text);
+  for (std::string& line : out) {
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+  }
+  return out;
+}
+
 }  // namespace kdive::test
