@@ -24,6 +24,7 @@
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/memory_stats.hpp"
+#include "kernel-model/page_cache.hpp"
 #include "kernel-model/page_struct.hpp"
 #include "kernel-model/slab.hpp"
 #include "kernel-model/tasks.hpp"
@@ -45,12 +46,6 @@ bool canonical(const Kernel& k, VirtAddr a) {
   const int bits = k.layout().levels == 5 ? 57 : 48;
   const int64_t v = static_cast<int64_t>(a.value());
   return (v >> (bits - 1)) == 0 || (v >> (bits - 1)) == -1;
-}
-
-uint64_t read_member(const Kernel& k, VirtAddr base, const Member& m) {
-  std::vector<std::byte> bytes(scalar_bytes(*m.type, m.bit_offset, m.bit_size));
-  k.memory().read(base + m.offset, bytes);
-  return extract_scalar(*m.type, bytes, m.bit_offset, m.bit_size);
 }
 
 uint64_t thread_size(const Kernel& k) {
@@ -270,48 +265,21 @@ bool find_free_page(const Kernel& k, VirtAddr address, uint64_t pfn, Finding& f)
   return true;
 }
 
-// The name of an inode's first dentry (i_dentry holds its aliases, linked by
-// d_u.d_alias), or "" when it has none or it cannot be read.
-std::string inode_name(const Kernel& k, VirtAddr inode) {
-  try {
-    const Type& in = k.types().require("struct inode");
-    const Type& dentry = k.types().require("struct dentry");
-    const uint64_t first = read_member(k, inode, in.require_member("i_dentry.first"));
-    if (first == 0) return "";
-    const VirtAddr d = VirtAddr{first} - dentry.require_member("d_u.d_alias").offset;
-    const uint64_t name = read_member(k, d, dentry.require_member("d_name.name"));
-    return k.memory().read_cstring(VirtAddr{name}, 256);
-  } catch (const ModelError&) {
-    return "";
-  }
-}
-
-// A page whose mapping is an address_space (bit 0 clear: not anonymous, bit 1
-// clear: not movable) belongs to a file: its inode and the page's index in it.
+// A page whose mapping is a file's address_space: the file, and the page's
+// index in it.
 bool find_page_cache(const Kernel& k, const PageStruct& p, Finding& f) {
-  if (p.mapping == 0 || (p.mapping & 3) != 0 || p.mapping < kKernelHalf) return false;
-  try {
-    const Type& as = k.types().require("struct address_space");
-    const uint64_t host = read_member(k, VirtAddr{p.mapping}, as.require_member("host"));
-    if (host == 0) return false;
-    const Type& inode = k.types().require("struct inode");
-    // The word is an address_space only if its inode points back to it (a
-    // slab page's slab_cache shares the word on 5.10 and 6.1).
-    if (read_member(k, VirtAddr{host}, inode.require_member("i_mapping")) != p.mapping) return false;
-    const uint64_t ino = read_member(k, VirtAddr{host}, inode.require_member("i_ino"));
-    const std::string name = inode_name(k, VirtAddr{host});
-    f.kind = "page_cache";
-    f.json["mapping"] = json_hex(p.mapping);
-    f.json["inode"] = json_hex(host);
-    f.json["ino"] = ino;
-    f.json["name"] = name;
-    f.json["index"] = p.index;
-    f.text += fmt::format("PAGE CACHE: inode {:x} (ino {}{}) mapping {:x}, page index {}\n", host, ino,
-                          name.empty() ? "" : ", \"" + name + "\"", p.mapping, p.index);
-    return true;
-  } catch (const ModelError&) {
-    return false;
-  }
+  const std::optional<PageCacheOwner> owner = page_cache_owner(k, p);
+  if (!owner) return false;
+  f.kind = "page_cache";
+  f.json["mapping"] = json_hex(owner->mapping);
+  f.json["inode"] = json_hex(owner->inode);
+  f.json["ino"] = owner->ino;
+  f.json["name"] = owner->name;
+  f.json["index"] = owner->index;
+  f.text +=
+      fmt::format("PAGE CACHE: inode {:x} (ino {}{}) mapping {:x}, page index {}\n", owner->inode.value(), owner->ino,
+                  owner->name.empty() ? "" : ", \"" + owner->name + "\"", owner->mapping.value(), owner->index);
+  return true;
 }
 
 // The page struct behind an address that maps to memory, if any: none for

@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "kernel-model/address_space.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/object.hpp"
+#include "kernel-model/type.hpp"
+#include "kernel-model/type_system.hpp"
 #include "kernel-model/xarray.hpp"
 
 namespace kdive {
@@ -28,7 +32,35 @@ void check_inode(const Object& inode, VirtAddr mapping) {
                                                 inode.address().value(), mapping.value(), host.pointer().value()));
 }
 
+// The name of an inode's first dentry (i_dentry holds its aliases, linked by
+// d_u.d_alias), or "" when it has none or it cannot be read.
+std::string inode_name(const Kernel& k, const Object& inode) {
+  try {
+    const VirtAddr first = inode["i_dentry"]["first"].pointer();
+    if (first.is_null()) return "";
+    const uint64_t alias = k.types().require("struct dentry").require_member("d_u.d_alias").offset;
+    return k.object(first - alias, "struct dentry")["d_name"]["name"].string(256);
+  } catch (const ModelError&) {
+    return "";
+  }
+}
+
 }  // namespace
+
+std::optional<PageCacheOwner> page_cache_owner(const Kernel& k, const PageStruct& page) {
+  if (page.mapping == 0 || (page.mapping & 3) != 0 || page.mapping < kLowestKernelAddress.value()) {
+    return std::nullopt;
+  }
+  try {
+    const VirtAddr host = k.object(VirtAddr{page.mapping}, "struct address_space")["host"].pointer();
+    if (host.is_null()) return std::nullopt;
+    Object inode = k.object(host, "struct inode");
+    if (inode["i_mapping"].as_u64() != page.mapping) return std::nullopt;
+    return PageCacheOwner{VirtAddr{page.mapping}, host, inode["i_ino"].as_u64(), inode_name(k, inode), page.index};
+  } catch (const ModelError&) {
+    return std::nullopt;
+  }
+}
 
 VirtAddr inode_mapping(const Kernel& k, VirtAddr address) {
   Object inode = k.object(address, "struct inode");

@@ -8,6 +8,7 @@
 //   pc.mapping; pc.nrpages;
 //   for (const CachedPage& p : pc.pages.entries) p.index, p.page (PageStruct or error)
 //   for (const WalkBreak& b : pc.pages.breaks) b.describe();   // a damaged xa_node
+//   page_cache_owner(kernel, page);                  // kmem ADDRESS: the file of a page
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,19 @@ struct PageCache {
 // Error(BadData) when `inode` does not look like an inode (no i_mapping, or
 // a mapping whose host does not lead back to it).
 PageCache read_page_cache(const Kernel& k, VirtAddr inode);
+// The file a page belongs to when it is in a page cache: its mapping word is
+// an address_space (bits 0 and 1 clear: not anon_vma, not movable) whose host
+// inode has it as i_mapping — a slab page's slab_cache shares the word on 5.10
+// and 6.1, and fails that check. nullopt for any other page, or when what the
+// word leads to cannot be read.
+struct PageCacheOwner {
+  VirtAddr mapping, inode;
+  uint64_t ino = 0;
+  std::string name;  // the inode's first dentry's name; "" when it has none
+  uint64_t index = 0;
+};
+std::optional<PageCacheOwner> page_cache_owner(const Kernel& k, const PageStruct& page);
+
 // inode->i_mapping, after the same check: throws Fault, or Error(BadData)
 // "not an inode: ..." (fuser INODE).
 VirtAddr inode_mapping(const Kernel& k, VirtAddr inode);
