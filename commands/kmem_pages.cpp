@@ -138,28 +138,24 @@ void every_page(const Kernel& k, const PageLines& lines, Output& out, Json& resu
 
 // The struct page an address argument names (crash's rules): a page struct,
 // a kernel virtual address's page, or a physical address's.
-VirtAddr page_for(const Kernel& k, const MemorySections& s, const std::string& word) {
+VirtAddr page_for(const Kernel& k, const MemorySections& s, uint64_t page_size, const std::string& word) {
   const VirtAddr a = parse_address(&k, word);
-  const uint64_t size = PageStructReader(k).size();
   const VirtAddr vmemmap = k.layout().vmemmap_start;
-  auto in_sections = [&](uint64_t pfn) {
-    return std::any_of(s.sections.begin(), s.sections.end(), [&](const MemorySection& m) {
-      return pfn >= m.start_pfn && pfn < m.start_pfn + s.pages_per_section;
-    });
-  };
   uint64_t pfn = 0;
   if (a.value() < kKernelHalf) {
     pfn = a.value() / kPageSize;
-    if (!in_sections(pfn)) throw CommandError(fmt::format("-p {}: physical address has no page struct", word));
+    if (!s.holds_pfn(pfn)) throw CommandError(fmt::format("-p {}: physical address has no page struct", word));
     return pfn_to_page(k, pfn);
   }
-  if (a >= vmemmap && in_sections((a - vmemmap) / size)) return vmemmap + (a - vmemmap) / size * size;
+  if (a >= vmemmap && s.holds_pfn((a - vmemmap) / page_size)) {
+    return vmemmap + (a - vmemmap) / page_size * page_size;
+  }
   try {
     pfn = k.memory().to_phys(a).value() / kPageSize;
   } catch (const ModelError& e) {
     throw CommandError(fmt::format("-p {}: not mapped: {}", word, e.what()));
   }
-  if (!in_sections(pfn)) throw CommandError(fmt::format("-p {}: maps memory that has no page struct", word));
+  if (!s.holds_pfn(pfn)) throw CommandError(fmt::format("-p {}: maps memory that has no page struct", word));
   return pfn_to_page(k, pfn);
 }
 
@@ -176,7 +172,7 @@ void kmem_pages_report(Session& session, const ParsedArgs& args, Output& out) {
   }
   const MemorySections s = read_memory_sections(k);
   std::vector<VirtAddr> pages;
-  for (const std::string& word : args.positional()) pages.push_back(page_for(k, s, word));
+  for (const std::string& word : args.positional()) pages.push_back(page_for(k, s, lines.reader().size(), word));
   for (VirtAddr page : pages) {
     out.write(lines.header());
     lines.reader().read_run(

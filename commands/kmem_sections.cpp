@@ -9,6 +9,7 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/centered.hpp"
 #include "commands/kmem_memory.hpp"
 #include "kernel-model/buddy.hpp"
 #include "kernel-model/errors.hpp"
@@ -20,15 +21,6 @@ namespace kdive {
 namespace {
 
 constexpr uint64_t kPageSize = 4096;
-
-// `text` centred in `width` columns; an odd spare column goes right, or
-// left with `right_heavy` (crash's CENTER and CENTER|RJUST).
-std::string center(std::string_view text, size_t width, bool right_heavy = false) {
-  if (text.size() >= width) return std::string(text);
-  const size_t spare = width - text.size();
-  const size_t left = right_heavy ? (spare + 1) / 2 : spare / 2;
-  return std::string(left, ' ') + std::string(text) + std::string(spare - left, ' ');
-}
 
 // crash's letters for the section flags it knows; other bits have none.
 std::string state_letters(const MemorySections& s, uint64_t flags) {
@@ -62,14 +54,14 @@ const MemoryNode* node_of(const std::vector<MemoryNode>& nodes, int id) {
 Json print_node(const Kernel& k, Output& out, const NodeSpan& n, const MemoryNode* zones) {
   out.write("NODE    SIZE      PGLIST_DATA       BOOTMEM_DATA       NODE_ZONES   \n");
   // BOOTMEM_DATA: pglist_data lost bdata with bootmem (4.20, 355c45affca7); crash shows "----".
-  out.print(" {:>2}   {}  {:016x}  {}  {:016x}\n", n.node, center(fmt::format("{}", n.spanned_pages), 8),
-            n.pgdat.value(), center("----", 16), n.zones.empty() ? 0 : n.zones.front().value());
+  out.print(" {:>2}   {}  {:016x}  {}  {:016x}\n", n.node, centered(fmt::format("{}", n.spanned_pages), 8),
+            n.pgdat.value(), centered("----", 16), n.zones.empty() ? 0 : n.zones.front().value());
   for (size_t i = 1; i < n.zones.size(); ++i) out.print("{:52}{:x}\n", "", n.zones[i].value());
   const VirtAddr mem_map = pfn_to_page(k, n.start_pfn);
-  out.print("{}     START_PADDR    START_MAPNR\n", center("MEM_MAP", 16));
-  out.print("{:016x}  {}  {}\n", mem_map.value(), center(fmt::format("{:x}", n.start_pfn * kPageSize), 16),
-            center(fmt::format("{}", n.start_pfn), 11));
-  out.print("\nZONE  NAME         SIZE  {}  START_PADDR  START_MAPNR\n", center("MEM_MAP", 16, true));
+  out.print("{}     START_PADDR    START_MAPNR\n", centered("MEM_MAP", 16));
+  out.print("{:016x}  {}  {}\n", mem_map.value(), centered(fmt::format("{:x}", n.start_pfn * kPageSize), 16),
+            centered(fmt::format("{}", n.start_pfn), 11));
+  out.print("\nZONE  NAME         SIZE  {}  START_PADDR  START_MAPNR\n", centered("MEM_MAP", 16, true));
   Json zj = Json::array();
   if (zones != nullptr) {
     for (const MemoryZone& z : zones->zones) {
@@ -120,7 +112,8 @@ void kmem_sections_report(Session& session, Output& out) {
 
   const MemorySections s = read_memory_sections(k);
   out.write("\n-------------------------------------------------------------------\n\n");
-  out.print("NR  {}  {}  {}  STATE PFN\n", center("SECTION", 16), center("CODED_MEM_MAP", 16), center("MEM_MAP", 16));
+  out.print("NR  {}  {}  {}  STATE PFN\n", centered("SECTION", 16), centered("CODED_MEM_MAP", 16),
+            centered("MEM_MAP", 16));
   Json sections = Json::array();
   for (size_t i = 0; i <= s.sections.size(); ++i) {
     for (const WalkBreak& b : s.breaks) {
@@ -133,7 +126,7 @@ void kmem_sections_report(Session& session, Output& out) {
     const MemorySection& m = s.sections[i];
     const std::string state = state_letters(s, m.flags);
     out.print("{:>2}  {:016x}  {:016x}  {:016x}  {} {:<16}\n", m.nr, m.address.value(), m.coded_mem_map,
-              m.mem_map.value(), center(state, 5), m.start_pfn);
+              m.mem_map.value(), centered(state, 5), m.start_pfn);
     sections.push_back({{"nr", m.nr},
                         {"section", json_hex(m.address)},
                         {"coded_mem_map", json_hex(m.coded_mem_map)},

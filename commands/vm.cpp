@@ -9,6 +9,7 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/centered.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
 #include "commands/value_format.hpp"
@@ -30,13 +31,6 @@ namespace kdive {
 namespace {
 
 constexpr uint64_t kPageSize = 4096;
-
-// crash centres each value of the MM line in its column (a kernel thread's 0s).
-std::string centered(const std::string& s, size_t width) {
-  if (s.size() >= width) return s;
-  size_t left = (width - s.size()) / 2;
-  return std::string(left, ' ') + s + std::string(width - s.size() - left, ' ');
-}
 
 std::string mm_line(VirtAddr mm, VirtAddr pgd, uint64_t rss_pages, uint64_t total_vm_pages) {
   return fmt::format("{}  {}  {}  {}", centered(fmt::format("{:x}", mm), 16), centered(fmt::format("{:x}", pgd), 16),

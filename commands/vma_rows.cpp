@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "commands/centered.hpp"
+
 namespace kdive {
 
 std::string vma_header() { return "      VMA           START       END     FLAGS FILE"; }
@@ -36,25 +38,13 @@ std::string swap_location_text(const PageLocation& at) {
   return fmt::format("SWAP: {}  OFFSET: {}", device, at.swap->offset);
 }
 
-namespace {
-
-// Centred in `width`; an odd spare space goes to the right (`left_heavy`: to the left).
-std::string centred(const std::string& s, size_t width, bool left_heavy = false) {
-  if (s.size() >= width) return s;
-  const size_t spare = width - s.size();
-  const size_t left = left_heavy ? (spare + 1) / 2 : spare / 2;
-  return std::string(left, ' ') + s + std::string(spare - left, ' ');
-}
-
-}  // namespace
-
 std::string swap_pte_lines(const PageLocation& at) {
   const std::string pte = fmt::format("{:x}", at.entry);
   const std::string device = at.swap_device.empty() ? "(unknown)" : at.swap_device;
   const std::string offset = fmt::format("{}", at.swap->offset);
   const size_t offset_width = std::max<size_t>(6, offset.size());
-  return fmt::format("{}  {}  {}\n{}  {}  {}", centred("PTE", pte.size()), centred("SWAP", device.size()),
-                     centred("OFFSET", offset_width), pte, device, centred(offset, offset_width, true));
+  return fmt::format("{}  {}  {}\n{}  {}  {}", centered("PTE", pte.size()), centered("SWAP", device.size()),
+                     centered("OFFSET", offset_width), pte, device, centered(offset, offset_width, true));
 }
 
 Json swap_json(const PageLocation& at) {

@@ -146,4 +146,10 @@ std::vector<NodeSpan> read_node_spans(const Kernel& k) {
   return out;
 }
 
+bool MemorySections::holds_pfn(uint64_t pfn) const {
+  return std::any_of(sections.begin(), sections.end(), [&](const MemorySection& m) {
+    return pfn >= m.start_pfn && pfn - m.start_pfn < pages_per_section;
+  });
+}
+
 }  // namespace kdive

@@ -48,6 +48,8 @@ struct MemorySections {
   std::vector<WalkBreak> breaks;
 
   bool present(const MemorySection& s) const { return (s.flags & 1) != 0; }
+  // Whether a section of the table covers this pfn (it has a struct page).
+  bool holds_pfn(uint64_t pfn) const;
 };
 
 // Throws Error(Lookup) when the kernel has no mem_section (not SPARSEMEM).
