@@ -3,6 +3,7 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 #include <sys/select.h>
+#include <termios.h>
 
 #include <cerrno>
 #include <csignal>
@@ -17,6 +18,7 @@ namespace kdive {
 namespace {
 
 constexpr int kHistoryLines = 1000;
+constexpr int kCtrlC = 3;
 
 // Readline's callback interface hands a finished line to a plain function.
 std::optional<std::string>* g_pending = nullptr;
@@ -34,6 +36,50 @@ void on_line(char* line) {
     *g_pending = std::string(line);
     std::free(line);
   }
+}
+
+// True when a SIGINT came while it was blocked, taking the signal so that it
+// does not fire later, in the middle of the next command. Needed because
+// pselect, when input is ready, returns without delivering a signal its mask
+// let in.
+bool take_blocked_sigint() {
+  sigset_t pending;
+  sigpending(&pending);
+  if (!sigismember(&pending, SIGINT)) return false;
+  sigset_t sigint_only;
+  sigemptyset(&sigint_only);
+  sigaddset(&sigint_only, SIGINT);
+  timespec now{};
+  sigtimedwait(&sigint_only, nullptr, &now);
+  request_interrupt();
+  return true;
+}
+
+// At the prompt Ctrl-C is a key, not a signal: the terminal's interrupt
+// character is switched off while readline owns the terminal, so a Ctrl-C
+// reaches readline in order with the keys around it. As a signal it could not:
+// the terminal queues the keys typed after it at once, and readline reads on
+// through a burst of typed-ahead keys before any signal handler can run, so
+// those keys would join the line the Ctrl-C discards (or the Ctrl-C would hit
+// the next command). Readline's own deprep restores the interrupt character
+// before a command runs, where Ctrl-C is SIGINT again.
+void prep_terminal_without_interrupt_char(int meta_flag) {
+  rl_prep_terminal(meta_flag);
+  int fd = fileno(rl_instream);
+  termios settings{};
+  if (tcgetattr(fd, &settings) != 0) return;  // not a terminal: nothing to change
+  settings.c_cc[VINTR] = _POSIX_VDISABLE;
+  tcsetattr(fd, TCSANOW, &settings);
+}
+
+// Ctrl-C at the prompt: drop what was typed and start over on a new line.
+int discard_line(int /*count*/, int /*key*/) {
+  rl_free_line_state();
+  rl_replace_line("", 1);
+  rl_crlf();
+  rl_on_new_line();
+  history_set_pos(history_length);  // a recalled line is dropped too
+  return 0;
 }
 
 char* command_name_generator(const char* text, int state) {
@@ -63,6 +109,8 @@ LineEditor::LineEditor(std::string prompt) : prompt_(std::move(prompt)) {
   rl_readline_name = "kdive";
   rl_attempted_completion_function = complete;
   rl_catch_signals = 0;  // kdive's own SIGINT handler decides what Ctrl-C means
+  rl_prep_term_function = prep_terminal_without_interrupt_char;
+  rl_bind_key(kCtrlC, discard_line);
   using_history();
   stifle_history(kHistoryLines);
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
@@ -80,9 +128,8 @@ std::optional<std::string> LineEditor::read_line() {
   g_pending = &result;
   g_got_line = false;
   clear_interrupt();
-  // SIGINT stays blocked while readline handles keys and is let in only inside
-  // pselect, atomically: a Ctrl-C that arrives between two keys is then seen
-  // by the very next wait, before any key typed after it is read.
+  // A SIGINT at the prompt now comes only from outside (kill -INT). It stays
+  // blocked while readline handles keys and is let in only inside pselect.
   sigset_t sigint_only, outside_wait;
   sigemptyset(&sigint_only);
   sigaddset(&sigint_only, SIGINT);
@@ -95,15 +142,11 @@ std::optional<std::string> LineEditor::read_line() {
     FD_ZERO(&fds);
     FD_SET(fileno(rl_instream), &fds);
     int ready = pselect(fileno(rl_instream) + 1, &fds, nullptr, nullptr, nullptr, &during_wait);
-    // Checked whatever pselect returned: when keys typed after the Ctrl-C are
-    // already waiting, pselect reports them (not EINTR) yet the handler ran.
-    if (interrupt_pending()) {
-      // Ctrl-C: drop what was typed and start over on a new line.
+    // Checked whatever pselect returned: when input is ready too, pselect
+    // returns it and leaves the signal pending, blocked.
+    if (take_blocked_sigint() || interrupt_pending()) {
       clear_interrupt();
-      rl_free_line_state();
-      rl_crlf();
-      rl_replace_line("", 0);
-      rl_on_new_line();
+      discard_line(0, kCtrlC);
       rl_redisplay();
       continue;
     }
