@@ -271,7 +271,12 @@ void KexecLoader::execute(bool force, std::ostream& log) {
     // Later mounts sit on top of earlier ones: remount them first.
     std::reverse(mounts.begin(), mounts.end());
     for (const auto& mount : mounts) {
-      if (!mount.read_write || std::find(nodev.begin(), nodev.end(), mount.type) != nodev.end()) continue;
+      // The initramfs root shows as "rootfs", a type /proc/filesystems does
+      // not list: it lives in memory like the nodev ones.
+      if (!mount.read_write || mount.type == "rootfs" ||
+          std::find(nodev.begin(), nodev.end(), mount.type) != nodev.end()) {
+        continue;
+      }
       log << "kdive-kexec: remounting " << mount.mount_point << " (" << mount.type << ") read-only" << std::endl;
       const int error = system_.remount_read_only(mount.mount_point);
       if (error == 0) continue;

@@ -201,9 +201,10 @@ TEST_CASE("-e syncs, remounts writable disk filesystems read-only deepest first,
   Setup s;
   s.tree.write("/sys/kernel/kexec_loaded", "1\n");
   s.tree.write("/proc/filesystems", "nodev\tproc\nnodev\ttmpfs\n\text4\n\tvfat\n");
-  s.tree.write("/proc/mounts",
-               "/dev/vda1 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\ntmpfs /run tmpfs rw 0 0\n"
-               "/dev/vda15 /boot/efi vfat rw 0 0\n/dev/vdb /srv ext4 ro 0 0\n");
+  s.tree.write(
+      "/proc/mounts",
+      "rootfs / rootfs rw 0 0\n/dev/vda1 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\ntmpfs /run tmpfs rw 0 0\n"
+      "/dev/vda15 /boot/efi vfat rw 0 0\n/dev/vdb /srv ext4 ro 0 0\n");
   KexecLoader loader(s.tree.root(), s.system);
   std::ostringstream log;
   SECTION("remounting") {

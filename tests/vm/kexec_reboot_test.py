@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Fast reboot with kdive-kexec: kernel A loads kernel B and starts it.
+
+    python3 tests/vm/kexec_reboot_test.py --suite bookworm --kdive-kexec PATH/TO/kdive-kexec
+
+Boots the suite's kernel (kernel A) under QEMU, as live_guest.py does, with
+an initramfs holding busybox, kdive-kexec with its shared libraries, the
+same vmlinuz, a second small initramfs for kernel B, a random marker and
+data/guest/kexec-init as /init.  A runs `kdive-kexec --status`, `-p`
+(booted without crashkernel=, so it must fail with the no-reservation line),
+`-l` of a file that is not a bzImage, `-l /vmlinuz --initrd /initrd.img
+--append kdive-marker=<marker>` and `-e`.  The test passes when kernel B's
+console shows the marker on its own command line, with a new boot id and a
+second kernel banner, and every kdive-kexec line A printed says what it
+should.  Exits 0 on success, 1 with the failed checks and the console's
+tail, 77 when QEMU is missing.  Standard library only.
+"""
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import fixtures  # noqa: E402  (kernels, busybox, cpio, QEMU command line)
+import live_guest  # noqa: E402  (initramfs tree, shared libraries, running a guest to its end)
+from fixtures import FixtureError  # noqa: E402
+
+KEXEC_INIT = fixtures.GUEST_DIR / "kexec-init"
+PREFIX = live_guest.PREFIX  # run_guest watches for PREFIX + "DONE"
+TIMEOUT = int(os.environ.get("KDIVE_KEXEC_TIMEOUT", "150"))  # both boots, seconds
+SKIP = 77
+
+
+def guest_tree(init, kexec):
+    """A Tree with busybox and its applets, /dev/console, /init, and
+    kdive-kexec with its shared libraries."""
+    tree = live_guest.Tree()
+    for d in ("dev", "proc", "sys", "tmp"):
+        tree.directory(d)
+    tree.archive.char_device("dev/console", 5, 1)
+    busybox = fixtures.static_busybox()
+    tree.file("bin/busybox", busybox.read_bytes(), 0o755)
+    applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for applet in applets:
+        if applet != "busybox":
+            tree.symlink(f"bin/{applet}", "busybox")
+    tree.file("init", init.read_bytes(), 0o755)
+    tree.file("bin/kdive-kexec", kexec.read_bytes(), 0o755)
+    for library in live_guest.shared_libraries(kexec):
+        tree.file(library, Path(library).read_bytes(), 0o755)  # read_bytes follows symlinks
+    return tree
+
+
+def build_initramfs(kexec, vmlinuz, marker, out):
+    """Kernel A's initramfs, with kernel B's inside it (an initramfs cannot
+    hold itself).  Uncompressed: the kernel unpacks a plain cpio as well, and
+    the guest is spared a decompression under TCG."""
+    inner = guest_tree(KEXEC_INIT, kexec).archive.bytes()
+    tree = guest_tree(KEXEC_INIT, kexec)
+    tree.file("vmlinuz", vmlinuz.read_bytes())
+    tree.file("initrd.img", inner)
+    tree.file("marker", f"{marker}\n".encode())
+    out.write_bytes(tree.archive.bytes())
+
+
+def parse(text):
+    """{"A": {what: value}, "B": {...}, "runs": {name: {"lines", "status"}},
+    "errors": [...], "done": bool, "order": [kind, …]} from the console."""
+    result = {"A": {}, "B": {}, "runs": {}, "errors": [], "done": False, "order": []}
+    for raw in text.splitlines():
+        if not raw.startswith(PREFIX):
+            continue
+        kind, _, rest = raw[len(PREFIX):].partition(" ")
+        result["order"].append(f"{kind} {rest.split(' ', 1)[0]}")
+        if kind in ("A", "B"):
+            what, _, value = rest.partition(" ")
+            result[kind][what] = value
+        elif kind in ("OUT", "STATUS"):
+            name, _, value = rest.partition(" ")
+            run = result["runs"].setdefault(name, {"lines": [], "status": None})
+            if kind == "OUT":
+                run["lines"].append(value)
+            elif value.isdigit():
+                run["status"] = int(value)
+        elif kind == "ERROR":
+            result["errors"].append(rest)
+        elif kind == "DONE":
+            result["done"] = True
+    return result
+
+
+def check(parsed, text, marker):
+    """The failed checks, as lines."""
+    failures = []
+
+    def expect(ok, what):
+        if not ok:
+            failures.append(what)
+
+    def run(name):
+        return parsed["runs"].get(name, {"lines": [], "status": None})
+
+    def has_line(name, needle):
+        return any(needle in line for line in run(name)["lines"])
+
+    expect(not parsed["errors"], f"the guest reported: {parsed['errors']}")
+    a, b = parsed["A"], parsed["B"]
+    # A is booted without the marker: only a kernel started with the line
+    # kdive-kexec loaded can print it.
+    expect("kdive-marker=" not in a.get("cmdline", "kdive-marker="), f"kernel A's command line: {a.get('cmdline')}")
+
+    status = run("A-status")
+    expect(status["status"] == 0, f"--status in A exited {status['status']}")
+    expect(has_line("A-status", "kexec kernel (-l):    not loaded"), "A's --status does not say -l is not loaded")
+    expect(has_line("A-status", "crash reservation:    none"), "A's --status does not say nothing is reserved")
+    expect(has_line("A-status", "crashkernel= option:  none"), "A's --status shows a crashkernel= option")
+
+    noreserve = run("A-noreserve")
+    expect(noreserve["status"] == 1, f"-p without a reservation exited {noreserve['status']}, not 1")
+    expect(noreserve["lines"] == ["kdive-kexec: error: -p /vmlinuz: no memory is reserved for a crash kernel "
+                                  "(/sys/kernel/kexec_crash_size is 0): boot with crashkernel=SIZE (kdive-kexec "
+                                  "--recommend suggests a size)"],
+           f"-p without a reservation printed {noreserve['lines']}")
+
+    notbz = run("A-notbzimage")
+    expect(notbz["status"] == 1 and len(notbz["lines"]) == 1 and
+           notbz["lines"][0].startswith("kdive-kexec: error: -l /bin/busybox: not a bzImage"),
+           f"-l of busybox: status {notbz['status']}, {notbz['lines']}")
+
+    load = run("A-load")
+    expect(load["status"] == 0, f"-l exited {load['status']}: {load['lines']}")
+    expect(has_line("A-load", f"command line: {a.get('cmdline')} kdive-marker={marker}"),
+           f"-l did not load A's command line plus the marker: {load['lines']}")
+    expect(has_line("A-loaded", "kexec kernel (-l):    loaded"), f"--status after -l: {run('A-loaded')['lines']}")
+
+    expect(b.get("marker") == marker, f"kernel B printed marker {b.get('marker')!r}, expected {marker!r}")
+    expect(f"kdive-marker={marker}" in b.get("cmdline", "").split(), f"kernel B's command line: {b.get('cmdline')}")
+    expect(b.get("boot_id") and b.get("boot_id") != a.get("boot_id"), "kernel B has kernel A's boot id")
+    expect(text.count("Linux version ") >= 2, "the console shows one kernel banner, not two")
+    order = parsed["order"]
+    expect("A exec" in order and "B marker" in order and order.index("A exec") < order.index("B marker"),
+           "kernel B's lines do not follow A's -e")
+    # A fresh kernel: nothing loaded any more.
+    expect(has_line("B-status", "kexec kernel (-l):    not loaded"), f"B's --status: {run('B-status')['lines']}")
+    expect(parsed["done"], "kernel B did not finish")
+    return failures
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Fast reboot through kdive-kexec -l and -e in a QEMU guest.")
+    parser.add_argument("--suite", default="bookworm", choices=list(fixtures.SUITES))
+    parser.add_argument("--kdive-kexec", required=True, type=Path, help="the kdive-kexec binary to test")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    if not shutil.which("qemu-system-x86_64"):
+        print("SKIP: qemu-system-x86_64 is not installed", file=sys.stderr)
+        return SKIP
+    if not (args.kdive_kexec.is_file() and os.access(args.kdive_kexec, os.X_OK)):
+        print(f"kexec_reboot_test: error: --kdive-kexec {args.kdive_kexec}: not an executable file", file=sys.stderr)
+        return 1
+    fixture = fixtures.fixture_dir(args.suite)
+    vmlinuz = fixture / "vmlinuz"
+    if not vmlinuz.is_file():
+        print(f"kexec_reboot_test: error: {vmlinuz} is missing: python3 tests/vm/fixtures.py ensure {args.suite}",
+              file=sys.stderr)
+        return 1
+
+    suite = fixtures.SUITES[args.suite]
+    marker = secrets.token_hex(8)
+    work = Path(tempfile.mkdtemp(prefix="kdive-kexec-"))  # short: it holds the QMP socket
+    start = time.monotonic()
+    try:
+        build_initramfs(args.kdive_kexec.resolve(), vmlinuz, marker, work / "initramfs.cpio")
+        console = work / "console.log"
+        cmd = fixtures.qemu_command(suite, vmlinuz, work / "initramfs.cpio", console, work / "qmp.sock")
+        try:
+            text = live_guest.run_guest(cmd, console, time.monotonic() + TIMEOUT)
+        except FixtureError as e:
+            print(f"kexec_reboot_test: error: {e}", file=sys.stderr)
+            tail = (e.console or fixtures.console_text(console)).rstrip().splitlines()[-40:]
+            print("--- last lines of the guest console ---", *tail, sep="\n", file=sys.stderr)
+            return 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    failures = check(parse(text), text, marker)
+    if failures:
+        print(f"kexec_reboot_test: {len(failures)} check(s) failed:", *failures, sep="\n  ", file=sys.stderr)
+        print("--- guest lines ---", *[l for l in text.splitlines() if l.startswith(PREFIX)], sep="\n",
+              file=sys.stderr)
+        return 1
+    print(f"kexec_reboot_test: kernel B booted with marker {marker} ({time.monotonic() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
