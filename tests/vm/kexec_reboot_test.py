@@ -9,10 +9,11 @@ same vmlinuz, a second small initramfs for kernel B, a random marker and
 data/guest/kexec-init as /init.  A runs `kdive-kexec --status`, `-p`
 (booted without crashkernel=, so it must fail with the no-reservation line),
 `-l` of a file that is not a bzImage, `-l /vmlinuz --initrd /initrd.img
---append kdive-marker=<marker>` and `-e`.  The test passes when kernel B's
-console shows the marker on its own command line, with a new boot id and a
-second kernel banner, and every kdive-kexec line A printed says what it
-should.  Exits 0 on success, 1 with the failed checks and the console's
+--append "kdive-marker=<marker> crashkernel=96M"` and `-e`.  The test
+passes when kernel B's console shows the marker on its own command line,
+with a new boot id and a second kernel banner, and every kdive-kexec line
+printed says what it should -- including B's, which tries `-p` in the
+96 MiB reserved: too large with a 96 MiB initrd, loaded without, unloaded.  Exits 0 on success, 1 with the failed checks and the console's
 tail, 77 when QEMU is missing.  Standard library only.
 """
 
@@ -37,6 +38,7 @@ KEXEC_INIT = fixtures.GUEST_DIR / "kexec-init"
 PREFIX = live_guest.PREFIX  # run_guest watches for PREFIX + "DONE"
 TIMEOUT = int(os.environ.get("KDIVE_KEXEC_TIMEOUT", "150"))  # both boots, seconds
 SKIP = 77
+B_RESERVATION = "crashkernel=96M"  # what kexec-init's A appends to B's line
 
 
 def guest_tree(init, kexec):
@@ -63,7 +65,9 @@ def build_initramfs(kexec, vmlinuz, marker, out):
     """Kernel A's initramfs, with kernel B's inside it (an initramfs cannot
     hold itself).  Uncompressed: the kernel unpacks a plain cpio as well, and
     the guest is spared a decompression under TCG."""
-    inner = guest_tree(KEXEC_INIT, kexec).archive.bytes()
+    inner_tree = guest_tree(KEXEC_INIT, kexec)
+    inner_tree.file("vmlinuz", vmlinuz.read_bytes())  # B loads it with -p
+    inner = inner_tree.archive.bytes()
     tree = guest_tree(KEXEC_INIT, kexec)
     tree.file("vmlinuz", vmlinuz.read_bytes())
     tree.file("initrd.img", inner)
@@ -137,7 +141,7 @@ def check(parsed, text, marker):
 
     load = run("A-load")
     expect(load["status"] == 0, f"-l exited {load['status']}: {load['lines']}")
-    expect(has_line("A-load", f"command line: {a.get('cmdline')} kdive-marker={marker}"),
+    expect(has_line("A-load", f"command line: {a.get('cmdline')} kdive-marker={marker} {B_RESERVATION}"),
            f"-l did not load A's command line plus the marker: {load['lines']}")
     expect(has_line("A-loaded", "kexec kernel (-l):    loaded"), f"--status after -l: {run('A-loaded')['lines']}")
 
@@ -150,6 +154,24 @@ def check(parsed, text, marker):
            "kernel B's lines do not follow A's -e")
     # A fresh kernel: nothing loaded any more.
     expect(has_line("B-status", "kexec kernel (-l):    not loaded"), f"B's --status: {run('B-status')['lines']}")
+
+    # The crash kernel path in B, against the reservation A's line gave it.
+    size = B_RESERVATION.partition("=")[2].rstrip("M") + " MiB"
+    toolarge = run("B-toolarge")
+    expect(toolarge["status"] == 1 and len(toolarge["lines"]) == 1 and
+           f"does not fit the crashkernel= reservation of {size}" in toolarge["lines"][0],
+           f"-p with a 96 MiB initrd: status {toolarge['status']}, {toolarge['lines']}")
+    crash = run("B-crash")
+    crash_line = f"as the crash kernel; command line: {b.get('cmdline', '').replace(' ' + B_RESERVATION, '')}"
+    expect(crash["status"] == 0 and has_line("B-crash", crash_line + " irqpoll nr_cpus=1 reset_devices"),
+           f"-p in B: status {crash['status']}, {crash['lines']} (expected '{crash_line} irqpoll …')")
+    expect(has_line("B-crashstatus", "crash kernel (-p):    loaded"), "B's --status: the crash kernel is not loaded")
+    expect(has_line("B-crashstatus", f"crash reservation:    {size} ("), f"B's --status: not {size} reserved")
+    expect(any(line.startswith("Crash kernel range:   0x") and f" {size} " in line
+               for line in run("B-crashstatus")["lines"]), f"B's --status: no {size} Crash kernel range")
+    expect(has_line("B-crashstatus", f"crashkernel= option:  {B_RESERVATION} "), "B's --status: no crashkernel=")
+    expect(run("B-unload")["status"] == 0, f"-p -u in B: {run('B-unload')}")
+    expect(has_line("B-unloaded", "crash kernel (-p):    not loaded"), "B's --status after -p -u: still loaded")
     expect(parsed["done"], "kernel B did not finish")
     return failures
 
@@ -158,6 +180,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Fast reboot through kdive-kexec -l and -e in a QEMU guest.")
     parser.add_argument("--suite", default="bookworm", choices=list(fixtures.SUITES))
     parser.add_argument("--kdive-kexec", required=True, type=Path, help="the kdive-kexec binary to test")
+    parser.add_argument("--show", action="store_true", help="print the guest's lines even when every check passes")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if not shutil.which("qemu-system-x86_64"):
@@ -192,6 +215,8 @@ def main(argv=None):
         shutil.rmtree(work, ignore_errors=True)
 
     failures = check(parse(text), text, marker)
+    if args.show:
+        print(*[l for l in text.splitlines() if l.startswith(PREFIX)], sep="\n")
     if failures:
         print(f"kexec_reboot_test: {len(failures)} check(s) failed:", *failures, sep="\n  ", file=sys.stderr)
         print("--- guest lines ---", *[l for l in text.splitlines() if l.startswith(PREFIX)], sep="\n",
