@@ -55,25 +55,34 @@ Options parse(std::span<const std::string> args) {
       if (inline_value) throw UsageError(fmt::format("{} takes no value", arg));
     };
     if (arg == "-l" || arg == "--load") {
-      no_value(), o.load = true;
+      no_value();
+      o.load = true;
     } else if (arg == "-p" || arg == "--load-panic") {
-      no_value(), o.panic = true;
+      no_value();
+      o.panic = true;
     } else if (arg == "-u" || arg == "--unload") {
-      no_value(), o.unload = true;
+      no_value();
+      o.unload = true;
     } else if (arg == "-e" || arg == "--exec") {
-      no_value(), o.exec = true;
+      no_value();
+      o.exec = true;
     } else if (arg == "-s" || arg == "--kexec-file-syscall") {
       no_value();  // kexec-tools' switch to kexec_file_load: the only call kdive-kexec makes
     } else if (arg == "--status") {
-      no_value(), o.status = true;
+      no_value();
+      o.status = true;
     } else if (arg == "--recommend") {
-      no_value(), o.recommend = true;
+      no_value();
+      o.recommend = true;
     } else if (arg == "-f" || arg == "--force") {
-      no_value(), o.force = true;
+      no_value();
+      o.force = true;
     } else if (arg == "-h" || arg == "--help") {
-      no_value(), o.help = true;
+      no_value();
+      o.help = true;
     } else if (arg == "--reuse-cmdline") {
-      no_value(), o.reuse = true;
+      no_value();
+      o.reuse = true;
     } else if (arg == "--initrd" || arg == "--ramdisk") {
       if (o.initrd) throw UsageError("--initrd given twice");
       o.initrd = value();
