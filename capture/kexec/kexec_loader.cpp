@@ -164,13 +164,19 @@ void KexecLoader::load_failed(const LoadRequest& request, int error, uint64_t ke
                       "crashkernel=SIZE (kdive-kexec --recommend suggests a size)",
                       what, sysfile::kKexecCrashSize));
     }
+    if (!size) {
+      throw KexecError(
+          fmt::format("{}: the kernel found no room for the capture kernel ({}): nothing is reserved "
+                      "(crashkernel=) or the reservation is too small; {}, which would tell, cannot "
+                      "be read",
+                      what, errno_text(error), sysfile::kKexecCrashSize));
+    }
     std::string needs = fmt::format("the kernel needs {} to start (its init_size)", human_size(kernel_init_size));
     if (request.initrd) needs += fmt::format(", the initrd {}", human_size(initrd_size));
     throw KexecError(fmt::format(
         "{}: the capture kernel does not fit the crashkernel= reservation of {} ({}; {}): {}, plus boot data and "
         "the ELF core header; reserve more (kdive-kexec --recommend) or use a smaller initrd",
-        what, size ? human_size(*size) : std::string("unknown size"), sysfile::kKexecCrashSize, errno_text(error),
-        needs));
+        what, human_size(*size), sysfile::kKexecCrashSize, errno_text(error), needs));
   }
   if (error == ENOEXEC) {
     throw KexecError(

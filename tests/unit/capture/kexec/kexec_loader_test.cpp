@@ -98,6 +98,16 @@ TEST_CASE("-p refused for room with a reservation says the image is too large fo
   }
 }
 
+TEST_CASE("-p refused for room when kexec_crash_size cannot be read names both causes", "[kexec]") {
+  Setup s;
+  std::filesystem::remove(s.tree.path("/sys/kernel/kexec_crash_size"));
+  s.system.load_error = EADDRNOTAVAIL;
+  const auto error = s.error_of(s.crash());
+  CHECK_THAT(error, Catch::Contains("nothing is reserved (crashkernel=) or the reservation is too small"));
+  CHECK_THAT(error, Catch::Contains("/sys/kernel/kexec_crash_size, which would tell, cannot be read"));
+  CHECK(s.system.loads.size() == 1);
+}
+
 TEST_CASE("EPERM is explained: not root, kexec disabled, lockdown, or something else", "[kexec]") {
   Setup s;
   s.system.load_error = EPERM;
