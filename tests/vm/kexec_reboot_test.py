@@ -101,7 +101,25 @@ def parse(text):
     return result
 
 
-def check(parsed, text, marker):
+def human_size(size):
+    """kdive-kexec's sizes: "80 MiB", "51.5 MiB", "1.5 GiB"."""
+    units = ("bytes", "KiB", "MiB", "GiB", "TiB")
+    value, unit = float(size), 0
+    while value >= 1024 and unit + 1 < len(units):
+        value, unit = value / 1024, unit + 1
+    if unit == 0:
+        return f"{size} bytes"
+    return f"{int(value)} {units[unit]}" if value == int(value) else f"{value:.1f} {units[unit]}"
+
+
+def init_size(vmlinuz):
+    """The bzImage setup header's init_size (boot protocol 2.10+, offset 0x260)."""
+    with open(vmlinuz, "rb") as f:
+        f.seek(0x260)
+        return int.from_bytes(f.read(4), "little")
+
+
+def check(parsed, text, marker, init_size):
     """The failed checks, as lines."""
     failures = []
 
@@ -172,6 +190,19 @@ def check(parsed, text, marker):
     expect(has_line("B-crashstatus", f"crashkernel= option:  {B_RESERVATION} "), "B's --status: no crashkernel=")
     expect(run("B-unload")["status"] == 0, f"-p -u in B: {run('B-unload')}")
     expect(has_line("B-unloaded", "crash kernel (-p):    not loaded"), "B's --status after -p -u: still loaded")
+
+    # --recommend on a real kernel: the capture kernel's term is the
+    # vmlinuz's init_size, and the RAM is B's MemTotal.
+    recommend = run("B-recommend")
+    expect(recommend["status"] == 0 and recommend["lines"][:1] and
+           recommend["lines"][0].startswith("recommended: crashkernel="),
+           f"--recommend in B: status {recommend['status']}, {recommend['lines'][:3]}")
+    expect(has_line("B-recommend", f"{human_size(init_size)}  capture kernel       /vmlinuz: its init_size"),
+           f"--recommend does not count the vmlinuz's init_size ({human_size(init_size)})")
+    memtotal = b.get("memtotal", "").split()
+    ram = int(memtotal[1]) * 1024 if len(memtotal) == 3 and memtotal[1].isdigit() else None
+    expect(ram and has_line("B-recommend", f"This machine: {human_size(ram)} of RAM"),
+           f"--recommend does not report B's MemTotal ({b.get('memtotal')})")
     expect(parsed["done"], "kernel B did not finish")
     return failures
 
@@ -214,7 +245,7 @@ def main(argv=None):
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    failures = check(parse(text), text, marker)
+    failures = check(parse(text), text, marker, init_size(vmlinuz))
     if args.show:
         print(*[l for l in text.splitlines() if l.startswith(PREFIX)], sep="\n")
     if failures:
