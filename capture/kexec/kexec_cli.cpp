@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "capture/kexec/crashkernel_advice.hpp"
