@@ -152,7 +152,7 @@ TEST_CASE("page filter: windows skip ahead, and going back is refused", "[filter
   CHECK_THROWS_AS(f.decide(kThpPfn, w), std::logic_error);
 }
 
-TEST_CASE("page filter: levels 0 and 1 need no VMCOREINFO; higher levels name what is missing", "[filter]") {
+TEST_CASE("page filter: levels 0 and 1 need no VMCOREINFO, higher levels name what is missing", "[filter]") {
   SyntheticKernel k = make_kernel(SyntheticKernel::Scheme::Linux61);
   std::string info = k.dump().notes().vmcoreinfo;
   k.dump().mutable_notes().vmcoreinfo.clear();
