@@ -253,6 +253,9 @@ TEST_CASE("filter: --dump-dmesg gives the lines the console printed", "[filter]"
     return l.find("Kernel panic - not syncing") != std::string::npos;
   });
   CHECK(panic != log.lines.end());
+  // The kdump-compressed copy of the same memory gives the same log.
+  auto kdump = kdive::open_dump({(fixture_dir(suite()) / "vmcore.kdump-zlib").string()});
+  CHECK(kdive::capture::extract_dmesg(*kdump).lines == log.lines);
 }
 
 TEST_CASE("filter: the same decisions from the QEMU kdump file as from the ELF dump", "[filter]") {

@@ -216,3 +216,11 @@ TEST_CASE("dmesg lines: one stamp per line of a record, as the kernel prints the
   CHECK(dmesg_lines(123456789012345, "a\nb\n") == std::vector<std::string>{"[123456.789012] a", "[123456.789012] b"});
   CHECK(dmesg_lines(0, "") == std::vector<std::string>{"[    0.000000] "});
 }
+
+TEST_CASE("dmesg extraction: a dump without a log it can find says why", "[filter]") {
+  SyntheticKernel k = make_kernel(SyntheticKernel::Scheme::Linux61);
+  // VMCOREINFO without SYMBOL(prb) or SYMBOL(log_buf): no buffer to read.
+  CHECK_THROWS_WITH(kdive::capture::extract_dmesg(k.dump()), Catch::Contains("no printk buffer"));
+  k.dump().mutable_notes().vmcoreinfo.clear();
+  CHECK_THROWS_WITH(kdive::capture::extract_dmesg(k.dump()), Catch::Contains("no VMCOREINFO"));
+}
