@@ -48,8 +48,13 @@ class PageFilter {
   uint64_t max_pfn() const;
 
   // Classifies PFNs [first_pfn, first_pfn + out.size()). Windows are asked
-  // for in increasing order; a free block that runs past a window's end is
-  // remembered for the next one. Never throws for damaged struct pages: a page
+  // for in increasing order (a window that starts before the previous one's
+  // end is a caller's bug: std::logic_error); a free block that runs past a
+  // window's end is remembered for the next one, and a compound tail whose
+  // head lies in an earlier window reads that head again. A page the source
+  // holds but whose struct page is not in any section is Kept (nothing says
+  // it may go; makedumpfile keeps these too). The struct pages are read
+  // 8192 at a time whatever the window, so memory stays bounded. Never throws for damaged struct pages: a page
   // whose struct page cannot be read is Kept (when in doubt, keep).
   void decide(uint64_t first_pfn, std::span<PageClass> out);
 

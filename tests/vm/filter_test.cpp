@@ -269,6 +269,11 @@ TEST_CASE("filter: the same decisions from the QEMU kdump file as from the ELF d
   const auto da = decide_all(a), db = decide_all(b);
   uint64_t differ = 0;
   for (uint64_t p = 0; p < da.size(); ++p) differ += da[p] != db[p];
+  std::string summary;
+  for (size_t c = 0; c < kdive::capture::kPageClassCount; ++c) {
+    summary += fmt::format(" {} {}", kdive::capture::to_string(static_cast<PageClass>(c)), a.counts().pages[c]);
+  }
+  INFO("-d 31:" << summary);
   CHECK(differ == 0);
   CHECK(a.counts().pages == b.counts().pages);
   CHECK(a.unreadable_pages() == 0);
