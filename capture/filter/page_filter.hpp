@@ -21,6 +21,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "capture/filter/page_class.hpp"
 #include "readers/dump_source.hpp"
@@ -47,8 +48,13 @@ class PageFilter {
   uint64_t max_pfn() const;
 
   // Classifies PFNs [first_pfn, first_pfn + out.size()). Windows are asked
-  // for in increasing order; a free block that runs past a window's end is
-  // remembered for the next one. Never throws for damaged struct pages: a page
+  // for in increasing order (a window that starts before the previous one's
+  // end is a caller's bug: std::logic_error); a free block that runs past a
+  // window's end is remembered for the next one, and a compound tail whose
+  // head lies in an earlier window reads that head again. A page the source
+  // holds but whose struct page is not in any section is Kept (nothing says
+  // it may go; makedumpfile keeps these too). The struct pages are read
+  // 8192 at a time whatever the window, so memory stays bounded. Never throws for damaged struct pages: a page
   // whose struct page cannot be read is Kept (when in doubt, keep).
   void decide(uint64_t first_pfn, std::span<PageClass> out);
 
@@ -58,6 +64,14 @@ class PageFilter {
 
   // Pages per class decided so far (Kept counts pages written).
   const PageClassCounts& counts() const;
+
+  // Pages kept only because their struct page could not be read (or made no
+  // sense), so far: the summary says so rather than hiding it.
+  uint64_t unreadable_pages() const;
+  // What the filter could not see on this dump, one line each: VMCOREINFO
+  // keys a level would use and the kernel lacks, section-table roots that
+  // could not be read (their pages are kept).
+  std::vector<std::string> warnings() const;
 
   class Impl;
 
