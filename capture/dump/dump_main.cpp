@@ -194,7 +194,7 @@ int run_rearrange(const DumpOptions& o) {
   FileSink sink(staged.fd(), o.outputs[0]);
   RearrangeResult r;
   try {
-    r = rearrange_flattened(STDIN_FILENO, "<stdin>", sink);
+    r = rearrange_flattened(STDIN_FILENO, "<stdin>", sink, &g_stop);
   } catch (const WriteError& e) {
     std::string kept = staged.keep_incomplete();
     return fail(fmt::format("{}; what was received is kept in {}", e.what(), kept));
@@ -203,7 +203,9 @@ int run_rearrange(const DumpOptions& o) {
     staged.commit();
     return 0;
   }
-  std::string why = r.complete ? "the sender says the dump is incomplete" : r.problem;
+  std::string why = r.stopped_by                ? fmt::format("interrupted by {}", signal_name(r.stopped_by))
+                    : r.complete ? "the sender says the dump is incomplete"
+                                 : r.problem;
   std::string kept = staged.keep_incomplete();
   return fail(fmt::format("{}: {}; what was received is kept in {} (marked incomplete)", o.outputs[0], why, kept));
 }

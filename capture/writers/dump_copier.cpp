@@ -164,7 +164,8 @@ CopyResult copy_dump(DumpSource& source, const ClassifierFactory& classifier, st
   std::vector<PageSlot> slots(window);
   std::vector<uint8_t> read_ok(window);
   std::vector<std::optional<uint32_t>> packed_size(window);  // nullopt: zero page
-  const bool drop_zero = (options.dump_level & 1) != 0;
+  // ELF has no way to say "zero page": there they are kept, as file holes.
+  const bool drop_zero = (options.dump_level & 1) != 0 && options.format == OutputFormat::Kdump;
 
   auto stop_requested = [&] { return options.stop && options.stop->load() != 0; };
   bool stopped = false;

@@ -114,14 +114,16 @@ void ElfWriter::write_window(uint64_t first_pfn, std::span<const PageSlot> slots
 }
 
 void ElfWriter::finish(bool complete) {
-  // Zero pages at the very end are holes: the file must still reach the end of
-  // the last segment or readers take it for truncated.
-  uint64_t end = runs_.empty() ? 0 : run_offset_.back() + (runs_.back().end - runs_.back().start) * info_.page_size;
-  if (complete && end > file_end_) {
+  // Zero pages are holes: the file must still reach the end of the last
+  // segment's file part, or readers take it for truncated.
+  uint64_t end = 0;
+  for (size_t i = 0; i < runs_.size(); ++i) {
+    uint64_t last = complete ? runs_[i].end : std::clamp(done_pfn_, runs_[i].start, runs_[i].end);
+    if (last > runs_[i].start) end = run_offset_[i] + (last - runs_[i].start) * info_.page_size;
+  }
+  if (end > file_end_) {
     std::byte zero{0};
     sink_.write_at(end - 1, std::span(&zero, 1));
   }
   sink_.write_at(0, headers(complete));
 }
-
-}  // namespace kdive::capture

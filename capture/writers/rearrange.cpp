@@ -28,12 +28,18 @@ int64_t from_big_endian(const std::byte* p) {
   return static_cast<int64_t>(v);
 }
 
-// Reads up to out.size() bytes; fewer only at the end of the input.
-size_t read_full(int fd, const std::string& name, std::span<std::byte> out) {
+struct Stopped {};
+
+// Reads up to out.size() bytes; fewer only at the end of the input. Throws
+// Stopped when a read is interrupted and `stop` is set.
+size_t read_full(int fd, const std::string& name, std::span<std::byte> out, const std::atomic<int>* stop = nullptr) {
   size_t done = 0;
   while (done < out.size()) {
     ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR) {
+      if (stop && stop->load() != 0) throw Stopped{};
+      continue;
+    }
     if (n < 0) throw FormatError(fmt::format("{}: read error: {}", name, std::strerror(errno)));
     if (n == 0) break;
     done += static_cast<size_t>(n);
@@ -43,7 +49,8 @@ size_t read_full(int fd, const std::string& name, std::span<std::byte> out) {
 
 }  // namespace
 
-RearrangeResult rearrange_flattened(int in_fd, const std::string& in_name, OutputSink& out) {
+RearrangeResult rearrange_flattened(int in_fd, const std::string& in_name, OutputSink& out,
+                                    const std::atomic<int>* stop) {
   std::vector<std::byte> head(kFlattenedHeaderSize);
   size_t got = read_full(in_fd, in_name, head);
   bool signature = got >= 32 && std::memcmp(head.data(), kFlattenedSignature, sizeof kFlattenedSignature - 1) == 0;
@@ -55,9 +62,10 @@ RearrangeResult rearrange_flattened(int in_fd, const std::string& in_name, Outpu
   RearrangeResult r;
   std::array<std::byte, kHeaderBytes> dump_header{};  // what the records put at offsets 0..463
   std::vector<std::byte> data;
+  try {
   for (;;) {
     std::array<std::byte, 16> rec;
-    size_t n = read_full(in_fd, in_name, rec);
+    size_t n = read_full(in_fd, in_name, rec, stop);
     if (n < rec.size()) {
       r.problem = n == 0 ? "the stream ended without its end marker" : "the stream ended inside a record header";
       break;
@@ -73,7 +81,7 @@ RearrangeResult rearrange_flattened(int in_fd, const std::string& in_name, Outpu
       break;
     }
     data.resize(static_cast<size_t>(size));
-    size_t have = read_full(in_fd, in_name, data);
+    size_t have = read_full(in_fd, in_name, data, stop);
     if (have > 0) out.write_at(static_cast<uint64_t>(offset), std::span(data).first(have));
     for (size_t i = 0; i < have; ++i) {
       uint64_t at = static_cast<uint64_t>(offset) + i;
@@ -86,6 +94,10 @@ RearrangeResult rearrange_flattened(int in_fd, const std::string& in_name, Outpu
       r.problem = fmt::format("the stream ended inside record {}", r.records);
       break;
     }
+  }
+  } catch (const Stopped&) {
+    r.stopped_by = stop->load();
+    r.problem = "interrupted";
   }
   if (std::memcmp(dump_header.data(), "KDUMP   ", 8) == 0) {
     uint32_t status;

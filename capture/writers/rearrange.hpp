@@ -9,6 +9,7 @@
 //   if (!r.complete) ... r.problem ...
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -24,10 +25,14 @@ struct RearrangeResult {
   // The dump's own header says INCOMPLETE: the sender was cut short (ENOSPC,
   // a signal) though its stream ended properly, or the stream broke here.
   bool dump_incomplete = false;
+  int stopped_by = 0;  // the stop flag's value when a stop request ended it
 };
 
 // Throws FormatError when the input does not start as a flattened stream (so
 // nothing is worth keeping), WriteError when the output fails.
-RearrangeResult rearrange_flattened(int in_fd, const std::string& in_name, OutputSink& out);
+// `stop` (a signal handler's flag) ends the copy when a read is interrupted
+// and the flag is set: the dump is kept as incomplete.
+RearrangeResult rearrange_flattened(int in_fd, const std::string& in_name, OutputSink& out,
+                                    const std::atomic<int>* stop = nullptr);
 
 }  // namespace kdive::capture
