@@ -127,3 +127,5 @@ void ElfWriter::finish(bool complete) {
   }
   sink_.write_at(0, headers(complete));
 }
+
+}  // namespace kdive::capture

@@ -4,7 +4,10 @@
 //
 // The runs come from the filter's counting pass, so the program headers are
 // final before the data. ELF cannot mark a page as zero: zero pages found while
-// copying are left as holes of a sparse file (they read back as zeros). A dump
+// copying are left as holes of a sparse file (they read back as zeros), and so
+// are kept frames the source itself lacks (a filtered kdump source): ELF has
+// no "excluded" inside a segment, and splitting segments there would need the
+// pages read before the headers are written. A dump
 // cut short gets its segments trimmed to what was written (p_filesz <
 // p_memsz: readers see the rest as not dumped).
 //

@@ -1,6 +1,7 @@
 #include "capture/writers/rearrange.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,8 @@ constexpr int64_t kMaxRecord = int64_t{1} << 30;
 // disk_dump_header: signature, and the status word the INCOMPLETE flag is in.
 constexpr size_t kHeaderBytes = 464;
 constexpr size_t kStatusOffset = 424;
+// How often a blocked read looks at the stop flag.
+constexpr int kStopPollMs = 100;
 
 int64_t from_big_endian(const std::byte* p) {
   uint64_t v = 0;
@@ -35,11 +38,15 @@ struct Stopped {};
 size_t read_full(int fd, const std::string& name, std::span<std::byte> out, const std::atomic<int>* stop = nullptr) {
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) {
-      if (stop && stop->load() != 0) throw Stopped{};
-      continue;
+    if (stop) {
+      // Wait in short steps: a signal that lands just before read() would
+      // otherwise not interrupt it, and a silent sender would hold us forever.
+      if (stop->load() != 0) throw Stopped{};
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, kStopPollMs) == 0) continue;
     }
+    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw FormatError(fmt::format("{}: read error: {}", name, std::strerror(errno)));
     if (n == 0) break;
     done += static_cast<size_t>(n);
