@@ -9,11 +9,8 @@
 // while copying; descriptors of the pages really written are contiguous from
 // the start and unused slots stay zero — readers find a page's descriptor by
 // counting set bits of the 2nd bitmap, so the slack is never indexed. The
-// shared zero page follows the reserved slots; readers look for it right after
-// the used ones, so with slack (a source that lacks pages the classifier kept)
-// zero pages read back as raw zero pages — same bytes, not flagged as zero.
-// /proc/vmcore holds every page it lists: no slack at levels without bit 1,
-// and at levels with it zero pages are left out, as makedumpfile does.
+// shared zero page follows the reserved slots; kdive's reader finds it past
+// the zero slack (makedumpfile's cyclic mode leaves the same kind of slack).
 // Bitmap bytes are written per window once the window's data and descriptors
 // are out, so a dump cut short by ENOSPC or a signal is valid up to there.
 // The header says INCOMPLETE (0x8) from the start; finish(true) clears it, so
