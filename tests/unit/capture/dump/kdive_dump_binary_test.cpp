@@ -143,6 +143,25 @@ TEST_CASE("kdive-dump: writes a dump kdive reads page for page", "[capture][dump
   CHECK(c.compared == 254);
 }
 
+TEST_CASE("kdive-dump: the progress line shows on a terminal only", "[capture][dump][cli]") {
+  Sandbox box;
+  if (std::system("command -v script > /dev/null 2>&1") != 0) {
+    WARN("SKIPPED: no script(1) to give kdive-dump a terminal");
+    return;
+  }
+  // script(1) runs it on a pseudo-terminal; its output is what the terminal got.
+  Result r = box.run("script -qc \"$D -d 1 vmcore out1\" /dev/null > tty.txt");
+  REQUIRE(r.status == 0);
+  std::string tty = slurp(box / "tty.txt");
+  CHECK(tty.find("Copying data") != std::string::npos);
+  CHECK(tty.find("[100.0 %]") != std::string::npos);
+  // Not a terminal: no progress at all.
+  r = box.run("$D -d 1 vmcore out2 > report.txt");
+  REQUIRE(r.status == 0);
+  CHECK(r.err.empty());
+  CHECK(slurp(box / "report.txt").find("Copying data") == std::string::npos);
+}
+
 TEST_CASE("kdive-dump: -F piped into -R gives the file a direct run writes", "[capture][dump][cli][flattened]") {
   Sandbox box;
   REQUIRE(box.run("$D -d 1 -z vmcore direct >/dev/null").status == 0);
