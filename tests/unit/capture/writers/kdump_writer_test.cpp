@@ -257,11 +257,13 @@ TEST_CASE("kdump writer: a stop request (SIGTERM) finishes the dump as incomplet
 }
 
 TEST_CASE("kdump writer: one thread and many give the same file", "[capture][writers][kdump]") {
+  auto codec = GENERATE(PageCodec::Zlib, PageCodec::Lzo, PageCodec::Snappy, PageCodec::Zstd);
+  CAPTURE(to_string(codec));
   auto src = source_dump();
   MemorySink one, many;
   OutputSink* a[] = {&one};
   OutputSink* b[] = {&many};
-  CopyOptions o = options(1, PageCodec::Zlib);
+  CopyOptions o = options(1, codec);
   o.threads = 1;
   REQUIRE(copy_dump(*src, keep_all(*src), a, o).complete);
   o.threads = 4;
