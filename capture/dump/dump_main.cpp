@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -147,11 +148,18 @@ int finish_copy(const DumpOptions& o, const CopyResult& r, std::vector<std::uniq
   std::string why = r.stopped_by ? fmt::format("interrupted by {}", signal_name(r.stopped_by)) : r.error;
   std::string kept;
   try {
-    for (auto& s : staged) kept += (kept.empty() ? "" : ", ") + s->keep_incomplete();
+    for (auto& s : staged) {
+      // Not even a header made it (no room at all): an empty file is no dump;
+      // the temporary goes away with `s`.
+      struct stat st {};
+      if (::fstat(s->fd(), &st) == 0 && st.st_size == 0) continue;
+      kept += (kept.empty() ? "" : ", ") + s->keep_incomplete();
+    }
   } catch (const StageError& e) {
     return fail(fmt::format("{}; and {}", why, e.what()));
   }
   if (staged.empty()) return fail(fmt::format("{}; the stream says the dump is incomplete", why));
+  if (kept.empty()) return fail(fmt::format("{}; nothing could be written", why));
   return fail(
       fmt::format("{}; the {} pages written are kept in {} (marked incomplete)", why, r.counts[PageClass::Kept], kept));
 }

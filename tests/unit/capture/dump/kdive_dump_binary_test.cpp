@@ -280,3 +280,19 @@ TEST_CASE("kdive-dump: SIGTERM while -R receives keeps DST.incomplete", "[captur
   REQUIRE_FALSE(out->warnings().empty());
   CHECK(out->warnings().front().find("incomplete") != std::string::npos);
 }
+
+TEST_CASE("kdive-dump: no room even for the headers leaves nothing behind", "[capture][dump][cli][incomplete]") {
+  Sandbox box;
+  fs::path mnt = box / "tiny";
+  fs::create_directories(mnt);
+  // One page: less than the header, sub-header and bitmaps need.
+  if (::geteuid() != 0 || ::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=4k") != 0) {
+    WARN("SKIPPED: cannot mount a small tmpfs (needs root)");
+    return;
+  }
+  Result r = box.run("$D -d 1 -c vmcore tiny/out >/dev/null");
+  std::vector<std::string> left = box.outputs(mnt);
+  ::umount2(mnt.c_str(), MNT_DETACH);
+  check_one_line(r, "nothing could be written");
+  CHECK(left.empty());
+}
