@@ -82,6 +82,9 @@ constexpr int32_t kMinBlockSize = 4096;
 constexpr int32_t kMaxBlockSize = 65536;
 // Notes are a few KiB per CPU plus VMCOREINFO; larger is damage.
 constexpr uint64_t kMaxNotesBytes = 64ull << 20;
+// How far past the descriptors the shared zero page is looked for (unused
+// descriptor slots before it: 1 MiB is ~43,000 of them).
+constexpr uint64_t kMaxZeroRun = 1ull << 20;
 // Descriptors are read in batches: sequential readers touch neighbours next.
 constexpr uint64_t kDescBatch = 256;
 // Page data read ahead once a scan is detected (see stored_data()).
@@ -124,6 +127,7 @@ struct Part {
   uint64_t desc_offset = 0;
   uint64_t desc_count = 0;
   std::optional<uint64_t> zero_page_offset;
+  uint64_t zero_run_end = 0;  // zero bytes from zero_page_offset up to here
   std::vector<std::string> warnings;
 
   uint64_t block_size() const { return static_cast<uint64_t>(header.block_size); }
@@ -270,11 +274,20 @@ void check_data_area(Part& p) {
     return;
   }
   // The shared zero page is the first thing in the data area (see the header).
+  // Writers that set aside descriptor slots for the pages kept before zero
+  // detection (makedumpfile's cyclic mode, kdive-dump) may leave unused slots,
+  // all zero, between the last descriptor and that page: the zero bytes from
+  // here on, up to the first data, are where the shared zero page can be.
   std::vector<std::byte> block(bs);
-  if (*desc_end + bs <= f.size() && f.read(*desc_end, block) &&
-      std::all_of(block.begin(), block.end(), [](std::byte b) { return b == std::byte{0}; })) {
-    p.zero_page_offset = *desc_end;
+  for (uint64_t at = *desc_end; at - *desc_end < kMaxZeroRun; at += bs) {
+    uint64_t n = std::min<uint64_t>(bs, f.size() > at ? f.size() - at : 0);
+    if (n == 0 || !f.read(at, std::span(block).first(n))) break;
+    auto nonzero = std::find_if(block.begin(), block.begin() + static_cast<ptrdiff_t>(n),
+                                [](std::byte b) { return b != std::byte{0}; });
+    p.zero_run_end = at + static_cast<uint64_t>(nonzero - block.begin());
+    if (nonzero != block.begin() + static_cast<ptrdiff_t>(n)) break;
   }
+  if (p.zero_run_end >= *desc_end + bs) p.zero_page_offset = *desc_end;
   // Data is written in PFN order: the last descriptor tells whether it all
   // fits.
   if (p.desc_count > 0) {
@@ -434,7 +447,10 @@ class KdumpDump : public DumpSource {
       corrupt(*part, pfn, fmt::format("raw page of {} bytes (block size {})", desc->size, bs_));
     }
     uint64_t data_at = static_cast<uint64_t>(desc->offset);
-    if (*codec == PageCodec::Raw && part->zero_page_offset == data_at) return PageState::Zero;
+    if (*codec == PageCodec::Raw && part->zero_page_offset && data_at >= *part->zero_page_offset &&
+        data_at + bs_ <= part->zero_run_end) {
+      return PageState::Zero;
+    }
     if (data_at + desc->size > f.size()) return PageState::Missing;  // truncated file
 
     auto page = cache_.insert(pfn, [&](std::span<std::byte> buf) {

@@ -1,0 +1,26 @@
+#include "capture/dump/filter_classifier.hpp"
+
+#include "capture/filter/page_filter.hpp"
+
+namespace kdive::capture {
+namespace {
+
+class FilterClassifier : public PageClassifier {
+ public:
+  FilterClassifier(DumpSource& source, int level) : filter_(source, level) {}
+  uint64_t max_pfn() const override { return filter_.max_pfn(); }
+  void decide(uint64_t first_pfn, std::span<PageClass> out) override { filter_.decide(first_pfn, out); }
+  void count_zero(uint64_t pages) override { filter_.count_zero(pages); }
+
+ private:
+  PageFilter filter_;
+};
+
+}  // namespace
+
+ClassifierFactory filter_classifier(DumpSource& source, int dump_level) {
+  FilterClassifier check(source, dump_level);  // FilterError now, before any output exists
+  return [&source, dump_level] { return std::make_unique<FilterClassifier>(source, dump_level); };
+}
+
+}  // namespace kdive::capture
