@@ -1,13 +1,13 @@
 #include "capture/service/capture_config.hpp"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace kdive::capture {
 namespace {
@@ -35,12 +35,6 @@ std::optional<long> parse_int(std::string_view s) {
   return v;
 }
 
-std::optional<bool> parse_bool(std::string_view s) {
-  if (s == "yes" || s == "true" || s == "1" || s == "on") return true;
-  if (s == "no" || s == "false" || s == "0" || s == "off") return false;
-  return std::nullopt;
-}
-
 std::optional<AfterSave> parse_action(std::string_view s) {
   if (s == "reboot") return AfterSave::Reboot;
   if (s == "halt") return AfterSave::Halt;
@@ -59,10 +53,14 @@ void check_one_line(const std::string& key, const std::string& value) {
 
 std::string_view after_save_name(AfterSave a) {
   switch (a) {
-    case AfterSave::Reboot: return "reboot";
-    case AfterSave::Halt: return "halt";
-    case AfterSave::Shell: return "shell";
-    case AfterSave::Poweroff: return "poweroff";
+    case AfterSave::Reboot:
+      return "reboot";
+    case AfterSave::Halt:
+      return "halt";
+    case AfterSave::Shell:
+      return "shell";
+    case AfterSave::Poweroff:
+      return "poweroff";
   }
   return "reboot";
 }
@@ -73,11 +71,24 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   uint64_t unit = 1;
   char last = text.back();
   switch (last) {
-    case 'k': case 'K': unit = 1ull << 10; break;
-    case 'm': case 'M': unit = 1ull << 20; break;
-    case 'g': case 'G': unit = 1ull << 30; break;
-    case 't': case 'T': unit = 1ull << 40; break;
-    default: break;
+    case 'k':
+    case 'K':
+      unit = 1ull << 10;
+      break;
+    case 'm':
+    case 'M':
+      unit = 1ull << 20;
+      break;
+    case 'g':
+    case 'G':
+      unit = 1ull << 30;
+      break;
+    case 't':
+    case 'T':
+      unit = 1ull << 40;
+      break;
+    default:
+      break;
   }
   if (unit != 1) text.remove_suffix(1);
   if (text.empty()) return std::nullopt;
@@ -126,7 +137,8 @@ CaptureConfig parse_capture_config(std::string_view text, std::string_view origi
     std::string value(trim(line.substr(eq + 1)));
     auto need_int = [&](long lo, long hi) {
       auto v = parse_int(value);
-      if (!v || *v < lo || *v > hi) fail(fmt::format("{} must be a number from {} to {}, not '{}'", key, lo, hi, value));
+      if (!v || *v < lo || *v > hi)
+        fail(fmt::format("{} must be a number from {} to {}, not '{}'", key, lo, hi, value));
       return static_cast<int>(*v);
     };
     if (key == "savedir") {
@@ -170,10 +182,12 @@ CaptureConfig parse_capture_config(std::string_view text, std::string_view origi
     } else if (key == "kernel_cmdline") {
       c.kernel_cmdline = value;
     } else if (key == "initramfs") {
-      if (value.empty() || value.front() != '/') fail(fmt::format("initramfs must be an absolute path, not '{}'", value));
+      if (value.empty() || value.front() != '/')
+        fail(fmt::format("initramfs must be an absolute path, not '{}'", value));
       c.initramfs = value;
     } else if (key == "initramfs_compression") {
-      if (value != "gzip" && value != "none") fail(fmt::format("initramfs_compression must be gzip or none, not '{}'", value));
+      if (value != "gzip" && value != "none")
+        fail(fmt::format("initramfs_compression must be gzip or none, not '{}'", value));
       c.initramfs_gzip = value == "gzip";
     } else if (key == "device_timeout") {
       c.device_timeout = need_int(0, 3600);

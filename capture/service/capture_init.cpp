@@ -1,6 +1,7 @@
 #include "capture/service/capture_init.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -13,8 +14,6 @@
 #include <ctime>
 #include <iostream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "capture/service/capture_initramfs.hpp"
 #include "capture/service/capture_save.hpp"
@@ -100,9 +99,15 @@ void perform_action(AfterSave action) {
       say("no /bin/sh in the capture initramfs: halting instead");
       ::reboot(RB_HALT_SYSTEM);
       break;
-    case AfterSave::Halt: ::reboot(RB_HALT_SYSTEM); break;
-    case AfterSave::Poweroff: ::reboot(RB_POWER_OFF); break;
-    case AfterSave::Reboot: ::reboot(RB_AUTOBOOT); break;
+    case AfterSave::Halt:
+      ::reboot(RB_HALT_SYSTEM);
+      break;
+    case AfterSave::Poweroff:
+      ::reboot(RB_POWER_OFF);
+      break;
+    case AfterSave::Reboot:
+      ::reboot(RB_AUTOBOOT);
+      break;
   }
 }
 

@@ -1,19 +1,18 @@
 #include "capture/service/capture_initramfs.hpp"
 
+#include <fmt/format.h>
 #include <lzma.h>
 #include <sys/stat.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <map>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "capture/service/cpio_writer.hpp"
 
@@ -103,7 +102,10 @@ ModuleFile load_module(const std::string& path) {
   } else {
     m.data = std::move(raw);
   }
-  if (m.data.size() < 4 || std::memcmp(m.data.data(), "\x7f" "ELF", 4) != 0) {
+  if (m.data.size() < 4 || std::memcmp(m.data.data(),
+                                       "\x7f"
+                                       "ELF",
+                                       4) != 0) {
     throw InitramfsError(fmt::format("{}: not an ELF kernel module", path));
   }
   return m;
@@ -142,8 +144,8 @@ std::vector<ModuleFile> resolve_modules(const std::vector<std::string>& names, c
     }
     auto hit = index.find(module_key(name));
     if (hit == index.end()) {
-      throw InitramfsError(fmt::format("module {} not found under {}/{} (give its path in modules =)", name,
-                                       modules_root, release));
+      throw InitramfsError(
+          fmt::format("module {} not found under {}/{} (give its path in modules =)", name, modules_root, release));
     }
     out.push_back(load_module(hit->second));
   }

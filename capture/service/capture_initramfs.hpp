@@ -37,8 +37,8 @@ inline constexpr const char* kTargetMount = "/kdive-target";
 inline constexpr const char* kArchiveConfigPath = "etc/kdive/capture.conf";
 
 struct ModuleFile {
-  std::string name;    // "virtio_blk"
-  std::string source;  // the file it came from
+  std::string name;             // "virtio_blk"
+  std::string source;           // the file it came from
   std::vector<std::byte> data;  // decompressed ELF
 };
 
@@ -65,7 +65,7 @@ std::vector<ModuleFile> resolve_modules(const std::vector<std::string>& names, c
 // Where a directory lives, from a mounts table (/proc/self/mounts format):
 // the block device, its file system type and the path inside it.
 struct SaveLocation {
-  std::string device;    // empty when not a block device (tmpfs, nfs, ...)
+  std::string device;  // empty when not a block device (tmpfs, nfs, ...)
   std::string fstype;
   std::string mount_point;
   std::string relative;  // the directory's path inside the file system, "/..."

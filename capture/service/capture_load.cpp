@@ -1,13 +1,12 @@
 #include "capture/service/capture_load.hpp"
 
+#include <fmt/format.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "capture/service/capture_initramfs.hpp"
 #include "capture/service/process.hpp"
@@ -29,7 +28,8 @@ std::string read_text(const std::string& path) {
 void write_atomically(const std::string& path, const std::vector<std::byte>& data) {
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) throw InitramfsError(fmt::format("{}: cannot create: {}", fs::path(path).parent_path().string(), ec.message()));
+  if (ec)
+    throw InitramfsError(fmt::format("{}: cannot create: {}", fs::path(path).parent_path().string(), ec.message()));
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -128,9 +128,9 @@ int load_capture(const CaptureConfig& config, const LoadOptions& o, std::ostream
     out << fmt::format("kdive-capture: capture initramfs {} ({:.1f} MiB{}, {} modules)\n", config.initramfs,
                        image.size() / 1048576.0, plan.gzip ? ", gzip" : "", plan.modules.size());
     out << fmt::format("kdive-capture: the capture kernel saves to {}\n",
-                       plan.config.pipe_target() ? plan.config.target
-                                                 : fmt::format("{} on {} ({})", plan.config.savedir, plan.config.device,
-                                                               plan.config.fstype));
+                       plan.config.pipe_target()
+                           ? plan.config.target
+                           : fmt::format("{} on {} ({})", plan.config.savedir, plan.config.device, plan.config.fstype));
     if (o.build_only) return 0;
     std::vector<std::string> argv{kexec, "-p", kernel, "--initrd", config.initramfs};
     if (!config.kernel_cmdline.empty()) {

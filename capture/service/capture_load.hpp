@@ -18,7 +18,7 @@ namespace kdive::capture {
 struct LoadOptions {
   std::string mounts = "/proc/self/mounts";
   std::string modules_root = "/lib/modules";
-  std::string release;  // empty: uname -r
+  std::string release;      // empty: uname -r
   bool build_only = false;  // write the initramfs, do not call kdive-kexec
   bool verbose = false;     // list the initramfs's contents
 };

@@ -1,13 +1,12 @@
 #include "capture/service/capture_save.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "capture/service/dump_store.hpp"
 #include "capture/service/process.hpp"
@@ -99,7 +98,10 @@ SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ost
   }
   if (config.pipe_target()) return save_to_pipe(config, o, now, log);
 
-  DumpStore store(o.savedir_root + config.savedir);
+  DumpStore store(
+      o.savedir_root.empty()
+          ? config.savedir
+          : (fs::path(o.savedir_root) / fs::path(config.savedir).relative_path()).lexically_normal().string());
   try {
     fs::create_directories(store.savedir(), ec);
     if (ec) throw StoreError(fmt::format("{}: cannot create: {}", store.savedir(), ec.message()));

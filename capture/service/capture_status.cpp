@@ -1,10 +1,10 @@
 #include "capture/service/capture_status.hpp"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "capture/service/dump_store.hpp"
 
@@ -43,7 +43,8 @@ CaptureStatus read_capture_status(const CaptureConfig& config, const std::string
   }
 
   if (!s.reserved_bytes) {
-    s.problems.push_back("no kexec crash support: /sys/kernel/kexec_crash_size is missing (a kernel without CONFIG_CRASH_DUMP)");
+    s.problems.push_back(
+        "no kexec crash support: /sys/kernel/kexec_crash_size is missing (a kernel without CONFIG_CRASH_DUMP)");
   } else if (*s.reserved_bytes == 0) {
     s.problems.push_back(s.cmdline_has_crashkernel
                              ? "no memory reserved for a capture kernel: crashkernel= is on the command line but "
@@ -64,8 +65,8 @@ CaptureStatus read_capture_status(const CaptureConfig& config, const std::string
   } else {
     s.target = config.savedir;
     if (!config.device.empty()) {
-      s.notes.push_back(fmt::format("the capture kernel mounts {} and saves into {} on it", config.device,
-                                    config.savedir));
+      s.notes.push_back(
+          fmt::format("the capture kernel mounts {} and saves into {} on it", config.device, config.savedir));
     } else {
       std::string dir = root + config.savedir;
       std::error_code ec;

@@ -1,11 +1,10 @@
 #include "capture/service/cpio_writer.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace kdive::capture {
 namespace {
@@ -34,7 +33,10 @@ uint32_t hex_field(std::span<const std::byte> header, size_t index) {
   uint32_t v = 0;
   for (size_t i = 0; i < 8; ++i) {
     char c = static_cast<char>(header[6 + index * 8 + i]);
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                   : -1;
     if (d < 0) throw CpioError(fmt::format("cpio: bad hex digit in header field {}", index));
     v = v * 16 + static_cast<uint32_t>(d);
   }
@@ -49,9 +51,9 @@ void CpioWriter::entry(std::string_view name, uint32_t mode, std::span<const std
   ++ino_;
   // ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check
   const uint32_t nlink = S_ISDIR(mode) ? 2 : 1;
-  std::string header = fmt::format("{}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}",
-                                   kMagic, ino_, mode, 0, 0, nlink, 0, data.size(), 0, 0, rmajor, rminor,
-                                   name.size() + 1, 0);
+  std::string header =
+      fmt::format("{}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}", kMagic, ino_,
+                  mode, 0, 0, nlink, 0, data.size(), 0, 0, rmajor, rminor, name.size() + 1, 0);
   append(out_, header);
   append(out_, name);
   out_.push_back(std::byte{0});
@@ -134,7 +136,8 @@ std::vector<CpioEntry> read_cpio(std::span<const std::byte> archive) {
     e.rminor = hex_field(header, 10);
     uint32_t namesize = hex_field(header, 11);
     size_t name_at = pos + kHeaderSize;
-    if (namesize == 0 || archive.size() - name_at < namesize) throw CpioError(fmt::format("cpio: truncated name at offset {}", pos));
+    if (namesize == 0 || archive.size() - name_at < namesize)
+      throw CpioError(fmt::format("cpio: truncated name at offset {}", pos));
     e.name.assign(reinterpret_cast<const char*>(archive.data() + name_at), namesize - 1);
     size_t data_at = align4(name_at + namesize);
     if (data_at > archive.size() || archive.size() - data_at < filesize) {
@@ -151,7 +154,8 @@ std::vector<std::byte> gzip_bytes(std::span<const std::byte> data, int level) {
   z_stream z{};
   // windowBits 15 + 16: a gzip wrapper; deflateInit2 leaves the header's
   // mtime at 0 unless deflateSetHeader says otherwise.
-  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw CpioError("gzip: out of memory");
+  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw CpioError("gzip: out of memory");
   std::vector<std::byte> out(deflateBound(&z, data.size()));
   z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());

@@ -1,5 +1,6 @@
 #include "capture/service/dump_store.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -8,8 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <regex>
-
-#include <fmt/format.h>
 
 namespace kdive::capture {
 namespace fs = std::filesystem;

@@ -1,16 +1,15 @@
 #include "capture/service/elf_needs.hpp"
 
 #include <elf.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
-#include <optional>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "readers/byte_reader.hpp"
 
@@ -31,7 +30,8 @@ std::vector<std::byte> read_all(const std::string& path) {
 // (DT_STRTAB holds an address, not an offset).
 std::optional<uint64_t> vaddr_to_offset(const std::vector<Elf64_Phdr>& phdrs, uint64_t vaddr) {
   for (const auto& p : phdrs) {
-    if (p.p_type == PT_LOAD && vaddr >= p.p_vaddr && vaddr - p.p_vaddr < p.p_filesz) return p.p_offset + (vaddr - p.p_vaddr);
+    if (p.p_type == PT_LOAD && vaddr >= p.p_vaddr && vaddr - p.p_vaddr < p.p_filesz)
+      return p.p_offset + (vaddr - p.p_vaddr);
   }
   return std::nullopt;
 }
@@ -92,7 +92,8 @@ ElfDynamicInfo read_elf_dynamic(const std::string& path) {
     if (r.get<uint8_t>(EI_CLASS) != ELFCLASS64) throw ElfNeedsError(fmt::format("{}: not a 64-bit ELF file", path));
     auto eh = r.get<Elf64_Ehdr>(0);
     std::vector<Elf64_Phdr> phdrs;
-    for (unsigned i = 0; i < eh.e_phnum; ++i) phdrs.push_back(r.get<Elf64_Phdr>(eh.e_phoff + uint64_t{i} * sizeof(Elf64_Phdr)));
+    for (unsigned i = 0; i < eh.e_phnum; ++i)
+      phdrs.push_back(r.get<Elf64_Phdr>(eh.e_phoff + uint64_t{i} * sizeof(Elf64_Phdr)));
     const Elf64_Phdr* dynamic = nullptr;
     for (const auto& p : phdrs) {
       if (p.p_type == PT_INTERP) info.interpreter = r.string_at(p.p_offset, p.p_filesz);
@@ -112,8 +113,11 @@ ElfDynamicInfo read_elf_dynamic(const std::string& path) {
     }
     auto str_off = vaddr_to_offset(phdrs, strtab);
     if (!str_off) throw ElfNeedsError(fmt::format("{}: DT_STRTAB 0x{:x} is in no loaded segment", path, strtab));
-    ByteReader strings = r.sub(*str_off, std::min<uint64_t>(strsz, data.size() - std::min<uint64_t>(*str_off, data.size())), path);
-    auto str = [&](uint64_t at) { return strings.string_at(at, strings.size() - std::min<uint64_t>(at, strings.size())); };
+    ByteReader strings =
+        r.sub(*str_off, std::min<uint64_t>(strsz, data.size() - std::min<uint64_t>(*str_off, data.size())), path);
+    auto str = [&](uint64_t at) {
+      return strings.string_at(at, strings.size() - std::min<uint64_t>(at, strings.size()));
+    };
     std::string runpath, rpath;
     for (const auto& d : dyns) {
       if (d.d_tag == DT_NEEDED) info.needed.push_back(str(d.d_un.d_val));
@@ -168,9 +172,10 @@ std::vector<std::string> runtime_closure(const std::vector<std::string>& program
       if (!fs::exists(info.interpreter)) {
         throw ElfNeedsError(fmt::format("{}: its loader {} does not exist", file, info.interpreter));
       }
-      if (!seen_files.count(info.interpreter)) {
-        add_file(info.interpreter);
-      }
+      // Libraries that name the loader as DT_NEEDED (libc does) get the one
+      // already running: the loader matches them by file name.
+      seen_names.insert(fs::path(info.interpreter).filename().string());
+      add_file(info.interpreter);
     }
     for (const auto& soname : info.needed) {
       if (!seen_names.insert(soname).second) continue;

@@ -1,6 +1,7 @@
 #include "capture/service/process.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <cstring>
 #include <filesystem>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace kdive::capture {
 namespace fs = std::filesystem;
@@ -43,7 +42,8 @@ int wait_status(pid_t pid) {
 
 }  // namespace
 
-int run_program(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& extra_env) {
+int run_program(const std::vector<std::string>& argv,
+                const std::vector<std::pair<std::string, std::string>>& extra_env) {
   if (argv.empty()) return 127;
   pid_t pid = fork();
   if (pid < 0) return 127;

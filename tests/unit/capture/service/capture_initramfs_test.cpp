@@ -30,7 +30,12 @@ std::span<const std::byte> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-std::string fake_module(const std::string& tag) { return std::string("\x7f" "ELF fake module ") + tag; }
+std::string fake_module(const std::string& tag) {
+  return std::string(
+             "\x7f"
+             "ELF fake module ") +
+         tag;
+}
 
 }  // namespace
 

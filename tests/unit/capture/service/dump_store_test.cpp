@@ -39,8 +39,8 @@ TEST_CASE("dump store: retention removes the oldest dumps and nothing else", "[d
   std::ostringstream log;
   SECTION("keep 2") {
     auto removed = store.prune(2, log);
-    CHECK(removed == std::vector<std::string>{"z-2026-01-01-00:00:00", "b-2026-01-03-00:00:00",
-                                              "c-2026-01-04-00:00:00"});
+    CHECK(removed ==
+          std::vector<std::string>{"z-2026-01-01-00:00:00", "b-2026-01-03-00:00:00", "c-2026-01-04-00:00:00"});
     CHECK(store.dumps() == std::vector<std::string>{"c-2026-01-04-00:00:00.1", "a-2026-01-05-00:00:00"});
     CHECK(log.str().find("removed old dump") != std::string::npos);
   }
@@ -48,9 +48,7 @@ TEST_CASE("dump store: retention removes the oldest dumps and nothing else", "[d
     CHECK(store.prune(0, log).empty());
     CHECK(store.dumps().size() == 5);
   }
-  SECTION("keep more than there are") {
-    CHECK(store.prune(10, log).empty());
-  }
+  SECTION("keep more than there are") { CHECK(store.prune(10, log).empty()); }
   CHECK(fs::is_directory(dir / "notes"));
   CHECK(fs::is_regular_file(dir / "z-2025-01-01-00:00:00"));
 }
