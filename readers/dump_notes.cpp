@@ -1,5 +1,6 @@
 #include "readers/dump_notes.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "readers/byte_reader.hpp"
@@ -93,9 +94,13 @@ void parse_elf_notes(std::span<const std::byte> notes, DumpNotes& out) {
       if (out.cpus.size() <= qemu_count) out.cpus.resize(qemu_count + 1);
       out.cpus[qemu_count++].qemu = parse_qemu(desc);
     }
-    if (next > r.size()) break;  // the last note's padding may be cut short
+    if (next > r.size()) {  // the last note's padding may be cut short
+      pos = r.size();
+      break;
+    }
     pos = next;
   }
+  out.elf_notes.insert(out.elf_notes.end(), notes.begin(), notes.begin() + std::min<uint64_t>(pos, notes.size()));
   // /proc/kcore's NT_PRSTATUS is an empty placeholder, not a CPU's registers.
   if (out.live) out.cpus.clear();
 }

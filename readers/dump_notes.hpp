@@ -10,6 +10,7 @@
 //   n.cpus[1].prstatus->rip;
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -53,6 +54,9 @@ struct DumpNotes {
   std::optional<int64_t> crash_time_sec;
   std::optional<std::string> utsname_release;
   std::optional<int> dump_level;
+  // The ELF note stream as the dump holds it (every note, unknown ones too, up
+  // to any damage): dump writers carry it into the dumps they make.
+  std::vector<std::byte> elf_notes;
   // /proc/kcore of a running kernel (its notes carry NT_TASKSTRUCT, which crash
   // dumps never do). Live memory changes under the reader and has no crash.
   bool live = false;
