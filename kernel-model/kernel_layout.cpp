@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "kernel-model/errors.hpp"
@@ -150,6 +151,58 @@ std::optional<std::vector<std::byte>> read_phys_range(DumpSource& dump, PhysAddr
     done += n;
   }
   return out;
+}
+
+KernelLayout layout_from_vmcoreinfo(const VmcoreInfo& info, const DumpNotes& notes) {
+  auto missing = [](std::string_view key) {
+    return Error(Error::Kind::Unsupported, fmt::format("the dump's VMCOREINFO has no {}", key));
+  };
+  KernelLayout layout;
+  layout.source = "VMCOREINFO";
+  if (auto n = info.number("sme_mask")) layout.sme_mask = static_cast<uint64_t>(*n);
+  if (auto n = info.number("KERNEL_IMAGE_SIZE")) layout.image_size = static_cast<uint64_t>(*n);
+  // KERNELOFFSET is written only by kernels with RANDOMIZE_BASE; without it
+  // the kernel runs where it was linked.
+  layout.kaslr_offset = info.kernel_offset().value_or(0);
+  if (auto n = info.number("phys_base")) {
+    layout.phys_base = static_cast<uint64_t>(*n);
+  } else if (notes.phys_base) {
+    layout.phys_base = *notes.phys_base;
+  } else {
+    throw missing("NUMBER(phys_base)");
+  }
+  if (auto n = info.number("pgtable_l5_enabled")) {
+    layout.levels = *n ? 5 : 4;
+  } else {
+    // Before 4.17 (commit 6f9dd329717f) there was no 5-level paging and no key.
+    layout.levels = 4;
+    for (const auto& cpu : notes.cpus) {
+      if (cpu.qemu && cpu.qemu->cr4 != 0) layout.levels = (cpu.qemu->cr4 & kCr4La57) ? 5 : 4;
+    }
+  }
+  // SYMBOL() values are the running kernel's (already relocated) addresses.
+  // init_level4_pgt was renamed init_top_pgt in 4.13 (commit 65ade2f872b4).
+  auto top = info.symbol("init_top_pgt");
+  if (!top) top = info.symbol("init_level4_pgt");
+  if (!top) throw missing("SYMBOL(init_top_pgt)");
+  auto pgd = layout.image_to_phys(VirtAddr{*top});
+  if (!pgd)
+    throw Error(Error::Kind::BadData, fmt::format("VMCOREINFO's init_top_pgt {:#x} is not in the kernel image", *top));
+  layout.kernel_pgd = *pgd;
+  const bool five = layout.levels == 5;
+  layout.page_offset = five ? kPageOffset5 : kPageOffset4;
+  layout.direct_map_known = false;
+  // SYMBOL(vmemmap) since 5.x on x86_64 only in some configurations (6.12 has
+  // it); NUMBER(VMALLOC_START) likewise. Defaults otherwise, as with no KASLR.
+  layout.vmemmap_start = VirtAddr{info.symbol("vmemmap").value_or((five ? kVmemmap5 : kVmemmap4).value())};
+  // The kernel writes this one NUMBER in hex ("=0x%lx"), unlike the others.
+  layout.vmalloc_start = five ? kVmalloc5 : kVmalloc4;
+  if (auto text = info.get("NUMBER(VMALLOC_START)"); text && text->starts_with("0x")) {
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(text->data() + 2, text->data() + text->size(), v, 16);
+    if (ec == std::errc() && end == text->data() + text->size()) layout.vmalloc_start = VirtAddr{v};
+  }
+  return layout;
 }
 
 KernelLayout find_kernel_layout(DumpSource& dump, Vmlinux& vm, const VmcoreInfo& info, LayoutOptions options) {

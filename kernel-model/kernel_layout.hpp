@@ -37,7 +37,12 @@ struct KernelLayout {
   VirtAddr page_offset;    // base of the direct map (page_offset_base)
   VirtAddr vmalloc_start;  // vmalloc_base
   VirtAddr vmemmap_start;  // vmemmap_base
-  std::string source;      // how the layout was found, for `sys` and errors
+  // False when page_offset is not known (a layout from VMCOREINFO alone, which
+  // does not carry page_offset_base): then every address that is not in the
+  // kernel image is translated through the page tables, which map the direct
+  // map too.
+  bool direct_map_known = true;
+  std::string source;  // how the layout was found, for `sys` and errors
 
   // Whether an address is in the kernel-text mapping (__START_KERNEL_map up).
   bool in_image(VirtAddr vaddr) const { return vaddr >= kStartKernelMap && vaddr - kStartKernelMap < image_size; }
@@ -54,6 +59,17 @@ struct LayoutOptions {
 
 // Throws Error (Mismatch, Unsupported) when the kernel cannot be located.
 KernelLayout find_kernel_layout(DumpSource& dump, Vmlinux& vmlinux, const VmcoreInfo& info, LayoutOptions options = {});
+
+// The layout from the dump's VMCOREINFO alone, with no vmlinux (the dump
+// filter's case): KERNELOFFSET, NUMBER(phys_base) (or the kdump header's),
+// SYMBOL(init_top_pgt), NUMBER(pgtable_l5_enabled), NUMBER(sme_mask),
+// NUMBER(KERNEL_IMAGE_SIZE), SYMBOL(vmemmap) and NUMBER(VMALLOC_START) when
+// the kernel gives them. The direct map's base is not among them
+// (direct_map_known is false). Throws Error(Unsupported) naming the first key
+// it needs and the dump lacks.
+//   KernelLayout layout = layout_from_vmcoreinfo(info, dump.notes());
+//   KernelMemory memory(dump, layout);
+KernelLayout layout_from_vmcoreinfo(const VmcoreInfo& info, const DumpNotes& notes);
 
 // Reads physical memory across page boundaries; nullopt if any page is not in the dump.
 std::optional<std::vector<std::byte>> read_phys_range(DumpSource& dump, PhysAddr at, size_t length);

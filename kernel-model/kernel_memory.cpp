@@ -41,7 +41,7 @@ KernelMemory::KernelMemory(DumpSource& dump, KernelLayout layout)
 }
 
 bool KernelMemory::in_direct_map(VirtAddr v) const {
-  return v >= layout_.page_offset && v - layout_.page_offset < direct_map_size_;
+  return layout_.direct_map_known && v >= layout_.page_offset && v - layout_.page_offset < direct_map_size_;
 }
 
 PhysAddr KernelMemory::to_phys(VirtAddr v) const {

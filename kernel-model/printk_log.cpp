@@ -24,12 +24,13 @@ constexpr uint64_t kDescFinalized = 2;
 
 class RingbufferReader {
  public:
-  explicit RingbufferReader(const Kernel& k) : k_(k), mem_(k.memory()), s_(k.structs()) {}
+  RingbufferReader(const KernelMemory& mem, const StructLayout& s, VirtAddr prb_symbol)
+      : mem_(mem), s_(s), prb_symbol_(prb_symbol) {}
 
   std::vector<LogRecord> read() {
     // Offsets come from StructLayout (VMCOREINFO exports these for dump
     // tools), so the log reads without waiting for the DWARF index.
-    VirtAddr prb = mem_.read_pointer(k_.symbol_address("prb"));
+    VirtAddr prb = mem_.read_pointer(prb_symbol_);
     VirtAddr desc_ring = prb + s_.offset("printk_ringbuffer", "desc_ring");
     VirtAddr text_ring = prb + s_.offset("printk_ringbuffer", "text_data_ring");
     count_bits_ = mem_.read<uint32_t>(desc_ring + s_.offset("prb_desc_ring", "count_bits"));
@@ -163,9 +164,9 @@ class RingbufferReader {
     return s;
   }
 
-  const Kernel& k_;
   const KernelMemory& mem_;
   const StructLayout& s_;
+  VirtAddr prb_symbol_;
   uint32_t count_bits_ = 0, size_bits_ = 0;
   VirtAddr descs_, infos_, data_;
   uint64_t desc_size_ = 0, info_size_ = 0, state_off_ = 0, lpos_off_ = 0, begin_off_ = 0, next_off_ = 0;
@@ -174,13 +175,16 @@ class RingbufferReader {
 };
 
 // The variable-length log of struct printk_log records (3.5 up to 5.9).
-std::vector<LogRecord> read_legacy_log(const Kernel& k) {
-  const KernelMemory& mem = k.memory();
-  const StructLayout& s = k.structs();
-  VirtAddr buf = mem.read_pointer(k.symbol_address("log_buf"));
-  uint32_t buf_len = mem.read<uint32_t>(k.symbol_address("log_buf_len"));
-  uint32_t first = mem.read<uint32_t>(k.symbol_address("log_first_idx"));
-  uint32_t next = mem.read<uint32_t>(k.symbol_address("log_next_idx"));
+std::vector<LogRecord> read_legacy_log(const KernelMemory& mem, const StructLayout& s, const SymbolLookup& symbol) {
+  auto address = [&](std::string_view name) {
+    auto a = symbol(name);
+    if (!a) throw Error(Error::Kind::Lookup, fmt::format("no symbol {}", name));
+    return *a;
+  };
+  VirtAddr buf = mem.read_pointer(address("log_buf"));
+  uint32_t buf_len = mem.read<uint32_t>(address("log_buf_len"));
+  uint32_t first = mem.read<uint32_t>(address("log_first_idx"));
+  uint32_t next = mem.read<uint32_t>(address("log_next_idx"));
   if (buf_len == 0 || buf_len > kMaxRingBytes) {
     throw Error(Error::Kind::BadData, fmt::format("log_buf_len {} makes no sense", buf_len));
   }
@@ -241,10 +245,18 @@ std::vector<LogRecord> read_legacy_log(const Kernel& k) {
 
 }  // namespace
 
-std::vector<LogRecord> read_printk_log(const Kernel& kernel) {
-  if (kernel.symbols().find("prb") != nullptr) return RingbufferReader(kernel).read();
-  if (kernel.symbols().find("log_first_idx") != nullptr) return read_legacy_log(kernel);
+std::vector<LogRecord> read_printk_log(const KernelMemory& memory, const StructLayout& structs,
+                                       const SymbolLookup& symbol) {
+  if (auto prb = symbol("prb")) return RingbufferReader(memory, structs, *prb).read();
+  if (symbol("log_first_idx")) return read_legacy_log(memory, structs, symbol);
   throw Error(Error::Kind::Unsupported, "this kernel has no printk buffer kdive knows (prb or log_buf)");
+}
+
+std::vector<LogRecord> read_printk_log(const Kernel& kernel) {
+  return read_printk_log(kernel.memory(), kernel.structs(), [&](std::string_view name) -> std::optional<VirtAddr> {
+    if (kernel.symbols().find(name) == nullptr) return std::nullopt;
+    return kernel.symbol_address(name);
+  });
 }
 
 std::optional<std::string> find_panic_message(const std::vector<LogRecord>& log) {

@@ -17,7 +17,7 @@ enum class PageClass : uint8_t {
   Kept,          // written to the dump
   Hole,          // no RAM (or not in the source dump): never written, not counted as excluded
   Zero,          // dump level bit 1: all-zero content (decided by the writer, which reads it)
-  Cache,         // bit 2: page cache without private data
+  Cache,         // bit 2 (or 4): page cache without private data
   CachePrivate,  // bit 4: page cache with private data (buffer heads, ...)
   User,          // bit 8: anonymous user memory
   Free,          // bit 16: free pages in the buddy allocator

@@ -21,6 +21,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "capture/filter/page_class.hpp"
 #include "readers/dump_source.hpp"
@@ -58,6 +59,14 @@ class PageFilter {
 
   // Pages per class decided so far (Kept counts pages written).
   const PageClassCounts& counts() const;
+
+  // Pages kept only because their struct page could not be read (or made no
+  // sense), so far: the summary says so rather than hiding it.
+  uint64_t unreadable_pages() const;
+  // What the filter could not see on this dump, one line each: VMCOREINFO
+  // keys a level would use and the kernel lacks, section-table roots that
+  // could not be read (their pages are kept).
+  std::vector<std::string> warnings() const;
 
   class Impl;
 

@@ -4,6 +4,7 @@
 //   FakeDump mem;
 //   mem.put<uint64_t>(PhysAddr{0x1000}, 0x2003);      // creates the page
 //   mem.exclude(PhysAddr{0x5000});                     // reads as Excluded
+//   mem.remove(PhysAddr{0x6000});                      // a hole
 #pragma once
 
 #include <cstring>
@@ -44,6 +45,8 @@ class FakeDump : public DumpSource {
     std::memcpy(page.data() + at.offset_in(4096), &value, sizeof(T));
   }
   void exclude(PhysAddr page) { excluded_[page.value() & ~0xfffull] = true; }
+  // Takes the page out of the dump: a hole in ranges(), Missing to read.
+  void remove(PhysAddr page) { pages_.erase(page.value() & ~0xfffull); }
   DumpNotes& mutable_notes() { return notes_; }
 
  private:
