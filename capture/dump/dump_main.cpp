@@ -113,9 +113,10 @@ void check_codec(PageCodec codec) {
   auto packed = compress_page(codec, page);
   std::vector<std::byte> back(page.size());
   if (!packed || !decompress_page(codec, *packed, back) || back != page) {
-    throw std::runtime_error(fmt::format("{} compression does not work in this build; refusing to write "
-                                         "uncompressed pages instead",
-                                         to_string(codec)));
+    throw std::runtime_error(
+        fmt::format("{} compression does not work in this build; refusing to write "
+                    "uncompressed pages instead",
+                    to_string(codec)));
   }
 }
 
@@ -151,8 +152,8 @@ int finish_copy(const DumpOptions& o, const CopyResult& r, std::vector<std::uniq
     return fail(fmt::format("{}; and {}", why, e.what()));
   }
   if (staged.empty()) return fail(fmt::format("{}; the stream says the dump is incomplete", why));
-  return fail(fmt::format("{}; the {} pages written are kept in {} (marked incomplete)", why,
-                          r.counts[PageClass::Kept], kept));
+  return fail(
+      fmt::format("{}; the {} pages written are kept in {} (marked incomplete)", why, r.counts[PageClass::Kept], kept));
 }
 
 int run_copy(const DumpOptions& o) {
@@ -203,7 +204,7 @@ int run_rearrange(const DumpOptions& o) {
     staged.commit();
     return 0;
   }
-  std::string why = r.stopped_by                ? fmt::format("interrupted by {}", signal_name(r.stopped_by))
+  std::string why = r.stopped_by ? fmt::format("interrupted by {}", signal_name(r.stopped_by))
                     : r.complete ? "the sender says the dump is incomplete"
                                  : r.problem;
   std::string kept = staged.keep_incomplete();
@@ -214,16 +215,27 @@ int run_dump_dmesg(const DumpOptions& o) {
   if (!o.vmlinux) {
     return fail("--dump-dmesg needs the kernel's debuginfo image (-x VMLINUX) to find the log");
   }
+  StagedFile staged(o.outputs[0]);  // a missing directory is said before the slow part
   auto kernel = Kernel::open(*o.vmlinux, {o.source});
   auto log = read_printk_log(*kernel);
-  StagedFile staged(o.outputs[0]);
   std::string text;
   for (const LogRecord& r : log) {
     if (!r.damage.empty()) {
       text += fmt::format("[kdive-dump: a log record could not be read: {}]\n", r.damage);
       continue;
     }
-    text += fmt::format("[{:5}.{:06}] {}\n", r.ts_nsec / 1000000000, r.ts_nsec % 1000000000 / 1000, r.text);
+    // As dmesg and the console print it: every line of a record with its stamp.
+    std::string stamp = fmt::format("[{:5}.{:06}] ", r.ts_nsec / 1000000000, r.ts_nsec % 1000000000 / 1000);
+    std::string_view t = r.text;
+    if (!t.empty() && t.back() == '\n') t.remove_suffix(1);
+    for (size_t from = 0;;) {
+      size_t nl = t.find('\n', from);
+      text += stamp;
+      text += t.substr(from, nl == std::string_view::npos ? std::string_view::npos : nl - from);
+      text += '\n';
+      if (nl == std::string_view::npos) break;
+      from = nl + 1;
+    }
   }
   FileSink sink(staged.fd(), o.outputs[0]);
   sink.write_at(0, std::as_bytes(std::span(text)));
@@ -248,9 +260,12 @@ int main(int argc, char** argv) {
   try {
     switch (o.mode) {
       case DumpMode::Dump:
-      case DumpMode::Flatten: return run_copy(o);
-      case DumpMode::Rearrange: return run_rearrange(o);
-      case DumpMode::DumpDmesg: return run_dump_dmesg(o);
+      case DumpMode::Flatten:
+        return run_copy(o);
+      case DumpMode::Rearrange:
+        return run_rearrange(o);
+      case DumpMode::DumpDmesg:
+        return run_dump_dmesg(o);
     }
   } catch (const std::exception& e) {
     // FormatError, FilterError, StageError, WriteError, Error: each one line.

@@ -82,21 +82,50 @@ DumpOptions parse_dump_options(int argc, char** argv) {
   int c;
   while ((c = getopt_long(argc, argv, ":d:clpzEFRx:h", longs, nullptr)) != -1) {
     switch (c) {
-      case 'd': o.dump_level = parse_int(optarg, "dump level", 0, 31); break;
-      case 'c': o.codec = PageCodec::Zlib, ++codecs; break;
-      case 'l': o.codec = PageCodec::Lzo, ++codecs; break;
-      case 'p': o.codec = PageCodec::Snappy, ++codecs; break;
-      case 'z': o.codec = PageCodec::Zstd, ++codecs; break;
-      case 'E': o.elf = true; break;
-      case 'F': flatten = true; break;
-      case 'R': rearrange = true; break;
-      case 'x': o.vmlinux = optarg; break;
-      case 'h': o.help = true; return o;
-      case kSplit: o.split = true; break;
-      case kThreads: o.threads = static_cast<unsigned>(parse_int(optarg, "--num-threads", 1, 1024)); break;
-      case kMessageLevel: o.message_level = parse_int(optarg, "--message-level", 0, 31); break;
-      case kDumpDmesg: dmesg = true; break;
-      case ':': throw UsageError(fmt::format("option {} needs a value", argv[optind - 1]));
+      case 'd':
+        o.dump_level = parse_int(optarg, "dump level", 0, 31);
+        break;
+      case 'c':
+        o.codec = PageCodec::Zlib, ++codecs;
+        break;
+      case 'l':
+        o.codec = PageCodec::Lzo, ++codecs;
+        break;
+      case 'p':
+        o.codec = PageCodec::Snappy, ++codecs;
+        break;
+      case 'z':
+        o.codec = PageCodec::Zstd, ++codecs;
+        break;
+      case 'E':
+        o.elf = true;
+        break;
+      case 'F':
+        flatten = true;
+        break;
+      case 'R':
+        rearrange = true;
+        break;
+      case 'x':
+        o.vmlinux = optarg;
+        break;
+      case 'h':
+        o.help = true;
+        return o;
+      case kSplit:
+        o.split = true;
+        break;
+      case kThreads:
+        o.threads = static_cast<unsigned>(parse_int(optarg, "--num-threads", 1, 1024));
+        break;
+      case kMessageLevel:
+        o.message_level = parse_int(optarg, "--message-level", 0, 31);
+        break;
+      case kDumpDmesg:
+        dmesg = true;
+        break;
+      case ':':
+        throw UsageError(fmt::format("option {} needs a value", argv[optind - 1]));
       default: {
         std::string bad = optopt ? fmt::format("-{}", static_cast<char>(optopt)) : argv[optind - 1];
         throw UsageError(fmt::format("unknown option {} (see --help)", bad));
@@ -105,7 +134,8 @@ DumpOptions parse_dump_options(int argc, char** argv) {
   }
   std::vector<std::string> args(argv + optind, argv + argc);
   if (codecs > 1) throw UsageError("choose one compression: -c, -l, -p or -z");
-  if (flatten + rearrange + dmesg + o.split > 1) throw UsageError("-F, -R, --split and --dump-dmesg exclude each other");
+  if (flatten + rearrange + dmesg + o.split > 1)
+    throw UsageError("-F, -R, --split and --dump-dmesg exclude each other");
   if (o.elf && (flatten || rearrange || o.split)) {
     throw UsageError("-E cannot be combined with -F, -R or --split: those carry kdump-compressed dumps");
   }

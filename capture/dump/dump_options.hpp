@@ -21,10 +21,10 @@ class UsageError : public std::runtime_error {
 };
 
 enum class DumpMode {
-  Dump,        // SRC DST (or SRC DST1 DST2 ... with --split)
-  Flatten,     // -F: SRC, the flattened stream on stdout
-  Rearrange,   // -R: DST, the flattened stream on stdin
-  DumpDmesg,   // --dump-dmesg SRC FILE
+  Dump,       // SRC DST (or SRC DST1 DST2 ... with --split)
+  Flatten,    // -F: SRC, the flattened stream on stdout
+  Rearrange,  // -R: DST, the flattened stream on stdin
+  DumpDmesg,  // --dump-dmesg SRC FILE
 };
 
 // makedumpfile's --message-level bits.

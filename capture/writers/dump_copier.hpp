@@ -37,8 +37,11 @@ struct CopyOptions {
   int dump_level = 0;
   PageCodec codec = PageCodec::Zlib;  // kdump only; ELF pages are raw
   OutputFormat format = OutputFormat::Kdump;
-  unsigned threads = 1;        // compressing threads, the caller included
-  size_t window_pages = 4096;  // rounded up to a multiple of 8
+  unsigned threads = 1;  // compressing threads, the caller included
+  // Rounded up to a multiple of 8. 1024 pages: 8 MiB of buffers at 4 KiB
+  // pages, small beside a capture kernel's ~80 MB, large enough that the
+  // threads rarely wait on each other.
+  size_t window_pages = 1024;
   // Set (to the signal number, or any non-zero value) to stop after the
   // current window; the dump is finished as incomplete.
   const std::atomic<int>* stop = nullptr;
@@ -48,13 +51,13 @@ struct CopyOptions {
 
 struct CopyResult {
   bool complete = false;
-  PageClassCounts counts;         // per class; Kept = pages written
-  uint64_t source_excluded = 0;   // kept frames the source had already filtered out
-  uint64_t source_missing = 0;    // kept frames the source does not hold (truncated, lost)
-  uint64_t unreadable = 0;        // kept frames whose data in the source is damaged
-  std::vector<uint64_t> unreadable_pfns;  // the first few of them, for the message
-  int stopped_by = 0;             // the stop flag's value when a stop request ended the copy
-  std::string error;              // the write error that ended the copy, one line
+  PageClassCounts counts;                            // per class; Kept = pages written
+  uint64_t source_excluded = 0;                      // kept frames the source had already filtered out
+  uint64_t source_missing = 0;                       // kept frames the source does not hold (truncated, lost)
+  uint64_t unreadable = 0;                           // kept frames whose data in the source is damaged
+  std::vector<uint64_t> unreadable_pfns;             // the first few of them, for the message
+  int stopped_by = 0;                                // the stop flag's value when a stop request ended the copy
+  std::string error;                                 // the write error that ended the copy, one line
   std::vector<std::pair<uint64_t, uint64_t>> parts;  // each output's PFN range
 };
 
@@ -63,7 +66,7 @@ struct CopyResult {
 // pages). Throws only for what happens before anything is written (no
 // memory in the source, a bad option); write errors and stops end up in the
 // result, with every part finished as a valid (incomplete) dump.
-CopyResult copy_dump(DumpSource& source, const ClassifierFactory& classifier,
-                     std::span<OutputSink* const> sinks, const CopyOptions& options);
+CopyResult copy_dump(DumpSource& source, const ClassifierFactory& classifier, std::span<OutputSink* const> sinks,
+                     const CopyOptions& options);
 
 }  // namespace kdive::capture

@@ -47,7 +47,7 @@ class ElfWriter : public PageWriter {
   uint64_t done_pfn_ = 0;  // every kept page below this PFN is written
   uint64_t pages_written_ = 0;
   uint64_t file_end_ = 0;  // end of the data written so far
-  size_t run_ = 0;  // the run the next page falls in (PFN order)
+  size_t run_ = 0;         // the run the next page falls in (PFN order)
 };
 
 }  // namespace kdive::capture

@@ -182,8 +182,8 @@ void KdumpWriter::begin() {
 
 void KdumpWriter::write_window(uint64_t first_pfn, std::span<const PageSlot> slots) {
   if (first_pfn % 8 != 0 || first_pfn < info_.start_pfn || first_pfn + slots.size() > info_.end_pfn) {
-    throw std::logic_error(fmt::format("kdump writer: window at PFN {:#x} (+{}) outside the part", first_pfn,
-                                       slots.size()));
+    throw std::logic_error(
+        fmt::format("kdump writer: window at PFN {:#x} (+{}) outside the part", first_pfn, slots.size()));
   }
   // The window's data in one contiguous write.
   scratch_.clear();
@@ -214,8 +214,7 @@ void KdumpWriter::write_window(uint64_t first_pfn, std::span<const PageSlot> slo
   }
   data_offset_ += failure ? failure->written() : scratch_.size();
   if (whole > 0) {
-    sink_.write_at(desc_offset_ + desc_used_ * sizeof(PageDesc),
-                   std::as_bytes(std::span(descs).first(whole)));
+    sink_.write_at(desc_offset_ + desc_used_ * sizeof(PageDesc), std::as_bytes(std::span(descs).first(whole)));
   }
   desc_used_ += whole;
   write_bitmaps(first_pfn, slots, whole);
@@ -243,8 +242,6 @@ void KdumpWriter::write_bitmaps(uint64_t first_pfn, std::span<const PageSlot> sl
   sink_.write_at(bitmap_offset_ + bitmap_half_ + first_pfn / 8, dumped);
 }
 
-void KdumpWriter::finish(bool complete) {
-  sink_.write_at(0, header_block(complete));
-}
+void KdumpWriter::finish(bool complete) { sink_.write_at(0, header_block(complete)); }
 
 }  // namespace kdive::capture

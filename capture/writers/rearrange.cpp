@@ -63,38 +63,38 @@ RearrangeResult rearrange_flattened(int in_fd, const std::string& in_name, Outpu
   std::array<std::byte, kHeaderBytes> dump_header{};  // what the records put at offsets 0..463
   std::vector<std::byte> data;
   try {
-  for (;;) {
-    std::array<std::byte, 16> rec;
-    size_t n = read_full(in_fd, in_name, rec, stop);
-    if (n < rec.size()) {
-      r.problem = n == 0 ? "the stream ended without its end marker" : "the stream ended inside a record header";
-      break;
+    for (;;) {
+      std::array<std::byte, 16> rec;
+      size_t n = read_full(in_fd, in_name, rec, stop);
+      if (n < rec.size()) {
+        r.problem = n == 0 ? "the stream ended without its end marker" : "the stream ended inside a record header";
+        break;
+      }
+      int64_t offset = from_big_endian(rec.data());
+      int64_t size = from_big_endian(rec.data() + 8);
+      if (offset == -1 && size == -1) {
+        r.complete = true;
+        break;
+      }
+      if (offset < 0 || size < 0 || size > kMaxRecord) {
+        r.problem = fmt::format("damaged record {} (offset {}, size {})", r.records + 1, offset, size);
+        break;
+      }
+      data.resize(static_cast<size_t>(size));
+      size_t have = read_full(in_fd, in_name, data, stop);
+      if (have > 0) out.write_at(static_cast<uint64_t>(offset), std::span(data).first(have));
+      for (size_t i = 0; i < have; ++i) {
+        uint64_t at = static_cast<uint64_t>(offset) + i;
+        if (at >= kHeaderBytes) break;
+        dump_header[at] = data[i];
+      }
+      r.bytes += have;
+      ++r.records;
+      if (have < data.size()) {
+        r.problem = fmt::format("the stream ended inside record {}", r.records);
+        break;
+      }
     }
-    int64_t offset = from_big_endian(rec.data());
-    int64_t size = from_big_endian(rec.data() + 8);
-    if (offset == -1 && size == -1) {
-      r.complete = true;
-      break;
-    }
-    if (offset < 0 || size < 0 || size > kMaxRecord) {
-      r.problem = fmt::format("damaged record {} (offset {}, size {})", r.records + 1, offset, size);
-      break;
-    }
-    data.resize(static_cast<size_t>(size));
-    size_t have = read_full(in_fd, in_name, data, stop);
-    if (have > 0) out.write_at(static_cast<uint64_t>(offset), std::span(data).first(have));
-    for (size_t i = 0; i < have; ++i) {
-      uint64_t at = static_cast<uint64_t>(offset) + i;
-      if (at >= kHeaderBytes) break;
-      dump_header[at] = data[i];
-    }
-    r.bytes += have;
-    ++r.records;
-    if (have < data.size()) {
-      r.problem = fmt::format("the stream ended inside record {}", r.records);
-      break;
-    }
-  }
   } catch (const Stopped&) {
     r.stopped_by = stop->load();
     r.problem = "interrupted";

@@ -20,8 +20,8 @@ namespace kdive::capture {
 struct RearrangeResult {
   bool complete = false;  // the end marker arrived
   uint64_t records = 0;
-  uint64_t bytes = 0;     // data bytes written
-  std::string problem;    // why the stream ended early, one line
+  uint64_t bytes = 0;   // data bytes written
+  std::string problem;  // why the stream ended early, one line
   // The dump's own header says INCOMPLETE: the sender was cut short (ENOSPC,
   // a signal) though its stream ended properly, or the stream broke here.
   bool dump_incomplete = false;

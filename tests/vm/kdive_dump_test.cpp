@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "readers/open_dump.hpp"
+#include "tests/vm/console_log.hpp"
 #include "tests/vm/truth.hpp"
 #include "tests/vm/vm_test.hpp"
 
@@ -89,4 +90,35 @@ TEST_CASE("kdive-dump -d 1 -c of the ELF vmcore keeps every non-zero page, byte 
   CHECK(std::stoull(m[1]) == kept);
   REQUIRE(std::regex_search(report, m, std::regex(R"(zero\s+(\d+))")));
   CHECK(std::stoull(m[1]) == zero);
+}
+
+TEST_CASE("kdive-dump --dump-dmesg writes the kernel log the console printed", "[kdive_dump]") {
+  fs::path fixture = fixture_dir(suite());
+  TempDir tmp;
+  fs::path out = tmp.path / "dmesg.txt";
+  std::string cmd = std::string("'") + KDIVE_DUMP_BINARY + "' --dump-dmesg -x '" + (fixture / "vmlinux").string() +
+                    "' '" + (fixture / "vmcore.elf").string() + "' '" + out.string() + "' 2> '" +
+                    (tmp.path / "stderr").string() + "'";
+  int status = std::system(cmd.c_str());
+  INFO(slurp(tmp.path / "stderr"));
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  std::vector<std::string> dmesg = lines_of(slurp(out));
+  // Every kernel line of the console, in order (the ring holds more: lines
+  // below the console's log level).
+  size_t at = 0;
+  size_t found = 0;
+  auto console = console_kernel_lines(fixture);
+  REQUIRE_FALSE(console.empty());
+  for (const ConsoleLine& l : console) {
+    std::string want = "[" + l.stamp + "] " + l.text;
+    auto it = std::find(dmesg.begin() + static_cast<ptrdiff_t>(at), dmesg.end(), want);
+    if (it == dmesg.end()) {
+      UNSCOPED_INFO("not in dmesg.txt (or out of order): " << want);
+      continue;
+    }
+    at = static_cast<size_t>(it - dmesg.begin()) + 1;
+    ++found;
+  }
+  CHECK(found == console.size());
 }

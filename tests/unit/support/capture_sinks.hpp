@@ -97,7 +97,8 @@ inline PageCheck compare_pages(DumpSource& source, DumpSource& output,
       }
       bool out = left_out(p / 4096, a);
       if (out) {
-        if (sb != PageState::Excluded) c.problems.push_back(fmt::format("{:#x}: should be left out, is {}", p, to_string(sb)));
+        if (sb != PageState::Excluded)
+          c.problems.push_back(fmt::format("{:#x}: should be left out, is {}", p, to_string(sb)));
         continue;
       }
       if (sb != PageState::Present && sb != PageState::Zero) {

@@ -1,13 +1,12 @@
 // The ELF writer (-E), the flattened stream (-F) and its rearrangement (-R),
 // each read back with kdive's readers and compared page by page.
-#include "capture/writers/elf_writer.hpp"
-
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include "capture/writers/dump_copier.hpp"
+#include "capture/writers/elf_writer.hpp"
 #include "capture/writers/kdump_writer.hpp"
 #include "capture/writers/rearrange.hpp"
 #include "readers/elf_dump.hpp"
@@ -106,7 +105,8 @@ TEST_CASE("ELF writer: kept runs become PT_LOADs, pages read back equal", "[capt
   CHECK(sink.bytes.size() >= (compared * 4096));
 }
 
-TEST_CASE("ELF writer: a dump cut short trims its segments to what was written", "[capture][writers][elf][incomplete]") {
+TEST_CASE("ELF writer: a dump cut short trims its segments to what was written",
+          "[capture][writers][elf][incomplete]") {
   auto src = elf_source();
   MemorySink sink;
   sink.fail_write = 4;  // the headers, then two windows of data, then a failure
@@ -133,8 +133,7 @@ TEST_CASE("ELF writer: a dump cut short trims its segments to what was written",
   CHECK(not_dumped > 0);
 }
 
-TEST_CASE("flattened stream: read directly, and rearranged into the same file -F|-R",
-          "[capture][writers][flattened]") {
+TEST_CASE("flattened stream: read directly, and rearranged into the same file -F|-R", "[capture][writers][flattened]") {
   auto src = elf_source();
   CopyOptions o = options(1, PageCodec::Zstd);
   MemorySink file;
@@ -151,9 +150,8 @@ TEST_CASE("flattened stream: read directly, and rearranged into the same file -F
   std::vector<std::unique_ptr<ByteSource>> parts;
   parts.push_back(std::move(logical));
   auto from_stream = open_kdump(std::move(parts));
-  PageCheck c = compare_pages(*src, *from_stream, [](uint64_t, const std::vector<std::byte>& b) {
-    return is_zero_page(b);
-  });
+  PageCheck c =
+      compare_pages(*src, *from_stream, [](uint64_t, const std::vector<std::byte>& b) { return is_zero_page(b); });
   CHECK(c.problems.empty());
   CHECK(c.compared == 0x1f + 8 - 3);
 

@@ -116,9 +116,8 @@ TEST_CASE("kdump writer: frames the classifier leaves out are excluded, holes st
           "[capture][writers][kdump]") {
   auto src = source_dump();
   std::map<uint64_t, PageClass> chosen = {
-      {0x10, PageClass::Free},  {0x11, PageClass::Free}, {0x12, PageClass::User},
-      {0x13, PageClass::Cache}, {0x44, PageClass::Hwpoison},
-      {0x45, PageClass::Cache},  // level 16|8|1 does not exclude cache: kept
+      {0x10, PageClass::Free},     {0x11, PageClass::Free},  {0x12, PageClass::User}, {0x13, PageClass::Cache},
+      {0x44, PageClass::Hwpoison}, {0x45, PageClass::Cache},  // level 16|8|1 does not exclude cache: kept
   };
   ClassifierFactory f = [&] { return std::make_unique<ChosenClassifier>(*src, chosen); };
   MemorySink sink;
