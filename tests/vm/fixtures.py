@@ -1091,6 +1091,8 @@ def convert_kdump(work):
         "kdive-dump -E of the saved dump")
     run([str(dump), "-d", "31", "-c", str(work / "vmcore.kdump-zlib"), str(work / "vmcore.kdump-d31")],
         "kdive-dump -d 31 of the saved dump")
+    for name in ("vmcore.elf", "vmcore.kdump-d31"):
+        (work / name).chmod(0o644)  # kdive-dump creates dumps owner-read-only
 
 
 # ------------------------------------------------------------- validation
