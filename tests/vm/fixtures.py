@@ -49,7 +49,7 @@ SWAP_DISK_MIB = 16  # room for the pages the memory workload pushes out, and mor
 FIXTURE_FILES = ("vmlinux", "vmlinuz", "vmcore.elf", "vmcore.kdump-zlib", "truth.txt", "console.log")
 # The kdump suite also keeps the capture kernel's own files and a level-31
 # copy for the filter tests.
-KDUMP_FIXTURE_FILES = ("vmcore.kdump-d31", "dmesg.txt", "capture-meminfo.txt")
+KDUMP_FIXTURE_FILES = ("vmcore.kdump-d31", "dmesg.txt", "capture-meminfo.txt", "capture-console.log")
 
 # ---- the kdump suite (kdive's capture programs inside the guest)
 # The three programs, from `ensure --tool NAME=PATH` (the CTest fixture step
@@ -1017,6 +1017,21 @@ def kdump_qemu_command(suite, vmlinuz, initramfs, console):
     ]
 
 
+def split_console(console, capture_console):
+    """Moves the capture kernel's output (from its "Linux version" banner after
+    the panic) out of CONSOLE into CAPTURE_CONSOLE: console.log stays the
+    crashed kernel's, as in the other suites (tests compare it with the
+    dump's log and take the last printk stamp from it)."""
+    raw = console.read_bytes()
+    panic = raw.find(PANIC_LINE.encode())
+    banner = raw.find(b"Linux version ", panic)
+    if panic < 0 or banner < 0:
+        raise FixtureError("no capture kernel banner after the panic on the console", console_text(console))
+    start = raw.rfind(b"\n", 0, banner) + 1
+    capture_console.write_bytes(raw[start:])
+    console.write_bytes(raw[:start])
+
+
 def debugfs(image, request, what):
     return run(["debugfs", "-R", request, str(image)], what)
 
@@ -1055,6 +1070,7 @@ def boot_and_capture(suite, kernel_dir, initramfs, work, timer):
             text = console_text(console)
             if "kdive-capture: saved " not in text:
                 raise FixtureError("the capture kernel did not save the dump", text)
+            split_console(console, work / "capture-console.log")
     except FixtureError as e:
         if e.console is None:
             e.console = console_text(console)
