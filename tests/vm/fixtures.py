@@ -47,6 +47,35 @@ SWAP_DISK_MODULES = ("virtio_pci", "virtio_blk")
 SWAP_DISK_MIB = 16  # room for the pages the memory workload pushes out, and more
 
 FIXTURE_FILES = ("vmlinux", "vmlinuz", "vmcore.elf", "vmcore.kdump-zlib", "truth.txt", "console.log")
+# The kdump suite also keeps the capture kernel's own files and a level-31
+# copy for the filter tests.
+KDUMP_FIXTURE_FILES = ("vmcore.kdump-d31", "dmesg.txt", "capture-meminfo.txt", "capture-console.log")
+
+# ---- the kdump suite (kdive's capture programs inside the guest)
+# The three programs, from `ensure --tool NAME=PATH` (the CTest fixture step
+# passes the built ones) or KDIVE_CAPTURE_TOOLS="name=path,name=path,...".
+CAPTURE_TOOLS = ("kdive-capture", "kdive-kexec", "kdive-dump")
+KDUMP_MEMORY_MIB = 768
+# A 768 MB bookworm guest needed 80M with makedumpfile's capture initramfs
+# (72M ran out of memory); 96M leaves room for kdive's.
+KDUMP_CRASHKERNEL = "96M"
+DUMP_DISK_MIB = 1024  # sparse; a level-1 zlib dump of 768 MB is far smaller
+KDUMP_TIMEOUT = int(os.environ.get("KDIVE_KDUMP_TIMEOUT", "900"))  # panic to capture kernel power-off, s
+# What the capture kernel is told (/etc/kdive/capture.conf in the guest): level
+# 1 keeps user pages, so every truth check applies to the dump.
+KDUMP_CONFIG = """\
+savedir = /var/crash
+dump_level = 1
+compression = zlib
+keep_old_dumps = 0
+min_free = 0
+action = poweroff
+kernel = /boot/vmlinuz
+initramfs = /var/lib/kdive/capture-initramfs.img
+device_timeout = 120
+"""
+# Modules of the guest's module list that the capture kernel does not need.
+KDUMP_SKIP_MODULES = ("qemu_fw_cfg",)
 COMPLETE_STAMP = ".complete"
 APT_LISTS_MAX_AGE = 3600  # seconds; a fresh index is reused instead of re-fetched
 
@@ -86,6 +115,10 @@ SUITES = {
         Suite("bookworm-modoops", "bookworm", "max,la57=off", "modoops", "Fatal exception"),
         # sysrq-c from the keyboard interrupt: the panic runs on the IRQ stack.
         Suite("bookworm-irq", "bookworm", "max,la57=off", "irq", "sysrq triggered crash"),
+        # Captured the way users capture: kdive-capture load arms a capture
+        # kernel in the guest, and after the panic that kernel saves
+        # /proc/vmcore with kdive-dump onto a disk the host then reads.
+        Suite("bookworm-kdump", "bookworm", "max,la57=off", "kdump", "sysrq triggered crash"),
     )
 }
 
@@ -158,11 +191,25 @@ def guest_recipe():
     return h.hexdigest()[:16]
 
 
-def is_complete(directory):
+def suite_recipe(suite):
+    """guest_recipe(), plus for the kdump suite what its capture setup is."""
+    if suite.mode != "kdump":
+        return guest_recipe()
+    h = hashlib.sha256(repr((KDUMP_CONFIG, KDUMP_CRASHKERNEL, KDUMP_MEMORY_MIB, KDUMP_SKIP_MODULES,
+                             KDUMP_FIXTURE_FILES)).encode())
+    return f"{guest_recipe()}-kdump{h.hexdigest()[:8]}"
+
+
+def suite_files(suite):
+    return FIXTURE_FILES + (KDUMP_FIXTURE_FILES if suite.mode == "kdump" else ())
+
+
+def is_complete(directory, suite=None):
+    suite = suite or SUITES.get(directory.name)
     stamp = directory / COMPLETE_STAMP
-    if not stamp.is_file() or not all((directory / f).is_file() for f in FIXTURE_FILES):
+    if suite is None or not stamp.is_file() or not all((directory / f).is_file() for f in suite_files(suite)):
         return False
-    return f"recipe {guest_recipe()}" in stamp.read_text().split("\n")
+    return f"recipe {suite_recipe(suite)}" in stamp.read_text().split("\n")
 
 
 @contextlib.contextmanager
@@ -670,7 +717,7 @@ class Cpio:
         return b"".join(self.chunks)
 
 
-def build_initramfs(kernel_dir, workload, out, extra_modules=()):
+def build_initramfs(kernel_dir, workload, out, extra_modules=(), extra_files=None):
     busybox = static_busybox()
     archive = Cpio()
     for d in ("bin", "dev", "proc", "sys", "tmp", "modules"):
@@ -689,6 +736,16 @@ def build_initramfs(kernel_dir, workload, out, extra_modules=()):
         archive.directory("modules/extra")
         for f in extra_modules:
             archive.file(f"modules/extra/{f.name}", f.read_bytes())
+    # name -> (source path, permissions), parents first; directories implied.
+    made = {"bin", "dev", "proc", "sys", "tmp", "modules"}
+    for name, (source, perm) in sorted((extra_files or {}).items()):
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            parent = "/".join(parts[:i])
+            if parent not in made:
+                archive.directory(parent)
+                made.add(parent)
+        archive.file(name, Path(source).read_bytes(), perm)
     out.write_bytes(gzip.compress(archive.bytes(), compresslevel=6, mtime=0))
 
 
@@ -879,13 +936,194 @@ def check_panic_reason(suite, text):
         raise FixtureError(f"the guest panicked for the wrong reason: {line.strip()!r}", text)
 
 
+# ------------------------------------------------------------ kdump suite
+
+CAPTURE_TOOL_ARGS = {}  # NAME -> path, from `ensure --tool NAME=PATH`
+DUMP_DIR_NAME = re.compile(r".+-\d{4}-\d\d-\d\d-\d\d:\d\d:\d\d(\.\d+)?")
+
+
+def capture_tools():
+    """{name: path} of kdive's capture programs for the kdump suite."""
+    tools = dict(CAPTURE_TOOL_ARGS)
+    for item in os.environ.get("KDIVE_CAPTURE_TOOLS", "").split(","):
+        if "=" in item:
+            name, path = item.split("=", 1)
+            tools.setdefault(name.strip(), path.strip())
+    missing = [t for t in CAPTURE_TOOLS if t not in tools or not Path(tools[t]).is_file()]
+    if missing:
+        raise FixtureError(f"the kdump suite needs the built {', '.join(missing)}: pass --tool NAME=PATH "
+                           "(the CTest fixture step does) or set KDIVE_CAPTURE_TOOLS=NAME=PATH,...")
+    return {t: Path(tools[t]).resolve() for t in CAPTURE_TOOLS}
+
+
+def shared_libraries(program):
+    """The loader and the libraries PROGRAM needs, as the host's ldd resolves
+    them; the guest gets them at the same paths."""
+    out = run(["ldd", str(program)], f"ldd {program.name}")
+    paths = []
+    for line in out.splitlines():
+        m = re.search(r"=>\s*(/\S+)", line) or re.match(r"\s*(/\S+)\s+\(", line)
+        if m:
+            paths.append(m.group(1))
+    return paths
+
+
+def kdump_guest_files(kernel_dir, work):
+    """The first kernel's extra files for the kdump suite: the capture programs
+    (without debug info: the capture initramfs kdive-capture builds from them
+    must fit the reservation) and their libraries, the kernel that
+    `kdive-capture load` loads as the capture kernel, and the config."""
+    staging = work / "guest-tools"
+    staging.mkdir()
+    files = {}
+    for name, path in capture_tools().items():
+        stripped = staging / name
+        run(["objcopy", "--strip-debug", str(path), str(stripped)], f"stripping {name}")
+        files[f"usr/sbin/{name}"] = (stripped, 0o755)
+        for lib in shared_libraries(path):
+            files.setdefault(lib.lstrip("/"), (Path(lib), 0o755))
+    files["boot/vmlinuz"] = (kernel_dir / "vmlinuz", 0o644)
+    # The guest's own module list, in its dependency order (virtio_ring,
+    # virtio_pci_modern_dev, virtio_pci_legacy_dev, virtio, virtio_pci,
+    # virtio_blk on 6.1): the capture kernel has no modules.dep to consult.
+    order = [m for m in (kernel_dir / "modules" / "order").read_text().split()
+             if m.removesuffix(".ko") not in KDUMP_SKIP_MODULES]
+    config = KDUMP_CONFIG + "modules = " + " ".join(f"/modules/{m}" for m in order) + "\n"
+    (staging / "capture.conf").write_text(config)
+    files["etc/kdive/capture.conf"] = (staging / "capture.conf", 0o644)
+    return files
+
+
+def kdump_qemu_command(suite, vmlinuz, initramfs, console):
+    append = " ".join([
+        "console=ttyS0",
+        "panic=1",  # a capture kernel that panics too reboots, which -no-reboot turns into an exit
+        "printk.time=1",
+        f"crashkernel={KDUMP_CRASHKERNEL}",
+        f"kdive.mode={suite.mode}",
+    ])
+    return [
+        "qemu-system-x86_64",
+        "-m", str(KDUMP_MEMORY_MIB), "-smp", "2",
+        "-cpu", suite.cpu,
+        "-accel", "tcg,thread=single",
+        "-nographic", "-no-reboot",
+        "-nic", "none",
+        "-serial", f"file:{console}",
+        "-monitor", "none",
+        "-kernel", str(vmlinuz),
+        "-initrd", str(initramfs),
+        "-append", append,
+    ]
+
+
+def split_console(console, capture_console):
+    """Moves the capture kernel's output (from its "Linux version" banner after
+    the panic) out of CONSOLE into CAPTURE_CONSOLE: console.log stays the
+    crashed kernel's, as in the other suites (tests compare it with the
+    dump's log and take the last printk stamp from it)."""
+    raw = console.read_bytes()
+    panic = raw.find(PANIC_LINE.encode())
+    banner = raw.find(b"Linux version ", panic)
+    if panic < 0 or banner < 0:
+        raise FixtureError("no capture kernel banner after the panic on the console", console_text(console))
+    start = raw.rfind(b"\n", 0, banner) + 1
+    capture_console.write_bytes(raw[start:])
+    console.write_bytes(raw[:start])
+
+
+def debugfs(image, request, what):
+    return run(["debugfs", "-R", request, str(image)], what)
+
+
+def boot_and_capture(suite, kernel_dir, initramfs, work, timer):
+    """Boots the guest with an ext4 dump disk (/dev/vdb); the guest arms
+    capture, panics, and its capture kernel saves the dump onto the disk and
+    powers off. The host then copies the dump out of the image with debugfs
+    (no mounting, no root needed)."""
+    console = work / "console.log"
+    qemu_log = work / "qemu.log"
+    swap = work / "swap.img"
+    with open(swap, "wb") as f:
+        f.truncate(SWAP_DISK_MIB << 20)
+    disk = work / "dump.img"
+    with open(disk, "wb") as f:
+        f.truncate(DUMP_DISK_MIB << 20)
+    run(["mke2fs", "-q", "-F", "-t", "ext4", "-L", "kdive-dumps", str(disk)], "making the dump disk")
+    cmd = kdump_qemu_command(suite, kernel_dir / "vmlinuz", initramfs, console)
+    cmd += ["-drive", f"file={swap},format=raw,if=virtio", "-drive", f"file={disk},format=raw,if=virtio"]
+    with open(qemu_log, "wb") as qlog:
+        qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT,
+                                preexec_fn=die_with_parent)
+    try:
+        with timer.phase("boot-to-panic"):
+            # The first kernel also builds the capture initramfs: more time.
+            text = wait_for_console(console, PANIC_LINE, qemu, time.monotonic() + BOOT_TIMEOUT + 240,
+                                    "the kernel panic")
+            check_panic_reason(suite, text)
+        with timer.phase("capture"):
+            try:
+                qemu.wait(timeout=KDUMP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise FixtureError(f"the capture kernel did not power off within {KDUMP_TIMEOUT} s",
+                                   console_text(console))
+            text = console_text(console)
+            if "kdive-capture: saved " not in text:
+                raise FixtureError("the capture kernel did not save the dump", text)
+            split_console(console, work / "capture-console.log")
+    except FixtureError as e:
+        if e.console is None:
+            e.console = console_text(console)
+        qemu_tail = qemu_log.read_text(errors="replace").strip()
+        if qemu_tail:
+            e.console += "\n[qemu] " + "\n[qemu] ".join(qemu_tail.splitlines()[-10:])
+        raise
+    finally:
+        if qemu.poll() is None:
+            qemu.kill()
+            qemu.wait()
+    qemu_log.unlink()
+
+    with timer.phase("extract-dump"):
+        # "ls -p": /inode/mode/uid/gid/name/size/ per entry.
+        names = [line.split("/")[5] for line in debugfs(disk, "ls -p /", "listing the dump disk").splitlines()
+                 if line.count("/") >= 6]
+        dumps = [n for n in names if DUMP_DIR_NAME.fullmatch(n)]
+        if len(dumps) != 1:
+            raise FixtureError(f"the dump disk holds {len(dumps)} dump directories, not one: {names}")
+        saved = {"vmcore": "vmcore.kdump-zlib", "dmesg.txt": "dmesg.txt",
+                 "capture-meminfo.txt": "capture-meminfo.txt"}
+        for name, dest in saved.items():
+            debugfs(disk, f"dump /{dumps[0]}/{name} {work / dest}", f"copying {name} off the dump disk")
+            if not (work / dest).is_file() or (work / dest).stat().st_size == 0:
+                raise FixtureError(f"{dumps[0]}/{name} is missing or empty on the dump disk")
+
+
+def convert_kdump(work):
+    """From the saved level-1 dump: an ELF copy (vmcore.elf, for the tests that
+    read ELF) and a level-31 copy for the filter tests, both by kdive-dump."""
+    dump = capture_tools()["kdive-dump"]
+    run([str(dump), "-E", "-d", "1", str(work / "vmcore.kdump-zlib"), str(work / "vmcore.elf")],
+        "kdive-dump -E of the saved dump")
+    run([str(dump), "-d", "31", "-c", str(work / "vmcore.kdump-zlib"), str(work / "vmcore.kdump-d31")],
+        "kdive-dump -d 31 of the saved dump")
+    for name in ("vmcore.elf", "vmcore.kdump-d31"):
+        (work / name).chmod(0o644)  # kdive-dump creates dumps owner-read-only
+
+
 # ------------------------------------------------------------- validation
 
 
-def check_dump_magic(work):
+def check_dump_magic(work, kdump=False):
     with open(work / "vmcore.elf", "rb") as f:
         if f.read(4) != b"\x7fELF":
             raise FixtureError("vmcore.elf is not an ELF file")
+    if kdump:
+        for name in ("vmcore.kdump-zlib", "vmcore.kdump-d31"):
+            with open(work / name, "rb") as f:
+                if f.read(8) != b"KDUMP   ":
+                    raise FixtureError(f"{name} lacks the kdump-compressed signature")
+        return
     with open(work / "vmcore.kdump-zlib", "rb") as f:
         # QEMU writes kdump formats in makedumpfile's "flattened" format.
         if f.read(16) != b"makedumpfile\0\0\0\0":
@@ -1079,13 +1317,19 @@ def build(suite, timer):
         if suite.test_module:
             with timer.phase("module"):
                 extra_modules.append(build_test_module(headers_dir, work))
+        extra_files = kdump_guest_files(kernel_dir, work) if suite.mode == "kdump" else {}
         with timer.phase("initramfs"):
             compile_workload(work / "workload")
-            build_initramfs(kernel_dir, work / "workload", work / "initramfs.cpio.gz", extra_modules)
-        boot_and_dump(suite, kernel_dir, work / "initramfs.cpio.gz", work, timer)
+            build_initramfs(kernel_dir, work / "workload", work / "initramfs.cpio.gz", extra_modules, extra_files)
+        if suite.mode == "kdump":
+            boot_and_capture(suite, kernel_dir, work / "initramfs.cpio.gz", work, timer)
+            with timer.phase("convert"):
+                convert_kdump(work)
+        else:
+            boot_and_dump(suite, kernel_dir, work / "initramfs.cpio.gz", work, timer)
 
         console = console_text(work / "console.log")
-        check_dump_magic(work)
+        check_dump_magic(work, kdump=suite.mode == "kdump")
         records = extract_truth(suite, console)
         validate_truth(suite, records, elf_vmcoreinfo(work / "vmcore.elf"), console)
         header = [f"suite {suite.name}", f"kernel_package {debs.package} {debs.version}"]
@@ -1093,8 +1337,12 @@ def build(suite, timer):
 
         for name in ("vmlinux", "vmlinuz"):
             link_or_copy(kernel_dir / name, work / name)
-        for name in ("workload", "initramfs.cpio.gz", "swap.img"):
-            (work / name).unlink()
+        for name in ("workload", "initramfs.cpio.gz", "swap.img", "dump.img", "guest-tools"):
+            path = work / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
         if suite.test_module:
             # The module as loaded (its DWARF included), for tests that read
             # its symbols or lines; the build tree goes.
@@ -1104,7 +1352,7 @@ def build(suite, timer):
             shutil.rmtree(work / TEST_MODULE_DIR)
         for name in ("vmcore.elf", "vmcore.kdump-zlib"):
             (work / name).chmod(0o644)  # QEMU creates them owner-read-only
-        (work / COMPLETE_STAMP).write_text(f"{suite.name} {debs.package} {debs.version}\nrecipe {guest_recipe()}\n")
+        (work / COMPLETE_STAMP).write_text(f"{suite.name} {debs.package} {debs.version}\nrecipe {suite_recipe(suite)}\n")
         final = fixture_dir(suite.name)
         shutil.rmtree(final, ignore_errors=True)  # an incomplete leftover
         os.replace(work, final)  # the fixture appears whole, with its stamp, or not at all
@@ -1176,6 +1424,8 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     p_ensure = sub.add_parser("ensure", help="build missing fixtures, print their directories")
     p_ensure.add_argument("suites", nargs="+", choices=list(SUITES), metavar="SUITE")
+    p_ensure.add_argument("--tool", action="append", default=[], metavar="NAME=PATH",
+                          help="a built capture program for the kdump suite (kdive-capture, kdive-kexec, kdive-dump)")
     p_dir = sub.add_parser("dir", help="print a fixture's directory without building")
     p_dir.add_argument("suite", choices=list(SUITES), metavar="SUITE")
     sub.add_parser("list", help="print the suite names")
@@ -1183,6 +1433,9 @@ def main(argv=None):
     # On SIGTERM, unwind normally: temp dirs are removed and QEMU is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
+    for item in getattr(args, "tool", []):
+        name, _, path = item.partition("=")
+        CAPTURE_TOOL_ARGS[name] = path
     if args.command == "list":
         print("\n".join(SUITES))
     elif args.command == "dir":

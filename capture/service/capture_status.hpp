@@ -1,0 +1,40 @@
+// CaptureStatus: whether a crash would be captured right now, and if not,
+// every reason why — the questions an admin asks after setting kdump up (is
+// memory reserved? is a capture kernel loaded? is there room for the dump?).
+// The /proc and /sys files are read under a root directory, so tests point
+// it at a synthetic tree.
+//
+//   CaptureStatus s = read_capture_status(config, "");   // "" = this machine
+//   if (!s.armed()) for (auto& why : s.problems) std::cout << why << '\n';
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capture/service/capture_config.hpp"
+
+namespace kdive::capture {
+
+struct CaptureStatus {
+  std::optional<uint64_t> reserved_bytes;  // /sys/kernel/kexec_crash_size
+  std::optional<bool> loaded;              // /sys/kernel/kexec_crash_loaded
+  bool cmdline_has_crashkernel = false;    // /proc/cmdline
+  std::string target;                      // the save directory or the pipe command
+  std::optional<uint64_t> free_bytes;      // of the save directory's file system
+  // One line per reason capture is not armed (empty: armed), and notes that
+  // do not disarm it.
+  std::vector<std::string> problems;
+  std::vector<std::string> notes;
+
+  bool armed() const { return problems.empty(); }
+};
+
+// ROOT prefixes /proc, /sys and the save directory ("" for this machine).
+CaptureStatus read_capture_status(const CaptureConfig& config, const std::string& root);
+
+// The report `kdive-capture status` prints.
+std::string format_capture_status(const CaptureStatus& status);
+
+}  // namespace kdive::capture

@@ -1,0 +1,137 @@
+#include "capture/service/capture_save.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <sstream>
+
+#include "capture/service/dump_store.hpp"
+#include "tests/unit/capture/service/service_test_support.hpp"
+
+using namespace kdive::capture;
+using kdive::capture::test::read_file;
+using kdive::capture::test::ScratchDir;
+using kdive::capture::test::write_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Stands in for kdive-dump: records each call, writes what it was asked to,
+// and fails when the FAIL file exists beside it.
+constexpr const char* kFakeDump = R"(#!/bin/sh
+here=$(dirname "$0")
+echo "$*" >> "$here/calls.log"
+[ -e "$here/FAIL" ] && exit 3
+if [ "$1" = --dump-dmesg ]; then echo "log of $2" > "$3"; exit 0; fi
+flat=
+for a in "$@"; do last=$a; [ "$a" = -F ] && flat=1; done
+if [ -n "$flat" ]; then echo "flattened stream of $last"; exit 0; fi
+echo "dump of $*" > "$last"
+)";
+
+struct Fixture {
+  ScratchDir dir;
+  CaptureConfig config;
+  SaveOptions options;
+  Fixture() {
+    write_file(dir / "bin/kdive-dump", kFakeDump, true);
+    write_file(dir / "proc/vmcore", "old memory");
+    write_file(dir / "proc/meminfo", "MemTotal: 80000 kB\n");
+    write_file(dir / "bin/hook", "#!/bin/sh\necho \"$1 $KDIVE_SAVE_RESULT\" >> \"$(dirname \"$0\")/hook.log\"\n", true);
+    options.dump_program = dir / "bin/kdive-dump";
+    options.vmcore = dir / "proc/vmcore";
+    options.meminfo = dir / "proc/meminfo";
+    options.savedir_root = dir / "target";
+    options.now = 1796228078;
+    options.hostname = "web1";
+    config.savedir = "/var/crash";
+    config.dump_level = 1;
+    config.compression = "zstd";
+    config.min_free_bytes = 0;
+    config.post_save_hook = dir / "bin/hook";
+  }
+};
+
+}  // namespace
+
+TEST_CASE("save: vmcore, dmesg.txt and capture-meminfo.txt in <host>-<date>", "[capture_save]") {
+  Fixture f;
+  std::ostringstream log;
+  SaveResult r = save_dump(f.config, f.options, log);
+  REQUIRE(r.ok);
+  std::string dir = f.dir / "target/var/crash/web1-2026-12-02-16:14:38";
+  CHECK(r.dump_dir == dir);
+  CHECK(read_file(dir + "/vmcore") == "dump of -d 1 -z " + f.options.vmcore + " " + dir + "/vmcore\n");
+  CHECK(read_file(dir + "/dmesg.txt") == "log of " + f.options.vmcore + "\n");
+  CHECK(read_file(dir + "/capture-meminfo.txt") == "MemTotal: 80000 kB\n");
+  // dmesg first: it survives a dump that then fails.
+  CHECK(read_file(f.dir / "bin/calls.log").starts_with("--dump-dmesg "));
+  CHECK(read_file(f.dir / "bin/hook.log") == dir + " saved\n");
+  CHECK(log.str().find("saved " + dir + "/vmcore") != std::string::npos);
+}
+
+TEST_CASE("save: keep_old_dumps prunes before saving", "[capture_save]") {
+  Fixture f;
+  f.config.keep_old_dumps = 1;
+  for (const char* old : {"web1-2025-01-01-00:00:00", "web1-2025-06-01-00:00:00"}) {
+    fs::create_directories(f.dir / ("target/var/crash/" + std::string(old)));
+  }
+  std::ostringstream log;
+  REQUIRE(save_dump(f.config, f.options, log).ok);
+  CHECK(DumpStore(f.dir / "target/var/crash").dumps() ==
+        std::vector<std::string>{"web1-2025-06-01-00:00:00", "web1-2026-12-02-16:14:38"});
+}
+
+TEST_CASE("save: refused when min_free would not remain, nothing written", "[capture_save]") {
+  Fixture f;
+  f.config.min_free_bytes = 1ull << 60;
+  std::ostringstream log;
+  SaveResult r = save_dump(f.config, f.options, log);
+  CHECK_FALSE(r.ok);
+  CHECK(r.error.find("less than min_free") != std::string::npos);
+  CHECK(DumpStore(f.dir / "target/var/crash").dumps().empty());
+  CHECK_FALSE(fs::exists(f.dir / "bin/calls.log"));
+  CHECK(read_file(f.dir / "bin/hook.log").ends_with(" failed\n"));
+}
+
+TEST_CASE("save: a failing kdive-dump is a failed save, reported", "[capture_save]") {
+  Fixture f;
+  write_file(f.dir / "bin/FAIL", "");
+  std::ostringstream log;
+  SaveResult r = save_dump(f.config, f.options, log);
+  CHECK_FALSE(r.ok);
+  CHECK(r.error.find("exit status 3") != std::string::npos);
+  CHECK(log.str().find("the kernel log was not saved") != std::string::npos);
+  CHECK(read_file(f.dir / "bin/hook.log") == r.dump_dir + " failed\n");
+}
+
+TEST_CASE("save: no source, no kdive-dump", "[capture_save]") {
+  Fixture f;
+  std::ostringstream log;
+  f.options.vmcore = f.dir / "proc/none";
+  CHECK(save_dump(f.config, f.options, log).error.find("does not exist") != std::string::npos);
+  f.options.dump_program.clear();
+  CHECK(save_dump(f.config, f.options, log).error.find("kdive-dump not found") != std::string::npos);
+}
+
+TEST_CASE("save: a pipe: target gets kdive-dump -F's stream on its stdin", "[capture_save]") {
+  Fixture f;
+  write_file(f.dir / "bin/receiver", "#!/bin/sh\ncat > \"$1\"\necho \"$KDIVE_DUMP_NAME\" > \"$1.name\"\n", true);
+  f.config.target = "pipe:" + (f.dir / "bin/receiver") + " " + (f.dir / "{name}.vmcore");
+  std::ostringstream log;
+  SaveResult r = save_dump(f.config, f.options, log);
+  REQUIRE(r.ok);
+  CHECK(r.dump_dir == "web1-2026-12-02-16:14:38");
+  std::string received = f.dir / "web1-2026-12-02-16:14:38.vmcore";
+  CHECK(read_file(received) == "flattened stream of " + f.options.vmcore + "\n");
+  CHECK(read_file(received + ".name") == "web1-2026-12-02-16:14:38\n");
+  CHECK(read_file(f.dir / "bin/calls.log") == "-d 1 -z -F " + f.options.vmcore + "\n");
+  // Nothing is written to the local save directory.
+  CHECK_FALSE(fs::exists(f.dir / "target"));
+
+  SECTION("a receiver that fails fails the save") {
+    write_file(f.dir / "bin/receiver", "#!/bin/sh\ncat > /dev/null\nexit 5\n", true);
+    SaveResult bad = save_dump(f.config, f.options, log);
+    CHECK_FALSE(bad.ok);
+    CHECK(bad.error.find("exit status 5") != std::string::npos);
+  }
+}

@@ -1,0 +1,97 @@
+#include "capture/service/capture_status.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "tests/unit/capture/service/service_test_support.hpp"
+
+using namespace kdive::capture;
+using kdive::capture::test::ScratchDir;
+using kdive::capture::test::write_file;
+
+namespace {
+
+// A /proc and /sys with the files status reads.
+void machine(const ScratchDir& root, const char* crash_size, const char* loaded, const char* cmdline) {
+  if (crash_size) write_file(root / "sys/kernel/kexec_crash_size", crash_size);
+  if (loaded) write_file(root / "sys/kernel/kexec_crash_loaded", loaded);
+  write_file(root / "proc/cmdline", cmdline);
+}
+
+bool mentions(const CaptureStatus& s, const std::string& what) {
+  for (const auto& p : s.problems) {
+    if (p.find(what) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("capture status: armed when reserved, loaded and the save directory has room", "[capture_status]") {
+  ScratchDir root;
+  machine(root, "100663296\n", "1\n", "root=/dev/vda crashkernel=96M\n");
+  std::filesystem::create_directories(root / "var/crash");
+  CaptureConfig c;
+  c.min_free_bytes = 0;
+  CaptureStatus s = read_capture_status(c, root.path());
+  CHECK(s.armed());
+  CHECK(s.reserved_bytes == 96u << 20);
+  CHECK(s.loaded == true);
+  CHECK(s.cmdline_has_crashkernel);
+  CHECK(format_capture_status(s).starts_with("capture: armed\n"));
+  CHECK(format_capture_status(s).find("reservation:   96 MiB") != std::string::npos);
+}
+
+TEST_CASE("capture status: each reason it is not armed", "[capture_status]") {
+  ScratchDir root;
+  CaptureConfig c;
+  c.min_free_bytes = 0;
+  SECTION("no crashkernel= at all") {
+    machine(root, "0\n", "0\n", "root=/dev/vda quiet\n");
+    std::filesystem::create_directories(root / "var/crash");
+    CaptureStatus s = read_capture_status(c, root.path());
+    CHECK_FALSE(s.armed());
+    CHECK(mentions(s, "no memory reserved for a capture kernel: add crashkernel=SIZE"));
+    CHECK(mentions(s, "no capture kernel loaded"));
+    CHECK(s.problems.size() == 2);
+    CHECK(format_capture_status(s).starts_with("capture: NOT armed\n"));
+  }
+  SECTION("crashkernel= given but not reserved") {
+    machine(root, "0\n", "0\n", "crashkernel=99G\n");
+    std::filesystem::create_directories(root / "var/crash");
+    CaptureStatus s = read_capture_status(c, root.path());
+    CHECK(mentions(s, "could not reserve it"));
+  }
+  SECTION("reserved, nothing loaded") {
+    machine(root, "100663296\n", "0\n", "crashkernel=96M\n");
+    std::filesystem::create_directories(root / "var/crash");
+    CaptureStatus s = read_capture_status(c, root.path());
+    CHECK(s.problems == std::vector<std::string>{"no capture kernel loaded: run kdive-capture load"});
+  }
+  SECTION("a kernel without crash support") {
+    machine(root, nullptr, nullptr, "quiet\n");
+    std::filesystem::create_directories(root / "var/crash");
+    CaptureStatus s = read_capture_status(c, root.path());
+    CHECK(mentions(s, "no kexec crash support"));
+  }
+  SECTION("save directory missing") {
+    machine(root, "100663296\n", "1\n", "crashkernel=96M\n");
+    CaptureStatus s = read_capture_status(c, root.path());
+    CHECK(s.problems == std::vector<std::string>{"save directory /var/crash is missing"});
+  }
+  SECTION("save directory short of space") {
+    machine(root, "100663296\n", "1\n", "crashkernel=96M\n");
+    std::filesystem::create_directories(root / "var/crash");
+    c.min_free_bytes = 1ull << 60;
+    CaptureStatus s = read_capture_status(c, root.path());
+    CHECK(mentions(s, "save directory /var/crash is short of space"));
+    CHECK(s.problems.size() == 1);
+  }
+  SECTION("a pipe target needs no save directory") {
+    machine(root, "100663296\n", "1\n", "crashkernel=96M\n");
+    c.target = "pipe:ssh vault kdive-dump -R x";
+    CaptureStatus s = read_capture_status(c, root.path());
+    CHECK(s.armed());
+    CHECK(s.target == "pipe:ssh vault kdive-dump -R x");
+  }
+}
