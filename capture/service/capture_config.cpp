@@ -65,7 +65,7 @@ std::string_view after_save_name(AfterSave a) {
   return "reboot";
 }
 
-std::optional<uint64_t> parse_size(std::string_view text) {
+std::optional<uint64_t> parse_config_size(std::string_view text) {
   text = trim(text);
   if (text.empty()) return std::nullopt;
   uint64_t unit = 1;
@@ -158,7 +158,7 @@ CaptureConfig parse_capture_config(std::string_view text, std::string_view origi
     } else if (key == "keep_old_dumps") {
       c.keep_old_dumps = need_int(0, 100000);
     } else if (key == "min_free") {
-      auto v = parse_size(value);
+      auto v = parse_config_size(value);
       if (!v) fail(fmt::format("min_free must be a size such as 512M or 2G, not '{}'", value));
       c.min_free_bytes = *v;
     } else if (key == "post_save_hook") {

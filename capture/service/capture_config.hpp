@@ -82,7 +82,9 @@ CaptureConfig load_capture_config(const std::string& path);
 std::string format_capture_config(const CaptureConfig& config);
 
 // "512M", "2G", "4096", "1.5G" → bytes (binary units); nullopt if malformed.
-std::optional<uint64_t> parse_size(std::string_view text);
+// Fractions are a config nicety; kdive-kexec's parse_size reads the kernel's
+// crashkernel= grammar, which has none.
+std::optional<uint64_t> parse_config_size(std::string_view text);
 // kdive-dump's codec flag for a compression name: -c zlib, -l lzo, -p snappy,
 // -z zstd; empty for none.
 std::string compression_flag(std::string_view compression);

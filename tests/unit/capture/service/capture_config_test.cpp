@@ -89,17 +89,17 @@ TEST_CASE("capture config: a bad line is an error naming file and line", "[captu
 }
 
 TEST_CASE("capture config: sizes", "[capture_config]") {
-  CHECK(parse_size("4096") == 4096u);
-  CHECK(parse_size("64k") == 65536u);
-  CHECK(parse_size("512M") == 512ull << 20);
-  CHECK(parse_size("2G") == 2ull << 30);
-  CHECK(parse_size("1T") == 1ull << 40);
-  CHECK(parse_size("0.5G") == 512ull << 20);
-  CHECK_FALSE(parse_size(""));
-  CHECK_FALSE(parse_size("M"));
-  CHECK_FALSE(parse_size("1.2.3M"));
-  CHECK_FALSE(parse_size("-1G"));
-  CHECK_FALSE(parse_size("99999999999T"));
+  CHECK(parse_config_size("4096") == 4096u);
+  CHECK(parse_config_size("64k") == 65536u);
+  CHECK(parse_config_size("512M") == 512ull << 20);
+  CHECK(parse_config_size("2G") == 2ull << 30);
+  CHECK(parse_config_size("1T") == 1ull << 40);
+  CHECK(parse_config_size("0.5G") == 512ull << 20);
+  CHECK_FALSE(parse_config_size(""));
+  CHECK_FALSE(parse_config_size("M"));
+  CHECK_FALSE(parse_config_size("1.2.3M"));
+  CHECK_FALSE(parse_config_size("-1G"));
+  CHECK_FALSE(parse_config_size("99999999999T"));
 }
 
 TEST_CASE("capture config: codec flags for kdive-dump", "[capture_config]") {
