@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "capture/dump/dump_options.hpp"
+#include "capture/filter/dmesg_extract.hpp"
 #include "capture/dump/filter_classifier.hpp"
 #include "capture/filter/page_class.hpp"
 #include "capture/writers/dump_copier.hpp"
@@ -219,31 +220,29 @@ int run_rearrange(const DumpOptions& o) {
   return fail(fmt::format("{}: {}; what was received is kept in {} (marked incomplete)", o.outputs[0], why, kept));
 }
 
-int run_dump_dmesg(const DumpOptions& o) {
-  if (!o.vmlinux) {
-    return fail("--dump-dmesg needs the kernel's debuginfo image (-x VMLINUX) to find the log");
-  }
-  StagedFile staged(o.outputs[0]);  // a missing directory is said before the slow part
+// The log as dmesg prints it. VMCOREINFO alone finds it (the capture kernel
+// has no vmlinux); -x VMLINUX serves dumps whose VMCOREINFO lacks the log's
+// keys.
+std::vector<std::string> dmesg_of(const DumpOptions& o) {
+  if (!o.vmlinux) return extract_dmesg(*open_dump({o.source})).lines;
   auto kernel = Kernel::open(*o.vmlinux, {o.source});
-  auto log = read_printk_log(*kernel);
-  std::string text;
-  for (const LogRecord& r : log) {
+  std::vector<std::string> lines;
+  for (const LogRecord& r : read_printk_log(*kernel)) {
     if (!r.damage.empty()) {
-      text += fmt::format("[kdive-dump: a log record could not be read: {}]\n", r.damage);
+      lines.push_back(fmt::format("[kdive-dump: a log record could not be read: {}]", r.damage));
       continue;
     }
-    // As dmesg and the console print it: every line of a record with its stamp.
-    std::string stamp = fmt::format("[{:5}.{:06}] ", r.ts_nsec / 1000000000, r.ts_nsec % 1000000000 / 1000);
-    std::string_view t = r.text;
-    if (!t.empty() && t.back() == '\n') t.remove_suffix(1);
-    for (size_t from = 0;;) {
-      size_t nl = t.find('\n', from);
-      text += stamp;
-      text += t.substr(from, nl == std::string_view::npos ? std::string_view::npos : nl - from);
-      text += '\n';
-      if (nl == std::string_view::npos) break;
-      from = nl + 1;
-    }
+    for (std::string& line : dmesg_lines(r.ts_nsec, r.text)) lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+int run_dump_dmesg(const DumpOptions& o) {
+  StagedFile staged(o.outputs[0]);  // a missing directory is said before the slow part
+  std::string text;
+  for (const std::string& line : dmesg_of(o)) {
+    text += line;
+    text += '\n';
   }
   FileSink sink(staged.fd(), o.outputs[0]);
   sink.write_at(0, std::as_bytes(std::span(text)));

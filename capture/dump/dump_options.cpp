@@ -27,7 +27,7 @@ std::string dump_help() {
        kdive-dump [-d LEVEL] [-c|-l|-p|-z] -F SRC > STREAM
        kdive-dump -R DST < STREAM
        kdive-dump [-d LEVEL] [-c|-l|-p|-z] --split SRC DST1 DST2 ...
-       kdive-dump --dump-dmesg -x VMLINUX SRC FILE
+       kdive-dump --dump-dmesg [-x VMLINUX] SRC FILE
 
 Copies a crash dump, leaving out pages by dump level and compressing the rest,
 as makedumpfile does. SRC is /proc/vmcore in a capture kernel, or any dump kdive
@@ -52,8 +52,9 @@ Options:
   --num-threads N     compress on N threads (default: every core)
   --message-level N   what to print, the sum of: 1 progress, 2 messages,
                       4 errors, 16 the report of pages left out (default 23)
-  --dump-dmesg        write the kernel log of SRC to FILE as text (needs -x)
-  -x VMLINUX          the kernel's debuginfo image, for --dump-dmesg
+  --dump-dmesg        write the kernel log of SRC to FILE as text
+  -x VMLINUX          the kernel's debuginfo image, for --dump-dmesg when
+                      the dump's VMCOREINFO lacks the log's keys
   -h, --help          this text
 
 Examples:
@@ -61,7 +62,7 @@ Examples:
   kdive-dump -d 31 -c -F /proc/vmcore | ssh crash@server kdive-dump -R /srv/crash/vmcore
   kdive-dump -d 1 -E vmcore.kdump vmcore.elf
   kdive-dump -d 31 -l --split /proc/vmcore vmcore.1 vmcore.2
-  kdive-dump --dump-dmesg -x vmlinux vmcore dmesg.txt
+  kdive-dump --dump-dmesg /proc/vmcore /var/crash/dmesg.txt
 )";
 }
 

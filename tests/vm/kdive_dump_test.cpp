@@ -94,10 +94,14 @@ TEST_CASE("kdive-dump -d 1 -c of the ELF vmcore keeps every non-zero page, byte 
 
 TEST_CASE("kdive-dump --dump-dmesg writes the kernel log the console printed", "[kdive_dump]") {
   fs::path fixture = fixture_dir(suite());
+  // The capture kernel's way (VMCOREINFO alone) and the one with a vmlinux.
+  bool with_vmlinux = GENERATE(false, true);
+  INFO((with_vmlinux ? "with -x vmlinux" : "VMCOREINFO alone"));
   TempDir tmp;
   fs::path out = tmp.path / "dmesg.txt";
-  std::string cmd = std::string("'") + KDIVE_DUMP_BINARY + "' --dump-dmesg -x '" + (fixture / "vmlinux").string() +
-                    "' '" + (fixture / "vmcore.elf").string() + "' '" + out.string() + "' 2> '" +
+  std::string vmlinux = with_vmlinux ? " -x '" + (fixture / "vmlinux").string() + "'" : "";
+  std::string cmd = std::string("'") + KDIVE_DUMP_BINARY + "' --dump-dmesg" + vmlinux + " '" +
+                    (fixture / "vmcore.elf").string() + "' '" + out.string() + "' 2> '" +
                     (tmp.path / "stderr").string() + "'";
   int status = std::system(cmd.c_str());
   INFO(slurp(tmp.path / "stderr"));
