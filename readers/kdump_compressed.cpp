@@ -391,6 +391,7 @@ class KdumpDump : public DumpSource {
         cache_(cache_pages, bs_),
         compressed_(bs_) {
     for (const Part& p : parts_) warnings_.insert(warnings_.end(), p.warnings.begin(), p.warnings.end());
+    only_zero_pages_left_out_ = notes_.dump_level && *notes_.dump_level == 1;
   }
 
   std::string format() const override { return format_; }
@@ -428,7 +429,10 @@ class KdumpDump : public DumpSource {
     if (pfn >= max_mapnr_) return PageState::Missing;
     Part* part = part_of(pfn);
     if (part == nullptr) return PageState::Missing;
-    if (!part->dumpable.test(pfn)) return part->valid.test(pfn) ? PageState::Excluded : PageState::Missing;
+    if (!part->dumpable.test(pfn)) {
+      if (!part->valid.test(pfn)) return PageState::Missing;
+      return only_zero_pages_left_out_ ? PageState::Zero : PageState::Excluded;
+    }
 
     if (auto hit = cache_.find(pfn)) {
       if (!out.empty()) std::memcpy(out.data(), hit->data() + in_page, out.size());
@@ -531,6 +535,7 @@ class KdumpDump : public DumpSource {
   std::string format_;
   uint64_t bs_;
   uint64_t max_mapnr_;
+  bool only_zero_pages_left_out_ = false;  // dump level 1: a left-out page was all zeros
   std::vector<std::string> warnings_;
   PageCache cache_;
   std::vector<std::byte> compressed_;  // one page of stored data

@@ -11,7 +11,11 @@
 //   (counted from the part's start PFN in a split dump). Data decompresses to
 //   one page: Present; a descriptor pointing at the shared zero page: Zero.
 // - PFN set in the 1st bitmap only: filtered out when the dump was taken
-//   (makedumpfile -d): Excluded. Never zeros — the bytes were not recorded.
+//   (makedumpfile -d): Excluded. Never zeros — the bytes were not recorded —
+//   with one exception: at dump level 1 the only pages left out are zero
+//   pages (and hwpoison/offline ones, which hold nothing to read), so there a
+//   left-out page reads as Zero. Without that, a task_struct whose last page
+//   happened to be all zeros would read as lost in every `-d 1` dump.
 // - PFN clear in both bitmaps (a hole in RAM) or >= max_mapnr: Missing.
 // - Data that was never written — descriptor offset 0 (makedumpfile's
 //   incomplete dump after ENOSPC), or descriptor/data past the end of a

@@ -123,7 +123,11 @@ CopyResult copy_dump(DumpSource& source, const ClassifierFactory& classifier, st
     info.page_size = ps;
     info.max_pfn = plan.max_pfn;
     info.notes = &source.notes();
-    info.dump_level = options.dump_level;
+    // A source filtered before (a kdump file) keeps its own gaps: the new
+    // dump says it lacks those classes too — readers take a left-out page of
+    // a level-1 dump for a zero page, which would be wrong for a page the
+    // source had left out as free or user memory.
+    info.dump_level = options.dump_level | source.notes().dump_level.value_or(0);
     info.codec = codec;
     info.split = sinks.size() > 1;
     info.start_pfn = result.parts[k].first;

@@ -107,7 +107,9 @@ struct DumpDescription {
   bool incomplete = false;
   std::optional<uint64_t> max_mapnr;
   uint64_t phys_base = 0;
-  int dump_level = 1;
+  // makedumpfile's usual level: its excluded pages may be of any class (at
+  // level 1 readers take a left-out page for a zero page).
+  int dump_level = 31;
   int64_t timestamp = 0;
   std::array<std::string, 6> utsname = {"Linux", "kdive-test", "6.1.0-kdive", "#1 SMP", "x86_64", "(none)"};
   int nr_cpus = 1;
