@@ -33,6 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST_DIR = REPO / "data" / "guest"
+CAPTURE_SOURCE_DIR = REPO / "capture"
 
 MIRROR = "http://deb.debian.org/debian"
 SECURITY_MIRROR = "http://deb.debian.org/debian-security"
@@ -197,6 +198,11 @@ def suite_recipe(suite):
         return guest_recipe()
     h = hashlib.sha256(repr((KDUMP_CONFIG, KDUMP_CRASHKERNEL, KDUMP_MEMORY_MIB, KDUMP_SKIP_MODULES,
                              KDUMP_FIXTURE_FILES)).encode())
+    # The dump is made by kdive's own capture programs: a change to them
+    # takes the dump again, so this suite's fixture step is the end-to-end
+    # test of the programs as they are now, not as they were.
+    for path in sorted(p for p in CAPTURE_SOURCE_DIR.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(CAPTURE_SOURCE_DIR)).encode() + b"\0" + path.read_bytes())
     return f"{guest_recipe()}-kdump{h.hexdigest()[:8]}"
 
 
