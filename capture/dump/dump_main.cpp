@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "capture/dump/dump_options.hpp"
-#include "capture/filter/dmesg_extract.hpp"
 #include "capture/dump/filter_classifier.hpp"
+#include "capture/filter/dmesg_extract.hpp"
 #include "capture/filter/page_class.hpp"
 #include "capture/writers/dump_copier.hpp"
 #include "capture/writers/output_sink.hpp"

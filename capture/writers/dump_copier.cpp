@@ -168,8 +168,14 @@ CopyResult copy_dump(DumpSource& source, const ClassifierFactory& classifier, st
   std::vector<PageSlot> slots(window);
   std::vector<uint8_t> read_ok(window);
   std::vector<std::optional<uint32_t>> packed_size(window);  // nullopt: zero page
-  // ELF has no way to say "zero page": there they are kept, as file holes.
-  const bool drop_zero = (options.dump_level & 1) != 0 && options.format == OutputFormat::Kdump;
+  // Zero pages leave the dump only at level 1 exactly, where readers know a
+  // left-out page was zeros. At any other level with bit 1 (31 above all) a
+  // left-out page could have been free or user memory too, so a zero page
+  // inside a live kernel object (a task_struct's last page) would read as
+  // lost; it is stored as a reference to the one shared zero page instead (24
+  // bytes), as makedumpfile 1.7.2 does. ELF has no way to say "zero page":
+  // there they are kept, as file holes.
+  const bool drop_zero = options.dump_level == 1 && options.format == OutputFormat::Kdump;
 
   auto stop_requested = [&] { return options.stop && options.stop->load() != 0; };
   bool stopped = false;
