@@ -38,19 +38,6 @@ std::unique_ptr<Kernel> open_kernel(const fs::path& vmlinux, const fs::path& dum
   return Kernel::open(vmlinux, {dump.string()});
 }
 
-// A private temporary directory, removed however the test case ends.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / fmt::format("kdive-{}-{}", name, getpid())) {
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
 std::unique_ptr<Kernel> open_fixture() {
   fs::path dir = fixture_dir(suite());
   return open_kernel(dir / "vmlinux", dir / "vmcore.elf");

@@ -28,19 +28,6 @@ using namespace kdive::test;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("kdive-interop-vm-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Runs a shell command; its stderr goes to `log`. Returns the exit status.
 int run(const std::string& command, const fs::path& log) {
   int raw = std::system((command + " > " + quoted(log) + " 2>&1").c_str());
@@ -61,7 +48,7 @@ TEST_CASE("kdive-dump keeps the page frames makedumpfile keeps, with the source'
   fs::path source = fixture / "vmcore.elf";
   int level = GENERATE(1, 31);
   CAPTURE(level);
-  TempDir tmp;
+  TempDir tmp("interop-vm");
   fs::path ours = tmp.path / "kdive-dump.out";
   fs::path theirs = tmp.path / "makedumpfile.out";
   std::string flags = fmt::format(" -d {} -c ", level);
@@ -114,7 +101,7 @@ TEST_CASE("kdive-dump keeps the page frames makedumpfile keeps, with the source'
 TEST_CASE("crash opens kdive-dump's output and lists the tasks it lists on the original", "[capture_interop]") {
   if (std::string why = crash_unusable(); !why.empty()) KDIVE_SKIP(why);
   fs::path fixture = fixture_dir(suite());
-  TempDir tmp;
+  TempDir tmp("interop-vm");
   fs::path out = tmp.path / "vmcore.d31";
   REQUIRE(run(quoted(KDIVE_DUMP_BINARY) + " -d 31 -c " + quoted(fixture / "vmcore.elf") + " " + quoted(out),
               tmp.path / "dump.log") == 0);

@@ -23,19 +23,6 @@ using namespace kdive::test;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("kdive-dump-vm-" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 bool all_zero(const std::vector<std::byte>& b) {
   return std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0}; });
 }
@@ -44,7 +31,7 @@ bool all_zero(const std::vector<std::byte>& b) {
 
 TEST_CASE("kdive-dump -d 1 -c of the ELF vmcore keeps every non-zero page, byte for byte", "[kdive_dump]") {
   fs::path fixture = fixture_dir(suite());
-  TempDir tmp;
+  TempDir tmp("dump-vm");
   fs::path out = tmp.path / "vmcore.kdump";
   std::string cmd = std::string("'") + KDIVE_DUMP_BINARY + "' -d 1 -c --num-threads 2 '" +
                     (fixture / "vmcore.elf").string() + "' '" + out.string() + "' > '" +
@@ -99,7 +86,7 @@ TEST_CASE("kdive-dump --dump-dmesg writes the kernel log the console printed", "
   // The capture kernel's way (VMCOREINFO alone) and the one with a vmlinux.
   bool with_vmlinux = GENERATE(false, true);
   INFO((with_vmlinux ? "with -x vmlinux" : "VMCOREINFO alone"));
-  TempDir tmp;
+  TempDir tmp("dump-vm");
   fs::path out = tmp.path / "dmesg.txt";
   std::string vmlinux = with_vmlinux ? " -x '" + (fixture / "vmlinux").string() + "'" : "";
   std::string cmd = std::string("'") + KDIVE_DUMP_BINARY + "' --dump-dmesg" + vmlinux + " '" +

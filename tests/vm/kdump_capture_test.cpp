@@ -22,13 +22,6 @@ namespace {
 
 constexpr const char* kKdumpSuite = "bookworm-kdump";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The crashkernel=SIZE the guest booted with, in bytes (0 if none).
 uint64_t crashkernel_bytes(const std::string& console) {
   std::smatch m;

@@ -10,16 +10,10 @@
 #include <sstream>
 
 #include "truth.hpp"
+#include "vm_test.hpp"
 
 namespace kdive::test {
 namespace {
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string quote(const std::string& s) {
   std::string out = "'";

@@ -54,7 +54,7 @@ TEST_CASE("usage errors exit 2 with one line", "[kexec]") {
   CHECK(system.loads.empty());
 }
 
-TEST_CASE("--help lists every action with examples", "[kexec]") {
+TEST_CASE("kdive-kexec --help lists every action with examples", "[kexec]") {
   FakeTree tree;
   FakeKexecSystem system;
   const auto r = run(tree, system, {"--help"});
@@ -65,7 +65,7 @@ TEST_CASE("--help lists every action with examples", "[kexec]") {
   }
 }
 
-TEST_CASE("-p loads and says which command line; an error is one line and exit 1", "[kexec]") {
+TEST_CASE("kdive-kexec -p loads and says which command line; an error is one line and exit 1", "[kexec]") {
   FakeTree tree;
   FakeKexecSystem system;
   const auto kernel = tree.write("/boot/vmlinuz", fake_bzimage());
@@ -86,7 +86,7 @@ TEST_CASE("-p loads and says which command line; an error is one line and exit 1
   CHECK(system.loads.size() == 1);
 }
 
-TEST_CASE("--status, -p -u and -u run their actions", "[kexec]") {
+TEST_CASE("kdive-kexec --status, -p -u and -u run their actions", "[kexec]") {
   FakeTree tree;
   FakeKexecSystem system;
   tree.write("/sys/kernel/kexec_crash_size", "0\n");

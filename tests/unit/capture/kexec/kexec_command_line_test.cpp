@@ -33,7 +33,8 @@ TEST_CASE("a quoted value stays one word", "[kexec]") {
   CHECK(capture_command_line(R"(dyndbg="a b" crashkernel=1G)") == R"(dyndbg="a b" irqpoll nr_cpus=1 reset_devices)");
 }
 
-TEST_CASE("--reuse-cmdline keeps crashkernel= for a fast reboot and drops the boot loader's options", "[kexec]") {
+TEST_CASE("kdive-kexec --reuse-cmdline keeps crashkernel= for a fast reboot and drops the boot loader's options",
+          "[kexec]") {
   CHECK(reused_command_line("BOOT_IMAGE=/vmlinuz root=/dev/vda crashkernel=128M\n") ==
         "root=/dev/vda crashkernel=128M");
 }

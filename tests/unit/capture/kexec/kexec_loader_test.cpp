@@ -48,7 +48,7 @@ struct Setup {
 
 }  // namespace
 
-TEST_CASE("-p passes the kernel, the initrd, the derived line and ON_CRASH to kexec_file_load", "[kexec]") {
+TEST_CASE("kdive-kexec -p passes the kernel, the initrd, the derived line and ON_CRASH to kexec_file_load", "[kexec]") {
   Setup s;
   KexecLoader loader(s.tree.root(), s.system);
   const auto line = loader.load(s.crash());
@@ -60,7 +60,7 @@ TEST_CASE("-p passes the kernel, the initrd, the derived line and ON_CRASH to ke
   CHECK(s.system.loads[0].cmdline == line);
 }
 
-TEST_CASE("-l without an initrd says NO_INITRAMFS; --append and --command-line shape the line", "[kexec]") {
+TEST_CASE("kdive-kexec -l without an initrd says NO_INITRAMFS; --append and --command-line shape the line", "[kexec]") {
   Setup s;
   KexecLoader loader(s.tree.root(), s.system);
   LoadRequest request;
@@ -77,7 +77,7 @@ TEST_CASE("-l without an initrd says NO_INITRAMFS; --append and --command-line s
   CHECK(s.system.loads[1].flags == (kKexecFileOnCrash | kKexecFileNoInitramfs));
 }
 
-TEST_CASE("-p with no reservation fails before the call, naming kexec_crash_size", "[kexec]") {
+TEST_CASE("kdive-kexec -p with no reservation fails before the call, naming kexec_crash_size", "[kexec]") {
   Setup s;
   s.tree.write("/sys/kernel/kexec_crash_size", "0\n");
   const auto error = s.error_of(s.crash());
@@ -86,7 +86,7 @@ TEST_CASE("-p with no reservation fails before the call, naming kexec_crash_size
   CHECK(s.system.loads.empty());
 }
 
-TEST_CASE("-p refused for room with a reservation says the image is too large for it", "[kexec]") {
+TEST_CASE("kdive-kexec -p refused for room with a reservation says the image is too large for it", "[kexec]") {
   for (int errno_value : {EADDRNOTAVAIL, ENOMEM}) {
     Setup s;
     s.system.load_error = errno_value;
@@ -98,7 +98,7 @@ TEST_CASE("-p refused for room with a reservation says the image is too large fo
   }
 }
 
-TEST_CASE("-p refused for room when kexec_crash_size cannot be read names both causes", "[kexec]") {
+TEST_CASE("kdive-kexec -p refused for room when kexec_crash_size cannot be read names both causes", "[kexec]") {
   Setup s;
   std::filesystem::remove(s.tree.path("/sys/kernel/kexec_crash_size"));
   s.system.load_error = EADDRNOTAVAIL;
@@ -181,7 +181,7 @@ TEST_CASE("/proc/cmdline unreadable: the line must be given", "[kexec]") {
   CHECK(loader.load(request) == "console=ttyS0");
 }
 
-TEST_CASE("-u and -p -u pass UNLOAD, with ON_CRASH for the crash kernel", "[kexec]") {
+TEST_CASE("kdive-kexec -u and -p -u pass UNLOAD, with ON_CRASH for the crash kernel", "[kexec]") {
   Setup s;
   KexecLoader loader(s.tree.root(), s.system);
   loader.unload(KexecTarget::Reboot);
@@ -207,7 +207,7 @@ TEST_CASE("/proc/mounts and /proc/filesystems", "[kexec]") {
         std::vector<std::string>{"sysfs", "proc", "tmpfs"});
 }
 
-TEST_CASE("-e syncs, remounts writable disk filesystems read-only deepest first, and reboots", "[kexec]") {
+TEST_CASE("kdive-kexec -e syncs, remounts writable disk filesystems read-only deepest first, and reboots", "[kexec]") {
   Setup s;
   s.tree.write("/sys/kernel/kexec_loaded", "1\n");
   s.tree.write("/proc/filesystems", "nodev\tproc\nnodev\ttmpfs\n\text4\n\tvfat\n");

@@ -40,7 +40,7 @@ TEST_CASE("the active lockdown mode is the bracketed one", "[kexec]") {
   CHECK_FALSE(active_lockdown("none integrity").has_value());
 }
 
-TEST_CASE("--status reads what is loaded, the reservation, its ranges and crashkernel=", "[kexec]") {
+TEST_CASE("kdive-kexec --status reads what is loaded, the reservation, its ranges and crashkernel=", "[kexec]") {
   FakeTree tree;
   tree.write("/sys/kernel/kexec_loaded", "0\n");
   tree.write("/sys/kernel/kexec_crash_loaded", "1\n");
@@ -65,7 +65,7 @@ TEST_CASE("--status reads what is loaded, the reservation, its ranges and crashk
   CHECK_THAT(text, Catch::Contains("crashkernel=80M"));
 }
 
-TEST_CASE("--status without a reservation, with hidden addresses and missing files", "[kexec]") {
+TEST_CASE("kdive-kexec --status without a reservation, with hidden addresses and missing files", "[kexec]") {
   FakeTree tree;
   tree.write("/sys/kernel/kexec_crash_size", "0\n");
   tree.write("/proc/iomem", "00000000-00000000 : System RAM\n  00000000-00000000 : Crash kernel\n");
