@@ -79,7 +79,7 @@ void print_table(const Kernel& k, const IrqTable& t, const std::vector<uint32_t>
   const std::string unused = centered("(unused)", 16);
   for (uint32_t irq : irqs) {
     const IrqDesc* d = find(t, irq);
-    if (in_use && (d == nullptr || irq_chip_is_none(k, *d))) continue;
+    if (in_use && d == nullptr) continue;
     std::string line = fmt::format("{}  {}  ", centered(fmt::format("{}", irq), 4, true),
                                    d ? fmt::format("{:16x}", d->desc.value()) : unused);
     if (d == nullptr) {
@@ -262,7 +262,7 @@ const CommandRegistrar registrar{
          "(unused). The descriptors come from the kernel's sparse IRQ tree (a radix tree\n"
          "before 6.5, the maple tree sparse_irqs from 6.5) or its irq_desc[] array.\n"
          "\n"
-         "  -u  only the IRQs that have a descriptor set up by an interrupt controller.\n"
+         "  -u  only the IRQs that have a descriptor (crash's \"in use\"), handled or not.\n"
          "  -s  per-CPU counts (kstat_irqs) of the IRQs with handlers, like\n"
          "      /proc/interrupts: chip name and flow handler, then the handler names.\n"
          "  -c  with -s, only these CPUs.\n"
@@ -278,7 +278,7 @@ const CommandRegistrar registrar{
                  "  kdive> irq 4\n"
                  "   IRQ   IRQ_DESC/_DATA      IRQACTION      NAME\n"
                  "    4   ffff8da601150400  ffff8da6013b3d00  \"ttyS0\"",
-     .options = {{'u', "", "only the IRQs in use"},
+     .options = {{'u', "", "only the IRQs that have a descriptor"},
                  {'s', "", "per-CPU interrupt counts, like /proc/interrupts"},
                  {'c', "cpu", "with -s: only these CPUs (1, 1,3, 0-3, all)"},
                  {'a', "", "the affinity of each IRQ in use"},

@@ -123,11 +123,6 @@ IrqTable read_irq_table(const Kernel& k) {
   return t;
 }
 
-bool irq_chip_is_none(const Kernel& k, const IrqDesc& d) {
-  const Symbol* s = k.find_symbol("no_irq_chip");
-  return s != nullptr && d.chip == k.symbol_address("no_irq_chip");
-}
-
 std::vector<Softirq> read_softirqs(const Kernel& k) {
   Object vec = k.object("softirq_vec");
   const uint64_t n = vec.type().strip().count().value_or(0);

@@ -66,10 +66,6 @@ struct IrqTable {
 // three places (naming them).
 IrqTable read_irq_table(const Kernel& k);
 
-// irq_desc.irq_data.chip == &no_irq_chip: a descriptor no controller set up
-// (crash's irq -u leaves these out); false when the symbol is unknown.
-bool irq_chip_is_none(const Kernel& k, const IrqDesc& d);
-
 struct Softirq {
   int nr = 0;
   VirtAddr action;
