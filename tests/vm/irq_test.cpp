@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "crash_compare.hpp"
 #include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
@@ -157,14 +158,5 @@ TEST_CASE("irq JSON: descriptors, affinity and softirqs", "[irq]") {
 TEST_CASE("irq matches crash line by line", "[irq]") {
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
-  for (const char* command : {"irq", "irq -u", "irq -s", "irq -s -c 1", "irq -a", "irq -b", "irq -d", "irq 1 4"}) {
-    INFO(command);
-    const std::vector<std::string> crash = crash_lines(command);
-    const std::vector<std::string> kdive = trimmed_lines(kdive_ok(command));
-    REQUIRE(crash.size() == kdive.size());
-    for (size_t i = 0; i < crash.size(); ++i) {
-      INFO("line " << i);
-      CHECK(kdive[i] == crash[i]);
-    }
-  }
+  compare_with_crash({"irq", "irq -u", "irq -s", "irq -s -c 1", "irq -a", "irq -b", "irq -d", "irq 1 4"});
 }

@@ -3,11 +3,13 @@
 // is running or queued, the JSON result says the same, and on bullseye the
 // text matches the crash utility line by line.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "crash_compare.hpp"
 #include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
@@ -151,14 +153,5 @@ TEST_CASE("runq JSON: the same runqueues and running tasks as the text", "[runq]
 TEST_CASE("runq matches crash line by line", "[runq]") {
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
-  for (const char* command : {"runq", "runq -t", "runq -T", "runq -m", "runq -g", "runq -c 1", "runq -t -c 0"}) {
-    INFO(command);
-    const std::vector<std::string> crash = crash_lines(command);
-    const std::vector<std::string> kdive = trimmed_lines(kdive_ok(command));
-    REQUIRE(crash.size() == kdive.size());
-    for (size_t i = 0; i < crash.size(); ++i) {
-      INFO("line " << i);
-      CHECK(kdive[i] == crash[i]);
-    }
-  }
+  compare_with_crash({"runq", "runq -t", "runq -T", "runq -m", "runq -g", "runq -c 1", "runq -t -c 0"});
 }

@@ -6,10 +6,12 @@
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
+#include <climits>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
+#include "crash_compare.hpp"
 #include "host_tools.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
@@ -120,14 +122,5 @@ TEST_CASE("timer: every CPU's wheel bases, each timer's callback a kernel functi
 TEST_CASE("timer matches crash line by line", "[timer]") {
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
-  for (const char* command : {"timer", "timer -r", "timer -C 1", "timer -r -C 0"}) {
-    INFO(command);
-    const std::vector<std::string> crash = crash_lines(command);
-    const std::vector<std::string> kdive = trimmed_lines(kdive_ok(command));
-    REQUIRE(crash.size() == kdive.size());
-    for (size_t i = 0; i < crash.size(); ++i) {
-      INFO("line " << i);
-      CHECK(kdive[i] == crash[i]);
-    }
-  }
+  compare_with_crash({"timer", "timer -r", "timer -C 1", "timer -r -C 0"});
 }
