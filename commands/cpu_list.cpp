@@ -36,8 +36,8 @@ std::vector<int> parse_cpu_list(std::string_view spec, int cpu_count) {
     const auto last = dash == std::string_view::npos ? first : number(part.substr(dash + 1));
     if (!first || !last || *last < *first) throw CommandError(fmt::format("invalid CPU list: '{}'", spec));
     if (*last >= cpu_count) {
-      throw CommandError(fmt::format("invalid CPU list: '{}' (CPU {} does not exist; this kernel has {})", spec, *last,
-                                     cpu_count));
+      throw CommandError(
+          fmt::format("invalid CPU list: '{}' (CPU {} does not exist; this kernel has {})", spec, *last, cpu_count));
     }
     for (int c = *first; c <= *last; ++c) cpus.insert(c);
     if (comma == std::string_view::npos) break;

@@ -48,8 +48,8 @@ Json desc_json(const Kernel& k, const IrqDesc& d) {
                        {"thread_fn", a.thread_fn.is_null() ? Json(nullptr) : Json(json_hex(a.thread_fn))},
                        {"name", a.name}});
   }
-  Json j = {{"irq", d.irq},         {"irq_desc", json_hex(d.desc)}, {"actions", std::move(actions)},
-            {"chip", d.chip_name},  {"flow", d.flow_name},          {"hwirq", d.hwirq},
+  Json j = {{"irq", d.irq},        {"irq_desc", json_hex(d.desc)}, {"actions", std::move(actions)},
+            {"chip", d.chip_name}, {"flow", d.flow_name},          {"hwirq", d.hwirq},
             {"counts", d.counts}};
   j["affinity"] = d.affinity ? Json(*d.affinity) : Json(nullptr);
   if (!d.error.empty()) j["error"] = d.error;
@@ -160,10 +160,8 @@ Json softirqs(const Kernel& k, Output& out) {
   out.print("SOFTIRQ_VEC {}\n", centered("ACTION", 16, true));
   Json rows = Json::array();
   for (const Softirq& s : vec) {
-    rows.push_back({{"nr", s.nr},
-                    {"name", s.name},
-                    {"action", json_hex(s.action)},
-                    {"symbol", symbol_text(k, s.action)}});
+    rows.push_back(
+        {{"nr", s.nr}, {"name", s.name}, {"action", json_hex(s.action)}, {"symbol", symbol_text(k, s.action)}});
     if (s.action.is_null()) continue;
     std::string module;
     if (auto hit = k.symbol_at(s.action); hit && !hit->symbol->module.empty()) {
@@ -256,21 +254,20 @@ const CommandRegistrar registrar{
     {.name = "irq",
      .summary = "interrupt descriptors, handlers, counts, softirqs",
      .usage = "irq [[irq ...] | -u] | -d | -b | -a | -s [-c cpu(s)]",
-     .description =
-         "Lists each IRQ below nr_irqs with its struct irq_desc and the irqaction chain\n"
-         "of its handlers with their names; an IRQ with no descriptor or no handler is\n"
-         "(unused). The descriptors come from the kernel's sparse IRQ tree (a radix tree\n"
-         "before 6.5, the maple tree sparse_irqs from 6.5) or its irq_desc[] array.\n"
-         "\n"
-         "  -u  only the IRQs that have a descriptor (crash's \"in use\"), handled or not.\n"
-         "  -s  per-CPU counts (kstat_irqs) of the IRQs with handlers, like\n"
-         "      /proc/interrupts: chip name and flow handler, then the handler names.\n"
-         "  -c  with -s, only these CPUs.\n"
-         "  -a  each handled IRQ's affinity mask (the CPUs it may be delivered to).\n"
-         "  -b  the softirq vectors (softirq_vec) and their action functions.\n"
-         "  -d  the x86_64 interrupt descriptor table (idt_table): each vector's handler.\n"
-         "\n"
-         "A damaged descriptor or tree node is marked; the rest of the table is listed.",
+     .description = "Lists each IRQ below nr_irqs with its struct irq_desc and the irqaction chain\n"
+                    "of its handlers with their names; an IRQ with no descriptor or no handler is\n"
+                    "(unused). The descriptors come from the kernel's sparse IRQ tree (a radix tree\n"
+                    "before 6.5, the maple tree sparse_irqs from 6.5) or its irq_desc[] array.\n"
+                    "\n"
+                    "  -u  only the IRQs that have a descriptor (crash's \"in use\"), handled or not.\n"
+                    "  -s  per-CPU counts (kstat_irqs) of the IRQs with handlers, like\n"
+                    "      /proc/interrupts: chip name and flow handler, then the handler names.\n"
+                    "  -c  with -s, only these CPUs.\n"
+                    "  -a  each handled IRQ's affinity mask (the CPUs it may be delivered to).\n"
+                    "  -b  the softirq vectors (softirq_vec) and their action functions.\n"
+                    "  -d  the x86_64 interrupt descriptor table (idt_table): each vector's handler.\n"
+                    "\n"
+                    "A damaged descriptor or tree node is marked; the rest of the table is listed.",
      .examples = "  kdive> irq -s\n"
                  "             CPU0       CPU1\n"
                  "    0:         77          0  IO-APIC-edge     timer\n"

@@ -204,8 +204,10 @@ void print_minutes(const Kernel& k, Output& out, const Runqueues& rqs, int cpu_c
   const int max_indent = cpu_count < 10 ? 1 : cpu_count < 100 ? 2 : cpu_count < 1000 ? 3 : 4;
   size_t max_days = 0;
   for (const CpuRunqueue& r : rqs.cpus) {
-    const int indent = r.cpu < 10 ? max_indent : r.cpu < 100 ? max_indent - 1 : r.cpu < 1000 ? max_indent - 2
-                                                                                               : max_indent - 3;
+    const int indent = r.cpu < 10     ? max_indent
+                       : r.cpu < 100  ? max_indent - 1
+                       : r.cpu < 1000 ? max_indent - 2
+                                      : max_indent - 3;
     const std::string pad(static_cast<size_t>(std::max(indent, 0)), ' ');
     if (!r.error.empty()) {
       out.print("{}CPU {}: (damaged: {})\n", pad, r.cpu, r.error);
@@ -303,22 +305,21 @@ const CommandRegistrar registrar{
     {.name = "runq",
      .summary = "the tasks on each CPU's runqueue",
      .usage = "runq [-t | -T | -m | -g] [-c cpu(s)]",
-     .description =
-         "For each CPU: its runqueue (struct rq), the task running there, then the tasks\n"
-         "waiting on the RT priority queues (one list per priority, shown as [prio]) and\n"
-         "in the CFS red-black tree (cfs_rq.tasks_timeline, in the tree's order; each\n"
-         "task's [prio] is task_struct.prio). The running task is not in the tree.\n"
-         "Tasks of a task group (group scheduling) are listed with the rest; -g shows\n"
-         "the groups.\n"
-         "\n"
-         "CFS before 6.6 keys its tree by vruntime. From 6.6 (EEVDF) the tree is keyed\n"
-         "by each entity's virtual deadline and the scheduler picks the eligible entity\n"
-         "with the earliest one; on such kernels the CFS RB_ROOT line says so and each\n"
-         "task line ends with its deadline and vruntime (rq clock ns), and a task whose\n"
-         "dequeue is delayed (6.12+) is marked [DELAYED].\n"
-         "\n"
-         "A damaged tree or list is marked where the walk stopped; the entries reached\n"
-         "around it are still listed.",
+     .description = "For each CPU: its runqueue (struct rq), the task running there, then the tasks\n"
+                    "waiting on the RT priority queues (one list per priority, shown as [prio]) and\n"
+                    "in the CFS red-black tree (cfs_rq.tasks_timeline, in the tree's order; each\n"
+                    "task's [prio] is task_struct.prio). The running task is not in the tree.\n"
+                    "Tasks of a task group (group scheduling) are listed with the rest; -g shows\n"
+                    "the groups.\n"
+                    "\n"
+                    "CFS before 6.6 keys its tree by vruntime. From 6.6 (EEVDF) the tree is keyed\n"
+                    "by each entity's virtual deadline and the scheduler picks the eligible entity\n"
+                    "with the earliest one; on such kernels the CFS RB_ROOT line says so and each\n"
+                    "task line ends with its deadline and vruntime (rq clock ns), and a task whose\n"
+                    "dequeue is delayed (6.12+) is marked [DELAYED].\n"
+                    "\n"
+                    "A damaged tree or list is marked where the walk stopped; the entries reached\n"
+                    "around it are still listed.",
      .examples = "  kdive> runq -c 1\n"
                  "  CPU 1 RUNQUEUE: ffff8da61f533440\n"
                  "    CURRENT: PID: 94     TASK: ffff8da6020d1f40  COMMAND: \"kd-busy\"\n"

@@ -43,22 +43,22 @@ struct IrqAction {
 
 struct IrqDesc {
   uint32_t irq = 0;
-  VirtAddr desc;                   // struct irq_desc
-  std::vector<IrqAction> actions;  // the chain from irq_desc.action
-  VirtAddr chip;                   // irq_data.chip
-  std::string chip_name;           // irq_chip.name ("IO-APIC", "PCI-MSI")
-  std::string flow_name;           // irq_desc.name: the flow handler ("edge", "fasteoi")
-  uint64_t hwirq = 0;              // irq_data.hwirq
-  std::vector<uint32_t> counts;    // kstat_irqs per CPU (index = CPU); empty when unreadable
+  VirtAddr desc;                             // struct irq_desc
+  std::vector<IrqAction> actions;            // the chain from irq_desc.action
+  VirtAddr chip;                             // irq_data.chip
+  std::string chip_name;                     // irq_chip.name ("IO-APIC", "PCI-MSI")
+  std::string flow_name;                     // irq_desc.name: the flow handler ("edge", "fasteoi")
+  uint64_t hwirq = 0;                        // irq_data.hwirq
+  std::vector<uint32_t> counts;              // kstat_irqs per CPU (index = CPU); empty when unreadable
   std::optional<std::vector<int>> affinity;  // the CPUs of the affinity mask
-  std::string error;               // what could not be read of this descriptor
+  std::string error;                         // what could not be read of this descriptor
 };
 
 struct IrqTable {
-  uint32_t nr_irqs = 0;         // the kernel's nr_irqs: crash lists 0 .. nr_irqs-1
-  int cpus = 0;                 // possible CPUs: the length of each counts
-  std::string source;           // "irq_desc_tree", "sparse_irqs" or "irq_desc"
-  std::vector<IrqDesc> descs;   // the IRQs that have a descriptor, in IRQ order
+  uint32_t nr_irqs = 0;           // the kernel's nr_irqs: crash lists 0 .. nr_irqs-1
+  int cpus = 0;                   // possible CPUs: the length of each counts
+  std::string source;             // "irq_desc_tree", "sparse_irqs" or "irq_desc"
+  std::vector<IrqDesc> descs;     // the IRQs that have a descriptor, in IRQ order
   std::vector<WalkBreak> breaks;  // positions index `descs`
 };
 

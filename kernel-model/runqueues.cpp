@@ -20,14 +20,14 @@ constexpr int kMaxGroupDepth = 32;
 struct Offsets {
   const Type* task;
   const Type* se;
-  uint64_t task_se;         // task_struct.se
-  uint64_t task_rt;         // task_struct.rt (the run_list lives inside)
-  uint64_t rt_run_list;     // sched_rt_entity.run_list
-  uint64_t se_run_node;     // sched_entity.run_node
-  bool has_my_q;            // CONFIG_FAIR_GROUP_SCHED
-  bool has_rt_my_q;         // CONFIG_RT_GROUP_SCHED
-  bool has_deadline;        // EEVDF
-  bool has_sched_delayed;   // 6.12 delayed dequeue
+  uint64_t task_se;        // task_struct.se
+  uint64_t task_rt;        // task_struct.rt (the run_list lives inside)
+  uint64_t rt_run_list;    // sched_rt_entity.run_list
+  uint64_t se_run_node;    // sched_entity.run_node
+  bool has_my_q;           // CONFIG_FAIR_GROUP_SCHED
+  bool has_rt_my_q;        // CONFIG_RT_GROUP_SCHED
+  bool has_deadline;       // EEVDF
+  bool has_sched_delayed;  // 6.12 delayed dequeue
 };
 
 Offsets offsets(const Kernel& k) {
@@ -56,8 +56,9 @@ class CfsReader {
     CfsQueue q;
     q.cfs_rq = cfs_rq;
     if (depth > kMaxGroupDepth || !seen_.insert(cfs_rq.value()).second) {
-      q.breaks.push_back({0, cfs_rq, depth > kMaxGroupDepth ? "group scheduling nested too deep (a loop)"
-                                                            : "cfs_rq reached twice (a loop)"});
+      q.breaks.push_back(
+          {0, cfs_rq,
+           depth > kMaxGroupDepth ? "group scheduling nested too deep (a loop)" : "cfs_rq reached twice (a loop)"});
       return q;
     }
     Object rq = k_.object(cfs_rq, "struct cfs_rq");

@@ -60,10 +60,10 @@ struct RtQueued {
 
 struct CpuRunqueue {
   int cpu = 0;
-  VirtAddr rq;            // per_cpu(runqueues, cpu)
-  VirtAddr curr;          // rq->curr
-  uint64_t clock = 0;     // rq->clock (ns), what crash's -t/-T/-m use
-  VirtAddr rt_array;      // &rq->rt.active (struct rt_prio_array)
+  VirtAddr rq;         // per_cpu(runqueues, cpu)
+  VirtAddr curr;       // rq->curr
+  uint64_t clock = 0;  // rq->clock (ns), what crash's -t/-T/-m use
+  VirtAddr rt_array;   // &rq->rt.active (struct rt_prio_array)
   std::vector<RtQueued> rt;
   std::vector<WalkBreak> rt_breaks;  // positions index `rt`
   VirtAddr cfs_root;                 // &rq->cfs.tasks_timeline
@@ -72,7 +72,7 @@ struct CpuRunqueue {
 };
 
 struct Runqueues {
-  bool eevdf = false;       // the CFS tree is keyed by deadline (6.6+)
+  bool eevdf = false;        // the CFS tree is keyed by deadline (6.6+)
   VirtAddr root_task_group;  // null without group scheduling
   std::vector<CpuRunqueue> cpus;
 };

@@ -69,8 +69,8 @@ void read_clock_base(const Kernel& k, HrtimerClockBase& c) {
   if (base.has_member("offset")) c.offset = base["offset"].as_i64();
   const Type& hr = k.types().require("struct hrtimer");
   // hrtimer.node is a struct timerqueue_node whose rb_node `node` comes first.
-  const uint64_t node_offset = hr.require_member("node").offset +
-                               k.types().require("struct timerqueue_node").require_member("node").offset;
+  const uint64_t node_offset =
+      hr.require_member("node").offset + k.types().require("struct timerqueue_node").require_member("node").offset;
   // timerqueue_head.rb_root: an rb_root_cached since 4.20 (commit
   // 511885d7061e), whose rb_root is its first member; `head` before it.
   Object active = base["active"];
@@ -102,9 +102,8 @@ void read_clock_base(const Kernel& k, HrtimerClockBase& c) {
 TimerWheel read_timer_wheel(const Kernel& k, const std::vector<int>& cpus) {
   if (k.find_symbol("timer_bases") == nullptr) throw Error(Error::Kind::Lookup, "no per-CPU symbol 'timer_bases'");
   const Type* array = k.types().variable_type("timer_bases");
-  const uint64_t count = array != nullptr && array->strip().kind() == TypeKind::Array
-                             ? array->strip().count().value_or(1)
-                             : 1;
+  const uint64_t count =
+      array != nullptr && array->strip().kind() == TypeKind::Array ? array->strip().count().value_or(1) : 1;
   const uint64_t base_size = k.types().require("struct timer_base").size();
   const uint64_t entry_offset = k.types().require("struct timer_list").require_member("entry").offset;
   const std::vector<std::string> names = base_names(count);

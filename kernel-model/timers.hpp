@@ -26,15 +26,15 @@ namespace kdive {
 class Kernel;
 
 struct WheelTimer {
-  VirtAddr timer;     // struct timer_list
+  VirtAddr timer;        // struct timer_list
   uint64_t expires = 0;  // jiffies
   VirtAddr function;
 };
 
 struct TimerBase {
   int cpu = 0;
-  std::string name;  // "BASE_STD", "BASE_DEF", "BASE_LOCAL", "BASE_GLOBAL"
-  VirtAddr base;     // struct timer_base
+  std::string name;                // "BASE_STD", "BASE_DEF", "BASE_LOCAL", "BASE_GLOBAL"
+  VirtAddr base;                   // struct timer_base
   std::vector<WheelTimer> timers;  // sorted by expiry (as crash prints them)
   std::vector<WalkBreak> breaks;   // positions: timers read before the break (walk order)
   std::string error;               // the base could not be read at all
@@ -58,9 +58,9 @@ struct Hrtimer {
 
 struct HrtimerClockBase {
   int index = 0;
-  VirtAddr base;      // struct hrtimer_clock_base
-  VirtAddr get_time;  // the clock's read function (ktime_get, ...); null from 6.18
-  int64_t offset = 0;  // hrtimer_clock_base.offset: this clock minus CLOCK_MONOTONIC
+  VirtAddr base;                // struct hrtimer_clock_base
+  VirtAddr get_time;            // the clock's read function (ktime_get, ...); null from 6.18
+  int64_t offset = 0;           // hrtimer_clock_base.offset: this clock minus CLOCK_MONOTONIC
   std::vector<Hrtimer> timers;  // in expiry order
   std::vector<WalkBreak> breaks;
   std::string error;

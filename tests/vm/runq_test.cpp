@@ -2,8 +2,8 @@
 // active on that CPU (and the CPU the guest last saw it on), the busy workload
 // is running or queued, the JSON result says the same, and on bullseye the
 // text matches the crash utility line by line.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>

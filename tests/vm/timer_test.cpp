@@ -71,7 +71,8 @@ TEST_CASE("timer -r: the sleeper's nanosleep hrtimer, with hrtimer_wakeup", "[ti
   // An hrtimer_wakeup timer is the `timer` of a struct hrtimer_sleeper whose
   // `task` is the sleeping task: one of them must be the sleeper's.
   std::string commands;
-  for (uint64_t w : wakeups) commands += (commands.empty() ? "" : "; ") + fmt::format("struct hrtimer_sleeper.task {:x}", w);
+  for (uint64_t w : wakeups)
+    commands += (commands.empty() ? "" : "; ") + fmt::format("struct hrtimer_sleeper.task {:x}", w);
   const std::string out = kdive_ok(commands);
   CHECK(out.find(fmt::format("{:x}", sleeper)) != std::string::npos);
 
@@ -102,8 +103,8 @@ TEST_CASE("timer: every CPU's wheel bases, each timer's callback a kernel functi
       ++timers;
       CHECK(timer["expires"].get<uint64_t>() >= previous);
       previous = timer["expires"].get<uint64_t>();
-      CHECK(timer["tte"].get<int64_t>() == static_cast<int64_t>(timer["expires"].get<uint64_t>() -
-                                                                 r["jiffies"].get<uint64_t>()));
+      CHECK(timer["tte"].get<int64_t>() ==
+            static_cast<int64_t>(timer["expires"].get<uint64_t>() - r["jiffies"].get<uint64_t>()));
       INFO(timer.dump());
       CHECK_FALSE(timer["symbol"].get<std::string>().empty());
     }
