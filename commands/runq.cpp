@@ -265,7 +265,9 @@ void print_queues(const Kernel& k, Output& out, const Runqueues& rqs, bool group
     }
     if (r.rt.empty()) out.print("     [no tasks queued]\n");
     out.print("  CFS RB_ROOT: {:x}{}\n", r.cfs_root.value(),
-              rqs.eevdf ? "  (EEVDF: in deadline order; each task's deadline and vruntime shown)" : "");
+              !rqs.eevdf        ? ""
+              : rqs.by_deadline ? "  (EEVDF: in deadline order; each task's deadline and vruntime shown)"
+                                : "  (EEVDF: in vruntime order; each task's deadline and vruntime shown)");
     if (print_cfs_flat(k, out, r.cfs) == 0) out.print("     [no tasks queued]\n");
   }
 }
@@ -297,6 +299,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     print_queues(k, out, rqs, args.has('g'));
   }
   out.result({{"eevdf", rqs.eevdf},
+              {"by_deadline", rqs.by_deadline},
               {"root_task_group", rqs.root_task_group.is_null() ? Json(nullptr) : Json(json_hex(rqs.root_task_group))},
               {"cpus", std::move(rows)}});
 }
@@ -312,11 +315,12 @@ const CommandRegistrar registrar{
                     "Tasks of a task group (group scheduling) are listed with the rest; -g shows\n"
                     "the groups.\n"
                     "\n"
-                    "CFS before 6.6 keys its tree by vruntime. From 6.6 (EEVDF) the tree is keyed\n"
-                    "by each entity's virtual deadline and the scheduler picks the eligible entity\n"
-                    "with the earliest one; on such kernels the CFS RB_ROOT line says so and each\n"
-                    "task line ends with its deadline and vruntime (rq clock ns), and a task whose\n"
-                    "dequeue is delayed (6.12+) is marked [DELAYED].\n"
+                    "CFS keys its tree by vruntime. From 6.6 (EEVDF) the scheduler picks the\n"
+                    "eligible entity with the earliest virtual deadline, and from 6.8 the tree is\n"
+                    "keyed by that deadline. On EEVDF kernels the CFS RB_ROOT line says which\n"
+                    "order the tree has, each task line ends with its deadline and vruntime\n"
+                    "(virtual ns), and a task whose dequeue is delayed (6.12+) is marked\n"
+                    "[DELAYED].\n"
                     "\n"
                     "A damaged tree or list is marked where the walk stopped; the entries reached\n"
                     "around it are still listed.",
@@ -337,9 +341,10 @@ const CommandRegistrar registrar{
                  {'c', "cpu", "only these CPUs: 1, 1,3, 0-3, all"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::Object,
-              .keys = {"eevdf", "root_task_group", "cpus"},
-              .notes = "The same object whatever the text flags: eevdf (the CFS tree is keyed by\n"
-                       "deadline), root_task_group, and cpus: one object per CPU {cpu, runqueue,\n"
+              .keys = {"eevdf", "by_deadline", "root_task_group", "cpus"},
+              .notes = "The same object whatever the text flags: eevdf (entities have deadlines,\n"
+                       "6.6+), by_deadline (the CFS tree is keyed by them, 6.8+; else by vruntime),\n"
+                       "root_task_group, and cpus: one object per CPU {cpu, runqueue,\n"
                        "current {task, pid, comm, last_arrival}, clock, rt_prio_array, rt [{task,\n"
                        "pid, comm, prio}], rt_breaks, cfs_rb_root, cfs}. cfs is {cfs_rq, task_group,\n"
                        "group_name, entities, breaks}; each entity is {sched_entity, vruntime,\n"

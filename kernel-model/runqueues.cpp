@@ -175,6 +175,7 @@ Runqueues read_cpu_runqueues(const Kernel& k, const std::vector<int>& cpus) {
   const Offsets o = offsets(k);
   Runqueues out;
   out.eevdf = o.has_deadline;
+  out.by_deadline = o.has_deadline && o.se->member("min_vruntime").has_value();
   if (const Symbol* s = k.find_symbol("root_task_group"); s != nullptr && o.has_my_q) {
     out.root_task_group = k.symbol_address("root_task_group");
   }

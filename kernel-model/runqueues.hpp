@@ -4,10 +4,12 @@
 // group scheduling entities (sched_entity.my_q) taken down into their own
 // cfs_rq. Reads only: nothing here prints.
 //
-// What the tree is ordered by changed in 6.6 (commit 147f3efaa241, EEVDF):
-// before it the key is vruntime; from it the key is the virtual deadline
-// (sched_entity.deadline), and an entity is picked among the eligible ones by
-// earliest deadline. `Runqueues::eevdf` says which, probed by the member.
+// EEVDF replaced CFS's pick in 6.6 (commit 147f3efaa241): an entity is
+// picked among the eligible ones by earliest virtual deadline
+// (sched_entity.deadline). The tree stayed keyed by vruntime (augmented with
+// min_deadline) until 6.8, which keys it by deadline (commit 2227a957e1d5,
+// augmented with min_vruntime). `Runqueues::eevdf` and `by_deadline` say
+// which, probed by those members.
 //
 // The walks are bounded and cycle-safe (rbtree_walk, list_walk); a damaged
 // tree or list costs its own entries, each loss a WalkBreak in the queue that
@@ -72,7 +74,8 @@ struct CpuRunqueue {
 };
 
 struct Runqueues {
-  bool eevdf = false;        // the CFS tree is keyed by deadline (6.6+)
+  bool eevdf = false;        // entities have a deadline (6.6+)
+  bool by_deadline = false;  // the CFS tree is keyed by deadline (6.8+), else by vruntime
   VirtAddr root_task_group;  // null without group scheduling
   std::vector<CpuRunqueue> cpus;
 };

@@ -129,7 +129,7 @@ TEST_CASE("runq: the busy workload is running or queued", "[runq]") {
 TEST_CASE("runq JSON: the same runqueues and running tasks as the text", "[runq]") {
   const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
   const json r = json_result_of(suite(), "runq");
-  for (const char* key : {"eevdf", "root_task_group", "cpus"}) REQUIRE(r.contains(key));
+  for (const char* key : {"eevdf", "by_deadline", "root_task_group", "cpus"}) REQUIRE(r.contains(key));
   const std::map<int, Running> active = ps_active();
   for (const json& cpu : r["cpus"]) {
     for (const char* key : {"cpu", "runqueue", "current", "clock", "rt_prio_array", "rt", "cfs_rb_root", "cfs"}) {
@@ -143,9 +143,11 @@ TEST_CASE("runq JSON: the same runqueues and running tasks as the text", "[runq]
     // The tree's root sits in the runqueue's own cfs_rq.
     CHECK(hex(cpu["cfs_rb_root"]) > hex(cpu["runqueue"]));
   }
-  // EEVDF from 6.6: trixie's 6.12 has it, bullseye's 5.10 and bookworm's 6.1 do not.
+  // EEVDF from 6.6, the tree keyed by deadline from 6.8: trixie's 6.12 has
+  // both, bullseye's 5.10 and bookworm's 6.1 neither.
   const bool eevdf_kernel = t.release.rfind("6.12", 0) == 0;
   CHECK(r["eevdf"] == eevdf_kernel);
+  CHECK(r["by_deadline"] == eevdf_kernel);
 }
 
 // ---- crash, line by line (bullseye) ----
