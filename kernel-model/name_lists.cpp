@@ -127,6 +127,12 @@ const Type* struct_at_path(const Type& root, std::string_view path) {
       i += 2;
       continue;
     }
+    if (path[i] == '[') {  // the root's own index: "tasks[1].pid"
+      size_t close = path.find(']', i);
+      if (close == std::string_view::npos) return nullptr;
+      i = close + 1;
+      continue;
+    }
     size_t begin = i;
     while (i < path.size() && is_identifier_char(path[i])) ++i;
     if (i == begin) return nullptr;

@@ -16,22 +16,26 @@ namespace {
 using Catch::Matchers::Equals;
 using Catch::Matchers::VectorContains;
 
+CommandSpec spec(std::string_view name, std::vector<OptionSpec> options = {},
+                 std::vector<std::string_view> aliases = {}) {
+  CommandSpec s;
+  s.name = name;
+  s.options = std::move(options);
+  s.aliases = std::move(aliases);
+  return s;
+}
+
 class TestSource : public CompletionSource {
  public:
   TestSource() : types_(KDIVE_TYPEPROG_DIR "/types-dwarf5", ""), lists_(nullptr, &types_) {
-    specs_.push_back({.name = "ps",
-                      .options = {{'k', "", "kernel threads"},
-                                  {'u', "", "user tasks"},
-                                  {'c', "cpu", "of a CPU", "cpu"},
-                                  {long_only(1), "", "long only", "lonely"}}});
-    specs_.push_back({.name = "p", .aliases = {"print"}});
-    specs_.push_back({.name = "pte"});
-    specs_.push_back({.name = "struct", .options = {{'o', "", "offsets"}}});
-    specs_.push_back({.name = "union"});
-    specs_.push_back({.name = "ptype"});
-    specs_.push_back({.name = "help"});
-    specs_.push_back({.name = "sym"});
-    specs_.push_back({.name = "mod", .options = {{'s', "module", "load"}}});
+    specs_.push_back(spec("ps", {{'k', "", "kernel threads"},
+                                 {'u', "", "user tasks"},
+                                 {'c', "cpu", "of a CPU", "cpu"},
+                                 {long_only(1), "", "long only", "lonely"}}));
+    specs_.push_back(spec("p", {}, {"print"}));
+    for (const char* name : {"pte", "union", "ptype", "help", "sym"}) specs_.push_back(spec(name));
+    specs_.push_back(spec("struct", {{'o', "", "offsets"}}));
+    specs_.push_back(spec("mod", {{'s', "module", "load"}}));
   }
 
   void commands(std::string_view prefix, std::vector<std::string>& out) override {
