@@ -72,7 +72,9 @@ CommandAtCursor command_at_cursor(std::string_view line, size_t cursor) {
 }
 
 void sort_unique(std::vector<std::string>& v) {
-  std::sort(v.begin(), v.end());
+  // `p <Tab>` gathers every symbol (100k+), already in order: checking is
+  // cheaper than sorting them again.
+  if (!std::is_sorted(v.begin(), v.end())) std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
@@ -140,7 +142,9 @@ void value_candidates(CompletionSource& source, std::string_view word, Completio
   size_t member_at = last_separator_end(operand);
   if (member_at == 0) {
     source.symbols(operand, c.candidates);
-    for (auto& s : c.candidates) s.insert(0, lead);
+    if (!lead.empty()) {
+      for (auto& s : c.candidates) s.insert(0, lead);
+    }
     sort_unique(c.candidates);
     c.display_skip = lead.size();
     if (c.candidates.size() == 1) {

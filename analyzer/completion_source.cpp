@@ -1,5 +1,7 @@
 #include "analyzer/completion_source.hpp"
 
+#include <algorithm>
+
 #include "commands/api/command.hpp"
 #include "commands/api/session.hpp"
 #include "kernel-model/kernel.hpp"
@@ -8,14 +10,26 @@
 
 namespace kdive {
 
-NameLists* SessionCompletionSource::names() {
-  if (!session_.has_kernel()) return nullptr;
-  if (!names_) {
-    Kernel& k = session_.kernel();
-    names_ = std::make_unique<NameLists>(&k.symbols(), &k.types());
-  }
-  return names_.get();
+SessionCompletionSource::SessionCompletionSource(Session& session) : session_(session) {
+  if (!session_.has_kernel()) return;
+  Kernel& k = session_.kernel();
+  names_ = std::make_unique<NameLists>(&k.symbols(), &k.types());
+  // Only the vmlinux's symbol table (fixed once the kernel is open) and the
+  // DWARF index (made for use from any thread) are read there.
+  preparing_ = std::async(std::launch::async, [lists = names_.get()] {
+    try {
+      lists->prepare();
+    } catch (const std::exception&) {
+      // No index: the lists stay empty and the Tab that needs one says nothing.
+    }
+  });
 }
+
+SessionCompletionSource::~SessionCompletionSource() {
+  if (preparing_.valid()) preparing_.wait();
+}
+
+NameLists* SessionCompletionSource::names() { return names_.get(); }
 
 void SessionCompletionSource::commands(std::string_view prefix, std::vector<std::string>& out) {
   for (const Command* c : CommandRegistry::instance().all()) {
@@ -44,9 +58,17 @@ const CommandSpec* SessionCompletionSource::command(std::string_view name) {
 void SessionCompletionSource::symbols(std::string_view prefix, std::vector<std::string>& out) {
   NameLists* lists = names();
   if (lists == nullptr) return;
-  for (std::string_view s : lists->symbols().with_prefix(prefix)) out.emplace_back(s);
+  auto names = lists->symbols().with_prefix(prefix);
+  out.reserve(out.size() + names.size());
+  const size_t first = out.size();
+  for (std::string_view s : names) out.emplace_back(s);
   try {
+    // Kept in one sorted run (the completer then need not sort 100k names).
+    const size_t modules_at = out.size();
     module_symbols_with_prefix(session_.kernel().modules(), prefix, out);
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(modules_at), out.end());
+    std::inplace_merge(out.begin() + static_cast<std::ptrdiff_t>(first),
+                       out.begin() + static_cast<std::ptrdiff_t>(modules_at), out.end());
   } catch (const std::exception&) {
     // The module list could not be read: the kernel's own symbols still complete.
   }

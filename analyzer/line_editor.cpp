@@ -107,6 +107,9 @@ char** complete(const char* /*text*/, int start, int /*end*/) {
   } catch (const std::exception&) {
     c = Completion{};  // a damaged type or symbol: nothing to offer, no crash
   }
+  // Ours come sorted and without repeats (and may be 100k symbols: readline
+  // need not sort them again); file names readline sorts itself.
+  rl_sort_completion_matches = c.files ? 1 : 0;
   if (c.files) return nullptr;
   rl_attempted_completion_over = 1;
   // Readline replaces the text from its own word start (after a break

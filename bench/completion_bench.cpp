@@ -1,6 +1,8 @@
 // completion_bench: how long Tab takes on a real kernel — the first Tab of
 // each kind (which builds that sorted name list) and then repeated ones —
 // through the shell's completer over a session on a dump, with no readline.
+// The sorted name lists build on a background thread from the prompt on; their
+// build time is printed apart, then each line's first and later Tabs.
 // The goal: under 50 ms per completion on the bookworm vmlinux.
 //
 //   completion_bench VMLINUX VMCORE [ROUNDS]
@@ -39,9 +41,14 @@ int main(int argc, char** argv) {
   start = std::chrono::steady_clock::now();
   session.kernel().types().wait_for_index();
   double index_ms = ms_since(start);
-  fmt::print("open {:.1f} ms, DWARF index ready after {:.1f} ms more\n\n", open_ms, index_ms);
+  fmt::print("open {:.1f} ms, DWARF index ready after {:.1f} ms more\n", open_ms, index_ms);
 
+  // The shell starts this with the prompt; the lists build while the user
+  // types. Timed apart: a Tab pressed sooner waits for what is left of it.
+  start = std::chrono::steady_clock::now();
   kdive::SessionCompletionSource source(session);
+  source.wait_until_prepared();
+  fmt::print("sorted name lists built in the background in {:.1f} ms\n\n", ms_since(start));
   const std::vector<std::string> lines = {
       "struct task_str",
       "p init_task.co",

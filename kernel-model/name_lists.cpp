@@ -50,7 +50,7 @@ std::span<const std::string_view> SortedNames::with_prefix(std::string_view pref
 }
 
 const SortedNames& NameLists::symbols() {
-  if (!symbol_list_) {
+  std::call_once(symbols_once_, [this] {
     std::vector<std::string_view> names;
     if (symbols_ != nullptr) {
       names.reserve(symbols_->all().size());
@@ -59,13 +59,13 @@ const SortedNames& NameLists::symbols() {
       }
     }
     symbol_list_ = std::make_unique<SortedNames>(std::move(names));
-  }
+  });
   return *symbol_list_;
 }
 
 const SortedNames& NameLists::types(NameKind kind) {
   auto& list = type_lists_[static_cast<size_t>(kind)];
-  if (!list) {
+  std::call_once(types_once_[static_cast<size_t>(kind)], [&] {
     std::vector<std::string_view> names;
     if (types_ != nullptr) {
       const DwarfIndexImage& image = types_->index().image();
@@ -77,8 +77,13 @@ const SortedNames& NameLists::types(NameKind kind) {
       }
     }
     list = std::make_unique<SortedNames>(std::move(names));
-  }
+  });
   return *list;
+}
+
+void NameLists::prepare() {
+  symbols();
+  for (NameKind k : {NameKind::Struct, NameKind::Union, NameKind::Enum, NameKind::Typedef}) types(k);
 }
 
 void module_symbols_with_prefix(const ModuleTable& modules, std::string_view prefix, std::vector<std::string>& out) {

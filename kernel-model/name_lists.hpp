@@ -2,7 +2,9 @@
 // shell's Tab completion offers: symbols of the vmlinux (and of the loaded
 // modules), and the struct, union, enum, typedef and base type names of the
 // DWARF index. Each list is built on first use and kept, so the first Tab on a
-// kind pays one sort and every later one a binary search. Also the member
+// kind pays one sort and every later one a binary search (prepare() builds
+// them all ahead, on another thread if the caller likes: the lists are built
+// once whichever thread asks first, and read-only after). Also the member
 // navigation completion needs: which struct a member path ends in, through
 // pointers, arrays and typedefs, and the members a struct offers by name.
 //
@@ -15,6 +17,7 @@
 
 #include <array>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -53,11 +56,15 @@ class NameLists {
   // Type names of one kind: Struct, Union, Enum, Typedef or Base (waits for
   // the DWARF index when it is still being built).
   const SortedNames& types(NameKind kind);
+  // Builds every list now (the symbols and the type kinds completion asks for).
+  void prepare();
 
  private:
   const SymbolTable* symbols_;
   TypeSystem* types_;
+  std::once_flag symbols_once_;
   std::unique_ptr<SortedNames> symbol_list_;
+  std::array<std::once_flag, kNameKinds> types_once_;
   std::array<std::unique_ptr<SortedNames>, kNameKinds> type_lists_;
 };
 
