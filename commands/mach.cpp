@@ -112,7 +112,8 @@ void print_memory_map(const Kernel& k, Output& out) {
   Json rows = Json::array();
   for (const MemoryMapEntry& m : map) {
     out.print("{:016x} - {:016x}  {}\n", m.start, m.end, m.type_name);
-    rows.push_back({{"start", json_hex(m.start)}, {"end", json_hex(m.end)}, {"type", m.type}, {"type_name", m.type_name}});
+    rows.push_back(
+        {{"start", json_hex(m.start)}, {"end", json_hex(m.end)}, {"type", m.type}, {"type_name", m.type_name}});
   }
   out.result(std::move(rows));
 }
@@ -155,17 +156,16 @@ const CommandRegistrar registrar{
     {.name = "mach",
      .summary = "machine specific data",
      .usage = "mach [-m | -c [-x | -d]]",
-     .description =
-         "Shows the machine type, memory size, CPUs (and how many were offline), the\n"
-         "processor speed, HZ, the page size, the bases of the kernel's address regions\n"
-         "(direct map, vmalloc, vmemmap, the kernel image's map, modules), the kernel\n"
-         "stack size, and for each kind of per-CPU stack (IRQ, and the exception stacks\n"
-         "of the cpu_entry_area: DOUBLEFAULT, NMI, DEBUG, MCE, VC, VC2) its size and\n"
-         "each CPU's base address.\n\n"
-         "  -m  the firmware's physical memory map (the kernel's e820 table).\n"
-         "  -c  each CPU's struct cpuinfo_x86, as struct prints it.\n"
-         "  -x  with -c: integers in hexadecimal.\n"
-         "  -d  with -c: integers in decimal.",
+     .description = "Shows the machine type, memory size, CPUs (and how many were offline), the\n"
+                    "processor speed, HZ, the page size, the bases of the kernel's address regions\n"
+                    "(direct map, vmalloc, vmemmap, the kernel image's map, modules), the kernel\n"
+                    "stack size, and for each kind of per-CPU stack (IRQ, and the exception stacks\n"
+                    "of the cpu_entry_area: DOUBLEFAULT, NMI, DEBUG, MCE, VC, VC2) its size and\n"
+                    "each CPU's base address.\n\n"
+                    "  -m  the firmware's physical memory map (the kernel's e820 table).\n"
+                    "  -c  each CPU's struct cpuinfo_x86, as struct prints it.\n"
+                    "  -x  with -c: integers in hexadecimal.\n"
+                    "  -d  with -c: integers in decimal.",
      .examples = "  kdive> mach -m\n"
                  "        PHYSICAL ADDRESS RANGE         TYPE\n"
                  "  0000000000000000 - 0000000000001000  E820_RESERVED\n"

@@ -22,9 +22,7 @@ namespace {
 // crash's columns start at fixed places (TYPE at 34, DEVNAME at 41, DIRNAME
 // at 51); a value wider than its column pushes the next one right by what it
 // overflows, one space apart, and the columns after that catch up again.
-void to_column(std::string& line, size_t column) {
-  line.append(line.size() < column ? column - line.size() : 1, ' ');
-}
+void to_column(std::string& line, size_t column) { line.append(line.size() < column ? column - line.size() : 1, ' '); }
 
 std::string mount_line(const MountEntry& m) {
   std::string line = fmt::format("{:016x} {:016x} {}", m.mount.value(), m.superblock.value(), m.type);
@@ -175,23 +173,22 @@ const CommandRegistrar registrar{
     {.name = "mount",
      .summary = "mounted file systems",
      .usage = "mount [-f] [-i] [-n pid | task] [mount | vfsmount | superblock | devname | dirname] ...",
-     .description =
-         "Lists the mounts of the current context's mount namespace as /proc/PID/mounts\n"
-         "does: for each, its struct mount, the super block, the file system type, the\n"
-         "device name and the directory it is mounted on (the path rebuilt through the\n"
-         "mount and dentry chain). Since 6.8 a namespace keeps its mounts in an rbtree,\n"
-         "before in a list: both are read. Words after the options keep only the mounts\n"
-         "they name (an address of the mount, its vfsmount or super block, a device\n"
-         "name or a directory).\n\n"
-         "A mount that cannot be read, or a break in the namespace's list or tree, shows\n"
-         "its address with '(damaged: ...)'; the other mounts are still listed.\n\n"
-         "  -n pid|task  the mount namespace of that task instead.\n"
-         "  -f           under each mount, the files open through it: every task's fd\n"
-         "               table is read (crash reads super_block.s_files, which kernels\n"
-         "               since 3.13 do not have).\n"
-         "  -i           under each mount, the dirty inodes of its super block: those on\n"
-         "               its backing device's writeback lists (b_dirty, b_io, b_more_io,\n"
-         "               b_dirty_time) with their page-cache size and a path.",
+     .description = "Lists the mounts of the current context's mount namespace as /proc/PID/mounts\n"
+                    "does: for each, its struct mount, the super block, the file system type, the\n"
+                    "device name and the directory it is mounted on (the path rebuilt through the\n"
+                    "mount and dentry chain). Since 6.8 a namespace keeps its mounts in an rbtree,\n"
+                    "before in a list: both are read. Words after the options keep only the mounts\n"
+                    "they name (an address of the mount, its vfsmount or super block, a device\n"
+                    "name or a directory).\n\n"
+                    "A mount that cannot be read, or a break in the namespace's list or tree, shows\n"
+                    "its address with '(damaged: ...)'; the other mounts are still listed.\n\n"
+                    "  -n pid|task  the mount namespace of that task instead.\n"
+                    "  -f           under each mount, the files open through it: every task's fd\n"
+                    "               table is read (crash reads super_block.s_files, which kernels\n"
+                    "               since 3.13 do not have).\n"
+                    "  -i           under each mount, the dirty inodes of its super block: those on\n"
+                    "               its backing device's writeback lists (b_dirty, b_io, b_more_io,\n"
+                    "               b_dirty_time) with their page-cache size and a path.",
      .examples = "  kdive> mount\n"
                  "       MOUNT           SUPERBLK     TYPE   DEVNAME   DIRNAME\n"
                  "  ffff8da6011a93c0 ffff8da60104a000 rootfs rootfs    /\n"

@@ -29,7 +29,7 @@ std::string handler_text(const Kernel& k, uint64_t handler) {
   if (handler == 0) return "SIG_DFL";
   if (handler == 1) return "SIG_IGN";
   if (handler >= kKernelHalf) {
-    if (auto hit = k.symbol_at(VirtAddr{handler}); hit && hit->offset == 0) return hit->symbol->name;
+    if (auto hit = k.symbol_at(VirtAddr{handler}); hit && hit->offset == 0) return std::string(hit->symbol->name);
   }
   return fmt::format("{:x}", handler);
 }
@@ -37,7 +37,8 @@ std::string handler_text(const Kernel& k, uint64_t handler) {
 Json pending_json(const PendingSignals& p) {
   Json queue = Json::array();
   for (const QueuedSignal& q : p.queue.entries) {
-    queue.push_back({{"signo", q.signo}, {"sigqueue", json_hex(q.sigqueue.value())}, {"siginfo", json_hex(q.siginfo.value())}});
+    queue.push_back(
+        {{"signo", q.signo}, {"sigqueue", json_hex(q.sigqueue.value())}, {"siginfo", json_hex(q.siginfo.value())}});
   }
   return {{"signal", json_hex(p.signal)}, {"names", signal_names(p.signal)}, {"queue", std::move(queue)}};
 }
@@ -67,8 +68,8 @@ void print_group(const Kernel& k, const TaskSignals& s, Output& out) {
   out.print(" SIG    SIGACTION        HANDLER       MASK       FLAGS\n");
   for (const SignalAction& a : s.actions) {
     std::string names = sigaction_flag_names(a.flags);
-    std::string line = fmt::format("{:>4} {:016x} {:>10} {:016x} {:x}", fmt::format("[{}]", a.signo), a.sigaction.value(),
-                                   handler_text(k, a.handler), a.mask, a.flags);
+    std::string line = fmt::format("{:>4} {:016x} {:>10} {:016x} {:x}", fmt::format("[{}]", a.signo),
+                                   a.sigaction.value(), handler_text(k, a.handler), a.mask, a.flags);
     if (a.flags != 0 && !names.empty()) line += " (" + names + ")";
     out.print("{}\n", line);
   }
@@ -84,14 +85,15 @@ Json signals_json(const Kernel& k, const Task& t, const TaskSignals& s) {
   Json j = task_header_json(t);
   Json actions = Json::array();
   for (const SignalAction& a : s.actions) {
-    actions.push_back({{"signo", a.signo},
-                       {"name", signal_name(a.signo)},
-                       {"sigaction", json_hex(a.sigaction.value())},
-                       {"handler", a.handler <= 1 ? Json(a.handler == 0 ? "SIG_DFL" : "SIG_IGN") : json_hex(a.handler)},
-                       {"handler_text", handler_text(k, a.handler)},
-                       {"mask", json_hex(a.mask)},
-                       {"flags", json_hex(a.flags)},
-                       {"flag_names", sigaction_flag_names(a.flags)}});
+    actions.push_back(
+        {{"signo", a.signo},
+         {"name", signal_name(a.signo)},
+         {"sigaction", json_hex(a.sigaction.value())},
+         {"handler", a.handler <= 1 ? Json(a.handler == 0 ? "SIG_DFL" : "SIG_IGN") : Json(json_hex(a.handler))},
+         {"handler_text", handler_text(k, a.handler)},
+         {"mask", json_hex(a.mask)},
+         {"flags", json_hex(a.flags)},
+         {"flag_names", sigaction_flag_names(a.flags)}});
   }
   j["signal_struct"] = json_hex(s.signal_struct.value());
   j["sighand"] = json_hex(s.sighand.value());
@@ -208,20 +210,19 @@ const CommandRegistrar registrar{
     {.name = "sig",
      .summary = "task signal handling",
      .usage = "sig [-l] | [-s sigset] | [-g] [pid | taskp | command] ...",
-     .description =
-         "Shows a task's signal handling (the current context's when no task is given):\n"
-         "its signal_struct and thread count; for each of the 64 signals the address of\n"
-         "its k_sigaction, the handler (SIG_DFL, SIG_IGN, or the user address), the mask\n"
-         "blocked while it runs and its SA_ flags; whether the thread has a signal\n"
-         "pending (TIF_SIGPENDING); the blocked set; and the pending sets, the thread's\n"
-         "own (PRIVATE_PENDING) and its group's (SHARED_PENDING), each with the signal\n"
-         "number and siginfo address of every queued signal. Sets are 64-bit hex,\n"
-         "signal N being bit N-1, as /proc/PID/status shows SigPnd, ShdPnd and SigBlk.\n"
-         "A queue that cannot be walked to its end shows '(damaged: ...)' where it broke.\n\n"
-         "  -g         every thread of each task's thread group: the group's handlers\n"
-         "             and shared pending set once, then each thread's own part.\n"
-         "  -l         the signal numbers and their names.\n"
-         "  -s sigset  the names of the signals set in a 64-bit hexadecimal sigset.",
+     .description = "Shows a task's signal handling (the current context's when no task is given):\n"
+                    "its signal_struct and thread count; for each of the 64 signals the address of\n"
+                    "its k_sigaction, the handler (SIG_DFL, SIG_IGN, or the user address), the mask\n"
+                    "blocked while it runs and its SA_ flags; whether the thread has a signal\n"
+                    "pending (TIF_SIGPENDING); the blocked set; and the pending sets, the thread's\n"
+                    "own (PRIVATE_PENDING) and its group's (SHARED_PENDING), each with the signal\n"
+                    "number and siginfo address of every queued signal. Sets are 64-bit hex,\n"
+                    "signal N being bit N-1, as /proc/PID/status shows SigPnd, ShdPnd and SigBlk.\n"
+                    "A queue that cannot be walked to its end shows '(damaged: ...)' where it broke.\n\n"
+                    "  -g         every thread of each task's thread group: the group's handlers\n"
+                    "             and shared pending set once, then each thread's own part.\n"
+                    "  -l         the signal numbers and their names.\n"
+                    "  -s sigset  the names of the signals set in a 64-bit hexadecimal sigset.",
      .examples = "  kdive> sig 1\n"
                  "  PID: 1        TASK: ffff8da6011c8000  CPU: 0    COMMAND: \"init\"\n"
                  "  SIGNAL_STRUCT: ffff8da6011e5680  NR_THREADS: 1\n"

@@ -7,11 +7,25 @@ namespace kdive {
 namespace {
 constexpr char kLetters[] = "PFSRMBUDAWCIOELKXTN";
 // The kernel's TAINT_* names for the same bits (include/linux/panic.h).
-constexpr const char* kNames[] = {"TAINT_PROPRIETARY_MODULE", "TAINT_FORCED_MODULE", "TAINT_CPU_OUT_OF_SPEC",
-                                  "TAINT_FORCED_RMMOD", "TAINT_MACHINE_CHECK", "TAINT_BAD_PAGE", "TAINT_USER",
-                                  "TAINT_DIE", "TAINT_OVERRIDDEN_ACPI_TABLE", "TAINT_WARN", "TAINT_CRAP",
-                                  "TAINT_FIRMWARE_WORKAROUND", "TAINT_OOT_MODULE", "TAINT_UNSIGNED_MODULE",
-                                  "TAINT_SOFTLOCKUP", "TAINT_LIVEPATCH", "TAINT_AUX", "TAINT_RANDSTRUCT", "TAINT_TEST"};
+constexpr const char* kNames[] = {"TAINT_PROPRIETARY_MODULE",
+                                  "TAINT_FORCED_MODULE",
+                                  "TAINT_CPU_OUT_OF_SPEC",
+                                  "TAINT_FORCED_RMMOD",
+                                  "TAINT_MACHINE_CHECK",
+                                  "TAINT_BAD_PAGE",
+                                  "TAINT_USER",
+                                  "TAINT_DIE",
+                                  "TAINT_OVERRIDDEN_ACPI_TABLE",
+                                  "TAINT_WARN",
+                                  "TAINT_CRAP",
+                                  "TAINT_FIRMWARE_WORKAROUND",
+                                  "TAINT_OOT_MODULE",
+                                  "TAINT_UNSIGNED_MODULE",
+                                  "TAINT_SOFTLOCKUP",
+                                  "TAINT_LIVEPATCH",
+                                  "TAINT_AUX",
+                                  "TAINT_RANDSTRUCT",
+                                  "TAINT_TEST"};
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == sizeof(kLetters) - 1);
 }  // namespace
 

@@ -75,17 +75,16 @@ const CommandRegistrar registrar{
     {.name = "waitq",
      .summary = "tasks waiting on a wait queue",
      .usage = "waitq symbol | struct.member address | address",
-     .description =
-         "Lists the waiters queued on a wait queue (struct wait_queue_head): for each one\n"
-         "whose private pointer is a task, the task's line as ps names it; for any other\n"
-         "waiter (a poll table, an io_uring request), the entry, its private pointer and\n"
-         "its wake function. The queue is named by\n\n"
-         "  symbol                a global wait_queue_head (\"log_wait\");\n"
-         "  struct.member address the wait queue member of the structure at that address\n"
-         "                        (\"signal_struct.wait_chldexit ffff...\");\n"
-         "  address               the address of a wait_queue_head.\n\n"
-         "A queue whose links are damaged shows '(damaged: ...)' where the walk broke and\n"
-         "the waiters reached past it from the other end.",
+     .description = "Lists the waiters queued on a wait queue (struct wait_queue_head): for each one\n"
+                    "whose private pointer is a task, the task's line as ps names it; for any other\n"
+                    "waiter (a poll table, an io_uring request), the entry, its private pointer and\n"
+                    "its wake function. The queue is named by\n\n"
+                    "  symbol                a global wait_queue_head (\"log_wait\");\n"
+                    "  struct.member address the wait queue member of the structure at that address\n"
+                    "                        (\"signal_struct.wait_chldexit ffff...\");\n"
+                    "  address               the address of a wait_queue_head.\n\n"
+                    "A queue whose links are damaged shows '(damaged: ...)' where the walk broke and\n"
+                    "the waiters reached past it from the other end.",
      .examples = "  kdive> waitq log_wait\n"
                  "  PID: 212      TASK: ffff8da6036b0000  CPU: 1    COMMAND: \"klogd\"\n\n"
                  "  kdive> waitq signal_struct.wait_chldexit ffff8da6011e5680\n"

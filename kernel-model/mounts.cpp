@@ -73,7 +73,7 @@ std::string inode_path(const Kernel& k, const Object& inode, VirtAddr vfsmount) 
   Object first = inode["i_dentry"]["first"];
   if (first.is_null()) return "";
   const Type& dentry = k.types().require("struct dentry");
-  const char* link = dentry.has_member("d_u.d_alias") ? "d_u.d_alias" : "d_alias";
+  const char* link = dentry.member("d_u.d_alias").has_value() ? "d_u.d_alias" : "d_alias";
   Object d = container_of(k, first.pointer(), dentry, link);
   return dentry_path(k, d.address(), vfsmount);
 }
@@ -130,7 +130,8 @@ Walked<MountInode> read_dirty_inodes(const Kernel& k, const MountEntry& mount) {
       if (!wb.has_member(list)) continue;
       Walked<VirtAddr> w = walk_list(k.memory(), wb[list].address(), link, kMaxDirtyInodes);
       for (const WalkBreak& b : w.breaks) {
-        out.breaks.push_back({out.entries.size(), b.at, fmt::format("{} of writeback {:x}: {}", list, wb_addr, b.reason)});
+        out.breaks.push_back(
+            {out.entries.size(), b.at, fmt::format("{} of writeback {:x}: {}", list, wb_addr, b.reason)});
       }
       for (VirtAddr a : w.entries) {
         if (!seen.insert(a.value()).second) continue;

@@ -86,10 +86,11 @@ TaskSignals read_task_signals(const Kernel& k, VirtAddr task) {
 
 std::string signal_name(int signo) {
   static constexpr std::array<const char*, 32> kClassic = {
-      "",        "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP",   "SIGABRT/SIGIOT", "SIGBUS",
-      "SIGFPE",  "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",   "SIGPIPE",   "SIGALRM",        "SIGTERM",
-      "SIGSTKFLT", "SIGCHLD/SIGCLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG",
-      "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO/SIGPOLL", "SIGPWR", "SIGSYS/SIGUNUSED"};
+      "",         "SIGHUP",        "SIGINT",    "SIGQUIT",         "SIGILL",  "SIGTRAP",   "SIGABRT/SIGIOT",
+      "SIGBUS",   "SIGFPE",        "SIGKILL",   "SIGUSR1",         "SIGSEGV", "SIGUSR2",   "SIGPIPE",
+      "SIGALRM",  "SIGTERM",       "SIGSTKFLT", "SIGCHLD/SIGCLD",  "SIGCONT", "SIGSTOP",   "SIGTSTP",
+      "SIGTTIN",  "SIGTTOU",       "SIGURG",    "SIGXCPU",         "SIGXFSZ", "SIGVTALRM", "SIGPROF",
+      "SIGWINCH", "SIGIO/SIGPOLL", "SIGPWR",    "SIGSYS/SIGUNUSED"};
   if (signo < 1 || signo > kSignalCount) return "";
   if (signo < 32) return kClassic[static_cast<size_t>(signo)];
   // The real-time signals are named from both ends, as crash names them:
@@ -111,15 +112,15 @@ std::vector<std::string> signal_names(uint64_t set) {
 std::string sigaction_flag_names(uint64_t flags) {
   // include/uapi/asm-generic/signal-defs.h and x86's SA_RESTORER.
   static constexpr std::array<std::pair<uint64_t, const char*>, 10> kFlags = {{{0x1, "SA_NOCLDSTOP"},
-                                                                                {0x2, "SA_NOCLDWAIT"},
-                                                                                {0x4, "SA_SIGINFO"},
-                                                                                {0x400, "SA_UNSUPPORTED"},
-                                                                                {0x800, "SA_EXPOSE_TAGBITS"},
-                                                                                {0x04000000, "SA_RESTORER"},
-                                                                                {0x08000000, "SA_ONSTACK"},
-                                                                                {0x10000000, "SA_RESTART"},
-                                                                                {0x40000000, "SA_NODEFER"},
-                                                                                {0x80000000, "SA_RESETHAND"}}};
+                                                                               {0x2, "SA_NOCLDWAIT"},
+                                                                               {0x4, "SA_SIGINFO"},
+                                                                               {0x400, "SA_UNSUPPORTED"},
+                                                                               {0x800, "SA_EXPOSE_TAGBITS"},
+                                                                               {0x04000000, "SA_RESTORER"},
+                                                                               {0x08000000, "SA_ONSTACK"},
+                                                                               {0x10000000, "SA_RESTART"},
+                                                                               {0x40000000, "SA_NODEFER"},
+                                                                               {0x80000000, "SA_RESETHAND"}}};
   std::string out;
   uint64_t rest = flags;
   for (const auto& [bit, name] : kFlags) {

@@ -49,8 +49,8 @@ struct TaskSignals {
   std::vector<SignalAction> actions;  // kSignalCount of them; empty without a sighand
   bool sigpending = false;            // TIF_SIGPENDING in the thread's flags
   uint64_t blocked = 0;
-  PendingSignals pending;  // the thread's own (task->pending)
-  PendingSignals shared;   // the group's (signal->shared_pending)
+  PendingSignals pending;            // the thread's own (task->pending)
+  PendingSignals shared;             // the group's (signal->shared_pending)
   uint64_t ignored = 0, caught = 0;  // SigIgn and SigCgt, from the handlers
 };
 

@@ -17,7 +17,7 @@ namespace kdive {
 class Kernel;
 
 struct WaitQueueEntry {
-  VirtAddr entry;    // struct wait_queue_entry
+  VirtAddr entry;     // struct wait_queue_entry
   VirtAddr private_;  // its private pointer
   VirtAddr func;      // its wake function
   uint32_t flags = 0;

@@ -150,7 +150,8 @@ std::vector<std::string> example_problems(const Manual& m) {
   std::vector<std::string> problems;
   const std::string ran = "`" + example + "`";
   JsonRun r = run_json(example);
-  if (r.status != 0 && !refuses) problems.push_back(ran + " exits with status " + std::to_string(r.status) + ": " + r.err);
+  if (r.status != 0 && !refuses)
+    problems.push_back(ran + " exits with status " + std::to_string(r.status) + ": " + r.err);
   for (const auto& line : r.unparseable) problems.push_back(ran + " printed a line that is not JSON: " + line);
   size_t checked = 0;
   for (const Json& line : r.lines) {

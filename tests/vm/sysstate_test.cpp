@@ -119,9 +119,9 @@ TEST_CASE("mount lists every mount of the guest's /proc/mounts, and no other", "
   std::string text = run_ok("mount");
   for (const TruthMount& m : want) {
     INFO(m.dir);
-    CHECK(std::regex_search(text, std::regex("\n[0-9a-f]{16} [0-9a-f]{16} " + m.type + " +" + m.dev + " +" +
-                                             std::regex_replace(m.dir, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
-                                             "\n")));
+    CHECK(std::regex_search(
+        text, std::regex("\n[0-9a-f]{16} [0-9a-f]{16} " + m.type + " +" + m.dev + " +" +
+                         std::regex_replace(m.dir, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + "\n")));
   }
   // -n 1: init's namespace is the same one.
   CHECK(result("mount -n 1") == rows);
@@ -159,8 +159,7 @@ TEST_CASE("mount -f shows each open file of the workload under the mount it was 
   CHECK(checked > 0);
 }
 
-TEST_CASE("mount -i lists the dirty inodes of each super block (none on the guest's RAM file systems)",
-          "[sysstate]") {
+TEST_CASE("mount -i lists the dirty inodes of each super block (none on the guest's RAM file systems)", "[sysstate]") {
   json rows = result("mount -i");
   REQUIRE_FALSE(rows.empty());
   for (const json& r : rows) {
@@ -172,8 +171,7 @@ TEST_CASE("mount -i lists the dirty inodes of each super block (none on the gues
   }
 }
 
-TEST_CASE("sig shows the masks the task_struct holds, and the guest's own masks where it printed them",
-          "[sysstate]") {
+TEST_CASE("sig shows the masks the task_struct holds, and the guest's own masks where it printed them", "[sysstate]") {
   Truth t = truth();
   size_t checked = 0;
   for (const TruthTask& task : t.tasks) {
@@ -192,8 +190,10 @@ TEST_CASE("sig shows the masks the task_struct holds, and the guest's own masks 
     uint64_t ign = 0, cgt = 0;
     for (const json& a : s["actions"]) {
       int n = a["signo"];
-      if (a["handler"] == "SIG_IGN") ign |= 1ull << (n - 1);
-      else if (a["handler"] != "SIG_DFL") cgt |= 1ull << (n - 1);
+      if (a["handler"] == "SIG_IGN")
+        ign |= 1ull << (n - 1);
+      else if (a["handler"] != "SIG_DFL")
+        cgt |= 1ull << (n - 1);
     }
     CHECK(hex(s["ignored"]) == ign);
     CHECK(hex(s["caught"]) == cgt);
@@ -206,8 +206,9 @@ TEST_CASE("sig PID matches SigPnd, ShdPnd, SigBlk, SigIgn and SigCgt of /proc/PI
   auto lines = truth_lines("sig");
   Truth t = truth();
   if (lines.empty() || !t.roles.contains("signals")) {
-    KDIVE_SKIP("this fixture's truth has no signal masks (sig lines and the signals role come with the "
-               "fixture recipe's signal workload)");
+    KDIVE_SKIP(
+        "this fixture's truth has no signal masks (sig lines and the signals role come with the "
+        "fixture recipe's signal workload)");
   }
   std::map<int64_t, std::map<std::string, uint64_t>> masks;
   for (const auto& w : lines) {
