@@ -27,7 +27,9 @@ constexpr uint64_t kModulesBase = 0xffffffffc0000000;
 constexpr uint64_t kThreadSize = 16384;
 constexpr uint64_t kPageSize = 4096;
 
-void line(Output& out, std::string_view label, std::string_view value) { out.print("{:>22}: {}\n", label, value); }
+void line(Output& out, std::string_view label, std::string_view value) {
+  out.print("{:>22}:{}{}\n", label, value.empty() ? "" : " ", value);
+}
 
 std::string memory_size(uint64_t bytes) {
   // As sys prints it: "511.5 MB", "2 GB".

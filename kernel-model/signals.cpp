@@ -110,13 +110,14 @@ std::vector<std::string> signal_names(uint64_t set) {
 }
 
 std::string sigaction_flag_names(uint64_t flags) {
-  // include/uapi/asm-generic/signal-defs.h and x86's SA_RESTORER.
-  static constexpr std::array<std::pair<uint64_t, const char*>, 10> kFlags = {{{0x1, "SA_NOCLDSTOP"},
+  // include/uapi/asm-generic/signal-defs.h and x86's SA_RESTORER, in the
+  // order crash names them (SA_RESTORER first).
+  static constexpr std::array<std::pair<uint64_t, const char*>, 10> kFlags = {{{0x04000000, "SA_RESTORER"},
+                                                                               {0x1, "SA_NOCLDSTOP"},
                                                                                {0x2, "SA_NOCLDWAIT"},
                                                                                {0x4, "SA_SIGINFO"},
                                                                                {0x400, "SA_UNSUPPORTED"},
                                                                                {0x800, "SA_EXPOSE_TAGBITS"},
-                                                                               {0x04000000, "SA_RESTORER"},
                                                                                {0x08000000, "SA_ONSTACK"},
                                                                                {0x10000000, "SA_RESTART"},
                                                                                {0x40000000, "SA_NODEFER"},

@@ -133,27 +133,21 @@ TEST_CASE("mount -f shows each open file of the workload under the mount it was 
   size_t checked = 0;
   for (const TruthFd& fd : t.fds) {
     if (!fd.target.starts_with("/")) continue;  // pipes, sockets, anon inodes
-    // The mount a path lies under: the longest directory that prefixes it.
-    const json* best = nullptr;
-    size_t best_len = 0;
-    for (const json& r : rows) {
-      std::string d = r["dirname"];
-      bool under = d == "/" || fd.target == d || fd.target.starts_with(d + "/");
-      if (under && d.size() >= best_len) {
-        best = &r;
-        best_len = d.size();
-      }
-    }
+    // The file is listed once, under the mount it was opened through, whose
+    // directory is a prefix of its path (not always the longest such mount:
+    // /dev/console was opened on rootfs before devtmpfs covered /dev).
     INFO("pid " << fd.pid << " fd " << fd.fd << " " << fd.target);
-    REQUIRE(best != nullptr);
-    bool found = false;
-    for (const json& f : (*best)["open_files"]) {
-      if (f["pid"] == fd.pid && f["fd"] == fd.fd) {
+    size_t found = 0;
+    for (const json& r : rows) {
+      for (const json& f : r["open_files"]) {
+        if (f["pid"] != fd.pid || f["fd"] != fd.fd) continue;
+        ++found;
         CHECK(f["path"] == fd.target);
-        found = true;
+        const std::string d = r["dirname"];
+        CHECK((d == "/" || fd.target == d || fd.target.starts_with(d + "/")));
       }
     }
-    CHECK(found);
+    CHECK(found == 1);
     ++checked;
   }
   CHECK(checked > 0);
@@ -348,12 +342,19 @@ TEST_CASE("sys -c NAME|NUM selects system calls; wr and sys -panic refuse in one
   CHECK(r.err.find("runs once") != std::string::npos);
 }
 
-TEST_CASE("mount, sig and sys -c read match crash line by line", "[sysstate]") {
+TEST_CASE("mount, mach -m and sig match crash line by line", "[sysstate]") {
   if (std::string why = crash_unusable(); !why.empty()) KDIVE_SKIP(why);
-  // Deliberate difference: kdive writes no trailing blanks (crash pads the
-  // DIRNAME column and the sig header); compared without them.
+  // Deliberate differences, left out of this comparison:
+  // - kdive writes no trailing blanks (crash pads the DIRNAME column and the
+  //   sig header and flag columns): lines are compared without them.
+  // - sys -c names the source file by its DWARF path, crash by a path
+  //   relative to the build directory (the sys -c case of crash_oracle_test).
+  // - mach names the MCE and VC2 exception stacks, which crash 8.0.2 calls
+  //   "(unknown)" with size 0 or leaves out, and marks none "[unavailable]".
+  // - mount -f and -i read the fd tables and writeback lists; crash refuses
+  //   both on kernels without super_block.s_files / s_dirty.
   Truth t = truth();
-  std::vector<std::string> commands = {"mount", "sig -l", "sig -s 4001", "sys -c read", "sig 1", "sig -g 1"};
+  std::vector<std::string> commands = {"mount", "mach -m", "sig -l", "sig -s 4001", "sig 1", "sig -g 1"};
   for (const char* role : {"threaded", "sleeper", "files"}) {
     if (t.roles.contains(role)) commands.push_back("sig " + std::to_string(t.role(role)));
   }
@@ -364,8 +365,6 @@ TEST_CASE("mount, sig and sys -c read match crash line by line", "[sysstate]") {
     REQUIRE(crash.size() == kdive.size());
     for (size_t i = 0; i < crash.size(); ++i) {
       INFO("line " << i);
-      // Deliberate difference: kdive's `sys -c` names the source file as
-      // sym does (the DWARF path), which for this kernel is crash's too.
       CHECK(kdive[i] == crash[i]);
     }
   }
