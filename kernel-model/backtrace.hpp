@@ -68,6 +68,13 @@ struct Frame {
   // Found by scanning the stack for text addresses (the last resort, after
   // the ORC unwind stopped), not by unwinding: may be stale.
   bool guessed = false;
+  // Found without this frame's own exact ORC rule, yet checked (a return
+  // address just after a call, from which exact unwinding goes on): how,
+  // e.g. "found on the stack" (where the unwind resynchronised) or "caller
+  // found with the ORC entry at ... (the entry at the saved rip is
+  // undefined)". Empty for an exact frame. Only this one frame is marked:
+  // the frames after it are unwound exactly from it.
+  std::string recovered;
 };
 
 struct Backtrace {
@@ -134,6 +141,14 @@ class Unwinder {
   struct State;
 
  private:
+  // A CPU the crash NMI stopped (kexec dumps): its note holds the user-mode
+  // registers the NMI interrupted, and it halted in crash_nmi_callback on the
+  // task stack. The frames from a return address into that handler, when
+  // exact unwinding from there reaches a register block equal to `saved`;
+  // else nullopt. The first frame is marked `recovered`.
+  std::optional<Backtrace> halted_in_crash_nmi(const Task& task, const X86Registers& saved,
+                                               const std::string& source) const;
+
   std::unique_ptr<State> state_;
 };
 
