@@ -301,6 +301,68 @@ std::vector<Unwinder::StackRange> Unwinder::stacks_of(const Task& task) const {
 
 namespace {
 
+std::vector<uint64_t> frame_pointer_candidates(const Unwinder::State& s, StackReader& mem, VirtAddr ip, uint64_t sp);
+void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Task& task, Backtrace& bt);
+
+// The target of the direct call that returns to `ret`, if it was one.
+std::optional<uint64_t> call_target(const Kernel& k, VirtAddr ret) {
+  std::array<uint8_t, 5> code{};
+  try {
+    k.memory().read(ret - code.size(), std::as_writable_bytes(std::span(code)));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return direct_call_target(code, ret.value());
+}
+
+// The first frame's saved registers are in a function with no usable ORC
+// entry (objtool left __crash_kexec without any on 6.1; crash_setup_regs()
+// saved its rip there): resynchronise on the first return address above the
+// saved stack pointer, on the same stack, whose call went to that function
+// and from which exact unwinding reaches the stack's natural end. Only that
+// frame is marked; on success `bt` holds the whole unwind.
+bool resynchronise(const Unwinder::State& s, StackReader& mem, const UnwindState& st, const Task& task,
+                   Backtrace& bt) {
+  auto fn = s.k.symbol_at(VirtAddr{st.ip});
+  const auto* range = mem.stack_of(VirtAddr{st.sp});
+  if (!fn || !range) return false;
+  const uint64_t fn_start = fn->symbol->address.value();
+  StackWordReader read_word = [&mem](VirtAddr a, std::string& w) { return mem.word(a, w); };
+  std::optional<Backtrace> found;
+  const VirtAddr end = std::min(range->end, VirtAddr{st.sp} + kPageSize);
+  first_matching_slot(VirtAddr{st.sp}, end, read_word, [&](VirtAddr slot, uint64_t w) {
+    std::string unused;
+    if (!s.table_for(VirtAddr{w} - 1, unused)) return false;
+    auto target = call_target(s.k, VirtAddr{w});
+    if (!target || *target != fn_start) return false;
+    // rbp as saved first (the function may not have touched it), then the
+    // frame-pointer layouts the caller's entry allows.
+    std::vector<uint64_t> bps = {st.bp};
+    for (uint64_t bp : frame_pointer_candidates(s, mem, VirtAddr{w - 1}, slot.value() + 8)) {
+      if (bp != st.bp) bps.push_back(bp);
+    }
+    for (uint64_t bp : bps) {
+      Backtrace attempt = bt;
+      attempt.frames.push_back(frame_at(slot, VirtAddr{w}, range->name));
+      attempt.frames.back().return_address = true;
+      attempt.frames.back().recovered = "found on the stack";
+      UnwindState next;
+      next.ip = w;
+      next.sp = slot.value() + 8;
+      next.bp = bp;
+      unwind(s, mem, next, task, attempt);
+      if (attempt.stop.empty()) {
+        found = std::move(attempt);
+        return true;
+      }
+    }
+    return false;
+  });
+  if (!found) return false;
+  bt = std::move(*found);
+  return true;
+}
+
 // unwind_next_frame() until the end of the stack or damage.
 void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Task& task, Backtrace& bt) {
   std::set<std::string> left;  // stacks the unwind has moved off: it never goes back
@@ -345,6 +407,9 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
                                  c->entry_ip, ip);
         }
       }
+    }
+    if (e.type == OrcType::Undefined && bt.frames.size() == 1 && st.signal && resynchronise(s, mem, st, task, bt)) {
+      return;
     }
     if (e.type == OrcType::Undefined) {
       bt.stop = fmt::format("the ORC entry for {:x} is undefined", ip);

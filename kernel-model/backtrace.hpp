@@ -68,12 +68,14 @@ struct Frame {
   // Found by scanning the stack for text addresses (the last resort, after
   // the ORC unwind stopped), not by unwinding: may be stale.
   bool guessed = false;
-  // Found without this frame's own exact ORC rule, yet checked (a return
-  // address just after a call, from which exact unwinding goes on): how,
-  // e.g. "found on the stack" (where the unwind resynchronised) or "caller
-  // found with the ORC entry at ... (the entry at the saved rip is
-  // undefined)". Empty for an exact frame. Only this one frame is marked:
-  // the frames after it are unwound exactly from it.
+  // Found without the previous frame's own exact ORC rule, yet checked (a
+  // return address just after a call, from which exact unwinding goes on):
+  // how. "found on the stack": the unwind resynchronised on this return
+  // address (a kexec dump's panic CPU, whose saved rip has no ORC entry; a
+  // CPU the crash NMI stopped); "caller found with the ORC entry at ...":
+  // an earlier entry of the function stood in for an undefined one. Empty
+  // for an exact frame. Only this one frame is marked: the frames after it
+  // are unwound exactly from it.
   std::string recovered;
 };
 

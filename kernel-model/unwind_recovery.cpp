@@ -52,6 +52,13 @@ std::optional<VirtAddr> first_matching_slot(VirtAddr begin, VirtAddr end, const 
   return std::nullopt;
 }
 
+std::optional<uint64_t> direct_call_target(std::span<const uint8_t, 5> code_before, uint64_t ret) {
+  if (code_before[0] != 0xe8) return std::nullopt;
+  int32_t rel;
+  std::memcpy(&rel, code_before.data() + 1, 4);
+  return ret + static_cast<uint64_t>(static_cast<int64_t>(rel));
+}
+
 bool same_pt_regs(const X86Registers& a, const X86Registers& b) {
   static_assert(offsetof(X86Registers, ss) == 20 * 8, "pt_regs order: r15 first, ss last");
   return std::memcmp(&a, &b, kPtRegsSize) == 0;

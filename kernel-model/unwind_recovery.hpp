@@ -9,12 +9,17 @@
 //    (user-mode ones when it came from user space) and halted inside the NMI
 //    handler: its frames are found from a return address on the stack from
 //    which exact unwinding reaches a register block equal to the saved one.
+// Where a function has no ORC entries at all (objtool left __crash_kexec
+// without any on 6.1), the unwinder resynchronises instead: the first
+// return address above the saved stack pointer whose call went to that
+// function, from which exact unwinding reaches the stack's natural end.
 // Pure functions over a stack-word reader and an ORC table, so each rule is
 // tested on made-up stacks; the unwinder (backtrace.cpp) decides when to use
 // them and marks the frames they found.
 //
 //   auto c = caller_by_preceding_entry(table, layout, ip, fn_start, regs, read_word, is_return, why);
 //   if (c) { /* c->cfa, c->return_address, c->entry_ip */ }
+//   auto target = direct_call_target(bytes_before_ret, ret);   // e8 rel32 only
 //   auto slot = first_matching_slot(begin, end, read_word, [&](VirtAddr a, uint64_t w) { ... });
 //   bool same = same_pt_regs(prstatus_regs, block_regs);
 #pragma once
@@ -22,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "kernel-model/orc_rules.hpp"
@@ -58,6 +64,11 @@ std::optional<BorrowedCaller> caller_by_preceding_entry(const OrcTable& table, c
 // ends at the first unreadable word (nothing above it can be read either).
 std::optional<VirtAddr> first_matching_slot(VirtAddr begin, VirtAddr end, const StackWordReader& word,
                                             const std::function<bool(VirtAddr, uint64_t)>& accept);
+
+// The target of a direct call (e8 rel32) that ends just before `ret`, from
+// the 5 code bytes before it; nullopt for any other instruction (an indirect
+// call names no target). Ties a return address to the function it called.
+std::optional<uint64_t> direct_call_target(std::span<const uint8_t, 5> code_before, uint64_t ret);
 
 // Whether two register sets hold the same struct pt_regs (r15 ... ss): an
 // NT_PRSTATUS note copies the pt_regs it was given, so a register block on

@@ -234,13 +234,15 @@ TEST_CASE("the panic task's frames contain the console's Call Trace", "[backtrac
   }
   if (recipe(suite()).kexec) {
     // The capture kernel took over from __crash_kexec (panic -> __crash_kexec):
-    // the NT_PRSTATUS rip is crash_setup_regs()'s label there, whose ORC entry
-    // is undefined. The frames are still exact, panic's found with an earlier
-    // entry of __crash_kexec (marked: only that one), the rest by ORC.
+    // the NT_PRSTATUS rip is crash_setup_regs()'s label there, where ORC is
+    // undefined (objtool gave this __crash_kexec no entries). The unwind
+    // resynchronises on panic's return address, the first above the saved
+    // rsp whose call went to __crash_kexec (marked: only that frame), and is
+    // exact from there to the system call.
     Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");
     CHECK(t->pid == truth.role("panic"));
     std::vector<std::string> n = names(*k, bt);
-    const std::vector<std::string> top = {"__crash_kexec", "panic", "sysrq_handle_crash", "__handle_sysrq",
+    const std::vector<std::string> top = {"__crash_kexec", "panic", "sysrq_handle_crash", "__handle_sysrq.cold",
                                           "write_sysrq_trigger"};
     REQUIRE(n.size() > top.size());
     CHECK(std::vector<std::string>(n.begin(), n.begin() + static_cast<std::ptrdiff_t>(top.size())) == top);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
+#include <array>
 #include <cstring>
 #include <map>
 #include <set>
@@ -82,7 +83,10 @@ TEST_CASE("The caller of an undefined ORC entry comes from the nearest entry of 
           "[unit][orc][unwind_recovery]") {
   Table t(kRows);
   const OrcLayout layout = OrcLayout::since_6_4();
-  OrcFrameRegs st{.ip = kFn + 0x4a, .sp = kSp, .bp = 0, .signal = true};
+  OrcFrameRegs st;
+  st.ip = kFn + 0x4a;
+  st.sp = kSp;
+  st.signal = true;
   std::string why;
 
   SECTION("the nearest defined entry: its CFA holds the return address") {
@@ -118,7 +122,9 @@ TEST_CASE("The caller of an undefined ORC entry comes from the nearest entry of 
   }
   SECTION("an address below the table has no entry") {
     MadeUpStack stack;
-    OrcFrameRegs low{.ip = kPrev - 0x100, .sp = kSp};
+    OrcFrameRegs low;
+    low.ip = kPrev - 0x100;
+    low.sp = kSp;
     CHECK_FALSE(caller_by_preceding_entry(t.table, layout, low, VirtAddr{kPrev - 0x200}, stack.reader(),
                                           only({kRet}), why));
     CHECK(why.find("no ORC entry") != std::string::npos);
@@ -183,4 +189,19 @@ TEST_CASE("same_pt_regs compares the pt_regs words only", "[unit][unwind_recover
     c.*field += 1;
     CHECK_FALSE(same_pt_regs(a, c));
   }
+}
+
+TEST_CASE("direct_call_target names the function a direct call went to", "[unit][unwind_recovery]") {
+  const uint64_t ret = 0xffffffff819cd06e;  // after "call __crash_kexec" in panic
+  // e8 d2 75 79 ff: rel32 -0x868a2e from the return address.
+  std::array<uint8_t, 5> call = {0xe8, 0xd2, 0x75, 0x79, 0xff};
+  CHECK(direct_call_target(call, ret) == 0xffffffff81164640);
+  std::array<uint8_t, 5> forward = {0xe8, 0x10, 0x00, 0x00, 0x00};
+  CHECK(direct_call_target(forward, ret) == ret + 0x10);
+  // "lea 0x0(%rip),%rax" ends in 05 00 00 00 00 (crash_setup_regs()'s
+  // _THIS_IP_): no call; nor is an indirect call (ff 15 ...) a direct one.
+  std::array<uint8_t, 5> lea = {0x05, 0x00, 0x00, 0x00, 0x00};
+  CHECK_FALSE(direct_call_target(lea, ret));
+  std::array<uint8_t, 5> indirect = {0x15, 0x44, 0x33, 0x22, 0x11};
+  CHECK_FALSE(direct_call_target(indirect, ret));
 }
