@@ -321,8 +321,7 @@ std::optional<uint64_t> call_target(const Kernel& k, VirtAddr ret) {
 // saved stack pointer, on the same stack, whose call went to that function
 // and from which exact unwinding reaches the stack's natural end. Only that
 // frame is marked; on success `bt` holds the whole unwind.
-bool resynchronise(const Unwinder::State& s, StackReader& mem, const UnwindState& st, const Task& task,
-                   Backtrace& bt) {
+bool resynchronise(const Unwinder::State& s, StackReader& mem, const UnwindState& st, const Task& task, Backtrace& bt) {
   auto fn = s.k.symbol_at(VirtAddr{st.ip});
   const auto* range = mem.stack_of(VirtAddr{st.sp});
   if (!fn || !range) return false;
@@ -548,7 +547,6 @@ std::vector<uint64_t> frame_pointer_candidates(const Unwinder::State& s, StackRe
 }
 
 }  // namespace
-
 
 void Unwinder::scan_after_stop(const Task& task, Backtrace& bt, size_t max) const {
   const State& s = *state_;

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "dump_edit.hpp"
-#include "kernel-model/kernel.hpp"
 #include "host_tools.hpp"
+#include "kernel-model/kernel.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"

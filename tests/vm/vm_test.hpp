@@ -34,7 +34,7 @@ inline std::string suite() {
 // file, NT_PRSTATUS from the kernel's crash_notes, VMCOREINFO from the
 // kernel's own note, and the crashkernel= reservation on its command line).
 struct Recipe {
-  bool kexec = false;       // taken by a capture kernel, not by QEMU
+  bool kexec = false;        // taken by a capture kernel, not by QEMU
   uint64_t guest_mib = 512;  // QEMU -m
 };
 inline Recipe recipe(const std::string& suite) {

@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <map>
 #include <set>
@@ -69,7 +69,7 @@ constexpr uint64_t kRet = 0xffffffff81200123;   // a return address into the cal
 
 // Prologue push and sub, a pushf/pop pair, then the label whose entry objtool
 // left undefined: the layout crash_setup_regs() has.
-const std::vector<Row> kRows = {{kPrev, 0x20, 2},      {kFn, 8, 2},         {kFn + 0x05, 0x10, 2},
+const std::vector<Row> kRows = {{kPrev, 0x20, 2},      {kFn, 8, 2},           {kFn + 0x05, 0x10, 2},
                                 {kFn + 0x0c, 0xc0, 2}, {kFn + 0x40, 0xc8, 2}, {kFn + 0x41, 0xc0, 2},
                                 {kFn + 0x48, 0, 0},    {kNext, 8, 2}};
 
@@ -112,8 +112,7 @@ TEST_CASE("The caller of an undefined ORC entry comes from the nearest entry of 
     MadeUpStack stack;
     // Only the previous function's rule (sp + 0x20) would find a return address.
     stack.words[kSp + 0x20 - 8] = kRet;
-    CHECK_FALSE(
-        caller_by_preceding_entry(t.table, layout, st, VirtAddr{kFn}, stack.reader(), only({kRet}), why));
+    CHECK_FALSE(caller_by_preceding_entry(t.table, layout, st, VirtAddr{kFn}, stack.reader(), only({kRet}), why));
     CHECK(why.find("finds a return address") != std::string::npos);
   }
   SECTION("an unreadable stack finds nothing") {
@@ -125,16 +124,15 @@ TEST_CASE("The caller of an undefined ORC entry comes from the nearest entry of 
     OrcFrameRegs low;
     low.ip = kPrev - 0x100;
     low.sp = kSp;
-    CHECK_FALSE(caller_by_preceding_entry(t.table, layout, low, VirtAddr{kPrev - 0x200}, stack.reader(),
-                                          only({kRet}), why));
+    CHECK_FALSE(
+        caller_by_preceding_entry(t.table, layout, low, VirtAddr{kPrev - 0x200}, stack.reader(), only({kRet}), why));
     CHECK(why.find("no ORC entry") != std::string::npos);
   }
   SECTION("a bound on the entries tried") {
     MadeUpStack stack;
     stack.words[kSp + 0x10 - 8] = kRet;  // found by the entry at kFn + 5, the fourth back
     CHECK(caller_by_preceding_entry(t.table, layout, st, VirtAddr{kFn}, stack.reader(), only({kRet}), why, 4));
-    CHECK_FALSE(
-        caller_by_preceding_entry(t.table, layout, st, VirtAddr{kFn}, stack.reader(), only({kRet}), why, 3));
+    CHECK_FALSE(caller_by_preceding_entry(t.table, layout, st, VirtAddr{kFn}, stack.reader(), only({kRet}), why, 3));
   }
 }
 
@@ -183,8 +181,8 @@ TEST_CASE("same_pt_regs compares the pt_regs words only", "[unit][unwind_recover
   b.fs_base = 0x7f1234;  // in NT_PRSTATUS, not in a pt_regs
   b.gs = 1;
   CHECK(same_pt_regs(a, b));
-  for (uint64_t X86Registers::*field : {&X86Registers::r15, &X86Registers::rip, &X86Registers::ss,
-                                        &X86Registers::orig_rax, &X86Registers::rax}) {
+  for (uint64_t X86Registers::*field :
+       {&X86Registers::r15, &X86Registers::rip, &X86Registers::ss, &X86Registers::orig_rax, &X86Registers::rax}) {
     X86Registers c = a;
     c.*field += 1;
     CHECK_FALSE(same_pt_regs(a, c));
