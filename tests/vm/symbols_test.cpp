@@ -221,21 +221,23 @@ TEST_CASE("mod -s with the -dbg object brings the module's types: its fw_cfg ent
 }
 
 TEST_CASE("the dump's VMCOREINFO is the kernel's own note", "[symbols]") {
-  // Both recipes read VMCOREINFO out of the kernel's memory: QEMU through the
-  // address the fw_cfg device was given, the capture kernel through the one
-  // /sys/kernel/vmcoreinfo showed. Either way the dump's note is the text of
-  // vmcoreinfo_data. Only the kexec path ran crash_save_vmcoreinfo(), which
-  // adds the crash time.
+  // Both recipes take VMCOREINFO from the kernel's ELF note in its memory
+  // (vmcoreinfo_note): QEMU through the address the fw_cfg device was given,
+  // the capture kernel through the one /sys/kernel/vmcoreinfo showed. Either
+  // way the dump's note is that note's text. Only the kexec path ran
+  // crash_save_vmcoreinfo(), which adds the crash time.
   const fs::path dir = fixture_dir(suite());
   auto k = kdive::Kernel::open(dir / "vmlinux", {(dir / "vmcore.elf").string()});
   const std::string& note = k->dump().notes().vmcoreinfo;
   REQUIRE_FALSE(note.empty());
-  const uint64_t size = k->object("vmcoreinfo_size").as_u64();
-  const kdive::VirtAddr data = k->memory().read_pointer(k->symbol_address("vmcoreinfo_data"));
-  REQUIRE(size > 0);
-  REQUIRE(size <= 4096);  // VMCOREINFO_BYTES: a page
-  std::string text(size, '\0');
-  k->memory().read(data, std::as_writable_bytes(std::span(text.data(), text.size())));
+  const kdive::VirtAddr buffer = k->memory().read_pointer(k->symbol_address("vmcoreinfo_note"));
+  // Elf64_Nhdr {namesz, descsz, type}, "VMCOREINFO" padded to 12, the text.
+  const uint32_t namesz = k->memory().read<uint32_t>(buffer), descsz = k->memory().read<uint32_t>(buffer + 4);
+  REQUIRE(namesz == 11);
+  REQUIRE(descsz > 0);
+  REQUIRE(descsz <= 4096);  // VMCOREINFO_BYTES: a page
+  std::string text(descsz, '\0');
+  k->memory().read(buffer + 12 + 12, std::as_writable_bytes(std::span(text.data(), text.size())));
   CHECK(note == text);
   CHECK((note.find("\nCRASHTIME=") != std::string::npos) == recipe(suite()).kexec);
 }
