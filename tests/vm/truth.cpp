@@ -135,6 +135,8 @@ Truth Truth::parse(const std::string& text) {
         t.release = rest;
       } else if (key == "version") {
         t.version = rest;
+      } else if (key == "cmdline") {
+        t.cmdline = rest;
       } else if (key == "cpus") {
         t.cpus = static_cast<int>(number(rest));
       } else if (key == "cpu_la57") {

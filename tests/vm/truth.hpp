@@ -101,6 +101,7 @@ struct Truth {
   std::string uname;
   std::string release;
   std::string version;  // /proc/version: the kernel's linux_banner without its newline
+  std::string cmdline;  // /proc/cmdline
   int cpus = 0;
   bool la57 = false;
   std::vector<TruthTask> tasks;
