@@ -22,7 +22,6 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import fixtures  # noqa: E402  (kernels, busybox, cpio, QEMU command line)
-import live_guest  # noqa: E402  (initramfs tree, shared libraries, running a guest to its end)
+import live_guest  # noqa: E402  (a busybox initramfs tree, running a guest to its end)
 from fixtures import FixtureError  # noqa: E402
 
 KEXEC_INIT = fixtures.GUEST_DIR / "kexec-init"
@@ -41,34 +40,14 @@ SKIP = 77
 B_RESERVATION = "crashkernel=96M"  # what kexec-init's A appends to B's line
 
 
-def guest_tree(init, kexec):
-    """A Tree with busybox and its applets, /dev/console, /init, and
-    kdive-kexec with its shared libraries."""
-    tree = live_guest.Tree()
-    for d in ("dev", "proc", "sys", "tmp"):
-        tree.directory(d)
-    tree.archive.char_device("dev/console", 5, 1)
-    busybox = fixtures.static_busybox()
-    tree.file("bin/busybox", busybox.read_bytes(), 0o755)
-    applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True).stdout.split()
-    for applet in applets:
-        if applet != "busybox":
-            tree.symlink(f"bin/{applet}", "busybox")
-    tree.file("init", init.read_bytes(), 0o755)
-    tree.file("bin/kdive-kexec", kexec.read_bytes(), 0o755)
-    for library in live_guest.shared_libraries(kexec):
-        tree.file(library, Path(library).read_bytes(), 0o755)  # read_bytes follows symlinks
-    return tree
-
-
 def build_initramfs(kexec, vmlinuz, marker, out):
     """Kernel A's initramfs, with kernel B's inside it (an initramfs cannot
     hold itself).  Uncompressed: the kernel unpacks a plain cpio as well, and
     the guest is spared a decompression under TCG."""
-    inner_tree = guest_tree(KEXEC_INIT, kexec)
+    inner_tree = live_guest.busybox_tree([], KEXEC_INIT, {"bin/kdive-kexec": kexec})
     inner_tree.file("vmlinuz", vmlinuz.read_bytes())  # B loads it with -p
     inner = inner_tree.archive.bytes()
-    tree = guest_tree(KEXEC_INIT, kexec)
+    tree = live_guest.busybox_tree([], KEXEC_INIT, {"bin/kdive-kexec": kexec})
     tree.file("vmlinuz", vmlinuz.read_bytes())
     tree.file("initrd.img", inner)
     tree.file("marker", f"{marker}\n".encode())
@@ -239,8 +218,7 @@ def main(argv=None):
             text = live_guest.run_guest(cmd, console, time.monotonic() + TIMEOUT)
         except FixtureError as e:
             print(f"kexec_reboot_test: error: {e}", file=sys.stderr)
-            tail = (e.console or fixtures.console_text(console)).rstrip().splitlines()[-40:]
-            print("--- last lines of the guest console ---", *tail, sep="\n", file=sys.stderr)
+            fixtures.print_console_tail(e.console or fixtures.console_text(console))
             return 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
