@@ -13,11 +13,13 @@ data/guest/kexec-init as /init.  A runs `kdive-kexec --status`, `-p`
 passes when kernel B's console shows the marker on its own command line,
 with a new boot id and a second kernel banner, and every kdive-kexec line
 printed says what it should -- including B's, which tries `-p` in the
-96 MiB reserved: too large with a 96 MiB initrd, loaded without, unloaded.  Exits 0 on success, 1 with the failed checks and the console's
+96 MiB reserved: too large with a 96 MiB initrd, loaded without, unloaded,
+and whose `--status --json` gives the text's facts as numbers.  Exits 0 on success, 1 with the failed checks and the console's
 tail, 77 when QEMU is missing.  Standard library only.
 """
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -167,6 +169,21 @@ def check(parsed, text, marker, init_size):
     expect(any(line.startswith("Crash kernel range:   0x") and f" {size} " in line
                for line in run("B-crashstatus")["lines"]), f"B's --status: no {size} Crash kernel range")
     expect(has_line("B-crashstatus", f"crashkernel= option:  {B_RESERVATION} "), "B's --status: no crashkernel=")
+    # --status --json: the same facts as that text, as numbers.
+    crashjson = run("B-crashjson")
+    try:
+        status_json = json.loads(crashjson["lines"][0]) if len(crashjson["lines"]) == 1 else {}
+    except ValueError:
+        status_json = {}
+    result = status_json.get("result", {})
+    reserved = int(B_RESERVATION.partition("=")[2].rstrip("M")) << 20
+    text_ranges = [line.split()[3] for line in run("B-crashstatus")["lines"] if line.startswith("Crash kernel range:")]
+    json_ranges = [f"{r['start']:#018x}-{r['end']:#018x}" for r in result.get("crash_ranges", [])]
+    expect(crashjson["status"] == 0 and status_json.get("command") == "kdive-kexec --status" and
+           result.get("crash_loaded") is True and result.get("crash_size") == reserved and
+           result.get("crashkernel") == B_RESERVATION and json_ranges == text_ranges and
+           sum(r["size"] for r in result.get("crash_ranges", [])) == reserved,
+           f"--status --json in B: status {crashjson['status']}, {crashjson['lines']} (text ranges {text_ranges})")
     expect(run("B-unload")["status"] == 0, f"-p -u in B: {run('B-unload')}")
     expect(has_line("B-unloaded", "crash kernel (-p):    not loaded"), "B's --status after -p -u: still loaded")
 
