@@ -26,6 +26,13 @@ inline std::string suite() {
   return s;
 }
 
+// The suites with a kernel of their own (bullseye, bookworm, trixie); the
+// others boot bookworm's kernel again.
+inline bool kernel_suite() {
+  const std::string s = suite();
+  return s == "bullseye" || s == "bookworm" || s == "trixie";
+}
+
 inline std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);

@@ -27,6 +27,7 @@
 #include "readers/open_dump.hpp"
 #include "readers/vmcoreinfo.hpp"
 #include "tests/vm/dump_edit.hpp"
+#include "tests/vm/filter_windows.hpp"
 #include "tests/vm/host_tools.hpp"
 #include "tests/vm/skip.hpp"
 #include "tests/vm/truth.hpp"
@@ -40,12 +41,6 @@ using kdive::capture::PageFilter;
 
 namespace {
 
-// The three kernels; the other suites boot bookworm's kernel again.
-bool kernel_suite() {
-  const std::string s = suite();
-  return s == "bullseye" || s == "bookworm" || s == "trixie";
-}
-
 // One copy per test run (550 MB each): made on first use, removed at exit.
 const fs::path& copy_without_vmcoreinfo() {
   static TempDir dir("vmlinux-filter");
@@ -55,15 +50,6 @@ const fs::path& copy_without_vmcoreinfo() {
     return to;
   }();
   return copy;
-}
-
-std::vector<PageClass> decide_all(PageFilter& f) {
-  std::vector<PageClass> all(f.max_pfn());
-  constexpr uint64_t kWindow = 65536;
-  for (uint64_t pfn = 0; pfn < f.max_pfn(); pfn += kWindow) {
-    f.decide(pfn, std::span(all).subspan(pfn, std::min<uint64_t>(kWindow, f.max_pfn() - pfn)));
-  }
-  return all;
 }
 
 // The first differences between two decision vectors, as lines.
