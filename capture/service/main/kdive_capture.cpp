@@ -165,8 +165,20 @@ int main(int argc, char** argv) {
       }
     }
     o.dump_program = find_program("kdive-dump");
+    // With --json, stdout holds the JSON alone: what the programs save runs
+    // print there (kdive-dump's report) goes to stderr with the log.
+    int json_out = -1;
+    if (json) {
+      std::cout.flush();
+      json_out = dup(STDOUT_FILENO);
+      if (json_out >= 0) dup2(STDERR_FILENO, STDOUT_FILENO);
+    }
     SaveResult r = save_dump(config, o, std::cerr);
     if (!r.ok) std::cerr << "kdive-capture: save failed: " << r.error << '\n';
+    if (json_out >= 0) {
+      dup2(json_out, STDOUT_FILENO);
+      close(json_out);
+    }
     if (json) std::cout << nlohmann::json{{"command", json_command}, {"result", save_result_json(r)}}.dump() << '\n';
     std::cout.flush();
     if (act) {

@@ -61,9 +61,10 @@ TEST_CASE("capture status --json: not armed, with every reason and unknowns as n
   CHECK(json["loaded"].is_null());
   CHECK(json["cmdline_has_crashkernel"] == false);
   CHECK(json["free_bytes"].is_null());  // the save directory is missing
-  REQUIRE(json["problems"].size() == 2);
+  REQUIRE(json["problems"].size() == 3);
   CHECK(json["problems"][0].get<std::string>().starts_with("no memory reserved for a capture kernel"));
-  CHECK(json["problems"][1] == "save directory /var/crash is missing");
+  CHECK(json["problems"][1].get<std::string>().starts_with("cannot tell whether a capture kernel is loaded"));
+  CHECK(json["problems"][2] == "save directory /var/crash is missing");
 }
 
 TEST_CASE("capture status: each reason it is not armed", "[capture_status]") {

@@ -53,6 +53,8 @@ page 0x1000-0x20000 pattern
       kdive_capture(dir, "--config '" + (dir / "capture.conf") + "' save --vmcore '" + (dir / "vmcore") + "' --json");
   INFO(r.err);
   CHECK(r.status == 0);
+  // kdive-dump's report went to stderr: stdout is the JSON line alone.
+  CHECK_THAT(r.err, Catch::Contains("Pages written:"));
   REQUIRE(std::count(r.out.begin(), r.out.end(), '\n') == 1);
   const auto json = nlohmann::json::parse(r.out);
   CHECK(json["command"] == "kdive-capture save");
