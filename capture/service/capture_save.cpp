@@ -44,16 +44,24 @@ std::vector<std::pair<std::string, std::string>> hook_env(const std::string& whe
   return {{"KDIVE_DUMP", where}, {"KDIVE_SAVE_RESULT", ok ? "saved" : "failed"}};
 }
 
-void run_hook(const CaptureConfig& config, const std::string& where, bool ok, std::ostream& log) {
+// Says WHAT on the log and keeps it among the result's warnings.
+void warn(SaveResult& r, std::ostream& log, const std::string& what) {
+  log << "kdive-capture: " << what << "\n";
+  r.warnings.push_back(what);
+}
+
+void run_hook(const CaptureConfig& config, const std::string& where, SaveResult& r, std::ostream& log) {
   if (config.post_save_hook.empty()) return;
   auto argv = split_command(config.post_save_hook);
   argv.push_back(where);
-  int rc = run_program(argv, hook_env(where, ok));
-  if (rc != 0) log << fmt::format("kdive-capture: post-save hook {}: {}\n", argv[0], describe_status(rc));
+  int rc = run_program(argv, hook_env(where, r.ok));
+  if (rc != 0) warn(r, log, fmt::format("post-save hook {}: {}", argv[0], describe_status(rc)));
 }
 
-SaveResult save_to_pipe(const CaptureConfig& config, const SaveOptions& o, std::time_t now, std::ostream& log) {
-  SaveResult r;
+void save_to_pipe(const CaptureConfig& config, const SaveOptions& o, std::time_t now, SaveResult& r,
+                  std::ostream& log) {
+  r.pipe = true;
+  r.target = config.pipe_command();
   r.dump_dir = dump_dir_name(host_name(config, o), now);
   // "{name}" in the command becomes the dump's name, so a receiver can file
   // it as a local save would: ssh host kdive-dump -R /var/crash/{name}/vmcore
@@ -70,8 +78,7 @@ SaveResult save_to_pipe(const CaptureConfig& config, const SaveOptions& o, std::
   } else {
     r.ok = true;
   }
-  run_hook(config, r.dump_dir, r.ok, log);
-  return r;
+  run_hook(config, r.dump_dir, r, log);
 }
 
 }  // namespace
@@ -87,6 +94,8 @@ std::vector<std::string> dump_arguments(const CaptureConfig& config, const std::
 SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ostream& log) {
   std::time_t now = o.now ? o.now : std::time(nullptr);
   SaveResult r;
+  r.source = o.vmcore;
+  r.target = config.savedir;
   if (o.dump_program.empty()) {
     r.error = "kdive-dump not found (it is installed beside kdive-capture)";
     return r;
@@ -96,7 +105,10 @@ SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ost
     r.error = fmt::format("{} does not exist: not running in a capture kernel?", o.vmcore);
     return r;
   }
-  if (config.pipe_target()) return save_to_pipe(config, o, now, log);
+  if (config.pipe_target()) {
+    save_to_pipe(config, o, now, r, log);
+    return r;
+  }
 
   DumpStore store(
       o.savedir_root.empty()
@@ -116,18 +128,23 @@ SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ost
     r.dump_dir = store.create_dump_dir(host_name(config, o), now);
   } catch (const StoreError& e) {
     r.error = e.what();
-    run_hook(config, store.savedir(), false, log);
+    run_hook(config, store.savedir(), r, log);
     return r;
   }
   log << fmt::format("kdive-capture: saving {} to {}\n", o.vmcore, r.dump_dir);
 
   // dmesg and meminfo failures are reported but do not stop the dump itself.
   int rc = run_program({o.dump_program, "--dump-dmesg", o.vmcore, r.dump_dir + "/dmesg.txt"});
-  if (rc != 0) log << fmt::format("kdive-capture: the kernel log was not saved: kdive-dump {}\n", describe_status(rc));
+  if (rc != 0) {
+    warn(r, log, fmt::format("the kernel log was not saved: kdive-dump {}", describe_status(rc)));
+  } else {
+    r.files.push_back("dmesg.txt");
+  }
   try {
     copy_text(o.meminfo, r.dump_dir + "/capture-meminfo.txt");
+    r.files.push_back("capture-meminfo.txt");
   } catch (const std::exception& e) {
-    log << fmt::format("kdive-capture: capture-meminfo.txt not saved: {}\n", e.what());
+    warn(r, log, fmt::format("capture-meminfo.txt not saved: {}", e.what()));
   }
 
   auto argv = dump_arguments(config, o.dump_program, false);
@@ -138,11 +155,23 @@ SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ost
     r.error = fmt::format("kdive-dump {} writing {}/vmcore", describe_status(rc), r.dump_dir);
   } else {
     r.ok = true;
+    r.files.push_back("vmcore");
     log << fmt::format("kdive-capture: saved {}/vmcore\n", r.dump_dir);
   }
   sync();
-  run_hook(config, r.dump_dir, r.ok, log);
+  run_hook(config, r.dump_dir, r, log);
   return r;
+}
+
+nlohmann::json save_result_json(const SaveResult& r) {
+  return {{"ok", r.ok},
+          {"pipe", r.pipe},
+          {"source", r.source},
+          {"target", r.target},
+          {"dump_dir", r.dump_dir.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.dump_dir)},
+          {"files", r.files},
+          {"warnings", r.warnings},
+          {"error", r.ok ? nlohmann::json(nullptr) : nlohmann::json(r.error)}};
 }
 
 }  // namespace kdive::capture

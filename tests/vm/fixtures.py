@@ -824,6 +824,15 @@ def console_text(console):
         return ""
 
 
+def print_console_tail(text, lines=40):
+    """After an error line: the last LINES lines of a guest's console on
+    stderr (nothing when there is no console text)."""
+    if not text:
+        return
+    tail = text.rstrip().splitlines()[-lines:]
+    print("--- last lines of the guest console ---", *tail, sep="\n", file=sys.stderr)
+
+
 def wait_for_console(console, needle, qemu, deadline, what):
     """Polls the console log until it contains NEEDLE; fails if QEMU exits or
     DEADLINE (time.monotonic()) passes."""
@@ -1452,9 +1461,7 @@ def main(argv=None):
                 print(ensure(name), flush=True)
             except FixtureError as e:
                 print(f"fixtures: error: {name}: {e}", file=sys.stderr)
-                if e.console:
-                    tail = e.console.rstrip().splitlines()[-40:]
-                    print("--- last lines of the guest console ---", *tail, sep="\n", file=sys.stderr)
+                print_console_tail(e.console)
                 return 1
             except Exception as e:  # a bug or an unexpected environment: still one clear line
                 print(f"fixtures: error: {name}: {type(e).__name__}: {e}", file=sys.stderr)

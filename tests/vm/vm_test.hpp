@@ -65,6 +65,13 @@ inline uint64_t crashkernel_kib(const std::string& cmdline) {
   return 0;
 }
 
+// The suites with a kernel of their own (bullseye, bookworm, trixie); the
+// others boot bookworm's kernel again.
+inline bool kernel_suite() {
+  const std::string s = suite();
+  return s == "bullseye" || s == "bookworm" || s == "trixie";
+}
+
 inline std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
