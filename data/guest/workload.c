@@ -448,6 +448,18 @@ union semun_arg { /* the caller defines it (semctl(2)) */
 static _Noreturn void mode_ipc(void)
 {
     set_comm("kd-ipc");
+    /* A first object of each kind, removed again: the kernel's next id of
+     * each kind carries a new sequence number (32768, not 0), so an id a
+     * test finds cannot be a zero by chance. */
+    int scratch = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+    if (scratch < 0 || shmctl(scratch, IPC_RMID, NULL) != 0)
+        die("shmget/IPC_RMID");
+    scratch = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    if (scratch < 0 || semctl(scratch, 0, IPC_RMID) != 0)
+        die("semget/IPC_RMID");
+    scratch = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    if (scratch < 0 || msgctl(scratch, IPC_RMID, NULL) != 0)
+        die("msgget/IPC_RMID");
     int shmid = shmget(IPC_SHM_KEY, IPC_SHM_SIZE, IPC_CREAT | IPC_EXCL | 0600);
     if (shmid < 0)
         die("shmget");
