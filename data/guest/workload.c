@@ -448,9 +448,9 @@ union semun_arg { /* the caller defines it (semctl(2)) */
 static _Noreturn void mode_ipc(void)
 {
     set_comm("kd-ipc");
-    /* A first object of each kind, removed again: the kernel's next id of
-     * each kind carries a new sequence number (32768, not 0), so an id a
-     * test finds cannot be a zero by chance. */
+    /* A first object of each kind, removed again: the kernel does not hand
+     * out that id again right away (1 on 6.1 rather than 0), so an id a
+     * test finds is not a zero by chance. */
     int scratch = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
     if (scratch < 0 || shmctl(scratch, IPC_RMID, NULL) != 0)
         die("shmget/IPC_RMID");
