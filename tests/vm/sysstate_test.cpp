@@ -68,12 +68,12 @@ std::string unescape_mounts(const std::string& s) {
   return out;
 }
 
-struct TruthMount {
+struct ProcMount {
   std::string dev, dir, type;
 };
 
-std::vector<TruthMount> truth_mounts() {
-  std::vector<TruthMount> out;
+std::vector<ProcMount> truth_mounts() {
+  std::vector<ProcMount> out;
   for (const auto& w : truth_lines("mount")) {
     REQUIRE(w.size() >= 4);
     out.push_back({unescape_mounts(w[1]), unescape_mounts(w[2]), w[3]});
@@ -94,7 +94,7 @@ uint64_t p_value(const std::string& expression) {
 }  // namespace
 
 TEST_CASE("mount lists every mount of the guest's /proc/mounts, and no other", "[sysstate]") {
-  std::vector<TruthMount> want = truth_mounts();
+  std::vector<ProcMount> want = truth_mounts();
   REQUIRE_FALSE(want.empty());
   json rows = result("mount");
   REQUIRE(rows.is_array());
@@ -110,7 +110,7 @@ TEST_CASE("mount lists every mount of the guest's /proc/mounts, and no other", "
     CHECK(hex(r["vfsmount"]) > hex(r["mount"]));
   }
   std::multiset<std::string> expected;
-  for (const TruthMount& m : want) expected.insert(m.dev + " " + m.dir + " " + m.type);
+  for (const ProcMount& m : want) expected.insert(m.dev + " " + m.dir + " " + m.type);
   // The truth is the init task's /proc/mounts, printed just before the crash;
   // the panic task lives in the same namespace and the workload mounts
   // nothing after printing it, so the two lists are the same.
@@ -118,7 +118,7 @@ TEST_CASE("mount lists every mount of the guest's /proc/mounts, and no other", "
 
   // The text: one line per mount with its type, device and directory.
   std::string text = run_ok("mount");
-  for (const TruthMount& m : want) {
+  for (const ProcMount& m : want) {
     INFO(m.dir);
     CHECK(std::regex_search(
         text, std::regex("\n[0-9a-f]{16} [0-9a-f]{16} " + m.type + " +" + m.dev + " +" +
