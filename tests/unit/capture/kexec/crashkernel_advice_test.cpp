@@ -113,7 +113,7 @@ TEST_CASE("a capture-meminfo.txt beside a saved dump gives the measured need", "
   CHECK(noted);
 }
 
-TEST_CASE("--recommend --json without a measurement: measured is null", "[kexec]") {
+TEST_CASE("kdive-kexec --recommend --json without a measurement: measured is null", "[kexec]") {
   FakeTree tree;
   tree.write_state({.meminfo = "MemTotal: 786432 kB\n"});
   const auto json = advice_json(advise_crashkernel(tree.root(), {}));
