@@ -128,8 +128,9 @@ Json disk_io(const Kernel& k, bool busy_only, Output& out) {
     if (busy_only && counted && reads + writes == 0) continue;
     std::string counts = counted ? fmt::format("{:5} {:>5} {:>5}", reads + writes, reads, writes)
                                  : fmt::format("{:>5} {:>5} {:>5}", "?", "?", "?");
-    std::string line = fmt::format("{:>5} {:<16}   {:<10} {:<16}   {} ", d.major, fmt::format("{:x}", d.gendisk.value()),
-                                   d.name, fmt::format("{:x}", d.queue.value()), counts);
+    std::string line =
+        fmt::format("{:>5} {:<16}   {:<10} {:<16}   {} ", d.major, fmt::format("{:x}", d.gendisk.value()), d.name,
+                    fmt::format("{:x}", d.queue.value()), counts);
     if (drv) line += d.mq ? "N/A(MQ)" : "    ?";
     out.print("{}\n", line);
     if (!d.error.empty()) {
@@ -205,9 +206,9 @@ Json resources(const Kernel& k, std::string_view root, Output& out) {
 // PCI_EXP_TYPE_*) and " [BRIDGE]" for a bridge header. A conventional PCI
 // device's flags are 0 and read as ENDPOINT, as crash shows them.
 std::string pci_type(const PciDevice& d) {
-  static const char* const kTypes[16] = {"ENDPOINT",    "LEG_END", "",      "",  "ROOT_PORT", "UPSTREAM",
-                                         "DOWNSTREAM",  "PCI_BRIDGE", "PCIE_BRIDGE", "RC_END", "RC_EC", "",
-                                         "",            "",        "",      ""};
+  static const char* const kTypes[16] = {
+      "ENDPOINT",    "LEG_END", "",      "", "ROOT_PORT", "UPSTREAM", "DOWNSTREAM", "PCI_BRIDGE",
+      "PCIE_BRIDGE", "RC_END",  "RC_EC", "", "",          "",         "",           ""};
   std::string t = d.pcie_flags ? kTypes[(*d.pcie_flags >> 4) & 0xf] : "";
   if (d.hdr_type == 1 || d.hdr_type == 2) t += " [BRIDGE]";
   return t;
@@ -249,9 +250,9 @@ Json pci(const Kernel& k, Output& out) {
   if (t.buses.empty() && t.breaks.empty()) throw CommandError("-p: no PCI devices found (pci_root_buses is empty)");
   const Type* pci_dev = k.types().lookup("struct pci_dev");
   const bool with_type = pci_dev != nullptr && pci_dev->strip().member("pcie_flags_reg").has_value();
-  const std::string dev_header = fmt::format("  {} {} {} {}{}\n", centered("PCI DEV", 16), centered("DO:BU:SL.FN", 12),
-                                             centered("CLASS", 6), centered("PCI_ID", 9),
-                                             with_type ? " " + centered("TYPE", 10) : "");
+  const std::string dev_header =
+      fmt::format("  {} {} {} {}{}\n", centered("PCI DEV", 16), centered("DO:BU:SL.FN", 12), centered("CLASS", 6),
+                  centered("PCI_ID", 9), with_type ? " " + centered("TYPE", 10) : "");
   Json rows = Json::array();
   // Each root bus closes with a blank line once its whole subtree is shown.
   auto close_root = [&](size_t i) {
@@ -334,28 +335,27 @@ const CommandRegistrar registrar{
     {.name = "dev",
      .summary = "character and block devices, disk I/O, I/O ports, PCI devices",
      .usage = "dev [-d | -D | -i | -p]",
-     .description =
-         "With no option, lists the character device majors (chrdevs[]) with the struct\n"
-         "cdev serving each and its file_operations, then the block device majors\n"
-         "(major_names[]) with a struct gendisk of that major and its\n"
-         "block_device_operations; (none) where no cdev or gendisk was found (a region\n"
-         "whose cdevs start past its first minor, a major with no disk).\n"
-         "\n"
-         "  -d  each disk (the block class's disks, RAM disks and loop devices left out):\n"
-         "      major, gendisk, name, request queue, and the requests in flight in its\n"
-         "      blk-mq tags, in total, reads and writes. The reads and writes columns are\n"
-         "      headed ASYNC and SYNC on kernels that have BLK_RW_SYNC (before 5.17), as\n"
-         "      crash heads them. A DRV column appears on kernels with the legacy\n"
-         "      request_queue.in_flight. The JSON adds the completed I/Os, sectors and\n"
-         "      merges of /proc/diskstats.\n"
-         "  -D  the same, only the disks with requests in flight.\n"
-         "  -i  the I/O port resource tree (ioport_resource), then the I/O memory tree\n"
-         "      (iomem_resource): each struct resource, its range and its name.\n"
-         "  -p  each PCI root bus and its devices, then each child bus behind its bridge:\n"
-         "      struct pci_dev, domain:bus:slot.function, class, vendor:device, and the\n"
-         "      PCIe port type.\n"
-         "\n"
-         "A damaged chain, list or tree is marked where it broke; the rest is listed.",
+     .description = "With no option, lists the character device majors (chrdevs[]) with the struct\n"
+                    "cdev serving each and its file_operations, then the block device majors\n"
+                    "(major_names[]) with a struct gendisk of that major and its\n"
+                    "block_device_operations; (none) where no cdev or gendisk was found (a region\n"
+                    "whose cdevs start past its first minor, a major with no disk).\n"
+                    "\n"
+                    "  -d  each disk (the block class's disks, RAM disks and loop devices left out):\n"
+                    "      major, gendisk, name, request queue, and the requests in flight in its\n"
+                    "      blk-mq tags, in total, reads and writes. The reads and writes columns are\n"
+                    "      headed ASYNC and SYNC on kernels that have BLK_RW_SYNC (before 5.17), as\n"
+                    "      crash heads them. A DRV column appears on kernels with the legacy\n"
+                    "      request_queue.in_flight. The JSON adds the completed I/Os, sectors and\n"
+                    "      merges of /proc/diskstats.\n"
+                    "  -D  the same, only the disks with requests in flight.\n"
+                    "  -i  the I/O port resource tree (ioport_resource), then the I/O memory tree\n"
+                    "      (iomem_resource): each struct resource, its range and its name.\n"
+                    "  -p  each PCI root bus and its devices, then each child bus behind its bridge:\n"
+                    "      struct pci_dev, domain:bus:slot.function, class, vendor:device, and the\n"
+                    "      PCIe port type.\n"
+                    "\n"
+                    "A damaged chain, list or tree is marked where it broke; the rest is listed.",
      .examples = "  kdive> dev -d\n"
                  "  MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL ASYNC  SYNC\n"
                  "    254 ffff9f5e5cdef000   vda        ffff9f5e41e6f698       0     0     0\n"

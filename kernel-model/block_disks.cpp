@@ -108,8 +108,8 @@ void count_bitmap(const Kernel& k, Object sbq, VirtAddr rqs, uint32_t first_tag,
   const uint32_t shift = static_cast<uint32_t>(sb["shift"].as_u64());
   const uint32_t words = static_cast<uint32_t>(sb["map_nr"].as_u64());
   if (depth > kMaxTags || shift > 6 || words > kMaxTags) {
-    throw Error(Error::Kind::BadData, fmt::format("sbitmap at {:x}: depth {} shift {} map_nr {}",
-                                                  sb.address().value(), depth, shift, words));
+    throw Error(Error::Kind::BadData,
+                fmt::format("sbitmap at {:x}: depth {} shift {} map_nr {}", sb.address().value(), depth, shift, words));
   }
   Object map = sb["map"];
   const Type* word_type = map.type().strip().target();

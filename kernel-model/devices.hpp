@@ -40,8 +40,8 @@ struct DeviceMajor {
   uint32_t baseminor = 0;  // character devices: the region's first minor
   uint32_t minorct = 0;    // character devices: how many minors
   std::string name;
-  VirtAddr object;  // struct cdev / struct gendisk; null when none was found
-  VirtAddr ops;     // cdev.ops / gendisk.fops; null when none was found
+  VirtAddr object;    // struct cdev / struct gendisk; null when none was found
+  VirtAddr ops;       // cdev.ops / gendisk.fops; null when none was found
   std::string error;  // what could not be read of this entry's cdev/gendisk
 };
 

@@ -24,8 +24,8 @@ namespace kdive {
 class Kernel;
 
 struct PciDevice {
-  VirtAddr address;  // struct pci_dev
-  std::string name;  // dev_name(): "0000:00:03.0"
+  VirtAddr address;         // struct pci_dev
+  std::string name;         // dev_name(): "0000:00:03.0"
   uint32_t class_code = 0;  // pci_dev.class: base class, sub class, prog-if (24 bits)
   uint16_t vendor = 0, device = 0;
   uint8_t hdr_type = 0;  // PCI_HEADER_TYPE_*: 1 a PCI-PCI bridge, 2 a CardBus bridge
@@ -39,10 +39,10 @@ struct PciBus {
   VirtAddr address;  // struct pci_bus
   VirtAddr parent;   // struct pci_bus; null for a root bus
   bool root = false;
-  std::string name;                  // dev_name(&bus->dev): "0000:00"
-  std::optional<PciDevice> self;     // the bridge leading to this bus (child buses)
-  std::vector<PciDevice> devices;    // in the bus's list order
-  std::vector<WalkBreak> breaks;     // positions index `devices`
+  std::string name;                // dev_name(&bus->dev): "0000:00"
+  std::optional<PciDevice> self;   // the bridge leading to this bus (child buses)
+  std::vector<PciDevice> devices;  // in the bus's list order
+  std::vector<WalkBreak> breaks;   // positions index `devices`
   std::string error;
 };
 

@@ -125,9 +125,9 @@ TEST_CASE("dev -d: vda's counters are /proc/diskstats'", "[dev]") {
   // (total, reads, writes) of the JSON.
   const json& in_flight = (*vda)["in_flight"];
   const uint64_t reads = in_flight["read"].get<uint64_t>(), writes = in_flight["write"].get<uint64_t>();
-  const std::string row = fmt::format("{:>5} {:<16}   {:<10} {:<16}   {:5} {:5} {:5}", truth.major,
-                                      (*vda)["gendisk"].get<std::string>().substr(2), truth.name,
-                                      (*vda)["request_queue"].get<std::string>().substr(2), reads + writes, reads, writes);
+  const std::string row = fmt::format(
+      "{:>5} {:<16}   {:<10} {:<16}   {:5} {:5} {:5}", truth.major, (*vda)["gendisk"].get<std::string>().substr(2),
+      truth.name, (*vda)["request_queue"].get<std::string>().substr(2), reads + writes, reads, writes);
   const std::vector<std::string> lines = trimmed_lines(kdive_ok("dev -d"));
   CHECK(std::find(lines.begin(), lines.end(), row) != lines.end());
   CHECK(lines.at(0).rfind("MAJOR GENDISK            NAME       REQUEST_QUEUE      TOTAL ", 0) == 0);
@@ -193,7 +193,8 @@ TEST_CASE("dev -p: the guest's PCI devices, virtio among them", "[dev]") {
     for (const json& d : bus["devices"]) {
       INFO(d.dump());
       CHECK_FALSE(d.contains("error"));
-      CHECK(std::regex_match(d["name"].get<std::string>(), std::regex("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$")));
+      CHECK(
+          std::regex_match(d["name"].get<std::string>(), std::regex("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$")));
       CHECK(names.insert(d["name"].get<std::string>()).second);
       if (d["name"] == "0000:00:00.0" && d["class"] == "0600" && d["vendor"] == "8086") host_bridge = true;
       if (d["vendor"] == "1af4" && d["class"].get<std::string>().rfind("01", 0) == 0) virtio_disk = true;
