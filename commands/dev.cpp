@@ -35,6 +35,13 @@ void print_break(const WalkBreak& b, Output& out) {
   out.data_lost(b.describe());
 }
 
+// The breaks that sit just before entry i of a walk's entries.
+void print_breaks_at(const std::vector<WalkBreak>& breaks, size_t i, Output& out) {
+  for (const WalkBreak& b : breaks) {
+    if (b.position == i) print_break(b, out);
+  }
+}
+
 // ---- dev: the majors ----
 
 Json majors(const Kernel& k, const DeviceTable& t, bool block, Output& out) {
@@ -45,15 +52,7 @@ Json majors(const Kernel& k, const DeviceTable& t, bool block, Output& out) {
   }
   Json rows = Json::array();
   for (size_t i = 0; i <= t.majors.size(); ++i) {
-    for (const WalkBreak* b : [&] {
-           std::vector<const WalkBreak*> at;
-           for (const WalkBreak& w : t.breaks) {
-             if (w.position == i) at.push_back(&w);
-           }
-           return at;
-         }()) {
-      print_break(*b, out);
-    }
+    print_breaks_at(t.breaks, i, out);
     if (i == t.majors.size()) break;
     const DeviceMajor& d = t.majors[i];
     const std::string name = d.name.empty() && block ? "(unknown)" : d.name;
@@ -110,15 +109,7 @@ Json disk_io(const Kernel& k, bool busy_only, Output& out) {
             sync_names ? "ASYNC" : "READ", sync_names ? "SYNC" : "WRITE", drv ? "  DRV" : "");
   Json rows = Json::array();
   for (size_t i = 0; i <= list.disks.size(); ++i) {
-    for (const WalkBreak* b : [&] {
-           std::vector<const WalkBreak*> at;
-           for (const WalkBreak& w : list.breaks) {
-             if (w.position == i) at.push_back(&w);
-           }
-           return at;
-         }()) {
-      print_break(*b, out);
-    }
+    print_breaks_at(list.breaks, i, out);
     if (i == list.disks.size()) break;
     const Disk& d = list.disks[i];
     if (skipped_disk(d.name)) continue;
@@ -170,9 +161,7 @@ Json resources(const Kernel& k, std::string_view root, Output& out) {
   const size_t wrap = 16 + 2 + static_cast<size_t>(digits * 2 + 1) + 2;
   Json rows = Json::array();
   for (size_t i = 0; i <= t.resources.size(); ++i) {
-    for (const WalkBreak& b : t.breaks) {
-      if (b.position == i) print_break(b, out);
-    }
+    print_breaks_at(t.breaks, i, out);
     if (i == t.resources.size()) break;
     const Resource& r = t.resources[i];
     const std::string name = r.name_readable ? r.name : "(unknown)";
@@ -260,9 +249,7 @@ Json pci(const Kernel& k, Output& out) {
   };
   for (size_t i = 0; i <= t.buses.size(); ++i) {
     close_root(i);
-    for (const WalkBreak& b : t.breaks) {
-      if (b.position == i) print_break(b, out);
-    }
+    print_breaks_at(t.breaks, i, out);
     if (i == t.buses.size()) break;
     const PciBus& bus = t.buses[i];
     if (bus.root) {
@@ -275,9 +262,7 @@ Json pci(const Kernel& k, Output& out) {
     out.print("{}", dev_header);
     if (bus.self) print_device(*bus.self, with_type, out);
     for (size_t d = 0; d <= bus.devices.size(); ++d) {
-      for (const WalkBreak& b : bus.breaks) {
-        if (b.position == d) print_break(b, out);
-      }
+      print_breaks_at(bus.breaks, d, out);
       if (d < bus.devices.size()) print_device(bus.devices[d], with_type, out);
     }
     if (!bus.error.empty()) {
