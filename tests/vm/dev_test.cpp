@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -248,4 +249,61 @@ TEST_CASE("dev matches crash line by line", "[dev]") {
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
   compare_with_crash({"dev", "dev -d", "dev -D", "dev -i", "dev -p"});
+}
+
+TEST_CASE("dev -d/-D: a request put in flight in a copy of the dump is counted", "[dev]") {
+  // Every fixture's vda is idle at the crash, so the tag walk is made to find
+  // something: in a copy, tag 0 of vda's first hardware queue is marked busy
+  // and its request made an in-flight write of this queue (what blk-mq does
+  // when it starts a request: a bit in the tag bitmap, tags->rqs[tag], and
+  // the request's q, state and cmd_flags).
+  if (suite() != "bookworm" && suite() != "bullseye") KDIVE_SKIP("one dump edit per kernel family is enough");
+  const json before = json_result_of(suite(), "dev -d");
+  const json* vda = nullptr;
+  for (const json& d : before["disks"]) {
+    if (d["name"] == "vda") vda = &d;
+  }
+  REQUIRE(vda != nullptr);
+  REQUIRE((*vda)["in_flight"] == json({{"read", 0}, {"write", 0}}));
+  const uint64_t q = json_hex((*vda)["request_queue"]);
+  const uint64_t tags = print_value(suite(), fmt::format("((struct request_queue *){:#x})->tag_set->tags[0]", q));
+  // The bitmap is behind a pointer in 5.10 and embedded in 6.1.
+  const std::string sbq = suite() == "bullseye" ? "->bitmap_tags->" : "->bitmap_tags.";
+  const uint64_t map = print_value(suite(), fmt::format("((struct blk_mq_tags *){:#x}){}sb.map", tags, sbq));
+  const uint64_t reserved = print_value(suite(), fmt::format("((struct blk_mq_tags *){:#x})->nr_reserved_tags", tags));
+  const uint64_t rq =
+      print_value(suite(), fmt::format("((struct blk_mq_tags *){:#x})->static_rqs[{}]", tags, reserved));
+  const uint64_t rqs = print_value(suite(), fmt::format("((struct blk_mq_tags *){:#x})->rqs", tags));
+  REQUIRE(rq != 0);
+
+  DamagedDump dump = DamagedDump::copy_of(suite());
+  dump.write_u64(kdive::VirtAddr{map + member_offset(suite(), "struct sbitmap_word", "word")}, 1);
+  dump.write_u64(kdive::VirtAddr{map + member_offset(suite(), "struct sbitmap_word", "cleared")}, 0);
+  dump.write_u64(kdive::VirtAddr{rqs + reserved * 8}, rq);
+  dump.write_u64(kdive::VirtAddr{rq + member_offset(suite(), "struct request", "q")}, q);
+  // state (enum mq_rq_state) and cmd_flags are 4 bytes each: MQ_RQ_IN_FLIGHT
+  // and REQ_OP_WRITE are both 1.
+  const std::array<std::byte, 4> one{std::byte{1}, std::byte{0}, std::byte{0}, std::byte{0}};
+  dump.write(kdive::VirtAddr{rq + member_offset(suite(), "struct request", "state")}, one);
+  dump.write(kdive::VirtAddr{rq + member_offset(suite(), "struct request", "cmd_flags")}, one);
+
+  KdiveRun j = dump.run("dev -d", "--json");
+  INFO(j.out << j.err);
+  REQUIRE(j.status == 0);
+  const json after = json::parse(j.out, nullptr, false);
+  REQUIRE_FALSE(after.is_discarded());
+  bool found = false;
+  for (const json& d : after["result"]["disks"]) {
+    if (d["name"] != "vda") continue;
+    found = true;
+    CHECK(d["in_flight"] == json({{"read", 0}, {"write", 1}}));
+  }
+  CHECK(found);
+  // -D now lists vda, with total 1: 0 reads and 1 write.
+  KdiveRun busy = dump.run("dev -D");
+  INFO(busy.out << busy.err);
+  REQUIRE(busy.status == 0);
+  const std::vector<std::string> lines = trimmed_lines(busy.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(std::regex_match(lines[1], std::regex("^  254 [0-9a-f]{16}   vda        [0-9a-f]{16}       1     0     1$")));
 }
