@@ -30,26 +30,26 @@ struct Probe {
   VirtAddr data;
 };
 
-// The chain of kobj_map `map` (a struct kobj_map *) for `major`, every
-// probe's first device number and data. The chain ends at the base probe
-// kobj_map_init() puts in every slot (its next is NULL). An unreadable probe
-// ends the chain: what came before it is kept.
+// The chain of kobj_map `map_symbol` (a struct kobj_map *) for `major`,
+// every probe's first device number and data. The chain ends at the base
+// probe kobj_map_init() puts in every slot (its next is NULL). A probe that
+// cannot be read, or a chain that loops, throws: the entry being looked up
+// then says so instead of showing no cdev/gendisk as if there were none.
 std::vector<Probe> probes_of(const Kernel& k, std::string_view map_symbol, uint32_t major) {
   std::vector<Probe> out;
   if (k.find_symbol(map_symbol) == nullptr) return out;
-  try {
-    Object map = k.object(map_symbol);
-    if (map.is_null()) return out;
-    VirtAddr p = map["probes"].at(major % kMajorSlots).pointer();
-    std::set<uint64_t> seen;
-    while (!p.is_null() && seen.insert(p.value()).second && seen.size() <= kMaxChain) {
-      Object probe = k.object(p, "struct probe");
-      out.push_back({static_cast<uint32_t>(probe["dev"].as_u64()), probe["data"].pointer()});
-      p = probe["next"].pointer();
+  Object map = k.object(map_symbol);
+  if (map.is_null()) return out;
+  VirtAddr p = map["probes"].at(major % kMajorSlots).pointer();
+  std::set<uint64_t> seen;
+  while (!p.is_null()) {
+    if (!seen.insert(p.value()).second || seen.size() > kMaxChain) {
+      throw Error(Error::Kind::BadData,
+                  fmt::format("{} probes[{}] loop at {:x}", map_symbol, major % kMajorSlots, p.value()));
     }
-  } catch (const ModelError&) {
-    // The map is a second source of a cdev/gendisk; without it the entry
-    // shows none, as when the kernel registered none.
+    Object probe = k.object(p, "struct probe");
+    out.push_back({static_cast<uint32_t>(probe["dev"].as_u64()), probe["data"].pointer()});
+    p = probe["next"].pointer();
   }
   return out;
 }
@@ -157,6 +157,11 @@ DeviceTable read_block_devices(const Kernel& k) {
               d.object = disk.gendisk;
               d.ops = disk.fops;
               break;
+            }
+            // A disk of this major may sit behind a break in the class's list.
+            if (d.object.is_null() && !disks->breaks.empty()) {
+              d.error = fmt::format("no gendisk found, but the block class's device list is damaged ({})",
+                                    disks->breaks.front().describe());
             }
           }
         } catch (const ModelError& e) {
