@@ -323,3 +323,47 @@ TEST_CASE("dev -d/-D: a request put in flight in a copy of the dump is counted",
   REQUIRE(lines.size() == 2);
   CHECK(std::regex_match(lines[1], std::regex("^  254 [0-9a-f]{16}   vda        [0-9a-f]{16}       1     0     1$")));
 }
+
+TEST_CASE("dev -i: a long name is wrapped, a looping tree is marked", "[dev]") {
+  if (suite() != "bookworm" && suite() != "bullseye") KDIVE_SKIP("one dump edit per kernel family is enough");
+  const json before = json_result_of(suite(), "dev -i");
+  uint64_t serial = 0;
+  for (const json& e : before["ioports"]) {
+    if (e["name"] == "serial") serial = json_hex(e["resource"]);
+  }
+  REQUIRE(serial != 0);
+  // The kernel command line is a long name with blanks in it.
+  const uint64_t cmdline = print_value(suite(), "saved_command_line");
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  DamagedDump dump = DamagedDump::copy_of(suite());
+  dump.write_u64(kdive::VirtAddr{serial + member_offset(suite(), "struct resource", "name")}, cmdline);
+  {
+    KdiveRun r = dump.run("dev -i");
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    const std::vector<std::string> lines = lines_of(r.out);
+    // The row's range, then as much of the name as fits in 80 columns, broken
+    // at a blank; the rest under the name column (16 + 2 + 9 + 2).
+    const std::string head = fmt::format("{:16x}  03f8-03ff  ", serial);
+    auto row = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind(head, 0) == 0; });
+    REQUIRE(row != lines.end());
+    REQUIRE(row + 1 != lines.end());
+    const std::string first = row->substr(head.size());
+    const std::string indent(29, ' ');
+    REQUIRE(row[1].rfind(indent, 0) == 0);
+    CHECK(row->size() <= 80);
+    CHECK(first + " " + row[1].substr(indent.size()) == t.cmdline);
+  }
+  // The serial port's sibling made the root: the walk comes back to it.
+  dump.write_u64(kdive::VirtAddr{serial + member_offset(suite(), "struct resource", "sibling")},
+                 symbol_address(suite(), "ioport_resource").value());
+  KdiveRun r = dump.run("dev -i");
+  INFO(r.out << r.err);
+  CHECK(r.status == kDataLost);
+  CHECK(r.out.find(fmt::format("(damaged: {:x}: resource reached twice",
+                               symbol_address(suite(), "ioport_resource").value())) != std::string::npos);
+  // The memory tree after it is whole.
+  const json after = json::parse(dump.run("dev -i", "--json").out, nullptr, false);
+  REQUIRE_FALSE(after.is_discarded());
+  CHECK(after["result"]["iomem"] == before["iomem"]);
+}
