@@ -27,7 +27,7 @@ class Kernel;
 struct Resource {
   VirtAddr address;  // struct resource
   uint64_t start = 0, end = 0;
-  std::string name;  // "(unknown)" style decisions are the command's: "" when unreadable
+  std::string name;  // "" with name_readable false when the name pointer is NULL or unreadable
   bool name_readable = true;
   uint64_t flags = 0;
   int depth = 0;  // 0 for the root
