@@ -204,13 +204,20 @@ Json dump_struct(Session& session, std::string_view type, VirtAddr address, std:
   std::vector<std::string> words = {std::string(type), fmt::format("{:x}", address.value())};
   if (radix) words.push_back(fmt::format("-{}", *radix));
   ParsedArgs a = parse_args(st->spec, words);
-  if (!out.json()) {
-    st->run(session, a, out);
-    return nullptr;
+  try {
+    if (!out.json()) {
+      st->run(session, a, out);
+      return nullptr;
+    }
+    StringOutput capture(OutputMode::Json);
+    st->run(session, a, capture);
+    return capture.take_result();
+  } catch (const std::exception& e) {
+    // One structure that cannot be shown costs only itself.
+    out.print("(damaged: struct {} at {:x}: {})\n", type, address.value(), e.what());
+    out.data_lost(fmt::format("struct {} {:x}", type, address.value()));
+    return {{"error", e.what()}};
   }
-  StringOutput capture(OutputMode::Json);
-  st->run(session, a, capture);
-  return capture.take_result();
 }
 
 // The structure -S shows for a sock: the family's own (inet_sock, unix_sock)
