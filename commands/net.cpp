@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "commands/api/command.hpp"
+#include "commands/api/interrupt.hpp"
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
@@ -212,6 +213,8 @@ Json dump_struct(Session& session, std::string_view type, VirtAddr address, std:
     StringOutput capture(OutputMode::Json);
     st->run(session, a, capture);
     return capture.take_result();
+  } catch (const Interrupted&) {
+    throw;
   } catch (const std::exception& e) {
     // One structure that cannot be shown costs only itself.
     out.print("(damaged: struct {} at {:x}: {})\n", type, address.value(), e.what());
