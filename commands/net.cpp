@@ -256,13 +256,19 @@ Json task_sockets(Session& session, const Task& t, bool full, const std::optiona
       if (first) out.print("FD      SOCKET            SOCK       FAMILY:TYPE SOURCE-PORT DESTINATION-PORT\n");
       // crash pads DGRAM to the width of STREAM, then one space.
       const std::string type = socket_type_name(s->type);
-      out.print("{:2} {:16x} {:16x} {}:{} {}\n", s->fd, s->socket.value(), s->sock.value(), family_name(s->family),
-                type == "DGRAM" ? "DGRAM " : type, endpoints(*s));
+      const std::string prefix = fmt::format("{:2} {:16x} {:16x} ", s->fd, s->socket.value(), s->sock.value());
+      if (!s->error.empty() && s->family == 0) {
+        // The sock could not be read: no family to show, only why.
+        out.print("{}(damaged: {})\n", prefix, s->error);
+      } else {
+        out.print("{}{}:{} {}\n", prefix, family_name(s->family), type == "DGRAM" ? "DGRAM " : type, endpoints(*s));
+        if (!s->error.empty()) out.print("   (damaged: {})\n", s->error);
+      }
     }
-    if (!s->error.empty()) {
+    else if (!s->error.empty()) {
       out.print("   (damaged: {})\n", s->error);
-      out.data_lost(fmt::format("PID {} fd {}", t.pid, s->fd));
     }
+    if (!s->error.empty()) out.data_lost(fmt::format("PID {} fd {}: {}", t.pid, s->fd, s->error));
     first = false;
     rows.push_back(std::move(row));
   }
