@@ -251,7 +251,10 @@ Json task_sockets(Session& session, const Task& t, bool full, const std::optiona
       out.print("{}FD  {}  {}\n", first ? "" : "\n", centered("SOCKET", 16), centered("SOCK", 16));
       out.print("{:2}  {:16x}  {:16x}\n\n", s->fd, s->socket.value(), s->sock.value());
       if (!s->socket.is_null()) row["socket_struct"] = dump_struct(session, "socket", s->socket, radix, out);
-      if (!s->sock.is_null()) row["sock_struct"] = dump_struct(session, sock_struct(s->family), s->sock, radix, out);
+      if (!s->sock.is_null() && s->family != 0) {
+        row["sock_struct"] = dump_struct(session, sock_struct(s->family), s->sock, radix, out);
+      }
+      if (!s->error.empty()) out.print("(damaged: {})\n", s->error);
     } else {
       if (first) out.print("FD      SOCKET            SOCK       FAMILY:TYPE SOURCE-PORT DESTINATION-PORT\n");
       // crash pads DGRAM to the width of STREAM, then one space.
@@ -264,9 +267,6 @@ Json task_sockets(Session& session, const Task& t, bool full, const std::optiona
         out.print("{}{}:{} {}\n", prefix, family_name(s->family), type == "DGRAM" ? "DGRAM " : type, endpoints(*s));
         if (!s->error.empty()) out.print("   (damaged: {})\n", s->error);
       }
-    }
-    else if (!s->error.empty()) {
-      out.print("   (damaged: {})\n", s->error);
     }
     if (!s->error.empty()) out.data_lost(fmt::format("PID {} fd {}: {}", t.pid, s->fd, s->error));
     first = false;

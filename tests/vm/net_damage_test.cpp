@@ -50,10 +50,12 @@ TEST_CASE("net over a looping neighbour chain, a cut device list and a socket wi
 
   // The objects to damage, found on the fixture's own dump.
   VirtAddr neighbour, device, socket;
-  for (const json& n : original("net -a")["arp"]) {
+  const json arp_before = original("net -a");
+  const json net_before = original("net");
+  for (const json& n : arp_before["arp"]) {
     if (n["ip"] == arp.ip) neighbour = VirtAddr{json_hex(n["neighbour"])};
   }
-  for (const json& d : original("net")["devices"]) {
+  for (const json& d : net_before["devices"]) {
     if (d["name"] == arp.device) device = VirtAddr{json_hex(d["net_device"])};
   }
   const json before = original(fmt::format("net -s {}", listen.pid))["tasks"][0]["sockets"];
