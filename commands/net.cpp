@@ -351,7 +351,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     return out.result(std::move(result));
   }
   if (!args.has('n') && !args.positional().empty()) {
-    throw CommandError("a task is given with -n, -s or -S");
+    throw CommandError(fmt::format("'{}': a task goes with -n, -s or -S", args.positional().front()));
   }
   VirtAddr net;
   if (args.has('n')) {
