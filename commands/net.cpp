@@ -57,11 +57,15 @@ Json devices(const Kernel& k, VirtAddr net, Output& out) {
     out.print("{:16x}  {:<6} {}{}\n", d.dev.value(), d.name, addrs,
               d.error.empty() ? "" : fmt::format("{}(damaged: {})", addrs.empty() ? "" : " ", d.error));
     if (!d.error.empty()) out.data_lost(fmt::format("net_device {:x}", d.dev.value()));
+    // IPv6 addresses are in the JSON only: crash 8.0.2's text shows IPv4.
+    Json jaddrs6 = Json::array();
+    for (const Ipv6Address& a : d.ipv6) jaddrs6.push_back({{"address", a.text}, {"prefix", a.prefix}});
     Json row = {{"net_device", json_hex(d.dev)},
                 {"name", d.name},
                 {"type", d.type},
                 {"hwaddr", hwaddr_text(d.hwaddr)},
-                {"addresses", std::move(jaddrs)}};
+                {"addresses", std::move(jaddrs)},
+                {"ipv6", std::move(jaddrs6)}};
     if (!d.error.empty()) row["error"] = d.error;
     rows.push_back(std::move(row));
   }
@@ -429,7 +433,8 @@ const CommandRegistrar registrar{
      .json = {.kind = JsonShape::Kind::Object,
               .keys = {"namespace", "devices", "arp", "tasks", "address"},
               .notes = "devices (net, -n): [{net_device, name, type (ARPHRD_*), hwaddr, addresses\n"
-                       "[{address, prefix, label}]}] of the struct net `namespace`. arp (-a):\n"
+                       "[{address, prefix, label}], ipv6 [{address, prefix}]}] of the struct net\n"
+                       "`namespace`. arp (-a):\n"
                        "[{neighbour, ip, hw_type, arphrd, hwaddr, device, net_device, state,\n"
                        "nud_state}]. tasks (-s, -S): [{pid, task, cpu, comm, sockets [{fd, socket,\n"
                        "sock, inode, ino, family, type, state (skc_state), then source,\n"

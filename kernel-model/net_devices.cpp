@@ -1,5 +1,6 @@
 #include "kernel-model/net_devices.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <set>
@@ -37,6 +38,25 @@ void read_ipv4(const Kernel& k, const Object& dev, NetDevice& d) {
   }
 }
 
+void read_ipv6(const Kernel& k, const Object& dev, NetDevice& d) {
+  // ip6_ptr exists only with CONFIG_IPV6; a kernel built with IPv6 as a module
+  // has no struct inet6_ifaddr in the vmlinux's types.
+  if (!dev.has_member("ip6_ptr") || dev["ip6_ptr"].is_null()) return;
+  const Type* ifaddr = k.types().lookup("struct inet6_ifaddr");
+  if (ifaddr == nullptr) return;
+  Walked<Object> w = walk_list_objects(k, dev["ip6_ptr"].deref()["addr_list"], *ifaddr, "if_list");
+  for (const Object& a : w.entries) {
+    std::vector<std::byte> raw = a["addr"].bytes();
+    char text[INET6_ADDRSTRLEN] = {};
+    if (raw.size() != 16 || inet_ntop(AF_INET6, raw.data(), text, sizeof text) == nullptr) continue;
+    d.ipv6.push_back({a.address(), text, static_cast<int>(a["prefix_len"].as_u64())});
+  }
+  if (!w.breaks.empty()) {
+    if (!d.error.empty()) d.error += "; ";
+    d.error += "IPv6 addr_list: " + w.breaks.front().describe();
+  }
+}
+
 NetDevice read_device(const Kernel& k, const Object& dev) {
   NetDevice d;
   d.dev = dev.address();
@@ -52,6 +72,7 @@ NetDevice read_device(const Kernel& k, const Object& dev) {
       for (std::byte b : raw) d.hwaddr.push_back(static_cast<uint8_t>(b));
     }
     read_ipv4(k, dev, d);
+    read_ipv6(k, dev, d);
   } catch (const ModelError& e) {
     if (!d.error.empty()) d.error += "; ";
     d.error += e.what();

@@ -1,8 +1,10 @@
 // The network devices of a network namespace and their IPv4 addresses, as
 // crash's `net` and `ip -4 addr` show them: each struct net_device on the
 // namespace's dev_base_head list (linked through net_device.dev_list), its
-// name, link type (ARPHRD_*), hardware address, and the struct in_ifaddr chain
-// of its in_device (net_device.ip_ptr->ifa_list, linked through ifa_next).
+// name, link type (ARPHRD_*), hardware address, the struct in_ifaddr chain
+// of its in_device (net_device.ip_ptr->ifa_list, linked through ifa_next) and
+// the IPv6 addresses of its inet6_dev (ip6_ptr->addr_list through
+// inet6_ifaddr.if_list).
 //
 // The list walk is bounded and cycle-safe: a broken link is a WalkBreak (the
 // devices behind it are reached backwards from the head); a device that
@@ -32,12 +34,19 @@ struct Ipv4Address {
   std::string label;  // ifa_label ("kdive0", "eth0:1")
 };
 
+struct Ipv6Address {
+  VirtAddr ifaddr;   // struct inet6_ifaddr
+  std::string text;  // "::1", "fe80::b:b1ff:fe38:2e82" (inet_ntop's form)
+  int prefix = 0;    // prefix_len
+};
+
 struct NetDevice {
   VirtAddr dev;  // struct net_device
   std::string name;
   uint16_t type = 0;              // ARPHRD_*: 1 Ethernet, 772 loopback
   std::vector<uint8_t> hwaddr;    // dev_addr, addr_len bytes
   std::vector<Ipv4Address> ipv4;  // in ifa_list order (the primary address first)
+  std::vector<Ipv6Address> ipv6;  // inet6_dev.addr_list, in list order
   std::string error;              // what could not be read of this device
 };
 

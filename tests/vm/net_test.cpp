@@ -89,6 +89,14 @@ TEST_CASE("net: every interface of /proc/net/dev with its IPv4 addresses", "[net
     }
     CHECK((*dev)["addresses"].size() == expected.size());
   }
+  // IPv6 (JSON only): a loopback with IPv6 up always holds ::1/128
+  // (addrconf's init_loopback), whatever else the guest configured.
+  for (const json& j : r["devices"]) {
+    if (j["name"] != "lo" || j["ipv6"].empty()) continue;
+    bool loopback = false;
+    for (const json& a : j["ipv6"]) loopback = loopback || (a["address"] == "::1" && a["prefix"] == 128);
+    CHECK(loopback);
+  }
   // init_net is the namespace shown, and every task of the workload lives in it.
   CHECK(json_hex(r["namespace"]) == json_hex(result("sym init_net")[0]["address"]));
   if (!t.tcp_listen.empty()) {
