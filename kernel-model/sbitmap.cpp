@@ -23,7 +23,7 @@ int64_t int_of(const Object& o) { return o.type().strip().is_struct_like() ? o["
 
 uint64_t depth_mask(uint32_t depth) { return depth >= 64 ? ~0ULL : ((1ULL << depth) - 1); }
 
-void read_words(const Kernel& k, Object sb, SbitmapQueue& q) {
+void read_words(const Kernel& k, SbitmapQueue& q) {
   const Type& word_type = k.types().require("struct sbitmap_word");
   q.has_cleared = word_type.strip().member("cleared").has_value();
   const bool has_depth = word_type.strip().member("depth").has_value();
@@ -157,7 +157,7 @@ SbitmapQueue read_sbitmap_queue(const Kernel& k, VirtAddr address) {
   if (q.map.is_null() && q.map_nr != 0) {
     q.problems.push_back(fmt::format("map is NULL with map_nr {}", q.map_nr));
   } else {
-    read_words(k, sb, q);
+    read_words(k, q);
   }
   read_wait_states(k, q);
   return q;
