@@ -124,8 +124,8 @@ void print_breaks(const std::vector<WalkBreak>& breaks, std::string_view what, O
 void print_progs(const Kernel& k, const BpfObjects& b, std::optional<uint32_t> only, bool verbose, Output& out,
                  Json& rows) {
   const size_t width = type_width(b.prog_type_names, 13);
-  std::optional<int64_t> boot;
-  if (verbose) boot = boot_wall_clock(k);
+  // The JSON carries the load time of every program, shown or not.
+  const std::optional<int64_t> boot = b.progs.empty() ? std::nullopt : boot_wall_clock(k);
   size_t entries = 0;
   for (const BpfProg& p : b.progs) {
     if (only && p.id != *only) continue;

@@ -12,6 +12,7 @@
 #include "commands/api/session.hpp"
 #include "commands/container_args.hpp"
 #include "kernel-model/errors.hpp"
+#include "kernel-model/expression.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/sbitmap.hpp"
 #include "kernel-model/type_system.hpp"
@@ -137,15 +138,42 @@ void show_queue(const SbitmapQueue& q, Output& out) {
   print_bitmap(q, out);
 }
 
+// The queue's address: a hex address or symbol[+offset] as crash takes it,
+// or (kdive's addition) a C expression that is a struct sbitmap_queue or a
+// pointer to one — "q->tag_set->tags[0]->bitmap_tags" whether bitmap_tags is
+// the structure (5.16+) or a pointer to it (before).
+VirtAddr queue_address(const Kernel& k, const std::vector<std::string>& words) {
+  std::string text;
+  for (const std::string& w : words) text += (text.empty() ? "" : " ") + w;
+  VirtAddr address;
+  try {
+    address = parse_address(&k, text);
+  } catch (const CommandError&) {
+    try {
+      KernelEvalContext ctx(k);
+      Value v = evaluate(ctx, text);
+      const Type& t = v.type().strip();
+      const Type* target = t.kind() == TypeKind::Pointer ? &t.target()->strip() : nullptr;
+      if (t.is_struct_like() && t.name() == "sbitmap_queue" && v.is_lvalue()) {
+        address = v.address();
+      } else if (target != nullptr && target->is_struct_like() && target->name() == "sbitmap_queue") {
+        address = VirtAddr{v.as_u64()};
+      } else {
+        throw CommandError(fmt::format("{}: is a {}, not a struct sbitmap_queue or a pointer to one", text, t.spell()));
+      }
+    } catch (const ModelError& e) {
+      throw CommandError(fmt::format("invalid command argument: {}: {}", text, e.what()));
+    }
+  }
+  if (address.value() < kKernelHalf) throw CommandError(fmt::format("invalid kernel virtual address: {}", text));
+  return address;
+}
+
 void run(Session& session, const ParsedArgs& args, Output& out) {
   const Kernel& k = session.kernel();
   if (args.positional().empty())
     throw CommandError("command argument is required: the address of a struct sbitmap_queue");
-  if (args.positional().size() > 1) throw CommandError("too many arguments");
-  const VirtAddr address = parse_address(&k, args.positional().front());
-  if (address.value() < kKernelHalf) {
-    throw CommandError(fmt::format("invalid kernel virtual address: {}", args.positional().front()));
-  }
+  const VirtAddr address = queue_address(k, args.positional());
   const auto spec = args.value('s');
   const auto array = args.value('a');
   if (spec && !array) throw CommandError("-s option requires -a option");
@@ -215,7 +243,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "sbitmapq",
      .summary = "a struct sbitmap_queue and its busy bits",
-     .usage = "sbitmapq [-s struct[.member[,member]] -a address [-p] [-v]] [-x|-d] address",
+     .usage = "sbitmapq [-s struct[.member[,member]] -a address [-p] [-v]] [-x|-d] address|expression",
      .description = "Shows the struct sbitmap_queue at the address — the tag allocator of blk-mq\n"
                     "(blk_mq_tags.bitmap_tags, breserved_tags), SCSI target sessions and others:\n"
                     "depth, busy bits (set in a word and not deferred-cleared), cleared bits\n"
@@ -223,6 +251,11 @@ const CommandRegistrar registrar{
                     "wake batch and index, active wait queues, and each of the 8 wait queues'\n"
                     "count and whether a task waits there; then the busy bits as a hex dump, bit\n"
                     "0 the low bit of the first byte.\n"
+                    "\n"
+                    "The queue is a hex address (or symbol[+offset]), or a C expression that is a\n"
+                    "struct sbitmap_queue or a pointer to one, such as a request queue's\n"
+                    "q->tag_set->tags[0]->bitmap_tags (a pointer before 5.16, the structure from\n"
+                    "it: both are taken).\n"
                     "\n"
                     "  -s struct[.member,...]  with -a: the structures the busy bits index, whole\n"
                     "                          or those members.\n"
@@ -243,7 +276,8 @@ const CommandRegistrar registrar{
                  "  map_nr = 4\n"
                  "  alloc_hint = {58, 81}\n"
                  "  ...\n"
-                 "  kdive> sbitmapq -s request -a ffff9f5e41d00000 ffff9f5e41c6e010",
+                 "  kdive> sbitmapq -s request -p -a ffff9f5e5cdec800 ffff9f5e41c6e010\n"
+                 "  kdive> sbitmapq swap_info[0]->bdev->bd_disk->queue->tag_set->tags[0]->bitmap_tags",
      .options = {{'s', "struct[.member,...]", "the structures the busy bits index (with -a)"},
                  {'a', "address", "the array of those structures"},
                  {'p', "", "the array holds pointers"},
@@ -261,7 +295,11 @@ const CommandRegistrar registrar{
                        "min_shallow_depth are null where the kernel lacks them. elements (with -s):\n"
                        "{index, address, pointer (-p -v), and the structure's JSON under its name\n"
                        "(-v)}, else null.",
-              .example = "sbitmapq ffff9f5e41c6e010"}},
+              // The newest block device's disk (blockdev_superblock's first
+              // inode is in a struct bdev_inode): its first tags' bitmap.
+              .example = "sbitmapq ((struct bdev_inode *)((char *)blockdev_superblock->s_inodes.next - "
+                         "(unsigned long)&((struct bdev_inode *)0)->vfs_inode.i_sb_list))->bdev.bd_disk->"
+                         "queue->tag_set->tags[0]->bitmap_tags"}},
     run};
 
 }  // namespace

@@ -78,11 +78,14 @@ std::string fmt_hex(uint64_t v) {
 }
 
 // The struct sbitmap_queue of the guest's virtio disk's first hardware
-// queue's tags. The disk is the guest's swap device: swap_info[0]->bdev is
-// its block device, whose queue's tag set has the tags. bitmap_tags is a
-// pointer (to __bitmap_tags or a shared one) in 5.10 and the structure
-// itself from 5.16.
-const std::string kTags = "swap_info[0]->bdev->bd_disk->queue->tag_set->tags[0]";
+// queue's tags. The disk is the only block device of the guest: the newest
+// inode of the block device superblock is in its struct bdev_inode, whose
+// bd_disk's queue's tag set has the tags. bitmap_tags is a pointer (to
+// __bitmap_tags or a shared one) in 5.10 and the structure itself from 5.16.
+const std::string kDisk =
+    "((struct bdev_inode *)((char *)blockdev_superblock->s_inodes.next - (unsigned long)&((struct bdev_inode *)0)"
+    "->vfs_inode.i_sb_list))->bdev.bd_disk";
+const std::string kTags = kDisk + "->queue->tag_set->tags[0]";
 uint64_t disk_sbitmap_queue() {
   if (kdive_ok("whatis " + kTags + "->bitmap_tags").find('*') != std::string::npos) {
     return p_value(kTags + "->bitmap_tags");
@@ -272,6 +275,7 @@ TEST_CASE("bpf lists the loaded program and map by id", "[ipc_bpf]") {
 TEST_CASE("sbitmapq on the virtio disk's blk-mq tags agrees with the structure's members", "[ipc_bpf]") {
   const Truth t = truth();
   if (!t.diskstats) KDIVE_SKIP("this fixture's truth has no diskstats line (no virtio disk)");
+  REQUIRE(kdive_ok("p " + kDisk + "->disk_name").find("\"vda\\000") != std::string::npos);
   const uint64_t sbq = disk_sbitmap_queue();
   REQUIRE(sbq != 0);
   const std::string addr = fmt_hex(sbq);
@@ -318,6 +322,10 @@ TEST_CASE("sbitmapq on the virtio disk's blk-mq tags agrees with the structure's
     bytes += hex.size() / 2;
   }
   CHECK(bytes == (depth + 7) / 8);
+
+  // The same queue named by an expression: the structure (5.16+) or the
+  // pointer to it (5.10) both lead to it.
+  CHECK(json_result_of(suite(), "sbitmapq " + kTags + "->bitmap_tags")["sbitmap_queue"] == q["sbitmap_queue"]);
 
   // -s/-a -p: each busy bit N indexes slot N of the tags' static_rqs[]
   // (struct request pointers), 8 bytes apart.
