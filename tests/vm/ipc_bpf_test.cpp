@@ -26,11 +26,9 @@ namespace {
 
 Truth truth() { return Truth::load(fixture_dir(suite()) / "truth.txt"); }
 
-const TruthSysvipc& sysv(const Truth& t, const std::string& kind, uint32_t key) {
-  const TruthSysvipc* s = t.sysvipc_object(kind, key);
-  if (s == nullptr) KDIVE_SKIP("this fixture's truth has no /proc/sysvipc lines (built before they were added)");
-  return *s;
-}
+// The truth's /proc/sysvipc line of that kind and key; a fixture built
+// before the truth had them has none (the test case then skips).
+const TruthSysvipc* sysv(const Truth& t, const std::string& kind, uint32_t key) { return t.sysvipc_object(kind, key); }
 
 // The one JSON object of `kind` with this key.
 json ipc_object(const json& r, const std::string& kind, uint32_t key) {
@@ -97,9 +95,13 @@ uint64_t disk_sbitmap_queue() {
 
 TEST_CASE("ipcs lists the guest's SysV objects as /proc/sysvipc shows them", "[ipc_bpf]") {
   const Truth t = truth();
-  const TruthSysvipc& shm = sysv(t, "shm", system_state::kShmKey);
-  const TruthSysvipc& sem = sysv(t, "sem", system_state::kSemKey);
-  const TruthSysvipc& msg = sysv(t, "msg", system_state::kMsgKey);
+  if (!sysv(t, "shm", system_state::kShmKey) || !sysv(t, "sem", system_state::kSemKey) ||
+      !sysv(t, "msg", system_state::kMsgKey)) {
+    KDIVE_SKIP("this fixture's truth has no /proc/sysvipc lines (built before they were added)");
+  }
+  const TruthSysvipc& shm = *sysv(t, "shm", system_state::kShmKey);
+  const TruthSysvipc& sem = *sysv(t, "sem", system_state::kSemKey);
+  const TruthSysvipc& msg = *sysv(t, "msg", system_state::kMsgKey);
 
   const json r = json_result_of(suite(), "ipcs");
   for (const char* key : {"namespace", "shm", "sem", "msg"}) REQUIRE(r.contains(key));
@@ -165,8 +167,11 @@ TEST_CASE("ipcs lists the guest's SysV objects as /proc/sysvipc shows them", "[i
 
 TEST_CASE("ipcs: one kind, -M page counts, an id, an address, another task's namespace", "[ipc_bpf]") {
   const Truth t = truth();
-  const TruthSysvipc& shm = sysv(t, "shm", system_state::kShmKey);
-  const TruthSysvipc& sem = sysv(t, "sem", system_state::kSemKey);
+  if (!sysv(t, "shm", system_state::kShmKey) || !sysv(t, "sem", system_state::kSemKey)) {
+    KDIVE_SKIP("this fixture's truth has no /proc/sysvipc lines (built before they were added)");
+  }
+  const TruthSysvipc& shm = *sysv(t, "shm", system_state::kShmKey);
+  const TruthSysvipc& sem = *sysv(t, "sem", system_state::kSemKey);
 
   const json m = json_result_of(suite(), "ipcs -m");
   CHECK(m["sem"].is_null());
@@ -348,7 +353,8 @@ TEST_CASE("ipcs and bpf match crash line by line", "[ipc_bpf]") {
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
   const Truth t = truth();
-  const TruthSysvipc& shm = sysv(t, "shm", system_state::kShmKey);
+  if (!sysv(t, "shm", system_state::kShmKey)) KDIVE_SKIP("this fixture's truth has no /proc/sysvipc lines");
+  const TruthSysvipc& shm = *sysv(t, "shm", system_state::kShmKey);
   // Deliberate difference: bpf -p/-P LOAD_TIME — crash adds the load time to
   // the boot time of the machine it runs on; kdive to the crashed machine's.
   compare_with_crash({"ipcs", "ipcs -s", "ipcs -m", "ipcs -q", "ipcs -M", "ipcs " + std::to_string(shm.id), "bpf",
