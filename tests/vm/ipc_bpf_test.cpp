@@ -356,8 +356,34 @@ TEST_CASE("ipcs and bpf match crash line by line", "[ipc_bpf]") {
   const Truth t = truth();
   if (!sysv(t, "shm", system_state::kShmKey)) KDIVE_SKIP("this fixture's truth has no /proc/sysvipc lines");
   const TruthSysvipc& shm = *sysv(t, "shm", system_state::kShmKey);
-  // Deliberate difference: bpf -p/-P LOAD_TIME — crash adds the load time to
-  // the boot time of the machine it runs on; kdive to the crashed machine's.
+  // The one deliberate difference: bpf -p/-P LOAD_TIME — crash adds the load
+  // time to the boot time of the machine it runs on; kdive to the crashed
+  // machine's (its clock at the crash less its uptime).
   compare_with_crash({"ipcs", "ipcs -s", "ipcs -m", "ipcs -q", "ipcs -M", "ipcs " + std::to_string(shm.id), "bpf",
                       "bpf -M", "bpf -m 1"});
+  // bpf -P and -p: every line but LOAD_TIME, which must instead name a
+  // moment of the crashed machine's own run: after the guest's SysV segment
+  // was created (the workloads start together) less a few seconds, and not
+  // after the crash.
+  const std::vector<std::string> detailed = {"bpf -P", "bpf -p 1"};
+  const auto crash = crash_outputs(detailed);
+  const auto kdive = kdive_outputs(detailed);
+  const json r = json_result_of(suite(), "bpf -p 1");
+  const int64_t loaded = r["programs"][0]["load_time"].get<int64_t>();
+  const int64_t crashed = json_result_of(suite(), "sys")["crash_time"].get<int64_t>();
+  const int64_t shm_ctime = std::stoll(shm.columns().at(11));
+  CHECK(loaded <= crashed);
+  CHECK(loaded >= shm_ctime - 10);
+  for (size_t c = 0; c < detailed.size(); ++c) {
+    INFO(detailed[c]);
+    REQUIRE(kdive[c].size() == crash[c].size());
+    for (size_t i = 0; i < crash[c].size(); ++i) {
+      INFO("line " << i);
+      if (crash[c][i].find("LOAD_TIME:") != std::string::npos) {
+        CHECK(kdive[c][i].find("     LOAD_TIME: ") == 0);
+        continue;
+      }
+      CHECK(kdive[c][i] == crash[c][i]);
+    }
+  }
 }
