@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "crash_compare.hpp"
+#include "dump_edit.hpp"
 #include "host_tools.hpp"
 #include "kdive_ok.hpp"
 #include "run_kdive.hpp"
@@ -348,6 +349,50 @@ TEST_CASE("sbitmapq matches crash line by line", "[ipc_bpf]") {
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
   compare_with_crash({"sbitmapq " + fmt_hex(disk_sbitmap_queue())});
+}
+
+TEST_CASE("a damaged shm segment and BPF program are marked; the other objects are still listed", "[ipc_bpf]") {
+  const Truth t = truth();
+  if (!sysv(t, "shm", system_state::kShmKey) || !t.bpf_object(false, system_state::kBpfProg)) {
+    KDIVE_SKIP("this fixture's truth has no /proc/sysvipc or bpf lines");
+  }
+  const json ipcs = json_result_of(suite(), "ipcs");
+  const json bpf = json_result_of(suite(), "bpf");
+  const json shm = ipc_object(ipcs, "shm", system_state::kShmKey);
+  const std::string segment = shm["object"].get<std::string>();
+  const std::string prog = bpf["programs"][0]["bpf_prog"].get<std::string>();
+  // A shm_file pointer and a bpf_prog.aux pointer into nothing: a
+  // non-canonical address no page table maps.
+  constexpr uint64_t kNowhere = 0xdead000000000000ULL;
+  DamagedDump d = DamagedDump::copy_of(suite());
+  d.write_u64(kdive::VirtAddr{json_hex(shm["object"]) + member_offset(suite(), "struct shmid_kernel", "shm_file")},
+              kNowhere);
+  d.write_u64(
+      kdive::VirtAddr{json_hex(bpf["programs"][0]["bpf_prog"]) + member_offset(suite(), "struct bpf_prog", "aux")},
+      kNowhere);
+
+  const KdiveRun text = d.run("ipcs; bpf");
+  INFO(text.out << text.err);
+  CHECK(text.status == kDataLost);
+  // The segment's row is its address and a marker; the semaphores and
+  // queues are listed as before.
+  CHECK(std::regex_search(text.out, std::regex("(^|\n)" + segment.substr(2) + R"( \(damaged: )")));
+  char sem_key[9];
+  std::snprintf(sem_key, sizeof sem_key, "%08x", system_state::kSemKey);
+  CHECK(text.out.find(sem_key) != std::string::npos);
+  // The program's row keeps what was read before its aux (address, type,
+  // tag), and the marker follows it.
+  CHECK(std::regex_search(text.out, std::regex(prog.substr(2) + R"([^\n]*\n +\(damaged: )")));
+  const KdiveRun j = d.run("ipcs; bpf", "--json");
+  REQUIRE(j.status == kDataLost);
+  std::vector<json> results;
+  for (const std::string& line : lines_of(j.out)) results.push_back(json::parse(line)["result"]);
+  REQUIRE(results.size() == 2);
+  CHECK(ipc_object(results[0], "shm", system_state::kShmKey)["error"].is_string());
+  CHECK(ipc_object(results[0], "sem", system_state::kSemKey)["error"].is_null());
+  CHECK(results[1]["programs"][0]["error"].is_string());
+  REQUIRE(results[1]["maps"].size() == bpf["maps"].size());
+  CHECK(results[1]["maps"][0]["error"].is_null());
 }
 
 TEST_CASE("ipcs and bpf match crash line by line", "[ipc_bpf]") {
