@@ -12,6 +12,7 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/centered.hpp"
+#include "commands/container_args.hpp"
 #include "kernel-model/bpf_objects.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
@@ -121,8 +122,26 @@ void print_breaks(const std::vector<WalkBreak>& breaks, std::string_view what, O
   }
 }
 
-void print_progs(const Kernel& k, const BpfObjects& b, std::optional<uint32_t> only, bool verbose, Output& out,
-                 Json& rows) {
+void print_prog_details(const BpfProg& p, std::optional<int64_t> boot, Output& out) {
+  out.print("     XLATED: {}  JITED: {}  MEMLOCK: {}\n", static_cast<uint64_t>(p.insns) * p.insn_size, p.jited_len,
+            p.pages ? fmt::format("{}", static_cast<uint64_t>(*p.pages) * kPageSize) : "(unknown)");
+  std::string load = "(unknown)";
+  if (p.load_time_ns && boot) load = load_date(*boot + static_cast<int64_t>(*p.load_time_ns / 1000000000));
+  out.print("     LOAD_TIME: {}\n", load);
+  out.print("     GPL_COMPATIBLE: {}  NAME: {}  UID: {}\n",
+            p.gpl_compatible ? (*p.gpl_compatible ? "yes" : "no") : "(unknown)",
+            p.name.empty() ? std::string("(unused)") : fmt::format("\"{}\"", p.name),
+            p.uid ? fmt::format("{}", *p.uid) : "(unknown)");
+}
+
+// -s: the structures themselves, as `struct` prints them; their JSON goes
+// into the entry's "structs" under each structure's name.
+struct StructDump {
+  std::optional<EntryStructs> prog, aux, map;
+};
+
+void print_progs(const Kernel& k, const BpfObjects& b, std::optional<uint32_t> only, bool verbose,
+                 const StructDump& dump, Output& out, Json& rows) {
   const size_t width = type_width(b.prog_type_names, 13);
   // The JSON carries the load time of every program, shown or not.
   const std::optional<int64_t> boot = b.progs.empty() ? std::nullopt : boot_wall_clock(k);
@@ -145,21 +164,21 @@ void print_progs(const Kernel& k, const BpfObjects& b, std::optional<uint32_t> o
       out.print("     (damaged: {})\n", p.error);
       out.data_lost(fmt::format("bpf program {}", p.id));
     }
-    if (!verbose) continue;
-    out.print("     XLATED: {}  JITED: {}  MEMLOCK: {}\n", static_cast<uint64_t>(p.insns) * p.insn_size, p.jited_len,
-              p.pages ? fmt::format("{}", static_cast<uint64_t>(*p.pages) * kPageSize) : "(unknown)");
-    std::string load = "(unknown)";
-    if (p.load_time_ns && boot) load = load_date(*boot + static_cast<int64_t>(*p.load_time_ns / 1000000000));
-    out.print("     LOAD_TIME: {}\n", load);
-    out.print("     GPL_COMPATIBLE: {}  NAME: {}  UID: {}\n",
-              p.gpl_compatible ? (*p.gpl_compatible ? "yes" : "no") : "(unknown)",
-              p.name.empty() ? std::string("(unused)") : fmt::format("\"{}\"", p.name),
-              p.uid ? fmt::format("{}", *p.uid) : "(unknown)");
+    if (verbose) print_prog_details(p, boot, out);
+    if (dump.prog) {
+      Json structs = Json::object();
+      out.print("\n");
+      dump.prog->show(out, p.prog, structs);
+      out.print("\n");
+      dump.aux->show(out, p.aux, structs);
+      rows.back()["structs"] = std::move(structs);
+    }
   }
   print_breaks(b.prog_breaks, "prog_idr", out);
 }
 
-void print_maps(const BpfObjects& b, int cpus, std::optional<uint32_t> only, bool verbose, Output& out, Json& rows) {
+void print_maps(const BpfObjects& b, int cpus, std::optional<uint32_t> only, bool verbose, const StructDump& dump,
+                Output& out, Json& rows) {
   const size_t width = type_width(b.map_type_names, SIZE_MAX);
   size_t entries = 0;
   for (const BpfMap& m : b.maps) {
@@ -177,11 +196,18 @@ void print_maps(const BpfObjects& b, int cpus, std::optional<uint32_t> only, boo
     }
     out.print("{} {} {}  {:08x} \n", centered(fmt::format("{}", m.id), 4),
               centered(fmt::format("{:x}", m.map.value()), 16), centered(m.type_name, width), m.flags);
-    if (!verbose) continue;
-    out.print("     KEY_SIZE: {}  VALUE_SIZE: {}  MAX_ENTRIES: {}  MEMLOCK: {}\n", m.key_size, m.value_size,
-              m.max_entries, memlock);
-    out.print("     NAME: {}  UID: {}\n", m.name.empty() ? std::string("(unused)") : fmt::format("\"{}\"", m.name),
-              m.uid ? fmt::format("{}", *m.uid) : "(unused)");
+    if (verbose) {
+      out.print("     KEY_SIZE: {}  VALUE_SIZE: {}  MAX_ENTRIES: {}  MEMLOCK: {}\n", m.key_size, m.value_size,
+                m.max_entries, memlock);
+      out.print("     NAME: {}  UID: {}\n", m.name.empty() ? std::string("(unused)") : fmt::format("\"{}\"", m.name),
+                m.uid ? fmt::format("{}", *m.uid) : "(unused)");
+    }
+    if (dump.map) {
+      Json structs = Json::object();
+      out.print("\n");
+      dump.map->show(out, m.map, structs);
+      rows.back()["structs"] = std::move(structs);
+    }
   }
   print_breaks(b.map_breaks, "map_idr", out);
 }
@@ -216,16 +242,26 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   const bool any = prog_id || map_id || all_progs || all_maps;
   const bool do_progs = !any || prog_id || all_progs;
   const bool do_maps = !any || map_id || all_maps;
+  if ((args.has('x') || args.has('d')) && !args.has('s')) throw CommandError("-x and -d go with -s");
+  if (args.has('x') && args.has('d')) throw CommandError("-x and -d exclude each other");
+  if (args.has('s') && !any) throw CommandError("-s option requires either -p, -P, -m or -M");
+  StructDump dump;
+  if (args.has('s')) {
+    const int radix = args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix;
+    dump.prog.emplace(k, std::vector<std::string>{"bpf_prog"}, radix);
+    dump.aux.emplace(k, std::vector<std::string>{"bpf_prog_aux"}, radix);
+    dump.map.emplace(k, std::vector<std::string>{"bpf_map"}, radix);
+  }
   Json result = {{"programs", nullptr}, {"maps", nullptr}};
   if (do_progs) {
     Json rows = Json::array();
-    print_progs(k, b, all_progs ? std::nullopt : prog_id, prog_id || all_progs, out, rows);
+    print_progs(k, b, all_progs ? std::nullopt : prog_id, prog_id || all_progs, dump, out, rows);
     result["programs"] = std::move(rows);
     if (do_maps) out.print("\n");
   }
   if (do_maps) {
     Json rows = Json::array();
-    print_maps(b, possible_cpus(k), all_maps ? std::nullopt : map_id, map_id || all_maps, out, rows);
+    print_maps(b, possible_cpus(k), all_maps ? std::nullopt : map_id, map_id || all_maps, dump, out, rows);
     result["maps"] = std::move(rows);
   }
   out.result(std::move(result));
@@ -234,7 +270,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "bpf",
      .summary = "loaded eBPF programs and maps",
-     .usage = "bpf [-p ID | -P] [-m ID | -M]",
+     .usage = "bpf [-p ID | -P] [-m ID | -M] [-s [-x | -d]]",
      .description = "Lists the eBPF programs of prog_idr and the maps of map_idr. Each program: its\n"
                     "id, struct bpf_prog and bpf_prog_aux, type (enum bpf_prog_type without its\n"
                     "prefix), tag (the hash of its instructions bpftool shows) and the ids of the\n"
@@ -250,6 +286,10 @@ const CommandRegistrar registrar{
                     "         map's memlock charge: it is then estimated from the sizes (entries of\n"
                     "         key plus value rounded up to pages), and the owner is (unused).\n"
                     "  -M     every map that way.\n"
+                    "  -s     with -p, -P, -m or -M: each program's struct bpf_prog and\n"
+                    "         bpf_prog_aux, each map's struct bpf_map, printed whole as `struct`\n"
+                    "         prints them.\n"
+                    "  -x, -d with -s: integers in hexadecimal or decimal.\n"
                     "\n"
                     "A program or map that cannot be read is marked damaged, and a damaged IDR\n"
                     "node says which ids were lost; the rest is listed.",
@@ -267,7 +307,10 @@ const CommandRegistrar registrar{
      .options = {{'p', "ID", "that program in detail"},
                  {'P', "", "every program in detail"},
                  {'m', "ID", "that map in detail"},
-                 {'M', "", "every map in detail"}},
+                 {'M', "", "every map in detail"},
+                 {'s', "", "the bpf_prog, bpf_prog_aux and bpf_map structures"},
+                 {'x', "", "with -s: hexadecimal integers"},
+                 {'d', "", "with -s: decimal integers"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::Object,
               .keys = {"programs", "maps"},
@@ -277,7 +320,8 @@ const CommandRegistrar registrar{
                        "epoch, on the crashed machine's clock), gpl_compatible, name, uid, error}.\n"
                        "maps (null when only programs were asked for): {id, bpf_map, type,\n"
                        "type_name, map_flags, key_size, value_size, max_entries, memlock,\n"
-                       "memlock_estimated, name, uid, error}. Unknown values are null.",
+                       "memlock_estimated, name, uid, error}. Unknown values are null. With -s each\n"
+                       "entry adds structs: {bpf_prog, bpf_prog_aux} or {bpf_map}, each structure's JSON.",
               .example = "bpf"}},
     run};
 

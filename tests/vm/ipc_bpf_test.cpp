@@ -274,6 +274,14 @@ TEST_CASE("bpf lists the loaded program and map by id", "[ipc_bpf]") {
   CHECK(pd["programs"][0]["xlated"].get<uint64_t>() ==
         p_value("((struct bpf_prog *)" + p["bpf_prog"].get<std::string>() + ")->len") * 8);
   CHECK(kdive_ok("bpf -p " + std::to_string(prog->id)).find("NAME: \"" + prog->name + "\"") != std::string::npos);
+  // -s: the structures' JSON, as the kernel holds them.
+  const json ps = json_result_of(suite(), "bpf -s -p " + std::to_string(prog->id));
+  CHECK(ps["programs"][0]["structs"]["bpf_prog_aux"]["id"].get<uint32_t>() == prog->id);
+  CHECK(ps["programs"][0]["structs"]["bpf_prog"]["len"].get<uint64_t>() * 8 ==
+        pd["programs"][0]["xlated"].get<uint64_t>());
+  const json ms = json_result_of(suite(), "bpf -s -m " + std::to_string(map->id));
+  CHECK(ms["maps"][0]["structs"]["bpf_map"]["max_entries"].get<uint32_t>() == map->max_entries);
+  CHECK(run_kdive(suite(), "elf", "bpf -s").err.find("-s option requires") != std::string::npos);
   const KdiveRun bad = run_kdive(suite(), "elf", "bpf -m 4242");
   CHECK(bad.err.find("invalid map ID: 4242") != std::string::npos);
 }
@@ -405,12 +413,12 @@ TEST_CASE("ipcs and bpf match crash line by line", "[ipc_bpf]") {
   // time to the boot time of the machine it runs on; kdive to the crashed
   // machine's (its clock at the crash less its uptime).
   compare_with_crash({"ipcs", "ipcs -s", "ipcs -m", "ipcs -q", "ipcs -M", "ipcs " + std::to_string(shm.id), "bpf",
-                      "bpf -M", "bpf -m 1"});
+                      "bpf -M", "bpf -m 1", "bpf -m 1 -s"});
   // bpf -P and -p: every line but LOAD_TIME, which must instead name a
   // moment of the crashed machine's own run: after the guest's SysV segment
   // was created (the workloads start together) less a few seconds, and not
   // after the crash.
-  const std::vector<std::string> detailed = {"bpf -P", "bpf -p 1"};
+  const std::vector<std::string> detailed = {"bpf -P", "bpf -p 1", "bpf -p 1 -s"};
   const auto crash = crash_outputs(detailed);
   const auto kdive = kdive_outputs(detailed);
   const json r = json_result_of(suite(), "bpf -p 1");
