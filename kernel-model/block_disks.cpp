@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <bit>
 
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/list_walk.hpp"
+#include "kernel-model/sbitmap.hpp"
 #include "kernel-model/task_sources.hpp"
 #include "kernel-model/type_system.hpp"
 #include "kernel-model/xarray.hpp"
@@ -103,33 +103,25 @@ std::vector<VirtAddr> hw_contexts(const Kernel& k, Object q) {
 // (a struct sbitmap_queue); tag numbers of the normal bitmap come after the
 // reserved ones.
 void count_bitmap(const Kernel& k, Object sbq, VirtAddr rqs, uint32_t first_tag, VirtAddr q, uint32_t counts[2]) {
-  Object sb = sbq["sb"];
-  const uint32_t depth = static_cast<uint32_t>(sb["depth"].as_u64());
-  const uint32_t shift = static_cast<uint32_t>(sb["shift"].as_u64());
-  const uint32_t words = static_cast<uint32_t>(sb["map_nr"].as_u64());
-  if (depth > kMaxTags || shift > 6 || words > kMaxTags) {
-    throw Error(Error::Kind::BadData,
-                fmt::format("sbitmap at {:x}: depth {} shift {} map_nr {}", sb.address().value(), depth, shift, words));
+  const SbitmapQueue bitmap = read_sbitmap_queue(k, sbq.address());
+  // A bitmap whose words were not all read, or whose depth is not a tag
+  // count, is not counted: its in-flight number would be a guess. (Its
+  // per-CPU hints and wait queues do not matter here.)
+  if (bitmap.depth > kMaxTags) {
+    throw Error(Error::Kind::BadData, fmt::format("sbitmap at {:x}: depth {}", sbq.address().value(), bitmap.depth));
   }
-  Object map = sb["map"];
-  const Type* word_type = map.type().strip().target();
-  for (uint32_t w = 0; w < words; ++w) {
-    Object word(k, VirtAddr{map.pointer().value() + w * word_type->size()}, word_type);
-    // A tag that was freed but not yet swept back sits in `cleared`.
-    uint64_t bits = word["word"].as_u64() & ~word["cleared"].as_u64();
-    // Bits past the bitmap's depth are not tags.
-    const uint32_t base = w << shift;
-    const uint32_t in_word = std::min<uint32_t>(1u << shift, depth > base ? depth - base : 0);
-    if (in_word < 64) bits &= (uint64_t{1} << in_word) - 1;
-    while (bits != 0) {
-      const uint32_t bit = static_cast<uint32_t>(std::countr_zero(bits));
-      bits &= bits - 1;
-      const VirtAddr rq = k.memory().read_pointer(VirtAddr{rqs.value() + uint64_t{first_tag + base + bit} * 8});
-      if (rq.is_null()) continue;
-      Object r = k.object(rq, "struct request");
-      if (r["q"].pointer() != q || r["state"].as_u64() != kMqRqInFlight) continue;
-      ++counts[(r["cmd_flags"].as_u64() & kReqOpMask) & 1];
-    }
+  const bool words_read = bitmap.words.size() == bitmap.map_nr &&
+                          std::none_of(bitmap.words.begin(), bitmap.words.end(),
+                                       [](const SbitmapWord& w) { return !w.error.empty(); });
+  if (!words_read) throw Error(Error::Kind::BadData, bitmap.problems.front());
+  for (uint32_t tag : bitmap.busy_bits()) {
+    // A map_nr larger than depth needs would give bits past the last tag.
+    if (tag >= bitmap.depth) break;
+    const VirtAddr rq = k.memory().read_pointer(VirtAddr{rqs.value() + uint64_t{first_tag + tag} * 8});
+    if (rq.is_null()) continue;
+    Object r = k.object(rq, "struct request");
+    if (r["q"].pointer() != q || r["state"].as_u64() != kMqRqInFlight) continue;
+    ++counts[(r["cmd_flags"].as_u64() & kReqOpMask) & 1];
   }
 }
 
