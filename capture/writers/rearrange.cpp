@@ -43,7 +43,11 @@ size_t read_full(int fd, const std::string& name, std::span<std::byte> out, cons
       // otherwise not interrupt it, and a silent sender would hold us forever.
       if (stop->load() != 0) throw Stopped{};
       pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, kStopPollMs) == 0) continue;
+      // 0: nothing yet; -1 with EINTR: the signal came during the wait. Either
+      // way the flag is looked at again before any read() that could block.
+      const int ready = ::poll(&p, 1, kStopPollMs);
+      if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
+      if (ready < 0) throw FormatError(fmt::format("{}: poll: {}", name, std::strerror(errno)));
     }
     ssize_t n = ::read(fd, out.data() + done, out.size() - done);
     if (n < 0 && errno == EINTR) continue;

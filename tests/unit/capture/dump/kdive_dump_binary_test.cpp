@@ -257,7 +257,9 @@ TEST_CASE("kdive-dump: SIGTERM while -R receives keeps DST.incomplete", "[captur
   size_t half = stream.size() / 2;
   REQUIRE(::write(pipefd[1], stream.data(), half) == static_cast<ssize_t>(half));
   bool received = false;
-  for (int i = 0; i < 1000 && !received; ++i) {
+  // Bounded generously: on a loaded machine the receiver may take seconds to
+  // start.
+  for (int i = 0; i < 6000 && !received; ++i) {
     for (const auto& e : fs::directory_iterator(box.dir())) {
       if (e.path().filename().string().rfind(".out.", 0) == 0 && fs::file_size(e.path()) >= 4096) {
         received = true;
@@ -266,9 +268,21 @@ TEST_CASE("kdive-dump: SIGTERM while -R receives keeps DST.incomplete", "[captur
     if (!received) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ::kill(pid, SIGTERM);
+  // The receiver must stop on its own while the sender still holds the pipe
+  // open (it looks at the stop flag between waits); if it does not within a
+  // minute it is killed and the test fails rather than hanging.
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  bool stopped = false;
+  for (int i = 0; i < 600 && !stopped; ++i) {
+    stopped = ::waitpid(pid, &status, WNOHANG) == pid;
+    if (!stopped) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!stopped) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
   ::close(pipefd[1]);
+  REQUIRE(stopped);
   REQUIRE(received);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);
