@@ -56,6 +56,10 @@ Settings (key = value, # comments):
   action = reboot                reboot | halt | shell | poweroff
   modules = virtio_ring virtio virtio_pci virtio_blk   loaded in this order
   target = pipe:ssh crash@vault kdive-dump -R /srv/crash/{name}.vmcore
+                                 (one program and its arguments, no shell;
+                                 {name} is the dump's <host>-<date> name)
+  copy_target = pipe:COMMAND     after the save, stream a second copy there
+  copy_dump_level = 31           its level (default: dump_level)
   kernel = /boot/vmlinuz-6.1.0-57-amd64   (default: the running release's)
   kernel_cmdline = ...           (default: kdive-kexec's)
   initramfs = /var/lib/kdive/capture-initramfs.img
@@ -146,12 +150,13 @@ int main(int argc, char** argv) {
     o.dump_program = find_program("kdive-dump");
     SaveResult r = save_dump(config, o, std::cerr);
     if (!r.ok) std::cerr << "kdive-capture: save failed: " << r.error << '\n';
+    if (!r.copy_error.empty()) std::cerr << "kdive-capture: copy failed: " << r.copy_error << '\n';
     if (act) {
       perform_action(config.action);
       std::cerr << "kdive-capture: " << after_save_name(config.action) << " failed: " << std::strerror(errno) << '\n';
       return 1;
     }
-    return r.ok ? 0 : 1;
+    return r.ok && r.copy_error.empty() ? 0 : 1;
   }
   return usage_error("unknown command " + command);
 }
