@@ -135,7 +135,8 @@ int load_capture(const CaptureConfig& config, const LoadOptions& o, std::ostream
                        plan.config.pipe_target()
                            ? plan.config.target
                            : fmt::format("{} on {} ({})", plan.config.savedir, plan.config.device, plan.config.fstype));
-    if (!plan.config.copy_target.empty()) out << fmt::format("kdive-capture: and a copy to {}\n", plan.config.copy_target);
+    if (!plan.config.copy_target.empty())
+      out << fmt::format("kdive-capture: and a copy to {}\n", plan.config.copy_target);
     if (o.build_only) return 0;
     std::vector<std::string> argv{kexec, "-p", kernel, "--initrd", config.initramfs};
     if (!config.kernel_cmdline.empty()) {

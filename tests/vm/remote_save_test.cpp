@@ -96,8 +96,8 @@ TEST_CASE("the remote copy equals a level-31 filtering of the disk copy, page fo
       PageState sb = b->read_phys(PhysAddr{p}, y);
       if (sa != sb) {
         if (differences.size() < 20)
-          differences.push_back(fmt::format("pfn {:#x}: remote {}, refiltered {}", p / 4096, to_string(sa),
-                                            to_string(sb)));
+          differences.push_back(
+              fmt::format("pfn {:#x}: remote {}, refiltered {}", p / 4096, to_string(sa), to_string(sb)));
         continue;
       }
       if (sa == PageState::Present) {

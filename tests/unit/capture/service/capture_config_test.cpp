@@ -96,11 +96,9 @@ TEST_CASE("capture config: a bad line is an error naming file and line", "[captu
   CHECK(error_of("target = pipe:   \n").find("names no command") != std::string::npos);
   // The capture kernel mounts one device only, the target's: a copy goes
   // through a pipe.
-  CHECK(error_of("copy_target = /var/crash2\n").find("copy_target must be empty or pipe:COMMAND") !=
-        std::string::npos);
+  CHECK(error_of("copy_target = /var/crash2\n").find("copy_target must be empty or pipe:COMMAND") != std::string::npos);
   CHECK(error_of("copy_target = pipe:\n").find("copy_target pipe: names no command") != std::string::npos);
-  CHECK(error_of("copy_dump_level = 40\n").find("copy_dump_level must be a number from 0 to 31") !=
-        std::string::npos);
+  CHECK(error_of("copy_dump_level = 40\n").find("copy_dump_level must be a number from 0 to 31") != std::string::npos);
   CHECK(error_of("keep_old_dumps = -1\n").find("keep_old_dumps must be a number") != std::string::npos);
 }
 
