@@ -112,7 +112,8 @@ int load_capture(const CaptureConfig& config, const LoadOptions& o, std::ostream
         err << fmt::format("kdive-capture: {} (of {} = {}) not found in PATH\n", words[0], key, target);
         return 1;
       }
-      plan.extra_programs.push_back(prog);
+      // kdive-capture itself (its write command) is there already.
+      if (prog != plan.capture_program && prog != plan.dump_program) plan.extra_programs.push_back(prog);
     }
     if (!config.post_save_hook.empty()) {
       std::string hook = split_command(config.post_save_hook).at(0);

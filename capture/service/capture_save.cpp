@@ -146,10 +146,15 @@ std::vector<std::string> dump_arguments(const CaptureConfig& config, const std::
 
 SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ostream& log) {
   std::time_t now = o.now ? o.now : std::time(nullptr);
-  if (o.dump_program.empty()) return {.error = "kdive-dump not found (it is installed beside kdive-capture)"};
+  SaveResult refused;
+  if (o.dump_program.empty()) {
+    refused.error = "kdive-dump not found (it is installed beside kdive-capture)";
+    return refused;
+  }
   std::error_code ec;
   if (!fs::exists(o.vmcore, ec)) {
-    return {.error = fmt::format("{} does not exist: not running in a capture kernel?", o.vmcore)};
+    refused.error = fmt::format("{} does not exist: not running in a capture kernel?", o.vmcore);
+    return refused;
   }
   std::string where;
   SaveResult r = config.pipe_target() ? save_to_pipe(config, o, now, log) : save_to_disk(config, o, now, log, where);

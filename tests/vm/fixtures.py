@@ -75,13 +75,15 @@ action = poweroff
 kernel = /boot/vmlinuz
 initramfs = /var/lib/kdive/capture-initramfs.img
 device_timeout = 120
-copy_target = pipe:dd of=/dev/vport0p1 bs=65536
+copy_target = pipe:kdive-capture write /dev/vport0p1
 copy_dump_level = 31
 """
 # The remote save: after the disk save, the capture kernel streams a level-31
-# copy (kdive-dump -F) through the pipe: command above, busybox's dd (carried
-# into the capture initramfs by kdive-capture load, no shell needed), into a
-# virtio-serial port. QEMU connects that port to a listener the builder opens
+# copy (kdive-dump -F) through the pipe: command above into a virtio-serial
+# port: `kdive-capture write`, already in the capture initramfs (busybox's dd
+# would do too, but its 2 MB cost the level-1 save its memory: kdive-dump was
+# OOM-killed in the 96M reservation), which also waits for the port's device
+# node and never creates a file in its place. QEMU connects that port to a listener the builder opens
 # on the host's 127.0.0.1 (and nowhere else), which feeds `kdive-dump -R
 # vmcore.remote`: the path an `ssh host kdive-dump -R PATH` target takes,
 # without a network. The port's device is /dev/vport<virtio index>p<port>:

@@ -1,6 +1,6 @@
 // The remote save, proven in the bookworm-kdump run: after saving a level-1
 // dump to its disk, the capture kernel streamed a level-31 copy through its
-// `copy_target = pipe:dd of=/dev/vport0p1 ...` (kdive-dump -F into a
+// `copy_target = pipe:kdive-capture write /dev/vport0p1` (kdive-dump -F into a
 // virtio-serial port), and the host's `kdive-dump -R` rebuilt it as
 // vmcore.remote (tests/vm/fixtures.py). Here: kdive opens that copy, it holds
 // exactly the pages of a level-31 filtering of the disk copy, with the same
@@ -144,7 +144,8 @@ TEST_CASE("kdive opens the remote copy; the capture console shows the stream wen
   // The disk save came first, then the copy at its own level, through the
   // pipe: command, which exited 0 (else "copy failed").
   size_t saved = console.find("kdive-capture: saved ");
-  size_t streaming = console.find("kdive-capture: streaming /proc/vmcore at level 31 to 'dd of=/dev/vport0p1");
+  size_t streaming =
+      console.find("kdive-capture: streaming /proc/vmcore at level 31 to 'kdive-capture write /dev/vport0p1");
   size_t streamed = console.find("kdive-capture: streamed ");
   REQUIRE(saved != std::string::npos);
   REQUIRE(streaming != std::string::npos);

@@ -39,6 +39,9 @@ Commands:
             --no-action    save only
   status    say whether capture is armed, and every reason it is not
             (exit 0 armed, 1 not armed)
+  write PATH  copy standard input to PATH, which must exist (waiting up to
+            device_timeout for it): a pipe: target that needs no other
+            program, e.g. pipe:kdive-capture write /dev/vport0p1
 
 Options:
   --config FILE   settings (default /etc/kdive/capture.conf; defaults if absent)
@@ -104,7 +107,7 @@ int main(int argc, char** argv) {
       return usage_error("unknown option " + a);
     }
   }
-  if (command.empty()) return usage_error("no command (load, save or status)");
+  if (command.empty()) return usage_error("no command (load, save, status or write)");
 
   CaptureConfig config;
   try {
@@ -132,6 +135,15 @@ int main(int argc, char** argv) {
       }
     }
     return load_capture(config, o, std::cout, std::cerr);
+  }
+  if (command == "write") {
+    if (rest.size() != 1) return usage_error("write takes one argument, the file or device to write");
+    std::string problem = write_stream_to(STDIN_FILENO, rest[0], config.device_timeout);
+    if (!problem.empty()) {
+      std::cerr << "kdive-capture: write: " << problem << '\n';
+      return 1;
+    }
+    return 0;
   }
   if (command == "save") {
     SaveOptions o;
