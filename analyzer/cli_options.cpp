@@ -17,6 +17,8 @@ char short_name(const std::string& arg) {
   if (arg == "--ignore-mismatch") return 'M';  // long-only
   if (arg == "--json") return 'J';             // long-only
   if (arg == "--srcdir") return 'S';           // long-only
+  if (arg == "--no-rc") return 'N';            // long-only
+  if (arg == "--crashrc") return 'C';          // long-only
   return 0;
 }
 
@@ -120,6 +122,14 @@ CliParse parse_cli(const std::vector<std::string>& args) {
           }
           o.json = true;
           break;
+        case 'N':
+        case 'C':
+          if (arg != "--no-rc" && arg != "--crashrc") {
+            result.error = fmt::format("unknown option '-{}' (see 'kdive --help')", c);
+            return result;
+          }
+          (c == 'N' ? o.no_rc : o.crashrc) = true;
+          break;
         default:
           result.error = fmt::format("unknown option '-{}' (see 'kdive --help')", c);
           return result;
@@ -149,6 +159,8 @@ Options:
   -b, --batch         never prompt: run -c/-i commands, or read commands
                       from standard input, then exit
   -s, --silent        do not print the start-up banner
+      --no-rc         do not run the start-up files (below)
+      --crashrc       run crash's .crashrc files too (before each .kdiverc)
       --json          every command prints one JSON object per run (JSON
                       Lines): {"command": ..., "result": ...} or
                       {"command": ..., "error": ...}; 'help CMD' documents
@@ -161,9 +173,15 @@ Options:
   -h, --help          show this help and exit
   -V, --version       show the version and exit
 
+Start-up files: ~/.kdiverc, then ./.kdiverc, run before any other command
+(commands one per line, '#' starts a comment line; an error names file:line
+and the rest still runs).
+
 When standard input is not a terminal and no -c is given, commands are read
 from it, one per line. In the shell, 'cmd | shell-pipeline', 'cmd > file',
-'cmd >> file' and '!shell-command' work as in crash.
+'cmd >> file' and '!shell-command' work as in crash; output longer than
+the screen is paged ($PAGER, else less; 'set scroll off' stops it), and Tab
+completes commands, flags, symbols, type names and struct.member paths.
 
 Exit status (batch): 0 every command ran, 1 a command failed, 2 bad
 arguments or unusable input files, 3 every command ran but data was lost

@@ -24,6 +24,8 @@ struct CliOptions {
   bool version = false;                   // -V, --version
   bool ignore_mismatch = false;           // --ignore-mismatch
   bool json = false;                      // --json: JSON Lines results
+  bool no_rc = false;                     // --no-rc: no start-up files
+  bool crashrc = false;                   // --crashrc: crash's .crashrc too
   std::optional<std::string> source_dir;  // --srcdir DIR: set srcdir DIR
 };
 

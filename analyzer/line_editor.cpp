@@ -5,14 +5,15 @@
 #include <sys/select.h>
 #include <termios.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "analyzer/interrupt.hpp"
-#include "commands/api/command.hpp"
 
 namespace kdive {
 namespace {
@@ -82,32 +83,97 @@ int discard_line(int /*count*/, int /*key*/) {
   return 0;
 }
 
-char* command_name_generator(const char* text, int state) {
-  static std::vector<std::string> matches;
-  static size_t next = 0;
-  if (state == 0) {
-    matches.clear();
-    next = 0;
-    size_t len = std::strlen(text);
-    for (const Command* c : CommandRegistry::instance().all()) {
-      if (c->spec.name.compare(0, len, text) == 0) matches.emplace_back(c->spec.name);
-    }
+const LineEditor::Completer* g_completer = nullptr;
+// How many leading characters of each match a listing leaves out ("init_task."
+// before member names): set with the matches, read by the display hook.
+size_t g_display_skip = 0;
+
+std::string common_prefix(const std::vector<std::string>& words) {
+  std::string prefix = words.front();
+  for (const auto& w : words) {
+    size_t n = 0;
+    while (n < prefix.size() && n < w.size() && prefix[n] == w[n]) ++n;
+    prefix.resize(n);
   }
-  return next < matches.size() ? strdup(matches[next++].c_str()) : nullptr;
+  return prefix;
 }
 
-char** complete(const char* text, int start, int /*end*/) {
-  // Only the first word is a command; later words fall back to file names.
-  if (start != 0) return nullptr;
+char** complete(const char* /*text*/, int start, int /*end*/) {
+  if (g_completer == nullptr || !*g_completer) return nullptr;  // file names
+  const std::string_view line(rl_line_buffer, static_cast<size_t>(rl_end));
+  Completion c;
+  try {
+    c = (*g_completer)(line, static_cast<size_t>(rl_point));
+  } catch (const std::exception&) {
+    c = Completion{};  // a damaged type or symbol: nothing to offer, no crash
+  }
+  // Ours come sorted and without repeats (and may be 100k symbols: readline
+  // need not sort them again); file names readline sorts itself.
+  rl_sort_completion_matches = c.files ? 1 : 0;
+  if (c.files) return nullptr;
   rl_attempted_completion_over = 1;
-  return rl_completion_matches(text, command_name_generator);
+  // Readline replaces the text from its own word start (after a break
+  // character); the completer's word may begin elsewhere ("init_task->co":
+  // readline's word is "co"), so each candidate is re-based on readline's.
+  const size_t rl_start = static_cast<size_t>(start);
+  std::vector<std::string> matches;
+  for (auto& candidate : c.candidates) {
+    if (c.start <= rl_start) {
+      std::string_view before = line.substr(c.start, rl_start - c.start);
+      if (!std::string_view(candidate).starts_with(before)) continue;
+      matches.push_back(candidate.substr(before.size()));
+    } else {
+      matches.push_back(std::string(line.substr(rl_start, c.start - rl_start)) + candidate);
+    }
+  }
+  if (matches.empty()) return nullptr;
+  g_display_skip = c.start <= rl_start ? c.display_skip - std::min(c.display_skip, rl_start - c.start)
+                                       : c.display_skip + (c.start - rl_start);
+  rl_completion_append_character = c.append_space ? ' ' : '\0';
+  // readline's list: the text to insert (what all matches share), then the
+  // matches, then NULL; readline frees them.
+  auto** list = static_cast<char**>(std::malloc((matches.size() + 2) * sizeof(char*)));
+  if (list == nullptr) return nullptr;
+  list[0] = strdup(matches.size() == 1 ? matches[0].c_str() : common_prefix(matches).c_str());
+  size_t n = 1;
+  if (matches.size() > 1) {
+    for (const auto& m : matches) list[n++] = strdup(m.c_str());
+  }
+  list[n] = nullptr;
+  return list;
+}
+
+// Lists the matches without the part they all share up to the member
+// (readline would print "init_task.comm  init_task.cpus_mask ...").
+void display_matches(char** matches, int count, int /*max_length*/) {
+  std::vector<std::string> shown;
+  std::vector<char*> pointers;
+  shown.reserve(static_cast<size_t>(count) + 1);
+  shown.emplace_back(matches[0]);
+  int longest = 0;
+  for (int i = 1; i <= count; ++i) {
+    std::string_view m(matches[i]);
+    shown.emplace_back(m.substr(std::min(g_display_skip, m.size())));
+    longest = std::max(longest, static_cast<int>(shown.back().size()));
+  }
+  for (auto& s : shown) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  rl_display_match_list(pointers.data(), count, longest);
+  rl_forced_update_display();
 }
 
 }  // namespace
 
-LineEditor::LineEditor(std::string prompt) : prompt_(std::move(prompt)) {
+LineEditor::LineEditor(std::string prompt, Completer completer)
+    : prompt_(std::move(prompt)), completer_(std::move(completer)) {
   rl_readline_name = "kdive";
+  g_completer = &completer_;
   rl_attempted_completion_function = complete;
+  rl_completion_display_matches_hook = display_matches;
+  // Words for readline end at blanks and at the shell's ';', '|', '>' and
+  // '<'; the completer finds the words of expressions ("a->b") itself.
+  static char word_breaks[] = " \t\n;|><";
+  rl_completer_word_break_characters = word_breaks;
   rl_catch_signals = 0;  // kdive's own SIGINT handler decides what Ctrl-C means
   rl_prep_term_function = prep_terminal_without_interrupt_char;
   rl_bind_key(kCtrlC, discard_line);
@@ -120,6 +186,7 @@ LineEditor::LineEditor(std::string prompt) : prompt_(std::move(prompt)) {
 }
 
 LineEditor::~LineEditor() {
+  g_completer = nullptr;
   if (!history_path_.empty()) write_history(history_path_.c_str());
 }
 

@@ -1,19 +1,29 @@
 // LineEditor: the interactive prompt on GNU readline — line editing, history kept
-// across sessions in ~/.kdive_history, Tab completion of command names, and
-// Ctrl-C that discards the current line instead of leaving kdive.
+// across sessions in ~/.kdive_history, Tab completion (the candidates come from
+// a completer function: completer.hpp), and Ctrl-C that discards the current
+// line instead of leaving kdive.
 //
-//   LineEditor editor("kdive> ");
+//   LineEditor editor("kdive> ", [&](std::string_view line, size_t cursor) {
+//     return complete_line(source, line, cursor);
+//   });
 //   while (auto line = editor.read_line()) shell.run_line(*line);
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "analyzer/completer.hpp"
 
 namespace kdive {
 
 class LineEditor {
  public:
-  explicit LineEditor(std::string prompt);
+  using Completer = std::function<Completion(std::string_view line, size_t cursor)>;
+
+  // Without a completer, Tab completes file names.
+  explicit LineEditor(std::string prompt, Completer completer = {});
   ~LineEditor();
   LineEditor(const LineEditor&) = delete;
   LineEditor& operator=(const LineEditor&) = delete;
@@ -24,6 +34,7 @@ class LineEditor {
  private:
   std::string prompt_;
   std::string history_path_;
+  Completer completer_;
 };
 
 }  // namespace kdive

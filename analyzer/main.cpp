@@ -15,6 +15,8 @@
 #include "analyzer/input_file.hpp"
 #include "analyzer/interrupt.hpp"
 #include "analyzer/live_target.hpp"
+#include "analyzer/pager.hpp"
+#include "analyzer/rc_files.hpp"
 #include "analyzer/shell.hpp"
 #include "commands/api/session.hpp"
 #include "readers/byte_reader.hpp"
@@ -123,7 +125,18 @@ int main(int argc, char** argv) {
   if (!opt.silent && interactive_later) print_banner(session);
   print_warnings(session);
 
+  session.settings().pager = kdive::pager_program();
   kdive::Shell shell(session, stdout, stderr);
+  if (!opt.no_rc) {
+    std::optional<std::filesystem::path> home;
+    if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') home = h;
+    std::error_code ec;
+    std::filesystem::path cwd = std::filesystem::current_path(ec);
+    for (const auto& rc : kdive::rc_files(home, cwd, opt.crashrc)) {
+      if (session.quit_requested()) break;
+      shell.run_rc_file(rc);
+    }
+  }
   for (const auto& commands : opt.commands) {
     if (session.quit_requested()) break;
     shell.run_line(commands);

@@ -7,7 +7,8 @@
 
 namespace kdive {
 
-OutputTarget::OutputTarget(const Invocation& invocation, std::FILE* terminal) : terminal_(terminal) {
+OutputTarget::OutputTarget(const Invocation& invocation, std::FILE* terminal, const PagerSettings* pager)
+    : terminal_(terminal) {
   std::FILE* stream = terminal;
   // Flush first, so text printed earlier lands before the pipeline's output.
   std::fflush(terminal);
@@ -25,10 +26,17 @@ OutputTarget::OutputTarget(const Invocation& invocation, std::FILE* terminal) : 
     }
     stream = file_;
   }
-  output_ = std::make_unique<StreamOutput>(stream);
+  if (stream == terminal && pager != nullptr) {
+    auto paged = std::make_unique<PagerOutput>(terminal, *pager);
+    pager_ = paged.get();
+    output_ = std::move(paged);
+  } else {
+    output_ = std::make_unique<StreamOutput>(stream);
+  }
 }
 
 void OutputTarget::close() {
+  if (pager_ != nullptr) pager_->finish();
   if (pipe_ != nullptr) {
     ::pclose(pipe_);
     pipe_ = nullptr;

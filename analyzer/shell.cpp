@@ -3,12 +3,20 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
 #include <string>
 
 #include "analyzer/command_line.hpp"
+#include "analyzer/completion_source.hpp"
 #include "analyzer/line_editor.hpp"
 #include "analyzer/output_target.hpp"
+#include "analyzer/pager.hpp"
+#include "analyzer/rc_files.hpp"
+#include "commands/api/interrupt.hpp"
 #include "commands/api/run_command.hpp"
 
 namespace kdive {
@@ -24,7 +32,7 @@ std::string_view trimmed(std::string_view text) {
 
 void Shell::report(std::string_view who, std::string_view message) {
   std::fflush(out_);
-  fmt::print(err_, "{}: {}\n", who, message);
+  fmt::print(err_, "{}{}: {}\n", location_, who, message);
   std::fflush(err_);
 }
 
@@ -85,11 +93,20 @@ bool Shell::run_command(std::string_view text, std::string_view typed) {
     }
   }
   try {
-    OutputTarget target(inv, out_);
+    // Paged: at the prompt, with scroll on, when stdout is a terminal.
+    std::optional<PagerSettings> pager;
+    if (interactive_ && session_.settings().scroll) pager = terminal_size(out_);
+    if (pager) pager->program = session_.settings().pager;
+    OutputTarget target(inv, out_, pager ? &*pager : nullptr);
     target.output().set_mode(session_.settings().output);
+    auto on_error = [this, &target](std::string_view who, std::string_view message) {
+      // q in the pager stops the command the way Ctrl-C does; it is no error.
+      if (target.pager_quit() && message == Interrupted().what()) return;
+      target.flush_held();  // what the command printed comes before its error
+      report(who, message);
+    };
     CommandRun run =
-        kdive::run_command(session_, trimmed(typed.empty() ? text : typed), inv.words, target.output(),
-                           [this](std::string_view who, std::string_view message) { report(who, message); });
+        kdive::run_command(session_, trimmed(typed.empty() ? text : typed), inv.words, target.output(), on_error);
     target.close();
     if (run.status == CommandStatus::DataLost) ++data_lost_;
     return run.status != CommandStatus::Failed;
@@ -106,8 +123,29 @@ int Shell::run_stream(std::istream& in) {
   return failures_ - before;
 }
 
+void Shell::run_rc_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    report("kdive", fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno)));
+    return;
+  }
+  const int failures = failures_;
+  const int data_lost = data_lost_;
+  for (const RcLine& line : read_rc_lines(in)) {
+    if (session_.quit_requested()) break;
+    location_ = fmt::format("{}:{}: ", path.string(), line.number);
+    run_line(line.text);
+  }
+  location_.clear();
+  failures_ = failures;
+  data_lost_ = data_lost;
+}
+
 void Shell::run_interactive() {
-  LineEditor editor("kdive> ");
+  interactive_ = true;
+  SessionCompletionSource names(session_);
+  LineEditor editor("kdive> ",
+                    [&names](std::string_view line, size_t cursor) { return complete_line(names, line, cursor); });
   while (!session_.quit_requested()) {
     auto line = editor.read_line();
     if (!line) {
@@ -116,6 +154,7 @@ void Shell::run_interactive() {
     }
     run_line(*line);
   }
+  interactive_ = false;
 }
 
 }  // namespace kdive

@@ -1,15 +1,18 @@
 // Shell: runs kdive command lines against a Session. It owns the plumbing every
 // command shares — ';' lists, pipes, redirects, '!' escapes, error reporting —
 // and the three ways commands arrive: -c strings, script streams (-i, stdin) and
-// the interactive prompt.
+// the interactive prompt (where long output is paged) — and start-up files.
 //
 //   Shell shell(session, stdout, stderr);
+//   shell.run_rc_file("/home/me/.kdiverc");
 //   shell.run_line("sys; ps | grep bash");
 //   shell.run_interactive();
 #pragma once
 
 #include <cstdio>
+#include <filesystem>
 #include <istream>
+#include <string>
 #include <string_view>
 
 #include "commands/api/session.hpp"
@@ -30,6 +33,11 @@ class Shell {
   // The readline prompt, until `quit` or end of input.
   void run_interactive();
 
+  // Runs a start-up file's commands (rc_files.hpp). An error is one line
+  // naming file:line, and the rest of the file still runs; its failures do not
+  // count in failures() (they are the file's, not the session's commands').
+  void run_rc_file(const std::filesystem::path& path);
+
   int failures() const { return failures_; }
   // Commands that ran but showed at least one item with a "could not read" marker.
   int data_lost() const { return data_lost_; }
@@ -47,6 +55,8 @@ class Shell {
   std::FILE* err_;
   int failures_ = 0;
   int data_lost_ = 0;
+  bool interactive_ = false;  // at the prompt: output to the terminal is paged
+  std::string location_;      // "file:line: " while a start-up file runs
 };
 
 }  // namespace kdive

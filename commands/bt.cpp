@@ -181,14 +181,18 @@ Json print_backtrace(const Kernel& k, const Task& t, const Backtrace& bt, const 
       inlined = print_inlined_calls(style.inlines->at(f.lookup_ip()), f, style.lines, out, frame_line);
     }
     out.print("{}#{:<1} [{:x}] {} at {:x}{}{}\n", i < 10 ? " " : "", i, f.sp.value(), name, f.ip.value(),
-              in_module ? fmt::format(" [{}]", module) : "", f.guessed ? "  (guessed: found by stack scan)" : "");
+              in_module ? fmt::format(" [{}]", module) : "",
+              f.guessed             ? "  (guessed: found by stack scan)"
+              : f.recovered.empty() ? ""
+                                    : fmt::format("  ({})", f.recovered));
     Json row = {{"level", i},
                 {"sp", json_hex(f.sp.value())},
                 {"ip", json_hex(f.ip.value())},
                 {"symbol", name},
                 {"module", in_module ? Json(module) : Json(nullptr)},
                 {"stack", f.stack},
-                {"guessed", f.guessed}};
+                {"guessed", f.guessed},
+                {"recovered", f.recovered.empty() ? Json(nullptr) : Json(f.recovered)}};
     if (frame_line) {
       out.print("    {}: {}\n", frame_line->file, frame_line->line);
       row["source"] = fmt::format("{}:{}", frame_line->file, frame_line->line);
@@ -643,7 +647,9 @@ const CommandRegistrar registrar{
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"pid", "task", "cpu", "comm", "start", "frames"},
               .notes = "One object per task: its identity, where the starting registers came from\n"
-                       "(start), and frames [{level, sp, ip, symbol, module, stack, guessed}], a frame\n"
+                       "(start), and frames [{level, sp, ip, symbol, module, stack, guessed, recovered}]\n"
+                       "(recovered: null, or how a frame exact unwinding could not reach was found and\n"
+                       "checked, e.g. \"found on the stack\"), a frame\n"
                        "that saved registers adding registers {rip, rsp, ...} and user_mode; -l adds\n"
                        "source, -f data (the frame's stack words), --inline inlined: [{function, file,\n"
                        "line}] (innermost first; file and line null when unknown; with -l, source is\n"

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "commands/api/command.hpp"
+#include "commands/api/interrupt.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/task_args.hpp"
@@ -103,6 +104,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     try {
       inner->run(session, inner_args, task_out);
       if (out.json()) entry["result"] = task_json.take_result();
+    } catch (const Interrupted&) {
+      throw;  // Ctrl-C (or q in the pager) stops the whole foreach, not one task
     } catch (const std::exception& e) {
       if (failed++ == 0) first_error = fmt::format("PID {}: {}", t->pid, e.what());
       entry["error"] = e.what();

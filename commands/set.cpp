@@ -19,11 +19,17 @@ namespace {
 
 const char* output_name(OutputMode mode) { return mode == OutputMode::Json ? "json" : "text"; }
 
+// "on (less -X -E -R -K)": the state and what pages.
+std::string scroll_text(const SessionSettings& s) {
+  if (!s.scroll) return "off";
+  return fmt::format("on ({})", s.pager.empty() ? "built-in --More--" : s.pager);
+}
+
 void show_variables(Session& session, Output& out) {
   const SessionFiles& files = session.files();
   std::string dumps;
   for (const auto& d : files.dumps) dumps += (dumps.empty() ? "" : " ") + d;
-  out.print("        scroll: off (kdive never pages; pipe to less)\n");
+  out.print("        scroll: {}\n", scroll_text(session.settings()));
   out.print("         radix: {} ({})\n", session.settings().radix,
             session.settings().radix == 16 ? "hexadecimal" : "decimal");
   out.print("        output: {}\n", output_name(session.settings().output));
@@ -31,7 +37,7 @@ void show_variables(Session& session, Output& out) {
   out.print("        srcdir: {}\n", source_dir ? source_dir->string() : "(none)");
   out.print("      namelist: {}\n", files.vmlinux ? files.vmlinux->string() : "(none)");
   out.print("      dumpfile: {}\n", dumps.empty() ? "(none)" : dumps);
-  out.result({{"scroll", "off"},
+  out.result({{"scroll", session.settings().scroll ? "on" : "off"},
               {"radix", session.settings().radix},
               {"output", output_name(session.settings().output)},
               {"srcdir", source_dir ? Json(source_dir->string()) : Json(nullptr)},
@@ -85,11 +91,15 @@ bool set_variable(Session& session, const std::vector<std::string>& words, Outpu
     return true;
   }
   if (name == "scroll") {
-    if (words.size() > 1 && words[1] != "off") {
-      throw CommandError("kdive does not page its output: pipe it instead (cmd | less)");
+    if (words.size() > 2) throw CommandError(fmt::format("too many arguments: {}", words[2]));
+    if (words.size() == 2) {
+      if (words[1] != "on" && words[1] != "off") {
+        throw CommandError(fmt::format("scroll must be on or off, not '{}'", words[1]));
+      }
+      session.settings().scroll = words[1] == "on";
     }
-    out.print("scroll: off\n");
-    out.result({{"scroll", "off"}});
+    out.print("scroll: {}\n", scroll_text(session.settings()));
+    out.result({{"scroll", session.settings().scroll ? "on" : "off"}});
     return true;
   }
   return false;
@@ -135,7 +145,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "set",
      .summary = "set the current context (task) or a kdive variable",
-     .usage = "set [pid | taskp | -c cpu | -p] | [radix [10|16]] | [output [text|json]] | [scroll [off]] |\n"
+     .usage = "set [pid | taskp | -c cpu | -p] | [radix [10|16]] | [output [text|json]] | [scroll [on|off]] |\n"
               "       [srcdir [DIR|off]] | -v",
      .description = "With no argument, shows the current context: the task that task, files, vm\n"
                     "and bt act on when given no task. At startup it is the task that was running\n"
@@ -148,7 +158,9 @@ const CommandRegistrar registrar{
                     "Variables: `set radix 16` makes p and struct print in hexadecimal by default\n"
                     "(the `hex` and `dec` aliases do the same); `set output json` makes every\n"
                     "command print its JSON result from the next command on (as kdive --json);\n"
-                    "`scroll` is always off: pipe long output to a pager instead (`ps | less`);\n"
+                    "`set scroll off` stops paging output longer than the screen at the prompt\n"
+                    "(through $PAGER, else less, else a --More-- prompt; never in batch mode or\n"
+                    "into a pipe or file; the sf and sn aliases turn it off and on);\n"
                     "`set srcdir DIR` names the kernel source tree that dis -s reads (kdive\n"
                     "--srcdir DIR does the same; `set srcdir off` forgets it).\n\n"
                     "STATE shows the task's state bits by name; (PANIC) marks the task running on\n"

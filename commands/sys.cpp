@@ -88,7 +88,22 @@ void print_config(const Kernel& k, Output& out) {
   out.result(kernel_config_json(config));
 }
 
-void print_syscalls(const Kernel& k, Output& out) {
+// sys -c NAME|NUM: a number selects that system call; a word, those whose
+// handler's name contains it (crash's "sys -c read" lists read, pread64,
+// readv, ...). No words: the whole table.
+bool syscall_selected(const SyscallEntry& e, const std::vector<std::string>& words) {
+  if (words.empty()) return true;
+  for (const std::string& w : words) {
+    if (!w.empty() && w.find_first_not_of("0123456789") == std::string::npos) {
+      if (w.size() < 10 && std::stoull(w) == static_cast<uint64_t>(e.number)) return true;
+    } else if (!e.symbol.empty() && e.symbol.find(w) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void print_syscalls(const Kernel& k, const std::vector<std::string>& words, Output& out) {
   std::vector<SyscallEntry> table;
   try {
     table = read_syscall_table(k, true);
@@ -98,6 +113,7 @@ void print_syscalls(const Kernel& k, Output& out) {
   out.print("NUM  SYSTEM CALL                FILE AND LINE NUMBER\n");
   Json rows = Json::array();
   for (const SyscallEntry& e : table) {
+    if (!syscall_selected(e, words)) continue;
     std::string name = e.symbol.empty() ? fmt::format("{:x}", e.handler) : e.symbol;
     std::string where = e.file.empty() ? "" : fmt::format("{}: {}", e.file, e.line);
     std::string row = fmt::format("{:>3}  {:<26} {}", e.number, name, where);
@@ -185,13 +201,19 @@ void print_taint(const Kernel& k, Output& out) {
   // tainted_mask (unsigned long) since 2.6.28; `tainted` (int) before, shown in hex only.
   if (auto mask = k.symbols().address("tainted_mask")) {
     const uint64_t value = k.memory().read<uint64_t>(*mask);
+    // crash's line, then (kdive's addition) each set bit by its kernel name.
     out.print("TAINTED_MASK: {:x}  {}\n", value, taint_letters(value));
-    return out.result({{"tainted_mask", json_hex(value)}, {"letters", taint_letters(value)}});
+    Json flags = Json::array();
+    for (const TaintFlag& f : taint_flags(value)) {
+      out.print("  {:>2}  {}  {}\n", f.bit, f.letter, f.name);
+      flags.push_back({{"bit", f.bit}, {"letter", std::string(1, f.letter)}, {"name", f.name}});
+    }
+    return out.result({{"tainted_mask", json_hex(value)}, {"letters", taint_letters(value)}, {"flags", flags}});
   }
   if (auto tainted = k.symbols().address("tainted")) {
     const uint32_t value = k.memory().read<uint32_t>(*tainted);
     out.print("TAINTED: {:x}\n", value);
-    return out.result({{"tainted_mask", json_hex(value)}, {"letters", nullptr}});
+    return out.result({{"tainted_mask", json_hex(value)}, {"letters", nullptr}, {"flags", nullptr}});
   }
   throw NotInKernel("this kernel has neither tainted_mask nor tainted");
 }
@@ -199,13 +221,18 @@ void print_taint(const Kernel& k, Output& out) {
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
   const auto& words = args.positional();
+  // "-panic" arrives as -p with the value "anic", as crash's getopt takes it.
+  if (auto p = args.value('p')) {
+    if (*p != "anic") throw CommandError(fmt::format("invalid option -p{} (sys -panic is the only -p)", *p));
+    throw CommandError("-panic: kdive never panics or writes to the kernel it examines");
+  }
+  if (args.has('c')) return print_syscalls(k, words, out);
   const bool config = words.size() == 1 && words[0] == "config";
-  if (!words.empty() && (!config || args.has('t') || args.has('i') || args.has('c'))) {
+  if (!words.empty() && (!config || args.has('t') || args.has('i'))) {
     throw CommandError(fmt::format("unknown argument '{}'", words[config ? 0 : words.size() - 1]));
   }
   if (args.has('t')) return print_taint(k, out);
   if (args.has('i')) return print_dmi(k, out);
-  if (args.has('c')) return print_syscalls(k, out);
   if (config) return print_config(k, out);
   print_summary(k, out);
 }
@@ -213,7 +240,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "sys",
      .summary = "system data",
-     .usage = "sys [-i | -c | -t | config]",
+     .usage = "sys [-i | -c [name | number] ... | -t | -panic | config]",
      .description = "Shows the kernel and dump files, the dump's format, the number of CPUs\n"
                     "(and how many were offline at the crash), the crash date (the timekeeper's\n"
                     "wall clock), the uptime (jiffies since boot), the 1/5/15-minute load\n"
@@ -221,11 +248,16 @@ const CommandRegistrar registrar{
                     "the kernel's identity from its utsname, the size of usable memory, and\n"
                     "the panic message found in the kernel log.\n\n"
                     "  sys -i      the firmware's DMI identity strings (dmi_ident[])\n"
-                    "  sys -c      the system call table: number, handler, source file and line\n"
+                    "  sys -c      the system call table: number, handler, source file and line;\n"
+                    "              words after it keep the calls with that number or whose\n"
+                    "              handler's name contains the word (sys -c read: read, pread64, ...)\n"
                     "  sys -t      the kernel's taint mask and its letters (P proprietary module,\n"
-                    "              O out-of-tree module, E unsigned module, D died in an oops, ...)\n"
+                    "              O out-of-tree module, E unsigned module, D died in an oops, ...),\n"
+                    "              then each set bit with its letter and TAINT_ name\n"
                     "  sys config  the kernel's .config, when it was built in (CONFIG_IKCONFIG=y);\n"
-                    "              Debian builds it as a module, so its kernels say so instead",
+                    "              Debian builds it as a module, so its kernels say so instead\n"
+                    "  sys -panic  refused: crash panics a live kernel with it; kdive never writes\n"
+                    "              to or panics the kernel it examines",
      .examples = "  kdive> sys\n"
                  "        KERNEL: vmlinux-5.10.0-32-cloud-amd64\n"
                  "      DUMPFILE: vmcore  [elf (qemu)]\n"
@@ -250,7 +282,8 @@ const CommandRegistrar registrar{
                  "    0  __x64_sys_read             debian/build/build_amd64_none_cloud-amd64/fs/read_write.c: 642",
      .options = {{'i', "", "show the DMI strings the firmware provided"},
                  {'c', "", "show the system call table"},
-                 {'t', "", "show the kernel's taint mask and letters"}},
+                 {'t', "", "show the kernel's taint mask and letters"},
+                 {'p', "anic", "-panic: refused, kdive never panics the kernel"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::Object,
               .keys = {"kernel", "dumpfile", "dump_format", "live", "cpus", "online_cpus", "date", "crash_time",
@@ -264,7 +297,7 @@ const CommandRegistrar registrar{
                        "`sys -i` gives {DMI_FIELD: value, ...}; `sys -c` a list of {number, handler,\n"
                        "symbol, file, line} (file and line as sym shows them, null when unknown);\n"
                        "`sys config` {CONFIG_NAME: value, ...} with \"n\" for an option that is not set;\n"
-                       "`sys -t` {tainted_mask, letters}.",
+                       "`sys -t` {tainted_mask, letters, flags: [{bit, letter, name}]}.",
               .example = "sys"}},
     run};
 

@@ -18,6 +18,7 @@
 #include "kernel-model/orc_table.hpp"
 #include "kernel-model/type.hpp"
 #include "kernel-model/type_system.hpp"
+#include "kernel-model/unwind_recovery.hpp"
 
 namespace kdive {
 
@@ -35,6 +36,21 @@ Frame frame_at(VirtAddr sp, VirtAddr ip, std::string stack) {
 }
 
 bool user_mode(const X86Registers& r) { return (r.cs & 3) != 0; }
+
+// Whether the code just before `ret` is a call instruction, so `ret` can be a
+// return address: call rel32 (e8, also how retpoline thunks are called),
+// call *disp32(%rip) (ff 15), call *%reg (ff d0-d7, 41 ff d0-d7 for r8-r15).
+bool follows_call(const Kernel& k, VirtAddr ret) {
+  std::array<uint8_t, 8> code{};
+  try {
+    k.memory().read(ret - code.size(), std::as_writable_bytes(std::span(code)));
+  } catch (const std::exception&) {
+    return false;
+  }
+  auto at = [&](int back) { return code[code.size() - back]; };
+  return at(5) == 0xe8 || (at(6) == 0xff && at(5) == 0x15) || (at(2) == 0xff && (at(1) & 0xf8) == 0xd0) ||
+         (at(3) == 0x41 && at(2) == 0xff && (at(1) & 0xf8) == 0xd0);
+}
 
 }  // namespace
 
@@ -285,6 +301,67 @@ std::vector<Unwinder::StackRange> Unwinder::stacks_of(const Task& task) const {
 
 namespace {
 
+std::vector<uint64_t> frame_pointer_candidates(const Unwinder::State& s, StackReader& mem, VirtAddr ip, uint64_t sp);
+void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Task& task, Backtrace& bt);
+
+// The target of the direct call that returns to `ret`, if it was one.
+std::optional<uint64_t> call_target(const Kernel& k, VirtAddr ret) {
+  std::array<uint8_t, 5> code{};
+  try {
+    k.memory().read(ret - code.size(), std::as_writable_bytes(std::span(code)));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return direct_call_target(code, ret.value());
+}
+
+// The first frame's saved registers are in a function with no usable ORC
+// entry (objtool left __crash_kexec without any on 6.1; crash_setup_regs()
+// saved its rip there): resynchronise on the first return address above the
+// saved stack pointer, on the same stack, whose call went to that function
+// and from which exact unwinding reaches the stack's natural end. Only that
+// frame is marked; on success `bt` holds the whole unwind.
+bool resynchronise(const Unwinder::State& s, StackReader& mem, const UnwindState& st, const Task& task, Backtrace& bt) {
+  auto fn = s.k.symbol_at(VirtAddr{st.ip});
+  const auto* range = mem.stack_of(VirtAddr{st.sp});
+  if (!fn || !range) return false;
+  const uint64_t fn_start = fn->symbol->address.value();
+  StackWordReader read_word = [&mem](VirtAddr a, std::string& w) { return mem.word(a, w); };
+  std::optional<Backtrace> found;
+  const VirtAddr end = std::min(range->end, VirtAddr{st.sp} + kPageSize);
+  first_matching_slot(VirtAddr{st.sp}, end, read_word, [&](VirtAddr slot, uint64_t w) {
+    std::string unused;
+    if (!s.table_for(VirtAddr{w} - 1, unused)) return false;
+    auto target = call_target(s.k, VirtAddr{w});
+    if (!target || *target != fn_start) return false;
+    // rbp as saved first (the function may not have touched it), then the
+    // frame-pointer layouts the caller's entry allows.
+    std::vector<uint64_t> bps = {st.bp};
+    for (uint64_t bp : frame_pointer_candidates(s, mem, VirtAddr{w - 1}, slot.value() + 8)) {
+      if (bp != st.bp) bps.push_back(bp);
+    }
+    for (uint64_t bp : bps) {
+      Backtrace attempt = bt;
+      attempt.frames.push_back(frame_at(slot, VirtAddr{w}, range->name));
+      attempt.frames.back().return_address = true;
+      attempt.frames.back().recovered = "found on the stack";
+      UnwindState next;
+      next.ip = w;
+      next.sp = slot.value() + 8;
+      next.bp = bp;
+      unwind(s, mem, next, task, attempt);
+      if (attempt.stop.empty()) {
+        found = std::move(attempt);
+        return true;
+      }
+    }
+    return false;
+  });
+  if (!found) return false;
+  bt = std::move(*found);
+  return true;
+}
+
 // unwind_next_frame() until the end of the stack or damage.
 void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Task& task, Backtrace& bt) {
   std::set<std::string> left;  // stacks the unwind has moved off: it never goes back
@@ -309,6 +386,30 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
     }
     OrcEntry e = decode(*raw, s.layout);
     if (e.type == OrcType::EndOfStack) return;
+    StackWordReader read_word = [&mem](VirtAddr a, std::string& w) { return mem.word(a, w); };
+    std::string borrowed;  // how the caller was found when not by this entry
+    if (e.type == OrcType::Undefined && bt.frames.size() == 1 && st.signal) {
+      // Saved registers at an address objtool left undefined: crash_setup_regs()
+      // stores `_THIS_IP_` (a label's address) as the panic CPU's rip on kexec
+      // dumps. The stack pointer saved with it is the function body's, which
+      // an earlier entry of the same function describes; its answer is taken
+      // only when it finds a return address just after a call.
+      auto fn = s.k.symbol_at(ip);
+      std::string unused;
+      auto is_return = [&](uint64_t ret) {
+        return s.table_for(VirtAddr{ret} - 1, unused) && follows_call(s.k, VirtAddr{ret});
+      };
+      if (fn) {
+        if (auto c = caller_by_preceding_entry(*table, s.layout, st, fn->symbol->address, read_word, is_return, why)) {
+          e = c->entry;
+          borrowed = fmt::format("caller found with the ORC entry at {:x} (the one at the saved rip {:x} is undefined)",
+                                 c->entry_ip, ip);
+        }
+      }
+    }
+    if (e.type == OrcType::Undefined && bt.frames.size() == 1 && st.signal && resynchronise(s, mem, st, task, bt)) {
+      return;
+    }
     if (e.type == OrcType::Undefined) {
       bt.stop = fmt::format("the ORC entry for {:x} is undefined", ip);
       return;
@@ -319,7 +420,6 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
     }
     // The caller's stack pointer (the CFA).
     const UnwindState before = st;
-    StackWordReader read_word = [&mem](VirtAddr a, std::string& w) { return mem.word(a, w); };
     auto caller_sp = orc_caller_sp(e, before, read_word, why);
     if (!caller_sp) {
       bt.stop = why;
@@ -359,6 +459,7 @@ void unwind(const Unwinder::State& s, StackReader& mem, UnwindState st, const Ta
         st.regs.reset();
         bt.frames.push_back(frame_at(VirtAddr{cfa - 8}, VirtAddr{*ret}, to));
         bt.frames.back().return_address = true;
+        bt.frames.back().recovered = std::move(borrowed);
         break;
       }
       case OrcType::Regs:
@@ -447,25 +548,6 @@ std::vector<uint64_t> frame_pointer_candidates(const Unwinder::State& s, StackRe
 
 }  // namespace
 
-namespace {
-
-// Whether the code just before `ret` is a call instruction, so `ret` can be a
-// return address: call rel32 (e8, also how retpoline thunks are called),
-// call *disp32(%rip) (ff 15), call *%reg (ff d0-d7, 41 ff d0-d7 for r8-r15).
-bool follows_call(const Kernel& k, VirtAddr ret) {
-  std::array<uint8_t, 8> code{};
-  try {
-    k.memory().read(ret - code.size(), std::as_writable_bytes(std::span(code)));
-  } catch (const std::exception&) {
-    return false;
-  }
-  auto at = [&](int back) { return code[code.size() - back]; };
-  return at(5) == 0xe8 || (at(6) == 0xff && at(5) == 0x15) || (at(2) == 0xff && (at(1) & 0xf8) == 0xd0) ||
-         (at(3) == 0x41 && at(2) == 0xff && (at(1) & 0xf8) == 0xd0);
-}
-
-}  // namespace
-
 void Unwinder::scan_after_stop(const Task& task, Backtrace& bt, size_t max) const {
   const State& s = *state_;
   StackReader mem(s.k, stacks_of(task));
@@ -530,6 +612,52 @@ Backtrace Unwinder::backtrace_from(const Task& task, uint64_t ip, uint64_t sp) c
   return backtrace_from_registers(task, r, "-I/-S");
 }
 
+std::optional<Backtrace> Unwinder::halted_in_crash_nmi(const Task& task, const X86Registers& saved,
+                                                       const std::string& source) const {
+  const State& s = *state_;
+  const Symbol* anchor = s.k.symbols().find("crash_nmi_callback");
+  if (!anchor || anchor->size == 0 || task.stack.is_null()) return std::nullopt;
+  StackReader mem(s.k, stacks_of(task));
+  StackWordReader read_word = [&mem](VirtAddr a, std::string& w) { return mem.word(a, w); };
+  const uint64_t lo = anchor->address.value(), hi = lo + anchor->size;
+  std::optional<Backtrace> found;
+  // The task stack first (an NMI from user mode runs on it), then the CPU's
+  // IRQ and exception stacks (an NMI from kernel mode runs on the NMI stack).
+  for (const StackRange& range : mem.stacks()) {
+    auto accept = [&](VirtAddr slot, uint64_t w) {
+      // A return address into the handler: the last call it made (its halt)
+      // left it where the handler's frame begins.
+      if (w - 1 < lo || w - 1 >= hi || !follows_call(s.k, VirtAddr{w})) return false;
+      for (uint64_t bp : frame_pointer_candidates(s, mem, VirtAddr{w - 1}, slot.value() + 8)) {
+        Backtrace bt;
+        bt.cpu = task.cpu;
+        bt.frames.push_back(frame_at(slot, VirtAddr{w}, range.name));
+        bt.frames.back().return_address = true;
+        bt.frames.back().recovered = "found on the stack";
+        UnwindState st;
+        st.ip = w;
+        st.sp = slot.value() + 8;
+        st.bp = bp;
+        unwind(s, mem, st, task, bt);
+        // Exact from here to the block the NMI pushed, and that block is the
+        // one the note holds: then these are the frames the CPU halted in.
+        const Frame& last = bt.frames.back();
+        if (bt.stop.empty() && last.user_regs && last.regs && same_pt_regs(*last.regs, saved)) {
+          bt.start = fmt::format(
+              "crash_nmi_callback's frame found on the {} stack at {:x}: the {} holds the user-mode registers the "
+              "crash NMI interrupted (equal to the register block at {:x})",
+              range.name, slot, source, last.regs_address);
+          found = std::move(bt);
+          return true;
+        }
+      }
+      return false;
+    };
+    if (first_matching_slot(range.begin, range.end, read_word, accept)) return found;
+  }
+  return std::nullopt;
+}
+
 Backtrace Unwinder::backtrace(const Task& task) const {
   const State& s = *state_;
   const Kernel& k = s.k;
@@ -546,6 +674,13 @@ Backtrace Unwinder::backtrace(const Task& task) const {
         usable(cpus[task.cpu].prstatus->regs)) {
       return backtrace_from_registers(task, cpus[task.cpu].prstatus->regs,
                                       fmt::format("NT_PRSTATUS of CPU {}", task.cpu));
+    }
+    if (static_cast<size_t>(task.cpu) < cpus.size() && cpus[task.cpu].prstatus &&
+        user_mode(cpus[task.cpu].prstatus->regs)) {
+      if (auto bt = halted_in_crash_nmi(task, cpus[task.cpu].prstatus->regs,
+                                        fmt::format("NT_PRSTATUS of CPU {}", task.cpu))) {
+        return *bt;
+      }
     }
     // kexec dumps: crash_save_cpu() wrote an NT_PRSTATUS note into the CPU's
     // crash_notes buffer, there even when the vmcore lost its note.
@@ -564,6 +699,12 @@ Backtrace Unwinder::backtrace(const Task& task) const {
         if (!notes.cpus.empty() && notes.cpus[0].prstatus && usable(notes.cpus[0].prstatus->regs)) {
           return backtrace_from_registers(task, notes.cpus[0].prstatus->regs,
                                           fmt::format("crash_notes of CPU {}", task.cpu));
+        }
+        if (!notes.cpus.empty() && notes.cpus[0].prstatus && user_mode(notes.cpus[0].prstatus->regs)) {
+          if (auto bt = halted_in_crash_nmi(task, notes.cpus[0].prstatus->regs,
+                                            fmt::format("crash_notes of CPU {}", task.cpu))) {
+            return *bt;
+          }
         }
       }
     } catch (const std::exception&) {

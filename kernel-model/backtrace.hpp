@@ -68,6 +68,15 @@ struct Frame {
   // Found by scanning the stack for text addresses (the last resort, after
   // the ORC unwind stopped), not by unwinding: may be stale.
   bool guessed = false;
+  // Found without the previous frame's own exact ORC rule, yet checked (a
+  // return address just after a call, from which exact unwinding goes on):
+  // how. "found on the stack": the unwind resynchronised on this return
+  // address (a kexec dump's panic CPU, whose saved rip has no ORC entry; a
+  // CPU the crash NMI stopped); "caller found with the ORC entry at ...":
+  // an earlier entry of the function stood in for an undefined one. Empty
+  // for an exact frame. Only this one frame is marked: the frames after it
+  // are unwound exactly from it.
+  std::string recovered;
 };
 
 struct Backtrace {
@@ -134,6 +143,14 @@ class Unwinder {
   struct State;
 
  private:
+  // A CPU the crash NMI stopped (kexec dumps): its note holds the user-mode
+  // registers the NMI interrupted, and it halted in crash_nmi_callback on the
+  // task stack. The frames from a return address into that handler, when
+  // exact unwinding from there reaches a register block equal to `saved`;
+  // else nullopt. The first frame is marked `recovered`.
+  std::optional<Backtrace> halted_in_crash_nmi(const Task& task, const X86Registers& saved,
+                                               const std::string& source) const;
+
   std::unique_ptr<State> state_;
 };
 

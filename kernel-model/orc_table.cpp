@@ -146,7 +146,7 @@ VirtAddr OrcTable::ip_at(size_t i) const {
   return VirtAddr{ips_address_.value() + 4 * i + static_cast<uint64_t>(static_cast<int64_t>(rel))};
 }
 
-std::optional<std::span<const uint8_t, kOrcEntrySize>> OrcTable::find(VirtAddr ip) const {
+std::optional<size_t> OrcTable::index_of(VirtAddr ip) const {
   if (count_ == 0 || ip < ip_at(0)) return std::nullopt;
   size_t lo = 0, hi = count_;  // invariant: ip_at(lo) <= ip, answer in [lo, hi)
   while (hi - lo > 1) {
@@ -157,7 +157,17 @@ std::optional<std::span<const uint8_t, kOrcEntrySize>> OrcTable::find(VirtAddr i
       hi = mid;
     }
   }
-  return std::span<const uint8_t, kOrcEntrySize>(entries_ + kOrcEntrySize * lo, kOrcEntrySize);
+  return lo;
+}
+
+std::span<const uint8_t, kOrcEntrySize> OrcTable::entry_at(size_t i) const {
+  return std::span<const uint8_t, kOrcEntrySize>(entries_ + kOrcEntrySize * i, kOrcEntrySize);
+}
+
+std::optional<std::span<const uint8_t, kOrcEntrySize>> OrcTable::find(VirtAddr ip) const {
+  auto i = index_of(ip);
+  if (!i) return std::nullopt;
+  return entry_at(*i);
 }
 
 }  // namespace kdive

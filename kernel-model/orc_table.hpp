@@ -103,6 +103,10 @@ class OrcTable {
   // The entry for `ip`: the last one whose address is <= ip, by binary search;
   // nullopt below the first. The caller bounds the top (the end of text).
   std::optional<std::span<const uint8_t, kOrcEntrySize>> find(VirtAddr ip) const;
+  // The index of the entry find() returns, and entry i itself (i < size()):
+  // for walking back to the entries before an address.
+  std::optional<size_t> index_of(VirtAddr ip) const;
+  std::span<const uint8_t, kOrcEntrySize> entry_at(size_t i) const;
   VirtAddr first_ip() const { return count_ ? ip_at(0) : VirtAddr{}; }
   VirtAddr last_ip() const { return count_ ? ip_at(count_ - 1) : VirtAddr{}; }
 

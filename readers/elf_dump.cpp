@@ -46,13 +46,18 @@ class ElfDump : public DumpSource {
 
   PageState read_phys(PhysAddr addr, std::span<std::byte> out) override {
     check_within_page(addr, out.size(), page_size());
-    if (!out.empty()) std::memset(out.data(), 0, out.size());
+    // Zeroed only when nothing is read: a copier reading every page of a
+    // dump pays for the read alone.
+    auto none = [&](PageState s) {
+      if (!out.empty()) std::memset(out.data(), 0, out.size());
+      return s;
+    };
     const ElfSegment* seg = find(addr.value());
-    if (seg == nullptr) return PageState::Missing;
+    if (seg == nullptr) return none(PageState::Missing);
     uint64_t in_seg = addr.value() - seg->paddr;
-    if (in_seg + out.size() > seg->memsz) return PageState::Missing;  // runs off the segment
-    if (in_seg + out.size() > seg->filesz) return PageState::Excluded;
-    if (!file_->read(seg->offset + in_seg, out)) return PageState::Missing;  // truncated file
+    if (in_seg + out.size() > seg->memsz) return none(PageState::Missing);  // runs off the segment
+    if (in_seg + out.size() > seg->filesz) return none(PageState::Excluded);
+    if (!file_->read(seg->offset + in_seg, out)) return none(PageState::Missing);  // truncated file
     return PageState::Present;
   }
 

@@ -9,74 +9,15 @@
 
 #include "readers/byte_reader.hpp"
 #include "readers/flattened.hpp"
+#include "readers/kdump_format.hpp"
 #include "readers/page_codec.hpp"
 #include "readers/pfn_bitmap.hpp"
 
 namespace kdive {
 namespace {
 
-// On-disk layout (LP64), as makedumpfile's diskdump_mod.h and QEMU's dump.h
-// define it.
+// On-disk layout: kdump_format.hpp.
 
-constexpr char kKdumpSignature[8] = {'K', 'D', 'U', 'M', 'P', ' ', ' ', ' '};
-constexpr char kDiskdumpSignature[8] = {'D', 'I', 'S', 'K', 'D', 'U', 'M', 'P'};
-
-// struct disk_dump_header up to nr_cpus; tasks[nr_cpus] follows and is unused
-// here.
-struct DiskDumpHeader {
-  char signature[8];
-  int32_t header_version;
-  // sysname, nodename, release, version, machine, domainname
-  char utsname[6][65];
-  char pad[6];  // struct timeval is 8-byte aligned
-  int64_t tv_sec;
-  int64_t tv_usec;
-  uint32_t status;
-  int32_t block_size;
-  int32_t sub_hdr_size;  // in blocks
-  uint32_t bitmap_blocks;
-  // Truncated to 32 bits; header_version 6 adds max_mapnr_64.
-  uint32_t max_mapnr;
-  uint32_t total_ram_blocks;
-  uint32_t device_blocks;
-  uint32_t written_blocks;
-  uint32_t current_cpu;
-  int32_t nr_cpus;
-};
-static_assert(sizeof(DiskDumpHeader) == 464);
-static_assert(offsetof(DiskDumpHeader, tv_sec) == 408);
-static_assert(offsetof(DiskDumpHeader, status) == 424);
-static_assert(offsetof(DiskDumpHeader, nr_cpus) == 460);
-
-// struct kdump_sub_header; which fields are meaningful depends on
-// header_version.
-struct KdumpSubHeader {
-  uint64_t phys_base;
-  int32_t dump_level;  // v1+
-  int32_t split;       // v2+
-  uint64_t start_pfn;  // v2+ (unsigned long: 64 bits on LP64)
-  uint64_t end_pfn;
-  uint64_t offset_vmcoreinfo;  // v3+: the note's text, not its header
-  uint64_t size_vmcoreinfo;
-  uint64_t offset_note;  // v4+
-  uint64_t size_note;
-  uint64_t offset_eraseinfo;  // v5+
-  uint64_t size_eraseinfo;
-  uint64_t start_pfn_64;  // v6+
-  uint64_t end_pfn_64;
-  uint64_t max_mapnr_64;
-};
-static_assert(sizeof(KdumpSubHeader) == 104);
-
-struct PageDesc {
-  int64_t offset;  // of the (compressed) data in the file; 0: never written
-  uint32_t size;
-  uint32_t flags;  // compression: DUMP_DH_COMPRESSED_* or 0 for raw
-  uint64_t page_flags;
-};
-static_assert(sizeof(PageDesc) == 24);
-
-constexpr uint32_t kStatusIncomplete = 0x8;
 // Page sizes kdump exists for (x86 4 KiB, arm64/ppc64 up to 64 KiB).
 constexpr int32_t kMinBlockSize = 4096;
 constexpr int32_t kMaxBlockSize = 65536;
@@ -260,7 +201,7 @@ void check_data_area(Part& p) {
   auto desc_end = checked_mul(p.desc_count, sizeof(PageDesc));
   if (desc_end) desc_end = checked_add(p.desc_offset, *desc_end);
   if (!desc_end) fail(f, "page descriptor table size overflows");
-  if (p.header.status & kStatusIncomplete) {
+  if (p.header.status & kKdumpStatusIncomplete) {
     p.warnings.push_back(f.name() +
                          ": incomplete dump (the writer ran out of space): "
                          "pages it did not write read as missing");

@@ -16,6 +16,7 @@
 #include "capture/dump/filter_classifier.hpp"
 #include "capture/filter/dmesg_extract.hpp"
 #include "capture/filter/page_class.hpp"
+#include "capture/filter/vmlinux_vmcoreinfo.hpp"
 #include "capture/writers/dump_copier.hpp"
 #include "capture/writers/output_sink.hpp"
 #include "capture/writers/rearrange.hpp"
@@ -165,10 +166,34 @@ int finish_copy(const DumpOptions& o, const CopyResult& r, std::vector<std::uniq
       fmt::format("{}; the {} pages written are kept in {} (marked incomplete)", why, r.counts[PageClass::Kept], kept));
 }
 
+// The VMCOREINFO the filter reads when the source has none: from -x VMLINUX.
+// The dump's own note wins; levels 0 and 1 need none.
+std::string vmcoreinfo_for_filter(const DumpOptions& o, const DumpSource& source) {
+  constexpr int kStructPageLevels = 2 | 4 | 8 | 16;
+  if (!o.vmlinux || !(o.dump_level & kStructPageLevels)) return {};
+  const bool say = (o.message_level & kMessageCommon) != 0;
+  if (!source.notes().vmcoreinfo.empty()) {
+    if (say) std::fprintf(stderr, "kdive-dump: the dump has VMCOREINFO: it is used, not -x %s\n", o.vmlinux->c_str());
+    return {};
+  }
+  VmlinuxVmcoreinfo v;
+  try {
+    auto kernel = Kernel::open(*o.vmlinux, {o.source});
+    v = vmcoreinfo_from_vmlinux(*kernel);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("-x {}: {}", *o.vmlinux, e.what()));
+  }
+  if (say) {
+    std::fprintf(stderr, "kdive-dump: the dump has no VMCOREINFO; using %s\n", v.source.c_str());
+    for (const std::string& n : v.notes) std::fprintf(stderr, "kdive-dump: note: %s\n", n.c_str());
+  }
+  return v.text;
+}
+
 int run_copy(const DumpOptions& o) {
   check_codec(o.codec);
   auto source = open_source(o);
-  ClassifierFactory classifier = filter_classifier(*source, o.dump_level);
+  ClassifierFactory classifier = filter_classifier(*source, o.dump_level, vmcoreinfo_for_filter(o, *source));
   if (o.mode == DumpMode::Flatten && isatty(STDOUT_FILENO)) {
     return fail("-F writes a binary stream to stdout, which is a terminal: redirect it");
   }

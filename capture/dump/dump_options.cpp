@@ -23,7 +23,7 @@ int parse_int(std::string_view text, const char* what, int lo, int hi) {
 }  // namespace
 
 std::string dump_help() {
-  return R"(Usage: kdive-dump [-d LEVEL] [-c|-l|-p|-z] [-E] [--num-threads N] [--message-level N] SRC DST
+  return R"(Usage: kdive-dump [-d LEVEL] [-c|-l|-p|-z] [-E] [-x VMLINUX] [--num-threads N] [--message-level N] SRC DST
        kdive-dump [-d LEVEL] [-c|-l|-p|-z] -F SRC > STREAM
        kdive-dump -R DST < STREAM
        kdive-dump [-d LEVEL] [-c|-l|-p|-z] --split SRC DST1 DST2 ...
@@ -53,14 +53,22 @@ Options:
   --message-level N   what to print, the sum of: 1 progress, 2 messages,
                       4 errors, 16 the report of pages left out (default 23)
   --dump-dmesg        write the kernel log of SRC to FILE as text
-  -x VMLINUX          the kernel's debuginfo image, for --dump-dmesg when
-                      the dump's VMCOREINFO lacks the log's keys
+  -x VMLINUX          the kernel's debuginfo image (vmlinux with DWARF), for a
+                      dump without VMCOREINFO (a QEMU dump taken without
+                      -device vmcoreinfo): the kernel is found in the dump as
+                      kdive finds it, then the filter reads the VMCOREINFO the
+                      kernel keeps in memory, or facts built from the
+                      vmlinux's symbols and DWARF. When the dump has
+                      VMCOREINFO, that wins and -x is not used. Without
+                      either, levels above 1 are refused. With --dump-dmesg:
+                      for a dump whose VMCOREINFO lacks the log's keys
   -h, --help          this text
 
 Examples:
   kdive-dump -d 31 -z /proc/vmcore /var/crash/host-2026-01-01/vmcore
   kdive-dump -d 31 -c -F /proc/vmcore | ssh crash@server kdive-dump -R /srv/crash/vmcore
   kdive-dump -d 1 -E vmcore.kdump vmcore.elf
+  kdive-dump -d 31 -x /usr/lib/debug/boot/vmlinux-$(uname -r) qemu-dump.elf vmcore
   kdive-dump -d 31 -l --split /proc/vmcore vmcore.1 vmcore.2
   kdive-dump --dump-dmesg /proc/vmcore /var/crash/dmesg.txt
 )";

@@ -28,7 +28,7 @@ constexpr int kStructPageLevels = 2 | 4 | 8 | 16;
 
 class PageFilter::Impl {
  public:
-  Impl(DumpSource& source, int level);
+  Impl(DumpSource& source, int level, std::string vmcoreinfo);
   void decide(uint64_t first, std::span<PageClass> out);
 
   DumpSource& source_;
@@ -57,7 +57,7 @@ class PageFilter::Impl {
   std::vector<bool> readable_;
 };
 
-PageFilter::Impl::Impl(DumpSource& source, int level) : source_(source), level_(level) {
+PageFilter::Impl::Impl(DumpSource& source, int level, std::string vmcoreinfo) : source_(source), level_(level) {
   if (level < 0 || level > 31) throw FilterError(fmt::format("dump level {} is not in 0..31", level));
   const uint64_t page = source.page_size();
   for (const PhysRange& r : source.ranges()) {
@@ -77,10 +77,12 @@ PageFilter::Impl::Impl(DumpSource& source, int level) : source_(source), level_(
   max_pfn_ = ranges_.empty() ? 0 : ranges_.back().second;
   if (!(level & kStructPageLevels)) return;  // levels 0 and 1: no struct page at all
 
-  const std::string& text = source.notes().vmcoreinfo;
+  const std::string& text = source.notes().vmcoreinfo.empty() ? vmcoreinfo : source.notes().vmcoreinfo;
   if (text.empty()) {
-    throw FilterError(fmt::format("{}: the dump has no VMCOREINFO, which dump level {} needs (level 0 or 1 does not)",
-                                  source.files().empty() ? std::string("source") : source.files().front(), level));
+    throw FilterError(fmt::format(
+        "{}: the dump has no VMCOREINFO, which dump level {} needs: give the kernel's vmlinux with -x VMLINUX, or use "
+        "level 0 or 1",
+        source.files().empty() ? std::string("source") : source.files().front(), level));
   }
   info_ = VmcoreInfo(text);
   try {
@@ -227,7 +229,8 @@ PageClass PageFilter::Impl::head_before_window(uint64_t head_pfn) {
   return c;
 }
 
-PageFilter::PageFilter(DumpSource& source, int dump_level) : impl_(std::make_unique<Impl>(source, dump_level)) {}
+PageFilter::PageFilter(DumpSource& source, int dump_level, std::string vmcoreinfo)
+    : impl_(std::make_unique<Impl>(source, dump_level, std::move(vmcoreinfo))) {}
 PageFilter::~PageFilter() = default;
 
 int PageFilter::dump_level() const { return impl_->level_; }

@@ -38,7 +38,9 @@ class PageFilter {
   // dump_level 0..31; anything else throws FilterError. Level 0 and 1 need no
   // struct page at all (everything the source holds is kept). A source without
   // the VMCOREINFO keys a level needs throws FilterError naming the key.
-  PageFilter(DumpSource& source, int dump_level);
+  // `vmcoreinfo` serves a source that has no VMCOREINFO note (text built from
+  // its vmlinux, vmlinux_vmcoreinfo.hpp); the source's own note wins.
+  PageFilter(DumpSource& source, int dump_level, std::string vmcoreinfo = {});
   ~PageFilter();
   PageFilter(const PageFilter&) = delete;
   PageFilter& operator=(const PageFilter&) = delete;

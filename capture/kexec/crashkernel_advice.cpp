@@ -267,4 +267,36 @@ std::string format_advice(const CrashkernelAdvice& a) {
   return out;
 }
 
+nlohmann::json advice_json(const CrashkernelAdvice& a) {
+  auto optional = [](const std::optional<uint64_t>& value) -> nlohmann::json {
+    if (!value) return nullptr;
+    return *value;
+  };
+  nlohmann::json estimate = nlohmann::json::array();
+  for (const auto& term : a.estimate)
+    estimate.push_back({{"what", term.what}, {"bytes", term.bytes}, {"why", term.why}});
+  nlohmann::json measured = nullptr;
+  if (a.measured) {
+    const auto& m = *a.measured;
+    measured = {{"file", m.file},
+                {"mem_total", m.mem_total},
+                {"mem_available", m.mem_available},
+                {"reservation", optional(m.reservation)},
+                {"dump_peak", optional(m.dump_peak)}};
+  }
+  return {{"recommended", a.recommended},
+          {"crashkernel", "crashkernel=" + crashkernel_size(a.recommended)},
+          {"ram", a.ram},
+          {"current", optional(a.current)},
+          {"estimate", std::move(estimate)},
+          {"estimate_sum", a.estimate_total},
+          // As the text prints it: the sum plus the reservation's own struct pages.
+          {"estimate_total", a.estimate_total + a.estimate_total / 63},
+          {"measured", std::move(measured)},
+          {"measured_need", a.measured ? nlohmann::json(a.measured_need) : nlohmann::json(nullptr)},
+          {"margin_percent", kMarginPercent},
+          {"distribution_default", a.distribution_default},
+          {"notes", a.notes}};
+}
+
 }  // namespace kdive::capture

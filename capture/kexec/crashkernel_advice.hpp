@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,15 @@ struct CrashkernelAdvice {
 CrashkernelAdvice advise_crashkernel(const SystemRoot& root, const AdviceInputs& inputs);
 
 std::string format_advice(const CrashkernelAdvice& advice);
+
+// The same facts as one JSON object (`kdive-kexec --recommend --json`), sizes
+// in bytes: {"recommended", "crashkernel" ("crashkernel=96M"), "ram",
+// "current", "estimate": [{"what", "bytes", "why"}], "estimate_sum",
+// "estimate_total" (the sum + 1/64 for the reservation's struct pages),
+// "measured": {"file", "mem_total", "mem_available", "reservation",
+// "dump_peak"} or null, "measured_need", "margin_percent",
+// "distribution_default", "notes"}.
+nlohmann::json advice_json(const CrashkernelAdvice& advice);
 
 // The uncompressed size of an initramfs: exact for an uncompressed cpio and
 // for gzip (its ISIZE trailer) and zstd (the frame's content size, when

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -31,6 +32,7 @@ struct Options {
   bool status = false;     // --status
   bool recommend = false;  // --recommend
   bool force = false;      // --force
+  bool json = false;       // --json (with --status or --recommend)
   bool help = false;
   bool reuse = false;  // --reuse-cmdline
   std::optional<std::string> initrd;
@@ -77,6 +79,9 @@ Options parse(std::span<const std::string> args) {
     } else if (arg == "--recommend") {
       no_value();
       o.recommend = true;
+    } else if (arg == "--json") {
+      no_value();
+      o.json = true;
     } else if (arg == "-f" || arg == "--force") {
       no_value();
       o.force = true;
@@ -128,6 +133,7 @@ void check_combinations(const Options& o) {
   }
   if (o.reuse && o.command_line) throw UsageError("--reuse-cmdline and --command-line exclude each other");
   if (o.force && !o.exec) throw UsageError("--force goes with -e");
+  if (o.json && !o.status && !o.recommend) throw UsageError("--json goes with --status or --recommend");
   if (o.kernel_option && !o.recommend) throw UsageError("--kernel goes with --recommend");
   if ((o.unload || o.exec || o.status) && !o.positional.empty()) {
     throw UsageError(fmt::format("unexpected argument {}", o.positional.front()));
@@ -168,6 +174,19 @@ Actions:
   -h, --help         this text
 
 Options:
+  --json             with --status or --recommend: one JSON object on stdout,
+                     {"command": "kdive-kexec --status", "result": {...}} (or
+                     "error": "..." when it fails), the same facts as the
+                     text, sizes and addresses as numbers of bytes, null for
+                     what cannot be read. --status's result: kexec_loaded,
+                     crash_loaded, crash_size, iomem_readable, crash_ranges
+                     [{start, end, size}], iomem_addresses_hidden,
+                     command_line, crashkernel, lockdown. --recommend's:
+                     recommended, crashkernel, ram, current, estimate [{what,
+                     bytes, why}], estimate_sum, estimate_total, measured
+                     ({file, mem_total, mem_available, reservation,
+                     dump_peak} or null), measured_need, margin_percent,
+                     distribution_default, notes
   --initrd FILE      the initramfs the loaded kernel boots with (for
                      --recommend: the capture initramfs, default
                      )" +
@@ -189,6 +208,7 @@ Options:
 
 Examples:
   kdive-kexec --status
+  kdive-kexec --status --json
   kdive-kexec -p /boot/vmlinuz-$(uname -r) --initrd /var/lib/kdive/capture-initrd.img
   kdive-kexec -p /boot/vmlinuz-$(uname -r) --initrd capture.img --append "panic=1"
   kdive-kexec -p -u
@@ -216,16 +236,27 @@ int run_kexec_cli(std::span<const std::string> args, const SystemRoot& root, Kex
     err << "kdive-kexec: " << e.what() << " (kdive-kexec --help)\n";
     return 2;
   }
+  const std::string json_command = o.status ? "kdive-kexec --status" : "kdive-kexec --recommend";
   try {
     KexecLoader loader(root, system);
     if (o.status) {
-      out << format_kexec_status(read_kexec_status(root));
+      const KexecStatus status = read_kexec_status(root);
+      if (o.json) {
+        out << nlohmann::json{{"command", json_command}, {"result", kexec_status_json(status)}}.dump() << "\n";
+      } else {
+        out << format_kexec_status(status);
+      }
     } else if (o.recommend) {
       AdviceInputs inputs;
       inputs.kernel = o.kernel_option;
       inputs.initrd = o.initrd;
       inputs.dump_dirs = o.positional;
-      out << format_advice(advise_crashkernel(root, inputs));
+      const CrashkernelAdvice advice = advise_crashkernel(root, inputs);
+      if (o.json) {
+        out << nlohmann::json{{"command", json_command}, {"result", advice_json(advice)}}.dump() << "\n";
+      } else {
+        out << format_advice(advice);
+      }
     } else if (o.unload) {
       loader.unload(o.panic ? KexecTarget::Crash : KexecTarget::Reboot);
     } else if (o.exec) {
@@ -242,6 +273,7 @@ int run_kexec_cli(std::span<const std::string> args, const SystemRoot& root, Kex
                          o.panic ? "crash" : "fast-reboot", line);
     }
   } catch (const KexecError& e) {
+    if (o.json) out << nlohmann::json{{"command", json_command}, {"error", e.what()}}.dump() << "\n";
     out.flush();
     err << "kdive-kexec: error: " << e.what() << "\n";
     return 1;

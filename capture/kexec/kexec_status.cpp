@@ -115,4 +115,22 @@ std::string format_kexec_status(const KexecStatus& status) {
   return out;
 }
 
+nlohmann::json kexec_status_json(const KexecStatus& status) {
+  auto optional = [](const auto& value) -> nlohmann::json {
+    if (!value) return nullptr;
+    return *value;
+  };
+  nlohmann::json ranges = nlohmann::json::array();
+  for (const auto& r : status.crash_ranges) ranges.push_back({{"start", r.start}, {"end", r.end}, {"size", r.size()}});
+  return {{"kexec_loaded", optional(status.kexec_loaded)},
+          {"crash_loaded", optional(status.crash_loaded)},
+          {"crash_size", optional(status.crash_size)},
+          {"iomem_readable", status.iomem_readable},
+          {"crash_ranges", std::move(ranges)},
+          {"iomem_addresses_hidden", status.iomem_addresses_hidden},
+          {"command_line", optional(status.command_line)},
+          {"crashkernel", optional(status.crashkernel)},
+          {"lockdown", optional(status.lockdown)}};
+}
+
 }  // namespace kdive::capture

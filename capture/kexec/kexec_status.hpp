@@ -6,9 +6,11 @@
 //   KexecStatus status = read_kexec_status(SystemRoot());
 //   if (status.crash_size == 0) ...            // no crashkernel= reservation
 //   std::cout << format_kexec_status(status);
+//   std::cout << kexec_status_json(status).dump();   // --status --json
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,5 +52,12 @@ std::optional<std::string> active_lockdown(std::string_view text);
 
 // The lines `kdive-kexec --status` prints, each naming the file it comes from.
 std::string format_kexec_status(const KexecStatus& status);
+
+// The same facts as one JSON object (`kdive-kexec --status --json`): sizes in
+// bytes, addresses as numbers, null where the text says "unknown":
+//   {"kexec_loaded", "crash_loaded", "crash_size", "iomem_readable",
+//    "crash_ranges": [{"start", "end", "size"}], "iomem_addresses_hidden",
+//    "command_line", "crashkernel", "lockdown"}
+nlohmann::json kexec_status_json(const KexecStatus& status);
 
 }  // namespace kdive::capture

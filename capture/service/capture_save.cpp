@@ -44,12 +44,18 @@ std::vector<std::pair<std::string, std::string>> hook_env(const std::string& whe
   return {{"KDIVE_DUMP", where}, {"KDIVE_SAVE_RESULT", ok ? "saved" : "failed"}};
 }
 
-void run_hook(const CaptureConfig& config, const std::string& where, bool ok, std::ostream& log) {
+// Says WHAT on the log and keeps it among the result's warnings.
+void warn(SaveResult& r, std::ostream& log, const std::string& what) {
+  log << "kdive-capture: " << what << "\n";
+  r.warnings.push_back(what);
+}
+
+void run_hook(const CaptureConfig& config, const std::string& where, SaveResult& r, std::ostream& log) {
   if (config.post_save_hook.empty()) return;
   auto argv = split_command(config.post_save_hook);
   argv.push_back(where);
-  int rc = run_program(argv, hook_env(where, ok));
-  if (rc != 0) log << fmt::format("kdive-capture: post-save hook {}: {}\n", argv[0], describe_status(rc));
+  int rc = run_program(argv, hook_env(where, r.ok));
+  if (rc != 0) warn(r, log, fmt::format("post-save hook {}: {}", argv[0], describe_status(rc)));
 }
 
 // Streams kdive-dump -F's output into COMMAND at LEVEL. Returns the error,
@@ -75,6 +81,8 @@ std::string stream_to_pipe(const CaptureConfig& config, const SaveOptions& o, co
 
 SaveResult save_to_pipe(const CaptureConfig& config, const SaveOptions& o, std::time_t now, std::ostream& log) {
   SaveResult r;
+  r.pipe = true;
+  r.target = config.pipe_command();
   r.dump_dir = dump_dir_name(host_name(config, o), now);
   r.error = stream_to_pipe(config, o, config.pipe_command(), config.dump_level, r.dump_dir, log);
   r.ok = r.error.empty();
@@ -86,6 +94,7 @@ SaveResult save_to_pipe(const CaptureConfig& config, const SaveOptions& o, std::
 SaveResult save_to_disk(const CaptureConfig& config, const SaveOptions& o, std::time_t now, std::ostream& log,
                         std::string& where) {
   SaveResult r;
+  r.target = config.savedir;
   DumpStore store(
       o.savedir_root.empty()
           ? config.savedir
@@ -113,11 +122,16 @@ SaveResult save_to_disk(const CaptureConfig& config, const SaveOptions& o, std::
 
   // dmesg and meminfo failures are reported but do not stop the dump itself.
   int rc = run_program({o.dump_program, "--dump-dmesg", o.vmcore, r.dump_dir + "/dmesg.txt"});
-  if (rc != 0) log << fmt::format("kdive-capture: the kernel log was not saved: kdive-dump {}\n", describe_status(rc));
+  if (rc != 0) {
+    warn(r, log, fmt::format("the kernel log was not saved: kdive-dump {}", describe_status(rc)));
+  } else {
+    r.files.push_back("dmesg.txt");
+  }
   try {
     copy_text(o.meminfo, r.dump_dir + "/capture-meminfo.txt");
+    r.files.push_back("capture-meminfo.txt");
   } catch (const std::exception& e) {
-    log << fmt::format("kdive-capture: capture-meminfo.txt not saved: {}\n", e.what());
+    warn(r, log, fmt::format("capture-meminfo.txt not saved: {}", e.what()));
   }
 
   auto argv = dump_arguments(config, o.dump_program, false);
@@ -128,6 +142,7 @@ SaveResult save_to_disk(const CaptureConfig& config, const SaveOptions& o, std::
     r.error = fmt::format("kdive-dump {} writing {}/vmcore", describe_status(rc), r.dump_dir);
   } else {
     r.ok = true;
+    r.files.push_back("vmcore");
     log << fmt::format("kdive-capture: saved {}/vmcore\n", r.dump_dir);
   }
   sync();
@@ -147,6 +162,9 @@ std::vector<std::string> dump_arguments(const CaptureConfig& config, const std::
 SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ostream& log) {
   std::time_t now = o.now ? o.now : std::time(nullptr);
   SaveResult refused;
+  refused.pipe = config.pipe_target();
+  refused.source = o.vmcore;
+  refused.target = refused.pipe ? config.pipe_command() : config.savedir;
   if (o.dump_program.empty()) {
     refused.error = "kdive-dump not found (it is installed beside kdive-capture)";
     return refused;
@@ -158,6 +176,7 @@ SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ost
   }
   std::string where;
   SaveResult r = config.pipe_target() ? save_to_pipe(config, o, now, log) : save_to_disk(config, o, now, log, where);
+  r.source = o.vmcore;
   if (config.pipe_target()) where = r.dump_dir;
   if (!config.copy_command().empty()) {
     r.copy_tried = true;
@@ -167,8 +186,23 @@ SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ost
   }
   // The hook learns about the first save (its directory, or the pipe dump's
   // name); the copy's outcome is in the log.
-  run_hook(config, where, r.ok, log);
+  run_hook(config, where, r, log);
   return r;
+}
+
+nlohmann::json save_result_json(const SaveResult& r) {
+  return {{"ok", r.ok},
+          {"pipe", r.pipe},
+          {"source", r.source},
+          {"target", r.target},
+          {"dump_dir", r.dump_dir.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.dump_dir)},
+          {"files", r.files},
+          {"warnings", r.warnings},
+          {"copy", r.copy_tried ? nlohmann::json{{"ok", r.copy_error.empty()},
+                                                 {"error", r.copy_error.empty() ? nlohmann::json(nullptr)
+                                                                                : nlohmann::json(r.copy_error)}}
+                                : nlohmann::json(nullptr)},
+          {"error", r.ok ? nlohmann::json(nullptr) : nlohmann::json(r.error)}};
 }
 
 }  // namespace kdive::capture

@@ -11,11 +11,14 @@
 //   SaveOptions o;  o.dump_program = find_program("kdive-dump");
 //   SaveResult r = save_dump(config, o, std::cerr);
 //   if (!r.ok) ...;                    // r.error says why, one line
+//   std::cout << save_result_json(r).dump();   // save --json
 #pragma once
 
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "capture/service/capture_config.hpp"
 
@@ -33,8 +36,13 @@ struct SaveOptions {
 
 struct SaveResult {
   bool ok = false;
-  std::string dump_dir;  // the directory made (disk), or the dump's name (pipe)
-  std::string error;     // one line when !ok
+  bool pipe = false;                  // streamed to a pipe: target, not saved to disk
+  std::string source;                 // what was read (/proc/vmcore)
+  std::string target;                 // the save directory, or the pipe command
+  std::string dump_dir;               // the directory made (disk), or the dump's name (pipe)
+  std::vector<std::string> files;     // files completed in dump_dir, in the order written
+  std::vector<std::string> warnings;  // what went wrong without failing the save, one line each
+  std::string error;                  // one line when !ok
   // The copy_target stream, when the config has one: empty copy_error when
   // it went through.
   bool copy_tried = false;
@@ -42,6 +50,11 @@ struct SaveResult {
 };
 
 SaveResult save_dump(const CaptureConfig& config, const SaveOptions& options, std::ostream& log);
+
+// The same facts as the log lines, as one JSON object (`kdive-capture save
+// --json`): {"ok", "pipe", "source", "target", "dump_dir", "files",
+// "warnings", "error" (null when ok)}.
+nlohmann::json save_result_json(const SaveResult& result);
 
 // kdive-dump's arguments for CONFIG's level and codec, before SRC [DST].
 std::vector<std::string> dump_arguments(const CaptureConfig& config, const std::string& program, bool flattened);

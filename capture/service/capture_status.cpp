@@ -104,4 +104,15 @@ std::string format_capture_status(const CaptureStatus& s) {
   return out;
 }
 
+nlohmann::json capture_status_json(const CaptureStatus& s) {
+  auto optional = [](const auto& value) -> nlohmann::json {
+    if (!value) return nullptr;
+    return *value;
+  };
+  return {{"armed", s.armed()},           {"reserved_bytes", optional(s.reserved_bytes)},
+          {"loaded", optional(s.loaded)}, {"cmdline_has_crashkernel", s.cmdline_has_crashkernel},
+          {"target", s.target},           {"free_bytes", optional(s.free_bytes)},
+          {"problems", s.problems},       {"notes", s.notes}};
+}
+
 }  // namespace kdive::capture

@@ -6,9 +6,11 @@
 //
 //   CaptureStatus s = read_capture_status(config, "");   // "" = this machine
 //   if (!s.armed()) for (auto& why : s.problems) std::cout << why << '\n';
+//   std::cout << capture_status_json(s).dump();   // status --json
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,5 +38,11 @@ CaptureStatus read_capture_status(const CaptureConfig& config, const std::string
 
 // The report `kdive-capture status` prints.
 std::string format_capture_status(const CaptureStatus& status);
+
+// The same facts as one JSON object (`kdive-capture status --json`), sizes in
+// bytes, null where the text says "unknown": {"armed", "reserved_bytes",
+// "loaded", "cmdline_has_crashkernel", "target", "free_bytes", "problems",
+// "notes"}.
+nlohmann::json capture_status_json(const CaptureStatus& status);
 
 }  // namespace kdive::capture

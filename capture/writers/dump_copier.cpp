@@ -87,6 +87,24 @@ std::vector<std::pair<uint64_t, uint64_t>> split_parts(const Plan& plan, size_t 
   return out;
 }
 
+// One window of page frames in one part of the output.
+struct Step {
+  size_t part = 0;
+  uint64_t pfn = 0;
+  size_t n = 0;
+};
+
+// The buffers of a window in flight: read, compressed, written.
+struct Window {
+  Window(size_t pages, uint64_t page_size)
+      : raw(pages * page_size), packed(pages * page_size), slots(pages), read_ok(pages), packed_size(pages) {}
+  Step step;
+  std::vector<std::byte> raw, packed;
+  std::vector<PageSlot> slots;
+  std::vector<uint8_t> read_ok;
+  std::vector<std::optional<uint32_t>> packed_size;  // nullopt: zero page
+};
+
 uint64_t kept_in(const Plan& plan, std::pair<uint64_t, uint64_t> range, size_t window) {
   uint64_t sum = 0;
   for (uint64_t w = range.first / window; w < (range.second + window - 1) / window; ++w) {
@@ -162,12 +180,6 @@ CopyResult copy_dump(DumpSource& source, const ClassifierFactory& classifier, st
   }
 
   auto copier = classifier();
-  WorkerPool pool(options.threads);
-  std::vector<PageClass> cls(window);
-  std::vector<std::byte> raw(window * ps), packed(window * ps);
-  std::vector<PageSlot> slots(window);
-  std::vector<uint8_t> read_ok(window);
-  std::vector<std::optional<uint32_t>> packed_size(window);  // nullopt: zero page
   // Zero pages leave the dump only at level 1 exactly, where readers know a
   // left-out page was zeros. At any other level with bit 1 (31 above all) a
   // left-out page could have been free or user memory too, so a zero page
@@ -177,93 +189,141 @@ CopyResult copy_dump(DumpSource& source, const ClassifierFactory& classifier, st
   // there they are kept, as file holes.
   const bool drop_zero = options.dump_level == 1 && options.format == OutputFormat::Kdump;
 
-  auto stop_requested = [&] { return options.stop && options.stop->load() != 0; };
-  bool stopped = false;
-  for (size_t k = 0; k < writers.size() && !stopped; ++k) {
-    auto [part_start, part_end] = result.parts[k];
-    for (uint64_t pfn = part_start; pfn < part_end; pfn += window) {
-      if (stop_requested()) {
-        result.stopped_by = options.stop->load();
-        stopped = true;
-        break;
-      }
-      size_t n = static_cast<size_t>(std::min<uint64_t>(window, part_end - pfn));
-      copier->decide(pfn, std::span(cls).first(n));
-      // Reading stays on this thread: sources are not thread-safe.
-      for (size_t i = 0; i < n; ++i) {
-        slots[i] = PageSlot{};
-        read_ok[i] = 0;
-        if (!keeps(options.dump_level, cls[i])) {
-          slots[i].state = cls[i] == PageClass::Hole ? SlotState::Hole : SlotState::Excluded;
-          ++result.counts[cls[i]];
-          continue;
-        }
-        std::span<std::byte> page(raw.data() + i * ps, ps);
-        PageState st;
-        try {
-          st = source.read_phys(PhysAddr{(pfn + i) * ps}, page);
-        } catch (const FormatError&) {
-          // Damaged data in the source: RAM the dump cannot hold. Said at the end.
-          if (result.unreadable_pfns.size() < kUnreadableListed) result.unreadable_pfns.push_back(pfn + i);
-          ++result.unreadable;
-          slots[i].state = SlotState::Excluded;
-          continue;
-        }
-        if (st == PageState::Present || st == PageState::Zero) {
-          read_ok[i] = 1;
-        } else if (st == PageState::Excluded) {
-          ++result.source_excluded;
-          slots[i].state = SlotState::Excluded;
-        } else {
-          ++result.source_missing;
-          slots[i].state = SlotState::Hole;
-        }
-      }
-      pool.run(n, [&](size_t i) {
-        if (!read_ok[i]) return;
-        std::span<const std::byte> page(raw.data() + i * ps, ps);
-        if (all_zero(page)) {
-          packed_size[i].reset();
-          return;
-        }
-        std::optional<std::vector<std::byte>> c;
-        if (codec != PageCodec::Raw) c = compress_page(codec, page);
-        if (c) {
-          std::memcpy(packed.data() + i * ps, c->data(), c->size());
-          packed_size[i] = static_cast<uint32_t>(c->size());
-        } else {
-          packed_size[i] = static_cast<uint32_t>(ps);  // stored raw: compression did not shrink it
-        }
-      });
-      for (size_t i = 0; i < n; ++i) {
-        if (!read_ok[i]) continue;
-        if (!packed_size[i]) {
-          if (drop_zero) {
-            slots[i].state = SlotState::Excluded;
-            ++result.counts[PageClass::Zero];
-            copier->count_zero(1);
-          } else {
-            slots[i].state = SlotState::Zero;
-          }
-          continue;
-        }
-        slots[i].state = SlotState::Stored;
-        slots[i].size = *packed_size[i];
-        // A page that did not shrink is stored raw even in a compressed dump.
-        bool is_raw = codec == PageCodec::Raw || *packed_size[i] == ps;
-        slots[i].codec = is_raw ? PageCodec::Raw : codec;
-        slots[i].data = is_raw ? raw.data() + i * ps : packed.data() + i * ps;
-      }
-      try {
-        writers[k]->write_window(pfn, std::span(slots).first(n));
-      } catch (const WriteError& e) {
-        result.error = e.what();
-        stopped = true;
-        break;
-      }
-      if (options.progress) options.progress(std::min(pfn + n, plan.max_pfn), plan.max_pfn);
+  // Every window of every part, in output order.
+  std::vector<Step> steps;
+  for (size_t k = 0; k < writers.size(); ++k) {
+    for (uint64_t pfn = result.parts[k].first; pfn < result.parts[k].second; pfn += window) {
+      steps.push_back({k, pfn, static_cast<size_t>(std::min<uint64_t>(window, result.parts[k].second - pfn))});
     }
   }
+
+  // Reading stays on this thread (sources are not thread-safe), and so does
+  // writing (in PFN order). Both overlap the compression of the window
+  // between them: while the workers compress window s, this thread writes
+  // window s-1 and reads window s+1, then joins in. Two windows of buffers
+  // serve the three: s-1 is written before s+1 is read into its buffers.
+  Window buffers[2] = {Window(window, ps), Window(window, ps)};
+  std::vector<PageClass> cls(window);
+  const unsigned threads = std::max(1u, options.threads);
+  // One compressor per thread, made once: the codec's state is reused for
+  // every page instead of set up and torn down per page.
+  std::vector<PageCompressor> compressors;
+  compressors.reserve(threads);
+  for (unsigned t = 0; t < threads; ++t) compressors.emplace_back(codec);
+  Window* compressing = nullptr;
+  const WorkerPool::Job compress = [&](size_t i, unsigned thread) {
+    Window& w = *compressing;
+    if (!w.read_ok[i]) return;
+    std::span<const std::byte> page(w.raw.data() + i * ps, ps);
+    if (all_zero(page)) {
+      w.packed_size[i].reset();
+      return;
+    }
+    // Straight into the page's slot of `packed`: no allocation, no copy.
+    auto c = compressors[thread].compress(page, std::span(w.packed).subspan(i * ps, ps));
+    // Stored raw when compression did not shrink it (or the codec is Raw).
+    w.packed_size[i] = static_cast<uint32_t>(c.value_or(ps));
+  };
+  // Declared after everything its job touches: should an exception unwind
+  // past a window in flight, the pool is stopped and joined first.
+  WorkerPool pool(threads);
+
+  auto read_window = [&](Window& w, const Step& step) {
+    w.step = step;
+    const uint64_t pfn = step.pfn;
+    const size_t n = step.n;
+    copier->decide(pfn, std::span(cls).first(n));
+    for (size_t i = 0; i < n; ++i) {
+      w.slots[i] = PageSlot{};
+      w.read_ok[i] = 0;
+      if (!keeps(options.dump_level, cls[i])) {
+        w.slots[i].state = cls[i] == PageClass::Hole ? SlotState::Hole : SlotState::Excluded;
+        ++result.counts[cls[i]];
+        continue;
+      }
+      std::span<std::byte> page(w.raw.data() + i * ps, ps);
+      PageState st;
+      try {
+        st = source.read_phys(PhysAddr{(pfn + i) * ps}, page);
+      } catch (const FormatError&) {
+        // Damaged data in the source: RAM the dump cannot hold. Said at the end.
+        if (result.unreadable_pfns.size() < kUnreadableListed) result.unreadable_pfns.push_back(pfn + i);
+        ++result.unreadable;
+        w.slots[i].state = SlotState::Excluded;
+        continue;
+      }
+      if (st == PageState::Present || st == PageState::Zero) {
+        w.read_ok[i] = 1;
+      } else if (st == PageState::Excluded) {
+        ++result.source_excluded;
+        w.slots[i].state = SlotState::Excluded;
+      } else {
+        ++result.source_missing;
+        w.slots[i].state = SlotState::Hole;
+      }
+    }
+  };
+  // The window's slots from what the compressors found.
+  auto settle_window = [&](Window& w) {
+    for (size_t i = 0; i < w.step.n; ++i) {
+      if (!w.read_ok[i]) continue;
+      if (!w.packed_size[i]) {
+        if (drop_zero) {
+          w.slots[i].state = SlotState::Excluded;
+          ++result.counts[PageClass::Zero];
+          copier->count_zero(1);
+        } else {
+          w.slots[i].state = SlotState::Zero;
+        }
+        continue;
+      }
+      w.slots[i].state = SlotState::Stored;
+      w.slots[i].size = *w.packed_size[i];
+      // A page that did not shrink is stored raw even in a compressed dump.
+      bool is_raw = codec == PageCodec::Raw || *w.packed_size[i] == ps;
+      w.slots[i].codec = is_raw ? PageCodec::Raw : codec;
+      w.slots[i].data = is_raw ? w.raw.data() + i * ps : w.packed.data() + i * ps;
+    }
+  };
+  // False when a write error ended the copy (result.error says which).
+  auto write_window = [&](const Window& w) {
+    try {
+      writers[w.step.part]->write_window(w.step.pfn, std::span(w.slots).first(w.step.n));
+    } catch (const WriteError& e) {
+      result.error = e.what();
+      return false;
+    }
+    if (options.progress) options.progress(std::min(w.step.pfn + w.step.n, plan.max_pfn), plan.max_pfn);
+    return true;
+  };
+  auto stop_requested = [&] {
+    if (!options.stop || options.stop->load() == 0) return false;
+    result.stopped_by = options.stop->load();
+    return true;
+  };
+
+  bool stopped = steps.empty() ? false : stop_requested();
+  if (!stopped && !steps.empty()) read_window(buffers[0], steps[0]);
+  const Window* to_write = nullptr;  // compressed, not yet written
+  for (size_t s = 0; s < steps.size() && !stopped; ++s) {
+    Window& current = buffers[s % 2];
+    compressing = &current;
+    pool.start(current.step.n, compress);
+    bool written = to_write == nullptr || write_window(*to_write);
+    to_write = nullptr;
+    // A stop request ends the copy after the window being compressed.
+    bool more = written && s + 1 < steps.size() && !stop_requested();
+    if (more) read_window(buffers[(s + 1) % 2], steps[s + 1]);
+    pool.wait();
+    if (!written) {
+      stopped = true;  // the window just compressed is dropped with the rest
+      break;
+    }
+    settle_window(current);
+    to_write = &current;
+    if (!more && s + 1 < steps.size()) stopped = true;
+  }
+  if (to_write != nullptr && !write_window(*to_write)) stopped = true;
   for (const auto& w : writers) result.counts[PageClass::Kept] += w->pages_written();
   result.complete = finish_all(!stopped);
   return result;

@@ -2,8 +2,9 @@
 // makedumpfile does: a counting pass asks the classifier which page frames to
 // keep (no page is read), then the copy pass reads the kept pages a window at
 // a time, drops zero pages at dump level bit 1, compresses on worker threads
-// and hands each window to the format writer in PFN order. Memory is bounded by
-// the window (window_pages × page size, twice), whatever the source's size.
+// (reading the next window and writing the last meanwhile) and hands each
+// window to the format writer in PFN order. Memory is bounded by the windows
+// (window_pages × page size, four times), whatever the source's size.
 //
 // Stopping early is not losing data silently: a write error (ENOSPC) or a stop
 // request (SIGINT, SIGTERM) finishes every part as an incomplete dump holding
@@ -38,10 +39,12 @@ struct CopyOptions {
   PageCodec codec = PageCodec::Zlib;  // kdump only; ELF pages are raw
   OutputFormat format = OutputFormat::Kdump;
   unsigned threads = 1;  // compressing threads, the caller included
-  // Rounded up to a multiple of 8. 1024 pages: 8 MiB of buffers at 4 KiB
-  // pages, small beside a capture kernel's ~80 MB, large enough that the
+  // Rounded up to a multiple of 8. Two windows are in flight (one read or
+  // written while the other is compressed), each with a raw and a packed
+  // buffer: 512 pages is 8 MiB of buffers at 4 KiB pages, small beside the
+  // ~25 MiB a 96 MiB capture reservation leaves free, large enough that the
   // threads rarely wait on each other.
-  size_t window_pages = 1024;
+  size_t window_pages = 512;
   // Set (to the signal number, or any non-zero value) to stop after the
   // current window; the dump is finished as incomplete.
   const std::atomic<int>* stop = nullptr;

@@ -9,28 +9,12 @@
 
 namespace kdive::capture {
 
-ElfWriter::ElfWriter(OutputSink& sink, const DumpInfo& info, std::vector<PfnRun> runs)
-    : sink_(sink), info_(info), runs_(std::move(runs)), notes_(notes_for_output(*info.notes)) {
-  // PN_XNUM (0xffff) would move the count into a section header, which not
-  // every reader follows: refuse instead.
-  if (runs_.size() + 1 >= PN_XNUM) {
-    throw std::invalid_argument(fmt::format(
-        "{} runs of kept pages need more ELF program headers than fit (at most {}); write a kdump-compressed dump "
-        "instead",
-        runs_.size(), PN_XNUM - 2));
-  }
-  uint64_t bs = info_.page_size;
-  notes_offset_ = sizeof(Elf64_Ehdr) + (runs_.size() + 1) * sizeof(Elf64_Phdr);
-  uint64_t at = (notes_offset_ + notes_.size() + bs - 1) / bs * bs;
-  for (const PfnRun& r : runs_) {
-    run_offset_.push_back(at);
-    at += (r.end - r.start) * bs;
-  }
-}
+uint64_t elf_core_notes_offset(size_t loads) { return sizeof(Elf64_Ehdr) + (loads + 1) * sizeof(Elf64_Phdr); }
 
-std::vector<std::byte> ElfWriter::headers(bool complete) const {
-  uint64_t bs = info_.page_size;
-  std::vector<std::byte> out(notes_offset_ + notes_.size());
+std::vector<std::byte> elf_core_headers(std::span<const ElfLoad> loads, std::span<const std::byte> notes,
+                                        uint64_t load_align) {
+  const uint64_t notes_offset = elf_core_notes_offset(loads.size());
+  std::vector<std::byte> out(notes_offset + notes.size());
   Elf64_Ehdr e{};
   std::memcpy(e.e_ident, ELFMAG, SELFMAG);
   e.e_ident[EI_CLASS] = ELFCLASS64;
@@ -43,30 +27,62 @@ std::vector<std::byte> ElfWriter::headers(bool complete) const {
   e.e_phoff = sizeof(Elf64_Ehdr);
   e.e_ehsize = sizeof(Elf64_Ehdr);
   e.e_phentsize = sizeof(Elf64_Phdr);
-  e.e_phnum = static_cast<Elf64_Half>(runs_.size() + 1);
+  e.e_phnum = static_cast<Elf64_Half>(loads.size() + 1);
   std::memcpy(out.data(), &e, sizeof e);
 
-  std::vector<Elf64_Phdr> ph(runs_.size() + 1);
+  std::vector<Elf64_Phdr> ph(loads.size() + 1);
   ph[0].p_type = PT_NOTE;
-  ph[0].p_offset = notes_offset_;
-  ph[0].p_filesz = ph[0].p_memsz = notes_.size();
+  ph[0].p_offset = notes_offset;
+  ph[0].p_filesz = ph[0].p_memsz = notes.size();
   ph[0].p_align = 4;
-  for (size_t i = 0; i < runs_.size(); ++i) {
+  for (size_t i = 0; i < loads.size(); ++i) {
     Elf64_Phdr& p = ph[i + 1];
     p.p_type = PT_LOAD;
     p.p_flags = PF_R | PF_W | PF_X;
-    p.p_offset = run_offset_[i];
-    p.p_paddr = runs_[i].start * bs;
-    p.p_memsz = (runs_[i].end - runs_[i].start) * bs;
+    p.p_offset = loads[i].offset;
+    p.p_vaddr = loads[i].vaddr;
+    p.p_paddr = loads[i].paddr;
+    p.p_filesz = loads[i].filesz;
+    p.p_memsz = loads[i].memsz;
+    p.p_align = load_align;
+  }
+  std::memcpy(out.data() + sizeof e, ph.data(), ph.size() * sizeof(Elf64_Phdr));
+  std::copy(notes.begin(), notes.end(), out.begin() + static_cast<ptrdiff_t>(notes_offset));
+  return out;
+}
+
+ElfWriter::ElfWriter(OutputSink& sink, const DumpInfo& info, std::vector<PfnRun> runs)
+    : sink_(sink), info_(info), runs_(std::move(runs)), notes_(notes_for_output(*info.notes)) {
+  // PN_XNUM (0xffff) would move the count into a section header, which not
+  // every reader follows: refuse instead.
+  if (runs_.size() + 1 >= PN_XNUM) {
+    throw std::invalid_argument(fmt::format(
+        "{} runs of kept pages need more ELF program headers than fit (at most {}); write a kdump-compressed dump "
+        "instead",
+        runs_.size(), PN_XNUM - 2));
+  }
+  uint64_t bs = info_.page_size;
+  notes_offset_ = elf_core_notes_offset(runs_.size());
+  uint64_t at = (notes_offset_ + notes_.size() + bs - 1) / bs * bs;
+  for (const PfnRun& r : runs_) {
+    run_offset_.push_back(at);
+    at += (r.end - r.start) * bs;
+  }
+}
+
+std::vector<std::byte> ElfWriter::headers(bool complete) const {
+  uint64_t bs = info_.page_size;
+  std::vector<ElfLoad> loads(runs_.size());
+  for (size_t i = 0; i < runs_.size(); ++i) {
+    loads[i].offset = run_offset_[i];
+    loads[i].paddr = runs_[i].start * bs;
+    loads[i].memsz = (runs_[i].end - runs_[i].start) * bs;
     // Cut short: only what lies below the last page written whole is in the
     // file; the rest of the segment is memory the dump does not hold.
     uint64_t end = complete ? runs_[i].end : std::clamp(done_pfn_, runs_[i].start, runs_[i].end);
-    p.p_filesz = (end - runs_[i].start) * bs;
-    p.p_align = bs;
+    loads[i].filesz = (end - runs_[i].start) * bs;
   }
-  std::memcpy(out.data() + sizeof e, ph.data(), ph.size() * sizeof(Elf64_Phdr));
-  std::copy(notes_.begin(), notes_.end(), out.begin() + static_cast<ptrdiff_t>(notes_offset_));
-  return out;
+  return elf_core_headers(loads, notes_, bs);
 }
 
 void ElfWriter::begin() { sink_.write_at(0, headers(false)); }

@@ -13,9 +13,15 @@
 //
 //   ElfWriter w(sink, info, {{0x1, 0x9f}, {0x100, 0x8000}});   // PFN runs
 //   w.begin(); w.write_window(0, slots); w.finish(true);
+//
+// elf_core_headers() is the header part alone (also what the test dump
+// generator writes its ELF cores with):
+//   auto head = elf_core_headers({{.offset = 0x2000, .paddr = 0x1000, .filesz = 0x1000, .memsz = 0x1000}},
+//                                notes, 4096);
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "capture/writers/output_sink.hpp"
@@ -27,6 +33,25 @@ struct PfnRun {
   uint64_t start;  // first PFN
   uint64_t end;    // one past the last
 };
+
+// One PT_LOAD of an ELF core.
+struct ElfLoad {
+  uint64_t offset = 0;  // in the file
+  uint64_t vaddr = 0;
+  uint64_t paddr = 0;
+  uint64_t filesz = 0;  // < memsz: the rest is memory the dump does not hold
+  uint64_t memsz = 0;
+};
+
+// Where the notes of an ELF core with `loads` PT_LOADs start: after the ELF
+// header and the program headers (the PT_NOTE, then the loads).
+uint64_t elf_core_notes_offset(size_t loads);
+
+// The first elf_core_notes_offset(loads.size()) + notes.size() bytes of an
+// ELF64 x86_64 core: the ELF header, the PT_NOTE's program header, one per
+// load (p_align `load_align`), then the notes themselves.
+std::vector<std::byte> elf_core_headers(std::span<const ElfLoad> loads, std::span<const std::byte> notes,
+                                        uint64_t load_align);
 
 class ElfWriter : public PageWriter {
  public:

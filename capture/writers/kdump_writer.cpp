@@ -7,59 +7,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "readers/kdump_format.hpp"
 #include "readers/vmcoreinfo.hpp"
 
 namespace kdive::capture {
 namespace {
-
-// struct disk_dump_header (LP64) up to nr_cpus, as makedumpfile's
-// diskdump_mod.h defines it; the readers use the same layout.
-struct DiskDumpHeader {
-  char signature[8];
-  int32_t header_version;
-  char utsname[6][65];  // sysname nodename release version machine domainname
-  char pad[6];
-  int64_t tv_sec;
-  int64_t tv_usec;
-  uint32_t status;
-  int32_t block_size;
-  int32_t sub_hdr_size;
-  uint32_t bitmap_blocks;
-  uint32_t max_mapnr;
-  uint32_t total_ram_blocks;
-  uint32_t device_blocks;
-  uint32_t written_blocks;
-  uint32_t current_cpu;
-  int32_t nr_cpus;
-};
-static_assert(sizeof(DiskDumpHeader) == 464);
-static_assert(offsetof(DiskDumpHeader, status) == 424);
-
-struct KdumpSubHeader {
-  uint64_t phys_base;
-  int32_t dump_level;
-  int32_t split;
-  uint64_t start_pfn;
-  uint64_t end_pfn;
-  uint64_t offset_vmcoreinfo;
-  uint64_t size_vmcoreinfo;
-  uint64_t offset_note;
-  uint64_t size_note;
-  uint64_t offset_eraseinfo;
-  uint64_t size_eraseinfo;
-  uint64_t start_pfn_64;
-  uint64_t end_pfn_64;
-  uint64_t max_mapnr_64;
-};
-static_assert(sizeof(KdumpSubHeader) == 104);
-
-struct PageDesc {
-  int64_t offset;
-  uint32_t size;
-  uint32_t flags;
-  uint64_t page_flags;
-};
-static_assert(sizeof(PageDesc) == 24);
 
 uint64_t round_up(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 

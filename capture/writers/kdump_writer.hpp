@@ -1,7 +1,7 @@
 // KdumpWriter: writes makedumpfile's kdump-compressed format (header_version 6)
 // in one pass over the source, onto a file or a flattened stream.
 //
-// Layout (../../FORMATS of the readers: readers/kdump_compressed.hpp):
+// Layout (the format's structs: readers/kdump_format.hpp):
 // block 0 disk_dump_header; block 1.. kdump_sub_header then the source's ELF
 // notes; both bitmaps; the page_desc array; the shared zero page; page data in
 // PFN order. The descriptor array is sized for DumpInfo::reserved_pages (the
@@ -28,10 +28,9 @@
 
 #include "capture/writers/output_sink.hpp"
 #include "capture/writers/page_writer.hpp"
+#include "readers/kdump_format.hpp"
 
 namespace kdive::capture {
-
-inline constexpr uint32_t kKdumpStatusIncomplete = 0x8;
 
 class KdumpWriter : public PageWriter {
  public:

@@ -26,6 +26,11 @@ struct SessionSettings {
   // `set srcdir DIR`, or kdive --srcdir: the kernel source tree dis -s reads,
   // kept elsewhere than the DWARF's paths say (Debian builds under /build/...).
   std::optional<std::filesystem::path> source_dir;
+  // `set scroll on|off`: page output longer than the screen (at an interactive
+  // prompt only; never in batch mode or into a pipe or file).
+  bool scroll = true;
+  // What pages it, as the shell found it ("" for the built-in --More--).
+  std::string pager;
 };
 
 struct SessionFiles {

@@ -7,7 +7,10 @@
  * contents at known addresses.  Once set up, a mode creates
  * /tmp/kdive/<mode>.ready so the guest's /init knows it may take its
  * ground-truth snapshot.  A mode may also write extra truth lines (without
- * the KDIVE-TRUTH prefix) to /tmp/kdive/<mode>.truth before signalling ready.
+ * the KDIVE-TRUTH prefix) to /tmp/kdive/<mode>.truth before signalling ready:
+ * /init inserts the mode's pid after each line's first word.  Lines that name
+ * no process (bpf object ids) go to /tmp/kdive/<mode>.system, printed as they
+ * are.
  *
  * Build: gcc -static -O1 -pthread -o workload workload.c
  */
@@ -21,10 +24,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -334,6 +346,289 @@ static _Noreturn void mode_oom(void)
     }
 }
 
+/* ---- system state for the net, ipc, bpf, sig, dev and mount commands:
+ * sockets, SysV IPC objects, BPF objects and signal masks, each with the
+ * ids the kernel gave them, in the truth ---- */
+
+/* Opens "/tmp/kdive/<mode>.<kind>" for writing truth lines. */
+static FILE *open_truth(const char *mode, const char *kind)
+{
+    char path[128];
+    snprintf(path, sizeof path, DIR "/%s.%s", mode, kind);
+    FILE *t = fopen(path, "w");
+    if (!t)
+        die(path);
+    return t;
+}
+
+/* The inode of socket FD, as its /proc/self/fd link names it ("socket:[N]"). */
+static unsigned long socket_inode(int fd)
+{
+    char path[64], link[64];
+    unsigned long ino = 0;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n < 0)
+        die("readlink /proc/self/fd");
+    link[n] = '\0';
+    if (sscanf(link, "socket:[%lu]", &ino) != 1) {
+        fprintf(stderr, "workload: fd %d is %s, not a socket\n", fd, link);
+        exit(1);
+    }
+    return ino;
+}
+
+#define NET_PORT 7070 /* the listener on 127.0.0.1 */
+
+/* A TCP listener with one accepted connection from a client socket of the
+ * same task (so listener, client and server end are all in its fd table),
+ * and a connected AF_UNIX socketpair. */
+static _Noreturn void mode_net(void)
+{
+    set_comm("kd-net");
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (listener < 0)
+        die("socket(AF_INET)");
+    int one = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(NET_PORT)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0)
+        die("bind 127.0.0.1:7070");
+    if (listen(listener, 4) != 0)
+        die("listen");
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    if (client < 0 || connect(client, (struct sockaddr *)&addr, sizeof addr) != 0)
+        die("connect 127.0.0.1:7070 (is lo up?)");
+    int server = accept(listener, NULL, NULL);
+    if (server < 0)
+        die("accept");
+    /* A few bytes each way: the connection has traffic, and lo counts it. */
+    char buf[16];
+    if (write(client, "kdive-ping\n", 11) != 11 || read(server, buf, sizeof buf) <= 0)
+        die("client to server");
+    if (write(server, "kdive-pong\n", 11) != 11 || read(client, buf, sizeof buf) <= 0)
+        die("server to client");
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+        die("socketpair");
+
+    struct sockaddr_in local;
+    socklen_t len = sizeof local;
+    if (getsockname(client, (struct sockaddr *)&local, &len) != 0)
+        die("getsockname");
+    FILE *t = open_truth("net", "truth");
+    fprintf(t, "tcp_listen 127.0.0.1 %d %lu\n", NET_PORT, socket_inode(listener));
+    /* Both ends of the connection: fd, inode, local port, remote port. */
+    fprintf(t, "tcp_conn %d %lu %d %d\n", client, socket_inode(client), ntohs(local.sin_port), NET_PORT);
+    fprintf(t, "tcp_conn %d %lu %d %d\n", server, socket_inode(server), NET_PORT, ntohs(local.sin_port));
+    fprintf(t, "unix_pair %d %lu %d %lu\n", sv[0], socket_inode(sv[0]), sv[1], socket_inode(sv[1]));
+    fclose(t);
+    mark_ready("net");
+    sleep_forever();
+}
+
+#define IPC_SHM_KEY 0x4b444901
+#define IPC_SEM_KEY 0x4b444902
+#define IPC_MSG_KEY 0x4b444903
+#define IPC_SHM_SIZE (64 * 1024)
+#define TMPFS_FILE "/mnt/kdive-tmpfs/held.txt"
+
+static const char MSG_TEXT[] = "kdive queued message";
+static const char TMPFS_TEXT[] = "kdive file on tmpfs\n";
+
+union semun_arg { /* the caller defines it (semctl(2)) */
+    int val;
+    unsigned short *array;
+};
+
+/* A SysV shared memory segment (attached and written), a set of 3
+ * semaphores with the values 1 2 3, and a message queue holding one
+ * message; also holds a file on the tmpfs /init mounted open. */
+static _Noreturn void mode_ipc(void)
+{
+    set_comm("kd-ipc");
+    /* A first object of each kind, removed again: the kernel does not hand
+     * out that id again right away (1 on 6.1 rather than 0), so an id a
+     * test finds is not a zero by chance. */
+    int scratch = shmget(IPC_PRIVATE, PAGE, IPC_CREAT | 0600);
+    if (scratch < 0 || shmctl(scratch, IPC_RMID, NULL) != 0)
+        die("shmget/IPC_RMID");
+    scratch = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    if (scratch < 0 || semctl(scratch, 0, IPC_RMID) != 0)
+        die("semget/IPC_RMID");
+    scratch = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    if (scratch < 0 || msgctl(scratch, IPC_RMID, NULL) != 0)
+        die("msgget/IPC_RMID");
+    int shmid = shmget(IPC_SHM_KEY, IPC_SHM_SIZE, IPC_CREAT | IPC_EXCL | 0600);
+    if (shmid < 0)
+        die("shmget");
+    char *shm = shmat(shmid, NULL, 0);
+    if (shm == (void *)-1)
+        die("shmat");
+    fill_pattern(shm, IPC_SHM_SIZE, "KDIVE-SHM-PATTERN");
+    int semid = semget(IPC_SEM_KEY, 3, IPC_CREAT | IPC_EXCL | 0600);
+    if (semid < 0)
+        die("semget");
+    unsigned short values[3] = {1, 2, 3};
+    if (semctl(semid, 0, SETALL, (union semun_arg){.array = values}) != 0)
+        die("semctl(SETALL)");
+    int msqid = msgget(IPC_MSG_KEY, IPC_CREAT | IPC_EXCL | 0600);
+    if (msqid < 0)
+        die("msgget");
+    struct {
+        long mtype;
+        char mtext[sizeof MSG_TEXT];
+    } msg = {1, {0}};
+    memcpy(msg.mtext, MSG_TEXT, sizeof MSG_TEXT);
+    if (msgsnd(msqid, &msg, sizeof MSG_TEXT, 0) != 0)
+        die("msgsnd");
+
+    write_file(TMPFS_FILE, TMPFS_TEXT, sizeof TMPFS_TEXT - 1);
+    int held = open(TMPFS_FILE, O_RDONLY);
+    if (held < 0)
+        die("open " TMPFS_FILE);
+
+    FILE *t = open_truth("ipc", "truth");
+    fprintf(t, "ipc_id shm %#x %d\n", IPC_SHM_KEY, shmid);
+    fprintf(t, "ipc_id sem %#x %d\n", IPC_SEM_KEY, semid);
+    fprintf(t, "ipc_id msg %#x %d\n", IPC_MSG_KEY, msqid);
+    fprintf(t, "shm_attach %p %d\n", (void *)shm, IPC_SHM_SIZE);
+    fprintf(t, "tmpfs_file %d %s\n", held, TMPFS_FILE);
+    fclose(t);
+    mark_ready("ipc");
+    sleep_forever();
+}
+
+static long sys_bpf(int cmd, union bpf_attr *attr)
+{
+    return syscall(SYS_bpf, cmd, attr, sizeof *attr);
+}
+
+/* An array map and a socket filter that looks element 0 up in it, loaded
+ * with the raw bpf() syscall (no libbpf in a static guest), the filter
+ * attached to a socket and both fds kept.  The ids are the kernel's (from
+ * BPF_OBJ_GET_INFO_BY_FD), for bpf's listings. */
+static _Noreturn void mode_bpf(void)
+{
+    set_comm("kd-bpf");
+    /* Before 5.11 BPF memory is charged to RLIMIT_MEMLOCK (64 KiB by default). */
+    struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+    setrlimit(RLIMIT_MEMLOCK, &unlimited);
+
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.map_type = BPF_MAP_TYPE_ARRAY;
+    attr.key_size = 4;
+    attr.value_size = 8;
+    attr.max_entries = 4;
+    snprintf(attr.map_name, sizeof attr.map_name, "kdive_map");
+    int map = (int)sys_bpf(BPF_MAP_CREATE, &attr);
+    if (map < 0)
+        die("bpf(BPF_MAP_CREATE)");
+
+    /* *(u32 *)(fp - 4) = 0; r2 = fp - 4; r1 = map; call map_lookup_elem;
+     * r0 = 0 (keep no bytes of any packet); exit */
+    struct bpf_insn prog[] = {
+        {.code = BPF_ST | BPF_MEM | BPF_W, .dst_reg = BPF_REG_10, .off = -4, .imm = 0},
+        {.code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_10},
+        {.code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2, .imm = -4},
+        {.code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1, .src_reg = BPF_PSEUDO_MAP_FD, .imm = map},
+        {.code = 0}, /* the upper half of the 64-bit immediate */
+        {.code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_map_lookup_elem},
+        {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+        {.code = BPF_JMP | BPF_EXIT},
+    };
+    static char verifier_log[4096];
+    memset(&attr, 0, sizeof attr);
+    attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+    attr.insns = (uintptr_t)prog;
+    attr.insn_cnt = sizeof prog / sizeof prog[0];
+    attr.license = (uintptr_t) "GPL";
+    attr.log_buf = (uintptr_t)verifier_log;
+    attr.log_size = sizeof verifier_log;
+    attr.log_level = 1;
+    snprintf(attr.prog_name, sizeof attr.prog_name, "kdive_filter");
+    int fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+    if (fd < 0) {
+        fprintf(stderr, "workload: verifier log:\n%s\n", verifier_log);
+        die("bpf(BPF_PROG_LOAD)");
+    }
+    int sock = socket(AF_INET, SOCK_DGRAM, 0);
+    if (sock < 0 || setsockopt(sock, SOL_SOCKET, SO_ATTACH_BPF, &fd, sizeof fd) != 0)
+        die("SO_ATTACH_BPF");
+
+    struct bpf_prog_info pinfo;
+    struct bpf_map_info minfo;
+    memset(&pinfo, 0, sizeof pinfo);
+    memset(&minfo, 0, sizeof minfo);
+    memset(&attr, 0, sizeof attr);
+    attr.info.bpf_fd = fd;
+    attr.info.info_len = sizeof pinfo;
+    attr.info.info = (uintptr_t)&pinfo;
+    if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) != 0)
+        die("bpf(BPF_OBJ_GET_INFO_BY_FD) of the program");
+    memset(&attr, 0, sizeof attr);
+    attr.info.bpf_fd = map;
+    attr.info.info_len = sizeof minfo;
+    attr.info.info = (uintptr_t)&minfo;
+    if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) != 0)
+        die("bpf(BPF_OBJ_GET_INFO_BY_FD) of the map");
+    if (pinfo.type != BPF_PROG_TYPE_SOCKET_FILTER || minfo.type != BPF_MAP_TYPE_ARRAY) {
+        fprintf(stderr, "workload: bpf object types %u/%u\n", pinfo.type, minfo.type);
+        exit(1);
+    }
+
+    FILE *t = open_truth("bpf", "system");
+    fprintf(t, "bpf prog %u SOCKET_FILTER %s\n", pinfo.id, pinfo.name);
+    fprintf(t, "bpf map %u ARRAY %s %u %u %u\n", minfo.id, minfo.name, minfo.key_size, minfo.value_size,
+            minfo.max_entries);
+    fclose(t);
+    t = open_truth("bpf", "truth");
+    fprintf(t, "bpf_fd %d prog %u\n", fd, pinfo.id);
+    fprintf(t, "bpf_fd %d map %u\n", map, minfo.id);
+    fprintf(t, "bpf_socket %d %lu\n", sock, socket_inode(sock));
+    fclose(t);
+    mark_ready("bpf");
+    sleep_forever();
+}
+
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_seen = 1;
+}
+
+/* A handler for SIGUSR1, SIGTERM ignored, SIGUSR2 blocked and pending twice
+ * over: sent to the process (shared pending, ShdPnd) and to the thread
+ * (SigPnd). */
+static _Noreturn void mode_signals(void)
+{
+    set_comm("kd-signals");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        die("sigaction(SIGUSR1)");
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGTERM, &sa, NULL) != 0)
+        die("sigaction(SIGTERM)");
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    if (sigprocmask(SIG_BLOCK, &usr2, NULL) != 0)
+        die("sigprocmask");
+    if (kill(getpid(), SIGUSR2) != 0)
+        die("kill(SIGUSR2)");
+    if (syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR2) != 0)
+        die("tgkill(SIGUSR2)");
+    mark_ready("signals");
+    sleep_forever();
+}
+
 /* ---- ksym / kvar: kernel addresses and variable values, as the running
  * kernel sees them, so tests can check KASLR and memory-layout detection.
  * Not a workload: /init runs these once and prefixes the output lines. ---- */
@@ -419,7 +714,7 @@ static _Noreturn void mode_kvar(int argc, char **argv)
 
 static _Noreturn void usage(void)
 {
-    fprintf(stderr, "usage: workload threaded|sleeper|busy|files|memory|oom\n"
+    fprintf(stderr, "usage: workload threaded|sleeper|busy|files|memory|oom|net|ipc|bpf|signals\n"
                     "       workload ksym NAME...\n"
                     "       workload kvar NAME[:COUNT]...\n");
     exit(2);
@@ -433,6 +728,8 @@ int main(int argc, char **argv)
     } workloads[] = {
         {"threaded", mode_threaded}, {"sleeper", mode_sleeper}, {"busy", mode_busy},
         {"files", mode_files},       {"oom", mode_oom},   {"memory", mode_memory},
+        {"net", mode_net},           {"ipc", mode_ipc},   {"bpf", mode_bpf},
+        {"signals", mode_signals},
     };
 
     if (argc < 2)

@@ -23,6 +23,7 @@
 #include "console_log.hpp"
 #include "dump_edit.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/orc_rules.hpp"
 #include "kernel-model/orc_table.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -231,6 +232,28 @@ TEST_CASE("the panic task's frames contain the console's Call Trace", "[backtrac
     REQUIRE(irq != bt.frames.end());
     CHECK(std::find_if(irq, bt.frames.end(), [](const Frame& f) { return f.stack == "task"; }) != bt.frames.end());
   }
+  if (recipe(suite()).kexec) {
+    // The capture kernel took over from __crash_kexec (panic -> __crash_kexec):
+    // the NT_PRSTATUS rip is crash_setup_regs()'s label there, where ORC is
+    // undefined (objtool gave this __crash_kexec no entries). The unwind
+    // resynchronises on panic's return address, the first above the saved
+    // rsp whose call went to __crash_kexec (marked: only that frame), and is
+    // exact from there to the system call.
+    Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");
+    CHECK(t->pid == truth.role("panic"));
+    std::vector<std::string> n = names(*k, bt);
+    const std::vector<std::string> top = {"__crash_kexec", "panic", "sysrq_handle_crash", "__handle_sysrq.cold",
+                                          "write_sysrq_trigger"};
+    REQUIRE(n.size() > top.size());
+    CHECK(std::vector<std::string>(n.begin(), n.begin() + static_cast<std::ptrdiff_t>(top.size())) == top);
+    CHECK(n.back().starts_with("entry_SYSCALL_64"));
+    CHECK(bt.frames.front().ip.value() == k->dump().notes().cpus.at(*cpu).prstatus->regs.rip);
+    for (size_t i = 0; i < bt.frames.size(); ++i) {
+      INFO("frame " << i);
+      CHECK_FALSE(bt.frames[i].guessed);
+      CHECK(bt.frames[i].recovered.empty() == (i != 1));
+    }
+  }
   // Module frames unwind through the module's in-memory ORC table and are
   // named from its in-memory symbols, with the module the console names.
   for (const auto& [function, module] : console.module) {
@@ -245,6 +268,7 @@ TEST_CASE("the panic task's frames contain the console's Call Trace", "[backtrac
 }
 
 TEST_CASE("the other CPU unwinds from the stop IPI into user space", "[backtrace]") {
+  if (recipe(suite()).kexec) KDIVE_SKIP("a kexec dump's other CPU was stopped by the crash NMI: the next test");
   auto k = open_fixture();
   auto panic_cpu = k->panic_cpu();
   REQUIRE(panic_cpu);
@@ -261,6 +285,55 @@ TEST_CASE("the other CPU unwinds from the stop IPI into user space", "[backtrace
     std::vector<std::string> n = names(*k, bt);
     CHECK(subsequence({"stop_this_cpu", "sysvec_reboot", "asm_sysvec_reboot"}, n));
     if (!t->idle) CHECK(bt.frames.back().user_regs);
+    ++checked;
+  }
+  CHECK(checked + 1 == k->tasks().active.size());
+}
+
+TEST_CASE("a CPU the crash NMI stopped unwinds from crash_nmi_callback to its saved registers", "[backtrace]") {
+  // kexec dumps: nmi_shootdown_cpus() stops the other CPUs with an NMI whose
+  // handler saves the registers it interrupted into crash_notes and halts.
+  // These CPUs ran user code (the guest's busy loop), so the NMI ran on the
+  // task stack and its note holds the user-mode registers.
+  if (!recipe(suite()).kexec) KDIVE_SKIP("only a kexec dump's other CPUs were stopped by the crash NMI");
+  auto k = open_fixture();
+  auto panic_cpu = k->panic_cpu();
+  REQUIRE(panic_cpu);
+  Unwinder u(*k);
+  size_t checked = 0;
+  for (int cpu = 0; cpu < static_cast<int>(k->tasks().active.size()); ++cpu) {
+    if (cpu == *panic_cpu) continue;
+    const Task* t = k->tasks().active_on(cpu);
+    REQUIRE(t);
+    const auto& notes = k->dump().notes().cpus;
+    REQUIRE(static_cast<size_t>(cpu) < notes.size());
+    REQUIRE(notes[cpu].prstatus);
+    const X86Registers& saved = notes[cpu].prstatus->regs;
+    REQUIRE((saved.cs & 3) == 3);
+    Backtrace bt = u.backtrace(*t);
+    INFO(describe(*k, *t, bt));
+    CHECK(bt.stop.empty());
+    CHECK(bt.start.starts_with("crash_nmi_callback's frame found on the task stack"));
+    std::vector<std::string> n = names(*k, bt);
+    REQUIRE_FALSE(n.empty());
+    CHECK(n.front() == "crash_nmi_callback");
+    CHECK(subsequence({"crash_nmi_callback", "default_do_nmi", "exc_nmi", "asm_exc_nmi"}, n));
+    CHECK(n.back() == "asm_exc_nmi");
+    // Only the frame found on the stack is marked; none is guessed.
+    for (size_t i = 0; i < bt.frames.size(); ++i) {
+      INFO("frame " << i);
+      CHECK_FALSE(bt.frames[i].guessed);
+      CHECK(bt.frames[i].recovered.empty() == (i != 0));
+    }
+    // The user-mode block at the top of the task stack is the note's registers.
+    const Frame& last = bt.frames.back();
+    REQUIRE(last.user_regs);
+    REQUIRE(last.regs);
+    auto ranges = u.stacks_of(*t);
+    auto task_stack = std::find_if(ranges.begin(), ranges.end(), [](const auto& r) { return r.name == "task"; });
+    REQUIRE(task_stack != ranges.end());
+    CHECK(last.regs_address == task_stack->end - kPtRegsSize);
+    CHECK(std::memcmp(&*last.regs, &saved, kPtRegsSize) == 0);
     ++checked;
   }
   CHECK(checked + 1 == k->tasks().active.size());
@@ -435,7 +508,12 @@ TEST_CASE("without CPU notes the panic task starts from panic's frame on its sta
     REQUIRE(t);
     Backtrace bt = Unwinder(*k).backtrace(*t);
     INFO(describe(*k, *t, bt));
-    CHECK(bt.start.find("panic's frame found on the ") != std::string::npos);
+    if (recipe(suite()).kexec) {
+      // The kernel's own crash_notes still hold the note the dump lost.
+      CHECK(bt.start == fmt::format("crash_notes of CPU {}", *cpu));
+    } else {
+      CHECK(bt.start.find("panic's frame found on the ") != std::string::npos);
+    }
     CHECK(bt.stop.empty());
     ConsoleTrace console = console_crash_trace(dir);
     REQUIRE_FALSE(console.frames.empty());

@@ -140,17 +140,63 @@ TEST_CASE("bt -a: the other CPU unwinds through stop_this_cpu into its interrupt
   const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
   nlohmann::json traces = json_result("bt -a");
   REQUIRE(traces.size() == static_cast<size_t>(t.cpus));
+  // A kexec dump's other CPUs were stopped by the crash NMI instead, whose
+  // handler halts in crash_nmi_callback (no stop IPI: the capture kernel
+  // starts from the panic CPU).
+  const bool kexec = recipe(suite()).kexec;
+  const std::string stop = kexec ? "crash_nmi_callback" : "stop_this_cpu";
   int stopped = 0;
   for (const auto& trace : traces) {
     const std::vector<std::string> names = frame_names(trace);
     INFO(trace.dump());
     CHECK_FALSE(trace.contains("error"));
-    if (std::find(names.begin(), names.end(), "stop_this_cpu") == names.end()) continue;
+    for (const auto& f : trace["frames"]) CHECK(f["guessed"] == false);
+    if (std::find(names.begin(), names.end(), stop) == names.end()) continue;
     ++stopped;
     CHECK(trace["frames"].back()["user_mode"] == true);
+    if (kexec) {
+      // Found on the stack (the note holds the user-mode registers the NMI
+      // interrupted), said so on that frame only; then the NMI's own frames.
+      CHECK(names.front() == stop);
+      CHECK(trace["frames"][0]["recovered"] == "found on the stack");
+      for (size_t i = 1; i < trace["frames"].size(); ++i) CHECK(trace["frames"][i]["recovered"].is_null());
+      CHECK(names.back() == "asm_exc_nmi");
+      CHECK(std::find(names.begin(), names.end(), "exc_nmi") != names.end());
+    }
   }
-  // Every CPU but the one that panicked took the stop IPI; here it ran user code.
+  // Every CPU but the one that panicked was stopped; here it ran user code.
   CHECK(stopped == t.cpus - 1);
+}
+
+TEST_CASE("bt of a kexec dump's panic task: exact frames from __crash_kexec to the system call", "[bt]") {
+  if (!recipe(suite()).kexec) KDIVE_SKIP("only a kexec dump starts the panic CPU inside __crash_kexec");
+  const Truth t = Truth::load(fixture_dir(suite()) / "truth.txt");
+  const int64_t pid = t.role("panic");
+  nlohmann::json traces = json_result(fmt::format("bt {}", pid));
+  REQUIRE(traces.size() == 1);
+  const nlohmann::json& trace = traces[0];
+  INFO(trace.dump());
+  CHECK(trace["pid"] == pid);
+  CHECK_FALSE(trace.contains("error"));
+  const std::vector<std::string> names = frame_names(trace);
+  const std::vector<std::string> top = {"__crash_kexec", "panic", "sysrq_handle_crash", "__handle_sysrq.cold",
+                                        "write_sysrq_trigger"};
+  REQUIRE(names.size() > top.size());
+  CHECK(std::vector<std::string>(names.begin(), names.begin() + 5) == top);
+  CHECK(names.back().starts_with("entry_SYSCALL_64"));
+  CHECK(trace["frames"].back()["user_mode"] == true);
+  // Nothing guessed; panic's frame says how it was found (ORC is undefined at
+  // the saved rip: the unwind resynchronised there), every other is exact.
+  for (size_t i = 0; i < trace["frames"].size(); ++i) {
+    INFO("frame " << i);
+    CHECK(trace["frames"][i]["guessed"] == false);
+    CHECK(trace["frames"][i]["recovered"].is_null() == (i != 1));
+  }
+  // The text form: no damage marker, no guessed frame.
+  KdiveRun r = run_kdive(suite(), "kdump-zlib", fmt::format("bt {}", pid));
+  CHECK(r.status == 0);
+  CHECK(r.out.find("guessed") == std::string::npos);
+  CHECK(r.out.find("damaged") == std::string::npos);
 }
 
 TEST_CASE("foreach bt: every task unwinds to its natural end", "[bt]") {

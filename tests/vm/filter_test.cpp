@@ -24,6 +24,7 @@
 #include "capture/filter/dmesg_extract.hpp"
 #include "capture/filter/page_filter.hpp"
 #include "console_log.hpp"
+#include "filter_windows.hpp"
 #include "kernel-model/buddy.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/memory_stats.hpp"
@@ -40,26 +41,9 @@ using kdive::capture::PageFilter;
 
 namespace {
 
-// The three kernels; the other suites boot bookworm's kernel again.
-bool kernel_suite() {
-  const std::string s = suite();
-  return s == "bullseye" || s == "bookworm" || s == "trixie";
-}
-
 std::unique_ptr<kdive::Kernel> open_kernel() {
   const auto dir = fixture_dir(suite());
   return kdive::Kernel::open(dir / "vmlinux", {(dir / "vmcore.elf").string()});
-}
-
-std::vector<PageClass> decide_all(PageFilter& f) {
-  std::vector<PageClass> all(f.max_pfn());
-  // A window far smaller than memory, as in a capture kernel: the carries
-  // across window edges are exercised on real data too.
-  constexpr uint64_t kWindow = 10000;
-  for (uint64_t pfn = 0; pfn < f.max_pfn(); pfn += kWindow) {
-    f.decide(pfn, std::span(all).subspan(pfn, std::min<uint64_t>(kWindow, f.max_pfn() - pfn)));
-  }
-  return all;
 }
 
 // PFNs of every block on the buddy allocator's free lists, walked with DWARF.

@@ -1,5 +1,6 @@
 // Checks a real-kernel fixture itself: the guest's ground truth is complete and
-// plausible, the dumps QEMU wrote are what they claim to be, and the ELF dump's
+// plausible, the dumps QEMU (or, for the kexec recipe, the guest's capture
+// kernel) wrote are what they claim to be, and the ELF dump's
 // VMCOREINFO names the kernel the guest said it ran. The suite comes from the
 // KDIVE_SUITE environment variable (set by CTest, one test per suite).
 #include <elf.h>
@@ -94,7 +95,12 @@ TEST_CASE("fixture truth is complete", "[fixture]") {
   CHECK(t.cpus == 2);
   CHECK(t.meminfo.count("MemTotal") == 1);
   CHECK(t.meminfo["MemTotal"] > 300 * 1024);
-  CHECK(t.meminfo["MemTotal"] < 512 * 1024);
+  // The guest's memory less the capture kernel's reservation (crashkernel=,
+  // only in the kexec recipe), which the first kernel never manages.
+  const kdive::test::Recipe recipe = kdive::test::recipe(suite());
+  const uint64_t reserved_kib = kdive::test::crashkernel_kib(t.cmdline);
+  CHECK((reserved_kib > 0) == recipe.kexec);
+  CHECK(t.meminfo["MemTotal"] < recipe.guest_mib * 1024 - reserved_kib);
 
   // init and the kernel threads' parent are always there.
   REQUIRE(t.task(1));
@@ -144,10 +150,21 @@ TEST_CASE("fixture dumps are real dumps of the truth's kernel", "[fixture]") {
 
   CHECK(elf_type(dir / "vmlinux") == ET_EXEC);
   CHECK(elf_type(dir / "vmcore.elf") == ET_CORE);
-  CHECK(read_bytes(dir / "vmcore.kdump-zlib", 0, 16) == std::string("makedumpfile\0\0\0\0", 16));
+  const kdive::test::Recipe recipe = kdive::test::recipe(suite());
+  if (recipe.kexec) {
+    // kdive-dump in the capture kernel writes a kdump-compressed file.
+    CHECK(read_bytes(dir / "vmcore.kdump-zlib", 0, 8) == "KDUMP   ");
+  } else {
+    // QEMU writes kdump formats in makedumpfile's flattened format.
+    CHECK(read_bytes(dir / "vmcore.kdump-zlib", 0, 16) == std::string("makedumpfile\0\0\0\0", 16));
+  }
 
   std::string notes = elf_notes(dir / "vmcore.elf");
   CHECK(notes.find("VMCOREINFO") != std::string::npos);
+  // CPU state: QEMU adds its own "QEMU" notes; a kexec dump has the kernel's
+  // NT_PRSTATUS notes (name "CORE") alone.
+  CHECK(notes.find(std::string("CORE\0", 5)) != std::string::npos);
+  CHECK((notes.find(std::string("QEMU\0", 5)) != std::string::npos) == !recipe.kexec);
   CHECK(notes.find("OSRELEASE=" + t.release + "\n") != std::string::npos);
   // The vmlinux is the one that was booted: its banner is the guest's /proc/version.
   // (Searching 100+ MB of ELF for it is a fixture sanity check, not a product path.)
@@ -161,5 +178,9 @@ TEST_CASE("fixture dumps are real dumps of the truth's kernel", "[fixture]") {
     CHECK(console.find("Kernel panic - not syncing: Fatal exception") != std::string::npos);
   } else {
     CHECK(console.find("sysrq triggered crash") != std::string::npos);
+  }
+  if (recipe.kexec) {
+    // The capture kernel, not QEMU, saved the dump.
+    CHECK(read_text(dir / "capture-console.log").find("kdive-capture: saved ") != std::string::npos);
   }
 }

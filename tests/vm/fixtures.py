@@ -45,6 +45,9 @@ GUEST_MODULES = ("qemu_fw_cfg",)
 # The swap disk's driver (virtio_pci is built into some kernels: then only
 # virtio_blk is loaded). Not in GUEST_MODULES: no test reads their DWARF.
 SWAP_DISK_MODULES = ("virtio_pci", "virtio_blk")
+# The network device of the system-state truth (kdive0: /init renames the
+# dummy0 the module makes). Not in GUEST_MODULES either: no test reads its DWARF.
+NET_MODULES = ("dummy",)
 SWAP_DISK_MIB = 16  # room for the pages the memory workload pushes out, and more
 
 FIXTURE_FILES = ("vmlinux", "vmlinuz", "vmcore.elf", "vmcore.kdump-zlib", "truth.txt", "console.log")
@@ -97,7 +100,7 @@ KDUMP_REMOTE_PORT = "org.kdive.remote"
 KDUMP_REMOTE_MODULES = ("virtio_console",)
 KDUMP_RECEIVE_TIMEOUT = 120  # s from the capture kernel's power-off to the receiver's exit
 # Modules of the guest's module list that the capture kernel does not need.
-KDUMP_SKIP_MODULES = ("qemu_fw_cfg",)
+KDUMP_SKIP_MODULES = ("qemu_fw_cfg", "dummy")
 COMPLETE_STAMP = ".complete"
 APT_LISTS_MAX_AGE = 3600  # seconds; a fresh index is reused instead of re-fetched
 
@@ -531,7 +534,7 @@ def module_name(member):
     return base.split(".ko", 1)[0].replace("-", "_")
 
 
-def extract_modules(deb, members, release, dest, names=GUEST_MODULES + SWAP_DISK_MODULES):
+def extract_modules(deb, members, release, dest, names=GUEST_MODULES + SWAP_DISK_MODULES + NET_MODULES):
     """Writes NAMES (by default the GUEST_MODULES and SWAP_DISK_MODULES) that
     are not built in (plus what they depend on) into DEST as plain .ko files,
     and DEST/order with the insmod order.  Returns a description of each
@@ -574,7 +577,7 @@ def extract_modules(deb, members, release, dest, names=GUEST_MODULES + SWAP_DISK
 def modules_up_to_date(kernel_dir):
     """True if KERNEL_DIR/modules holds the modules the guest now loads."""
     wanted = kernel_dir / "modules" / "wanted"
-    return wanted.is_file() and wanted.read_text().split() == list(GUEST_MODULES + SWAP_DISK_MODULES)
+    return wanted.is_file() and wanted.read_text().split() == list(GUEST_MODULES + SWAP_DISK_MODULES + NET_MODULES)
 
 
 def refresh_modules(suite, debs, final):
@@ -818,6 +821,9 @@ def qemu_command(suite, vmlinuz, initramfs, console, qmp_socket):
     append = " ".join([
         "console=ttyS0",
         "panic=0",          # hang on panic (never reboot) so QMP can dump the guest
+        # On a busy host TCG's timer may miss the kernel's early check that
+        # IRQ 0 ticks, and boot panics with "IO-APIC + timer doesn't work".
+        "no_timer_check",
         "printk.time=1",
         f"kdive.mode={suite.mode}",  # read by /init; dotted, so not passed to init as an argument
     ])
@@ -844,6 +850,15 @@ def console_text(console):
         return console.read_bytes().decode("utf-8", "replace").replace("\r", "")
     except FileNotFoundError:
         return ""
+
+
+def print_console_tail(text, lines=40):
+    """After an error line: the last LINES lines of a guest's console on
+    stderr (nothing when there is no console text)."""
+    if not text:
+        return
+    tail = text.rstrip().splitlines()[-lines:]
+    print("--- last lines of the guest console ---", *tail, sep="\n", file=sys.stderr)
 
 
 def wait_for_console(console, needle, qemu, deadline, what):
@@ -1294,13 +1309,33 @@ TRUTH_SHAPES = {
     "vmallocinfo": r"vmallocinfo 0x[0-9a-f]+-0x[0-9a-f]+ +\d+ .*",
     "vmstat": r"vmstat \w+ \d+",
     "smaps": r"smaps \d+ [0-9a-f]+-[0-9a-f]+ \w+ \d+",
+    # System state (dev, irq, net, mount, ipcs, bpf, sig; tests/vm/README.md).
+    "interrupts": r"interrupts .+",
+    "devices": r"devices (char|block) \d+ \S+",
+    "netdev": r"netdev \S+ \d+ \d+ \d+ \d+",
+    "netaddr": r"netaddr \S+ \d+\.\d+\.\d+\.\d+/\d+",
+    "arp": r"arp \d+\.\d+\.\d+\.\d+ 0x[0-9a-f]+ 0x[0-9a-f]+ [0-9a-f:]+ \S+",
+    "tcp_listen": r"tcp_listen \d+ 127\.0\.0\.1 \d+ \d+",
+    "tcp_conn": r"tcp_conn \d+ \d+ \d+ \d+ \d+",
+    "unix_pair": r"unix_pair \d+ \d+ \d+ \d+ \d+",
+    "sysvipc": r"sysvipc (shm|sem|msg) 0x[0-9a-f]{8} \d+ .+",
+    "ipc_id": r"ipc_id \d+ (shm|sem|msg) 0x[0-9a-f]+ \d+",
+    "shm_attach": r"shm_attach \d+ 0x[0-9a-f]+ \d+",
+    "tmpfs_file": r"tmpfs_file \d+ \d+ /\S+",
+    "bpf": r"bpf (prog \d+ \w+ \w+|map \d+ \w+ \w+ \d+ \d+ \d+)",
+    "bpf_fd": r"bpf_fd \d+ \d+ (prog|map) \d+",
+    "bpf_socket": r"bpf_socket \d+ \d+ \d+",
+    "diskstats": r"diskstats \d+ \d+ vda( \d+)+",
+    "sig": r"sig \d+ (SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt) [0-9a-f]{16}",
     "end": r"end",
 }
 TRUTH_RECORDS = set(TRUTH_SHAPES) | {"uname", "release", "version", "cmdline", "hostname", "module", "mount",
                                      "warning", "error"}
 REQUIRED_TRUTH = {"uname", "release", "version", "cpus", "cpu_la57", "sysctl", "meminfo", "role", "fd", "map",
                   "task", "task_cpu", "threads", "loadavg", "uptime", "date", "dmi", "pagemap", "hugepage",
-                  "slabinfo", "buddyinfo", "vmallocinfo", "vmstat", "smaps", "end"}
+                  "slabinfo", "buddyinfo", "vmallocinfo", "vmstat", "smaps", "end",
+                  "interrupts", "devices", "netdev", "netaddr", "tcp_listen", "tcp_conn", "unix_pair", "sysvipc",
+                  "ipc_id", "tmpfs_file", "bpf", "bpf_fd", "diskstats", "sig"}
 KERNEL_TIMESTAMP = re.compile(r"\[\s*\d+\.\d{6}\]")
 
 
@@ -1356,7 +1391,7 @@ def validate_truth(suite, records, vmcoreinfo, console):
     huge = next((f for f in fields if f[0] == "hugepage"), None)
     if huge is None or not any(f[2] == huge[2] and f[3] == "present" for f in pagemap):
         fail("the memory workload's huge page is not present (pagemap)")
-    wanted = {"threaded", "sleeper", "busy", "files", "mmap", "memory"}
+    wanted = {"threaded", "sleeper", "busy", "files", "mmap", "memory"} | set(SYSTEM_STATE_ROLES)
     if suite.mode == "oom":
         wanted.add("oom")
     elif suite.mode == "irq":  # the idle task panics: no process has the role
@@ -1373,11 +1408,68 @@ def validate_truth(suite, records, vmcoreinfo, console):
         fail("the threaded workload does not have 4 threads")
     if suite.test_module:
         validate_test_module_truth(suite, fields, fail)
+    validate_system_state_truth(records, fields, roles, fail)
     osrelease = vmcoreinfo.get("OSRELEASE")
     if osrelease is None:
         fail("vmcore.elf has no VMCOREINFO note (was qemu_fw_cfg loaded in the guest?)")
     if osrelease != release:
         fail(f"VMCOREINFO OSRELEASE {osrelease!r} differs from the guest's release {release!r}")
+
+
+# What the system-state workloads and /init set up (data/guest/workload.c).
+SYSTEM_STATE_ROLES = ("net", "ipc", "bpf", "signals")
+NET_PORT = 7070
+SYSVIPC_KEYS = {"shm": "0x4b444901", "sem": "0x4b444902", "msg": "0x4b444903"}
+NET_DEVICE = ("kdive0", "10.77.0.1/24")
+NEIGHBOUR = ("10.77.0.2", "02:00:00:00:77:02")
+TMPFS_DIR = "/mnt/kdive-tmpfs"
+BPF_NAMES = {"prog": "kdive_filter", "map": "kdive_map"}
+ATF_PERM = 0x4  # /proc/net/arp flags: a permanent (static) entry
+
+
+def validate_system_state_truth(records, fields, roles, fail):
+    """The objects the system-state commands must find are in the truth, each
+    with the ids the kernel gave it: without them a test of ipcs, bpf, net -a
+    or dev -d would pass on nothing."""
+    net = roles["net"]
+    if not any(f[0] == "tcp_listen" and f[1] == net and f[3] == str(NET_PORT) for f in fields):
+        fail(f"the guest's truth lacks the listener on 127.0.0.1:{NET_PORT} (tcp_listen)")
+    if sum(1 for f in fields if f[0] == "tcp_conn" and f[1] == net) != 2:
+        fail("the guest's truth lacks the two ends of the loopback TCP connection (tcp_conn)")
+    if not any(f[0] == "unix_pair" and f[1] == net for f in fields):
+        fail("the guest's truth lacks the net workload's socketpair (unix_pair)")
+    if "warning no dummy0: the kernel has no dummy module, so no kdive0" not in records:
+        if f"netaddr {NET_DEVICE[0]} {NET_DEVICE[1]}" not in records:
+            fail(f"the guest's truth lacks {NET_DEVICE[0]}'s address {NET_DEVICE[1]} (netaddr)")
+        arp = [f for f in fields if f[0] == "arp" and f[1] == NEIGHBOUR[0]]
+        if not arp or arp[0][4] != NEIGHBOUR[1] or arp[0][5] != NET_DEVICE[0] or not int(arp[0][3], 16) & ATF_PERM:
+            fail(f"the guest's truth lacks the permanent neighbour {' '.join(NEIGHBOUR)} on {NET_DEVICE[0]} (arp)")
+        if not any(f[0] == "netdev" and f[1] == NET_DEVICE[0] for f in fields):
+            fail(f"the guest's truth lacks {NET_DEVICE[0]} in /proc/net/dev (netdev)")
+    ids = {(f[2], f[3]): f[4] for f in fields if f[0] == "ipc_id" and f[1] == roles["ipc"]}
+    for kind, key in SYSVIPC_KEYS.items():
+        if not any(f[:3] == ["sysvipc", kind, key] and ids.get((kind, key)) == f[3] for f in fields):
+            fail(f"the guest's truth lacks the SysV {kind} {key} with the id the ipc workload got (sysvipc)")
+    if not any(f[0] == "mount" and f[2] == TMPFS_DIR and f[3] == "tmpfs" for f in fields):
+        fail(f"the guest's truth lacks the tmpfs on {TMPFS_DIR} (mount)")
+    held = [f for f in fields if f[0] == "tmpfs_file" and f[1] == roles["ipc"]]
+    if not held or not any(f[0] == "fd" and f[1:3] == held[0][1:3] and f[3].startswith(TMPFS_DIR) for f in fields):
+        fail(f"the ipc workload's file on {TMPFS_DIR} is not in its fd table (tmpfs_file, fd)")
+    for kind, name in BPF_NAMES.items():
+        objects = [f for f in fields if f[:2] == ["bpf", kind] and f[4] == name]
+        if not objects or int(objects[0][2]) == 0:
+            fail(f"the guest's truth lacks the BPF {kind} {name} with its id (bpf)")
+    if not any(f[0] == "diskstats" for f in fields):
+        fail("the guest's truth lacks vda's /proc/diskstats line (diskstats)")
+    # SIGUSR1 (10) caught, SIGUSR2 (12) blocked and pending (thread and
+    # process), SIGTERM (15) ignored: bit N-1 of each mask.
+    masks = {f[2]: int(f[3], 16) for f in fields if f[0] == "sig" and f[1] == roles["signals"]}
+    wanted_bits = {"SigCgt": 10, "SigBlk": 12, "SigPnd": 12, "ShdPnd": 12, "SigIgn": 15}
+    wrong = [mask for mask, sig in wanted_bits.items() if not masks.get(mask, 0) >> (sig - 1) & 1]
+    if wrong:
+        fail(f"the signals workload's {', '.join(wrong)} lack their signals (sig)")
+    if not any(f[:2] == ["sysctl", "tainted"] for f in fields):
+        fail("the guest's truth lacks 'sysctl tainted'")
 
 
 def validate_test_module_truth(suite, fields, fail):
@@ -1551,9 +1643,7 @@ def main(argv=None):
                 print(ensure(name), flush=True)
             except FixtureError as e:
                 print(f"fixtures: error: {name}: {e}", file=sys.stderr)
-                if e.console:
-                    tail = e.console.rstrip().splitlines()[-40:]
-                    print("--- last lines of the guest console ---", *tail, sep="\n", file=sys.stderr)
+                print_console_tail(e.console)
                 return 1
             except Exception as e:  # a bug or an unexpected environment: still one clear line
                 print(f"fixtures: error: {name}: {type(e).__name__}: {e}", file=sys.stderr)

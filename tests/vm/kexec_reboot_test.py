@@ -13,16 +13,17 @@ data/guest/kexec-init as /init.  A runs `kdive-kexec --status`, `-p`
 passes when kernel B's console shows the marker on its own command line,
 with a new boot id and a second kernel banner, and every kdive-kexec line
 printed says what it should -- including B's, which tries `-p` in the
-96 MiB reserved: too large with a 96 MiB initrd, loaded without, unloaded.  Exits 0 on success, 1 with the failed checks and the console's
+96 MiB reserved: too large with a 96 MiB initrd, loaded without, unloaded,
+and whose `--status --json` gives the text's facts as numbers.  Exits 0 on success, 1 with the failed checks and the console's
 tail, 77 when QEMU is missing.  Standard library only.
 """
 
 import argparse
+import json
 import os
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import fixtures  # noqa: E402  (kernels, busybox, cpio, QEMU command line)
-import live_guest  # noqa: E402  (initramfs tree, shared libraries, running a guest to its end)
+import live_guest  # noqa: E402  (a busybox initramfs tree, running a guest to its end)
 from fixtures import FixtureError  # noqa: E402
 
 KEXEC_INIT = fixtures.GUEST_DIR / "kexec-init"
@@ -41,34 +42,14 @@ SKIP = 77
 B_RESERVATION = "crashkernel=96M"  # what kexec-init's A appends to B's line
 
 
-def guest_tree(init, kexec):
-    """A Tree with busybox and its applets, /dev/console, /init, and
-    kdive-kexec with its shared libraries."""
-    tree = live_guest.Tree()
-    for d in ("dev", "proc", "sys", "tmp"):
-        tree.directory(d)
-    tree.archive.char_device("dev/console", 5, 1)
-    busybox = fixtures.static_busybox()
-    tree.file("bin/busybox", busybox.read_bytes(), 0o755)
-    applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True).stdout.split()
-    for applet in applets:
-        if applet != "busybox":
-            tree.symlink(f"bin/{applet}", "busybox")
-    tree.file("init", init.read_bytes(), 0o755)
-    tree.file("bin/kdive-kexec", kexec.read_bytes(), 0o755)
-    for library in live_guest.shared_libraries(kexec):
-        tree.file(library, Path(library).read_bytes(), 0o755)  # read_bytes follows symlinks
-    return tree
-
-
 def build_initramfs(kexec, vmlinuz, marker, out):
     """Kernel A's initramfs, with kernel B's inside it (an initramfs cannot
     hold itself).  Uncompressed: the kernel unpacks a plain cpio as well, and
     the guest is spared a decompression under TCG."""
-    inner_tree = guest_tree(KEXEC_INIT, kexec)
+    inner_tree = live_guest.busybox_tree([], KEXEC_INIT, {"bin/kdive-kexec": kexec})
     inner_tree.file("vmlinuz", vmlinuz.read_bytes())  # B loads it with -p
     inner = inner_tree.archive.bytes()
-    tree = guest_tree(KEXEC_INIT, kexec)
+    tree = live_guest.busybox_tree([], KEXEC_INIT, {"bin/kdive-kexec": kexec})
     tree.file("vmlinuz", vmlinuz.read_bytes())
     tree.file("initrd.img", inner)
     tree.file("marker", f"{marker}\n".encode())
@@ -188,6 +169,21 @@ def check(parsed, text, marker, init_size):
     expect(any(line.startswith("Crash kernel range:   0x") and f" {size} " in line
                for line in run("B-crashstatus")["lines"]), f"B's --status: no {size} Crash kernel range")
     expect(has_line("B-crashstatus", f"crashkernel= option:  {B_RESERVATION} "), "B's --status: no crashkernel=")
+    # --status --json: the same facts as that text, as numbers.
+    crashjson = run("B-crashjson")
+    try:
+        status_json = json.loads(crashjson["lines"][0]) if len(crashjson["lines"]) == 1 else {}
+    except ValueError:
+        status_json = {}
+    result = status_json.get("result", {})
+    reserved = int(B_RESERVATION.partition("=")[2].rstrip("M")) << 20
+    text_ranges = [line.split()[3] for line in run("B-crashstatus")["lines"] if line.startswith("Crash kernel range:")]
+    json_ranges = [f"{r['start']:#018x}-{r['end']:#018x}" for r in result.get("crash_ranges", [])]
+    expect(crashjson["status"] == 0 and status_json.get("command") == "kdive-kexec --status" and
+           result.get("crash_loaded") is True and result.get("crash_size") == reserved and
+           result.get("crashkernel") == B_RESERVATION and json_ranges == text_ranges and
+           sum(r["size"] for r in result.get("crash_ranges", [])) == reserved,
+           f"--status --json in B: status {crashjson['status']}, {crashjson['lines']} (text ranges {text_ranges})")
     expect(run("B-unload")["status"] == 0, f"-p -u in B: {run('B-unload')}")
     expect(has_line("B-unloaded", "crash kernel (-p):    not loaded"), "B's --status after -p -u: still loaded")
 
@@ -239,8 +235,7 @@ def main(argv=None):
             text = live_guest.run_guest(cmd, console, time.monotonic() + TIMEOUT)
         except FixtureError as e:
             print(f"kexec_reboot_test: error: {e}", file=sys.stderr)
-            tail = (e.console or fixtures.console_text(console)).rstrip().splitlines()[-40:]
-            print("--- last lines of the guest console ---", *tail, sep="\n", file=sys.stderr)
+            fixtures.print_console_tail(e.console or fixtures.console_text(console))
             return 1
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -28,6 +28,7 @@
 
 #include "dump_edit.hpp"
 #include "host_tools.hpp"
+#include "kernel-model/kernel.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -73,6 +74,22 @@ std::vector<TruthPage> present_pages(const Truth& truth) {
 
 constexpr uint64_t kPage = 4096;
 
+// The pages of the capture kernel's reservation as the crashed kernel
+// recorded it (its crashk_res and crashk_low_res resources; each is empty,
+// end below start or both zero, without one).
+uint64_t crash_reservation_pages() {
+  const auto dir = fixture_dir(suite());
+  auto k = kdive::Kernel::open(dir / "vmlinux", {(dir / "vmcore.elf").string()});
+  uint64_t bytes = 0;
+  for (const char* name : {"crashk_res", "crashk_low_res"}) {
+    if (!k->symbols().find(name)) continue;
+    kdive::Object r = k->object(name);
+    const uint64_t start = r["start"].as_u64(), end = r["end"].as_u64();
+    if (end > start) bytes += end - start + 1;
+  }
+  return bytes / kPage;
+}
+
 }  // namespace
 
 TEST_CASE("kmem -n: nodes, zones and sections against the guest's memory", "[kmem_pages]") {
@@ -103,14 +120,19 @@ TEST_CASE("kmem -n: nodes, zones and sections against the guest's memory", "[kme
     node_present += node["present_pages"].get<uint64_t>();
   }
   // MemTotal counts managed pages: the present ones minus what memblock kept
-  // at boot (the kernel image, the mem_map itself, firmware areas), so present
-  // pages are at least MemTotal and the difference is what boot reserved:
-  // under an eighth of a 512 MiB guest (this kernel image and its mem_map
-  // take ~40 MiB of it).
+  // at boot (the kernel image, the mem_map itself, firmware areas, and the
+  // crashkernel= reservation the capture kernel owns), so present pages are at
+  // least MemTotal. Without the reservation, whose size the dump holds
+  // (crashk_res, and crashk_low_res for a ",low" part), the difference is
+  // what boot kept: under an eighth of the guest (this kernel image and its
+  // mem_map take ~40 MiB of a 512 MiB one).
   REQUIRE(truth.meminfo.contains("MemTotal"));
   const uint64_t managed = truth.meminfo.at("MemTotal") / 4;
-  CHECK(node_present >= managed);
-  CHECK(node_present - managed < node_present / 8);
+  const uint64_t reserved = crash_reservation_pages();
+  CHECK((reserved > 0) == recipe(suite()).kexec);
+  CHECK(reserved * 4 == crashkernel_kib(truth.cmdline));
+  CHECK(node_present >= managed + reserved);
+  CHECK(node_present - managed - reserved < node_present / 8);
   // Each present section's mem_map is the guest's vmemmap_base plus its first
   // pfn's struct page; kmem -p of its first physical address finds the same page.
   REQUIRE(truth.kvar.contains("vmemmap_base"));

@@ -245,9 +245,12 @@ def cases_script():
     return "\n".join(lines) + "\n"
 
 
-def build_initramfs(kdive, workload, modules, out):
+def busybox_tree(directories, init, programs):
+    """A Tree for a test guest: DIRECTORIES, /dev/console, busybox with its
+    applets in /bin, INIT as /init, and each of PROGRAMS ({guest path: host
+    path}) with the shared libraries it loads."""
     tree = Tree()
-    for d in ("dev", "proc", "sys", "tmp", "mnt/fixture"):
+    for d in ("dev", "proc", "sys", "tmp", *directories):
         tree.directory(d)
     tree.archive.char_device("dev/console", 5, 1)  # init's stdio before devtmpfs is mounted
     busybox = fixtures.static_busybox()
@@ -256,14 +259,21 @@ def build_initramfs(kdive, workload, modules, out):
     for applet in applets:
         if applet != "busybox":
             tree.symlink(f"bin/{applet}", "busybox")
-    tree.file("bin/workload", workload.read_bytes(), 0o755)
-    tree.file("bin/kdive", kdive.read_bytes(), 0o755)
-    for library in shared_libraries(kdive):
+    tree.file("init", init.read_bytes(), 0o755)
+    libraries = set()
+    for guest_path, program in programs.items():
+        tree.file(guest_path, program.read_bytes(), 0o755)
+        libraries.update(shared_libraries(program))
+    for library in sorted(libraries):
         tree.file(library, Path(library).read_bytes(), 0o755)  # read_bytes follows symlinks
+    return tree
+
+
+def build_initramfs(kdive, workload, modules, out):
+    tree = busybox_tree(["mnt/fixture"], LIVE_INIT, {"bin/workload": workload, "bin/kdive": kdive})
     for f in sorted(modules.glob("*.ko")) + [modules / "order"]:
         tree.file(f"modules/{f.name}", f.read_bytes())
     tree.file("live/cases.sh", cases_script().encode())
-    tree.file("init", LIVE_INIT.read_bytes(), 0o755)
     out.write_bytes(gzip.compress(tree.archive.bytes(), compresslevel=6, mtime=0))
 
 
@@ -452,9 +462,7 @@ def main(argv=None):
         result = run_live(args.suite, args.kdive.resolve(), timer)
     except FixtureError as e:
         print(f"live_guest: error: {args.suite}: {e}", file=sys.stderr)
-        if e.console:
-            tail = e.console.rstrip().splitlines()[-40:]
-            print("--- last lines of the guest console ---", *tail, sep="\n", file=sys.stderr)
+        fixtures.print_console_tail(e.console)
         return 1
     except Exception as e:  # a bug or an unexpected environment: still one clear line
         print(f"live_guest: error: {args.suite}: {type(e).__name__}: {e}", file=sys.stderr)

@@ -95,12 +95,111 @@ struct TruthSwap {
   int64_t priority;
 };
 
+// ---- system state (dev, irq, net, mount, ipcs, bpf, sig) ----
+
+// A /proc/mounts line.
+struct TruthMount {
+  std::string device, dir, type, options;
+};
+
+// A /proc/devices entry.
+struct TruthDevice {
+  bool block;  // false: character device
+  int major;
+  std::string name;
+};
+
+// A /proc/net/dev line: the counters net and dev -d compare.
+struct TruthNetdev {
+  std::string name;
+  uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
+};
+
+// An IPv4 address of an interface (`ip -4 addr`).
+struct TruthNetAddr {
+  std::string dev;
+  std::string addr;  // "10.77.0.1"
+  int prefix;        // 24
+};
+
+// A /proc/net/arp line (the Mask column left out).
+struct TruthArp {
+  std::string ip;
+  uint32_t hwtype;  // ARPHRD_*: 1 for Ethernet
+  uint32_t flags;   // ATF_*: 0x2 complete, 0x4 permanent
+  std::string hwaddr, device;
+};
+
+// The net workload's TCP listener on 127.0.0.1.
+struct TruthTcpListen {
+  int64_t pid;
+  std::string addr;
+  int port;
+  uint64_t inode;  // the socket's inode (its /proc/PID/fd link: socket:[inode])
+};
+
+// One end of the net workload's loopback TCP connection.
+struct TruthTcpConn {
+  int64_t pid;
+  int fd;
+  uint64_t inode;
+  int local_port, remote_port;
+};
+
+// The net workload's connected AF_UNIX socketpair.
+struct TruthUnixPair {
+  int64_t pid;
+  std::array<int, 2> fd;
+  std::array<uint64_t, 2> inode;
+};
+
+// A /proc/sysvipc/{shm,sem,msg} line.
+struct TruthSysvipc {
+  std::string kind;  // "shm", "sem" or "msg"
+  uint32_t key;
+  int64_t id;
+  std::string rest;                          // the line after key and id, as /proc prints it (perms, sizes, pids, ...)
+  std::vector<std::string> columns() const;  // rest split at blanks
+};
+
+// A BPF program or map, with the id BPF_OBJ_GET_INFO_BY_FD gave.
+struct TruthBpf {
+  bool map;  // false: a program
+  uint32_t id;
+  std::string type;  // the kernel's enum name without its prefix: "SOCKET_FILTER", "ARRAY"
+  std::string name;  // "kdive_filter", "kdive_map"
+  uint32_t key_size = 0, value_size = 0, max_entries = 0;  // maps only
+};
+
+// A file descriptor of the bpf workload holding a BPF object.
+struct TruthBpfFd {
+  int64_t pid;
+  int fd;
+  bool map;
+  uint32_t id;
+};
+
+// vda's /proc/diskstats line.
+struct TruthDiskstats {
+  int major, minor;
+  std::string name;
+  std::vector<uint64_t> counters;  // reads, reads merged, sectors read, ms reading, writes, ...
+};
+
+// A file that a workload keeps open.
+struct TruthHeldFile {
+  int64_t pid;
+  int fd;
+  std::string path;
+};
+
 struct Truth {
   std::string suite;
   std::string kernel_package;  // "<package>_<version>": its unpacked dir under the fixtures' kernels/
   std::string uname;
   std::string release;
   std::string version;  // /proc/version: the kernel's linux_banner without its newline
+  std::string cmdline;  // /proc/cmdline
   int cpus = 0;
   bool la57 = false;
   std::vector<TruthTask> tasks;
@@ -142,13 +241,59 @@ struct Truth {
   // pid -> "start-end" -> Size, Rss, Anonymous, Swap, KernelPageSize (kB)
   std::map<int64_t, std::map<std::string, std::map<std::string, uint64_t>>> smaps;
 
+  // System state (absent in fixtures built before these lines existed; the
+  // records are described in tests/vm/README.md).
+  std::vector<TruthMount> mounts;                     // /proc/mounts
+  std::vector<std::string> interrupts;                // /proc/interrupts, raw lines, the CPU header first
+  std::vector<TruthDevice> devices;                   // /proc/devices
+  std::vector<TruthNetdev> netdevs;                   // /proc/net/dev
+  std::vector<TruthNetAddr> netaddrs;                 // IPv4 addresses
+  std::vector<TruthArp> arp;                          // /proc/net/arp
+  std::vector<TruthTcpListen> tcp_listen;             // the net workload's listener
+  std::vector<TruthTcpConn> tcp_conns;                // both ends of its connection
+  std::vector<TruthUnixPair> unix_pairs;              // its socketpair
+  std::vector<TruthSysvipc> sysvipc;                  // /proc/sysvipc/*
+  std::vector<TruthBpf> bpf;                          // BPF programs and maps of the bpf workload
+  std::vector<TruthBpfFd> bpf_fds;                    // the fds holding them
+  std::optional<TruthHeldFile> bpf_socket;            // the socket the program is attached to (path: "socket:[inode]")
+  std::optional<TruthDiskstats> diskstats;            // vda
+  std::optional<TruthHeldFile> tmpfs_file;            // the ipc workload's open file on the test tmpfs
+  std::optional<std::array<uint64_t, 2>> shm_attach;  // the ipc workload's shm mapping: address, bytes
+  // pid -> "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt" -> mask (bit N-1: signal N)
+  std::map<int64_t, std::map<std::string, uint64_t>> sig;
+
   // Throws std::runtime_error naming the file and line when the file is unusable.
   static Truth load(const std::filesystem::path& path);
   static Truth parse(const std::string& text);
 
   int64_t role(const std::string& name) const;  // throws if absent
   std::optional<TruthTask> task(int64_t pid) const;
+  // System-state lookups; nullptr / std::nullopt when the truth lacks them.
+  const TruthMount* mount(const std::string& dir) const;
+  const TruthNetdev* netdev(const std::string& name) const;
+  const TruthArp* arp_entry(const std::string& ip) const;
+  const TruthSysvipc* sysvipc_object(const std::string& kind, uint32_t key) const;
+  const TruthBpf* bpf_object(bool map, const std::string& name) const;
+  const TruthDevice* device(bool block, int major) const;
+  // A signal mask of PID ("SigBlk", ...); throws if the truth lacks it.
+  uint64_t sig_mask(int64_t pid, const std::string& mask) const;
 };
+
+// The fixed parameters of the system-state workloads (data/guest/workload.c
+// and data/guest/init), for tests that look for them by name.
+namespace system_state {
+constexpr int kTcpPort = 7070;
+constexpr uint32_t kShmKey = 0x4b444901, kSemKey = 0x4b444902, kMsgKey = 0x4b444903;
+constexpr uint64_t kShmBytes = 64 * 1024;
+constexpr int kSemCount = 3;
+inline const char* const kNetDevice = "kdive0";
+inline const char* const kNetAddress = "10.77.0.1/24";
+inline const char* const kNeighbourIp = "10.77.0.2";
+inline const char* const kNeighbourMac = "02:00:00:00:77:02";
+inline const char* const kTmpfsDir = "/mnt/kdive-tmpfs";
+inline const char* const kBpfProg = "kdive_filter";
+inline const char* const kBpfMap = "kdive_map";
+}  // namespace system_state
 
 // Where fixtures live: ${KDIVE_FIXTURES:-$HOME/.cache/kdive/fixtures}/<suite>,
 // the same rule as tests/vm/fixtures.py.

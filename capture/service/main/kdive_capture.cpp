@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -37,11 +38,23 @@ Commands:
             than min_free would remain, run post_save_hook, then the action.
             --vmcore FILE  another source (then no action is taken)
             --no-action    save only
+            --json         the result as JSON on stdout (below)
   status    say whether capture is armed, and every reason it is not
-            (exit 0 armed, 1 not armed)
+            (exit 0 armed, 1 not armed); --json: as JSON (below)
   write PATH  copy standard input to PATH, which must exist (waiting up to
             device_timeout for it): a pipe: target that needs no other
             program, e.g. pipe:kdive-capture write /dev/vport0p1
+
+With --json (after status or save), one JSON object on stdout,
+{"command": "kdive-capture status", "result": {...}} (or "error": "..."
+when the config cannot be read), the same facts as the text, sizes in bytes,
+null for what cannot be read:
+  status    armed, reserved_bytes, loaded, cmdline_has_crashkernel, target,
+            free_bytes, problems [lines], notes [lines]
+  save      ok, pipe, source, target, dump_dir, files [completed, in the
+            order written], warnings [lines], error (null when ok), copy
+            (null, or ok and error of the copy_target stream); the log
+            lines still go to stderr
 
 Options:
   --config FILE   settings (default /etc/kdive/capture.conf; defaults if absent)
@@ -71,6 +84,7 @@ Settings (key = value, # comments):
 
 Examples:
   kdive-capture status
+  kdive-capture status --json
   kdive-capture load --verbose
   kdive-capture --config /etc/kdive/remote.conf load
   kdive-capture save --vmcore /var/tmp/vmcore.copy --no-action
@@ -108,19 +122,27 @@ int main(int argc, char** argv) {
     }
   }
   if (command.empty()) return usage_error("no command (load, save, status or write)");
+  const bool json = std::erase(rest, std::string("--json")) > 0;
+  if (json && command != "status" && command != "save") return usage_error("--json goes with status or save");
+  const std::string json_command = "kdive-capture " + command;
 
   CaptureConfig config;
   try {
     config = load_capture_config(config_path);
   } catch (const ConfigError& e) {
+    if (json) std::cout << nlohmann::json{{"command", json_command}, {"error", e.what()}}.dump() << '\n';
     std::cerr << "kdive-capture: " << e.what() << '\n';
     return 2;
   }
 
   if (command == "status") {
-    if (!rest.empty()) return usage_error("status takes no options");
+    if (!rest.empty()) return usage_error("status takes no options but --json");
     CaptureStatus s = read_capture_status(config, "");
-    std::cout << format_capture_status(s);
+    if (json) {
+      std::cout << nlohmann::json{{"command", json_command}, {"result", capture_status_json(s)}}.dump() << '\n';
+    } else {
+      std::cout << format_capture_status(s);
+    }
     return s.armed() ? 0 : 1;
   }
   if (command == "load") {
@@ -160,9 +182,23 @@ int main(int argc, char** argv) {
       }
     }
     o.dump_program = find_program("kdive-dump");
+    // With --json, stdout holds the JSON alone: what the programs save runs
+    // print there (kdive-dump's report) goes to stderr with the log.
+    int json_out = -1;
+    if (json) {
+      std::cout.flush();
+      json_out = dup(STDOUT_FILENO);
+      if (json_out >= 0) dup2(STDERR_FILENO, STDOUT_FILENO);
+    }
     SaveResult r = save_dump(config, o, std::cerr);
     if (!r.ok) std::cerr << "kdive-capture: save failed: " << r.error << '\n';
     if (!r.copy_error.empty()) std::cerr << "kdive-capture: copy failed: " << r.copy_error << '\n';
+    if (json_out >= 0) {
+      dup2(json_out, STDOUT_FILENO);
+      close(json_out);
+    }
+    if (json) std::cout << nlohmann::json{{"command", json_command}, {"result", save_result_json(r)}}.dump() << '\n';
+    std::cout.flush();
     if (act) {
       perform_action(config.action);
       std::cerr << "kdive-capture: " << after_save_name(config.action) << " failed: " << std::strerror(errno) << '\n';

@@ -76,3 +76,15 @@ TEST_CASE("parse_cli: --srcdir names the source tree, long form only", "[cli]") 
   CHECK(missing.error->find("--srcdir") != std::string::npos);
   CHECK(parse_cli({"-S", "/src/linux", "vmlinux"}).error);  // no short form
 }
+
+TEST_CASE("parse_cli: start-up file options are long-only", "[cli]") {
+  auto p = parse_cli({"--no-rc", "--crashrc", "vmlinux"});
+  REQUIRE_FALSE(p.error);
+  CHECK(p.options.no_rc);
+  CHECK(p.options.crashrc);
+  CHECK_FALSE(parse_cli({"vmlinux"}).options.no_rc);
+  CHECK_FALSE(parse_cli({"vmlinux"}).options.crashrc);
+  CHECK(parse_cli({"-N"}).error);
+  CHECK(parse_cli({"-C"}).error);
+  CHECK(parse_cli({"--no-rc=1"}).error);
+}

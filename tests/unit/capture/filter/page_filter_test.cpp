@@ -165,6 +165,19 @@ TEST_CASE("page filter: levels 0 and 1 need no VMCOREINFO, higher levels name wh
   CHECK_THROWS_AS(PageFilter(k.dump(), 32), FilterError);
   CHECK_THROWS_AS(PageFilter(k.dump(), -1), FilterError);
 
+  // The text given for a dump without the note (kdive-dump -x) serves in its
+  // place; the message without it says so. A dump with the note ignores it.
+  CHECK_THROWS_WITH(PageFilter(k.dump(), 31), Catch::Contains("-x VMLINUX"));
+  PageFilter given(k.dump(), 31, info);
+  const auto from_given = decide_all(given, 1000);
+  k.dump().mutable_notes().vmcoreinfo = info;
+  PageFilter own(k.dump(), 31);
+  CHECK(decide_all(own, 1000) == from_given);
+  CHECK(given.counts().pages == own.counts().pages);
+  PageFilter note_wins(k.dump(), 31, "SYMBOL(mem_section)=0\nSIZE(page)=1\n");
+  CHECK(decide_all(note_wins, 1000) == from_given);
+  CHECK(from_given[kCachePfn] != PageClass::Kept);  // level 31 did use struct page
+
   auto without = [&](std::string_view key) {
     std::string text = info;
     auto at = text.find(key);

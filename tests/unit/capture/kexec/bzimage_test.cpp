@@ -11,9 +11,7 @@ using kdive::test::fake_bzimage;
 
 namespace {
 
-void put(std::vector<std::byte>& image, size_t offset, uint64_t value, size_t bytes) {
-  for (size_t i = 0; i < bytes; ++i) image[offset + i] = std::byte((value >> (8 * i)) & 0xff);
-}
+constexpr auto put = kdive::test::put_le;
 
 std::string reason(const std::vector<std::byte>& image) {
   try {
@@ -45,24 +43,23 @@ TEST_CASE("each requirement of the kernel's bzImage64 loader has its own reason"
     image.resize(0x240);
     CHECK_THAT(reason(image), Catch::Contains("ends inside the setup header"));
   }
-  SECTION("no boot flag") {
-    put(image, 0x1fe, 0, 2);
-    CHECK_THAT(reason(image), Catch::Contains("0xAA55"));
-  }
-  SECTION("protocol older than 2.12") {
-    put(image, 0x206, 0x020b, 2);
-    CHECK_THAT(reason(image), Catch::Contains("boot protocol 2.11 is older than 2.12"));
-  }
-  SECTION("a zImage") {
-    put(image, 0x211, 0, 1);
-    CHECK_THAT(reason(image), Catch::Contains("zImage"));
-  }
-  SECTION("a 32-bit kernel") {
-    put(image, 0x236, 0x2, 2);
-    CHECK_THAT(reason(image), Catch::Contains("XLF_KERNEL_64"));
-  }
-  SECTION("not loadable above 4 GiB") {
-    put(image, 0x236, 0x1, 2);
-    CHECK_THAT(reason(image), Catch::Contains("XLF_CAN_BE_LOADED_ABOVE_4G"));
+  SECTION("one header field off: each its own reason") {
+    struct Broken {
+      const char* what;
+      size_t offset;
+      uint64_t value;
+      size_t bytes;
+      const char* reason;
+    };
+    for (const Broken& b :
+         {Broken{"no boot flag", 0x1fe, 0, 2, "0xAA55"},
+          Broken{"protocol older than 2.12", 0x206, 0x020b, 2, "boot protocol 2.11 is older than 2.12"},
+          Broken{"a zImage", 0x211, 0, 1, "zImage"}, Broken{"a 32-bit kernel", 0x236, 0x2, 2, "XLF_KERNEL_64"},
+          Broken{"not loadable above 4 GiB", 0x236, 0x1, 2, "XLF_CAN_BE_LOADED_ABOVE_4G"}}) {
+      auto broken = fake_bzimage();
+      put(broken, b.offset, b.value, b.bytes);
+      INFO(b.what);
+      CHECK_THAT(reason(broken), Catch::Contains(b.reason));
+    }
   }
 }

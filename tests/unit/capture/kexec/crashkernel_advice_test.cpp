@@ -36,11 +36,10 @@ std::string fake_gzip(uint32_t packed, uint32_t isize) {
 
 TEST_CASE("the estimate adds the kernel's init_size, the initramfs packed and unpacked, and fixed terms", "[kexec]") {
   FakeTree tree;
-  tree.write("/proc/meminfo", "MemTotal:         786432 kB\nMemFree:   1000 kB\n");
+  tree.write_state({.crash_size = "0\n", .meminfo = "MemTotal:         786432 kB\nMemFree:   1000 kB\n"});
   tree.write("/proc/sys/kernel/osrelease", "6.1.0-test\n");
   tree.write("/boot/vmlinuz-6.1.0-test", fake_bzimage(52 * kMiB));
   tree.write("/var/lib/kdive/capture-initrd.img", fake_gzip(4 * kMiB, 11 * kMiB));
-  tree.write("/sys/kernel/kexec_crash_size", "0\n");
   const auto advice = advise_crashkernel(tree.root(), {});
   CHECK(advice.ram == 768 * kMiB);
   REQUIRE(term(advice, "capture kernel"));
@@ -69,8 +68,7 @@ TEST_CASE("the estimate adds the kernel's init_size, the initramfs packed and un
 
 TEST_CASE("a capture-meminfo.txt beside a saved dump gives the measured need", "[kexec]") {
   FakeTree tree;
-  tree.write("/proc/meminfo", "MemTotal:       50331648 kB\n");  // 48 GiB
-  tree.write("/sys/kernel/kexec_crash_size", "0\n");
+  tree.write_state({.crash_size = "0\n", .meminfo = "MemTotal:       50331648 kB\n"});  // 48 GiB
   // Two dumps under one save directory: the larger need wins.
   tree.write("/var/crash/host-1/capture-meminfo.txt",
              "MemTotal:  60000 kB\nMemFree: 30000 kB\nMemAvailable: 40960 kB\nCrashkernelSize: 81920 kB\n");
@@ -90,12 +88,44 @@ TEST_CASE("a capture-meminfo.txt beside a saved dump gives the measured need", "
   CHECK_THAT(text, Catch::Contains("it used 60 MiB"));
   CHECK_THAT(text, Catch::Contains("kdive-dump peaked at 10 MiB"));
   CHECK_THAT(text, Catch::Contains("no capture initramfs at"));
+
+  // --json: the same facts, in bytes.
+  const auto json = advice_json(advice);
+  CHECK(json["recommended"] == 80 * kMiB);
+  CHECK(json["crashkernel"] == "crashkernel=80M");
+  CHECK(json["ram"] == 48ull << 30);
+  CHECK(json["current"] == 0u);
+  CHECK(json["measured"]["file"] == advice.measured->file);
+  CHECK(json["measured"]["reservation"] == 80 * kMiB);
+  CHECK(json["measured"]["mem_available"] == 30 * kMiB);
+  CHECK(json["measured"]["dump_peak"] == 10 * kMiB);
+  CHECK(json["measured_need"] == 60 * kMiB);
+  CHECK(json["margin_percent"] == 25);
+  CHECK(json["distribution_default"] == "512M");
+  REQUIRE(json["estimate"].size() == advice.estimate.size());
+  uint64_t sum = 0;
+  for (const auto& t : json["estimate"]) sum += t["bytes"].get<uint64_t>();
+  CHECK(json["estimate_sum"] == sum);
+  CHECK(json["estimate_total"] == sum + sum / 63);
+  bool noted = false;
+  for (const auto& n : json["notes"])
+    noted |= n.get<std::string>().find("no capture initramfs at") != std::string::npos;
+  CHECK(noted);
+}
+
+TEST_CASE("kdive-kexec --recommend --json without a measurement: measured is null", "[kexec]") {
+  FakeTree tree;
+  tree.write_state({.meminfo = "MemTotal: 786432 kB\n"});
+  const auto json = advice_json(advise_crashkernel(tree.root(), {}));
+  CHECK(json["measured"].is_null());
+  CHECK(json["measured_need"].is_null());
+  CHECK(json["current"].is_null());  // no kexec_crash_size
+  CHECK(json["recommended"].get<uint64_t>() % (16 * kMiB) == 0);
 }
 
 TEST_CASE("a measurement without CrashkernelSize assumes the current reservation and says so", "[kexec]") {
   FakeTree tree;
-  tree.write("/proc/meminfo", "MemTotal: 786432 kB\n");
-  tree.write("/sys/kernel/kexec_crash_size", "100663296\n");  // 96 MiB
+  tree.write_state({.crash_size = "100663296\n", .meminfo = "MemTotal: 786432 kB\n"});  // 96 MiB
   tree.write("/dump/capture-meminfo.txt", "MemTotal: 70000 kB\nMemAvailable: 51200 kB\n");
   AdviceInputs inputs;
   inputs.dump_dirs = {tree.path("/dump"), tree.path("/nowhere")};

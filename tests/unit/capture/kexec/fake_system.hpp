@@ -5,6 +5,7 @@
 //
 //   FakeTree tree;
 //   tree.write("/sys/kernel/kexec_crash_size", "0\n");
+//   tree.write_state({.crash_loaded = "1\n", .crash_size = "83886080\n", .cmdline = "crashkernel=80M\n"});
 //   FakeKexecSystem system;
 //   system.load_error = EADDRNOTAVAIL;
 //   KexecLoader loader(tree.root(), system);
@@ -19,12 +20,26 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "capture/kexec/kexec_system.hpp"
 #include "capture/kexec/system_root.hpp"
 
 namespace kdive::test {
+
+// The /proc and /sys files of a machine's kexec state that most tests set up;
+// each is written when given, and left absent otherwise.
+struct KexecState {
+  const char* kexec_loaded = nullptr;  // /sys/kernel/kexec_loaded
+  const char* crash_loaded = nullptr;  // /sys/kernel/kexec_crash_loaded
+  const char* crash_size = nullptr;    // /sys/kernel/kexec_crash_size
+  const char* iomem = nullptr;         // /proc/iomem
+  const char* cmdline = nullptr;       // /proc/cmdline
+  const char* lockdown = nullptr;      // /sys/kernel/security/lockdown
+  const char* meminfo = nullptr;       // /proc/meminfo
+};
 
 class FakeTree {
  public:
@@ -50,6 +65,19 @@ class FakeTree {
   }
   std::string write(const std::string& absolute, const std::vector<std::byte>& bytes) {
     return write(absolute, std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  void write_state(const KexecState& state) {
+    namespace f = capture::sysfile;
+    const std::pair<std::string_view, const char*> files[] = {{f::kKexecLoaded, state.kexec_loaded},
+                                                              {f::kKexecCrashLoaded, state.crash_loaded},
+                                                              {f::kKexecCrashSize, state.crash_size},
+                                                              {f::kIomem, state.iomem},
+                                                              {f::kCmdline, state.cmdline},
+                                                              {f::kLockdown, state.lockdown},
+                                                              {f::kMeminfo, state.meminfo}};
+    for (const auto& [file, text] : files) {
+      if (text != nullptr) write(std::string(file), text);
+    }
   }
   const capture::SystemRoot& root() const { return root_; }
   std::string path(const std::string& absolute) const { return root_.path(absolute).string(); }
@@ -93,13 +121,16 @@ struct FakeKexecSystem : capture::KexecSystem {
   bool is_root() const override { return root; }
 };
 
+// Stores VALUE little-endian in BYTES bytes at OFFSET of an image.
+inline void put_le(std::vector<std::byte>& image, size_t offset, uint64_t value, size_t bytes) {
+  for (size_t i = 0; i < bytes; ++i) image[offset + i] = std::byte((value >> (8 * i)) & 0xff);
+}
+
 // The first bytes of an x86-64 bzImage as the kernel's kexec loader wants
 // them (boot protocol 2.15, LOADED_HIGH, XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G).
 inline std::vector<std::byte> fake_bzimage(uint32_t init_size = 48u << 20, std::string version = "6.1.0-test") {
   std::vector<std::byte> image(0x4000);
-  auto put = [&](size_t offset, uint64_t value, size_t bytes) {
-    for (size_t i = 0; i < bytes; ++i) image[offset + i] = std::byte((value >> (8 * i)) & 0xff);
-  };
+  auto put = [&](size_t offset, uint64_t value, size_t bytes) { put_le(image, offset, value, bytes); };
   put(0x1fe, 0xaa55, 2);
   put(0x202, 0x53726448, 4);  // "HdrS"
   put(0x206, 0x020f, 2);

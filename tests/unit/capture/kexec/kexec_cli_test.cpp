@@ -3,14 +3,14 @@
 #include "capture/kexec/kexec_cli.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "capture/kexec/kexec_command_line.hpp"
 #include "tests/unit/capture/kexec/fake_system.hpp"
 
 using namespace kdive::capture;
-using kdive::test::fake_bzimage;
-using kdive::test::FakeKexecSystem;
-using kdive::test::FakeTree;
+using namespace kdive::test;
 
 namespace {
 
@@ -43,6 +43,7 @@ TEST_CASE("usage errors exit 2 with one line", "[kexec]") {
       {{"-e", "extra"}, "unexpected argument extra"},
       {{"--bogus"}, "unknown option --bogus"},
       {{"-u", "--initrd=x"}, "--initrd goes with"},
+      {{"-u", "--json"}, "--json goes with --status or --recommend"},
   };
   for (const auto& [args, message] : cases) {
     const auto r = run(tree, system, args);
@@ -69,8 +70,7 @@ TEST_CASE("kdive-kexec -p loads and says which command line; an error is one lin
   FakeTree tree;
   FakeKexecSystem system;
   const auto kernel = tree.write("/boot/vmlinuz", fake_bzimage());
-  tree.write("/proc/cmdline", "root=/dev/vda crashkernel=80M\n");
-  tree.write("/sys/kernel/kexec_crash_size", "83886080\n");
+  tree.write_state({.crash_size = "83886080\n", .cmdline = "root=/dev/vda crashkernel=80M\n"});
   auto r = run(tree, system, {"-s", "-p", kernel, "--append=panic=1"});
   CHECK(r.status == 0);
   CHECK(r.err.empty());
@@ -98,4 +98,36 @@ TEST_CASE("kdive-kexec --status, -p -u and -u run their actions", "[kexec]") {
   REQUIRE(system.loads.size() == 2);
   CHECK(system.loads[0].flags == (kKexecFileUnload | kKexecFileOnCrash));
   CHECK(system.loads[1].flags == kKexecFileUnload);
+}
+
+TEST_CASE("kdive-kexec --status --json and --recommend --json print one JSON object; a failure is an error object",
+          "[kexec]") {
+  FakeTree tree;
+  FakeKexecSystem system;
+  tree.write_state({.crash_loaded = "1\n", .crash_size = "100663296\n"});
+  auto r = run(tree, system, {"--status", "--json"});
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+  REQUIRE(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  auto json = nlohmann::json::parse(r.out);
+  CHECK(json["command"] == "kdive-kexec --status");
+  CHECK(json["result"]["crash_size"] == 100663296u);
+  CHECK(json["result"]["crash_loaded"] == true);
+
+  // --recommend without /proc/meminfo fails: the error as JSON, the line on stderr.
+  r = run(tree, system, {"--recommend", "--json"});
+  CHECK(r.status == 1);
+  json = nlohmann::json::parse(r.out);
+  CHECK(json["command"] == "kdive-kexec --recommend");
+  CHECK_THAT(json["error"].get<std::string>(), Catch::Contains("/proc/meminfo"));
+  CHECK_FALSE(json.contains("result"));
+  CHECK_THAT(r.err, Catch::StartsWith("kdive-kexec: error: "));
+
+  tree.write_state({.meminfo = "MemTotal: 786432 kB\n"});
+  r = run(tree, system, {"--recommend", "--json"});
+  CHECK(r.status == 0);
+  json = nlohmann::json::parse(r.out);
+  CHECK(json["result"]["ram"] == 768u << 20);
+  CHECK(json["result"]["current"] == 100663296u);
+  CHECK(json["result"]["crashkernel"] == "crashkernel=" + crashkernel_size(json["result"]["recommended"]));
 }

@@ -10,9 +10,7 @@
 #include "tests/unit/capture/kexec/fake_system.hpp"
 
 using namespace kdive::capture;
-using kdive::test::fake_bzimage;
-using kdive::test::FakeKexecSystem;
-using kdive::test::FakeTree;
+using namespace kdive::test;
 
 namespace {
 
@@ -25,8 +23,8 @@ struct Setup {
   Setup() {
     kernel = tree.write("/boot/vmlinuz", fake_bzimage(50u << 20));
     initrd = tree.write("/boot/capture.img", std::string(3 << 20, 'x'));
-    tree.write("/proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda crashkernel=64M console=ttyS0\n");
-    tree.write("/sys/kernel/kexec_crash_size", "67108864\n");
+    tree.write_state({.crash_size = "67108864\n",
+                      .cmdline = "BOOT_IMAGE=/boot/vmlinuz root=/dev/vda crashkernel=64M console=ttyS0\n"});
   }
   LoadRequest crash() const {
     LoadRequest r;

@@ -42,11 +42,11 @@ TEST_CASE("the active lockdown mode is the bracketed one", "[kexec]") {
 
 TEST_CASE("kdive-kexec --status reads what is loaded, the reservation, its ranges and crashkernel=", "[kexec]") {
   FakeTree tree;
-  tree.write("/sys/kernel/kexec_loaded", "0\n");
-  tree.write("/sys/kernel/kexec_crash_loaded", "1\n");
-  tree.write("/sys/kernel/kexec_crash_size", "83886080\n");
-  tree.write("/proc/iomem", kIomem);
-  tree.write("/proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda crashkernel=80M quiet\n");
+  tree.write_state({.kexec_loaded = "0\n",
+                    .crash_loaded = "1\n",
+                    .crash_size = "83886080\n",
+                    .iomem = kIomem,
+                    .cmdline = "BOOT_IMAGE=/vmlinuz root=/dev/vda crashkernel=80M quiet\n"});
   const auto status = read_kexec_status(tree.root());
   CHECK(status.kexec_loaded == false);
   CHECK(status.crash_loaded == true);
@@ -63,13 +63,30 @@ TEST_CASE("kdive-kexec --status reads what is loaded, the reservation, its range
   CHECK_THAT(text, Catch::Contains("0x000000001b000000-0x000000001fffffff 80 MiB"));
   CHECK_THAT(text, Catch::Contains("0x0000000138000000-0x000000013fffffff 128 MiB"));
   CHECK_THAT(text, Catch::Contains("crashkernel=80M"));
+
+  // --json: the same facts, sizes and addresses as numbers.
+  const auto json = kexec_status_json(status);
+  CHECK(json["kexec_loaded"] == false);
+  CHECK(json["crash_loaded"] == true);
+  CHECK(json["crash_size"] == 83886080u);
+  CHECK(json["iomem_readable"] == true);
+  CHECK(json["iomem_addresses_hidden"] == false);
+  REQUIRE(json["crash_ranges"].size() == 2);
+  CHECK(json["crash_ranges"][0]["start"] == 0x1b000000u);
+  CHECK(json["crash_ranges"][0]["end"] == 0x1fffffffu);
+  CHECK(json["crash_ranges"][0]["size"] == (80u << 20));
+  CHECK(json["crash_ranges"][1]["start"] == 0x138000000u);
+  CHECK(json["crash_ranges"][1]["size"] == (128u << 20));
+  CHECK(json["command_line"] == "BOOT_IMAGE=/vmlinuz root=/dev/vda crashkernel=80M quiet");
+  CHECK(json["crashkernel"] == "crashkernel=80M");
+  CHECK(json["lockdown"].is_null());
 }
 
 TEST_CASE("kdive-kexec --status without a reservation, with hidden addresses and missing files", "[kexec]") {
   FakeTree tree;
-  tree.write("/sys/kernel/kexec_crash_size", "0\n");
-  tree.write("/proc/iomem", "00000000-00000000 : System RAM\n  00000000-00000000 : Crash kernel\n");
-  tree.write("/sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
+  tree.write_state({.crash_size = "0\n",
+                    .iomem = "00000000-00000000 : System RAM\n  00000000-00000000 : Crash kernel\n",
+                    .lockdown = "none [integrity] confidentiality\n"});
   const auto status = read_kexec_status(tree.root());
   CHECK(status.crash_size == 0u);
   CHECK(status.iomem_addresses_hidden);
@@ -81,4 +98,23 @@ TEST_CASE("kdive-kexec --status without a reservation, with hidden addresses and
   CHECK_THAT(text, Catch::Contains("addresses hidden (read as root)"));
   CHECK_THAT(text, Catch::Contains("kexec kernel (-l):    unknown"));
   CHECK_THAT(text, Catch::Contains("lockdown:             integrity"));
+
+  // --json: what cannot be read is null, not a guess.
+  const auto json = kexec_status_json(status);
+  CHECK(json["crash_size"] == 0u);
+  CHECK(json["iomem_addresses_hidden"] == true);
+  CHECK(json["crash_ranges"].size() == 1);
+  CHECK(json["kexec_loaded"].is_null());
+  CHECK(json["crash_loaded"].is_null());
+  CHECK(json["command_line"].is_null());
+  CHECK(json["crashkernel"].is_null());
+  CHECK(json["lockdown"] == "integrity");
+}
+
+TEST_CASE("kdive-kexec --status --json of an unreadable /proc/iomem", "[kexec]") {
+  FakeTree tree;
+  const auto json = kexec_status_json(read_kexec_status(tree.root()));
+  CHECK(json["iomem_readable"] == false);
+  CHECK(json["crash_ranges"].empty());
+  CHECK(json["crash_size"].is_null());
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "capture/service/dump_store.hpp"
@@ -67,6 +68,16 @@ TEST_CASE("save: vmcore, dmesg.txt and capture-meminfo.txt in <host>-<date>", "[
   CHECK(read_file(f.dir / "bin/calls.log").starts_with("--dump-dmesg "));
   CHECK(read_file(f.dir / "bin/hook.log") == dir + " saved\n");
   CHECK(log.str().find("saved " + dir + "/vmcore") != std::string::npos);
+
+  const auto json = save_result_json(r);
+  CHECK(json["ok"] == true);
+  CHECK(json["pipe"] == false);
+  CHECK(json["source"] == f.options.vmcore);
+  CHECK(json["target"] == "/var/crash");
+  CHECK(json["dump_dir"] == dir);
+  CHECK(json["files"] == nlohmann::json{"dmesg.txt", "capture-meminfo.txt", "vmcore"});
+  CHECK(json["warnings"].empty());
+  CHECK(json["error"].is_null());
 }
 
 TEST_CASE("save: keep_old_dumps prunes before saving", "[capture_save]") {
@@ -102,6 +113,14 @@ TEST_CASE("save: a failing kdive-dump is a failed save, reported", "[capture_sav
   CHECK(r.error.find("exit status 3") != std::string::npos);
   CHECK(log.str().find("the kernel log was not saved") != std::string::npos);
   CHECK(read_file(f.dir / "bin/hook.log") == r.dump_dir + " failed\n");
+
+  // The JSON report: what was completed, what went wrong on the way, why it failed.
+  const auto json = save_result_json(r);
+  CHECK(json["ok"] == false);
+  CHECK(json["files"] == nlohmann::json{"capture-meminfo.txt"});
+  REQUIRE(json["warnings"].size() == 1);
+  CHECK(json["warnings"][0].get<std::string>().starts_with("the kernel log was not saved"));
+  CHECK(json["error"] == r.error);
 }
 
 TEST_CASE("save: no source, no kdive-dump", "[capture_save]") {
@@ -125,6 +144,8 @@ TEST_CASE("save: a pipe: target gets kdive-dump -F's stream on its stdin", "[cap
   CHECK(read_file(received) == "flattened stream of " + f.options.vmcore + "\n");
   CHECK(read_file(received + ".name") == "web1-2026-12-02-16:14:38\n");
   CHECK(read_file(f.dir / "bin/calls.log") == "-d 1 -z -F " + f.options.vmcore + "\n");
+  CHECK(save_result_json(r)["pipe"] == true);
+  CHECK(save_result_json(r)["target"] == f.config.pipe_command());
   // Nothing is written to the local save directory.
   CHECK_FALSE(fs::exists(f.dir / "target"));
 

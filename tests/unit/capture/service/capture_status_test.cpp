@@ -41,6 +41,31 @@ TEST_CASE("capture status: armed when reserved, loaded and the save directory ha
   CHECK(s.cmdline_has_crashkernel);
   CHECK(format_capture_status(s).starts_with("capture: armed\n"));
   CHECK(format_capture_status(s).find("reservation:   96 MiB") != std::string::npos);
+
+  const auto json = capture_status_json(s);
+  CHECK(json["armed"] == true);
+  CHECK(json["reserved_bytes"] == 96u << 20);
+  CHECK(json["loaded"] == true);
+  CHECK(json["cmdline_has_crashkernel"] == true);
+  CHECK(json["target"] == "/var/crash");
+  CHECK(json["free_bytes"] == *s.free_bytes);
+  CHECK(json["problems"].empty());
+}
+
+TEST_CASE("capture status --json: not armed, with every reason and unknowns as null", "[capture_status]") {
+  ScratchDir root;
+  machine(root, "0\n", nullptr, "root=/dev/vda\n");
+  CaptureConfig c;
+  const auto json = capture_status_json(read_capture_status(c, root.path()));
+  CHECK(json["armed"] == false);
+  CHECK(json["reserved_bytes"] == 0u);
+  CHECK(json["loaded"].is_null());
+  CHECK(json["cmdline_has_crashkernel"] == false);
+  CHECK(json["free_bytes"].is_null());  // the save directory is missing
+  REQUIRE(json["problems"].size() == 3);
+  CHECK(json["problems"][0].get<std::string>().starts_with("no memory reserved for a capture kernel"));
+  CHECK(json["problems"][1].get<std::string>().starts_with("cannot tell whether a capture kernel is loaded"));
+  CHECK(json["problems"][2] == "save directory /var/crash is missing");
 }
 
 TEST_CASE("capture status: each reason it is not armed", "[capture_status]") {

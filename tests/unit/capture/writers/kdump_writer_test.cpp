@@ -3,11 +3,14 @@
 #include "capture/writers/kdump_writer.hpp"
 
 #include <signal.h>
+#include <zlib.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 
 #include "capture/writers/dump_copier.hpp"
 #include "readers/kdump_compressed.hpp"
+#include "readers/kdump_format.hpp"
 #include "tests/dumpgen/dumpgen.hpp"
 #include "tests/unit/support/capture_sinks.hpp"
 
@@ -274,4 +277,63 @@ TEST_CASE("kdump writer: one thread and many give the same file", "[capture][wri
   o.threads = 4;
   REQUIRE(copy_dump(*src, keep_all(*src), b, o).complete);
   CHECK(one.bytes == many.bytes);
+}
+
+// crash and makedumpfile read zlib pages with zlib's uncompress(); kdive
+// writes them with libdeflate. Walk the file by its on-disk structs (not
+// through kdive's reader) and decompress every zlib page with zlib itself.
+TEST_CASE("kdump writer: zlib pages decompress with zlib's uncompress", "[capture][writers][kdump][zlib]") {
+  unsigned threads = GENERATE(1u, 3u);
+  auto src = source_dump();
+  MemorySink sink;
+  OutputSink* sinks[] = {&sink};
+  CopyOptions o = options(0, PageCodec::Zlib);
+  o.threads = threads;
+  REQUIRE(copy_dump(*src, keep_all(*src), sinks, o).complete);
+  const auto& f = sink.bytes;
+
+  DiskDumpHeader h;
+  REQUIRE(f.size() >= sizeof h);
+  std::memcpy(&h, f.data(), sizeof h);
+  REQUIRE(std::memcmp(h.signature, kKdumpSignature, 8) == 0);
+  CHECK(h.status == 0x1);  // zlib, complete
+  const uint64_t bs = static_cast<uint64_t>(h.block_size);
+  REQUIRE(bs == 4096);
+  KdumpSubHeader sub;
+  std::memcpy(&sub, f.data() + bs, sizeof sub);
+  const uint64_t bitmap_at = (1 + static_cast<uint64_t>(h.sub_hdr_size)) * bs;
+  const uint64_t half = uint64_t{h.bitmap_blocks} * bs / 2;
+  const uint64_t desc_at = bitmap_at + 2 * half;
+
+  uint64_t n = 0, zlib_pages = 0, raw_pages = 0;
+  for (uint64_t pfn = 0; pfn < sub.max_mapnr_64; ++pfn) {
+    auto byte = std::to_integer<unsigned>(f[bitmap_at + half + pfn / 8]);
+    if (!(byte & (1u << (pfn % 8)))) continue;
+    PageDesc d;
+    std::memcpy(&d, f.data() + desc_at + n++ * sizeof d, sizeof d);
+    CAPTURE(pfn, d.offset, d.size, d.flags);
+    REQUIRE(d.offset > 0);
+    REQUIRE(static_cast<uint64_t>(d.offset) + d.size <= f.size());
+    std::vector<std::byte> want(bs);
+    src->read_phys(PhysAddr{pfn * bs}, want);
+    std::vector<std::byte> got(bs);
+    if (d.flags == 0) {
+      ++raw_pages;
+      REQUIRE(d.size == bs);
+      std::memcpy(got.data(), f.data() + d.offset, bs);
+    } else {
+      REQUIRE(d.flags == 0x1);
+      ++zlib_pages;
+      uLongf len = bs;
+      REQUIRE(::uncompress(reinterpret_cast<unsigned char*>(got.data()), &len,
+                           reinterpret_cast<const unsigned char*>(f.data() + d.offset), d.size) == Z_OK);
+      CHECK(len == bs);
+    }
+    CHECK(got == want);
+  }
+  // 0x30 + 8 frames, one excluded in the source: two incompressible pages
+  // stay raw, three zero pages point at the (raw) shared zero page.
+  CHECK(n == 0x30 + 8 - 1);
+  CHECK(raw_pages == 2 + 3);
+  CHECK(zlib_pages == n - raw_pages);
 }
