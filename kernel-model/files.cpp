@@ -20,27 +20,6 @@ constexpr uint64_t kAnonInodeMagic = 0x09041934;
 constexpr int kMaxDepth = 256;
 constexpr uint64_t kMaxFds = 1 << 20;
 
-std::string type_of(uint32_t mode) {
-  switch (mode & 0170000) {
-    case 0100000:
-      return "REG";
-    case 0040000:
-      return "DIR";
-    case 0020000:
-      return "CHR";
-    case 0060000:
-      return "BLK";
-    case 0010000:
-      return "FIFO";
-    case 0140000:
-      return "SOCK";
-    case 0120000:
-      return "LNK";
-    default:
-      return "?";
-  }
-}
-
 // "dentry ffff...: d_parent and d_name.name are NULL".
 Error null_fields(std::string_view what, VirtAddr at, const std::vector<const char*>& fields) {
   std::string list;
@@ -171,7 +150,7 @@ DentryInfo read_dentry(const Kernel& k, VirtAddr dentry_addr) {
   info.dentry = dentry_addr;
   info.inode = dentry["d_inode"].pointer();
   info.superblock = dentry["d_sb"].pointer();
-  if (!info.inode.is_null()) info.type = type_of(static_cast<uint32_t>(dentry["d_inode"]["i_mode"].as_u64()));
+  if (!info.inode.is_null()) info.type = inode_type_name(static_cast<uint32_t>(dentry["d_inode"]["i_mode"].as_u64()));
   // The dentry and its ancestors, nearest first, to find the mount it lives under.
   std::vector<Object> ancestors{dentry};
   check_linked(dentry);
@@ -213,7 +192,7 @@ void read_open_file(const Kernel& k, const Object& file, OpenFile& of) {
   Object dentry = file["f_path"]["dentry"].deref();
   check_open_dentry(dentry);
   Object inode = file["f_inode"].deref();
-  of.type = type_of(static_cast<uint32_t>(inode["i_mode"].as_u64()));
+  of.type = inode_type_name(static_cast<uint32_t>(inode["i_mode"].as_u64()));
   of.mapping = inode["i_mapping"].pointer();
   if (!of.mapping.is_null()) of.nrpages = inode["i_mapping"]["nrpages"].as_u64();
   uint64_t magic = inode["i_sb"]["s_magic"].as_u64();
@@ -288,6 +267,27 @@ TaskFiles read_task_files(const Kernel& k, const Task& task) {
     out.fds_error = fd == 0 ? fmt::format("fd table: {}", e.what()) : fmt::format("fd {} on: {}", fd, e.what());
   }
   return out;
+}
+
+std::string inode_type_name(uint32_t mode) {
+  switch (mode & 0170000) {
+    case 0100000:
+      return "REG";
+    case 0040000:
+      return "DIR";
+    case 0020000:
+      return "CHR";
+    case 0060000:
+      return "BLK";
+    case 0010000:
+      return "FIFO";
+    case 0140000:
+      return "SOCK";
+    case 0120000:
+      return "LNK";
+    default:
+      return "?";
+  }
 }
 
 }  // namespace kdive

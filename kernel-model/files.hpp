@@ -53,6 +53,9 @@ std::string dentry_path(const Kernel& k, VirtAddr dentry, VirtAddr vfsmount);
 // " (deleted)" when unlinked): what a VMA's vm_file maps. Throws ModelError
 // when the file or its dentry cannot be read or makes no sense.
 std::string file_path(const Kernel& k, VirtAddr file);
+// An inode's type from its i_mode, as crash's files and mount -i print it:
+// REG, DIR, CHR, BLK, FIFO, SOCK, LNK, or "?".
+std::string inode_type_name(uint32_t mode);
 
 // A dentry on its own (crash's files -d): its inode, super block, type and
 // path. The mount is the first in init's mount namespace whose root is an

@@ -17,27 +17,6 @@ namespace {
 // More dirty inodes than this on one backing device means looping lists.
 constexpr size_t kMaxDirtyInodes = 1u << 20;
 
-std::string inode_type(uint32_t mode) {
-  switch (mode & 0170000) {
-    case 0100000:
-      return "REG";
-    case 0040000:
-      return "DIR";
-    case 0020000:
-      return "CHR";
-    case 0060000:
-      return "BLK";
-    case 0010000:
-      return "FIFO";
-    case 0140000:
-      return "SOCK";
-    case 0120000:
-      return "LNK";
-    default:
-      return "?";
-  }
-}
-
 void read_mount(const Kernel& k, const Object& mount, MountEntry& m) {
   Object mnt = mount["mnt"];
   m.vfsmount = mnt.address();
@@ -140,7 +119,7 @@ Walked<MountInode> read_dirty_inodes(const Kernel& k, const MountEntry& mount) {
         try {
           Object inode(k, a, &inode_type_);
           if (inode["i_sb"].pointer() != mount.superblock) continue;
-          mi.type = inode_type(static_cast<uint32_t>(inode["i_mode"].as_u64()));
+          mi.type = inode_type_name(static_cast<uint32_t>(inode["i_mode"].as_u64()));
           if (!inode["i_mapping"].is_null()) mi.nrpages = inode["i_mapping"]["nrpages"].as_u64();
           mi.path = inode_path(k, inode, mount.vfsmount);
         } catch (const ModelError& e) {

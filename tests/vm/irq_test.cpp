@@ -12,6 +12,7 @@
 
 #include "crash_compare.hpp"
 #include "host_tools.hpp"
+#include "kdive_ok.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -21,13 +22,6 @@ using namespace kdive::test;
 using nlohmann::json;
 
 namespace {
-
-std::string kdive_ok(const std::string& command) {
-  KdiveRun r = run_kdive(suite(), "elf", command);
-  INFO(command << "\n" << r.err);
-  REQUIRE(r.status == 0);
-  return r.out;
-}
 
 // One numbered row of /proc/interrupts: "  24:   0   0   PCI-MSI 49152-edge      virtio0-config".
 struct ProcIrq {

@@ -11,6 +11,7 @@
 
 #include "crash_compare.hpp"
 #include "host_tools.hpp"
+#include "kdive_ok.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -20,18 +21,6 @@ using namespace kdive::test;
 using nlohmann::json;
 
 namespace {
-
-std::string kdive_ok(const std::string& command) {
-  KdiveRun r = run_kdive(suite(), "elf", command);
-  INFO(command << "\n" << r.err);
-  REQUIRE(r.status == 0);
-  return r.out;
-}
-
-uint64_t hex(const json& j) {
-  REQUIRE(j.is_string());
-  return std::stoull(j.get<std::string>(), nullptr, 16);
-}
 
 struct Running {
   int64_t pid;
@@ -136,12 +125,12 @@ TEST_CASE("runq JSON: the same runqueues and running tasks as the text", "[runq]
       REQUIRE(cpu.contains(key));
     }
     const int n = cpu["cpu"].get<int>();
-    CHECK(hex(cpu["current"]["task"]) == active.at(n).task);
+    CHECK(json_hex(cpu["current"]["task"]) == active.at(n).task);
     CHECK(cpu["current"]["pid"] == active.at(n).pid);
     // A CPU's clock is past the moment its running task went on it.
-    CHECK(hex(cpu["clock"]) >= hex(cpu["current"]["last_arrival"]));
+    CHECK(json_hex(cpu["clock"]) >= json_hex(cpu["current"]["last_arrival"]));
     // The tree's root sits in the runqueue's own cfs_rq.
-    CHECK(hex(cpu["cfs_rb_root"]) > hex(cpu["runqueue"]));
+    CHECK(json_hex(cpu["cfs_rb_root"]) > json_hex(cpu["runqueue"]));
   }
   // EEVDF from 6.6, the tree keyed by deadline from 6.8: trixie's 6.12 has
   // both, bullseye's 5.10 and bookworm's 6.1 neither.

@@ -13,6 +13,7 @@
 
 #include "console_log.hpp"
 #include "host_tools.hpp"
+#include "kdive_ok.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -26,19 +27,7 @@ namespace {
 std::filesystem::path dir() { return fixture_dir(suite()); }
 Truth truth() { return Truth::load(dir() / "truth.txt"); }
 
-std::string run_ok(const std::string& commands) {
-  KdiveRun r = run_kdive(suite(), "elf", commands);
-  INFO(commands << " stderr: " << r.err);
-  REQUIRE(r.status == 0);
-  return r.out;
-}
-
 json result(const std::string& command) { return json_result_of(suite(), command); }
-
-uint64_t hex(const json& j) {
-  REQUIRE(j.is_string());
-  return std::stoull(j.get<std::string>(), nullptr, 16);
-}
 
 // The truth lines that start with `key` and a space, split into words.
 std::vector<std::vector<std::string>> truth_lines(const std::string& key) {
@@ -88,7 +77,7 @@ uint64_t p_value(const std::string& expression) {
   REQUIRE(r.size() == 1);
   const json& v = r[0]["value"];
   if (v.is_number()) return v.get<uint64_t>();
-  return hex(v);
+  return json_hex(v);
 }
 
 }  // namespace
@@ -106,8 +95,8 @@ TEST_CASE("mount lists every mount of the guest's /proc/mounts, and no other", "
                   r["type"].get<std::string>());
     // The super block of every mount is a kernel address (0xff... on 4- and
     // 5-level kernels alike), distinct from the mount.
-    CHECK(hex(r["superblock"]) >= 0xff00000000000000ull);
-    CHECK(hex(r["vfsmount"]) > hex(r["mount"]));
+    CHECK(json_hex(r["superblock"]) >= 0xff00000000000000ull);
+    CHECK(json_hex(r["vfsmount"]) > json_hex(r["mount"]));
   }
   std::multiset<std::string> expected;
   for (const ProcMount& m : want) expected.insert(m.dev + " " + m.dir + " " + m.type);
@@ -117,7 +106,7 @@ TEST_CASE("mount lists every mount of the guest's /proc/mounts, and no other", "
   CHECK(listed == expected);
 
   // The text: one line per mount with its type, device and directory.
-  std::string text = run_ok("mount");
+  std::string text = kdive_ok("mount");
   for (const ProcMount& m : want) {
     INFO(m.dir);
     CHECK(std::regex_search(
@@ -177,9 +166,9 @@ TEST_CASE("sig shows the masks the task_struct holds, and the guest's own masks 
     INFO("pid " << task.pid);
     REQUIRE(s["error"].is_null());
     const std::string ts = "((struct task_struct *)" + s["task"].get<std::string>() + ")";
-    CHECK(hex(s["blocked"]) == p_value(ts + "->blocked.sig[0]"));
-    CHECK(hex(s["pending"]["signal"]) == p_value(ts + "->pending.signal.sig[0]"));
-    CHECK(hex(s["shared_pending"]["signal"]) == p_value(ts + "->signal->shared_pending.signal.sig[0]"));
+    CHECK(json_hex(s["blocked"]) == p_value(ts + "->blocked.sig[0]"));
+    CHECK(json_hex(s["pending"]["signal"]) == p_value(ts + "->pending.signal.sig[0]"));
+    CHECK(json_hex(s["shared_pending"]["signal"]) == p_value(ts + "->signal->shared_pending.signal.sig[0]"));
     CHECK(s["actions"].size() == 64);
     // SigIgn / SigCgt are the handlers: signal N's bit is N-1.
     uint64_t ign = 0, cgt = 0;
@@ -190,8 +179,8 @@ TEST_CASE("sig shows the masks the task_struct holds, and the guest's own masks 
       else if (a["handler"] != "SIG_DFL")
         cgt |= 1ull << (n - 1);
     }
-    CHECK(hex(s["ignored"]) == ign);
-    CHECK(hex(s["caught"]) == cgt);
+    CHECK(json_hex(s["ignored"]) == ign);
+    CHECK(json_hex(s["caught"]) == cgt);
     if (++checked == 4) break;  // a few tasks: each costs a kdive run per p
   }
   CHECK(checked > 0);
@@ -216,11 +205,11 @@ TEST_CASE("sig PID matches SigPnd, ShdPnd, SigBlk, SigIgn and SigCgt of /proc/PI
   REQUIRE(r.size() == 1);
   const json& s = r[0];
   const auto& m = masks[pid];
-  CHECK(hex(s["pending"]["signal"]) == m.at("SigPnd"));
-  CHECK(hex(s["shared_pending"]["signal"]) == m.at("ShdPnd"));
-  CHECK(hex(s["blocked"]) == m.at("SigBlk"));
-  CHECK(hex(s["ignored"]) == m.at("SigIgn"));
-  CHECK(hex(s["caught"]) == m.at("SigCgt"));
+  CHECK(json_hex(s["pending"]["signal"]) == m.at("SigPnd"));
+  CHECK(json_hex(s["shared_pending"]["signal"]) == m.at("ShdPnd"));
+  CHECK(json_hex(s["blocked"]) == m.at("SigBlk"));
+  CHECK(json_hex(s["ignored"]) == m.at("SigIgn"));
+  CHECK(json_hex(s["caught"]) == m.at("SigCgt"));
   // The workload blocks and queues signals and installs a handler: a test
   // of all zeros would prove nothing.
   CHECK(m.at("SigBlk") != 0);
@@ -261,7 +250,7 @@ TEST_CASE("waitq lists kswapd on its node's wait queue", "[sysstate]") {
     if (!e["task"].is_null() && e["task"]["pid"] == ps[0]["pid"]) found = true;
   }
   CHECK(found);
-  CHECK(run_ok("waitq pglist_data.kswapd_wait " + pgdat).find("COMMAND: \"kswapd0\"") != std::string::npos);
+  CHECK(kdive_ok("waitq pglist_data.kswapd_wait " + pgdat).find("COMMAND: \"kswapd0\"") != std::string::npos);
 }
 
 TEST_CASE("mach: the memory map holds the guest's memory and each CPU's cpuinfo is its own", "[sysstate]") {
@@ -269,10 +258,10 @@ TEST_CASE("mach: the memory map holds the guest's memory and each CPU's cpuinfo 
   REQUIRE_FALSE(map.empty());
   uint64_t ram = 0, last_end = 0;
   for (const json& e : map) {
-    CHECK(hex(e["start"]) >= last_end);  // sorted, not overlapping
-    CHECK(hex(e["end"]) > hex(e["start"]));
-    last_end = hex(e["end"]);
-    if (e["type"] == 1) ram += hex(e["end"]) - hex(e["start"]);
+    CHECK(json_hex(e["start"]) >= last_end);  // sorted, not overlapping
+    CHECK(json_hex(e["end"]) > json_hex(e["start"]));
+    last_end = json_hex(e["end"]);
+    if (e["type"] == 1) ram += json_hex(e["end"]) - json_hex(e["start"]);
   }
   // MemTotal is the RAM the e820 map gave, less what the kernel reserved.
   Truth t = truth();
@@ -294,7 +283,7 @@ TEST_CASE("mach: the memory map holds the guest's memory and each CPU's cpuinfo 
 
 TEST_CASE("sys -t decodes the taint the kernel recorded", "[sysstate]") {
   json taint = result("sys -t");
-  const uint64_t mask = hex(taint["tainted_mask"]);
+  const uint64_t mask = json_hex(taint["tainted_mask"]);
   CHECK(mask == p_value("tainted_mask"));
   std::string letters;
   for (const json& f : taint["flags"]) {
@@ -317,7 +306,7 @@ TEST_CASE("sys -t decodes the taint the kernel recorded", "[sysstate]") {
   for (char c : seen) CHECK(letters.find(c) != std::string::npos);
   for (char c : letters) CHECK((seen.find(c) != std::string::npos || c == 'D'));
   CHECK(letters.find('D') != std::string::npos);
-  std::string text = run_ok("sys -t");
+  std::string text = kdive_ok("sys -t");
   CHECK(text.find("TAINT_DIE") != std::string::npos);
 }
 
@@ -362,7 +351,7 @@ TEST_CASE("mount, mach -m and sig match crash line by line", "[sysstate]") {
   }
   for (const std::string& c : commands) {
     auto crash = crash_lines(c);
-    auto kdive = trimmed_lines(run_ok(c));
+    auto kdive = trimmed_lines(kdive_ok(c));
     INFO(c);
     REQUIRE(crash.size() == kdive.size());
     for (size_t i = 0; i < crash.size(); ++i) {

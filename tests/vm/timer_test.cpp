@@ -13,6 +13,7 @@
 
 #include "crash_compare.hpp"
 #include "host_tools.hpp"
+#include "kdive_ok.hpp"
 #include "run_kdive.hpp"
 #include "skip.hpp"
 #include "truth.hpp"
@@ -23,21 +24,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string kdive_ok(const std::string& command) {
-  KdiveRun r = run_kdive(suite(), "elf", command);
-  INFO(command << "\n" << r.err);
-  REQUIRE(r.status == 0);
-  return r.out;
-}
-
-uint64_t hex(const json& j) {
-  REQUIRE(j.is_string());
-  return std::stoull(j.get<std::string>(), nullptr, 16);
-}
-
 uint64_t task_of(int64_t pid) {
   for (const json& row : json_result_of(suite(), "ps")) {
-    if (row["pid"] == pid) return hex(row["task"]);
+    if (row["pid"] == pid) return json_hex(row["task"]);
   }
   FAIL("pid " << pid << " is not in ps");
   return 0;
@@ -59,11 +48,11 @@ TEST_CASE("timer -r: the sleeper's nanosleep hrtimer, with hrtimer_wakeup", "[ti
       int64_t previous = INT64_MIN;
       for (const json& timer : clock["timers"]) {
         // A timerqueue is walked in order: expiry never goes down.
-        const int64_t expires = static_cast<int64_t>(hex(timer["expires"]));
+        const int64_t expires = static_cast<int64_t>(json_hex(timer["expires"]));
         CHECK(expires >= previous);
         previous = expires;
-        CHECK(hex(timer["softexpires"]) <= hex(timer["expires"]));
-        if (timer["symbol"] == "hrtimer_wakeup") wakeups.push_back(hex(timer["hrtimer"]));
+        CHECK(json_hex(timer["softexpires"]) <= json_hex(timer["expires"]));
+        if (timer["symbol"] == "hrtimer_wakeup") wakeups.push_back(json_hex(timer["hrtimer"]));
       }
     }
   }
