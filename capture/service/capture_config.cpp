@@ -177,6 +177,17 @@ CaptureConfig parse_capture_config(std::string_view text, std::string_view origi
         fail("target pipe: names no command");
       }
       c.target = value;
+    } else if (key == "copy_target") {
+      // Only a pipe: the capture kernel mounts one device, the target's.
+      if (!value.empty() && value.rfind("pipe:", 0) != 0) {
+        fail(fmt::format("copy_target must be empty or pipe:COMMAND, not '{}'", value));
+      }
+      if (value == "pipe:" || (value.size() > 5 && words(value.substr(5)).empty())) {
+        fail("copy_target pipe: names no command");
+      }
+      c.copy_target = value;
+    } else if (key == "copy_dump_level") {
+      c.copy_dump_level = need_int(0, 31);
     } else if (key == "kernel") {
       c.kernel = value;
     } else if (key == "kernel_cmdline") {
@@ -231,6 +242,8 @@ std::string format_capture_config(const CaptureConfig& c) {
   for (const auto& m : c.modules) mods += (mods.empty() ? "" : " ") + m;
   put("modules", mods);
   put("target", c.target);
+  put("copy_target", c.copy_target);
+  if (c.copy_dump_level >= 0) put("copy_dump_level", std::to_string(c.copy_dump_level));
   put("kernel", c.kernel);
   put("kernel_cmdline", c.kernel_cmdline);
   put("initramfs", c.initramfs);

@@ -56,6 +56,12 @@ struct CaptureConfig {
   // Empty: save to disk. Otherwise "pipe:COMMAND": the flattened stream goes
   // to COMMAND's standard input (say, `ssh crash@host kdive-dump -R PATH`).
   std::string target;
+  // Empty, or "pipe:COMMAND": after the save to `target`, a second copy is
+  // streamed into COMMAND the same way (a remote copy beside a local one, or
+  // two receivers), at copy_dump_level (-1: dump_level). It is tried even
+  // when the first save failed: then it is the only copy.
+  std::string copy_target;
+  int copy_dump_level = -1;
   // The capture kernel (default /boot/vmlinuz-<running release>) and, when
   // set, its whole command line (else kdive-kexec's default).
   std::string kernel;
@@ -71,6 +77,7 @@ struct CaptureConfig {
 
   bool pipe_target() const { return target.rfind("pipe:", 0) == 0; }
   std::string pipe_command() const { return pipe_target() ? target.substr(5) : std::string(); }
+  std::string copy_command() const { return copy_target.rfind("pipe:", 0) == 0 ? copy_target.substr(5) : ""; }
 };
 
 // Throws ConfigError("ORIGIN:LINE: ...") on the first bad line.

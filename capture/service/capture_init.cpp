@@ -41,30 +41,47 @@ bool wait_for(const std::string& path, int seconds) {
   return false;
 }
 
+// When the save device cannot be used, a copy_target still gets the dump:
+// it is then the only copy, streamed as the target.
+bool copy_only(const CaptureConfig& config) {
+  if (config.copy_command().empty()) return false;
+  CaptureConfig c = config;
+  c.target = config.copy_target;
+  if (config.copy_dump_level >= 0) c.dump_level = config.copy_dump_level;
+  c.copy_target.clear();
+  say("saving to copy_target only");
+  SaveOptions o;
+  o.dump_program = find_program("kdive-dump");
+  SaveResult r = save_dump(c, o, std::cerr);
+  if (!r.ok) say("copy failed: " + r.error);
+  return r.ok;
+}
+
 bool save(const CaptureConfig& config) {
   SaveOptions o;
   o.dump_program = find_program("kdive-dump");
   if (!config.pipe_target() && !config.device.empty()) {
     if (!wait_for(config.device, config.device_timeout)) {
-      say(fmt::format("{} did not appear within {} s (device_timeout): not saving", config.device,
+      say(fmt::format("{} did not appear within {} s (device_timeout): not saving there", config.device,
                       config.device_timeout));
-      return false;
+      return copy_only(config);
     }
     ::mkdir(kTargetMount, 0755);
     std::string type = config.fstype.empty() ? "ext4" : config.fstype;
     if (::mount(config.device.c_str(), kTargetMount, type.c_str(), 0, nullptr) != 0) {
-      say(fmt::format("mounting {} ({}) on {}: {}: not saving", config.device, type, kTargetMount,
+      say(fmt::format("mounting {} ({}) on {}: {}: not saving there", config.device, type, kTargetMount,
                       std::strerror(errno)));
-      return false;
+      return copy_only(config);
     }
     o.savedir_root = kTargetMount;
   } else if (!config.pipe_target()) {
     say(fmt::format("no device = in the config: {} is in the capture kernel's memory and would be lost",
                     config.savedir));
-    return false;
+    return copy_only(config);
   }
   SaveResult r = save_dump(config, o, std::cerr);
   if (!r.ok) say("save failed: " + r.error);
+  if (!r.copy_error.empty()) say("copy failed: " + r.copy_error);
   if (!o.savedir_root.empty()) {
     ::sync();
     if (::umount(kTargetMount) != 0) say(fmt::format("unmounting {}: {}", kTargetMount, std::strerror(errno)));

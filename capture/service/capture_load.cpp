@@ -101,14 +101,19 @@ int load_capture(const CaptureConfig& config, const LoadOptions& o, std::ostream
       return 1;
     }
     plan.config = capture_kernel_config(config, read_text(o.mounts), this_host());
-    if (config.pipe_target()) {
-      auto words = split_command(config.pipe_command());
+    // A pipe command runs without a shell (split at blanks, exec'd through
+    // PATH): its program, with its libraries or script interpreter, is all
+    // the capture initramfs needs to carry for it.
+    for (const auto& [key, target] : {std::pair{"target", config.target}, {"copy_target", config.copy_target}}) {
+      if (target.rfind("pipe:", 0) != 0) continue;
+      auto words = split_command(target.substr(5));
       std::string prog = find_program(words.at(0));
       if (prog.empty()) {
-        err << fmt::format("kdive-capture: {} (of target = {}) not found in PATH\n", words[0], config.target);
+        err << fmt::format("kdive-capture: {} (of {} = {}) not found in PATH\n", words[0], key, target);
         return 1;
       }
-      plan.extra_programs.push_back(prog);
+      // kdive-capture itself (its write command) is there already.
+      if (prog != plan.capture_program && prog != plan.dump_program) plan.extra_programs.push_back(prog);
     }
     if (!config.post_save_hook.empty()) {
       std::string hook = split_command(config.post_save_hook).at(0);
@@ -131,6 +136,8 @@ int load_capture(const CaptureConfig& config, const LoadOptions& o, std::ostream
                        plan.config.pipe_target()
                            ? plan.config.target
                            : fmt::format("{} on {} ({})", plan.config.savedir, plan.config.device, plan.config.fstype));
+    if (!plan.config.copy_target.empty())
+      out << fmt::format("kdive-capture: and a copy to {}\n", plan.config.copy_target);
     if (o.build_only) return 0;
     std::vector<std::string> argv{kexec, "-p", kernel, "--initrd", config.initramfs};
     if (!config.kernel_cmdline.empty()) {

@@ -58,62 +58,48 @@ void run_hook(const CaptureConfig& config, const std::string& where, SaveResult&
   if (rc != 0) warn(r, log, fmt::format("post-save hook {}: {}", argv[0], describe_status(rc)));
 }
 
-void save_to_pipe(const CaptureConfig& config, const SaveOptions& o, std::time_t now, SaveResult& r,
-                  std::ostream& log) {
+// Streams kdive-dump -F's output into COMMAND at LEVEL. Returns the error,
+// empty on success. "{name}" in the command becomes the dump's name, so a
+// receiver can file it as a local save would:
+// ssh host kdive-dump -R /var/crash/{name}/vmcore
+std::string stream_to_pipe(const CaptureConfig& config, const SaveOptions& o, const std::string& command, int level,
+                           const std::string& name, std::ostream& log) {
+  auto reader = split_command(command);
+  for (auto& word : reader) {
+    for (size_t at; (at = word.find("{name}")) != std::string::npos;) word.replace(at, 6, name);
+  }
+  CaptureConfig at_level = config;
+  at_level.dump_level = level;
+  auto writer = dump_arguments(at_level, o.dump_program, true);
+  writer.push_back(o.vmcore);
+  log << fmt::format("kdive-capture: streaming {} at level {} to '{}'\n", o.vmcore, level, command);
+  int rc = run_pipeline(writer, reader, {{"KDIVE_DUMP_NAME", name}});
+  if (rc != 0) return fmt::format("pipe target '{}' failed: {}", command, describe_status(rc));
+  log << fmt::format("kdive-capture: streamed {} through '{}'\n", name, command);
+  return "";
+}
+
+SaveResult save_to_pipe(const CaptureConfig& config, const SaveOptions& o, std::time_t now, std::ostream& log) {
+  SaveResult r;
   r.pipe = true;
   r.target = config.pipe_command();
   r.dump_dir = dump_dir_name(host_name(config, o), now);
-  // "{name}" in the command becomes the dump's name, so a receiver can file
-  // it as a local save would: ssh host kdive-dump -R /var/crash/{name}/vmcore
-  auto reader = split_command(config.pipe_command());
-  for (auto& word : reader) {
-    for (size_t at; (at = word.find("{name}")) != std::string::npos;) word.replace(at, 6, r.dump_dir);
-  }
-  auto writer = dump_arguments(config, o.dump_program, true);
-  writer.push_back(o.vmcore);
-  log << fmt::format("kdive-capture: streaming {} to '{}'\n", o.vmcore, config.pipe_command());
-  int rc = run_pipeline(writer, reader, {{"KDIVE_DUMP_NAME", r.dump_dir}});
-  if (rc != 0) {
-    r.error = fmt::format("pipe target '{}' failed: {}", config.pipe_command(), describe_status(rc));
-  } else {
-    r.ok = true;
-  }
-  run_hook(config, r.dump_dir, r, log);
+  r.error = stream_to_pipe(config, o, config.pipe_command(), config.dump_level, r.dump_dir, log);
+  r.ok = r.error.empty();
+  return r;
 }
 
-}  // namespace
-
-std::vector<std::string> dump_arguments(const CaptureConfig& config, const std::string& program, bool flattened) {
-  std::vector<std::string> argv{program, "-d", std::to_string(config.dump_level)};
-  std::string codec = compression_flag(config.compression);
-  if (!codec.empty()) argv.push_back(codec);
-  if (flattened) argv.push_back("-F");
-  return argv;
-}
-
-SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ostream& log) {
-  std::time_t now = o.now ? o.now : std::time(nullptr);
+// WHERE is what the hook is told: the dump directory, or the save directory
+// when none could be made.
+SaveResult save_to_disk(const CaptureConfig& config, const SaveOptions& o, std::time_t now, std::ostream& log,
+                        std::string& where) {
   SaveResult r;
-  r.source = o.vmcore;
   r.target = config.savedir;
-  if (o.dump_program.empty()) {
-    r.error = "kdive-dump not found (it is installed beside kdive-capture)";
-    return r;
-  }
-  std::error_code ec;
-  if (!fs::exists(o.vmcore, ec)) {
-    r.error = fmt::format("{} does not exist: not running in a capture kernel?", o.vmcore);
-    return r;
-  }
-  if (config.pipe_target()) {
-    save_to_pipe(config, o, now, r, log);
-    return r;
-  }
-
   DumpStore store(
       o.savedir_root.empty()
           ? config.savedir
           : (fs::path(o.savedir_root) / fs::path(config.savedir).relative_path()).lexically_normal().string());
+  std::error_code ec;
   try {
     fs::create_directories(store.savedir(), ec);
     if (ec) throw StoreError(fmt::format("{}: cannot create: {}", store.savedir(), ec.message()));
@@ -128,9 +114,10 @@ SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ost
     r.dump_dir = store.create_dump_dir(host_name(config, o), now);
   } catch (const StoreError& e) {
     r.error = e.what();
-    run_hook(config, store.savedir(), r, log);
+    where = store.savedir();
     return r;
   }
+  where = r.dump_dir;
   log << fmt::format("kdive-capture: saving {} to {}\n", o.vmcore, r.dump_dir);
 
   // dmesg and meminfo failures are reported but do not stop the dump itself.
@@ -159,7 +146,47 @@ SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ost
     log << fmt::format("kdive-capture: saved {}/vmcore\n", r.dump_dir);
   }
   sync();
-  run_hook(config, r.dump_dir, r, log);
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::string> dump_arguments(const CaptureConfig& config, const std::string& program, bool flattened) {
+  std::vector<std::string> argv{program, "-d", std::to_string(config.dump_level)};
+  std::string codec = compression_flag(config.compression);
+  if (!codec.empty()) argv.push_back(codec);
+  if (flattened) argv.push_back("-F");
+  return argv;
+}
+
+SaveResult save_dump(const CaptureConfig& config, const SaveOptions& o, std::ostream& log) {
+  std::time_t now = o.now ? o.now : std::time(nullptr);
+  SaveResult refused;
+  refused.pipe = config.pipe_target();
+  refused.source = o.vmcore;
+  refused.target = refused.pipe ? config.pipe_command() : config.savedir;
+  if (o.dump_program.empty()) {
+    refused.error = "kdive-dump not found (it is installed beside kdive-capture)";
+    return refused;
+  }
+  std::error_code ec;
+  if (!fs::exists(o.vmcore, ec)) {
+    refused.error = fmt::format("{} does not exist: not running in a capture kernel?", o.vmcore);
+    return refused;
+  }
+  std::string where;
+  SaveResult r = config.pipe_target() ? save_to_pipe(config, o, now, log) : save_to_disk(config, o, now, log, where);
+  r.source = o.vmcore;
+  if (config.pipe_target()) where = r.dump_dir;
+  if (!config.copy_command().empty()) {
+    r.copy_tried = true;
+    int level = config.copy_dump_level >= 0 ? config.copy_dump_level : config.dump_level;
+    std::string name = dump_dir_name(host_name(config, o), now);
+    r.copy_error = stream_to_pipe(config, o, config.copy_command(), level, name, log);
+  }
+  // The hook learns about the first save (its directory, or the pipe dump's
+  // name); the copy's outcome is in the log.
+  run_hook(config, where, r, log);
   return r;
 }
 
@@ -171,6 +198,10 @@ nlohmann::json save_result_json(const SaveResult& r) {
           {"dump_dir", r.dump_dir.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.dump_dir)},
           {"files", r.files},
           {"warnings", r.warnings},
+          {"copy", r.copy_tried ? nlohmann::json{{"ok", r.copy_error.empty()},
+                                                 {"error", r.copy_error.empty() ? nlohmann::json(nullptr)
+                                                                                : nlohmann::json(r.copy_error)}}
+                                : nlohmann::json(nullptr)},
           {"error", r.ok ? nlohmann::json(nullptr) : nlohmann::json(r.error)}};
 }
 

@@ -5,7 +5,8 @@
 // capture-meminfo.txt (the capture kernel's /proc/meminfo, what kdive-kexec
 // --recommend sizes crashkernel= from) and vmcore, written by kdive-dump.
 // To a pipe: target: kdive-dump -F's flattened stream into the command.
-// Then the post-save hook. The action after saving is the caller's.
+// Then, with a copy_target, the same stream (at copy_dump_level) into its
+// command, whatever became of the first save. Then the post-save hook. The action after saving is the caller's.
 //
 //   SaveOptions o;  o.dump_program = find_program("kdive-dump");
 //   SaveResult r = save_dump(config, o, std::cerr);
@@ -42,6 +43,10 @@ struct SaveResult {
   std::vector<std::string> files;     // files completed in dump_dir, in the order written
   std::vector<std::string> warnings;  // what went wrong without failing the save, one line each
   std::string error;                  // one line when !ok
+  // The copy_target stream, when the config has one: empty copy_error when
+  // it went through.
+  bool copy_tried = false;
+  std::string copy_error;
 };
 
 SaveResult save_dump(const CaptureConfig& config, const SaveOptions& options, std::ostream& log);

@@ -86,6 +86,10 @@ CaptureStatus read_capture_status(const CaptureConfig& config, const std::string
       }
     }
   }
+  if (!config.copy_command().empty()) {
+    s.notes.push_back("copy target: a copy is then streamed to '" + config.copy_command() +
+                      "' (its reachability is not checked here)");
+  }
   return s;
 }
 

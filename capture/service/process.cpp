@@ -104,6 +104,39 @@ std::vector<std::string> split_command(const std::string& command) {
   return out;
 }
 
+std::string write_stream_to(int in_fd, const std::string& path, int wait_seconds) {
+  int out = -1;
+  for (int tenths = 0;; ++tenths) {
+    out = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (out >= 0 || errno != ENOENT || tenths >= wait_seconds * 10) break;
+    ::usleep(100000);
+  }
+  if (out < 0) return fmt::format("{}: {}", path, std::strerror(errno));
+  std::vector<char> buf(1 << 16);
+  std::string problem;
+  for (;;) {
+    ssize_t n = ::read(in_fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      problem = fmt::format("reading standard input: {}", std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        problem = fmt::format("{}: write error: {}", path, w < 0 ? std::strerror(errno) : "wrote nothing");
+        break;
+      }
+      done += w;
+    }
+    if (!problem.empty()) break;
+  }
+  if (::close(out) != 0 && problem.empty()) problem = fmt::format("{}: {}", path, std::strerror(errno));
+  return problem;
+}
+
 std::string describe_status(int status) {
   if (status == 127) return "could not be started";
   if (status > 128) return fmt::format("killed by signal {}", status - 128);

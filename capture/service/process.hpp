@@ -34,6 +34,14 @@ std::string self_executable();
 // Splits a command line on blanks (no quoting: what the config's commands need).
 std::vector<std::string> split_command(const std::string& command);
 
+// `kdive-capture write PATH`: copies IN_FD to the existing PATH (a
+// virtio-serial port, a tty, a named pipe, a file), waiting up to
+// WAIT_SECONDS for it to appear (a port's device node comes after its
+// driver's probe). Never creates PATH: in a capture kernel a mistyped device
+// would become a file in RAM, eating the memory the save needs. Returns the
+// problem as one line, empty on success (all of IN_FD written).
+std::string write_stream_to(int in_fd, const std::string& path, int wait_seconds);
+
 // "exit status 3", "killed by signal 9", "could not be started".
 std::string describe_status(int status);
 

@@ -53,7 +53,8 @@ SWAP_DISK_MIB = 16  # room for the pages the memory workload pushes out, and mor
 FIXTURE_FILES = ("vmlinux", "vmlinuz", "vmcore.elf", "vmcore.kdump-zlib", "truth.txt", "console.log")
 # The kdump suite also keeps the capture kernel's own files and a level-31
 # copy for the filter tests.
-KDUMP_FIXTURE_FILES = ("vmcore.kdump-d31", "dmesg.txt", "capture-meminfo.txt", "capture-console.log")
+KDUMP_FIXTURE_FILES = ("vmcore.kdump-d31", "dmesg.txt", "capture-meminfo.txt", "capture-console.log",
+                       "vmcore.remote")
 
 # ---- the kdump suite (kdive's capture programs inside the guest)
 # The three programs, from `ensure --tool NAME=PATH` (the CTest fixture step
@@ -77,7 +78,27 @@ action = poweroff
 kernel = /boot/vmlinuz
 initramfs = /var/lib/kdive/capture-initramfs.img
 device_timeout = 120
+copy_target = pipe:kdive-capture write /dev/vport0p1
+copy_dump_level = 31
 """
+# The remote save: after the disk save, the capture kernel streams a level-31
+# copy (kdive-dump -F) through the pipe: command above into a virtio-serial
+# port: `kdive-capture write`, already in the capture initramfs (busybox's dd
+# would do too, but its 2 MB cost the level-1 save its memory: kdive-dump was
+# OOM-killed in the 96M reservation), which also waits for the port's device
+# node and never creates a file in its place. QEMU connects that port to a listener the builder opens
+# on the host's 127.0.0.1 (and nowhere else), which feeds `kdive-dump -R
+# vmcore.remote`: the path an `ssh host kdive-dump -R PATH` target takes,
+# without a network. The port's device is /dev/vport<virtio index>p<port>:
+# the virtio-serial controller sits in PCI slot 3, below the two disks, so it
+# is virtio0 in both kernels, and its one port is number 1. (No udev in the
+# capture kernel: no /dev/virtio-ports/NAME link.)
+KDUMP_REMOTE_PCI_SLOT = "0x3"
+KDUMP_REMOTE_PORT = "org.kdive.remote"
+# virtio_console, which the guest itself does not load: the capture kernel
+# does, after the guest's modules (its virtio core is among them).
+KDUMP_REMOTE_MODULES = ("virtio_console",)
+KDUMP_RECEIVE_TIMEOUT = 120  # s from the capture kernel's power-off to the receiver's exit
 # Modules of the guest's module list that the capture kernel does not need.
 KDUMP_SKIP_MODULES = ("qemu_fw_cfg", "dummy")
 COMPLETE_STAMP = ".complete"
@@ -200,7 +221,7 @@ def suite_recipe(suite):
     if suite.mode != "kdump":
         return guest_recipe()
     h = hashlib.sha256(repr((KDUMP_CONFIG, KDUMP_CRASHKERNEL, KDUMP_MEMORY_MIB, KDUMP_SKIP_MODULES,
-                             KDUMP_FIXTURE_FILES)).encode())
+                             KDUMP_FIXTURE_FILES, KDUMP_REMOTE_PCI_SLOT, KDUMP_REMOTE_MODULES)).encode())
     # The dump is made by kdive's own capture programs: a change to them
     # takes the dump again, so this suite's fixture step is the end-to-end
     # test of the programs as they are now, not as they were.
@@ -513,10 +534,11 @@ def module_name(member):
     return base.split(".ko", 1)[0].replace("-", "_")
 
 
-def extract_modules(deb, members, release, dest):
-    """Writes the GUEST_MODULES that are not built in (plus what they depend
-    on) into DEST as plain .ko files, and DEST/order with the insmod order.
-    Returns a description of each module for the build log."""
+def extract_modules(deb, members, release, dest, names=GUEST_MODULES + SWAP_DISK_MODULES + NET_MODULES):
+    """Writes NAMES (by default the GUEST_MODULES and SWAP_DISK_MODULES) that
+    are not built in (plus what they depend on) into DEST as plain .ko files,
+    and DEST/order with the insmod order.  Returns a description of each
+    module for the build log."""
     by_name = {module_name(m): m for m in members if re.search(rf"/modules/{re.escape(release)}/.*\.ko(\.\w+)?$", m)}
     builtin_member = next((m for m in members if m.endswith(f"/modules/{release}/modules.builtin")), None)
     builtin = set()
@@ -544,11 +566,11 @@ def extract_modules(deb, members, release, dest):
         notes.append(f"{name}: module {path.name}")
 
     dest.mkdir(parents=True, exist_ok=True)
-    for name in GUEST_MODULES + SWAP_DISK_MODULES + NET_MODULES:
+    for name in names:
         add(name)
     shutil.rmtree(scratch, ignore_errors=True)
     (dest / "order").write_text("".join(f"{n}.ko\n" for n in order))
-    (dest / "wanted").write_text(" ".join(GUEST_MODULES + SWAP_DISK_MODULES + NET_MODULES) + "\n")
+    (dest / "wanted").write_text(" ".join(names) + "\n")
     return notes
 
 
@@ -989,7 +1011,7 @@ def shared_libraries(program):
     return paths
 
 
-def kdump_guest_files(kernel_dir, work):
+def kdump_guest_files(kernel_dir, debs, work):
     """The first kernel's extra files for the kdump suite: the capture programs
     (without debug info: the capture initramfs kdive-capture builds from them
     must fit the reservation) and their libraries, the kernel that
@@ -1009,16 +1031,29 @@ def kdump_guest_files(kernel_dir, work):
     # virtio_blk on 6.1): the capture kernel has no modules.dep to consult.
     order = [m for m in (kernel_dir / "modules" / "order").read_text().split()
              if m.removesuffix(".ko") not in KDUMP_SKIP_MODULES]
-    config = KDUMP_CONFIG + "modules = " + " ".join(f"/modules/{m}" for m in order) + "\n"
+    modules = [f"/modules/{m}" for m in order]
+    # The remote save's modules, from the same kernel package, after what
+    # they depend on that the guest's list already has.
+    remote = staging / "remote-modules"
+    extract_modules(debs.image, deb_members(debs.image), debs.release, remote, KDUMP_REMOTE_MODULES)
+    for m in (remote / "order").read_text().split():
+        if f"/modules/{m}" not in modules:
+            files[f"modules/capture/{m}"] = (remote / m, 0o644)
+            modules.append(f"/modules/capture/{m}")
+    config = KDUMP_CONFIG + "modules = " + " ".join(modules) + "\n"
     (staging / "capture.conf").write_text(config)
     files["etc/kdive/capture.conf"] = (staging / "capture.conf", 0o644)
     return files
 
 
-def kdump_qemu_command(suite, vmlinuz, initramfs, console):
+def kdump_qemu_command(suite, vmlinuz, initramfs, console, remote_port):
     append = " ".join([
         "console=ttyS0",
         "panic=1",  # a capture kernel that panics too reboots, which -no-reboot turns into an exit
+        # Under TCG on a busy host the boot-time check of the IO-APIC timer
+        # can run out of time and panic ("IO-APIC + timer doesn't work!",
+        # seen in the capture kernel, which inherits this command line).
+        "no_timer_check",
         "printk.time=1",
         f"crashkernel={KDUMP_CRASHKERNEL}",
         f"kdive.mode={suite.mode}",
@@ -1035,6 +1070,11 @@ def kdump_qemu_command(suite, vmlinuz, initramfs, console):
         "-kernel", str(vmlinuz),
         "-initrd", str(initramfs),
         "-append", append,
+        # The remote save's channel (see KDUMP_REMOTE_PCI_SLOT): a client
+        # socket to the builder's listener on 127.0.0.1:REMOTE_PORT.
+        "-chardev", f"socket,id=remote,host=127.0.0.1,port={remote_port}",
+        "-device", f"virtio-serial-pci,addr={KDUMP_REMOTE_PCI_SLOT}",
+        "-device", f"virtserialport,chardev=remote,name={KDUMP_REMOTE_PORT},nr=1",
     ]
 
 
@@ -1071,12 +1111,31 @@ def boot_and_capture(suite, kernel_dir, initramfs, work, timer):
     with open(disk, "wb") as f:
         f.truncate(DUMP_DISK_MIB << 20)
     run(["mke2fs", "-q", "-F", "-t", "ext4", "-L", "kdive-dumps", str(disk)], "making the dump disk")
-    cmd = kdump_qemu_command(suite, kernel_dir / "vmlinuz", initramfs, console)
+    # The remote save's receiver end: QEMU connects here at start-up.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    cmd = kdump_qemu_command(suite, kernel_dir / "vmlinuz", initramfs, console, listener.getsockname()[1])
     cmd += ["-drive", f"file={swap},format=raw,if=virtio", "-drive", f"file={disk},format=raw,if=virtio"]
     with open(qemu_log, "wb") as qlog:
         qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT,
                                 preexec_fn=die_with_parent)
+    receiver = None
+    receiver_log = work / "receiver.log"
     try:
+        listener.settimeout(60)
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            raise FixtureError("QEMU did not connect the remote-save channel to 127.0.0.1 within 60 s")
+        finally:
+            listener.close()
+        # The connection is kdive-dump -R's stdin: it ends when QEMU exits.
+        conn.setblocking(True)
+        with conn, open(receiver_log, "wb") as rlog:
+            receiver = subprocess.Popen([str(capture_tools()["kdive-dump"]), "-R", str(work / "vmcore.remote")],
+                                        stdin=conn.fileno(), stdout=rlog, stderr=subprocess.STDOUT,
+                                        preexec_fn=die_with_parent)
         with timer.phase("boot-to-panic"):
             # The first kernel also builds the capture initramfs: more time.
             text = wait_for_console(console, PANIC_LINE, qemu, time.monotonic() + BOOT_TIMEOUT + 240,
@@ -1092,6 +1151,15 @@ def boot_and_capture(suite, kernel_dir, initramfs, work, timer):
             if "kdive-capture: saved " not in text:
                 raise FixtureError("the capture kernel did not save the dump", text)
             split_console(console, work / "capture-console.log")
+        with timer.phase("receive"):
+            try:
+                status = receiver.wait(timeout=KDUMP_RECEIVE_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise FixtureError(f"kdive-dump -R did not finish within {KDUMP_RECEIVE_TIMEOUT} s of the "
+                                   "capture kernel's power-off")
+            said = receiver_log.read_text(errors="replace").strip()
+            if status != 0:
+                raise FixtureError(f"the remote save did not arrive: kdive-dump -R exited with {status}: {said}")
     except FixtureError as e:
         if e.console is None:
             e.console = console_text(console)
@@ -1103,7 +1171,12 @@ def boot_and_capture(suite, kernel_dir, initramfs, work, timer):
         if qemu.poll() is None:
             qemu.kill()
             qemu.wait()
+        if receiver is not None and receiver.poll() is None:
+            receiver.kill()
+            receiver.wait()
     qemu_log.unlink()
+    receiver_log.unlink()
+    check_remote_dump(work)
 
     with timer.phase("extract-dump"):
         # "ls -p": /inode/mode/uid/gid/name/size/ per entry.
@@ -1118,6 +1191,32 @@ def boot_and_capture(suite, kernel_dir, initramfs, work, timer):
             debugfs(disk, f"dump /{dumps[0]}/{name} {work / dest}", f"copying {name} off the dump disk")
             if not (work / dest).is_file() or (work / dest).stat().st_size == 0:
                 raise FixtureError(f"{dumps[0]}/{name} is missing or empty on the dump disk")
+
+
+def check_remote_dump(work):
+    """The remote save arrived whole: kdive-dump -R wrote vmcore.remote (not
+    vmcore.remote.incomplete: the stream's end marker came), a kdump-compressed
+    dump whose header does not say INCOMPLETE, taken at the copy's level; and
+    the capture kernel said the stream went through."""
+    capture = (work / "capture-console.log").read_text(errors="replace")
+    if "kdive-capture: streamed " not in capture or "copy failed" in capture:
+        raise FixtureError("the capture kernel did not stream the remote copy", capture)
+    path = work / "vmcore.remote"
+    if not path.is_file():
+        raise FixtureError("kdive-dump -R succeeded but vmcore.remote is missing")
+    with open(path, "rb") as f:
+        header = f.read(4096)
+        if header[:8] != b"KDUMP   ":
+            raise FixtureError("vmcore.remote lacks the kdump-compressed signature")
+        status, block_size = struct.unpack_from("<Ii", header, 424)
+        if status & 0x8:
+            raise FixtureError("vmcore.remote's header says INCOMPLETE")
+        f.seek(block_size)
+        level, = struct.unpack("<i", f.read(12)[8:12])
+    wanted = int(re.search(r"^copy_dump_level = (\d+)$", KDUMP_CONFIG, re.M).group(1))
+    if level != wanted:
+        raise FixtureError(f"vmcore.remote was taken at level {level}, not the copy's {wanted}")
+    path.chmod(0o644)  # kdive-dump creates dumps owner-read-only
 
 
 def convert_kdump(work):
@@ -1415,7 +1514,7 @@ def build(suite, timer):
         if suite.test_module:
             with timer.phase("module"):
                 extra_modules.append(build_test_module(headers_dir, work))
-        extra_files = kdump_guest_files(kernel_dir, work) if suite.mode == "kdump" else {}
+        extra_files = kdump_guest_files(kernel_dir, debs, work) if suite.mode == "kdump" else {}
         with timer.phase("initramfs"):
             compile_workload(work / "workload")
             build_initramfs(kernel_dir, work / "workload", work / "initramfs.cpio.gz", extra_modules, extra_files)

@@ -41,6 +41,9 @@ Commands:
             --json         the result as JSON on stdout (below)
   status    say whether capture is armed, and every reason it is not
             (exit 0 armed, 1 not armed); --json: as JSON (below)
+  write PATH  copy standard input to PATH, which must exist (waiting up to
+            device_timeout for it): a pipe: target that needs no other
+            program, e.g. pipe:kdive-capture write /dev/vport0p1
 
 With --json (after status or save), one JSON object on stdout,
 {"command": "kdive-capture status", "result": {...}} (or "error": "..."
@@ -49,7 +52,8 @@ null for what cannot be read:
   status    armed, reserved_bytes, loaded, cmdline_has_crashkernel, target,
             free_bytes, problems [lines], notes [lines]
   save      ok, pipe, source, target, dump_dir, files [completed, in the
-            order written], warnings [lines], error (null when ok); the log
+            order written], warnings [lines], error (null when ok), copy
+            (null, or ok and error of the copy_target stream); the log
             lines still go to stderr
 
 Options:
@@ -68,6 +72,10 @@ Settings (key = value, # comments):
   action = reboot                reboot | halt | shell | poweroff
   modules = virtio_ring virtio virtio_pci virtio_blk   loaded in this order
   target = pipe:ssh crash@vault kdive-dump -R /srv/crash/{name}.vmcore
+                                 (one program and its arguments, no shell;
+                                 {name} is the dump's <host>-<date> name)
+  copy_target = pipe:COMMAND     after the save, stream a second copy there
+  copy_dump_level = 31           its level (default: dump_level)
   kernel = /boot/vmlinuz-6.1.0-57-amd64   (default: the running release's)
   kernel_cmdline = ...           (default: kdive-kexec's)
   initramfs = /var/lib/kdive/capture-initramfs.img
@@ -113,7 +121,7 @@ int main(int argc, char** argv) {
       return usage_error("unknown option " + a);
     }
   }
-  if (command.empty()) return usage_error("no command (load, save or status)");
+  if (command.empty()) return usage_error("no command (load, save, status or write)");
   const bool json = std::erase(rest, std::string("--json")) > 0;
   if (json && command != "status" && command != "save") return usage_error("--json goes with status or save");
   const std::string json_command = "kdive-capture " + command;
@@ -150,6 +158,15 @@ int main(int argc, char** argv) {
     }
     return load_capture(config, o, std::cout, std::cerr);
   }
+  if (command == "write") {
+    if (rest.size() != 1) return usage_error("write takes one argument, the file or device to write");
+    std::string problem = write_stream_to(STDIN_FILENO, rest[0], config.device_timeout);
+    if (!problem.empty()) {
+      std::cerr << "kdive-capture: write: " << problem << '\n';
+      return 1;
+    }
+    return 0;
+  }
   if (command == "save") {
     SaveOptions o;
     bool act = true;
@@ -175,6 +192,7 @@ int main(int argc, char** argv) {
     }
     SaveResult r = save_dump(config, o, std::cerr);
     if (!r.ok) std::cerr << "kdive-capture: save failed: " << r.error << '\n';
+    if (!r.copy_error.empty()) std::cerr << "kdive-capture: copy failed: " << r.copy_error << '\n';
     if (json_out >= 0) {
       dup2(json_out, STDOUT_FILENO);
       close(json_out);
@@ -186,7 +204,7 @@ int main(int argc, char** argv) {
       std::cerr << "kdive-capture: " << after_save_name(config.action) << " failed: " << std::strerror(errno) << '\n';
       return 1;
     }
-    return r.ok ? 0 : 1;
+    return r.ok && r.copy_error.empty() ? 0 : 1;
   }
   return usage_error("unknown command " + command);
 }

@@ -13,6 +13,9 @@ TEST_CASE("capture config: defaults when the file says nothing", "[capture_confi
   CHECK(c.keep_old_dumps == 5);
   CHECK(c.modules.empty());
   CHECK_FALSE(c.pipe_target());
+  CHECK(c.copy_command().empty());
+  CHECK(c.copy_dump_level == -1);  // the copy takes dump_level
+  CHECK(format_capture_config(c).find("copy_") == std::string::npos);
 }
 
 TEST_CASE("capture config: every setting is read", "[capture_config]") {
@@ -28,6 +31,8 @@ TEST_CASE("capture config: every setting is read", "[capture_config]") {
       "action = poweroff\n"
       "modules = virtio_ring virtio   /x/virtio_blk.ko\n"
       "target = pipe:ssh crash@vault kdive-dump -R /srv/{name}#1\n"
+      "copy_target = pipe:dd of=/dev/vport0p1\n"
+      "copy_dump_level = 31\n"
       "kernel = /boot/vmlinuz-test\n"
       "kernel_cmdline = console=ttyS0 irqpoll\n"
       "initramfs = /var/tmp/ci.img\n"
@@ -48,6 +53,8 @@ TEST_CASE("capture config: every setting is read", "[capture_config]") {
   CHECK(c.pipe_target());
   // A '#' inside a word is not a comment.
   CHECK(c.pipe_command() == "ssh crash@vault kdive-dump -R /srv/{name}#1");
+  CHECK(c.copy_command() == "dd of=/dev/vport0p1");
+  CHECK(c.copy_dump_level == 31);
   CHECK(c.kernel == "/boot/vmlinuz-test");
   CHECK(c.kernel_cmdline == "console=ttyS0 irqpoll");
   CHECK(c.initramfs == "/var/tmp/ci.img");
@@ -61,6 +68,8 @@ TEST_CASE("capture config: every setting is read", "[capture_config]") {
     CHECK(again.modules == c.modules);
     CHECK(again.min_free_bytes == c.min_free_bytes);
     CHECK(again.target == c.target);
+    CHECK(again.copy_target == c.copy_target);
+    CHECK(again.copy_dump_level == 31);
     CHECK(again.action == c.action);
   }
 }
@@ -85,6 +94,11 @@ TEST_CASE("capture config: a bad line is an error naming file and line", "[captu
   CHECK(error_of("just words\n").find("is not 'key = value'") != std::string::npos);
   CHECK(error_of("target = ftp://host/x\n").find("pipe:COMMAND") != std::string::npos);
   CHECK(error_of("target = pipe:   \n").find("names no command") != std::string::npos);
+  // The capture kernel mounts one device only, the target's: a copy goes
+  // through a pipe.
+  CHECK(error_of("copy_target = /var/crash2\n").find("copy_target must be empty or pipe:COMMAND") != std::string::npos);
+  CHECK(error_of("copy_target = pipe:\n").find("copy_target pipe: names no command") != std::string::npos);
+  CHECK(error_of("copy_dump_level = 40\n").find("copy_dump_level must be a number from 0 to 31") != std::string::npos);
   CHECK(error_of("keep_old_dumps = -1\n").find("keep_old_dumps must be a number") != std::string::npos);
 }
 

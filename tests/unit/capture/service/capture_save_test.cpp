@@ -156,3 +156,55 @@ TEST_CASE("save: a pipe: target gets kdive-dump -F's stream on its stdin", "[cap
     CHECK(bad.error.find("exit status 5") != std::string::npos);
   }
 }
+
+TEST_CASE("save: a copy_target gets a second stream after the disk save, at its own level", "[capture_save]") {
+  Fixture f;
+  write_file(f.dir / "bin/receiver", "#!/bin/sh\ncat > \"$1\"\n", true);
+  f.config.copy_target = "pipe:" + (f.dir / "bin/receiver") + " " + (f.dir / "{name}.copy");
+  f.config.copy_dump_level = 31;
+  std::ostringstream log;
+  SaveResult r = save_dump(f.config, f.options, log);
+  REQUIRE(r.ok);
+  CHECK(r.copy_tried);
+  CHECK(r.copy_error.empty());
+  std::string dir = f.dir / "target/var/crash/web1-2026-12-02-16:14:38";
+  CHECK(read_file(dir + "/vmcore").starts_with("dump of -d 1 -z"));
+  CHECK(read_file(f.dir / "web1-2026-12-02-16:14:38.copy") == "flattened stream of " + f.options.vmcore + "\n");
+  // dmesg, the level-1 dump to disk, then the level-31 stream: in that order.
+  CHECK(read_file(f.dir / "bin/calls.log") == "--dump-dmesg " + f.options.vmcore + " " + dir + "/dmesg.txt\n" +
+                                                  "-d 1 -z " + f.options.vmcore + " " + dir + "/vmcore\n" +
+                                                  "-d 31 -z -F " + f.options.vmcore + "\n");
+  CHECK(log.str().find("streamed web1-2026-12-02-16:14:38 through") != std::string::npos);
+  // The hook runs once, about the disk save.
+  CHECK(read_file(f.dir / "bin/hook.log") == dir + " saved\n");
+
+  SECTION("without copy_dump_level the copy takes dump_level") {
+    f.config.copy_dump_level = -1;
+    fs::remove(f.dir / "bin/calls.log");
+    REQUIRE(save_dump(f.config, f.options, log).ok);
+    CHECK(read_file(f.dir / "bin/calls.log").ends_with("-d 1 -z -F " + f.options.vmcore + "\n"));
+  }
+  SECTION("a failing copy is reported apart from the save") {
+    write_file(f.dir / "bin/receiver", "#!/bin/sh\ncat > /dev/null\nexit 4\n", true);
+    SaveResult bad = save_dump(f.config, f.options, log);
+    CHECK(bad.ok);
+    CHECK(bad.copy_error.find("exit status 4") != std::string::npos);
+  }
+  SECTION("a refused disk save still sends the copy") {
+    f.config.min_free_bytes = 1ull << 62;
+    fs::remove(f.dir / "web1-2026-12-02-16:14:38.copy");
+    SaveResult refused = save_dump(f.config, f.options, log);
+    CHECK_FALSE(refused.ok);
+    CHECK(refused.copy_error.empty());
+    CHECK(fs::exists(f.dir / "web1-2026-12-02-16:14:38.copy"));
+  }
+}
+
+TEST_CASE("save: no copy_target, no copy", "[capture_save]") {
+  Fixture f;
+  std::ostringstream log;
+  SaveResult r = save_dump(f.config, f.options, log);
+  REQUIRE(r.ok);
+  CHECK_FALSE(r.copy_tried);
+  CHECK(read_file(f.dir / "bin/calls.log").find("-F") == std::string::npos);
+}

@@ -1,5 +1,6 @@
 #include "capture/service/capture_status.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -118,5 +119,14 @@ TEST_CASE("capture status: each reason it is not armed", "[capture_status]") {
     CaptureStatus s = read_capture_status(c, root.path());
     CHECK(s.armed());
     CHECK(s.target == "pipe:ssh vault kdive-dump -R x");
+  }
+  SECTION("a copy target is named") {
+    machine(root, "100663296\n", "1\n", "crashkernel=96M\n");
+    c.target = "pipe:ssh vault kdive-dump -R x";
+    c.copy_target = "pipe:dd of=/dev/vport0p1";
+    CaptureStatus s = read_capture_status(c, root.path());
+    CHECK(s.armed());
+    CHECK(std::any_of(s.notes.begin(), s.notes.end(),
+                      [](const std::string& n) { return n.find("'dd of=/dev/vport0p1'") != std::string::npos; }));
   }
 }
