@@ -29,7 +29,7 @@ const std::set<std::string, std::less<>> kKinds = {"kernel", "user", "gleader", 
 const std::set<std::string, std::less<>> kNeedsHeader = {"vtop"};
 // Inner commands whose output for one task does not end in an empty line:
 // foreach separates the tasks with one, as crash does.
-const std::set<std::string, std::less<>> kNeedsSeparator = {"vm"};
+const std::set<std::string, std::less<>> kNeedsSeparator = {"vm", "net"};
 
 struct Selection {
   std::vector<std::string> identities;  // pids, task addresses, names
@@ -80,6 +80,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     return;
   }
   ParsedArgs inner_args = parse_args(inner->spec, inner_words);
+  // crash's foreach net shows each task's sockets: -s when neither -s nor -S
+  // is given (crash warns and does the same).
+  if (inner->spec.name == "net" && !inner_args.has('s') && !inner_args.has('S')) {
+    out.warning("net: foreach net shows sockets: -s assumed");
+    inner_args.add_flag('s', "");
+  }
   const Task& before = session.context();
   size_t failed = 0;
   std::string first_error;
@@ -94,7 +100,11 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       continue;
     }
     session.set_context(*t);
-    if (!out.json() && t != tasks.front() && kNeedsSeparator.contains(inner->spec.name)) out.print("\n");
+    // net -R prints only the tasks that hold the reference, each ending in an
+    // empty line itself.
+    const bool separate =
+        kNeedsSeparator.contains(inner->spec.name) && !(inner->spec.name == "net" && inner_args.has('R'));
+    if (!out.json() && t != tasks.front() && separate) out.print("\n");
     if (header) out.print("{}{}\n", t == tasks.front() ? "" : "\n", task_header(*t));
     Json entry = task_header_json(*t);
     // In JSON mode each task's run gets its own sink, so its result lands in
