@@ -9,6 +9,7 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/centered.hpp"
+#include "commands/symbol_text.hpp"
 #include "kernel-model/block_disks.hpp"
 #include "kernel-model/devices.hpp"
 #include "kernel-model/errors.hpp"
@@ -19,14 +20,6 @@
 
 namespace kdive {
 namespace {
-
-std::string symbol_text(const Kernel& k, VirtAddr address) {
-  if (address.is_null()) return "";
-  auto hit = k.symbol_at(address);
-  if (!hit) return "";
-  if (hit->offset == 0) return std::string(hit->symbol->name);
-  return fmt::format("{}+{}", hit->symbol->name, hit->offset);
-}
 
 Json hex_or_null(VirtAddr a) { return a.is_null() ? Json(nullptr) : Json(json_hex(a)); }
 

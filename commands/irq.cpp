@@ -12,6 +12,7 @@
 #include "commands/api/session.hpp"
 #include "commands/centered.hpp"
 #include "commands/cpu_list.hpp"
+#include "commands/symbol_text.hpp"
 #include "kernel-model/cpu_mask.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/irqs.hpp"
@@ -20,14 +21,6 @@
 
 namespace kdive {
 namespace {
-
-std::string symbol_text(const Kernel& k, VirtAddr address) {
-  if (address.is_null()) return "";
-  auto hit = k.symbol_at(address);
-  if (!hit) return "";
-  if (hit->offset == 0) return std::string(hit->symbol->name);
-  return fmt::format("{}+{}", hit->symbol->name, hit->offset);
-}
 
 std::string names_of(const IrqDesc& d) {
   std::string names;

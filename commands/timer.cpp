@@ -11,6 +11,7 @@
 #include "commands/api/session.hpp"
 #include "commands/centered.hpp"
 #include "commands/cpu_list.hpp"
+#include "commands/symbol_text.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/task_sources.hpp"
@@ -18,16 +19,6 @@
 
 namespace kdive {
 namespace {
-
-// crash's value_to_symstr: "name" or "name+offset" (decimal); "" when the
-// address is in no symbol.
-std::string symbol_text(const Kernel& k, VirtAddr address) {
-  if (address.is_null()) return "";
-  auto hit = k.symbol_at(address);
-  if (!hit) return "";
-  if (hit->offset == 0) return std::string(hit->symbol->name);
-  return fmt::format("{}+{}", hit->symbol->name, hit->offset);
-}
 
 std::string right(std::string_view s, size_t width) {
   return s.size() >= width ? std::string(s) : std::string(width - s.size(), ' ') + std::string(s);

@@ -110,9 +110,9 @@ void count_bitmap(const Kernel& k, Object sbq, VirtAddr rqs, uint32_t first_tag,
   if (bitmap.depth > kMaxTags) {
     throw Error(Error::Kind::BadData, fmt::format("sbitmap at {:x}: depth {}", sbq.address().value(), bitmap.depth));
   }
-  const bool words_read = bitmap.words.size() == bitmap.map_nr &&
-                          std::none_of(bitmap.words.begin(), bitmap.words.end(),
-                                       [](const SbitmapWord& w) { return !w.error.empty(); });
+  const bool words_read =
+      bitmap.words.size() == bitmap.map_nr &&
+      std::none_of(bitmap.words.begin(), bitmap.words.end(), [](const SbitmapWord& w) { return !w.error.empty(); });
   if (!words_read) throw Error(Error::Kind::BadData, bitmap.problems.front());
   for (uint32_t tag : bitmap.busy_bits()) {
     // A map_nr larger than depth needs would give bits past the last tag.
