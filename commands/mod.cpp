@@ -151,7 +151,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     return *m;
   };
 
-  if (args.has('g') && !args.has('s') && !args.has('S')) throw CommandError("-g works with -s or -S");
+  // -g without -s or -S has nothing to add to: the modules are listed, as crash does.
   if (args.has('R')) {
     // A dump's module list cannot change: reinitialising is forgetting every
     // object file and listing the modules again.

@@ -58,10 +58,12 @@ int64_t parse_signed_count(std::string_view c) {
 Request parse_request(Session& session, const ParsedArgs& args, std::string_view keyword) {
   const Kernel& k = session.kernel();
   const auto& pos = args.positional();
-  if (pos.empty()) throw CommandError(fmt::format("a {} name is required", keyword.empty() ? "struct or union" : keyword));
+  if (pos.empty())
+    throw CommandError(fmt::format("a {} name is required", keyword.empty() ? "struct or union" : keyword));
   if (args.has('x') && args.has('d')) throw CommandError("-x and -d exclude each other");
   if (args.has('u') && args.has('f')) throw CommandError("-u and -f exclude each other");
-  Request r{parse_struct_target(k.types(), pos[0], keyword)};
+  Request r;
+  r.target = parse_struct_target(k.types(), pos[0], keyword);
   r.radix = args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix;
   r.memory = args.has('u') ? Memory::User : args.has('f') ? Memory::DumpFile : Memory::Kernel;
   const size_t max_words = args.has('c') ? 2 : 3;
@@ -105,8 +107,8 @@ std::unique_ptr<EvalContext> memory_context(Session& session, const Request& r) 
   if (r.memory == Memory::User) {
     auto space = std::make_shared<AddressSpace>(
         context_space(k, session.context(), VirtAddr{*r.address}, AddressSpace::Kind::User));
-    return std::make_unique<ReaderEvalContext>(
-        k, [space](VirtAddr a, std::span<std::byte> out) { space->read(a, out); });
+    return std::make_unique<ReaderEvalContext>(k,
+                                               [space](VirtAddr a, std::span<std::byte> out) { space->read(a, out); });
   }
   if (r.memory == Memory::DumpFile) {
     const auto& dumps = session.files().dumps;
@@ -117,7 +119,8 @@ std::unique_ptr<EvalContext> memory_context(Session& session, const Request& r) 
     std::shared_ptr<FileSource> file = FileSource::open(dumps.front());
     const uint64_t span = r.target.type->size() * static_cast<uint64_t>(std::abs(r.count));
     if (*r.address > file->size() || span > file->size() - *r.address) {
-      throw CommandError(fmt::format("offset {} is past the end of {} ({} bytes)", *r.address, file->name(), file->size()));
+      throw CommandError(
+          fmt::format("offset {} is past the end of {} ({} bytes)", *r.address, file->name(), file->size()));
     }
     return std::make_unique<ReaderEvalContext>(k, [file](VirtAddr a, std::span<std::byte> out) {
       if (!file->read(a.value(), out)) {

@@ -11,6 +11,7 @@
 #include "commands/value_format.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/expression.hpp"
+#include "kernel-model/type_system.hpp"
 
 namespace kdive {
 namespace {

@@ -38,10 +38,10 @@ void parse_size_range(const std::string& text, TypeSearch& q) {
   q.max_size = *high;
 }
 
-// crash's search form: structs by size (-r) and member type (-m).
+// crash's search form: types by size (-r), structs and unions by member type (-m).
 void search(const Kernel& k, const ParsedArgs& args, Output& out) {
   if (!args.positional().empty()) {
-    throw CommandError(fmt::format("-r and -m search all structs: unexpected argument '{}'", args.positional()[0]));
+    throw CommandError(fmt::format("-r and -m search all types: unexpected argument '{}'", args.positional()[0]));
   }
   TypeSearch q;
   if (auto r = args.value('r')) parse_size_range(*r, q);
@@ -49,10 +49,14 @@ void search(const Kernel& k, const ParsedArgs& args, Output& out) {
     if (m->empty()) throw CommandError("-m needs a type name");
     q.member_type = *m;
   }
-  std::vector<FoundStruct> found = search_structs(k.types(), q);
+  std::vector<FoundType> found = search_types(k.types(), q);
   size_t width = 4;  // "SIZE"
   for (const auto& f : found) width = std::max(width, fmt::format("{}", f.size).size());
-  out.print("{:>{}}  TYPE\n", "SIZE", width);
+  if (found.empty()) {
+    out.print("(none found)\n");
+  } else {
+    out.print("{:>{}}  TYPE\n", "SIZE", width);
+  }
   Json list = Json::array();
   for (const auto& f : found) {
     out.print("{:>{}}  {}\n", f.size, width, f.name);
@@ -60,7 +64,7 @@ void search(const Kernel& k, const ParsedArgs& args, Output& out) {
   }
   Json query = {{"min_size", q.min_size}, {"max_size", json_integer(q.max_size)}};
   query["member_type"] = q.member_type ? Json(*q.member_type) : Json(nullptr);
-  out.result({{"query", std::move(query)}, {"structs", std::move(list)}});
+  out.result({{"query", std::move(query)}, {"types", std::move(list)}});
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -130,13 +134,14 @@ const CommandRegistrar registrar{
                     "struct.member, that member with its offset. For any other expression,\n"
                     "prints the type of its value.\n"
                     "\n"
-                    "The second form searches every struct of the kernel's debug information:\n"
-                    "-r those of one size or a range of sizes in bytes (\"192\", \"256-512\"), -m\n"
-                    "those with a member whose type contains the text given (\"task_struct\"\n"
-                    "finds struct task_struct members and pointers to one), counting the members\n"
-                    "of structs and unions embedded in them. Both together: both must hold.\n"
-                    "The list is sorted by size, then name; it reads every struct's type, so\n"
-                    "it takes a few seconds.",
+                    "The second form searches the named types of the kernel's debug information\n"
+                    "(struct, union and enum tags, typedefs, base types): -r those of one size or\n"
+                    "a range of sizes in bytes (\"192\", \"256-512\"); -m the structs and unions\n"
+                    "with a member whose type name contains the text given (\"task_struct\" finds\n"
+                    "struct task_struct members, arrays of them and pointers to one), counting\n"
+                    "the members of structs and unions embedded in them. Both together: both\n"
+                    "must hold. The list is sorted by size, then name; it reads every type, so it\n"
+                    "takes a few seconds.",
      .examples = "  kdive> whatis linux_banner\n"
                  "  const char linux_banner[192];\n"
                  "\n"
@@ -158,8 +163,8 @@ const CommandRegistrar registrar{
                  "  ...",
      .options = {{'o', "", "show member offsets"},
                  {'x', "", "offsets and sizes in hexadecimal"},
-                 {'r', "size", "search for structs of this size, or low-high range of sizes"},
-                 {'m', "type", "search for structs with a member whose type contains this"}},
+                 {'r', "size", "search for types of this size, or low-high range of sizes"},
+                 {'m', "type", "search for structs and unions with a member whose type name contains this"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::Object,
               .keys = {"name", "kind", "type", "size"},
@@ -168,7 +173,7 @@ const CommandRegistrar registrar{
                        "or union adds members, a list of {member, offset, size, type}; an enum adds\n"
                        "enumerators [{name, value}]; a symbol adds its declaration; struct.member\n"
                        "adds the member's offset. -o and -x change only the text. The search form\n"
-                       "gives {query: {min_size, max_size, member_type}, structs: [{size, name}]}.",
+                       "gives {query: {min_size, max_size, member_type}, types: [{size, name}]}.",
               .example = "whatis linux_banner"}},
     run};
 

@@ -41,17 +41,22 @@ CommandRun run_command(Session& session, std::string_view as_typed, const std::v
   };
   if (words.empty()) return run;
   const Command* command = CommandRegistry::instance().find(words.front());
-  bool type_first = false;
-  if (command == nullptr && names_struct_or_union(session, words.front())) {
+  // The words after the command name: with "*task_struct" or a bare
+  // "task_struct", the type name is the first of them.
+  std::vector<std::string> rest(words.begin() + 1, words.end());
+  if (command == nullptr && words.front().size() > 1 && words.front()[0] == '*') {
     command = CommandRegistry::instance().find("*");
-    type_first = command != nullptr;
+    rest.insert(rest.begin(), words.front().substr(1));
+  } else if (command == nullptr && names_struct_or_union(session, words.front())) {
+    command = CommandRegistry::instance().find("*");
+    rest.insert(rest.begin(), words.front());
   }
   if (command == nullptr) {
     fail("kdive", fmt::format("command not found: {} (try 'help')", words.front()));
     return run;
   }
   try {
-    ParsedArgs args = parse_args(command->spec, {words.begin() + (type_first ? 0 : 1), words.end()});
+    ParsedArgs args = parse_args(command->spec, rest);
     if (session.has_kernel()) session.kernel().begin_command();
     command->run(session, args, out);
     if (out.json()) write_json_line(out, as_typed, "result", out.take_result());
