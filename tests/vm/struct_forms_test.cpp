@@ -243,3 +243,27 @@ TEST_CASE("struct, whatis and ps -y match crash line by line", "[struct_forms]")
                       fmt::format("* list_head {:x}", init_task), fmt::format("task_struct.pid {:x}", init_task),
                       "ps -y FIFO", "ps -y 0 kthreadd", "whatis -m list_lru"});
 }
+
+TEST_CASE("struct -f reads the dump file, -u a task's user memory, -c a count", "[struct_forms]") {
+  const Truth t = truth();
+  // The ELF dump file starts with its ELF header: a core file for x86-64.
+  CHECK(kdive_ok("struct elf64_hdr.e_type,e_machine -f 0") == "  e_type = 4,\n  e_machine = 62,\n");
+  // The pattern the workload wrote at the start of its mapping, read as a
+  // list_head: its first eight bytes, little-endian.
+  REQUIRE(!t.patterns.empty());
+  const TruthPattern& p = t.patterns.front();
+  REQUIRE(p.text.size() >= 8);
+  uint64_t first_word = 0;
+  for (int i = 7; i >= 0; --i) first_word = first_word << 8 | static_cast<unsigned char>(p.text[i]);
+  CHECK(kdive_ok(fmt::format("set {}; struct list_head.next -u -x {:x}", p.pid, p.address))
+            .ends_with(fmt::format("  next = {:#x},\n", first_word)));
+  // -c 2 anywhere on the line: the instance and the one after it.
+  const uint64_t init_task = t.ksym.at("init_task");
+  const std::string two = kdive_ok(fmt::format("struct list_head -c 2 {:x}", init_task));
+  CHECK(two == kdive_ok(fmt::format("struct list_head {:x} 2", init_task)));
+  CHECK(two ==
+        kdive_ok(fmt::format("struct list_head {0:x}; echo; struct list_head {1:x}", init_task, init_task + 16)));
+  KdiveRun bad = run_kdive(suite(), "elf", "struct list_head -u -f 0; echo next");
+  CHECK(bad.err == "struct: -u and -f exclude each other\n");
+  CHECK(bad.out == "next\n");
+}
