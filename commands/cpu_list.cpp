@@ -46,4 +46,15 @@ std::vector<int> parse_cpu_list(std::string_view spec, int cpu_count) {
   return {cpus.begin(), cpus.end()};
 }
 
+CpuSuffix split_cpu_suffix(std::string_view word) {
+  const size_t colon = word.find(':');
+  if (colon == std::string_view::npos) return {std::string(word), std::nullopt};
+  return {std::string(word.substr(0, colon)), std::string(word.substr(colon + 1))};
+}
+
+std::vector<int> parse_cpu_spec(std::string_view spec, int cpu_count, int current_cpu) {
+  if (spec.empty()) return {current_cpu};
+  return parse_cpu_list(spec, cpu_count);
+}
+
 }  // namespace kdive

@@ -8,6 +8,7 @@
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
+#include "commands/help_topics.hpp"
 
 namespace kdive {
 namespace {
@@ -112,19 +113,51 @@ void print_index(Output& out) {
   out.print("\nType 'help COMMAND' for a command's manual.\n");
 }
 
+void print_topic(const HelpTopic& t, Output& out) {
+  out.print("{}\n  {}\n\n", t.name == "input" ? "INPUT" : "OUTPUT", t.summary);
+  print_indented(out, t.text);
+}
+
+Json topic_json(const HelpTopic& t) { return {{"topic", t.name}, {"summary", t.summary}, {"text", t.text}}; }
+
+// `help all`: the input and output pages, then every command's manual, as
+// crash's `help all` pages through them.
+Json print_everything(Output& out) {
+  Json pages = Json::array();
+  for (const HelpTopic& t : help_topics()) {
+    print_topic(t, out);
+    out.print("\n");
+    pages.push_back(topic_json(t));
+  }
+  for (const Command* c : CommandRegistry::instance().all()) {
+    print_manual(c->spec, out);
+    out.print("\n");
+    pages.push_back(manual_json(c->spec));
+  }
+  return pages;
+}
+
 void run(Session&, const ParsedArgs& args, Output& out) {
   Json manuals = Json::array();
-  if (args.positional().empty()) {
+  if (args.positional().empty() || (args.positional().size() == 1 && args.positional()[0] == "commands")) {
     print_index(out);
     for (const Command* c : CommandRegistry::instance().all()) {
       manuals.push_back({{"name", c->spec.name}, {"summary", c->spec.summary}});
     }
     return out.result(std::move(manuals));
   }
+  if (args.positional().size() == 1 && args.positional()[0] == "all") return out.result(print_everything(out));
   for (const auto& name : args.positional()) {
-    const Command* command = CommandRegistry::instance().find(name);
-    if (command == nullptr) throw CommandError(fmt::format("no such command: {}", name));
     if (!manuals.empty()) out.print("\n");
+    // A command of that name comes first: the topics are not commands.
+    const Command* command = CommandRegistry::instance().find(name);
+    if (command == nullptr) {
+      const HelpTopic* topic = find_help_topic(name);
+      if (topic == nullptr) throw CommandError(fmt::format("no such command or help topic: {}", name));
+      print_topic(*topic, out);
+      manuals.push_back(topic_json(*topic));
+      continue;
+    }
     print_manual(command->spec, out);
     manuals.push_back(manual_json(command->spec));
   }
@@ -134,11 +167,17 @@ void run(Session&, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "help",
      .summary = "list the commands, or show a command's manual",
-     .usage = "help [command ...]",
-     .description = "Without arguments, lists every command. With command names, shows\n"
-                    "each one's synopsis, description, options and examples.",
+     .usage = "help [command | input | output ...] | help all | help commands",
+     .description = "Without arguments (or with \"commands\"), lists every command. With command\n"
+                    "names, shows each one's synopsis, description, options, JSON result and\n"
+                    "examples. \"input\" explains how the shell reads commands (editing, ';',\n"
+                    "quotes, '!', -c, -i, start-up files), \"output\" where their output goes\n"
+                    "(pager, '|', '>', JSON, exit status). \"all\" shows both pages and then\n"
+                    "every command's manual: pipe it to a file or a search.",
      .examples = "List the commands:\n\n"
                  "  kdive> help\n\n"
+                 "Every manual, searched for a word:\n\n"
+                 "  kdive> help all | grep -n cpuspec\n\n"
                  "Show the manual of echo, keeping only its synopsis:\n\n"
                  "  kdive> help echo | grep -A1 SYNOPSIS\n"
                  "  SYNOPSIS\n"
@@ -148,7 +187,8 @@ const CommandRegistrar registrar{
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"name", "summary"},
               .notes = "Without arguments, every command's name and summary. With names,\n"
-                       "each manual in full: name, summary, usage, description, options\n"
+                       "each manual in full (a topic gives {topic, summary, text}; help all gives\n"
+                       "the topics and then every manual): name, summary, usage, description, options\n"
                        "[{flag, long, argument, help}] (flag null for a long-only option, long\n"
                        "null for a short-only one), aliases, examples and json (its result's\n"
                        "kind, keys, notes and example).",

@@ -11,6 +11,8 @@
 #include "commands/api/session.hpp"
 #include "commands/container_args.hpp"
 #include "kernel-model/containers.hpp"
+#include "kernel-model/kernel.hpp"
+#include "kernel-model/list_loop.hpp"
 #include "kernel-model/list_walk.hpp"
 
 namespace kdive {
@@ -24,6 +26,27 @@ int radix_of(Session& session, const ParsedArgs& args) {
   if (args.has('x')) return 16;
   if (args.has('d')) return 10;
   return session.settings().radix;
+}
+
+// -B: where the links loop, found by Brent's algorithm from the start. A
+// list_head list is a loop through its head by design: only a loop that
+// leaves the head out (a link pointing back into the list) is reported.
+void report_loop(const Kernel& k, const ParsedArgs& args, uint64_t start, uint64_t next_offset, Output& out) {
+  const bool list_head = args.has('O') || args.has('H') || args.has('h');
+  uint64_t from = start;
+  uint64_t offset = next_offset + (args.has('r') ? kPrevDelta : 0);
+  if (list_head) {
+    // Links point at links: the chain is of list_heads, next (or prev) inside each.
+    from = args.has('h') && !args.has('O') ? start + next_offset : start;
+    if (auto head_offset = args.value('O')) from = start + parse_member_offset(k, *head_offset);
+    offset = args.has('r') ? kPrevDelta : 0;
+  }
+  std::optional<ChainLoop> loop = find_loop(k.memory(), VirtAddr{from}, offset);
+  if (!loop || (list_head && loop->start_index == 0)) return;
+  std::string what = fmt::format("list: loop detected, loop length: {}; length from start to loop: {}", loop->length,
+                                 loop->start_index);
+  out.warning(what);
+  out.data_lost(what);
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -140,6 +163,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
                       entries.size() - breaks));
     }
   }
+  if (args.has('B')) report_loop(k, args, start, next_offset, out);
   out.result(std::move(entries));
 }
 
@@ -147,7 +171,7 @@ const CommandRegistrar registrar{
     {.name = "list",
      .summary = "follow a linked list",
      .usage = "list [[-o] offset] [-e end] [-s|-S struct[.member[,member]] [-l offset]] [-x|-d]\n"
-              "       [-r] [-h start [-O offset] | -H start | start]",
+              "       [-r] [-B] [-h start [-O offset] | -H start | start]",
      .description = "Walks a linked list in memory and prints the address of each entry, one per\n"
                     "line, optionally followed by members of each entry (-s).\n"
                     "\n"
@@ -176,7 +200,12 @@ const CommandRegistrar registrar{
                     "the entries behind the break are shown too, after the marker. A chain of\n"
                     "pointers stops at its break (a pointer that cannot be read, or that leads\n"
                     "back to an entry already shown). A last line counts the breaks, and in\n"
-                    "batch mode kdive exits with status 3 (data lost).",
+                    "batch mode kdive exits with status 3 (data lost).\n"
+                    "\n"
+                    "-B also measures a loop with Brent's algorithm (constant memory, as crash's\n"
+                    "-B): \"loop detected, loop length: N; length from start to loop: M\" — the\n"
+                    "entries going round, and how many come before the first of them. A\n"
+                    "list_head list looping through its own head is whole, not a loop.",
      .examples = "The tasks on the task list (init_task is its head, so it is not shown):\n"
                  "\n"
                  "  kdive> list task_struct.tasks -H init_task.tasks\n"
@@ -211,7 +240,8 @@ const CommandRegistrar registrar{
                  {'d', "", "print member values in decimal"},
                  {'r', "", "follow list_head.prev instead of next (reverse order)"},
                  {'h', "start", "start is an entry holding an embedded list_head; it is shown first"},
-                 {'H', "start", "start is a standalone list_head, not shown"}},
+                 {'H', "start", "start is a standalone list_head, not shown"},
+                 {'B', "", "measure a loop in the links (Brent's algorithm): its length and where it starts"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"address"},
@@ -221,7 +251,7 @@ const CommandRegistrar registrar{
                        "structure that cannot be read is null). -x and -d change only the text.\n"
                        "Where the list breaks, an element {\"error\": \"what is wrong\", \"at\":\n"
                        "\"0x...\"} stands at that place instead of an entry, and the envelope's\n"
-                       "\"lost\" names each break.",
+                       "\"lost\" names each break. -B's loop is a warning, and lost data, in the envelope.",
               .example = "list task_struct.tasks -s task_struct.pid,comm -H init_task.tasks"}},
     run};
 

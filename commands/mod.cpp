@@ -121,9 +121,9 @@ std::vector<std::filesystem::path> search_roots(const Session& session, const Ke
   return roots;
 }
 
-void load(Kernel& k, Module& m, const std::filesystem::path& file, Output& out) {
+void load(Kernel& k, Module& m, const std::filesystem::path& file, const ParsedArgs& args, Output& out) {
   try {
-    k.load_module_object(m, file);
+    k.load_module_object(m, file, {.section_symbols = args.has('g')});
   } catch (const Error& e) {
     throw CommandError(e.what());
   }
@@ -151,6 +151,13 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     return *m;
   };
 
+  // -g without -s or -S has nothing to add to: the modules are listed, as crash does.
+  if (args.has('R')) {
+    // A dump's module list cannot change: reinitialising is forgetting every
+    // object file and listing the modules again.
+    for (Module& m : table.all()) k.unload_module_object(m);
+    return listing([&] { print_table(all_of(table), out); });
+  }
   if (auto name = args.value('s')) {
     Module& m = need_module(*name);
     std::filesystem::path file;
@@ -162,7 +169,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
       if (it == found.end()) throw CommandError(fmt::format("cannot find an object file for module {}", m.name));
       file = it->second;
     }
-    load(k, m, file, out);
+    load(k, m, file, args, out);
     return print_table({&m}, out);
   }
   // -d and -D print nothing; their JSON is the rows of the modules they reset.
@@ -191,7 +198,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
         continue;
       }
       try {
-        load(k, m, it->second, out);
+        load(k, m, it->second, args, out);
       } catch (const CommandError& e) {
         out.warning(fmt::format("mod: {}", e.what()));
       }
@@ -206,7 +213,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "mod",
      .summary = "list the loaded modules and load their symbols and debug data",
-     .usage = "mod [-s module [objfile] | -d module | -S [directory] | -D | -t]",
+     .usage = "mod [-s module [objfile] | -d module | -S [directory] | -D | -t | -R] [-g] [-r] [-o]",
      .description = "Without options, lists the modules the kernel had loaded: the address of\n"
                     "each struct module, its name, where its text begins (the address\n"
                     "/proc/modules shows), the memory it occupies in bytes, and which object\n"
@@ -236,7 +243,16 @@ const CommandRegistrar registrar{
                     "  -S [directory]       load the object files of all modules (searching only\n"
                     "                       the directory, when given)\n"
                     "  -D                   forget the object files of all modules\n"
-                    "  -t                   show the taint letters of the modules that have any",
+                    "  -t                   show the taint letters of the modules that have any\n"
+                    "  -g                   with -s or -S: add each placed section's bounds as\n"
+                    "                       symbols \"_MODULE_SECTION_START [.text]\" and\n"
+                    "                       \"_MODULE_SECTION_END [.text]\" (type S), as crash does\n"
+                    "  -R                   reinitialise: forget every object file and list the\n"
+                    "                       modules again (a dump's module list cannot change)\n"
+                    "  -r, -o               accepted for crash's scripts: kdive always reads a\n"
+                    "                       module's debug info in full when it loads it (gdb's\n"
+                    "                       -readnow, crash's -r), and has one loading mechanism\n"
+                    "                       (crash's -o picks its old one)",
      .examples = "  kdive> mod\n"
                  "       MODULE       NAME               BASE         SIZE  OBJECT FILE\n"
                  "  ffffffffc03dd2c0  qemu_fw_cfg  ffffffffc03d8000  20480  (not loaded)  [CONFIG_KALLSYMS]\n"
@@ -250,7 +266,11 @@ const CommandRegistrar registrar{
                  {'d', "module", "forget the object file of a module"},
                  {'S', "", "load the object files of all modules"},
                  {'D', "", "forget the object files of all modules"},
-                 {'t', "", "show module taints"}},
+                 {'t', "", "show module taints"},
+                 {'g', "", "with -s/-S: add section start and end symbols"},
+                 {'R', "", "forget all object files and list the modules again"},
+                 {'r', "", "read debug info in full at load (always so in kdive)"},
+                 {'o', "", "crash's old loading mechanism (kdive has one)"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"name", "module", "base", "size", "objfile", "kallsyms", "debuginfo", "build_id", "taints",

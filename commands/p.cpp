@@ -9,9 +9,12 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/cpu_list.hpp"
 #include "commands/value_format.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/expression.hpp"
+#include "kernel-model/kernel.hpp"
+#include "kernel-model/task_sources.hpp"
 
 namespace kdive {
 namespace {
@@ -28,29 +31,6 @@ bool is_identifier(std::string_view s) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   }
   return true;
-}
-
-// crash's per-CPU suffix: "cpu_number:1", "runqueues:0,2-3", "x:a" (all CPUs).
-std::vector<int> parse_cpu_list(std::string_view spec, int cpu_count) {
-  std::vector<int> cpus;
-  if (spec == "a" || spec == "all") {
-    for (int c = 0; c < cpu_count; ++c) cpus.push_back(c);
-    return cpus;
-  }
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    std::string_view part =
-        spec.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    size_t dash = part.find('-');
-    auto first = parse_number(part.substr(0, dash), 10);
-    auto last = dash == std::string_view::npos ? first : parse_number(part.substr(dash + 1), 10);
-    if (!first || !last || *last < *first) throw CommandError(fmt::format("invalid CPU list: '{}'", spec));
-    for (uint64_t c = *first; c <= *last; ++c) cpus.push_back(static_cast<int>(c));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return cpus;
 }
 
 int cpu_count(const Kernel& k) { return static_cast<int>(evaluate(KernelEvalContext(k), "nr_cpu_ids").as_u64()); }
@@ -95,6 +75,21 @@ Json print_per_cpu_addresses(const Kernel& k, const Symbol& sym, Output& out) {
   return copies;
 }
 
+// With -u, memory at user addresses is the current context's user space
+// (kernel addresses, such as symbols, still read the kernel).
+std::unique_ptr<EvalContext> eval_context(Session& session, bool user) {
+  const Kernel& k = session.kernel();
+  if (!user) return std::make_unique<KernelEvalContext>(k);
+  auto space = std::make_shared<AddressSpace>(AddressSpace::of_task(k, session.context()));
+  return std::make_unique<ReaderEvalContext>(k, [&k, space](VirtAddr a, std::span<std::byte> bytes) {
+    if (address_half(a, k.layout().levels) == AddressHalf::User) {
+      space->read(a, bytes);
+    } else {
+      k.memory().read(a, bytes);
+    }
+  });
+}
+
 void run(Session& session, const ParsedArgs& args, Output& out) {
   const Kernel& k = session.kernel();
   if (args.positional().empty()) throw CommandError("an expression is required");
@@ -103,12 +98,14 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   for (const auto& w : args.positional()) expr += (expr.empty() ? "" : " ") + w;
   ValueFormat f = value_format_for(k, args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix);
 
-  static const std::regex per_cpu(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([0-9a-z,\-]+)\s*$)");
+  // "sym:1,3", "sym:a", and "sym:" for the current context's CPU.
+  static const std::regex per_cpu(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([0-9a-z,\-]*)\s*$)");
   std::smatch m;
   if (std::regex_match(expr, m, per_cpu)) {
+    if (args.has('u')) throw CommandError("-u reads user memory: a per-CPU variable is kernel data");
     std::string sym = m[1];
     Json values = Json::array();
-    for (int cpu : parse_cpu_list(m[2].str(), cpu_count(k))) {
+    for (int cpu : parse_cpu_spec(m[2].str(), cpu_count(k), session.context().cpu)) {
       KernelEvalContext ctx(k, cpu);
       Json one = print_one(ctx, sym, fmt::format("per_cpu({}, {})", sym, cpu), f, out);
       one["cpu"] = cpu;
@@ -120,7 +117,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     const Symbol* sym = k.symbols().find(expr);
     if (sym != nullptr && is_per_cpu_symbol(k, *sym)) return out.result(print_per_cpu_addresses(k, *sym, out));
   }
-  KernelEvalContext ctx(k);
+  std::unique_ptr<EvalContext> ctx_owner = eval_context(session, args.has('u'));
+  const EvalContext& ctx = *ctx_owner;
   // Like crash, a lone symbol is named before its value: "jiffies = $1 = 4295".
   bool symbol = is_identifier(expr) && k.find_symbol(expr) != nullptr;
   Json one = print_one(ctx, expr, symbol ? expr : "", f, out);
@@ -131,7 +129,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "p",
      .summary = "print the value of an expression",
-     .usage = "p [-x|-d] expression | symbol:cpu[,cpu...]",
+     .usage = "p [-x|-d] [-u] expression | symbol:[cpu[,cpu...]]",
      .description = "Evaluates a C expression over the kernel's symbols, types and memory and\n"
                     "prints its value the way gdb (and so crash) prints it: structures member by\n"
                     "member, pointers in hex with the symbol they point into, enums by name,\n"
@@ -144,7 +142,11 @@ const CommandRegistrar registrar{
                     "operators with C precedence. Hex numbers need the 0x prefix.\n"
                     "\n"
                     "A per-CPU variable is printed for given CPUs with symbol:cpu, where cpu is\n"
-                    "a number, a list such as 0,2-3, or 'a' for all CPUs.",
+                    "a number, a list such as 0,2-3, or 'a' for all CPUs; symbol: alone is the\n"
+                    "CPU of the current context.\n"
+                    "\n"
+                    "With -u the expression refers to user memory: its user addresses are read\n"
+                    "in the current context's address space (see set), as crash's p -u.",
      .examples = "  kdive> p jiffies\n"
                  "  jiffies = $1 = 4294896811\n"
                  "\n"
@@ -158,8 +160,13 @@ const CommandRegistrar registrar{
                  "  }\n"
                  "\n"
                  "  kdive> p *(struct list_head *)0xffffffff82613e08\n"
-                 "  kdive> p cpu_number:a",
-     .options = {{'x', "", "print integers in hexadecimal"}, {'d', "", "print integers in decimal (the default)"}},
+                 "  kdive> p cpu_number:a\n"
+                 "\n"
+                 "  kdive> set 117\n"
+                 "  kdive> p -u *(int *)0x7ffd5c3a9e3c",
+     .options = {{'x', "", "print integers in hexadecimal"},
+                 {'d', "", "print integers in decimal (the default)"},
+                 {'u', "", "user addresses in the expression are the current context's"}},
      .aliases = {"print"},
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"expression", "type", "address", "value"},

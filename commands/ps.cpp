@@ -2,6 +2,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
+#include <sstream>
 #include <cmath>
 #include <map>
 #include <set>
@@ -40,16 +43,19 @@ Json row_json(const TaskTable& table, const Task& t) {
           {"comm", t.comm},
           {"active", t.active},
           {"kernel_thread", t.is_kernel_thread()},
+          {"policy", t.policy},
+          {"prio", t.prio},
           {"kstackp", json_hex(t.kernel_sp)}};
 }
 
-void print_table(const TaskTable& table, const std::vector<const Task*>& tasks, bool kstackp, Output& out) {
+void print_table(const TaskTable& table, const std::vector<const Task*>& tasks, bool kstackp, bool header,
+                 Output& out) {
   if (out.json()) {
     Json rows = Json::array();
     for (const Task* t : tasks) rows.push_back(row_json(table, *t));
     return out.result(std::move(rows));
   }
-  out.print("{}\n", kstackp ? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM"
+  if (header) out.print("{}\n", kstackp ? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM"
                             : "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM");
   for (const Task* t : tasks) {
     if (!t->damage.empty()) {
@@ -242,7 +248,30 @@ void show(const Kernel& k, const TaskTable& table, const std::vector<const Task*
   if (args.has('t')) return each([&](const Task& t) { return times_of(k, t, out); });
   if (args.has('a')) return each([&](const Task& t) { return arguments_of(k, t, out); });
   if (args.has('r')) return each([&](const Task& t) { return rlimits_of(k, t, out); });
-  print_table(table, tasks, args.has('s'), out);
+  print_table(table, tasks, args.has('s'), !args.has('H'), out);
+}
+
+// -y: scheduling policies by number or (any case) name, comma-separated.
+std::set<uint32_t> parse_policies(const std::string& list) {
+  static constexpr std::array<std::string_view, 7> kNames = {"NORMAL", "FIFO", "RR", "BATCH",
+                                                             "ISO",    "IDLE", "DEADLINE"};
+  std::set<uint32_t> policies;
+  std::stringstream words(list);
+  std::string word;
+  while (std::getline(words, word, ',')) {
+    std::string upper;
+    for (char c : word) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    auto named = std::find(kNames.begin(), kNames.end(), upper);
+    if (named != kNames.end()) {
+      policies.insert(static_cast<uint32_t>(named - kNames.begin()));
+    } else if (auto n = parse_number(word, 10); n && *n < kNames.size()) {
+      policies.insert(static_cast<uint32_t>(*n));
+    } else {
+      throw CommandError(fmt::format("invalid scheduling policy: '{}' (see 'help ps')", word));
+    }
+  }
+  if (policies.empty()) throw CommandError("-y needs a scheduling policy");
+  return policies;
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -250,6 +279,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   const TaskTable& table = k.tasks();
   std::vector<const Task*> tasks = select_tasks(k, table, args.positional());
   if (args.has('k') && args.has('u')) throw CommandError("-k and -u exclude each other");
+  std::optional<std::set<uint32_t>> policies;
+  if (auto y = args.value('y')) policies = parse_policies(*y);
   // A damaged task's flags, mm and CPU cannot be trusted: it stays in every
   // selection but -A (which the runqueues decide), shown with its marker.
   std::erase_if(tasks, [&](const Task* t) {
@@ -258,6 +289,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     if (args.has('u') && t->is_kernel_thread()) return true;
     if (args.has('G') && !t->is_group_leader() && !t->idle) return true;
     if (args.has('A') && !t->active) return true;
+    if (args.has('I') && t->idle) return true;
+    if (policies && !policies->contains(t->policy)) return true;
     return false;
   });
   if (auto cpu = args.value('C')) {
@@ -279,7 +312,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "ps",
      .summary = "display process status information",
-     .usage = "ps [-k|-u|-G] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A] [-C cpu] [pid | task | command] ...",
+     .usage = "ps [-k|-u|-G|-I|-y policy] [-s] [-p|-c|-t|-l|-m|-a|-g|-r|-S|-A|-H] [-C cpu]\n"
+              "   [pid | task | command] ...",
      .description = "Lists the tasks of the crashed kernel: every thread of every process and\n"
                     "each CPU's idle task (swapper/N). '>' marks the task that was running on\n"
                     "its CPU. Columns: PID, parent PID, CPU, task_struct address, state (RU\n"
@@ -309,7 +343,11 @@ const CommandRegistrar registrar{
                  "  kdive> ps -p 90\n"
                  "  PID: 0        TASK: ffffffffacc13940  CPU: 0    COMMAND: \"swapper/0\"\n"
                  "   PID: 1        TASK: ffff948b411cddc0  CPU: 0    COMMAND: \"init\"\n"
-                 "    PID: 90       TASK: ffff948b581a5dc0  CPU: 0    COMMAND: \"kd-worker-1\"",
+                 "    PID: 90       TASK: ffff948b581a5dc0  CPU: 0    COMMAND: \"kd-worker-1\"\n"
+                 "\n"
+                 "The real-time tasks, without the header:\n"
+                 "\n"
+                 "  kdive> ps -H -y fifo,rr",
      .options = {{'k', "", "kernel threads only"},
                  {'u', "", "user tasks only"},
                  {'G', "", "thread group leaders only"},
@@ -324,13 +362,18 @@ const CommandRegistrar registrar{
                  {'a', "", "show command-line arguments and environment (user tasks)"},
                  {'r', "", "show resource limits"},
                  {'S', "", "count the tasks in each state"},
-                 {'A', "", "active tasks only (running on a CPU)"}},
+                 {'A', "", "active tasks only (running on a CPU)"},
+                 {'I', "", "leave out the idle tasks (swapper/N)"},
+                 {'y', "policy", "only tasks of these scheduling policies: NORMAL (0), FIFO (1), RR (2), BATCH (3), "
+                                 "ISO (4), IDLE (5), DEADLINE (6), by name or number, comma-separated"},
+                 {'H', "", "no header line"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"pid", "ppid", "cpu", "task", "state", "pct_mem", "vsz", "rss", "comm", "active",
                        "kernel_thread", "kstackp"},
               .notes = "One object per task: vsz and rss in KiB as in the text, pct_mem rounded as\n"
-                       "printed. With -p/-c/-g/-t/-a/-r one object per task holding pid, task, cpu,\n"
+                       "printed, policy the scheduling policy's number and prio the kernel's\n"
+                       "effective priority. With -p/-c/-g/-t/-a/-r one object per task holding pid, task, cpu,\n"
                        "comm and the view's key (ancestry, children, threads, run_time_ns, args and\n"
                        "env, rlimits; an unlimited rlimit is null); -l/-m add last_arrival (and\n"
                        "since_latest_ns); -S is an object of state counts, {\"IN\": 40, ...}, with\n"

@@ -11,10 +11,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) { run_struct_com
 const CommandRegistrar registrar{
     {.name = "union",
      .summary = "union contents or layout",
-     .usage = "union [-o] [-x|-d] union_name[.member[,member...]] [address | symbol] [count]",
+     .usage = "union [-o] [-l offset] [-rfupxd] union_name[.member[,member...]]\n"
+              "      [address | symbol][:cpuspec] [count | -c count]",
      .description = "The same as struct, for unions: without an address the layout (-o adds\n"
                     "offsets, which are all 0 unless members are nested), with an address the\n"
-                    "union stored there, every member seen over the same bytes.",
+                    "union stored there, every member seen over the same bytes. A first word that\n"
+                    "names a union runs union.\n\n" KDIVE_STRUCT_ADDRESS_HELP,
      .examples = "  kdive> union -o rcu_special\n"
                  "  union rcu_special {\n"
                  "        struct {\n"
@@ -37,15 +39,14 @@ const CommandRegistrar registrar{
                  "    },\n"
                  "    s = 0\n"
                  "  }",
-     .options = {{'o', "", "show member offsets (with an address: member addresses)"},
-                 {'x', "", "integers in hexadecimal"},
-                 {'d', "", "integers in decimal (the default)"}},
+     .options = struct_command_options(),
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"address", "type", "value"},
               .notes = "As struct's: with an address, one {address, type, value} per union shown\n"
                        "(every member as an object over the same bytes, or the selected members);\n"
-                       "without one, the layout as a list of {member, offset, size, type}.",
+                       "without one, the layout as a list of {member, offset, size, type}; -r, -p\n"
+                       "and :cpuspec as struct's.",
               .example = "union rcu_special init_task.trc_reader_special"}},
     run};
 

@@ -10,6 +10,7 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/context_space.hpp"
+#include "commands/cpu_list.hpp"
 #include "commands/page_rows.hpp"
 #include "commands/task_args.hpp"
 #include "commands/vma_rows.hpp"
@@ -21,6 +22,7 @@
 #include "kernel-model/page_location.hpp"
 #include "kernel-model/page_struct.hpp"
 #include "kernel-model/swap.hpp"
+#include "kernel-model/task_sources.hpp"
 #include "kernel-model/tasks.hpp"
 #include "kernel-model/type_system.hpp"
 #include "kernel-model/vmas.hpp"
@@ -236,15 +238,37 @@ void run_vtop(Session& session, const ParsedArgs& args, Output& out) {
   out.result(std::move(results));
 }
 
+// crash's "ptov offset:cpuspec": where a per-CPU offset lands in each CPU's area.
+Json print_per_cpu_offset(Session& session, uint64_t offset, const std::string& spec, bool first, Output& out) {
+  const Kernel& k = session.kernel();
+  const int cpus = possible_cpus(k);
+  const int width = static_cast<int>(fmt::format("[{}]", cpus - 1).size()) + 2;
+  out.print("{}PER-CPU OFFSET: {:x}\n", first ? "" : "\n", offset);
+  out.print("  {:<{}}  {:<16}\n", "CPU", width, "VIRTUAL");
+  Json per_cpu = Json::array();
+  for (int cpu : parse_cpu_spec(spec, cpus, session.context().cpu)) {
+    const uint64_t virt = offset + k.per_cpu_offset(cpu);
+    out.print("  {:<{}}{:x}\n", fmt::format("[{}]", cpu), width, virt);
+    per_cpu.push_back({{"cpu", cpu}, {"virtual", json_hex(virt)}});
+  }
+  return {{"offset", json_hex(offset)}, {"cpus", std::move(per_cpu)}};
+}
+
 void run_ptov(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
   if (args.positional().empty()) throw CommandError("a physical address is needed (see 'help ptov')");
   const AddressSpace kernel = AddressSpace::kernel(k);
   Json results = Json::array();
   bool first = true;
-  for (const auto& word : args.positional()) {
-    auto p = parse_number(word, 16);
-    if (!p) throw CommandError(fmt::format("invalid physical address: '{}'", word));
+  for (const auto& arg : args.positional()) {
+    CpuSuffix word = split_cpu_suffix(arg);
+    auto p = parse_number(word.base, 16);
+    if (!p) throw CommandError(fmt::format("invalid {}: '{}'", word.cpus ? "per-CPU offset" : "physical address", arg));
+    if (word.cpus) {
+      results.push_back(print_per_cpu_offset(session, *p, *word.cpus, first, out));
+      first = false;
+      continue;
+    }
     const PhysAddr physical{*p};
     const VirtAddr virt = kernel.direct_map_address(physical);
     out.print("{}{:<16}  {:<16}\n", first ? "" : "\n", "VIRTUAL", "PHYSICAL");
@@ -319,20 +343,31 @@ const CommandRegistrar vtop_registrar{
 const CommandRegistrar ptov_registrar{
     {.name = "ptov",
      .summary = "physical to virtual address translation",
-     .usage = "ptov physical-address ...",
+     .usage = "ptov physical-address | offset:cpuspec ...",
      .description = "Shows the kernel's direct-map (page_offset_base) virtual address of each\n"
-                    "physical address. Addresses are hex.",
+                    "physical address. Addresses are hex.\n"
+                    "\n"
+                    "offset:cpuspec takes a per-CPU offset (a per-CPU symbol's value) and shows\n"
+                    "its address in the per-CPU area of each CPU named: \"2a768:1,3\", \"2a768:a\"\n"
+                    "(every CPU), \"2a768:\" (the current context's CPU).",
      .examples = "  kdive> ptov 1000000 2000\n"
                  "  VIRTUAL           PHYSICAL\n"
                  "  ffff8bd681000000  1000000\n"
                  "\n"
                  "  VIRTUAL           PHYSICAL\n"
-                 "  ffff8bd680002000  2000",
+                 "  ffff8bd680002000  2000\n"
+                 "\n"
+                 "  kdive> ptov 2a768:a\n"
+                 "  PER-CPU OFFSET: 2a768\n"
+                 "    CPU    VIRTUAL\n"
+                 "    [0]    ffff88803ec2a768\n"
+                 "    [1]    ffff88803ed2a768",
      .options = {},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,
               .keys = {"physical", "virtual"},
-              .notes = "One object per address: the physical address and its direct-map virtual address.",
+              .notes = "One object per address: the physical address and its direct-map virtual\n"
+                       "address; for offset:cpuspec, {offset, cpus: [{cpu, virtual}]} instead.",
               .example = "ptov 1000000"}},
     run_ptov};
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -61,6 +62,20 @@ class KernelEvalContext : public EvalContext {
  private:
   const Kernel& kernel_;
   std::optional<int> cpu_;
+};
+
+// The kernel's types and symbols over other memory: a task's user space
+// (`struct -u`, `p -u`) or the bytes of the dump file itself (`struct -f`,
+// where an "address" is a file offset). `read` fills the bytes or throws.
+class ReaderEvalContext : public KernelEvalContext {
+ public:
+  using Reader = std::function<void(VirtAddr, std::span<std::byte>)>;
+  ReaderEvalContext(const Kernel& kernel, Reader read, std::optional<int> cpu = std::nullopt)
+      : KernelEvalContext(kernel, cpu), read_(std::move(read)) {}
+  void read(VirtAddr address, std::span<std::byte> out) const override { read_(address, out); }
+
+ private:
+  Reader read_;
 };
 
 // Numbers only: no symbols, no memory, only the C integer types — for `eval`

@@ -80,7 +80,7 @@ class Kernel {
   // its types and source lines (a DWARF problem leaves the symbols loaded and
   // is kept in Module::debuginfo_problem). Throws Error like
   // kdive::load_module_object.
-  void load_module_object(Module& module, const std::filesystem::path& file);
+  void load_module_object(Module& module, const std::filesystem::path& file, const ModuleLoadOptions& options = {});
   // mod -d: back to the kernel's own symbols; the module's types and source
   // lines leave the lookups.
   void unload_module_object(Module& module);

@@ -73,7 +73,8 @@ std::vector<char> unzstd(const std::vector<char>& in, const std::filesystem::pat
 
 }  // namespace
 
-std::vector<char> load_module_object(Module& module, const std::filesystem::path& file) {
+std::vector<char> load_module_object(Module& module, const std::filesystem::path& file,
+                                     const ModuleLoadOptions& options) {
   std::vector<char> bytes = read_file(file);
   std::string ext = file.extension().string();
   if (ext == ".xz") bytes = unxz(bytes, file);
@@ -154,6 +155,16 @@ std::vector<char> load_module_object(Module& module, const std::filesystem::path
   if (compared > 0 && agree * 2 < compared) {
     throw Error(Error::Kind::Mismatch, fmt::format("{} does not match the loaded module {} ({} of {} symbols agree)",
                                                    file.string(), module.name, agree, compared));
+  }
+  if (options.section_symbols && !table.empty()) {
+    for (const auto& [index, address] : base) {
+      if (!module.contains(address)) continue;
+      const uint64_t size = sections[index].header.sh_size;
+      storage->push_back(fmt::format("_MODULE_SECTION_START [{}]", sections[index].name));
+      table.add({storage->back(), address, 0, 'S', storage->front()});
+      storage->push_back(fmt::format("_MODULE_SECTION_END [{}]", sections[index].name));
+      table.add({storage->back(), address + size, 0, 'S', storage->front()});
+    }
   }
   if (table.empty()) {
     throw Error(Error::Kind::BadData,

@@ -116,7 +116,13 @@ bool plausible_module_name(std::string_view name);
 // .xz/.zst), placing each section where the kernel loaded it. Throws Error
 // (Os, BadData) when the file cannot be used, or Mismatch when it is not that
 // module. Returns the object's (decompressed) bytes.
-std::vector<char> load_module_object(Module& module, const std::filesystem::path& file);
+struct ModuleLoadOptions {
+  // crash's mod -g: add "_MODULE_SECTION_START [.text]" and
+  // "_MODULE_SECTION_END [.text]" symbols (type 'S') around each placed section.
+  bool section_symbols = false;
+};
+std::vector<char> load_module_object(Module& module, const std::filesystem::path& file,
+                                     const ModuleLoadOptions& options = {});
 // Forgets a loaded object file: the kernel's own symbols are used again.
 void unload_module_object(Module& module);
 

@@ -42,7 +42,7 @@ struct Field {
 // a busy machine has tens of thousands of tasks.
 struct TaskLayout {
   uint64_t size = 0;
-  Field pid, tgid, comm, real_parent, state, exit_state, flags, cpu, mm, stack;
+  Field pid, tgid, comm, real_parent, state, exit_state, flags, cpu, mm, stack, policy, prio;
   std::optional<Field> thread_sp, last_arrival, start_time, utime, stime;
   bool rss_stat = false;  // per-task rss deltas (SPLIT_RSS_COUNTING, before 6.2)
 
@@ -71,6 +71,8 @@ struct TaskLayout {
     cpu = Field::of(need({"cpu", "thread_info.cpu"}));
     mm = Field::of(need({"mm"}));
     stack = Field::of(need({"stack"}));
+    policy = Field::of(need({"policy"}));
+    prio = Field::of(need({"prio"}));
     thread_sp = maybe("thread.sp");
     last_arrival = maybe("sched_info.last_arrival");
     start_time = maybe("start_time");
@@ -101,6 +103,8 @@ class TaskReader {
     t.cpu = static_cast<int>(layout_.cpu.in(buf));
     t.mm = VirtAddr{layout_.mm.in(buf)};
     t.stack = VirtAddr{layout_.stack.in(buf)};
+    t.policy = static_cast<uint32_t>(layout_.policy.in(buf));
+    t.prio = static_cast<int32_t>(layout_.prio.in(buf));
     if (layout_.thread_sp) t.kernel_sp = layout_.thread_sp->in(buf);
     if (layout_.last_arrival) t.last_arrival = layout_.last_arrival->in(buf);
     if (layout_.start_time) t.start_time = layout_.start_time->in(buf);

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands/api/session.hpp"
+#include "kernel-model/kernel.hpp"
+#include "kernel-model/type_system.hpp"
 
 namespace kdive {
 namespace {
@@ -15,6 +17,16 @@ void write_json_line(Output& out, std::string_view as_typed, const char* key, Js
   if (!out.lost_items().empty()) line["lost"] = out.lost_items();
   // Invalid UTF-8 from kernel memory (a corrupted comm) is replaced, not thrown on.
   out.write_raw(line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
+}
+
+// crash runs struct or union when the first word names one instead of a
+// command: "task_struct ADDR", "task_struct.pid,comm ADDR". Commands win.
+bool names_struct_or_union(Session& session, const std::string& word) {
+  if (!session.has_kernel()) return false;
+  std::string name = word.substr(0, word.find('.'));
+  if (name.empty()) return false;
+  TypeSystem& types = session.kernel().types();
+  return types.lookup("struct " + name) != nullptr || types.lookup("union " + name) != nullptr;
 }
 
 }  // namespace
@@ -29,12 +41,22 @@ CommandRun run_command(Session& session, std::string_view as_typed, const std::v
   };
   if (words.empty()) return run;
   const Command* command = CommandRegistry::instance().find(words.front());
+  // The words after the command name: with "*task_struct" or a bare
+  // "task_struct", the type name is the first of them.
+  std::vector<std::string> rest(words.begin() + 1, words.end());
+  if (command == nullptr && words.front().size() > 1 && words.front()[0] == '*') {
+    command = CommandRegistry::instance().find("*");
+    rest.insert(rest.begin(), words.front().substr(1));
+  } else if (command == nullptr && names_struct_or_union(session, words.front())) {
+    command = CommandRegistry::instance().find("*");
+    rest.insert(rest.begin(), words.front());
+  }
   if (command == nullptr) {
     fail("kdive", fmt::format("command not found: {} (try 'help')", words.front()));
     return run;
   }
   try {
-    ParsedArgs args = parse_args(command->spec, {words.begin() + 1, words.end()});
+    ParsedArgs args = parse_args(command->spec, rest);
     if (session.has_kernel()) session.kernel().begin_command();
     command->run(session, args, out);
     if (out.json()) write_json_line(out, as_typed, "result", out.take_result());

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -210,4 +211,51 @@ TEST_CASE("bt -l in text: a file:line under each module frame only after mod -s"
   CHECK(sourced[0] == 0);
   CHECK(frames[1] == t.test_module_chain.size());
   CHECK(sourced[1] == frames[1]);
+}
+
+TEST_CASE("mod -g -s adds each section's start and end symbols where the module's code sits", "[module_lines]") {
+  const fs::path dir = fixture_dir(suite());
+  const Truth t = Truth::load(dir / "truth.txt");
+  if (t.test_module.empty()) KDIVE_SKIP("this fixture's guest loaded no test module");
+  if (!have_tool("nm")) KDIVE_SKIP("binutils (nm) is not installed");
+  const std::string& module = t.test_module;
+  const fs::path object = dir / "modules" / (module + ".ko");
+  REQUIRE(!t.test_module_chain.empty());
+  const std::string& innermost = t.test_module_chain.front();
+  const uint64_t text_base = t.test_module_symbols.at(innermost) - object_value(object, innermost);
+
+  KdiveRun r = run_kdive(suite(), "elf",
+                         fmt::format("mod -s {0} {1} > /dev/null; sym -m {0}; mod -d {0} > /dev/null; "
+                                     "mod -g -s {0} {1} > /dev/null; sym -m {0}",
+                                     module, object.string()));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const std::string marker = fmt::format("MODULE START: {}", module);
+  const size_t second = r.out.find(marker, r.out.find(marker) + 1);
+  REQUIRE(second != std::string::npos);
+  // Without -g: no section symbols.
+  CHECK(r.out.substr(0, second).find("_MODULE_SECTION_") == std::string::npos);
+  const std::string with_g = r.out.substr(second);
+  std::map<std::string, std::pair<uint64_t, uint64_t>> sections;  // name -> [start, end)
+  std::regex bound(R"(^([0-9a-f]{16}) \(S\) _MODULE_SECTION_(START|END) \[(.+)\]$)");
+  for (const std::string& line : lines_of(with_g)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, bound)) continue;
+    const uint64_t at = std::stoull(m[1], nullptr, 16);
+    (m[2] == "START" ? sections[m[3]].first : sections[m[3]].second) = at;
+  }
+  REQUIRE(sections.count(".text") == 1);
+  CHECK(sections.at(".text").first == text_base);
+  for (const auto& [name, range] : sections) {
+    INFO(name);
+    CHECK(range.first <= range.second);
+  }
+  // Every function of the oops chain lies in .text, where the guest's
+  // kallsyms put it.
+  for (const std::string& function : t.test_module_chain) {
+    INFO(function);
+    const uint64_t at = t.test_module_symbols.at(function);
+    CHECK(at >= sections.at(".text").first);
+    CHECK(at < sections.at(".text").second);
+  }
 }

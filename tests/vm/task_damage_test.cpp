@@ -4,6 +4,7 @@
 // (batch exit status 3). Each case checks both halves against truth.txt.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "dump_edit.hpp"
+#include "run_kdive.hpp"
 #include "truth.hpp"
 #include "vm_test.hpp"
 
@@ -151,6 +153,29 @@ TEST_CASE("a tasks list pointer turned into a cycle: every task is still listed,
   CHECK(p.damaged.empty());
   REQUIRE(p.envelope.contains("warnings"));
   CHECK_THAT(p.envelope["warnings"].dump(), Contains("process list") && Contains("comes back to"));
+
+  // list -B measures the loop: from init to the sleeper in the sound list's
+  // order; before it come the head (where the walk starts; list -H does not
+  // show it) and the entries before init.
+  KdiveRun sound = run_kdive(suite(), "elf", "list -H init_task.tasks");
+  REQUIRE(sound.status == 0);
+  const auto links = lines_of(sound.out);
+  auto index_of = [&](VirtAddr task) {
+    auto at = std::find(links.begin(), links.end(), fmt::format("{:x}", (task + tasks_offset).value()));
+    REQUIRE(at != links.end());
+    return static_cast<uint64_t>(at - links.begin());
+  };
+  const uint64_t first = index_of(init);
+  const uint64_t last = index_of(sleeper);
+  REQUIRE(last > first);
+  KdiveRun loop = d.run("list -B -H init_task.tasks");
+  CHECK(loop.status == kDataLost);
+  CHECK_THAT(loop.out, Contains(fmt::format("list: loop detected, loop length: {}; length from start to loop: {}",
+                                            last - first + 1, first + 1)));
+  // A sound list through its own head is no loop.
+  KdiveRun whole = run_kdive(suite(), "elf", "list -B -H init_task.tasks");
+  CHECK(whole.status == 0);
+  CHECK(whole.out.find("loop") == std::string::npos);
 }
 
 TEST_CASE("one zeroed PID IDR node: every task is still listed through the lists, the damage reported",

@@ -56,7 +56,27 @@ TEST_CASE("every command has a complete manual", "[help]") {
 
 TEST_CASE("help finds commands by alias and rejects unknown names", "[help]") {
   CHECK(run({"q"}).find("NAME\n  quit") != std::string::npos);
-  CHECK_THROWS_WITH(run({"nosuchcommand"}), Catch::Contains("no such command: nosuchcommand"));
+  CHECK_THROWS_WITH(run({"nosuchcommand"}), Catch::Contains("no such command or help topic: nosuchcommand"));
+}
+
+TEST_CASE("help input, output, commands and all", "[help]") {
+  const std::string input = run({"input"});
+  CHECK(input.starts_with("INPUT\n"));
+  CHECK(input.find(".kdiverc") != std::string::npos);
+  CHECK(run({"output"}).starts_with("OUTPUT\n"));
+  CHECK(run({"commands"}) == run({}));
+  // all: both pages, then every command's manual once, in the registry's order.
+  const std::string all = run({"all"});
+  CHECK(all.starts_with(input));
+  size_t at = all.find("OUTPUT\n");
+  REQUIRE(at != std::string::npos);
+  for (const kdive::Command* c : kdive::CommandRegistry::instance().all()) {
+    INFO(c->spec.name);
+    const size_t next = all.find("NAME\n  " + std::string(c->spec.name) + " - ", at);
+    REQUIRE(next != std::string::npos);
+    CHECK(all.find("NAME\n  " + std::string(c->spec.name) + " - ", next + 1) == std::string::npos);
+    at = next;
+  }
 }
 
 TEST_CASE("help shows long options in the manual and in JSON", "[help]") {
