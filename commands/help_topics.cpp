@@ -8,9 +8,9 @@ namespace {
 constexpr std::array<HelpTopic, 2> kTopics = {{
     {"input", "how the shell reads commands",
      "Interactive input is read with readline: emacs-style line editing (vi with\n"
-     "`set -o vi` in ~/.inputrc), a history kept in ~/.kdive_history, and Tab\n"
-     "completion of command names, options, kernel symbols, struct and union names\n"
-     "and struct.member paths.\n"
+     "\"set editing-mode vi\" in ~/.inputrc), a history kept in ~/.kdive_history,\n"
+     "and Tab completion of command names, options, kernel symbols, struct and\n"
+     "union names and struct.member paths.\n"
      "\n"
      "One line may hold several commands separated by ';'. Words are split as a\n"
      "POSIX shell splits them: single quotes keep everything, double quotes allow\n"

@@ -237,7 +237,8 @@ std::string format_value(const Value& v, const ValueFormat& f, int indent) {
       }
       if (t.name() == "float" || t.name() == "double" || t.name() == "long double") return floating(v);
       std::string n = integer(v, f);
-      if (t.is_char() && !v.is_bitfield() && f.radix != 16) n += " " + char_literal(v.as_u64() & 0xff);
+      // gdb shows the character of a char bitfield too: sk_userlocks = 0 '\000'.
+      if (t.is_char() && f.radix != 16) n += " " + char_literal(v.as_u64() & 0xff);
       return n;
     }
     default:

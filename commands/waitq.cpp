@@ -35,8 +35,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     // A symbol is named in the "empty" line, as crash names it.
     if (k.find_symbol(words[0]) != nullptr) label = fmt::format("\"{}\" ", words[0]);
   }
+  if (head.value() < kKernelHalf) throw CommandError(fmt::format("invalid kernel virtual address: {:x}", head.value()));
   Walked<WaitQueueEntry> w;
   try {
+    // The head itself must be there: a walk from an unreadable head would only
+    // mark a break where nothing was ever a wait queue.
+    (void)k.memory().read_pointer(head);
     w = read_wait_queue(k, head);
   } catch (const ModelError& e) {
     throw CommandError(fmt::format("wait queue at {:x}: {}", head.value(), e.what()));

@@ -237,7 +237,13 @@ TEST_CASE("struct, whatis and ps -y match crash line by line", "[struct_forms]")
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
   const uint64_t init_task = truth().ksym.at("init_task");
-  compare_with_crash({"struct file_operations -p pipefifo_fops",
+  // A socket's struct sock, for its u8 bitfields (gdb prints a char bitfield
+  // with its character, as any char).
+  const std::string sockets = kdive_ok("foreach net -s");
+  std::smatch sock;
+  REQUIRE(std::regex_search(sockets, sock, std::regex(R"(\n +\d+ +[0-9a-f]{16} +([0-9a-f]{16}) )")));
+  compare_with_crash({fmt::format("struct sock.sk_padding,sk_no_check_tx,sk_userlocks {}", sock[1].str()),
+                      "struct file_operations -p pipefifo_fops",
                       fmt::format("struct task_struct.comm -r {:x}", init_task),
                       fmt::format("struct list_head -r {:x}", init_task), "struct rq.cpu,nr_running runqueues:a",
                       fmt::format("* list_head {:x}", init_task), fmt::format("task_struct.pid {:x}", init_task),

@@ -253,6 +253,13 @@ TEST_CASE("waitq lists kswapd on its node's wait queue", "[sysstate]") {
   CHECK(kdive_ok("waitq pglist_data.kswapd_wait " + pgdat).find("COMMAND: \"kswapd0\"") != std::string::npos);
 }
 
+TEST_CASE("waitq: an address that holds no wait queue is one error line", "[sysstate]") {
+  KdiveRun r = run_kdive(suite(), "elf", "waitq 0; waitq ffffffffdead0000; echo next");
+  CHECK(r.err.find("waitq: invalid kernel virtual address: 0\n") != std::string::npos);
+  CHECK(r.err.find("waitq: wait queue at ffffffffdead0000: cannot read") != std::string::npos);
+  CHECK(r.out == "next\n");
+}
+
 TEST_CASE("mach: the memory map holds the guest's memory and each CPU's cpuinfo is its own", "[sysstate]") {
   json map = result("mach -m");
   REQUIRE_FALSE(map.empty());
