@@ -43,7 +43,7 @@ uint64_t read_count(std::string_view name, const std::string& value) {
 // A value kdive accepts only as it already is, with the reason for the rest.
 Setter only(std::string_view name, std::string accepted, std::string why) {
   return [name = std::string(name), accepted = std::move(accepted), why = std::move(why)](SessionSettings&,
-                                                                                        const std::string& value) {
+                                                                                          const std::string& value) {
     if (value != accepted) throw CommandError(fmt::format("{} {}: {}", name, value, why));
   };
 }
@@ -168,13 +168,14 @@ std::string dumps_text(const SessionFiles& files) {
 std::string value_text(const SessionSettings& s, const SessionFiles& files, const std::string& name) {
   if (name == "scroll") return scroll_text(s);
   if (name == "radix") return fmt::format("{} ({})", s.radix, s.radix == 16 ? "hexadecimal" : "decimal");
-  if (name == "refresh") return on_off(s.refresh);
+  // A value kdive keeps but cannot act on says so beside it.
+  if (name == "refresh") return s.refresh ? "on" : "off (kdive reads the task table once either way)";
   if (name == "print_max") return std::to_string(s.print_max);
   if (name == "print_array") return on_off(s.print_array);
-  if (name == "console") return s.console.empty() ? "(not assigned)" : s.console;
-  if (name == "debug") return std::to_string(s.debug);
+  if (name == "console") return s.console.empty() ? "(not assigned)" : s.console + " (kdive writes nothing to it)";
+  if (name == "debug") return s.debug == 0 ? "0" : fmt::format("{} (kdive has no debug messages)", s.debug);
   if (name == "core") return "off";
-  if (name == "hash") return on_off(s.hash);
+  if (name == "hash") return s.hash ? "on" : "off (kdive's walks still check for loops)";
   if (name == "silent") return on_off(s.silent);
   if (name == "edit") return s.edit.empty() ? "(readline's default)" : s.edit;
   if (name == "namelist") return files.vmlinux ? files.vmlinux->string() : "(none)";
@@ -196,9 +197,9 @@ std::string value_text(const SessionSettings& s, const SessionFiles& files, cons
 
 const std::vector<std::string>& variable_names() {
   static const std::vector<std::string> names = {
-      "scroll", "radix",  "refresh", "print_max", "print_array", "console", "debug",   "core",
-      "hash",   "silent", "edit",    "namelist",  "dumpfile",    "unwind",  "zero_excluded",
-      "null-stop", "gdb", "scope",   "offline",   "redzone",     "error",   "output",  "srcdir"};
+      "scroll", "radix",  "refresh", "print_max", "print_array", "console", "debug",         "core",
+      "hash",   "silent", "edit",    "namelist",  "dumpfile",    "unwind",  "zero_excluded", "null-stop",
+      "gdb",    "scope",  "offline", "redzone",   "error",       "output",  "srcdir"};
   return names;
 }
 
@@ -220,7 +221,7 @@ std::vector<std::string> apply_variables(SessionSettings& settings, const std::v
 std::string variable_line(const SessionSettings& s, const SessionFiles& files, const std::string& name) {
   // crash's own words for a few of them.
   if (name == "radix") return fmt::format("output radix: {} ({})", s.radix, s.radix == 16 ? "hex" : "decimal");
-  if (name == "console") return fmt::format("console: {}", s.console.empty() ? "not set" : s.console);
+  if (name == "console" && s.console.empty()) return "console: not set";
   if (name == "core") return "core: off (do NOT drop core on error message)";
   return fmt::format("{}: {}", name, value_text(s, files, name));
 }
@@ -235,6 +236,8 @@ Json variable_json(const SessionSettings& s, const SessionFiles& files, const st
   if (name == "print_max") return s.print_max;
   if (name == "debug") return s.debug;
   if (name == "console") return s.console.empty() ? Json(nullptr) : Json(s.console);
+  if (name == "refresh") return on_off(s.refresh);
+  if (name == "hash") return on_off(s.hash);
   if (name == "edit") return s.edit.empty() ? Json(nullptr) : Json(s.edit);
   if (name == "namelist") return files.vmlinux ? Json(files.vmlinux->string()) : Json(nullptr);
   if (name == "dumpfile") return files.dumps;

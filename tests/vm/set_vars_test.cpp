@@ -77,14 +77,13 @@ TEST_CASE("set print_max, print_array, null-stop change what p and struct print"
   CHECK(three == fmt::format("{{{}, {}, {}...}}", all[0], all[1], all[2]));
   // One element per line, two columns in; "..." after the last one shown.
   const auto per_line = p_lines(kdive_ok("set print_array on print_max 3; p init_task.cpus_mask.bits"));
-  CHECK(per_line == std::vector<std::string>{"{", "  " + all[0] + ",", "  " + all[1] + ",", "  " + all[2] + "...",
-                                             "}"});
+  CHECK(per_line ==
+        std::vector<std::string>{"{", "  " + all[0] + ",", "  " + all[1] + ",", "  " + all[2] + "...", "}"});
 
   // struct prints through the same settings (a member line, and a whole
   // struct cpumask with its array nested two columns deeper).
   const uint64_t init_task = truth().ksym.at("init_task");
-  CHECK(kdive_ok(fmt::format("set print_max 2; struct task_struct.comm {:x}", init_task)) ==
-        "  comm = \"sw\"...,\n");
+  CHECK(kdive_ok(fmt::format("set print_max 2; struct task_struct.comm {:x}", init_task)) == "  comm = \"sw\"...,\n");
   CHECK(kdive_ok(fmt::format("set null-stop on; struct task_struct.comm {:x}", init_task)) ==
         "  comm = \"swapper/0\",\n");
   const std::string mask = p_lines(kdive_ok("p &init_task.cpus_mask"))[0];
@@ -139,10 +138,10 @@ TEST_CASE("set zero_excluded reads the pages a filtered dump left out as zeros",
   REQUIRE(excluded);
   const std::string files = quoted(fixture / "vmlinux") + " " + quoted(filtered);
   const std::string rd = fmt::format("rd -p {:x} 2", *excluded);
-  KdiveRun off = run_kdive_args("-b -c " + quoted(rd) + " " + files);
+  KdiveRun off = run_kdive_args("-b -c " + quoted(fs::path(rd)) + " " + files);
   CHECK(off.status != 0);
   CHECK(off.err.find("excluded") != std::string::npos);
-  KdiveRun on = run_kdive_args("-b -c " + quoted("set zero_excluded on; " + rd) + " " + files);
+  KdiveRun on = run_kdive_args("-b -c " + quoted(fs::path("set zero_excluded on; " + rd)) + " " + files);
   INFO(on.err);
   CHECK(on.status == 0);
   const auto lines = lines_of(on.out);
@@ -152,8 +151,8 @@ TEST_CASE("set zero_excluded reads the pages a filtered dump left out as zeros",
   CHECK(std::regex_match(
       lines[1], std::regex(fmt::format(R"( *0*{:x}:  0000000000000000 0000000000000000 +\.{{16}})", *excluded))));
   // Off again: the error is back.
-  KdiveRun again = run_kdive_args(
-      "-b -c " + quoted("set zero_excluded on; set zero_excluded off; " + rd) + " " + files);
+  KdiveRun again =
+      run_kdive_args("-b -c " + quoted(fs::path("set zero_excluded on; set zero_excluded off; " + rd)) + " " + files);
   CHECK(again.status != 0);
   CHECK(again.err.find("excluded") != std::string::npos);
 }

@@ -88,16 +88,17 @@ TEST_CASE("set -v: crash's names, order and line format", "[set]") {
   for (const auto& name : variable_names()) listing += variable_list_line(s, files(), name) + "\n";
   // The lines crash 8.0.2 prints for these (its own values where kdive's
   // defaults are crash's).
-  CHECK(listing.starts_with("        scroll: off\n"
-                            "         radix: 10 (decimal)\n"
-                            "       refresh: on\n"
-                            "     print_max: 256\n"
-                            "   print_array: off\n"
-                            "       console: (not assigned)\n"
-                            "         debug: 0\n"
-                            "          core: off\n"
-                            "          hash: on\n"
-                            "        silent: off\n"));
+  CHECK(
+      listing.starts_with("        scroll: off\n"
+                          "         radix: 10 (decimal)\n"
+                          "       refresh: on\n"
+                          "     print_max: 256\n"
+                          "   print_array: off\n"
+                          "       console: (not assigned)\n"
+                          "         debug: 0\n"
+                          "          core: off\n"
+                          "          hash: on\n"
+                          "        silent: off\n"));
   CHECK(listing.find("\n      namelist: vmlinux\n      dumpfile: vmcore\n        unwind: off\n"
                      " zero_excluded: off\n     null-stop: off\n           gdb: off\n"
                      "         scope: 0 (not set)\n       offline: show\n       redzone: on\n"
@@ -109,6 +110,11 @@ TEST_CASE("set -v: crash's names, order and line format", "[set]") {
   CHECK(variable_json(s, files(), "print_max") == 256);
   CHECK(variable_json(s, files(), "null-stop") == "off");
   CHECK(variable_json(s, files(), "console").is_null());
+  // What kdive keeps but cannot act on says so.
+  apply_variables(s, {"hash", "off", "console", "/dev/ttyS0"});
+  CHECK(variable_line(s, files(), "hash") == "hash: off (kdive's walks still check for loops)");
+  CHECK(variable_json(s, files(), "hash") == "off");
+  CHECK(variable_line(s, files(), "console") == "console: /dev/ttyS0 (kdive writes nothing to it)");
   CHECK(variable_json(s, files(), "dumpfile") == Json::array({"vmcore"}));
 }
 
