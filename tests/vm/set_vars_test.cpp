@@ -4,6 +4,7 @@
 // zeros, and `set -v` lists what crash 8.0.2 lists on the one fixture it reads.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -29,10 +30,13 @@ namespace {
 
 Truth truth() { return Truth::load(fixture_dir(suite()) / "truth.txt"); }
 
-// The text after "$N = " of a p command's first line, the rest as they are.
+// p's value: from the line "$N = VALUE" on (the lines `set` printed before
+// it dropped), that line reduced to VALUE.
 std::vector<std::string> p_lines(const std::string& out) {
   std::vector<std::string> lines = lines_of(out);
-  REQUIRE(!lines.empty());
+  auto first = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with("$"); });
+  REQUIRE(first != lines.end());
+  lines.erase(lines.begin(), first);
   std::smatch m;
   REQUIRE(std::regex_match(lines[0], m, std::regex(R"(\$\d+ = (.*))")));
   lines[0] = m[1];
@@ -83,15 +87,16 @@ TEST_CASE("set print_max, print_array, null-stop change what p and struct print"
   // struct prints through the same settings (a member line, and a whole
   // struct cpumask with its array nested two columns deeper).
   const uint64_t init_task = truth().ksym.at("init_task");
-  CHECK(kdive_ok(fmt::format("set print_max 2; struct task_struct.comm {:x}", init_task)) == "  comm = \"sw\"...,\n");
+  CHECK(kdive_ok(fmt::format("set print_max 2; struct task_struct.comm {:x}", init_task)) ==
+        "print_max: 2\n  comm = \"sw\"...,\n");
   CHECK(kdive_ok(fmt::format("set null-stop on; struct task_struct.comm {:x}", init_task)) ==
-        "  comm = \"swapper/0\",\n");
+        "null-stop: on\n  comm = \"swapper/0\",\n");
   const std::string mask = p_lines(kdive_ok("p &init_task.cpus_mask"))[0];
   std::smatch m;
   REQUIRE(std::regex_search(mask, m, std::regex(R"(0x([0-9a-f]+))")));
   CHECK(lines_of(kdive_ok("set print_array on print_max 2; struct cpumask " + std::string(m[1]))) ==
-        std::vector<std::string>{"struct cpumask {", "  bits = {", "    " + all[0] + ",", "    " + all[1] + "...",
-                                 "  }", "}"});
+        std::vector<std::string>{"print_array: on", "print_max: 2", "struct cpumask {", "  bits = {",
+                                 "    " + all[0] + ",", "    " + all[1] + "...", "  }", "}"});
 
   // The JSON of a set names each variable it set.
   Json j = json_result_of(suite(), "set print_max 3 print_array on null-stop on");
