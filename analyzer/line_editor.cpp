@@ -204,6 +204,15 @@ std::optional<std::string> LineEditor::read_line() {
   sigset_t during_wait = outside_wait;
   sigdelset(&during_wait, SIGINT);
   rl_callback_handler_install(prompt_.c_str(), on_line);
+  // After the install: its first call reads ~/.inputrc, which would undo it.
+  // (readline's rl_editing_mode: 0 is vi, 1 is emacs.)
+  if (vi_mode_ && (rl_editing_mode == 0) != *vi_mode_) {
+    if (*vi_mode_) {
+      rl_vi_editing_mode(1, 0);
+    } else {
+      rl_emacs_editing_mode(1, 0);
+    }
+  }
   while (!g_got_line) {
     fd_set fds;
     FD_ZERO(&fds);

@@ -30,8 +30,12 @@ class LineEditor {
 
   // The next line; nullopt at end of input (Ctrl-D on an empty line).
   std::optional<std::string> read_line();
+  // readline's editing mode from the next line on (`set edit vi|emacs`); it
+  // overrides what ~/.inputrc chose, which readline reads at its first line.
+  void set_vi_mode(bool vi) { vi_mode_ = vi; }
 
  private:
+  std::optional<bool> vi_mode_;
   std::string prompt_;
   std::string history_path_;
   Completer completer_;

@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
   }
   kdive::Session session(std::move(files), std::move(kernel));
   if (opt.json) session.settings().output = kdive::OutputMode::Json;
+  session.settings().silent = opt.silent;  // `set silent` shows it
   if (opt.source_dir) session.settings().source_dir = std::filesystem::path(*opt.source_dir);
 
   // A pipeline reader that exits early (`| head`) must not kill kdive.

@@ -32,7 +32,19 @@ std::string_view trimmed(std::string_view text) {
 
 void Shell::report(std::string_view who, std::string_view message) {
   std::fflush(out_);
-  fmt::print(err_, "{}{}: {}\n", location_, who, message);
+  const std::string line = fmt::format("{}{}: {}\n", location_, who, message);
+  const SessionSettings& s = session_.settings();
+  if (s.error == ErrorDestination::File) {
+    // `set error FILE`: only there. When it cannot be opened the line still
+    // reaches the terminal, with why, rather than being lost.
+    if (std::FILE* f = std::fopen(s.error_file.c_str(), "a")) {
+      std::fputs(line.c_str(), f);
+      std::fclose(f);
+      return;
+    }
+    fmt::print(err_, "kdive: error file {}: {}\n", s.error_file.string(), std::strerror(errno));
+  }
+  fmt::print(err_, "{}", line);
   std::fflush(err_);
 }
 
@@ -99,10 +111,19 @@ bool Shell::run_command(std::string_view text, std::string_view typed) {
     if (pager) pager->program = session_.settings().pager;
     OutputTarget target(inv, out_, pager ? &*pager : nullptr);
     target.output().set_mode(session_.settings().output);
-    auto on_error = [this, &target](std::string_view who, std::string_view message) {
+    // `set error redirect`: a command's error lines go where its output goes
+    // when that is a pipe or a file (text mode; JSON keeps its own lines).
+    const bool errors_to_target = session_.settings().error == ErrorDestination::Redirect &&
+                                  (!inv.pipeline.empty() || !inv.redirect_path.empty()) &&
+                                  session_.settings().output == OutputMode::Text;
+    auto on_error = [this, &target, errors_to_target](std::string_view who, std::string_view message) {
       // q in the pager stops the command the way Ctrl-C does; it is no error.
       if (target.pager_quit() && message == Interrupted().what()) return;
       target.flush_held();  // what the command printed comes before its error
+      if (errors_to_target) {
+        target.output().write(fmt::format("{}{}: {}\n", location_, who, message));
+        return;
+      }
       report(who, message);
     };
     CommandRun run =
@@ -147,6 +168,8 @@ void Shell::run_interactive() {
   LineEditor editor("kdive> ",
                     [&names](std::string_view line, size_t cursor) { return complete_line(names, line, cursor); });
   while (!session_.quit_requested()) {
+    // `set edit vi|emacs`, from an rc file or typed at the prompt.
+    if (const std::string& mode = session_.settings().edit; !mode.empty()) editor.set_vi_mode(mode == "vi");
     auto line = editor.read_line();
     if (!line) {
       std::fputc('\n', out_);  // leave the terminal on a fresh line after Ctrl-D

@@ -88,7 +88,7 @@ EntryStructs::EntryStructs(const Kernel& k, const std::vector<std::string>& spec
 
 void EntryStructs::show(Output& out, VirtAddr entry, Json& into) const {
   KernelEvalContext ctx(k_);
-  ValueFormat f = value_format_for(k_, radix_);
+  ValueFormat f = settings_ != nullptr ? value_format_for(k_, radix_, *settings_) : value_format_for(k_, radix_);
   for (const Shown& s : shown_) {
     Value v = Value::in_memory(ctx, entry, s.type);
     Json& slot = into[s.name];

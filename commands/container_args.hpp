@@ -26,6 +26,7 @@ namespace kdive {
 
 class Kernel;
 class Output;
+struct SessionSettings;
 class Type;
 
 // "struct.member[.member...]" (the offset of the member in the struct) or a
@@ -48,6 +49,8 @@ class EntryStructs {
   EntryStructs(const Kernel& k, const std::vector<std::string>& specs, int radix);
 
   bool empty() const { return shown_.empty(); }
+  // Arrays printed as the session's print_max, print_array and null-stop say.
+  void use_settings(const SessionSettings& settings) { settings_ = &settings; }
   // Prints what is shown of the structure(s) at `entry` and adds their JSON
   // to `into` under each structure's name ({"task_struct": {"pid": 1, ...}}).
   // A structure that cannot be read prints a marker line, is reported as lost
@@ -63,6 +66,7 @@ class EntryStructs {
   const Kernel& k_;
   std::vector<Shown> shown_;
   int radix_;
+  const SessionSettings* settings_ = nullptr;
 };
 
 // Shows the place a walk broke, where it lies among the entries: the marker

@@ -82,6 +82,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   std::vector<std::string> specs = args.all_values('s');
   for (const auto& s : args.all_values('S')) specs.push_back(s);
   EntryStructs shown(k, specs, radix_of(session, args));
+  shown.use_settings(session.settings());
   if (link_offset && shown.empty()) throw CommandError("-l works with -s");
 
   Json entries = Json::array();

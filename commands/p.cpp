@@ -96,7 +96,11 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (args.has('x') && args.has('d')) throw CommandError("-x and -d exclude each other");
   std::string expr;
   for (const auto& w : args.positional()) expr += (expr.empty() ? "" : " ") + w;
-  ValueFormat f = value_format_for(k, args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix);
+  ValueFormat f = value_format_for(k,
+                                   args.has('x')   ? 16
+                                   : args.has('d') ? 10
+                                                   : session.settings().radix,
+                                   session.settings());
 
   // "sym:1,3", "sym:a", and "sym:" for the current context's CPU.
   static const std::regex per_cpu(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([0-9a-z,\-]*)\s*$)");

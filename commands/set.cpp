@@ -3,13 +3,12 @@
 // crash's set does.
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/set_variables.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
 #include "kernel-model/kernel.hpp"
@@ -17,92 +16,30 @@
 namespace kdive {
 namespace {
 
-const char* output_name(OutputMode mode) { return mode == OutputMode::Json ? "json" : "text"; }
-
-// "on (less -X -E -R -K)": the state and what pages.
-std::string scroll_text(const SessionSettings& s) {
-  if (!s.scroll) return "off";
-  return fmt::format("on ({})", s.pager.empty() ? "built-in --More--" : s.pager);
-}
-
 void show_variables(Session& session, Output& out) {
-  const SessionFiles& files = session.files();
-  std::string dumps;
-  for (const auto& d : files.dumps) dumps += (dumps.empty() ? "" : " ") + d;
-  out.print("        scroll: {}\n", scroll_text(session.settings()));
-  out.print("         radix: {} ({})\n", session.settings().radix,
-            session.settings().radix == 16 ? "hexadecimal" : "decimal");
-  out.print("        output: {}\n", output_name(session.settings().output));
-  const auto& source_dir = session.settings().source_dir;
-  out.print("        srcdir: {}\n", source_dir ? source_dir->string() : "(none)");
-  out.print("      namelist: {}\n", files.vmlinux ? files.vmlinux->string() : "(none)");
-  out.print("      dumpfile: {}\n", dumps.empty() ? "(none)" : dumps);
-  out.result({{"scroll", session.settings().scroll ? "on" : "off"},
-              {"radix", session.settings().radix},
-              {"output", output_name(session.settings().output)},
-              {"srcdir", source_dir ? Json(source_dir->string()) : Json(nullptr)},
-              {"namelist", files.vmlinux ? Json(files.vmlinux->string()) : Json(nullptr)},
-              {"dumpfile", files.dumps}});
+  Json result = Json::object();
+  for (const std::string& name : variable_names()) {
+    out.print("{}\n", variable_list_line(session.settings(), session.files(), name));
+    result[name] = variable_json(session.settings(), session.files(), name);
+  }
+  out.result(std::move(result));
 }
 
-// `set radix 16`, `set scroll off`: false when `name` is no variable.
-bool set_variable(Session& session, const std::vector<std::string>& words, Output& out) {
-  const std::string& name = words[0];
-  if (name == "radix") {
-    if (words.size() == 1) {
-      out.print("output radix: {} ({})\n", session.settings().radix,
-                session.settings().radix == 16 ? "hex" : "decimal");
-      out.result({{"radix", session.settings().radix}});
-      return true;
-    }
-    const std::string& v = words[1];
-    if (v != "10" && v != "16") throw CommandError(fmt::format("radix must be 10 or 16, not '{}'", v));
-    session.settings().radix = v == "16" ? 16 : 10;
-    out.print("output radix: {} ({})\n", session.settings().radix, v == "16" ? "hex" : "decimal");
-    out.result({{"radix", session.settings().radix}});
-    return true;
+// `set radix 16`, `set print_max 10 print_array on`: false when words[0] is
+// no variable (a pid or task address).
+bool set_variables(Session& session, const std::vector<std::string>& words, Output& out) {
+  if (!is_variable(words[0])) return false;
+  SessionSettings& settings = session.settings();
+  std::vector<std::string> names = apply_variables(settings, words);
+  // The one setting the kernel model holds itself.
+  if (session.has_kernel()) session.kernel().set_zero_excluded(settings.zero_excluded);
+  Json result = Json::object();
+  for (const std::string& name : names) {
+    out.print("{}\n", variable_line(settings, session.files(), name));
+    result[name] = variable_json(settings, session.files(), name);
   }
-  if (name == "output") {
-    if (words.size() > 1) {
-      const std::string& v = words[1];
-      if (v != "text" && v != "json") throw CommandError(fmt::format("output must be text or json, not '{}'", v));
-      session.settings().output = v == "json" ? OutputMode::Json : OutputMode::Text;
-    }
-    out.print("output: {}\n", output_name(session.settings().output));
-    out.result({{"output", output_name(session.settings().output)}});
-    return true;
-  }
-  if (name == "srcdir") {
-    auto& source_dir = session.settings().source_dir;
-    if (words.size() > 2) throw CommandError(fmt::format("too many arguments: {}", words[2]));
-    if (words.size() == 2) {
-      if (words[1] == "off") {
-        source_dir.reset();
-      } else {
-        std::error_code ec;
-        if (!std::filesystem::is_directory(words[1], ec)) {
-          throw CommandError(fmt::format("srcdir: {} is not a directory", words[1]));
-        }
-        source_dir = std::filesystem::path(words[1]);
-      }
-    }
-    out.print("srcdir: {}\n", source_dir ? source_dir->string() : "(none)");
-    out.result({{"srcdir", source_dir ? Json(source_dir->string()) : Json(nullptr)}});
-    return true;
-  }
-  if (name == "scroll") {
-    if (words.size() > 2) throw CommandError(fmt::format("too many arguments: {}", words[2]));
-    if (words.size() == 2) {
-      if (words[1] != "on" && words[1] != "off") {
-        throw CommandError(fmt::format("scroll must be on or off, not '{}'", words[1]));
-      }
-      session.settings().scroll = words[1] == "on";
-    }
-    out.print("scroll: {}\n", scroll_text(session.settings()));
-    out.result({{"scroll", session.settings().scroll ? "on" : "off"}});
-    return true;
-  }
-  return false;
+  out.result(std::move(result));
+  return true;
 }
 
 void run(Session& session, const ParsedArgs& args, Output& out) {
@@ -111,7 +48,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     return;
   }
   const auto& words = args.positional();
-  if (!words.empty() && set_variable(session, words, out)) return;
+  if (!words.empty() && set_variables(session, words, out)) return;
 
   Kernel& k = session.kernel();
   const TaskTable& table = k.tasks();
@@ -145,8 +82,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "set",
      .summary = "set the current context (task) or a kdive variable",
-     .usage = "set [pid | taskp | -c cpu | -p] | [radix [10|16]] | [output [text|json]] | [scroll [on|off]] |\n"
-              "       [srcdir [DIR|off]] | -v",
+     .usage = "set [pid | taskp | -c cpu | -p] | [variable [value]] ... | -v",
      .description = "With no argument, shows the current context: the task that task, files, vm\n"
                     "and bt act on when given no task. At startup it is the task that was running\n"
                     "on the CPU that panicked (on a live system, kdive's own task).\n\n"
@@ -154,15 +90,70 @@ const CommandRegistrar registrar{
                     "  taskp    a task_struct address, in hexadecimal.\n"
                     "  -c cpu   the task that was running on that CPU at the crash.\n"
                     "  -p       back to the panic task.\n"
-                    "  -v       show kdive's variables.\n\n"
-                    "Variables: `set radix 16` makes p and struct print in hexadecimal by default\n"
-                    "(the `hex` and `dec` aliases do the same); `set output json` makes every\n"
-                    "command print its JSON result from the next command on (as kdive --json);\n"
-                    "`set scroll off` stops paging output longer than the screen at the prompt\n"
-                    "(through $PAGER, else less, else a --More-- prompt; never in batch mode or\n"
-                    "into a pipe or file; the sf and sn aliases turn it off and on);\n"
-                    "`set srcdir DIR` names the kernel source tree that dis -s reads (kdive\n"
-                    "--srcdir DIR does the same; `set srcdir off` forgets it).\n\n"
+                    "  -v       show every variable, as crash's set -v lists them.\n\n"
+                    "A variable name alone shows its value; a name and a value sets it. Several\n"
+                    "names and values may follow one set (`set radix 16 print_max 8`): all are\n"
+                    "checked before any changes. A bad value is one error line naming the variable\n"
+                    "and the value. They may also be set in ~/.kdiverc or ./.kdiverc (and .crashrc\n"
+                    "with --crashrc). crash's variables, and what each does in kdive:\n\n"
+                    "  scroll on | off\n"
+                    "      Page output longer than the screen at the prompt (through $PAGER,\n"
+                    "      else less, else a --More-- prompt; never in batch mode or into a\n"
+                    "      pipe or file; the sf and sn aliases turn it off and on).\n"
+                    "  scroll less | more | CRASHPAGER\n"
+                    "      Page through that program (CRASHPAGER: the one that environment\n"
+                    "      variable names).\n"
+                    "  radix 10 | 16\n"
+                    "      p, struct and union print in decimal or hexadecimal (the hex and dec\n"
+                    "      aliases do the same).\n"
+                    "  refresh on | off\n"
+                    "      Kept for crash's rc files: kdive reads the task table once per dump,\n"
+                    "      so there is nothing to refresh.\n"
+                    "  print_max N\n"
+                    "      p, struct, union, task -R and list/tree -s show at most N elements\n"
+                    "      of an array (N characters of a char array, and of a string a char\n"
+                    "      pointer points to) before \"...\"; 0 shows them all. Decimal, or hex\n"
+                    "      with 0x. It does not cut JSON results.\n"
+                    "  print_array on | off\n"
+                    "      On: arrays one element per line (the same commands).\n"
+                    "  null-stop on | off\n"
+                    "      On: char arrays end at their first NUL (the same commands).\n"
+                    "  zero_excluded on | off\n"
+                    "      On: memory in pages the dump filtered out (makedumpfile -d) reads as\n"
+                    "      zeros instead of an error; pages never in the dump still fail.\n"
+                    "  hash on | off\n"
+                    "      crash's list verification. kdive's list, tree and task walks always\n"
+                    "      detect loops and stop at them, saying so: off is shown as such but\n"
+                    "      does not turn that off.\n"
+                    "  silent on | off\n"
+                    "      What kdive -s does at start (no banner); on also turns scroll off,\n"
+                    "      as in crash. kdive shows no prompt while it runs an input file\n"
+                    "      either way.\n"
+                    "  edit vi | emacs\n"
+                    "      readline's editing mode at the prompt, from an rc file or at run\n"
+                    "      time (unset: what ~/.inputrc says, else emacs).\n"
+                    "  error default | redirect | FILE\n"
+                    "      Where error lines go: default, the terminal (stderr); redirect, into\n"
+                    "      the command's pipe or file when it has one; FILE, appended to that\n"
+                    "      file only.\n"
+                    "  console DEVICE, debug N\n"
+                    "      Kept and shown for crash's rc files: kdive has no debug console or\n"
+                    "      debug messages.\n"
+                    "  core off, gdb off, unwind off\n"
+                    "      kdive never drops core on an error, has no gdb mode yet, and its bt\n"
+                    "      reads the ORC tables: turning these on is refused.\n"
+                    "  scope 0, offline show, redzone on\n"
+                    "      kdive has no text scope for types, cannot hide offline CPUs in its\n"
+                    "      per-CPU commands, and cannot leave slab red zones out of kmem yet:\n"
+                    "      other values are refused.\n"
+                    "  namelist, dumpfile\n"
+                    "      Shown only: both are named on kdive's command line.\n"
+                    "  output text | json\n"
+                    "      kdive's own: json makes every command print its JSON result from the\n"
+                    "      next command on (kdive --json).\n"
+                    "  srcdir DIR | off\n"
+                    "      kdive's own: the kernel source tree dis -s reads (kdive --srcdir\n"
+                    "      DIR).\\n\n"
                     "STATE shows the task's state bits by name; (PANIC) marks the task running on\n"
                     "the panicking CPU, (ACTIVE) a task running on another CPU.",
      .examples = "Show the current context:\n\n"
@@ -175,8 +166,26 @@ const CommandRegistrar registrar{
                  "Switch to pid 1, then to whatever CPU 1 was running:\n\n"
                  "  kdive> set 1\n"
                  "  kdive> set -c 1\n\n"
-                 "Print in hexadecimal from now on:\n\n"
-                 "  kdive> set radix 16",
+                 "Print in hexadecimal, and at most 4 elements of an array:\n\n"
+                 "  kdive> set radix 16 print_max 4\n"
+                 "  output radix: 16 (hex)\n"
+                 "  print_max: 4\n"
+                 "  kdive> p init_task.comm\n"
+                 "  $1 = \"swapp\"...\n\n"
+                 "Strings end at their NUL, arrays one element per line:\n\n"
+                 "  kdive> set null-stop on print_array on\n"
+                 "  kdive> p init_task.comm\n"
+                 "  $2 = \"swapper/0\"\n\n"
+                 "Read filtered-out pages as zeros:\n\n"
+                 "  kdive> set zero_excluded on\n"
+                 "  zero_excluded: on\n\n"
+                 "Show every variable:\n\n"
+                 "  kdive> set -v\n"
+                 "          scroll: on (less -X -E -R -K)\n"
+                 "           radix: 10 (decimal)\n"
+                 "         refresh: on\n"
+                 "       print_max: 256\n"
+                 "  ...",
      .options = {{'p', "", "the panic task"},
                  {'c', "cpu", "the active task of a CPU"},
                  {'a', "", "accepted for crash compatibility (tasks are already per CPU)"},
@@ -184,9 +193,13 @@ const CommandRegistrar registrar{
      .aliases = {},
      .json = {.kind = JsonShape::Kind::Object,
               .keys = {"pid", "task", "cpu", "comm", "state", "panic", "active"},
-              .notes = "The context task; state holds its state bits by name. `set -v` gives\n"
-                       "{scroll, radix, output, srcdir, namelist, dumpfile}; `set radix`, `set output`,\n"
-                       "`set srcdir` and `set scroll` give that one variable.",
+              .notes = "The context task; state holds its state bits by name. `set -v` gives an\n"
+                       "object with every variable by name: scroll, refresh, print_array, hash,\n"
+                       "silent, zero_excluded, null-stop, gdb and core as \"on\"/\"off\"; radix,\n"
+                       "print_max and debug as numbers; console, edit, scope and srcdir as\n"
+                       "strings or null when unset; namelist a string, dumpfile an array of\n"
+                       "files; offline, redzone, unwind, error and output as strings. `set NAME\n"
+                       "[VALUE] ...` gives the same keys for the variables it named.",
               .example = "set"}},
     run};
 

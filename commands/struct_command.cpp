@@ -141,7 +141,7 @@ Json print_instances(Session& session, const ParsedArgs& args, const Request& r,
     count = -count;
   }
   std::unique_ptr<EvalContext> ctx = memory_context(session, r);
-  ValueFormat f = value_format_for(k, r.radix);
+  ValueFormat f = value_format_for(k, r.radix, session.settings());
   Json instances = Json::array();
   for (int64_t i = 0; i < count; ++i) {
     uint64_t at = address + static_cast<uint64_t>(i) * size;

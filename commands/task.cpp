@@ -46,7 +46,11 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   for (const auto& m : members) {
     if (!task_struct.strip().member(m)) throw CommandError(fmt::format("invalid task_struct member: {}", m));
   }
-  ValueFormat f = value_format_for(k, args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix);
+  ValueFormat f = value_format_for(k,
+                                   args.has('x')   ? 16
+                                   : args.has('d') ? 10
+                                                   : session.settings().radix,
+                                   session.settings());
   KernelEvalContext ctx(k);
   Json results = Json::array();
   for (const Task* t : tasks) {

@@ -54,6 +54,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   std::vector<std::string> specs = args.all_values('s');
   for (const auto& s : args.all_values('S')) specs.push_back(s);
   EntryStructs shown(k, specs, args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix);
+  shown.use_settings(session.settings());
   const bool position = args.has('p');
   // With -N the start is the top node (or the head value, as stored) itself.
   const bool is_node = args.has('N');

@@ -6,17 +6,19 @@
 #include <cstring>
 
 #include "commands/api/output.hpp"
+#include "commands/api/session.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
 namespace {
 
-// How far gdb follows a char pointer to show its string.
-constexpr size_t kPointedStringMax = 200;
-// How many elements of an array (or chars of a char array) crash's gdb shows
-// before "...".
-constexpr uint64_t kArrayElementsMax = 256;
+// The most characters of a string any limit shows (print_max 0 is "all", but
+// a char pointer into a damaged page must still stop somewhere).
+constexpr uint64_t kStringCeiling = 1 << 16;
+
+// A print_max/string_max limit as a count: 0 means no limit.
+uint64_t limit_of(uint64_t max) { return max == 0 ? UINT64_MAX : max; }
 // How far JSON follows an unsized char array (linux_banner[] as some
 // kernels' DWARF declares it) to its NUL; text stops where gdb does.
 constexpr size_t kJsonStringMax = 1 << 16;
@@ -77,9 +79,10 @@ std::string pointer(const Value& v, const ValueFormat& f) {
   const Type* target = v.type().strip().target();
   if (p != 0 && target != nullptr && target->is_char() && target->strip().kind() == TypeKind::Base) {
     try {
-      std::string str = v.pointed_string(kPointedStringMax + 1);
-      bool cut = str.size() > kPointedStringMax;
-      if (cut) str.resize(kPointedStringMax);
+      const size_t max = std::min(limit_of(f.string_max), kStringCeiling);
+      std::string str = v.pointed_string(max + 1);
+      bool cut = str.size() > max;
+      if (cut) str.resize(max);
       return fmt::format("{}{} \"{}\"{}", s, symbol_suffix(p, f), escape_c_string(str), cut ? "..." : "");
     } catch (const Fault&) {
       return fmt::format("{} <error: Cannot access memory at address {:#x}>", s, p);
@@ -93,17 +96,27 @@ bool is_char_array(const Type& t) {
          t.target()->strip().kind() == TypeKind::Base;
 }
 
-std::string char_array(const Value& v) {
+std::string char_array(const Value& v, const ValueFormat& f) {
   auto b = v.bytes();
   std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
+  const uint64_t max = limit_of(f.print_max);
+  if (f.null_stop) {
+    // With null-stop gdb counts the string up to its first NUL and cuts it at
+    // the element limit exactly ("swap"... at print_max 4).
+    s = s.substr(0, s.find('\0'));
+    bool cut = s.size() > max;
+    if (cut) s = s.substr(0, max);
+    return fmt::format("\"{}\"{}", escape_c_string(s), cut ? "..." : "");
+  }
   // gdb drops one trailing NUL: the terminator of a string that fills the array.
   if (!s.empty() && s.back() == '\0') s.remove_suffix(1);
   // gdb takes the characters in runs of one repeated byte (crash prints no
   // "<repeats N times>", so a run is written out whole) and stops after the
   // run that reaches the element limit: 4096 NULs print whole, a 131072-byte
-  // log buffer stops near 256 characters, with "..." when something is left.
+  // log buffer stops near 256 characters, with "..." when something is left
+  // ("swapp"... at print_max 4: the run "pp" is written whole).
   size_t shown = 0;
-  while (shown < s.size() && shown < kArrayElementsMax) {
+  while (shown < s.size() && shown < max) {
     size_t run = 1;
     while (shown + run < s.size() && s[shown + run] == s[shown]) ++run;
     shown += run;
@@ -121,17 +134,31 @@ std::string array(const Value& v, const ValueFormat& f, int indent) {
     std::string s = pointer(p, f);
     return s;
   }
-  if (is_char_array(t)) return char_array(v);
+  if (is_char_array(t)) return char_array(v, f);
   uint64_t n = t.count().value_or(0);
   // A flexible array member (mm_struct.cpu_bitmap[]) has no elements to show:
   // gdb prints where it starts.
   if (n == 0 && v.is_lvalue()) return fmt::format("{:#x}", v.address().value());
+  const uint64_t shown = std::min(n, limit_of(f.print_max));
+  const char* more = n > shown ? "..." : "";
+  if (f.print_array) {
+    // gdb's "print array on": "{\n" then each element on its own line, two
+    // columns deeper than the line the array starts on, "..." after the last
+    // one shown, and "}" back at that line's column.
+    std::string pad(static_cast<size_t>(indent + 2), ' ');
+    std::string out = "{\n";
+    for (uint64_t i = 0; i < shown; ++i) {
+      if (i > 0) out += ",\n";
+      out += pad + format_value(v.element(i), f, indent + 2);
+    }
+    return out + fmt::format("{}\n{}}}", more, std::string(static_cast<size_t>(indent), ' '));
+  }
   std::string out = "{";
-  for (uint64_t i = 0; i < std::min(n, kArrayElementsMax); ++i) {
+  for (uint64_t i = 0; i < shown; ++i) {
     if (i > 0) out += ", ";
     out += format_value(v.element(i), f, indent + 2);
   }
-  return out + (n > kArrayElementsMax ? "...}" : "}");
+  return out + more + "}";
 }
 
 std::string aggregate(const Value& v, const ValueFormat& f, int indent) {
@@ -509,6 +536,17 @@ Json value_json(const Value& v) {
     default:
       return scalar_json(v);
   }
+}
+
+ValueFormat value_format_for(const Kernel& kernel, int radix, const SessionSettings& settings) {
+  ValueFormat f = value_format_for(kernel, radix);
+  f.print_max = settings.print_max;
+  f.print_array = settings.print_array;
+  f.null_stop = settings.null_stop;
+  // crash's `set print_max` sets gdb's one limit, which strings pointed to
+  // obey too; until then they stop at gdb's default 200.
+  if (settings.print_max != kDefaultPrintMax) f.string_max = settings.print_max;
+  return f;
 }
 
 ValueFormat value_format_for(const Kernel& kernel, int radix) {

@@ -27,15 +27,29 @@ namespace kdive {
 
 class Kernel;
 class Output;
+struct SessionSettings;
 
 struct ValueFormat {
   int radix = 10;  // 10 or 16: integers in decimal or 0x hex (gdb's output-radix)
   // "<schedule+16>"-style name of an address, or nullopt; empty: no symbols.
   std::function<std::optional<std::string>(uint64_t)> symbolize;
+  // `set print_max N` (gdb's print elements): the elements of an array, or
+  // characters of a char array, shown before "..."; 0 shows them all.
+  uint64_t print_max = 256;
+  // The characters of a string a char pointer points to shown before "...":
+  // 200 (gdb's default) until `set print_max` changes both.
+  uint64_t string_max = 200;
+  // `set print_array on` (gdb's print array): one element per line.
+  bool print_array = false;
+  // `set null-stop on` (gdb's print null-stop): a char array ends at its
+  // first NUL.
+  bool null_stop = false;
 };
 
 // Symbols from the kernel's symbol table, named as gdb names them.
 ValueFormat value_format_for(const Kernel& kernel, int radix);
+// The same with the session's print_max, print_array and null-stop.
+ValueFormat value_format_for(const Kernel& kernel, int radix, const SessionSettings& settings);
 
 // The value as gdb prints it inside an aggregate; `indent` is the column of
 // the line the value starts on (nested members go two columns deeper).

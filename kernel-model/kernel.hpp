@@ -46,6 +46,10 @@ class Kernel {
   const VmcoreInfo& vmcoreinfo() const { return vmcoreinfo_; }
   const KernelLayout& layout() const { return memory_->layout(); }
   const KernelMemory& memory() const { return *memory_; }
+  // `set zero_excluded on|off` (KernelMemory::set_zero_excluded): reads made
+  // after the change see filtered-out pages as zeros; what was already read
+  // and kept (the task table) stays as it was read.
+  void set_zero_excluded(bool on) { memory_->set_zero_excluded(on); }
   const StructLayout& structs() const { return *structs_; }
   // The vmlinux's DWARF types; the name index builds in the background from open().
   TypeSystem& types() const { return *types_; }

@@ -25,6 +25,15 @@ std::string state_reason(PageState s) {
   }
 }
 
+// Whether a chunk read in state `s` holds the memory's bytes; with
+// zero_excluded an Excluded chunk does, as zeros.
+bool readable(PageState s, bool zero_excluded, std::span<std::byte> chunk) {
+  if (s == PageState::Present || s == PageState::Zero) return true;
+  if (s != PageState::Excluded || !zero_excluded) return false;
+  std::fill(chunk.begin(), chunk.end(), std::byte{0});
+  return true;
+}
+
 }  // namespace
 
 KernelMemory::KernelMemory(DumpSource& dump, KernelLayout layout)
@@ -67,7 +76,7 @@ void KernelMemory::read_pages(Addr start, std::span<std::byte> out, Translate tr
 void KernelMemory::read(VirtAddr v, std::span<std::byte> out) const {
   read_pages(v, out, [&](VirtAddr at, std::span<std::byte> chunk) {
     PageState s = dump_.read_phys(to_phys(at), chunk);
-    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, state_reason(s));
+    if (!readable(s, zero_excluded_, chunk)) throw Fault(at, state_reason(s));
   });
 }
 
@@ -76,14 +85,14 @@ void KernelMemory::read_user(PhysAddr pgd, VirtAddr v, std::span<std::byte> out)
     Translation t = walker_.walk(pgd, at);
     if (!t.phys) throw Fault::user(at, t.fault);
     PageState s = dump_.read_phys(*t.phys, chunk);
-    if (s != PageState::Present && s != PageState::Zero) throw Fault::user(at, state_reason(s));
+    if (!readable(s, zero_excluded_, chunk)) throw Fault::user(at, state_reason(s));
   });
 }
 
 void KernelMemory::read_phys(PhysAddr p, std::span<std::byte> out) const {
   read_pages(p, out, [&](PhysAddr at, std::span<std::byte> chunk) {
     PageState s = dump_.read_phys(at, chunk);
-    if (s != PageState::Present && s != PageState::Zero) throw Fault(at, state_reason(s));
+    if (!readable(s, zero_excluded_, chunk)) throw Fault(at, state_reason(s));
   });
 }
 

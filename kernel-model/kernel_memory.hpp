@@ -41,6 +41,14 @@ class KernelMemory {
   void read_user(PhysAddr pgd, VirtAddr v, std::span<std::byte> out) const;
   void read_phys(PhysAddr p, std::span<std::byte> out) const;
 
+  // crash's `set zero_excluded on`: a page the dump held but filtered out
+  // (PageState::Excluded) reads as zeros instead of throwing Fault. Off by
+  // default: a zero read from a filtered page would pass for data. Pages that
+  // were never in the dump (holes, an incomplete dump) still fault. Page
+  // tables are walked as before: an excluded table maps nothing either way.
+  void set_zero_excluded(bool on) { zero_excluded_ = on; }
+  bool zero_excluded() const { return zero_excluded_; }
+
   template <typename T>
   T read(VirtAddr v) const {
     static_assert(std::is_trivially_copyable_v<T>);
@@ -62,6 +70,7 @@ class KernelMemory {
   KernelLayout layout_;
   PageTableWalker walker_;
   uint64_t direct_map_size_;
+  bool zero_excluded_ = false;
 };
 
 }  // namespace kdive

@@ -19,6 +19,11 @@
 
 namespace kdive {
 
+// gdb's default print elements, as crash reports it.
+constexpr uint64_t kDefaultPrintMax = 256;
+
+enum class ErrorDestination { Default, Redirect, File };
+
 // crash's internal variables that `set` shows and changes (`set radix 16`).
 struct SessionSettings {
   int radix = 10;                        // default output radix of p, struct, ... (10 or 16)
@@ -31,6 +36,30 @@ struct SessionSettings {
   bool scroll = true;
   // What pages it, as the shell found it ("" for the built-in --More--).
   std::string pager;
+
+  // The rest of crash's `set -v` variables (help set says what each changes
+  // in kdive). p, struct, union and task -R print arrays with these:
+  uint64_t print_max = kDefaultPrintMax;  // elements shown before "..."; 0: all
+  bool print_array = false;               // one array element per line
+  bool null_stop = false;                 // char arrays end at their first NUL
+  // Filtered-out pages read as zeros (KernelMemory::set_zero_excluded).
+  bool zero_excluded = false;
+  // `set silent on` (kdive -s at start): no banner; scroll goes off with it.
+  bool silent = false;
+  // readline's editing mode at the prompt: "vi", "emacs", or "" for what
+  // readline chose (~/.inputrc, else emacs).
+  std::string edit;
+  // Where error lines go: stderr (default), into the command's pipe or
+  // file when it has one (redirect), or only to a file.
+  ErrorDestination error = ErrorDestination::Default;
+  std::filesystem::path error_file;
+  // Accepted and shown for crash's rc files; what they change in kdive is
+  // in help set: hash (list walks check for cycles either way), refresh (the
+  // task table is read once), console and debug (kdive has no debug output).
+  bool hash = true;
+  bool refresh = true;
+  std::string console;
+  uint64_t debug = 0;
 };
 
 struct SessionFiles {

@@ -66,6 +66,24 @@ expect "Type 'help COMMAND' for a command's manual."
 type_line "set scroll on"
 expect_line "scroll: on (less -X -E -R -K)"
 
+# set edit: readline's vi mode at run time (Escape, then x deletes the
+# character under the cursor), then back to emacs (Ctrl-A: start of line).
+type_line "set edit vi"
+expect_line "edit: vi"
+tmux -L "$socket" send-keys -t t -l "echo vimodexx"
+keys Escape
+sleep 0.7  # longer than readline's keyseq-timeout: Escape alone, not Meta-x
+tmux -L "$socket" send-keys -t t -l "x"
+keys Enter
+expect_line "vimodex"
+type_line "set edit emacs"
+expect_line "edit: emacs"
+tmux -L "$socket" send-keys -t t -l "cho emacs-mode"
+keys C-a
+tmux -L "$socket" send-keys -t t -l "e"
+keys Enter
+expect_line "emacs-mode"
+
 type_line "echo hello | tr a-z A-Z"
 expect_line "HELLO"  # the whole line: no stray prompt under the output
 
