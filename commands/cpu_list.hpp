@@ -20,7 +20,7 @@ std::vector<int> parse_cpu_list(std::string_view spec, int cpu_count);
 // ptov take it: "runqueues:1", "runqueues:a", and "runqueues:" for the CPU of
 // the current context.
 struct CpuSuffix {
-  std::string base;                // the word before the colon (all of it without one)
+  std::string base;                 // the word before the colon (all of it without one)
   std::optional<std::string> cpus;  // after the colon; "" when nothing follows it
 };
 CpuSuffix split_cpu_suffix(std::string_view word);

@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <sstream>
 #include <cmath>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
@@ -55,8 +55,9 @@ void print_table(const TaskTable& table, const std::vector<const Task*>& tasks, 
     for (const Task* t : tasks) rows.push_back(row_json(table, *t));
     return out.result(std::move(rows));
   }
-  if (header) out.print("{}\n", kstackp ? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM"
-                            : "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM");
+  if (header)
+    out.print("{}\n", kstackp ? "      PID    PPID  CPU      KSTACKP      ST  %MEM      VSZ      RSS  COMM"
+                              : "      PID    PPID  CPU       TASK        ST  %MEM      VSZ      RSS  COMM");
   for (const Task* t : tasks) {
     if (!t->damage.empty()) {
       out.print("{}{:>8}{:>8}{:>4}  {:016x}  {}\n", t->active ? '>' : ' ', t->pid, "-", "-", t->address.value(),
@@ -253,7 +254,7 @@ void show(const Kernel& k, const TaskTable& table, const std::vector<const Task*
 
 // -y: scheduling policies by number or (any case) name, comma-separated.
 std::set<uint32_t> parse_policies(const std::string& list) {
-  static constexpr std::array<std::string_view, 7> kNames = {"NORMAL", "FIFO", "RR", "BATCH",
+  static constexpr std::array<std::string_view, 7> kNames = {"NORMAL", "FIFO", "RR",      "BATCH",
                                                              "ISO",    "IDLE", "DEADLINE"};
   std::set<uint32_t> policies;
   std::stringstream words(list);
@@ -364,8 +365,9 @@ const CommandRegistrar registrar{
                  {'S', "", "count the tasks in each state"},
                  {'A', "", "active tasks only (running on a CPU)"},
                  {'I', "", "leave out the idle tasks (swapper/N)"},
-                 {'y', "policy", "only tasks of these scheduling policies: NORMAL (0), FIFO (1), RR (2), BATCH (3), "
-                                 "ISO (4), IDLE (5), DEADLINE (6), by name or number, comma-separated"},
+                 {'y', "policy",
+                  "only tasks of these scheduling policies: NORMAL (0), FIFO (1), RR (2), BATCH (3), "
+                  "ISO (4), IDLE (5), DEADLINE (6), by name or number, comma-separated"},
                  {'H', "", "no header line"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::List,

@@ -15,12 +15,12 @@ const CommandRegistrar registrar{
      .usage = "struct [-o] [-l offset] [-rfupxd] struct_name[.member[,member...]]\n"
               "       [address | symbol][:cpuspec] [count | -c count]",
      .description = "Without an address, shows the layout of a structure as C declarations and\n"
-                                "its size; -o adds each member's offset. With an address, shows the\n"
-                                "structure stored there, member by member, as gdb prints values. Members may\n"
-                                "be selected with .member[,member...], including nested members such as\n"
-                                "se.on_rq and array elements such as cpus_mask.bits[0]; then only those\n"
-                                "lines print. As in crash, the command name may be left out: a first word\n"
-                                "that names a struct (\"task_struct.pid ADDR\") runs struct.\n\n" KDIVE_STRUCT_ADDRESS_HELP,
+                    "its size; -o adds each member's offset. With an address, shows the\n"
+                    "structure stored there, member by member, as gdb prints values. Members may\n"
+                    "be selected with .member[,member...], including nested members such as\n"
+                    "se.on_rq and array elements such as cpus_mask.bits[0]; then only those\n"
+                    "lines print. As in crash, the command name may be left out: a first word\n"
+                    "that names a struct (\"task_struct.pid ADDR\") runs struct.\n\n" KDIVE_STRUCT_ADDRESS_HELP,
      .examples = "  kdive> struct -o list_head\n"
                  "  struct list_head {\n"
                  "     [0] struct list_head *next;\n"

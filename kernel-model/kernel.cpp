@@ -120,8 +120,7 @@ const ModuleTable& Kernel::modules() const {
 
 ModuleTable& Kernel::modules() { return const_cast<ModuleTable&>(std::as_const(*this).modules()); }
 
-void Kernel::load_module_object(Module& module, const std::filesystem::path& file,
-                                const ModuleLoadOptions& options) {
+void Kernel::load_module_object(Module& module, const std::filesystem::path& file, const ModuleLoadOptions& options) {
   std::vector<char> bytes = kdive::load_module_object(module, file, options);
   module_lines_.erase(module.name);  // a previous object's lines, if any
   if (!module.object_has_debuginfo) return;

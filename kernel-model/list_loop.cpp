@@ -19,8 +19,7 @@ std::optional<uint64_t> next_of(const KernelMemory& mem, uint64_t node, uint64_t
 
 }  // namespace
 
-std::optional<ChainLoop> find_loop(const KernelMemory& mem, VirtAddr start, uint64_t next_offset,
-                                   uint64_t max_steps) {
+std::optional<ChainLoop> find_loop(const KernelMemory& mem, VirtAddr start, uint64_t next_offset, uint64_t max_steps) {
   // Brent: the tortoise waits at powers of two while the hare runs; when the
   // hare meets it, the distance run since it last moved is the loop's length.
   uint64_t power = 1, length = 1, steps = 0;

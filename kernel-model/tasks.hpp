@@ -34,8 +34,8 @@ struct Task {
   uint64_t exit_state = 0;
   uint32_t flags = 0;  // PF_*
   int cpu = 0;
-  uint32_t policy = 0;  // SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, (ISO 4), IDLE 5, DEADLINE 6
-  int32_t prio = 0;     // the kernel's effective priority (0-99 RT, 100-139 normal)
+  uint32_t policy = 0;        // SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, (ISO 4), IDLE 5, DEADLINE 6
+  int32_t prio = 0;           // the kernel's effective priority (0-99 RT, 100-139 normal)
   VirtAddr mm;                // 0 for kernel threads
   VirtAddr stack;             // task->stack
   uint64_t kernel_sp = 0;     // thread.sp: where the stack was switched out
