@@ -189,10 +189,29 @@ void read_bitmaps(Part& p) {
   p.desc_count = p.dumpable.count();
 }
 
-std::optional<PageDesc> read_desc_at(ByteSource& f, uint64_t offset) {
-  std::byte raw[sizeof(PageDesc)];
-  if (!f.read(offset, raw)) return std::nullopt;
-  return ByteReader(raw, "page_desc").get<PageDesc>(0);
+// The descriptor of the last page whose data was written, found by reading
+// the table (`count` at `table`) backwards a batch at a time, past unused
+// slots (offset 0) and pages that share the zero page at `zero_page`. Those
+// trail a table often (high memory is free and zero), so the scan is bounded:
+// nullopt when it finds nothing within kMaxTrailingDescs.
+std::optional<PageDesc> last_data_desc(ByteSource& f, uint64_t table, uint64_t count,
+                                       std::optional<uint64_t> zero_page) {
+  constexpr uint64_t kBatch = 4096;
+  constexpr uint64_t kMaxTrailingDescs = 1ull << 20;  // 24 MiB of descriptors
+  std::vector<std::byte> raw;
+  for (uint64_t end = count; end > 0 && count - end < kMaxTrailingDescs;) {
+    uint64_t first = end > kBatch ? end - kBatch : 0;
+    raw.resize((end - first) * sizeof(PageDesc));
+    if (!f.read(table + first * sizeof(PageDesc), raw)) return std::nullopt;
+    ByteReader r(raw, "page_desc");
+    for (uint64_t i = end - first; i-- > 0;) {
+      auto d = r.get<PageDesc>(i * sizeof(PageDesc));
+      bool shares_zero_page = zero_page && static_cast<uint64_t>(d.offset) == *zero_page;
+      if (d.offset != 0 && !shares_zero_page) return d;
+    }
+    end = first;
+  }
+  return std::nullopt;
 }
 
 void check_data_area(Part& p) {
@@ -229,11 +248,10 @@ void check_data_area(Part& p) {
     if (nonzero != block.begin() + static_cast<ptrdiff_t>(n)) break;
   }
   if (p.zero_run_end >= *desc_end + bs) p.zero_page_offset = *desc_end;
-  // Data is written in PFN order: the last descriptor tells whether it all
+  // Data is written in PFN order: the last page written tells whether it all
   // fits.
-  if (p.desc_count > 0) {
-    auto last = read_desc_at(f, *desc_end - sizeof(PageDesc));
-    if (last && last->offset > 0 && last->size <= bs && static_cast<uint64_t>(last->offset) + last->size > f.size()) {
+  if (auto last = last_data_desc(f, p.desc_offset, p.desc_count, p.zero_page_offset)) {
+    if (last->size <= bs && static_cast<uint64_t>(last->offset) + last->size > f.size()) {
       p.warnings.push_back(
           fmt::format("{}: truncated: page data runs to offset {} but the file ends at "
                       "{}; pages without data read as missing",
@@ -284,6 +302,13 @@ Part open_part(std::unique_ptr<ByteSource> file) {
   if (probe_flattened(head)) {
     file = open_flattened(std::move(file));
     p.unflattened = true;
+    // A stream cut short (a full disk, a dropped connection) has no end
+    // marker; what its records never wrote reads as missing below.
+    if (!flattened_stats(*file)->complete) {
+      p.warnings.push_back(file->name() +
+                           ": the flattened stream ends without its end marker (cut short): "
+                           "pages it did not carry read as missing");
+    }
   }
   p.file = std::move(file);
   auto raw = read_exact(*p.file, 0, sizeof(DiskDumpHeader), "the kdump header");

@@ -289,6 +289,26 @@ TEST_CASE("flattened dumps read like the file they encode", "[kdump][flattened]"
     CHECK(x.bytes == y.bytes);
   }
   CHECK(d->notes().vmcoreinfo == plain->notes().vmcoreinfo);
+  CHECK(d->warnings().empty());
+}
+
+TEST_CASE("a flattened kdump stream cut short says so", "[kdump][flattened][incomplete]") {
+  auto stream = dumpgen::make_dump("flattened\npage 0x1000-0x5000 random 1\n");
+  SECTION("only the end marker missing") {
+    stream.resize(stream.size() - 16);  // the end marker is one 16-byte record header
+    auto d = open_files({stream});
+    CHECK(read_page(*d, 0x4000).state == PageState::Present);
+    REQUIRE(d->warnings().size() == 1);
+    check_starts(d->warnings()[0], "test.dump: the flattened stream ends without its end marker");
+  }
+  SECTION("cut inside the page data") {
+    stream.resize(stream.size() - 16 - 2 * kPage);
+    auto d = open_files({stream});
+    CHECK(read_page(*d, 0x1000).state == PageState::Present);
+    CHECK(read_page(*d, 0x4000).state == PageState::Missing);
+    REQUIRE_FALSE(d->warnings().empty());
+    check_starts(d->warnings()[0], "test.dump: the flattened stream ends without its end marker");
+  }
 }
 
 TEST_CASE("flattened: given already unflattened, or named by the option", "[kdump][flattened]") {
@@ -410,6 +430,20 @@ TEST_CASE("truncated files: what is there reads, the rest is missing", "[kdump][
       CHECK(p.bytes == dumpgen::random_page(1, pfn, kPage));
     }
     for (uint64_t pfn = 5; pfn < 9; ++pfn) CHECK(read_page(*d, pfn * kPage).state == PageState::Missing);
+    REQUIRE(d->warnings().size() == 1);
+    check_starts(d->warnings()[0], "test.dump: truncated: page data runs to offset");
+  }
+  SECTION("in the page data, with unused slots or zero pages after the last page written") {
+    // kdive-dump and makedumpfile's cyclic mode leave zeroed slots at the end
+    // of the table, and high zero pages all point back at the shared zero
+    // page: the check must look past both to the last page with data.
+    std::string tail = GENERATE("lost", "zero");
+    auto slots = dumpgen::generate(std::string(text) + "page 0x9000-0xc000 " + tail + "\n");
+    auto cut = slots.files[0].bytes;
+    cut.resize(slots.files[0].layout.data_at.at(5) + 100);
+    auto d = open_files({cut});
+    CHECK(read_page(*d, 0x4000).state == PageState::Present);
+    CHECK(read_page(*d, 0x5000).state == PageState::Missing);
     REQUIRE(d->warnings().size() == 1);
     check_starts(d->warnings()[0], "test.dump: truncated: page data runs to offset");
   }
