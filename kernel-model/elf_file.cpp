@@ -16,6 +16,13 @@ namespace kdive {
 
 namespace {
 
+// The x86 boot protocol's setup header carries "HdrS" at offset 0x202.
+bool is_bzimage(int fd) {
+  char magic[4];
+  return ::pread(fd, magic, sizeof magic, 0x202) == static_cast<ssize_t>(sizeof magic) &&
+         std::memcmp(magic, "HdrS", sizeof magic) == 0;
+}
+
 uint32_t u32_at(std::span<const uint8_t> bytes, size_t offset) {
   uint32_t v;
   std::memcpy(&v, bytes.data() + offset, 4);
@@ -68,9 +75,10 @@ std::shared_ptr<ElfFile> ElfFile::open(const std::filesystem::path& path, std::s
   ::Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
   if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) {
     if (elf != nullptr) elf_end(elf);
-    throw Error(Error::Kind::BadData, what.empty()
-                                          ? fmt::format("{}: not an ELF file", path.string())
-                                          : fmt::format("{}: not an ELF file ({} is expected)", path.string(), what));
+    // A vmlinuz given for the vmlinux is the common mistake: name it.
+    const char* kind = is_bzimage(fd) ? "a bzImage (compressed boot image), not an ELF file" : "not an ELF file";
+    throw Error(Error::Kind::BadData, what.empty() ? fmt::format("{}: {}", path.string(), kind)
+                                                   : fmt::format("{}: {} ({} is expected)", path.string(), kind, what));
   }
   f->load(elf);
   return f;

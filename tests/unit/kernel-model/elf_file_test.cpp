@@ -134,6 +134,15 @@ TEST_CASE("ElfFile names the file it cannot use", "[elf]") {
   CHECK_THROWS_WITH(ElfFile::open(dir / "text", "a vmlinux"),
                     (dir / "text").string() + ": not an ELF file (a vmlinux is expected)");
   CHECK_THROWS_WITH(ElfFile::open(dir / "text"), (dir / "text").string() + ": not an ELF file");
+  // A vmlinuz: the boot protocol's "HdrS" at 0x202 after the boot sector.
+  {
+    std::string image(0x400, '\0');
+    image.replace(0x202, 4, "HdrS");
+    std::ofstream(dir / "vmlinuz", std::ios::binary) << image;
+  }
+  CHECK_THROWS_WITH(
+      ElfFile::open(dir / "vmlinuz", "a vmlinux"),
+      (dir / "vmlinuz").string() + ": a bzImage (compressed boot image), not an ELF file (a vmlinux is expected)");
   try {
     ElfFile::open(dir / "missing");
     FAIL("opened a missing file");
