@@ -138,7 +138,7 @@ const CommandRegistrar registrar{
               "percpu: cpu, area, symbol, offset; symbol: symbol, offset, type, module?; vmalloc: "
               "vmap_area, vm_struct, start, end, size, caller; free_page: node, zone, order, "
               "migrate_type, free_area, block_page, block_pfn; page_cache: mapping, inode, ino, name, index; "
-              "unknown: error?), page: {page, physical, mapping, index (hex, as vtop), count, flags, flag_names} or "
+              "unknown: error?), page: {page, physical, mapping, index, count, flags, flag_names} or "
               "null}. A damaged cache, slab or list is an element with "
               "error. Addresses are hex strings.",
           .example = "kmem -i"}},

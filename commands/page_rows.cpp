@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "commands/value_format.hpp"
+
 namespace kdive {
 
 std::string page_header() { return "      PAGE       PHYSICAL      MAPPING       INDEX CNT FLAGS\n"; }
@@ -24,7 +26,7 @@ Json page_json(const PageStruct& p, const PageFlagNames* names) {
   Json j{{"page", json_hex(p.page)},
          {"physical", json_hex(p.physical())},
          {"mapping", json_hex(p.mapping)},
-         {"index", json_hex(p.index)},
+         {"index", json_integer(p.index)},  // a page offset in its file or mapping: a count
          {"count", p.count},
          {"flags", json_hex(p.flags)}};
   if (names != nullptr) j["flag_names"] = names->describe(p.flags);

@@ -168,7 +168,7 @@ TEST_CASE("kmem -p: the memory workload's pages, and one row per pfn of the sect
     // An anonymous page: mapping is its anon_vma with PAGE_MAPPING_ANON (bit 0).
     CHECK((hex(row["mapping"]) & 1) == 1);
     // A private anonymous mapping's page index is its address in pages (vm_pgoff is the start's).
-    CHECK(hex(row["index"]) == pages[i].address / kPage);
+    CHECK(row["index"].get<uint64_t>() == pages[i].address / kPage);
     CHECK(row["count"].get<int64_t>() >= 1);
   }
   // The whole listing: one row per pfn of every section listed by -n.
