@@ -12,6 +12,7 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/offline_cpus.hpp"
 #include "commands/register_block.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
@@ -438,6 +439,7 @@ std::vector<const Task*> tasks_for(Session& session, const ParsedArgs& args) {
   }
   if (auto cpus = args.value('c')) {
     int n = static_cast<int>(parse_count(*cpus));
+    if (OfflineCpus(session).hidden(n)) throw CommandError(fmt::format("CPU {} is OFFLINE", n));
     const Task* t = table.active_on(n);
     if (t == nullptr) throw CommandError(fmt::format("no active task on cpu {}", *cpus));
     return {t};

@@ -12,6 +12,7 @@
 #include "commands/api/session.hpp"
 #include "commands/centered.hpp"
 #include "commands/cpu_list.hpp"
+#include "commands/offline_cpus.hpp"
 #include "commands/symbol_text.hpp"
 #include "kernel-model/cpu_mask.hpp"
 #include "kernel-model/errors.hpp"
@@ -213,6 +214,12 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     } else {
       for (int c = 0; c < t.cpus; ++c) cpus.push_back(c);
     }
+    // `set offline hide`: an offline CPU's column is left out, and said.
+    const OfflineCpus offline(session);
+    std::erase_if(cpus, [&](int c) {
+      if (offline.hidden(c)) out.warning(fmt::format("irq: CPU{} is OFFLINE.", c));
+      return offline.hidden(c);
+    });
     print_stats(k, t, cpus, out, rows);
   } else if (args.has('a')) {
     print_affinity(k, t, out, rows);

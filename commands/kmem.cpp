@@ -105,43 +105,43 @@ const CommandRegistrar registrar{
                  {'S', "", "the slab caches, each slab and its objects"},
                  {'I', "cache", "skip these caches (comma-separated)"}},
      .aliases = {},
-     .json =
-         {.kind = JsonShape::Kind::Object,
-          .keys = {"page_size", "total_pages", "free_pages", "used_pages", "shared_pages", "buffer_pages",
-                   "cached_pages", "slab_pages", "huge_total_pages", "huge_free_pages", "swap_total_pages",
-                   "swap_used_pages", "swap_free_pages", "commit_limit_pages", "committed_pages"},
-          .notes =
-              "The keys are those of -i (counts in pages of page_size bytes). Each other option has "
-              "its own object: -f/-F {zones: [{node, zone, name, address, free_pages, counted_pages, "
-              "areas: [{order, migrate_type, free_area, blocks, pages, error?, block_pages?}]}], "
-              "free_pages, counted_pages}; -z {zones: [{node, zone, address, name, start_pfn, "
-              "spanned_pages, present_pages, managed_pages, min, low, high, vm_stat: {name: "
-              "value}}]}; -V {zone_stat, node_stat, numa_stat, events: {name: value}} (names as "
-              "/proc/vmstat's enum spelling, lower case); -v {areas: [{vmap_area, vm_struct, start, "
-              "end, size, caller}]}; -h {pools: [{hstate, page_size, free, total, reserved, surplus, "
-              "name}]}; -o {per_cpu_offsets: [{cpu, offset}]}; -n {nodes: [{node, size (pages spanned), "
-              "present_pages, pglist_data, node_zones, mem_map, start_paddr, start_mapnr, zones: [{zone, "
-              "name, address, size, present_pages, mem_map, start_paddr, start_mapnr}]}], "
-              "section_size_bits, pages_per_section, sections: [{nr, section, coded_mem_map, mem_map, "
-              "state, flags (the kernel's SECTION_* names), pfn}]}; -p a list of pages {page, physical, "
-              "mapping, index, count, flags, flag_names}, -m a list {page, members: {path: value (hex "
-              "string, or a number for counters)}}, an unreadable page struct {page, error}; -g {flags: "
-              "[{name, bit, value}]}, -g VALUE... a list [{value, flags: [{name, bit, value}]}]; -s "
-              "ADDRESS... a list {address, cache (null when no slab holds it), name, objsize, size, slab, "
-              "memory, object, allocated, cpu_cache, slab_list? (-S)}; -s a list of caches {cache, name, objsize, "
-              "size, allocated, total, slabs, ssize, per_slab, order, refcount}, with -S each also "
-              "slab_list: [{slab, memory, node, place, cpu, total, allocated, free, freelist, "
-              "free_objects, allocated_objects}]; kmem ADDRESS... a list, one object per address: "
-              "{address, kind: slab|vmalloc|free_page|stack|percpu|symbol|page_cache|unknown, the "
-              "kind's fields (slab: cache, name, objsize, size, slab, memory, object, offset, "
-              "allocated, place, task?; stack: pid, task, cpu, comm, stack, stack_end, vmalloc?; "
-              "percpu: cpu, area, symbol, offset; symbol: symbol, offset, type, module?; vmalloc: "
-              "vmap_area, vm_struct, start, end, size, caller; free_page: node, zone, order, "
-              "migrate_type, free_area, block_page, block_pfn; page_cache: mapping, inode, ino, name, index; "
-              "unknown: error?), page: {page, physical, mapping, index, count, flags, flag_names} or "
-              "null}. A damaged cache, slab or list is an element with "
-              "error. Addresses are hex strings.",
-          .example = "kmem -i"}},
+     .json = {.kind = JsonShape::Kind::Object,
+              .keys = {"page_size", "total_pages", "free_pages", "used_pages", "shared_pages", "buffer_pages",
+                       "cached_pages", "slab_pages", "huge_total_pages", "huge_free_pages", "swap_total_pages",
+                       "swap_used_pages", "swap_free_pages", "commit_limit_pages", "committed_pages"},
+              .notes =
+                  "The keys are those of -i (counts in pages of page_size bytes). Each other option has "
+                  "its own object: -f/-F {zones: [{node, zone, name, address, free_pages, counted_pages, "
+                  "areas: [{order, migrate_type, free_area, blocks, pages, error?, block_pages?}]}], "
+                  "free_pages, counted_pages}; -z {zones: [{node, zone, address, name, start_pfn, "
+                  "spanned_pages, present_pages, managed_pages, min, low, high, vm_stat: {name: "
+                  "value}}]}; -V {zone_stat, node_stat, numa_stat, events: {name: value}} (names as "
+                  "/proc/vmstat's enum spelling, lower case); -v {areas: [{vmap_area, vm_struct, start, "
+                  "end, size, caller}]}; -h {pools: [{hstate, page_size, free, total, reserved, surplus, "
+                  "name}]}; -o {per_cpu_offsets: [{cpu, offset, offline? (set offline hide)}]}; -n {nodes: [{node, "
+                  "size (pages spanned), "
+                  "present_pages, pglist_data, node_zones, mem_map, start_paddr, start_mapnr, zones: [{zone, "
+                  "name, address, size, present_pages, mem_map, start_paddr, start_mapnr}]}], "
+                  "section_size_bits, pages_per_section, sections: [{nr, section, coded_mem_map, mem_map, "
+                  "state, flags (the kernel's SECTION_* names), pfn}]}; -p a list of pages {page, physical, "
+                  "mapping, index, count, flags, flag_names}, -m a list {page, members: {path: value (hex "
+                  "string, or a number for counters)}}, an unreadable page struct {page, error}; -g {flags: "
+                  "[{name, bit, value}]}, -g VALUE... a list [{value, flags: [{name, bit, value}]}]; -s "
+                  "ADDRESS... a list {address, cache (null when no slab holds it), name, objsize, size, slab, "
+                  "memory, object, allocated, cpu_cache, slab_list? (-S)}; -s a list of caches {cache, name, objsize, "
+                  "size, allocated, total, slabs, ssize, per_slab, order, refcount}, with -S each also "
+                  "slab_list: [{slab, memory, node, place, cpu, total, allocated, free, freelist, "
+                  "free_objects, allocated_objects}]; kmem ADDRESS... a list, one object per address: "
+                  "{address, kind: slab|vmalloc|free_page|stack|percpu|symbol|page_cache|unknown, the "
+                  "kind's fields (slab: cache, name, objsize, size, slab, memory, object, offset, "
+                  "allocated, place, task?; stack: pid, task, cpu, comm, stack, stack_end, vmalloc?; "
+                  "percpu: cpu, area, symbol, offset; symbol: symbol, offset, type, module?; vmalloc: "
+                  "vmap_area, vm_struct, start, end, size, caller; free_page: node, zone, order, "
+                  "migrate_type, free_area, block_page, block_pfn; page_cache: mapping, inode, ino, name, index; "
+                  "unknown: error?), page: {page, physical, mapping, index, count, flags, flag_names} or "
+                  "null}. A damaged cache, slab or list is an element with "
+                  "error. Addresses are hex strings.",
+              .example = "kmem -i"}},
     run_kmem};
 
 }  // namespace

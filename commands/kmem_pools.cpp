@@ -6,6 +6,7 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/kmem_memory.hpp"
+#include "commands/offline_cpus.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/memory_stats.hpp"
 #include "kernel-model/task_sources.hpp"
@@ -47,13 +48,20 @@ void kmem_huge_report(Session& session, Output& out) {
 void kmem_percpu_report(Session& session, Output& out) {
   const Kernel& k = session.kernel();
   const int cpus = possible_cpus(k);
+  const OfflineCpus offline(session);
   if (out.json()) {
     Json list = Json::array();
-    for (int cpu = 0; cpu < cpus; ++cpu) list.push_back({{"cpu", cpu}, {"offset", json_hex(k.per_cpu_offset(cpu))}});
+    for (int cpu = 0; cpu < cpus; ++cpu) {
+      Json row = {{"cpu", cpu}, {"offset", json_hex(k.per_cpu_offset(cpu))}};
+      if (offline.hidden(cpu)) row["offline"] = true;
+      list.push_back(std::move(row));
+    }
     return out.result(Json{{"per_cpu_offsets", std::move(list)}});
   }
   out.print("PER-CPU OFFSET VALUES:\n");
-  for (int cpu = 0; cpu < cpus; ++cpu) out.print("  CPU {}: {:016x}\n", cpu, k.per_cpu_offset(cpu));
+  for (int cpu = 0; cpu < cpus; ++cpu) {
+    out.print("  CPU {}: {:016x}{}\n", cpu, k.per_cpu_offset(cpu), offline.hidden(cpu) ? " [OFFLINE]" : "");
+  }
 }
 
 }  // namespace kdive

@@ -8,6 +8,7 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/offline_cpus.hpp"
 #include "commands/value_format.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/expression.hpp"
@@ -40,7 +41,7 @@ std::string memory_size(uint64_t bytes) {
   return s + (gb >= 1.0 ? " GB" : " MB");
 }
 
-void print_summary(const Kernel& k, Output& out) {
+void print_summary(const Kernel& k, Output& out, const OfflineCpus& offline) {
   SystemInfo s = read_system_info(k);
   const KernelLayout& l = k.layout();
   Json j = Json::object();
@@ -91,8 +92,10 @@ void print_summary(const Kernel& k, Output& out) {
       for (int cpu = 0; cpu < cpus; ++cpu) {
         for (const StackArea& a : per_cpu[static_cast<size_t>(cpu)].stacks) {
           if (a.name != kind.name) continue;
-          line(out, fmt::format("CPU {}", cpu), fmt::format("{:016x}", a.base.value()));
+          const bool hidden = offline.hidden(cpu);
+          line(out, fmt::format("CPU {}", cpu), fmt::format("{:016x}{}", a.base.value(), hidden ? " [OFFLINE]" : ""));
           bases.push_back({{"cpu", cpu}, {"base", json_hex(a.base.value())}});
+          if (hidden) bases.back()["offline"] = true;
         }
       }
       stacks.push_back({{"name", kind.name}, {"size", kind.size}, {"cpus", std::move(bases)}});
@@ -120,13 +123,18 @@ void print_memory_map(const Kernel& k, Output& out) {
   out.result(std::move(rows));
 }
 
-void print_cpuinfo(const Kernel& k, int radix, Output& out) {
+void print_cpuinfo(const Kernel& k, int radix, Output& out, const OfflineCpus& offline) {
   const int cpus = read_system_info(k).cpus.value_or(1);
   const ValueFormat f = value_format_for(k, radix);
   KernelEvalContext ctx(k);
   Json rows = Json::array();
   for (int cpu = 0; cpu < cpus; ++cpu) {
     if (cpu > 0) out.print("\n");
+    if (offline.hidden(cpu)) {
+      out.print("CPU {}: [OFFLINE]\n", cpu);
+      rows.push_back({{"cpu", cpu}, {"offline", true}});
+      continue;
+    }
     out.print("CPU {}:\n", cpu);
     try {
       Object info = cpuinfo(k, cpu);
@@ -149,9 +157,9 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (args.has('m')) return print_memory_map(k, out);
   if (args.has('c')) {
     const int radix = args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix;
-    return print_cpuinfo(k, radix, out);
+    return print_cpuinfo(k, radix, out, OfflineCpus(session));
   }
-  print_summary(k, out);
+  print_summary(k, out, OfflineCpus(session));
 }
 
 const CommandRegistrar registrar{
@@ -185,9 +193,10 @@ const CommandRegistrar registrar{
                        "kernel_vmalloc_base", "kernel_vmemmap_base", "kernel_start_map", "kernel_modules_base",
                        "kernel_stack_size", "stacks"},
               .notes = "memory in bytes; bases as \"0x...\"; stacks a list of {name, size, cpus: [{cpu,\n"
-                       "base}]}. A value the dump does not give is null. `mach -m` gives a list of\n"
-                       "{start, end, type, type_name} (end exclusive); `mach -c` a list of {cpu,\n"
-                       "address, cpuinfo} with cpuinfo the struct's members as an object.",
+                       "base, offline? (set offline hide)}]}. A value the dump does not give is null.\n"
+                       "`mach -m` gives a list of {start, end, type, type_name} (end exclusive);\n"
+                       "`mach -c` a list of {cpu, address, cpuinfo} with cpuinfo the struct's members\n"
+                       "as an object, or {cpu, offline: true} under `set offline hide`.",
               .example = "mach"}},
     run};
 

@@ -10,6 +10,7 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/cpu_list.hpp"
+#include "commands/offline_cpus.hpp"
 #include "commands/value_format.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/expression.hpp"
@@ -56,7 +57,7 @@ Json print_one(const EvalContext& ctx, const std::string& expr, const std::strin
 
 // A per-CPU variable named without a CPU: its type and each CPU's copy, as
 // crash shows it (print one with symbol:cpu).
-Json print_per_cpu_addresses(const Kernel& k, const Symbol& sym, Output& out) {
+Json print_per_cpu_addresses(const Kernel& k, const Symbol& sym, const OfflineCpus& offline, Output& out) {
   std::string name(sym.name);
   const Type* t = k.types().variable_type(name);
   out.print("PER-CPU DATA TYPE:\n  {};\n", t != nullptr ? t->spell(name) : "(no type information) " + name);
@@ -64,6 +65,11 @@ Json print_per_cpu_addresses(const Kernel& k, const Symbol& sym, Output& out) {
   Json copies = Json::array();
   int n = cpu_count(k);
   for (int cpu = 0; cpu < n; ++cpu) {
+    if (offline.hidden(cpu)) {
+      out.print("cpu {} is OFFLINE\n", cpu);
+      copies.push_back({{"expression", fmt::format("per_cpu({}, {})", name, cpu)}, {"cpu", cpu}, {"offline", true}});
+      continue;
+    }
     uint64_t address = (sym.address + k.per_cpu_offset(cpu)).value();
     out.print("  [{}]: {:x}\n", cpu, address);
     copies.push_back({{"expression", fmt::format("per_cpu({}, {})", name, cpu)},
@@ -109,7 +115,13 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     if (args.has('u')) throw CommandError("-u reads user memory: a per-CPU variable is kernel data");
     std::string sym = m[1];
     Json values = Json::array();
+    const OfflineCpus offline(session);
     for (int cpu : parse_cpu_spec(m[2].str(), cpu_count(k), session.context().cpu)) {
+      if (offline.hidden(cpu)) {
+        out.print("cpu {} is OFFLINE\n", cpu);
+        values.push_back({{"expression", fmt::format("per_cpu({}, {})", sym, cpu)}, {"cpu", cpu}, {"offline", true}});
+        continue;
+      }
       KernelEvalContext ctx(k, cpu);
       Json one = print_one(ctx, sym, fmt::format("per_cpu({}, {})", sym, cpu), f, out);
       one["cpu"] = cpu;
@@ -119,7 +131,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   }
   if (is_identifier(expr)) {
     const Symbol* sym = k.symbols().find(expr);
-    if (sym != nullptr && is_per_cpu_symbol(k, *sym)) return out.result(print_per_cpu_addresses(k, *sym, out));
+    if (sym != nullptr && is_per_cpu_symbol(k, *sym))
+      return out.result(print_per_cpu_addresses(k, *sym, OfflineCpus(session), out));
   }
   std::unique_ptr<EvalContext> ctx_owner = eval_context(session, args.has('u'));
   const EvalContext& ctx = *ctx_owner;

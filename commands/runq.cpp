@@ -10,6 +10,7 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/cpu_list.hpp"
+#include "commands/offline_cpus.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/runqueues.hpp"
@@ -158,9 +159,13 @@ std::string days_time(uint64_t ns) {
 
 size_t digits(uint64_t v) { return fmt::format("{}", v).size(); }
 
-void print_timestamps(const Kernel& k, Output& out, const Runqueues& rqs) {
+void print_timestamps(const Kernel& k, Output& out, const Runqueues& rqs, const OfflineCpus& offline) {
   for (const CpuRunqueue& r : rqs.cpus) {
     out.print("{}CPU {}: ", r.cpu < 10 ? " " : "", r.cpu);
+    if (offline.hidden(r.cpu)) {
+      out.print("[OFFLINE]\n");
+      continue;
+    }
     if (!r.error.empty()) {
       out.print("(damaged: {})\n", r.error);
       out.data_lost(fmt::format("runqueue of CPU {}", r.cpu));
@@ -200,7 +205,7 @@ void print_lag(Output& out, const Runqueues& rqs) {
   }
 }
 
-void print_minutes(const Kernel& k, Output& out, const Runqueues& rqs, int cpu_count) {
+void print_minutes(const Kernel& k, Output& out, const Runqueues& rqs, int cpu_count, const OfflineCpus& offline) {
   const int max_indent = cpu_count < 10 ? 1 : cpu_count < 100 ? 2 : cpu_count < 1000 ? 3 : 4;
   size_t max_days = 0;
   for (const CpuRunqueue& r : rqs.cpus) {
@@ -209,6 +214,10 @@ void print_minutes(const Kernel& k, Output& out, const Runqueues& rqs, int cpu_c
                        : r.cpu < 1000 ? max_indent - 2
                                       : max_indent - 3;
     const std::string pad(static_cast<size_t>(std::max(indent, 0)), ' ');
+    if (offline.hidden(r.cpu)) {
+      out.print("{}CPU {}: [OFFLINE]\n", pad, r.cpu);
+      continue;
+    }
     if (!r.error.empty()) {
       out.print("{}CPU {}: (damaged: {})\n", pad, r.cpu, r.error);
       out.data_lost(fmt::format("runqueue of CPU {}", r.cpu));
@@ -229,11 +238,15 @@ void print_minutes(const Kernel& k, Output& out, const Runqueues& rqs, int cpu_c
   }
 }
 
-void print_queues(const Kernel& k, Output& out, const Runqueues& rqs, bool groups) {
+void print_queues(const Kernel& k, Output& out, const Runqueues& rqs, bool groups, const OfflineCpus& offline) {
   bool first = true;
   for (const CpuRunqueue& r : rqs.cpus) {
     out.print("{}CPU {}", first ? "" : "\n", r.cpu);
     first = false;
+    if (offline.hidden(r.cpu)) {
+      out.print(" [OFFLINE]\n");
+      continue;
+    }
     if (!r.error.empty()) {
       out.print(" (damaged: {})\n", r.error);
       out.data_lost(fmt::format("runqueue of CPU {}", r.cpu));
@@ -287,16 +300,20 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (args.has('g') && rqs.root_task_group.is_null()) {
     throw NotInKernel("-g: this kernel has no task groups (CONFIG_FAIR_GROUP_SCHED is off)");
   }
+  // -T shows every CPU's lag whatever `set offline` says, as crash does.
+  const OfflineCpus offline(session);
   Json rows = Json::array();
-  for (const CpuRunqueue& r : rqs.cpus) rows.push_back(cpu_json(k, r));
+  for (const CpuRunqueue& r : rqs.cpus) {
+    rows.push_back(offline.hidden(r.cpu) ? Json{{"cpu", r.cpu}, {"offline", true}} : cpu_json(k, r));
+  }
   if (args.has('t')) {
-    print_timestamps(k, out, rqs);
+    print_timestamps(k, out, rqs, offline);
   } else if (args.has('T')) {
     print_lag(out, rqs);
   } else if (args.has('m')) {
-    print_minutes(k, out, rqs, possible_cpus(k));
+    print_minutes(k, out, rqs, possible_cpus(k), offline);
   } else {
-    print_queues(k, out, rqs, args.has('g'));
+    print_queues(k, out, rqs, args.has('g'), offline);
   }
   out.result({{"eevdf", rqs.eevdf},
               {"by_deadline", rqs.by_deadline},
@@ -350,7 +367,8 @@ const CommandRegistrar registrar{
                        "group_name, entities, breaks}; each entity is {sched_entity, vruntime,\n"
                        "current, deadline (EEVDF), delayed} plus either {task, pid, comm, prio} or\n"
                        "group (a cfs object). Nanosecond values are \"0x...\" strings. A runqueue\n"
-                       "that could not be read is {cpu, runqueue, error}.",
+                       "that could not be read is {cpu, runqueue, error}; under `set offline hide`\n"
+                       "an offline CPU is {cpu, offline: true}.",
               .example = "runq"}},
     run};
 

@@ -8,6 +8,7 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/offline_cpus.hpp"
 #include "commands/set_variables.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
@@ -58,6 +59,9 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   } else if (auto cpu = args.value('c')) {
     auto n = parse_number(*cpu, 10);
     if (!n || *n >= table.active.size()) throw CommandError(fmt::format("invalid cpu: {}", *cpu));
+    if (OfflineCpus(session).hidden(static_cast<int>(*n))) {
+      throw CommandError(fmt::format("invalid cpu number: cpu {} is OFFLINE", *n));
+    }
     task = table.active_on(static_cast<int>(*n));
     if (task == nullptr) throw CommandError(fmt::format("no active task found on cpu {}", *n));
   } else if (!words.empty()) {
@@ -142,10 +146,15 @@ const CommandRegistrar registrar{
                     "  core off, gdb off, unwind off\n"
                     "      kdive never drops core on an error, has no gdb mode yet, and its bt\n"
                     "      reads the ORC tables: turning these on is refused.\n"
-                    "  scope 0, offline show, redzone on\n"
-                    "      kdive has no text scope for types, cannot hide offline CPUs in its\n"
-                    "      per-CPU commands, and cannot leave slab red zones out of kmem yet:\n"
-                    "      other values are refused.\n"
+                    "  offline show | hide\n"
+                    "      Hide: a CPU not in cpu_online_mask at the crash is shown as\n"
+                    "      [OFFLINE] instead of its data by runq (not -T), timer, irq -s,\n"
+                    "      kmem -o, mach and mach -c, p and struct with :cpuspec, and ptov;\n"
+                    "      set -c and bt -c refuse it. (panic stops the other CPUs, which takes\n"
+                    "      them out of the mask on some kernels.)\n"
+                    "  scope 0, redzone on\n"
+                    "      kdive has no text scope for types and cannot leave slab red zones\n"
+                    "      out of kmem yet: other values are refused.\n"
                     "  namelist, dumpfile\n"
                     "      Shown only: both are named on kdive's command line.\n"
                     "  output text | json\n"

@@ -105,7 +105,11 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"null-stop", [](SessionSettings& s, const std::string& v) { s.null_stop = read_on_off("null-stop", v); }},
       {"gdb", only("gdb", "off", "kdive has no gdb mode yet")},
       {"scope", only("scope", "0", "kdive has no text scope for type lookups yet")},
-      {"offline", only("offline", "show", "kdive's per-CPU commands cannot hide offline CPUs yet")},
+      {"offline",
+       [](SessionSettings& s, const std::string& v) {
+         if (v != "show" && v != "hide") throw bad_value("offline", "show or hide", v);
+         s.hide_offline = v == "hide";
+       }},
       {"redzone", only("redzone", "on", "kdive's kmem cannot leave out slab red zones yet")},
       {"error",
        [](SessionSettings& s, const std::string& v) {
@@ -185,7 +189,7 @@ std::string value_text(const SessionSettings& s, const SessionFiles& files, cons
   if (name == "null-stop") return on_off(s.null_stop);
   if (name == "gdb") return "off";
   if (name == "scope") return "0 (not set)";
-  if (name == "offline") return "show";
+  if (name == "offline") return s.hide_offline ? "hide" : "show";
   if (name == "redzone") return "on";
   if (name == "error") return error_text(s);
   if (name == "output") return s.output == OutputMode::Json ? "json" : "text";
@@ -223,6 +227,8 @@ std::string variable_line(const SessionSettings& s, const SessionFiles& files, c
   if (name == "radix") return fmt::format("output radix: {} ({})", s.radix, s.radix == 16 ? "hex" : "decimal");
   if (name == "console" && s.console.empty()) return "console: not set";
   if (name == "core") return "core: off (do NOT drop core on error message)";
+  // crash echoes offline right-aligned, one column narrower than set -v.
+  if (name == "offline") return fmt::format("{:>13}: {}", name, value_text(s, files, name));
   return fmt::format("{}: {}", name, value_text(s, files, name));
 }
 

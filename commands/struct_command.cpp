@@ -11,6 +11,7 @@
 #include "commands/container_args.hpp"
 #include "commands/context_space.hpp"
 #include "commands/cpu_list.hpp"
+#include "commands/offline_cpus.hpp"
 #include "commands/struct_display.hpp"
 #include "commands/type_layout.hpp"
 #include "commands/value_format.hpp"
@@ -180,7 +181,13 @@ void run_struct_command(Session& session, const ParsedArgs& args, Output& out, s
   if (!r.cpus) return out.result(print_instances(session, args, r, *r.address, out));
   // Per-CPU: the address is an offset into each CPU's area.
   Json all = Json::array();
+  const OfflineCpus offline(session);
   for (int cpu : *r.cpus) {
+    if (offline.hidden(cpu)) {
+      out.print("[{}]: [OFFLINE]\n", cpu);
+      all.push_back({{"cpu", cpu}, {"offline", true}});
+      continue;
+    }
     uint64_t at = *r.address + k.per_cpu_offset(cpu);
     out.print("[{}]: {:x}\n", cpu, at);
     all.push_back({{"cpu", cpu}, {"address", json_hex(at)}, {"instances", print_instances(session, args, r, at, out)}});

@@ -11,6 +11,7 @@
 #include "commands/api/session.hpp"
 #include "commands/centered.hpp"
 #include "commands/cpu_list.hpp"
+#include "commands/offline_cpus.hpp"
 #include "commands/symbol_text.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
@@ -35,7 +36,7 @@ void print_breaks(Output& out, const std::vector<WalkBreak>& breaks, size_t posi
   }
 }
 
-Json wheel(const Kernel& k, Output& out, const std::vector<int>& cpus) {
+Json wheel(const Kernel& k, Output& out, const std::vector<int>& cpus, const OfflineCpus& offline) {
   TimerWheel w;
   try {
     w = read_timer_wheel(k, cpus);
@@ -49,6 +50,16 @@ Json wheel(const Kernel& k, Output& out, const std::vector<int>& cpus) {
   Json bases = Json::array();
   int last_cpu = -1;
   for (const TimerBase& b : w.bases) {
+    if (offline.hidden(b.cpu)) {
+      // One line for the CPU, whatever its bases; crash puts no blank line
+      // before it.
+      if (b.cpu != last_cpu) {
+        out.print("TIMER_BASES[{}]: [OFFLINE]\n", b.cpu);
+        bases.push_back({{"cpu", b.cpu}, {"offline", true}});
+      }
+      last_cpu = b.cpu;
+      continue;
+    }
     if (last_cpu != -1 && b.cpu != last_cpu) out.print("\n");
     last_cpu = b.cpu;
     out.print("TIMER_BASES[{}][{}]: {:x}\n", b.cpu, b.name, b.base.value());
@@ -142,7 +153,7 @@ void print_clock(const Kernel& k, Output& out, const HrtimerClockBase& c, int64_
   row["timers"] = std::move(timers);
 }
 
-Json hrtimers(const Kernel& k, Output& out, const std::vector<int>& cpus) {
+Json hrtimers(const Kernel& k, Output& out, const std::vector<int>& cpus, const OfflineCpus& offline) {
   std::vector<HrtimerCpu> all;
   try {
     all = read_hrtimers(k, cpus);
@@ -156,6 +167,11 @@ Json hrtimers(const Kernel& k, Output& out, const std::vector<int>& cpus) {
   for (const HrtimerCpu& h : all) {
     if (!first) out.print("\n");
     first = false;
+    if (offline.hidden(h.cpu)) {
+      out.print("CPU: {}  [OFFLINE]\n", h.cpu);
+      rows.push_back({{"cpu", h.cpu}, {"offline", true}});
+      continue;
+    }
     out.print("CPU: {}  HRTIMER_CPU_BASE: {:x}\n", h.cpu, h.cpu_base.value());
     Json row = {{"cpu", h.cpu}, {"hrtimer_cpu_base", json_hex(h.cpu_base)}};
     if (!h.error.empty()) {
@@ -182,7 +198,8 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   const Kernel& k = session.kernel();
   std::vector<int> cpus;
   if (auto spec = args.value('C')) cpus = parse_cpu_list(*spec, possible_cpus(k));
-  out.result(args.has('r') ? hrtimers(k, out, cpus) : wheel(k, out, cpus));
+  const OfflineCpus offline(session);
+  out.result(args.has('r') ? hrtimers(k, out, cpus, offline) : wheel(k, out, cpus, offline));
 }
 
 const CommandRegistrar registrar{
@@ -224,7 +241,8 @@ const CommandRegistrar registrar{
                        "object per CPU {cpu, hrtimer_cpu_base, clocks [{clock, hrtimer_clock_base,\n"
                        "get_time, now, timers [{hrtimer, softexpires, expires, tte, function,\n"
                        "symbol}], breaks}]}; ns values are \"0x...\" strings, tte a number. A base\n"
-                       "that could not be read carries error.",
+                       "that could not be read carries error. Under `set offline hide` an offline\n"
+                       "CPU is one {cpu, offline: true} in bases or hrtimers.",
               .example = "timer"}},
     run};
 

@@ -11,6 +11,7 @@
 #include "commands/api/session.hpp"
 #include "commands/context_space.hpp"
 #include "commands/cpu_list.hpp"
+#include "commands/offline_cpus.hpp"
 #include "commands/page_rows.hpp"
 #include "commands/task_args.hpp"
 #include "commands/vma_rows.hpp"
@@ -246,10 +247,13 @@ Json print_per_cpu_offset(Session& session, uint64_t offset, const std::string& 
   out.print("{}PER-CPU OFFSET: {:x}\n", first ? "" : "\n", offset);
   out.print("  {:<{}}  {:<16}\n", "CPU", width, "VIRTUAL");
   Json per_cpu = Json::array();
+  const OfflineCpus offline(session);
   for (int cpu : parse_cpu_spec(spec, cpus, session.context().cpu)) {
     const uint64_t virt = offset + k.per_cpu_offset(cpu);
-    out.print("  {:<{}}{:x}\n", fmt::format("[{}]", cpu), width, virt);
+    const bool hidden = offline.hidden(cpu);
+    out.print("  {:<{}}{:x}{}\n", fmt::format("[{}]", cpu), width, virt, hidden ? " [OFFLINE]" : "");
     per_cpu.push_back({{"cpu", cpu}, {"virtual", json_hex(virt)}});
+    if (hidden) per_cpu.back()["offline"] = true;
   }
   return {{"offset", json_hex(offset)}, {"cpus", std::move(per_cpu)}};
 }

@@ -37,6 +37,17 @@ std::vector<int> read_cpumask(const Kernel& k, const Object& mask, int cpu_count
   return cpus;
 }
 
+std::optional<std::vector<int>> read_online_cpus(const Kernel& k, int cpu_count) {
+  // __cpu_online_mask since 4.5; cpu_online_mask before (an object then, a
+  // pointer to it now).
+  if (k.symbols().find("__cpu_online_mask") == nullptr) return std::nullopt;
+  try {
+    return read_cpumask(k, k.object("__cpu_online_mask"), cpu_count);
+  } catch (const ModelError&) {
+    return std::nullopt;
+  }
+}
+
 std::string cpu_ranges(const std::vector<int>& cpus) {
   std::string out;
   for (size_t i = 0; i < cpus.size();) {

@@ -7,6 +7,7 @@
 //   cpu_ranges(cpus);  // "0-1"
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ class Kernel;
 // to one. Throws Fault when the bits cannot be read, Error(BadData) for a
 // NULL pointer.
 std::vector<int> read_cpumask(const Kernel& k, const Object& mask, int cpu_count);
+
+// The CPUs below `cpu_count` in cpu_online_mask at the crash (panic's stop of
+// the other CPUs takes them out of it, as a hot-unplug does); nullopt when
+// the kernel has no such mask or it cannot be read.
+std::optional<std::vector<int>> read_online_cpus(const Kernel& k, int cpu_count);
 
 // "0-1", "0,2-5": runs of consecutive CPUs, as crash and /proc show masks.
 std::string cpu_ranges(const std::vector<int>& cpus);

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "kernel-model/cpu_mask.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/printk_log.hpp"
@@ -87,23 +88,10 @@ std::optional<uint64_t> e820_ram(const Kernel& k) {
   }
 }
 
-// struct cpumask { unsigned long bits[]; }: one bit per possible CPU.
 std::optional<int> online_cpus(const Kernel& k, int possible) {
-  if (k.symbols().find("__cpu_online_mask") == nullptr) return std::nullopt;
-  try {
-    Object bits = k.object("__cpu_online_mask")["bits"];
-    const int word_bits = static_cast<int>(bits.type().strip().target()->size() * 8);
-    int online = 0;
-    for (int word = 0; word * word_bits < possible; ++word) {
-      uint64_t set = bits.at(static_cast<uint64_t>(word)).as_u64();
-      int valid = std::min(word_bits, possible - word * word_bits);
-      if (valid < 64) set &= (1ull << valid) - 1;
-      online += std::popcount(set);
-    }
-    return online;
-  } catch (const ModelError&) {
-    return std::nullopt;
-  }
+  auto online = read_online_cpus(k, possible);
+  if (!online) return std::nullopt;
+  return static_cast<int>(online->size());
 }
 
 // The wall clock at the crash: the timekeeper's xtime_sec (3.17+, where

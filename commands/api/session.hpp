@@ -44,6 +44,10 @@ struct SessionSettings {
   bool null_stop = false;                 // char arrays end at their first NUL
   // Filtered-out pages read as zeros (KernelMemory::set_zero_excluded).
   bool zero_excluded = false;
+  // `set offline hide`: per-CPU commands show an offline CPU (one not in
+  // cpu_online_mask at the crash) as crash does, "[OFFLINE]" in place of its
+  // data (commands/offline_cpus.hpp).
+  bool hide_offline = false;
   // `set silent on` (kdive -s at start): no banner; scroll goes off with it.
   bool silent = false;
   // readline's editing mode at the prompt: "vi", "emacs", or "" for what
@@ -84,6 +88,7 @@ class Session {
 
   AliasTable& aliases() { return aliases_; }
   SessionSettings& settings() { return settings_; }
+  const SessionSettings& settings() const { return settings_; }
 
   bool quit_requested() const { return quit_; }
   void request_quit() { quit_ = true; }

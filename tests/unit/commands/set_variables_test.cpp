@@ -72,7 +72,8 @@ TEST_CASE("set: a bad value names the variable and the value and changes nothing
   CHECK(message({"gdb", "on"}) == "gdb on: kdive has no gdb mode yet");
   CHECK(message({"core", "on"}).starts_with("core on: kdive never drops core"));
   CHECK(message({"namelist", "vmlinux2"}).starts_with("namelist vmlinux2: "));
-  CHECK(message({"offline", "hide"}).starts_with("offline hide: "));
+  CHECK(message({"offline", "maybe"}) == "offline must be show or hide, not 'maybe'");
+  CHECK(message({"redzone", "off"}).starts_with("redzone off: "));
   // All or nothing: the good pair before the bad one is not applied.
   CHECK(message({"print_max", "5", "null-stop", "yes"}) == "null-stop must be on or off, not 'yes'");
   CHECK(s.print_max == kDefaultPrintMax);
