@@ -249,7 +249,7 @@ void read_notes(Part& p, DumpNotes& notes) {
     if (s.size_note > kMaxNotesBytes) fail(f, fmt::format("implausible size_note {}", s.size_note));
     auto bytes = read_exact(f, s.offset_note, s.size_note, "the ELF notes");
     try {
-      parse_elf_notes(bytes, notes);
+      parse_elf_notes(bytes, notes, [&s](uint64_t at) { return s.offset_note + at; });
     } catch (const FormatError& e) {
       fail(f, std::string("in the sub-header's notes: ") + e.what());
     }
