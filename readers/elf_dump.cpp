@@ -61,6 +61,10 @@ class ElfDump : public DumpSource {
     return PageState::Present;
   }
 
+  // In a segment, by p_memsz: its bytes past p_filesz are Excluded, so a
+  // Missing page in one is a read the file could not satisfy (truncated).
+  bool lost_from_file(PhysAddr addr) const override { return find(addr.value()) != nullptr; }
+
   std::vector<PhysRange> ranges() const override {
     std::vector<PhysRange> out;
     for (const auto& s : segments_) {

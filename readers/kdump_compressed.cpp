@@ -6,6 +6,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "readers/byte_reader.hpp"
 #include "readers/flattened.hpp"
@@ -362,6 +363,15 @@ class KdumpDump : public DumpSource {
     return out;
   }
 
+  // A PFN in range whose first bitmap bit says it is no hole: Missing means
+  // its descriptor or data were never written (incomplete) or were cut off.
+  bool lost_from_file(PhysAddr addr) const override {
+    const uint64_t pfn = addr.value() / bs_;
+    if (pfn >= max_mapnr_) return false;
+    const Part* part = part_of(pfn);
+    return part != nullptr && part->valid.test(pfn);
+  }
+
   PageState read_phys(PhysAddr addr, std::span<std::byte> out) override {
     check_within_page(addr, out.size(), bs_);
     if (!out.empty()) std::memset(out.data(), 0, out.size());
@@ -416,7 +426,8 @@ class KdumpDump : public DumpSource {
     fail(*p.file, fmt::format("PFN {:#x}: {}", pfn, why));
   }
 
-  Part* part_of(uint64_t pfn) {
+  Part* part_of(uint64_t pfn) { return const_cast<Part*>(std::as_const(*this).part_of(pfn)); }
+  const Part* part_of(uint64_t pfn) const {
     auto it =
         std::upper_bound(parts_.begin(), parts_.end(), pfn, [](uint64_t v, const Part& p) { return v < p.start_pfn; });
     if (it == parts_.begin()) return nullptr;
