@@ -120,14 +120,15 @@ Json show_device_dump(const DumpSource& dump, size_t index, const std::string& f
   }
   const DeviceDump& d = dumps[index];
   Json row = dump_json(index, d);
-  out.print("DEVICE: {}\n", d.name);
   if (!file.empty()) {
     write_file(d, file);
+    out.print("DEVICE: {}\n", d.name);
     out.print("{} bytes written to {}\n", d.data.size(), file);
     row["file"] = file;
     row["data"] = nullptr;
     return row;
   }
+  out.print("DEVICE: {}\n", d.name);
   if (!out.json()) print_words(d, out);
   std::string hex;
   hex.reserve(d.data.size() * 2);
