@@ -331,7 +331,7 @@ TEST_CASE("bpf -t/-T/-j: the filter's xlated instructions and JITed code", "[ipc
   REQUIRE(jit.is_array());
   REQUIRE_FALSE(jit.empty());
   const uint64_t start = json_hex(p["bpf_func"]);
-  CHECK(start == p_value(bpf_prog + "->bpf_func"));
+  CHECK(start == p_value("(unsigned long)" + bpf_prog + "->bpf_func"));
   const uint64_t jited_len = p_value(bpf_prog + "->jited_len");
   REQUIRE(jited_len == p["jited"].get<uint64_t>());
   uint64_t at = start;
