@@ -234,7 +234,7 @@ void print_jited(const Kernel& k, const BpfProg& p, Output& out, Json& row) {
     if (hit->offset == 0) return fmt::format("<{}>", hit->symbol->name);
     return fmt::format("<{}+{}>", hit->symbol->name, hit->offset);
   });
-  Json& rows = row["jited_insns"];
+  Json rows = Json::array();
   for (uint64_t at = start; at < end;) {
     const auto from = static_cast<size_t>(at - start);
     std::span<const std::byte> rest(bytes.data() + from, bytes.size() - from);
@@ -251,6 +251,7 @@ void print_jited(const Kernel& k, const BpfProg& p, Output& out, Json& row) {
     rows.push_back({{"address", json_hex(at)}, {"bytes", hex_bytes(rest.first(insn->length))}, {"text", insn->text}});
     at += insn->length;
   }
+  row["jited_insns"] = std::move(rows);
 }
 
 // -s: the structures themselves, as `struct` prints them; their JSON goes
