@@ -411,6 +411,10 @@ TEST_CASE("dev -V: a fixture's dump has no device dumps, and says so as crash do
   CHECK((k.out + k.err).find("dev: no device dumps found in this dumpfile") != std::string::npos);
 }
 
+// No fixture has a device dump (a driver must register one in a capture
+// kernel), so one is added to a copy. crash is not compared here: it looks
+// for the notes only in the file's first bytes, and the copy's notes moved
+// to its end.
 TEST_CASE("dev -V/-v: a device dump added to a copy of the dump is listed, shown and written", "[dev]") {
   const std::filesystem::path fixture = fixture_dir(suite());
   TempDir tmp("devdump");
