@@ -1,6 +1,7 @@
 // bpf: the loaded eBPF programs and maps (prog_idr, map_idr) in crash's
 // layout — one line each by default, and with -p/-m ID or -P/-M the sizes,
-// load time, license, name and owner of one or all.
+// load time, license, name and owner of one or all; with -t/-T a program's
+// xlated instructions in eBPF assembly, with -j its JITed x86_64 code.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,9 +12,13 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/bpf_insn_text.hpp"
 #include "commands/centered.hpp"
 #include "commands/container_args.hpp"
+#include "kernel-model/address_space.hpp"
+#include "kernel-model/bpf_insn.hpp"
 #include "kernel-model/bpf_objects.hpp"
+#include "kernel-model/disassembler.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/system_info.hpp"
@@ -134,13 +139,128 @@ void print_prog_details(const BpfProg& p, std::optional<int64_t> boot, Output& o
             p.uid ? fmt::format("{}", *p.uid) : "(unknown)");
 }
 
+// What -t, -T and -j add to each program shown.
+struct CodeDump {
+  bool xlated = false;   // -t
+  bool opcodes = false;  // -T: and each instruction's bytes
+  bool jited = false;    // -j
+};
+
+std::string hex_bytes(std::span<const std::byte> bytes) {
+  std::string out;
+  for (std::byte b : bytes) out += fmt::format("{}{:02x}", out.empty() ? "" : " ", static_cast<unsigned>(b));
+  return out;
+}
+
+// -t/-T: "   3: (18) r1 = map[id:1]", the slot number right-aligned in four
+// columns as crash prints it, and with -T the instruction's bytes below.
+void print_xlated(const Kernel& k, const BpfProg& p, const BpfObjects& b, bool opcodes, Output& out, Json& row) {
+  out.print("\n");
+  std::vector<std::byte> bytes;
+  try {
+    bytes = read_bpf_xlated(k, p);
+  } catch (const ModelError& e) {
+    out.print("(damaged: xlated code: {})\n", e.what());
+    out.data_lost(fmt::format("bpf program {} xlated code: {}", p.id, e.what()));
+    row["xlated_insns"] = nullptr;
+    row["xlated_error"] = e.what();
+    return;
+  }
+  const BpfProgram code = decode_bpf_insns(bytes);
+  BpfInsnNames names{.call = [&](const BpfInsn& i) { return bpf_helper_name(k, i); },
+                     .map_id = [&](uint64_t address) -> std::optional<uint32_t> {
+                       for (const BpfMap& m : b.maps) {
+                         if (m.map.value() == address) return m.id;
+                       }
+                       return std::nullopt;
+                     }};
+  Json rows = Json::array();
+  for (const BpfInsn& i : code.insns) {
+    const std::string text = bpf_insn_text(i, names);
+    out.print("{:4}: {}\n", i.index, text);
+    if (opcodes) out.print("       {}\n", hex_bytes(i.bytes));
+    Json j = {{"index", i.index},
+              {"code", i.code},
+              {"class", bpf_class_name(i.code)},
+              {"dst", i.dst},
+              {"src", i.src},
+              {"off", i.off},
+              {"imm", i.imm},
+              {"bytes", hex_bytes(i.bytes)},
+              {"text", text.substr(text.find(' ') + 1)}};
+    j["imm64"] = i.kind == BpfInsnKind::LoadImm64 ? Json(json_hex(i.imm64)) : Json(nullptr);
+    const std::optional<int64_t> target = bpf_jump_target(i);
+    j["target"] = target ? Json(*target) : Json(nullptr);
+    const std::string call = i.kind == BpfInsnKind::Call ? names.call(i) : std::string();
+    j["call"] = call.empty() ? Json(nullptr) : Json(call);
+    const std::optional<uint32_t> map = i.kind == BpfInsnKind::LoadImm64 ? names.map_id(i.imm64) : std::nullopt;
+    j["map_id"] = map ? Json(*map) : Json(nullptr);
+    rows.push_back(std::move(j));
+  }
+  if (code.error) {
+    out.print("(damaged: xlated code: {})\n", *code.error);
+    out.data_lost(fmt::format("bpf program {} xlated code: {}", p.id, *code.error));
+  }
+  row["xlated_insns"] = std::move(rows);
+  row["xlated_error"] = code.error ? Json(*code.error) : Json(nullptr);
+}
+
+// -j: the JITed image, [bpf_func, bpf_func + jited_len), disassembled as dis
+// does; a call or jump out of the image names its kernel symbol.
+void print_jited(const Kernel& k, const BpfProg& p, Output& out, Json& row) {
+  out.print("\n");
+  row["jited_insns"] = Json::array();
+  row["jited_error"] = nullptr;
+  if (p.jited_len == 0) {
+    out.print("(program not jited)\n");
+    return;
+  }
+  std::vector<std::byte> bytes;
+  try {
+    bytes = read_bpf_jited(k, p);
+  } catch (const ModelError& e) {
+    out.print("(damaged: JITed code: {})\n", e.what());
+    out.data_lost(fmt::format("bpf program {} JITed code: {}", p.id, e.what()));
+    row["jited_insns"] = nullptr;
+    row["jited_error"] = e.what();
+    return;
+  }
+  const uint64_t start = p.bpf_func.value(), end = start + bytes.size();
+  Disassembler dis([&](uint64_t a) -> std::string {
+    if (a >= start && a < end) return "";
+    if (address_half(VirtAddr{a}, k.layout().levels) != AddressHalf::Kernel) return "";
+    std::optional<SymbolHit> hit = k.symbol_at(VirtAddr{a});
+    if (!hit) return "";
+    if (hit->offset == 0) return fmt::format("<{}>", hit->symbol->name);
+    return fmt::format("<{}+{}>", hit->symbol->name, hit->offset);
+  });
+  Json rows = Json::array();
+  for (uint64_t at = start; at < end;) {
+    const auto from = static_cast<size_t>(at - start);
+    std::span<const std::byte> rest(bytes.data() + from, bytes.size() - from);
+    std::optional<Instruction> insn = dis.decode(at, rest);
+    if (!insn) {
+      const std::string why =
+          fmt::format("the instruction at {:x} runs past the {} bytes of JITed code", at, p.jited_len);
+      out.print("   0x{:x}:\t(damaged: {})\n", at, why);
+      out.data_lost(fmt::format("bpf program {}: {}", p.id, why));
+      row["jited_error"] = why;
+      break;
+    }
+    out.print("   0x{:x}:\t{}\n", at, insn->text);
+    rows.push_back({{"address", json_hex(at)}, {"bytes", hex_bytes(rest.first(insn->length))}, {"text", insn->text}});
+    at += insn->length;
+  }
+  row["jited_insns"] = std::move(rows);
+}
+
 // -s: the structures themselves, as `struct` prints them; their JSON goes
 // into the entry's "structs" under each structure's name.
 struct StructDump {
   std::optional<EntryStructs> prog, aux, map;
 };
 
-void print_progs(const Kernel& k, const BpfObjects& b, std::optional<uint32_t> only, bool verbose,
+void print_progs(const Kernel& k, const BpfObjects& b, std::optional<uint32_t> only, bool verbose, const CodeDump& code,
                  const StructDump& dump, Output& out, Json& rows) {
   const size_t width = type_width(b.prog_type_names, 13);
   // The JSON carries the load time of every program, shown or not.
@@ -165,6 +285,9 @@ void print_progs(const Kernel& k, const BpfObjects& b, std::optional<uint32_t> o
       out.data_lost(fmt::format("bpf program {}", p.id));
     }
     if (verbose) print_prog_details(p, boot, out);
+    // As crash: the JITed code first, then the xlated instructions.
+    if (code.jited) print_jited(k, p, out, rows.back());
+    if (code.xlated) print_xlated(k, p, b, code.opcodes, out, rows.back());
     if (dump.prog) {
       Json structs = Json::object();
       out.print("\n");
@@ -245,6 +368,9 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if ((args.has('x') || args.has('d')) && !args.has('s')) throw CommandError("-x and -d go with -s");
   if (args.has('x') && args.has('d')) throw CommandError("-x and -d exclude each other");
   if (args.has('s') && !any) throw CommandError("-s option requires either -p, -P, -m or -M");
+  const CodeDump code{.xlated = args.has('t') || args.has('T'), .opcodes = args.has('T'), .jited = args.has('j')};
+  if (code.jited && !prog_id && !all_progs) throw CommandError("-j option only applicable with -p or -P");
+  if (code.xlated && !prog_id && !all_progs) throw CommandError("-t option only applicable with -p or -P");
   StructDump dump;
   if (args.has('s')) {
     const int radix = args.has('x') ? 16 : args.has('d') ? 10 : session.settings().radix;
@@ -255,7 +381,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   Json result = {{"programs", nullptr}, {"maps", nullptr}};
   if (do_progs) {
     Json rows = Json::array();
-    print_progs(k, b, all_progs ? std::nullopt : prog_id, prog_id || all_progs, dump, out, rows);
+    print_progs(k, b, all_progs ? std::nullopt : prog_id, prog_id || all_progs, code, dump, out, rows);
     result["programs"] = std::move(rows);
     if (do_maps) out.print("\n");
   }
@@ -270,7 +396,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "bpf",
      .summary = "loaded eBPF programs and maps",
-     .usage = "bpf [-p ID | -P] [-m ID | -M] [-s [-x | -d]]",
+     .usage = "bpf [-p ID | -P] [-tTj] [-m ID | -M] [-s [-x | -d]]",
      .description = "Lists the eBPF programs of prog_idr and the maps of map_idr. Each program: its\n"
                     "id, struct bpf_prog and bpf_prog_aux, type (enum bpf_prog_type without its\n"
                     "prefix), tag (the hash of its instructions bpftool shows) and the ids of the\n"
@@ -286,6 +412,15 @@ const CommandRegistrar registrar{
                     "         map's memlock charge: it is then estimated from the sizes (entries of\n"
                     "         key plus value rounded up to pages), and the owner is (unused).\n"
                     "  -M     every map that way.\n"
+                    "  -t     with -p or -P: the program's xlated instructions (the code the\n"
+                    "         verifier left, bpf_prog.insnsi) in eBPF assembly, one line per\n"
+                    "         instruction: its slot, opcode and text. A helper call names the\n"
+                    "         helper (call name#imm), an ld_imm64 of a map's address names the\n"
+                    "         map (map[id:N]) and takes two slots, jumps are pc-relative.\n"
+                    "  -T     as -t, with each instruction's bytes below it.\n"
+                    "  -j     with -p or -P: the program's JITed x86_64 code, bpf_func for\n"
+                    "         jited_len bytes, disassembled as dis does. With -t the JITed code\n"
+                    "         comes first.\n"
                     "  -s     with -p, -P, -m or -M: each program's struct bpf_prog and\n"
                     "         bpf_prog_aux, each map's struct bpf_map, printed whole as `struct`\n"
                     "         prints them.\n"
@@ -303,11 +438,28 @@ const CommandRegistrar registrar{
                  "   ID      BPF_MAP          BPF_MAP_TYPE     MAP_FLAGS\n"
                  "   1   ffff9f5e41f2ba00        ARRAY          00000000\n"
                  "       KEY_SIZE: 4  VALUE_SIZE: 8  MAX_ENTRIES: 4  MEMLOCK: 4096\n"
-                 "       NAME: \"kdive_map\"  UID: 0",
+                 "       NAME: \"kdive_map\"  UID: 0\n"
+                 "\n"
+                 "A program's code, as the verifier left it and as the JIT made it:\n"
+                 "\n"
+                 "  kdive> bpf -p 1 -t\n"
+                 "  ...\n"
+                 "     0: (62) *(u32 *)(r10 -4) = 0\n"
+                 "     1: (bf) r2 = r10\n"
+                 "     2: (07) r2 += -4\n"
+                 "     3: (18) r1 = map[id:1]\n"
+                 "     5: (07) r1 += 272\n"
+                 "  ...\n"
+                 "    13: (95) exit\n"
+                 "  kdive> bpf -p 1 -T\n"
+                 "  kdive> bpf -p 1 -j",
      .options = {{'p', "ID", "that program in detail"},
                  {'P', "", "every program in detail"},
                  {'m', "ID", "that map in detail"},
                  {'M', "", "every map in detail"},
+                 {'t', "", "with -p/-P: the xlated instructions in eBPF assembly"},
+                 {'T', "", "with -p/-P: the xlated instructions and their bytes"},
+                 {'j', "", "with -p/-P: the JITed code disassembled"},
                  {'s', "", "the bpf_prog, bpf_prog_aux and bpf_map structures"},
                  {'x', "", "with -s: hexadecimal integers"},
                  {'d', "", "with -s: decimal integers"}},
@@ -321,7 +473,12 @@ const CommandRegistrar registrar{
                        "maps (null when only programs were asked for): {id, bpf_map, type,\n"
                        "type_name, map_flags, key_size, value_size, max_entries, memlock,\n"
                        "memlock_estimated, name, uid, error}. Unknown values are null. With -s each\n"
-                       "entry adds structs: {bpf_prog, bpf_prog_aux} or {bpf_map}, each structure's JSON.",
+                       "entry adds structs: {bpf_prog, bpf_prog_aux} or {bpf_map}, each structure's JSON.\n"
+                       "With -t or -T each program adds xlated_insns: [{index (slot), code, class,\n"
+                       "dst, src, off, imm, imm64 (\"0x…\", ld_imm64 only), bytes, text (without the\n"
+                       "opcode), target (the slot a jump goes to), call (the helper's name), map_id}]\n"
+                       "and xlated_error; with -j jited_insns: [{address, bytes, text}] as dis gives\n"
+                       "them, and jited_error (null, or why the listing stopped).",
               .example = "bpf"}},
     run};
 

@@ -1,14 +1,16 @@
 // dev: the character and block device majors with the cdev/gendisk serving
 // each, (-d/-D) the disks' requests in flight and I/O counters, (-i) the I/O
-// port and I/O memory resource trees, (-p) the PCI buses and devices, in
-// crash's layout.
+// port and I/O memory resource trees, (-p) the PCI buses and devices, (-V,
+// -v) the device dumps in the vmcore, in crash's layout.
 #include <fmt/format.h>
 
+#include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/centered.hpp"
+#include "commands/device_dumps.hpp"
 #include "commands/symbol_text.hpp"
 #include "kernel-model/block_disks.hpp"
 #include "kernel-model/devices.hpp"
@@ -278,12 +280,29 @@ Json pci(const Kernel& k, Output& out) {
   return rows;
 }
 
+size_t parse_index(const std::string& text) {
+  std::optional<uint64_t> v = parse_number(text, 10);
+  if (!v || *v > SIZE_MAX) throw CommandError(fmt::format("-v: invalid index: {}", text));
+  return static_cast<size_t>(*v);
+}
+
 void run(Session& session, const ParsedArgs& args, Output& out) {
   const Kernel& k = session.kernel();
-  if (!args.positional().empty()) throw CommandError(fmt::format("unexpected argument: '{}'", args.positional()[0]));
-  Json result = {{"chrdevs", Json::array()}, {"blkdevs", Json::array()}, {"disks", Json::array()},
-                 {"ioports", Json::array()}, {"iomem", Json::array()},   {"pci_buses", Json::array()}};
-  if (args.has('d') || args.has('D')) {
+  const std::optional<std::string> dump_index = args.value('v');
+  // Only -v takes a word: the file to write the device dump to.
+  const size_t words = dump_index ? 1 : 0;
+  if (args.positional().size() > words) {
+    throw CommandError(fmt::format("unexpected argument: '{}'", args.positional()[words]));
+  }
+  Json result = {{"chrdevs", Json::array()},      {"blkdevs", Json::array()}, {"disks", Json::array()},
+                 {"ioports", Json::array()},      {"iomem", Json::array()},   {"pci_buses", Json::array()},
+                 {"device_dumps", Json::array()}, {"device_dump", nullptr}};
+  if (args.has('V')) {
+    result["device_dumps"] = list_device_dumps(k.dump(), out);
+  } else if (dump_index) {
+    const std::string file = args.positional().empty() ? std::string() : args.positional()[0];
+    result["device_dump"] = show_device_dump(k.dump(), parse_index(*dump_index), file, out);
+  } else if (args.has('d') || args.has('D')) {
     result["disks"] = disk_io(k, args.has('D'), out);
   } else if (args.has('i')) {
     try {
@@ -312,7 +331,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
 const CommandRegistrar registrar{
     {.name = "dev",
      .summary = "character and block devices, disk I/O, I/O ports, PCI devices",
-     .usage = "dev [-d | -D | -i | -p]",
+     .usage = "dev [-d | -D | -i | -p | -V | -v INDEX [FILE]]",
      .description = "With no option, lists the character device majors (chrdevs[]) with the struct\n"
                     "cdev serving each and its file_operations, then the block device majors\n"
                     "(major_names[]) with a struct gendisk of that major and its\n"
@@ -332,6 +351,12 @@ const CommandRegistrar registrar{
                     "  -p  each PCI root bus and its devices, then each child bus behind its bridge:\n"
                     "      struct pci_dev, domain:bus:slot.function, class, vendor:device, and the\n"
                     "      PCIe port type.\n"
+                    "  -V  the device dumps in the vmcore: snapshots of their hardware that drivers\n"
+                    "      add in the capture kernel (NT_VMCOREDD notes, Linux 4.18): each one's\n"
+                    "      index, the file offset of its data, its size and its name.\n"
+                    "  -v INDEX [FILE]\n"
+                    "      that device dump's data, as 64-bit words with their file offsets and\n"
+                    "      ASCII, or written to FILE (never replacing a file that exists).\n"
                     "\n"
                     "A damaged chain, list or tree is marked where it broke; the rest is listed.",
      .examples = "  kdive> dev -d\n"
@@ -341,14 +366,23 @@ const CommandRegistrar registrar{
                  "      ROOT BUS     BUSNAME\n"
                  "  ffff9f5e41365800 0000:00\n"
                  "        PCI DEV      DO:BU:SL.FN  CLASS   PCI_ID      TYPE\n"
-                 "    ffff9f5e5da14000 0000:00:03.0  0100  1af4:1001  ENDPOINT",
+                 "    ffff9f5e5da14000 0000:00:03.0  0100  1af4:1001  ENDPOINT\n"
+                 "\n"
+                 "Device dumps, which a capture kernel's drivers may add (the fixtures have\n"
+                 "none):\n"
+                 "\n"
+                 "  kdive> dev -V\n"
+                 "  dev: no device dumps found in this dumpfile\n"
+                 "  kdive> dev -v 0 /tmp/nic.bin",
      .options = {{'d', "", "disk I/O: requests in flight per disk"},
                  {'D', "", "disk I/O of the disks with requests in flight only"},
                  {'i', "", "I/O port and I/O memory resources"},
-                 {'p', "", "PCI buses and devices"}},
+                 {'p', "", "PCI buses and devices"},
+                 {'V', "", "the device dumps in the vmcore"},
+                 {'v', "INDEX", "that device dump's data (to FILE if given)"}},
      .aliases = {},
      .json = {.kind = JsonShape::Kind::Object,
-              .keys = {"chrdevs", "blkdevs", "disks", "ioports", "iomem", "pci_buses"},
+              .keys = {"chrdevs", "blkdevs", "disks", "ioports", "iomem", "pci_buses", "device_dumps", "device_dump"},
               .notes = "The option fills its keys, the others stay empty. chrdevs [{major, baseminor,\n"
                        "minorct, name, char_device_struct, cdev, operations, operations_symbol}];\n"
                        "blkdevs [{major, name, blk_major_name, gendisk, operations,\n"
@@ -357,7 +391,9 @@ const CommandRegistrar registrar{
                        "{read, write}, summed over CPUs)}]; -i ioports and iomem [{resource, start,\n"
                        "end, name, depth, flags}]; -p pci_buses [{pci_bus, name, root, parent,\n"
                        "bridge, devices [{pci_dev, name, class, vendor, device, hdr_type, pcie,\n"
-                       "type}]}]. Addresses and ids are hex strings; error where part could not\n"
+                       "type}]}]; -V device_dumps [{index, offset, size, name}]; -v device_dump\n"
+                       "{index, offset, size, name, file (or null), data (hex, null when written to\n"
+                       "a file)}. Addresses and ids are hex strings; error where part could not\n"
                        "be read.",
               .example = "dev"}},
     run};

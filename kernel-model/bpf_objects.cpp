@@ -15,6 +15,11 @@ namespace {
 constexpr size_t kMaxBpfObjects = 1 << 20;
 // A program may use at most MAX_USED_MAPS (64) maps.
 constexpr uint64_t kMaxUsedMaps = 64;
+// The verifier accepts at most BPF_COMPLEXITY_LIMIT_INSNS (1M) instructions,
+// and patching them for the JIT grows them by a bounded factor: lengths past
+// these are a damaged bpf_prog, not a program.
+constexpr uint64_t kMaxXlatedBytes = 64ull << 20;
+constexpr uint64_t kMaxJitedBytes = 256ull << 20;
 
 // include/uapi/linux/bpf.h: per-CPU maps store one value per possible CPU,
 // fd maps store a u32 per entry whatever value_size says.
@@ -63,6 +68,7 @@ BpfProg read_prog(const Kernel& k, uint64_t id, VirtAddr addr) {
     if (const Type* insn = k.types().lookup("struct bpf_insn")) p.insn_size = static_cast<uint32_t>(insn->size());
     p.jited_len = static_cast<uint32_t>(prog["jited_len"].as_u64());
     p.bpf_func = prog["bpf_func"].pointer();
+    p.insnsi = prog["insnsi"].address();
     if (prog.has_member("pages")) p.pages = static_cast<uint32_t>(prog["pages"].as_u64());
     if (prog.has_member("gpl_compatible")) p.gpl_compatible = prog["gpl_compatible"].as_u64() != 0;
     p.aux = prog["aux"].pointer();
@@ -134,6 +140,27 @@ BpfObjects read_bpf_objects(const Kernel& k) {
   }
   b.map_breaks = std::move(maps.breaks);
   return b;
+}
+
+std::vector<std::byte> read_bpf_xlated(const Kernel& k, const BpfProg& prog) {
+  const uint64_t size = static_cast<uint64_t>(prog.insns) * prog.insn_size;
+  if (size > kMaxXlatedBytes) {
+    throw Error(Error::Kind::BadData,
+                fmt::format("bpf program {}: {} instructions are more than a kernel loads", prog.id, prog.insns));
+  }
+  std::vector<std::byte> bytes(size);
+  k.memory().read(prog.insnsi, bytes);
+  return bytes;
+}
+
+std::vector<std::byte> read_bpf_jited(const Kernel& k, const BpfProg& prog) {
+  if (prog.jited_len > kMaxJitedBytes) {
+    throw Error(Error::Kind::BadData, fmt::format("bpf program {}: {} bytes of JITed code are more than a kernel makes",
+                                                  prog.id, prog.jited_len));
+  }
+  std::vector<std::byte> bytes(prog.jited_len);
+  if (!bytes.empty()) k.memory().read(prog.bpf_func, bytes);
+  return bytes;
 }
 
 std::vector<uint32_t> used_map_ids(const BpfProg& prog, const std::vector<BpfMap>& maps) {

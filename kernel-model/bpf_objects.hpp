@@ -19,9 +19,11 @@
 //   BpfObjects b = read_bpf_objects(k);
 //   for (const BpfProg& p : b.progs) p.id, p.type_name, p.used_maps;
 //   for (const BpfMap& m : b.maps) m.id, m.type_name, m.key_size;
+//   std::vector<std::byte> code = read_bpf_xlated(k, b.progs[0]);   // bpf_insn.hpp decodes it
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +48,7 @@ struct BpfProg {
   uint32_t insn_size = 8;                // sizeof(struct bpf_insn)
   uint32_t jited_len = 0;                // bytes of JITed code
   VirtAddr bpf_func;                     // the JITed code (or the interpreter)
+  VirtAddr insnsi;                       // &bpf_prog.insnsi: the xlated instructions
   std::optional<uint32_t> pages;         // bpf_prog.pages, where the kernel has it
   std::optional<uint64_t> load_time_ns;  // aux->load_time: boot-time nanoseconds
   std::optional<bool> gpl_compatible;
@@ -80,6 +83,13 @@ struct BpfObjects {
 
 // Throws Error(Lookup) when the kernel has no prog_idr/map_idr (no CONFIG_BPF_SYSCALL).
 BpfObjects read_bpf_objects(const Kernel& k);
+
+// The program's xlated instructions (insns * insn_size bytes at insnsi), and
+// its JITed code (jited_len bytes at bpf_func; none when it is not JITed):
+// the bytes as the dump holds them. Throw Fault when they cannot be read and
+// Error(BadData) when the lengths are more than any kernel loads.
+std::vector<std::byte> read_bpf_xlated(const Kernel& k, const BpfProg& prog);
+std::vector<std::byte> read_bpf_jited(const Kernel& k, const BpfProg& prog);
 
 // The ids of `maps` among the maps a program uses, in its order; a used map
 // that is not in the map IDR (being freed) is left out.

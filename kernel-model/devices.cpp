@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <utility>
 
 #include "kernel-model/block_disks.hpp"
 #include "kernel-model/errors.hpp"
@@ -54,6 +55,17 @@ std::vector<Probe> probes_of(const Kernel& k, std::string_view map_symbol, uint3
   return out;
 }
 
+// What a chrdevs[] entry (struct char_device_struct) and a major_names[]
+// entry (struct blk_major_name) both hold: the major, its name, and the next
+// entry of the slot's chain.
+std::pair<DeviceMajor, VirtAddr> read_major_entry(const Object& entry) {
+  DeviceMajor d;
+  d.entry = entry.address();
+  d.major = static_cast<uint32_t>(entry["major"].as_u64());
+  d.name = entry["name"].string(64);
+  return {std::move(d), entry["next"].pointer()};
+}
+
 // A major_names[] / chrdevs[] slot's chain, each entry read by `read`.
 template <class Read>
 void walk_slots(const Kernel& k, std::string_view symbol, Read read, DeviceTable& t) {
@@ -93,13 +105,9 @@ DeviceTable read_char_devices(const Kernel& k) {
       k, "chrdevs",
       [&](VirtAddr at, DeviceTable& table) {
         Object cd = k.object(at, "struct char_device_struct");
-        DeviceMajor d;
-        d.entry = at;
-        d.major = static_cast<uint32_t>(cd["major"].as_u64());
+        auto [d, next] = read_major_entry(cd);
         d.baseminor = static_cast<uint32_t>(cd["baseminor"].as_u64());
         d.minorct = static_cast<uint32_t>(cd["minorct"].as_u64());
-        d.name = cd["name"].string(64);
-        const VirtAddr next = cd["next"].pointer();
         try {
           if (cd.has_member("cdev") && !cd["cdev"].is_null()) {
             d.object = cd["cdev"].pointer();
@@ -133,12 +141,7 @@ DeviceTable read_block_devices(const Kernel& k) {
   walk_slots(
       k, "major_names",
       [&](VirtAddr at, DeviceTable& table) {
-        Object bm = k.object(at, "struct blk_major_name");
-        DeviceMajor d;
-        d.entry = at;
-        d.major = static_cast<uint32_t>(bm["major"].as_u64());
-        d.name = bm["name"].string(64);
-        const VirtAddr next = bm["next"].pointer();
+        auto [d, next] = read_major_entry(k.object(at, "struct blk_major_name"));
         try {
           if (bdev_map) {
             // add_disk() registered the disk's range here (blk_register_region).

@@ -26,10 +26,13 @@ std::string state_reason(PageState s) {
 }
 
 // Whether a chunk read in state `s` holds the memory's bytes; with
-// zero_excluded an Excluded chunk does, as zeros.
-bool readable(PageState s, bool zero_excluded, std::span<std::byte> chunk) {
+// zero_excluded an Excluded chunk does, as zeros, and so does one the dump's
+// layout has but its file lost (truncated, incomplete), as crash zero-fills a
+// short read there. A hole between the dumped ranges is never filled.
+bool readable(const DumpSource& dump, PhysAddr at, PageState s, bool zero_excluded, std::span<std::byte> chunk) {
   if (s == PageState::Present || s == PageState::Zero) return true;
-  if (s != PageState::Excluded || !zero_excluded) return false;
+  if (!zero_excluded) return false;
+  if (s != PageState::Excluded && !(s == PageState::Missing && dump.lost_from_file(at))) return false;
   std::fill(chunk.begin(), chunk.end(), std::byte{0});
   return true;
 }
@@ -75,8 +78,9 @@ void KernelMemory::read_pages(Addr start, std::span<std::byte> out, Translate tr
 
 void KernelMemory::read(VirtAddr v, std::span<std::byte> out) const {
   read_pages(v, out, [&](VirtAddr at, std::span<std::byte> chunk) {
-    PageState s = dump_.read_phys(to_phys(at), chunk);
-    if (!readable(s, zero_excluded_, chunk)) throw Fault(at, state_reason(s));
+    const PhysAddr phys = to_phys(at);
+    PageState s = dump_.read_phys(phys, chunk);
+    if (!readable(dump_, phys, s, zero_excluded_, chunk)) throw Fault(at, state_reason(s));
   });
 }
 
@@ -85,14 +89,14 @@ void KernelMemory::read_user(PhysAddr pgd, VirtAddr v, std::span<std::byte> out)
     Translation t = walker_.walk(pgd, at);
     if (!t.phys) throw Fault::user(at, t.fault);
     PageState s = dump_.read_phys(*t.phys, chunk);
-    if (!readable(s, zero_excluded_, chunk)) throw Fault::user(at, state_reason(s));
+    if (!readable(dump_, *t.phys, s, zero_excluded_, chunk)) throw Fault::user(at, state_reason(s));
   });
 }
 
 void KernelMemory::read_phys(PhysAddr p, std::span<std::byte> out) const {
   read_pages(p, out, [&](PhysAddr at, std::span<std::byte> chunk) {
     PageState s = dump_.read_phys(at, chunk);
-    if (!readable(s, zero_excluded_, chunk)) throw Fault(at, state_reason(s));
+    if (!readable(dump_, at, s, zero_excluded_, chunk)) throw Fault(at, state_reason(s));
   });
 }
 

@@ -43,9 +43,12 @@ class KernelMemory {
 
   // crash's `set zero_excluded on`: a page the dump held but filtered out
   // (PageState::Excluded) reads as zeros instead of throwing Fault. Off by
-  // default: a zero read from a filtered page would pass for data. Pages that
-  // were never in the dump (holes, an incomplete dump) still fault. Page
-  // tables are walked as before: an excluded table maps nothing either way.
+  // default: a zero read from a filtered page would pass for data. A page
+  // inside the dump's layout whose bytes the file lacks (a truncated ELF
+  // segment, a page an incomplete kdump never wrote) reads as zeros too, as
+  // crash zero-fills a short read; holes between or past the dumped ranges
+  // still fault. Page tables are walked as before: an excluded table maps
+  // nothing either way.
   void set_zero_excluded(bool on) { zero_excluded_ = on; }
   bool zero_excluded() const { return zero_excluded_; }
 

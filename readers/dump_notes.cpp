@@ -11,6 +11,10 @@ namespace {
 constexpr uint32_t kNtPrstatus = 1;
 constexpr uint32_t kNtTaskstruct = 4;
 constexpr uint32_t kQemuNoteType = 0;
+// include/uapi/linux/elf.h NT_VMCOREDD; include/uapi/linux/vmcore.h
+// VMCOREDD_MAX_NAME_BYTES, the dump name that opens the descriptor.
+constexpr uint32_t kNtVmcoredd = 0x700;
+constexpr uint64_t kVmcoreddNameBytes = 44;
 
 // struct elf_prstatus on x86_64: pr_pid at 32, pr_reg (27 × u64) at 112.
 constexpr uint64_t kPrstatusPid = 32;
@@ -62,7 +66,8 @@ QemuCpuState parse_qemu(const ByteReader& desc) {
 
 }  // namespace
 
-void parse_elf_notes(std::span<const std::byte> notes, DumpNotes& out) {
+void parse_elf_notes(std::span<const std::byte> notes, DumpNotes& out,
+                     const std::function<uint64_t(uint64_t)>& file_offset) {
   ByteReader r(notes, "ELF notes");
   size_t prstatus_count = 0;
   size_t qemu_count = 0;
@@ -90,6 +95,13 @@ void parse_elf_notes(std::span<const std::byte> notes, DumpNotes& out) {
     } else if (name == "CORE" && type == kNtPrstatus && descsz >= kPrstatusSize) {
       if (out.cpus.size() <= prstatus_count) out.cpus.resize(prstatus_count + 1);
       out.cpus[prstatus_count++].prstatus = parse_prstatus(desc);
+    } else if (name == "LINUX" && type == kNtVmcoredd && descsz >= kVmcoreddNameBytes) {
+      DeviceDump d;
+      d.name = desc.string_at(0, kVmcoreddNameBytes);
+      d.offset = file_offset ? file_offset(desc_at + kVmcoreddNameBytes) : desc_at + kVmcoreddNameBytes;
+      auto data = desc.bytes(kVmcoreddNameBytes, descsz - kVmcoreddNameBytes);
+      d.data.assign(data.begin(), data.end());
+      out.device_dumps.push_back(std::move(d));
     } else if (name == "QEMU" && type == kQemuNoteType && descsz >= kQemuMinSize) {
       if (out.cpus.size() <= qemu_count) out.cpus.resize(qemu_count + 1);
       out.cpus[qemu_count++].qemu = parse_qemu(desc);

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,9 +47,20 @@ struct CpuNotes {
   std::optional<QemuCpuState> qemu;
 };
 
+// A device dump (Linux 4.18, CONFIG_PROC_VMCORE_DEVICE_DUMP, the vmcore
+// device dump of fs/proc/vmcore.c): a driver's snapshot of its hardware, which the capture kernel adds to /proc/vmcore
+// as an ELF note of type NT_VMCOREDD named "LINUX" whose descriptor is a 44-byte dump name and then the data (struct
+// vmcoredd_header of include/uapi/linux/vmcore.h).
+struct DeviceDump {
+  std::string name;
+  uint64_t offset = 0;  // where the data starts in the dump file
+  std::vector<std::byte> data;
+};
+
 struct DumpNotes {
-  std::string vmcoreinfo;      // raw KEY=value text; empty when absent
-  std::vector<CpuNotes> cpus;  // in note order (CPU numbers as the dumper wrote them)
+  std::string vmcoreinfo;                // raw KEY=value text; empty when absent
+  std::vector<CpuNotes> cpus;            // in note order (CPU numbers as the dumper wrote them)
+  std::vector<DeviceDump> device_dumps;  // in note order
   // From a kdump-compressed header (absent for ELF dumps).
   std::optional<uint64_t> phys_base;
   std::optional<int64_t> crash_time_sec;
@@ -65,6 +77,9 @@ struct DumpNotes {
 // Adds what the ELF note stream `notes` holds (any number of notes, 4-byte
 // aligned) to `out`. Unknown notes are skipped; a malformed stream throws
 // FormatError. NT_PRSTATUS and QEMU notes are matched to CPUs in order.
-void parse_elf_notes(std::span<const std::byte> notes, DumpNotes& out);
+// `file_offset` maps a position in `notes` to the dump file's offset (where
+// a device dump's data lies); without it positions are offsets.
+void parse_elf_notes(std::span<const std::byte> notes, DumpNotes& out,
+                     const std::function<uint64_t(uint64_t)>& file_offset = {});
 
 }  // namespace kdive

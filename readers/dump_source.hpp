@@ -27,7 +27,8 @@ enum class PageState {
   Present,   // the bytes were read from the dump
   Zero,      // the dump records the page as all zeros; `out` is zero-filled
   Excluded,  // the page existed but was filtered out when the dump was made
-  Missing,   // not in the dump: a hole, beyond the dumped ranges, or lost (incomplete dump)
+  Missing,   // not in the dump: a hole, beyond the dumped ranges, or lost (incomplete dump);
+             // DumpSource::lost_from_file tells the lost apart
 };
 
 std::string_view to_string(PageState s);
@@ -49,6 +50,17 @@ class DumpSource {
   // (callers translate page by page anyway); that is checked and a violation throws
   // std::logic_error. Bytes of a page that is not Present/Zero are left zero.
   virtual PageState read_phys(PhysAddr addr, std::span<std::byte> out) = 0;
+
+  // For an address read_phys calls Missing: true when the dump's own layout
+  // has it (inside an ELF segment, a kdump PFN that is no hole) and only the
+  // file lacks its bytes — a truncated file, an incomplete dump — false for a
+  // hole between or past the dumped ranges. The distinction is crash's: with
+  // `set zero_excluded on` it reads the first as zeros (a short read of a
+  // segment is zero-filled) and still refuses the second.
+  virtual bool lost_from_file(PhysAddr addr) const {
+    (void)addr;
+    return false;
+  }
 
   // The physical ranges the dump covers (including excluded pages inside them).
   virtual std::vector<PhysRange> ranges() const = 0;

@@ -77,6 +77,7 @@ ElfCore ElfCore::parse(ByteSource& source) {
         fail(source, "truncated: the notes segment ends past the end of the file");
       }
       size_t at = core.notes.size();
+      core.note_segments.emplace_back(at, ph.p_offset);
       core.notes.resize(at + ph.p_filesz);
       if (!source.read(ph.p_offset, std::span(core.notes).subspan(at))) {
         fail(source, "truncated: the notes segment ends past the end of the file");
@@ -85,6 +86,14 @@ ElfCore ElfCore::parse(ByteSource& source) {
   }
   if (core.loads.empty()) fail(source, "no PT_LOAD segments: no memory in this dump");
   return core;
+}
+
+uint64_t ElfCore::note_file_offset(uint64_t position) const {
+  uint64_t offset = position;
+  for (const auto& [at, file_offset] : note_segments) {
+    if (at <= position) offset = file_offset + (position - at);
+  }
+  return offset;
 }
 
 }  // namespace kdive

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "readers/byte_source.hpp"
@@ -31,6 +32,11 @@ struct ElfCore {
   uint16_t machine = 0;
   std::vector<ElfSegment> loads;
   std::vector<std::byte> notes;  // all PT_NOTE segments, concatenated
+  // Where each PT_NOTE segment's bytes start: {position in `notes`, p_offset}.
+  std::vector<std::pair<uint64_t, uint64_t>> note_segments;
+
+  // The file offset of the byte at `position` in `notes`.
+  uint64_t note_file_offset(uint64_t position) const;
 
   static ElfCore parse(ByteSource& source);
 };

@@ -15,7 +15,7 @@ class ElfDump : public DumpSource {
  public:
   ElfDump(std::unique_ptr<ByteSource> file, ElfCore core) : file_(std::move(file)) {
     try {
-      parse_elf_notes(core.notes, notes_);
+      parse_elf_notes(core.notes, notes_, [&core](uint64_t at) { return core.note_file_offset(at); });
     } catch (const FormatError& e) {
       // The memory is still worth reading; what the notes held up to the damage is kept.
       warnings_.push_back(fmt::format("{}: damaged notes, the rest ignored: {}", file_->name(), e.what()));
@@ -60,6 +60,10 @@ class ElfDump : public DumpSource {
     if (!file_->read(seg->offset + in_seg, out)) return none(PageState::Missing);  // truncated file
     return PageState::Present;
   }
+
+  // In a segment, by p_memsz: its bytes past p_filesz are Excluded, so a
+  // Missing page in one is a read the file could not satisfy (truncated).
+  bool lost_from_file(PhysAddr addr) const override { return find(addr.value()) != nullptr; }
 
   std::vector<PhysRange> ranges() const override {
     std::vector<PhysRange> out;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "readers/byte_reader.hpp"
 #include "readers/flattened.hpp"
@@ -267,7 +268,7 @@ void read_notes(Part& p, DumpNotes& notes) {
     if (s.size_note > kMaxNotesBytes) fail(f, fmt::format("implausible size_note {}", s.size_note));
     auto bytes = read_exact(f, s.offset_note, s.size_note, "the ELF notes");
     try {
-      parse_elf_notes(bytes, notes);
+      parse_elf_notes(bytes, notes, [&s](uint64_t at) { return s.offset_note + at; });
     } catch (const FormatError& e) {
       fail(f, std::string("in the sub-header's notes: ") + e.what());
     }
@@ -387,6 +388,15 @@ class KdumpDump : public DumpSource {
     return out;
   }
 
+  // A PFN in range whose first bitmap bit says it is no hole: Missing means
+  // its descriptor or data were never written (incomplete) or were cut off.
+  bool lost_from_file(PhysAddr addr) const override {
+    const uint64_t pfn = addr.value() / bs_;
+    if (pfn >= max_mapnr_) return false;
+    const Part* part = part_of(pfn);
+    return part != nullptr && part->valid.test(pfn);
+  }
+
   PageState read_phys(PhysAddr addr, std::span<std::byte> out) override {
     check_within_page(addr, out.size(), bs_);
     if (!out.empty()) std::memset(out.data(), 0, out.size());
@@ -441,7 +451,8 @@ class KdumpDump : public DumpSource {
     fail(*p.file, fmt::format("PFN {:#x}: {}", pfn, why));
   }
 
-  Part* part_of(uint64_t pfn) {
+  Part* part_of(uint64_t pfn) { return const_cast<Part*>(std::as_const(*this).part_of(pfn)); }
+  const Part* part_of(uint64_t pfn) const {
     auto it =
         std::upper_bound(parts_.begin(), parts_.end(), pfn, [](uint64_t v, const Part& p) { return v < p.start_pfn; });
     if (it == parts_.begin()) return nullptr;

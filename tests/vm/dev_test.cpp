@@ -4,12 +4,18 @@
 // ones `dev -d` reads; `dev -i` shows the PC's standard ports and `dev -p`
 // the virtio devices QEMU gave the guest; the JSON of each form says the
 // same; a damaged chrdevs chain is marked and the other majors still listed;
-// and on bullseye the text matches the crash utility line by line.
+// dev -V says a fixture has no device dumps, and lists, shows and writes the
+// one added to a copy of the dump; and on bullseye the text matches the crash
+// utility line by line.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -366,4 +372,121 @@ TEST_CASE("dev -i: a long name is wrapped, a looping tree is marked", "[dev]") {
   const json after = json::parse(dump.run("dev -i", "--json").out, nullptr, false);
   REQUIRE_FALSE(after.is_discarded());
   CHECK(after["result"]["iomem"] == before["iomem"]);
+}
+
+namespace {
+
+// A device dump's bytes: text a reader can spot in the ASCII column, then
+// every byte value, 300 bytes in all (not a whole number of 8-byte words).
+std::vector<std::byte> device_dump_bytes() {
+  std::vector<std::byte> out;
+  for (char c : std::string("kdive device dump")) out.push_back(static_cast<std::byte>(c));
+  for (size_t i = 0; out.size() < 300; ++i) out.push_back(static_cast<std::byte>(i & 0xff));
+  return out;
+}
+
+std::string hex_of(const std::vector<std::byte>& bytes) {
+  std::string s;
+  for (std::byte b : bytes) s += fmt::format("{:02x}", static_cast<unsigned>(b));
+  return s;
+}
+
+// The little-endian u64 at `at`, zero-padded past the end (as dev -v shows a
+// last partial word).
+uint64_t word_at(const std::vector<std::byte>& bytes, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && at + i < bytes.size(); ++i) v |= static_cast<uint64_t>(bytes[at + i]) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("dev -V: a fixture's dump has no device dumps, and says so as crash does", "[dev]") {
+  const KdiveRun r = run_kdive(suite(), "elf", "dev -V");
+  INFO(r.out << r.err);
+  // crash: "dev: no device dumps found in this dumpfile"; an answer, not a failure.
+  CHECK(r.status == 0);
+  CHECK((r.out + r.err).find("dev: no device dumps found in this dumpfile") != std::string::npos);
+  const KdiveRun k = run_kdive(suite(), "kdump-zlib", "dev -v 0");
+  CHECK((k.out + k.err).find("dev: no device dumps found in this dumpfile") != std::string::npos);
+}
+
+// No fixture has a device dump (a driver must register one in a capture
+// kernel), so one is added to a copy. crash is not compared here: it looks
+// for the notes only in the file's first bytes, and the copy's notes moved
+// to its end.
+TEST_CASE("dev -V/-v: a device dump added to a copy of the dump is listed, shown and written", "[dev]") {
+  const std::filesystem::path fixture = fixture_dir(suite());
+  TempDir tmp("devdump");
+  const std::filesystem::path copy = tmp.path / "vmcore.elf";
+  const std::vector<std::byte> data = device_dump_bytes();
+  const std::string name = "kdive_test_nic";
+  const uint64_t offset = copy_with_device_dump(fixture / "vmcore.elf", copy, name, data);
+  auto run = [&](const std::string& commands, const std::string& options = "") {
+    return run_kdive_args(options + (options.empty() ? "" : " ") + "-b -c " + shell_quote(commands) + " " +
+                          shell_quote((fixture / "vmlinux").string()) + " " + shell_quote(copy.string()));
+  };
+
+  // -V: crash's table, one row.
+  const KdiveRun v = run("dev -V");
+  INFO(v.out << v.err);
+  REQUIRE(v.status == 0);
+  const std::vector<std::string> lines = lines_of(v.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(std::regex_match(lines[0], std::regex("INDEX  OFFSET +SIZE +NAME")));
+  CHECK(std::regex_match(lines[1], std::regex(fmt::format("  0    0x{:x} +{} +{}", offset, data.size(), name))));
+  const KdiveRun vj = run("dev -V", "--json");
+  const json rows = json::parse(lines_of(vj.out).at(0))["result"]["device_dumps"];
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["index"] == 0);
+  CHECK(rows[0]["offset"] == fmt::format("0x{:x}", offset));
+  CHECK(rows[0]["size"] == data.size());
+  CHECK(rows[0]["name"] == name);
+
+  // -v INDEX: its name, then two words a line at their file offsets, with
+  // the bytes as ASCII; the JSON holds every byte.
+  const KdiveRun shown = run("dev -v 0");
+  INFO(shown.out << shown.err);
+  REQUIRE(shown.status == 0);
+  const std::vector<std::string> dump_lines = lines_of(shown.out);
+  REQUIRE(dump_lines.size() == 1 + (data.size() + 15) / 16);
+  CHECK(dump_lines[0] == "DEVICE: " + name);
+  CHECK(dump_lines[1] ==
+        fmt::format("{:x}:  {:016x} {:016x}  kdive device dum", offset, word_at(data, 0), word_at(data, 8)));
+  // The last line: 300 = 18 * 16 + 12 bytes, a word and a half padded with zeros.
+  CHECK(dump_lines.back().find(
+            fmt::format("{:x}:  {:016x} {:016x}", offset + 288, word_at(data, 288), word_at(data, 296))) == 0);
+  const KdiveRun sj = run("dev -v 0", "--json");
+  const json one = json::parse(lines_of(sj.out).at(0))["result"]["device_dump"];
+  CHECK(one["data"] == hex_of(data));
+  CHECK(one["name"] == name);
+  CHECK(one["file"].is_null());
+
+  // -v INDEX FILE: the bytes, exactly; an existing file is refused and kept.
+  const std::filesystem::path out = tmp.path / "nic.bin";
+  const KdiveRun written = run("dev -v 0 " + out.string());
+  INFO(written.err);
+  CHECK(written.status == 0);
+  REQUIRE(std::filesystem::exists(out));
+  {
+    std::ifstream in(out, std::ios::binary);
+    std::vector<char> got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(got.size() == data.size());
+    CHECK(std::memcmp(got.data(), data.data(), data.size()) == 0);
+  }
+  const auto written_at = std::filesystem::last_write_time(out);
+  const KdiveRun again = run("dev -v 0 " + out.string());
+  CHECK(again.status != 0);
+  CHECK(lines_of(again.err).size() == 1);
+  CHECK(again.err.find("file exists") != std::string::npos);
+  CHECK(std::filesystem::file_size(out) == data.size());
+  CHECK(std::filesystem::last_write_time(out) == written_at);
+  // Nothing but the file itself was left in the directory (no temporary).
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(tmp.path)) ++entries;
+  CHECK(entries == 2);  // the copy and nic.bin
+
+  const KdiveRun bad = run("dev -v 1");
+  CHECK(bad.status != 0);
+  CHECK(bad.err.find("no device dump found at index: 1") != std::string::npos);
 }

@@ -302,4 +302,75 @@ void copy_without_notes(const std::filesystem::path& from, const std::filesystem
   }
 }
 
+uint64_t copy_with_device_dump(const std::filesystem::path& from, const std::filesystem::path& to,
+                               const std::string& name, std::span<const std::byte> data) {
+  if (name.size() > 43) throw std::runtime_error("a device dump name has at most 43 characters: " + name);
+  copy_sparse(from, to);
+  std::fstream f(to, std::ios::in | std::ios::out | std::ios::binary);
+  if (!f.good()) throw std::runtime_error("cannot open " + to.string());
+  unsigned char eh[64];
+  f.read(reinterpret_cast<char*>(eh), sizeof eh);
+  uint64_t phoff;
+  uint16_t phnum;
+  std::memcpy(&phoff, eh + 32, 8);  // Elf64_Ehdr.e_phoff
+  std::memcpy(&phnum, eh + 56, 2);  // Elf64_Ehdr.e_phnum
+  auto put32 = [](std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
+  for (uint16_t i = 0; i < phnum; ++i) {
+    const auto ph_at = static_cast<std::streamoff>(phoff + i * 56u);  // Elf64_Phdr
+    unsigned char ph[56];
+    f.seekg(ph_at);
+    f.read(reinterpret_cast<char*>(ph), sizeof ph);
+    uint32_t type;
+    uint64_t offset, size;
+    std::memcpy(&type, ph, 4);
+    std::memcpy(&offset, ph + 8, 8);
+    std::memcpy(&size, ph + 32, 8);
+    if (type != 4) continue;  // PT_NOTE
+    std::string notes(size, '\0');
+    f.seekg(static_cast<std::streamoff>(offset));
+    f.read(notes.data(), static_cast<std::streamsize>(size));
+    // Where the notes end: readers stop at an all-zero header, so the new
+    // note goes before any zero padding.
+    size_t end = 0;
+    while (end + 12 <= notes.size()) {
+      uint32_t namesz, descsz, ntype;
+      std::memcpy(&namesz, notes.data() + end, 4);
+      std::memcpy(&descsz, notes.data() + end + 4, 4);
+      std::memcpy(&ntype, notes.data() + end + 8, 4);
+      if (namesz == 0 && descsz == 0 && ntype == 0) break;
+      end += 12 + ((namesz + 3u) & ~3u) + ((descsz + 3u) & ~3u);
+    }
+    notes.resize(std::min(end, notes.size()));
+    // struct vmcoredd_header: n_namesz, n_descsz, n_type, name[8] "LINUX",
+    // dump_name[44]; then the data.
+    constexpr uint32_t kNameBytes = 44;
+    std::string note;
+    put32(note, 6);
+    put32(note, static_cast<uint32_t>(kNameBytes + data.size()));
+    put32(note, 0x700);  // NT_VMCOREDD
+    note.append("LINUX\0\0\0", 8);
+    std::string dump_name = name;
+    dump_name.resize(kNameBytes, '\0');
+    note += dump_name;
+    const uint64_t data_in_notes = notes.size() + note.size();
+    note.append(reinterpret_cast<const char*>(data.data()), data.size());
+    note.resize((note.size() + 3) & ~size_t{3}, '\0');
+    notes += note;
+    f.seekp(0, std::ios::end);
+    uint64_t at = static_cast<uint64_t>(f.tellp());
+    at = (at + 7) & ~uint64_t{7};
+    f.seekp(static_cast<std::streamoff>(at));
+    f.write(notes.data(), static_cast<std::streamsize>(notes.size()));
+    const uint64_t new_size = notes.size();
+    std::memcpy(ph + 8, &at, 8);         // p_offset
+    std::memcpy(ph + 32, &new_size, 8);  // p_filesz
+    std::memcpy(ph + 40, &new_size, 8);  // p_memsz
+    f.seekp(ph_at);
+    f.write(reinterpret_cast<const char*>(ph), sizeof ph);
+    if (!f.good()) throw std::runtime_error("cannot write " + to.string());
+    return at + data_in_notes;
+  }
+  throw std::runtime_error(from.string() + " has no PT_NOTE");
+}
+
 }  // namespace kdive::test

@@ -9,6 +9,7 @@
 //   KdiveRun r = d.run("ps", "--json");                       // kdive on the copy
 //
 //   copy_without_notes(dir / "vmcore.elf", tmp / "vmcore.elf", {"VMCOREINFO"});
+//   copy_with_device_dump(dir / "vmcore.elf", tmp / "vmcore.elf", "nic", bytes);
 #pragma once
 
 #include <cstdint>
@@ -114,5 +115,13 @@ std::string shell_quote(const std::string& text);
 // vmcoreinfo, or a dump with no CPU state at all.
 void copy_without_notes(const std::filesystem::path& from, const std::filesystem::path& to,
                         const std::vector<std::string>& names);
+
+// Copies an ELF dump (sparse) and adds a device dump to its notes: an
+// NT_VMCOREDD note named "LINUX" holding `name` (at most 43 characters) and
+// `data`, as a capture kernel's driver would add it. The notes, with the new
+// one last, move to the end of the copy and its PT_NOTE header points there.
+// Returns the file offset of the device dump's data.
+uint64_t copy_with_device_dump(const std::filesystem::path& from, const std::filesystem::path& to,
+                               const std::string& name, std::span<const std::byte> data);
 
 }  // namespace kdive::test

@@ -286,6 +286,81 @@ TEST_CASE("bpf lists the loaded program and map by id", "[ipc_bpf]") {
   CHECK(bad.err.find("invalid map ID: 4242") != std::string::npos);
 }
 
+TEST_CASE("bpf -t/-T/-j: the filter's xlated instructions and JITed code", "[ipc_bpf]") {
+  const Truth t = truth();
+  const TruthBpf* prog = t.bpf_object(false, system_state::kBpfProg);
+  const TruthBpf* map = t.bpf_object(true, system_state::kBpfMap);
+  if (prog == nullptr || map == nullptr)
+    KDIVE_SKIP("this fixture's truth has no bpf lines (built before they were added)");
+  const std::string id = std::to_string(prog->id);
+  const json r = json_result_of(suite(), "bpf -p " + id + " -t -j");
+  REQUIRE(r["programs"].size() == 1);
+  const json& p = r["programs"][0];
+  const std::string bpf_prog = "((struct bpf_prog *)" + p["bpf_prog"].get<std::string>() + ")";
+
+  // The xlated code: as many 8-byte slots as bpf_prog.len says (an ld_imm64
+  // takes two), each instruction where the previous one ended, the last an
+  // exit; the filter loads its map's address, named by the map's id.
+  CHECK(p["xlated_error"].is_null());
+  const json& insns = p["xlated_insns"];
+  REQUIRE(insns.is_array());
+  REQUIRE_FALSE(insns.empty());
+  const uint64_t len = p_value(bpf_prog + "->len");
+  uint64_t slot = 0;
+  bool map_named = false;
+  for (const json& i : insns) {
+    INFO(i.dump());
+    CHECK(i["index"].get<uint64_t>() == slot);
+    const size_t bytes = (i["bytes"].get<std::string>().size() + 1) / 3;
+    CHECK((bytes == 8 || (bytes == 16 && i["code"] == 0x18)));
+    slot += bytes / 8;
+    map_named = map_named || i["text"] == "r1 = map[id:" + std::to_string(map->id) + "]";
+  }
+  CHECK(slot == len);
+  CHECK(insns.back()["text"] == "exit");
+  CHECK(map_named);
+  // Jumps stay inside the program.
+  for (const json& i : insns) {
+    if (!i["target"].is_null()) CHECK(i["target"].get<int64_t>() < static_cast<int64_t>(len));
+  }
+
+  // The JITed code: instructions one after the other from bpf_func, covering
+  // exactly jited_len bytes, the last a return.
+  CHECK(p["jited_error"].is_null());
+  const json& jit = p["jited_insns"];
+  REQUIRE(jit.is_array());
+  REQUIRE_FALSE(jit.empty());
+  const uint64_t start = json_hex(p["bpf_func"]);
+  CHECK(start == p_value("(unsigned long)" + bpf_prog + "->bpf_func"));
+  const uint64_t jited_len = p_value(bpf_prog + "->jited_len");
+  REQUIRE(jited_len == p["jited"].get<uint64_t>());
+  uint64_t at = start;
+  for (const json& i : jit) {
+    INFO(i.dump());
+    CHECK(json_hex(i["address"]) == at);
+    at += (i["bytes"].get<std::string>().size() + 1) / 3;
+    CHECK(at <= start + jited_len);
+  }
+  CHECK(at == start + jited_len);
+  // The last instruction before any int3 (the 6.1 and 6.12 JITs end the
+  // image with one, inside jited_len) returns.
+  auto last = std::find_if(jit.rbegin(), jit.rend(), [](const json& i) { return i["text"] != "int3"; });
+  REQUIRE(last != jit.rend());
+  CHECK((*last)["text"].get<std::string>().rfind("ret", 0) == 0);
+
+  // -T: each instruction's line, then its bytes as the JSON has them.
+  const std::vector<std::string> text = lines_of(kdive_ok("bpf -p " + id + " -T"));
+  auto first = std::find_if(text.begin(), text.end(), [](const std::string& l) { return l.find("   0: (") == 0; });
+  REQUIRE(first != text.end());
+  REQUIRE(static_cast<size_t>(text.end() - first) == 2 * insns.size());
+  for (size_t n = 0; n < insns.size(); ++n) {
+    CHECK(first[static_cast<std::ptrdiff_t>(2 * n + 1)] == "       " + insns[n]["bytes"].get<std::string>());
+  }
+  // -t and -j want a program.
+  CHECK(run_kdive(suite(), "elf", "bpf -t").err.find("-t option only applicable with -p or -P") != std::string::npos);
+  CHECK(run_kdive(suite(), "elf", "bpf -m 1 -j").err.find("-j option only applicable") != std::string::npos);
+}
+
 TEST_CASE("sbitmapq on the virtio disk's blk-mq tags agrees with the structure's members", "[ipc_bpf]") {
   const Truth t = truth();
   if (!t.diskstats) KDIVE_SKIP("this fixture's truth has no diskstats line (no virtio disk)");
@@ -418,7 +493,10 @@ TEST_CASE("ipcs and bpf match crash line by line", "[ipc_bpf]") {
   // moment of the crashed machine's own run: after the guest's SysV segment
   // was created (the workloads start together) less a few seconds, and not
   // after the crash.
-  const std::vector<std::string> detailed = {"bpf -P", "bpf -p 1", "bpf -p 1 -s"};
+  // -t, -T and -j: the xlated instructions and the JITed code read the same
+  // as crash's, line for line (no deliberate difference).
+  const std::vector<std::string> detailed = {"bpf -P",      "bpf -p 1",    "bpf -p 1 -s",    "bpf -p 1 -t",
+                                             "bpf -p 1 -T", "bpf -p 1 -j", "bpf -p 1 -t -j", "bpf -P -T"};
   const auto crash = crash_outputs(detailed);
   const auto kdive = kdive_outputs(detailed);
   const json r = json_result_of(suite(), "bpf -p 1");
