@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/run_command.hpp"
 #include "commands/api/session.hpp"

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "commands/api/command.hpp"
+#include "commands/api/json_values.hpp"
 #include "commands/api/session.hpp"
 #include "gdb/gdb_session.hpp"
 #include "kernel-model/errors.hpp"
@@ -43,7 +44,8 @@ void type_through_gdb(Session& session, std::string_view command, const std::str
   std::string type = text;
   while (!type.empty() && type.back() == '\n') type.pop_back();
   if (type.starts_with("type = ")) type.erase(0, 7);
-  out.result(Json{{"name", expression}, {"kind", nullptr}, {"type", type}, {"size", nullptr}, {"gdb", true}});
+  Json result = {{"name", expression}, {"kind", nullptr}, {"type", type}, {"size", nullptr}, {"gdb", true}};
+  out.result(std::move(result));
 }
 
 std::string gdb_value_text(std::string_view printed) {

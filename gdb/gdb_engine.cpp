@@ -232,13 +232,14 @@ std::string run(const std::string& command) {
   } catch (const gdb_exception& e) {
     SavedReadline::restore_screen_size();
     if (e.reason == RETURN_QUIT) {
-      clear_quit_flag();
+      check_quit_flag();  // reading the flag clears it
       throw GdbInterrupted();
     }
     throw GdbError(one_line(e.what()));
   }
   SavedReadline::restore_screen_size();
-  if (check_quit_flag()) clear_quit_flag();
+  // A Ctrl-C GDB never looked at must not stop the next command.
+  check_quit_flag();
   return out;
 }
 

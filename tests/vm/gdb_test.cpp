@@ -5,6 +5,11 @@
 // observable is `gdb` with no argument, whose JSON says whether GDB was
 // initialised or loaded in the process. All of it in two kdive runs per suite
 // (GDB loads once per run: seconds). Skipped when kdive was built without GDB.
+//
+// Naming a struct type makes GDB expand the DWARF of every compilation unit
+// that defines it (~25 s and ~1.9 GB on the bookworm vmlinux): the checks that
+// do (sizeof, casts to struct task_struct *, ptype) run on the suites with a
+// kernel of their own; the others boot bookworm's kernel again.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -34,8 +39,8 @@ struct JsonRun {
 
 JsonRun run_json(const std::string& commands) {
   auto dir = fixture_dir(suite());
-  KdiveRun r = run_kdive_args("--json -b -c " + quoted(commands) + " " + quoted(dir / "vmlinux") + " " +
-                              quoted(dir / "vmcore.elf"));
+  KdiveRun r = run_kdive_args("--json -b -c " + kdive::test::quoted(std::filesystem::path(commands)) + " " +
+                              quoted(dir / "vmlinux") + " " + quoted(dir / "vmcore.elf"));
   JsonRun out{r.status, r.err, {}};
   for (const std::string& line : lines_of(r.out)) {
     Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -123,23 +128,25 @@ const Session& session() {
     for (const Json& row : result_of(s.native, "ps")) s.task_of[row["pid"].get<int64_t>()] = row["task"];
     s.init_task = hex_of(result_of(s.native, "sym init_task")[0]["address"]);
     // A few tasks the guest listed: its first, its last, and one in between.
+    // Not workqueue workers: /proc shows their comm with the workqueue's name
+    // added ("kworker/1:1-events"), task_struct.comm without it.
     std::vector<TruthTask> listed;
     for (const TruthTask& t : truth.tasks) {
-      if (s.task_of.contains(t.pid)) listed.push_back(t);
+      if (s.task_of.contains(t.pid) && !t.comm.starts_with("kworker/")) listed.push_back(t);
     }
     REQUIRE(listed.size() >= 3);
     s.tasks = {listed.front(), listed[listed.size() / 2], listed.back()};
 
-    std::string script =
-        "ptype struct list_head; dis schedule 4; gdb; "
-        "p init_task.comm; gdb p init_task.comm; p sizeof(struct task_struct); gdb p sizeof(struct task_struct); "
-        "p $; ";
-    for (const TruthTask& t : s.tasks) {
-      script += fmt::format("gdb p ((struct task_struct *){})->pid; gdb p ((struct task_struct *){})->comm; ",
-                            s.task_of[t.pid], s.task_of[t.pid]);
+    std::string script = "ptype struct list_head; dis schedule 4; gdb; p init_task.comm; gdb p init_task.comm; ";
+    script += fmt::format("gdb info symbol {:#x}; info symbol {:#x}; bt; gdb bt; ", s.init_task + 8, s.init_task + 16);
+    if (kernel_suite()) {
+      script += "p sizeof(struct task_struct); gdb p sizeof(struct task_struct); p $; gdb ptype struct list_head; ";
+      for (const TruthTask& t : s.tasks) {
+        script += fmt::format("gdb p ((struct task_struct *){})->pid; gdb p ((struct task_struct *){})->comm; ",
+                              s.task_of[t.pid], s.task_of[t.pid]);
+      }
     }
-    script += fmt::format("gdb info symbol {:#x}; info symbol {:#x}; bt; gdb bt; gdb ptype struct list_head; gdb",
-                          s.init_task + 8, s.init_task + 16);
+    script += "gdb";
     s.gdb = run_json(script);
     return s;
   }();
@@ -167,7 +174,13 @@ TEST_CASE("ptype of a struct and dis answer without starting GDB", "[gdb]") {
   CHECK(last["result"]["load_seconds"].get<double>() > 0);
 }
 
-TEST_CASE("GDB's values agree with kdive's and the truth", "[gdb]") {
+// Why a check that names a struct type does not run on this suite, or "".
+std::string type_checks_skipped() {
+  if (kernel_suite()) return "";
+  return suite() + " boots bookworm's kernel: GDB's struct lookups over that vmlinux are checked on bookworm";
+}
+
+TEST_CASE("GDB reads the dump's memory: init_task.comm", "[gdb]") {
   SKIP_WITHOUT_GDB();
   const Session& s = session();
   // init_task is the boot CPU's idle task, renamed swapper/0 when it became one.
@@ -175,6 +188,12 @@ TEST_CASE("GDB's values agree with kdive's and the truth", "[gdb]") {
   const std::string gdb_comm = comm_of(value_of(result_of(s.gdb, "gdb p init_task.comm")["output"]));
   CHECK(native_comm == "swapper/0");
   CHECK(gdb_comm == native_comm);
+}
+
+TEST_CASE("GDB's struct values agree with kdive's, the host gdb's and the truth", "[gdb]") {
+  SKIP_WITHOUT_GDB();
+  if (std::string why = type_checks_skipped(); !why.empty()) KDIVE_SKIP(why);
+  const Session& s = session();
 
   const uint64_t native_size = result_of(s.gdb, "p sizeof(struct task_struct)")[0]["value"];
   const std::string gdb_size = value_of(result_of(s.gdb, "gdb p sizeof(struct task_struct)")["output"]);
@@ -219,15 +238,22 @@ TEST_CASE("GDB's bt of the panic task walks kdive's frames", "[gdb]") {
   const Session& s = session();
   std::vector<std::string> native;
   for (const Json& f : result_of(s.gdb, "bt")[0]["frames"]) {
-    if (f["symbol"].is_string()) native.push_back(f["symbol"]);
+    // GDB names a function's split-off parts (__handle_sysrq.cold, foo.isra.0)
+    // by the function's DWARF name.
+    if (f["symbol"].is_string()) {
+      std::string name = f["symbol"];
+      native.push_back(name.substr(0, name.find('.')));
+    }
   }
   const std::string text = result_of(s.gdb, "gdb bt")["output"];
   std::vector<std::string> gdb = gdb_bt_functions(text);
   INFO("gdb bt:\n" << text);
   REQUIRE(!native.empty());
   REQUIRE(!gdb.empty());
-  // GDB starts where kdive starts: the registers it was given are the task's.
-  CHECK(gdb.front() == native.front());
+  // GDB starts where kdive starts (the registers it was given are the task's),
+  // after the functions inlined there, which kdive's bt lists with --inline.
+  const size_t first = static_cast<size_t>(std::find(gdb.begin(), gdb.end(), native.front()) - gdb.begin());
+  CHECK(first < 3);
   // And every function kdive names in the first frames is in GDB's trace,
   // in the same order (GDB adds inlined frames in between).
   size_t at = 0;
@@ -241,6 +267,7 @@ TEST_CASE("GDB's bt of the panic task walks kdive's frames", "[gdb]") {
 
 TEST_CASE("GDB's ptype of struct list_head", "[gdb]") {
   SKIP_WITHOUT_GDB();
+  if (std::string why = type_checks_skipped(); !why.empty()) KDIVE_SKIP(why);
   const std::string text = result_of(session().gdb, "gdb ptype struct list_head")["output"];
   CHECK(text == "type = struct list_head {\n    struct list_head *next;\n    struct list_head *prev;\n}\n");
 }
