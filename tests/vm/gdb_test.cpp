@@ -146,7 +146,7 @@ const Session& session() {
                               s.task_of[t.pid], s.task_of[t.pid]);
       }
     }
-    script += "gdb";
+    script += "set gdb on; p jiffies == jiffies; set gdb off; gdb";
     s.gdb = run_json(script);
     return s;
   }();
@@ -231,6 +231,15 @@ TEST_CASE("GDB names run-time addresses: the vmlinux is loaded at the KASLR offs
     REQUIRE(j.contains("warnings"));
     CHECK(j["warnings"][0].get<std::string>().find("passed to GDB") != std::string::npos);
   }
+}
+
+TEST_CASE("set gdb on hands plain lines to GDB until set gdb off", "[gdb]") {
+  SKIP_WITHOUT_GDB();
+  const Json& r = result_of(session().gdb, "p jiffies == jiffies");
+  // GDB's answer (kdive's p would give a list of values, not GDB's text).
+  REQUIRE(r.is_object());
+  CHECK(value_of(r["output"]) == "1");
+  CHECK(session().gdb.lines.back()["command"] == "gdb");  // kdive's again after set gdb off
 }
 
 TEST_CASE("GDB's bt of the panic task walks kdive's frames", "[gdb]") {
