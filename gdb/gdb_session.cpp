@@ -5,11 +5,13 @@
 #include <array>
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <span>
 
 #include "commands/api/interrupt.hpp"
 #include "kernel-model/backtrace.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/modules.hpp"
 #include "kernel-model/tasks.hpp"
 
 namespace kdive {
@@ -151,7 +153,33 @@ class KernelHost final : public GdbHost {
 struct GdbSession::State {
   KernelHost host;
   GdbStatus status;
+  // Modules whose object file (mod -s) GDB was given, by module address.
+  std::set<uint64_t> modules_added;
 };
+
+namespace {
+
+// Gives GDB the object files `mod -s` loaded since the last GDB command, each
+// section where the kernel put it (add-symbol-file ... -s NAME ADDRESS). A
+// module GDB cannot read is left out (GDB still reads its memory).
+void add_module_objects(const Kernel& kernel, std::set<uint64_t>& added) {
+  for (const Module& m : kernel.modules().all()) {
+    if (!m.object_file || !m.object_has_debuginfo || added.contains(m.address.value())) continue;
+    added.insert(m.address.value());
+    auto text = m.sections.find(".text");
+    if (text == m.sections.end()) continue;
+    std::string line = fmt::format("add-symbol-file '{}' {:#x}", m.object_file->string(), text->second.value());
+    for (const auto& [name, address] : m.sections) {
+      if (name != ".text") line += fmt::format(" -s {} {:#x}", name, address.value());
+    }
+    try {
+      gdb_engine_execute(line);
+    } catch (const GdbError&) {
+    }
+  }
+}
+
+}  // namespace
 
 GdbSession& GdbSession::instance() {
   static GdbSession session;
@@ -201,6 +229,7 @@ std::string GdbSession::run(const Kernel& kernel, const Task& context, std::stri
     const uint64_t rss_after = resident_kb();
     s.status.load_rss_kb = rss_after > rss_before ? rss_after - rss_before : 0;
   }
+  add_module_objects(kernel, s.modules_added);
   try {
     return gdb_engine_execute(std::string(line));
   } catch (const GdbInterrupted&) {

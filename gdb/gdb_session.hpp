@@ -5,7 +5,9 @@
 // (~2.5 s and ~370 MB for a 590 MB Debian vmlinux). Memory reads go through the
 // Kernel's KernelMemory; the registers GDB sees are those of the task kdive's
 // current context names, from kdive's unwinder (the panic task's from its
-// NT_PRSTATUS note, a sleeping task's saved rip/rsp/rbp).
+// NT_PRSTATUS note, a sleeping task's saved rip/rsp/rbp). A module's object
+// file loaded with `mod -s` reaches GDB before its next command, each section
+// at the address the kernel gave it.
 //
 //   GdbSession& gdb = GdbSession::instance();
 //   if (auto why = gdb.refusal("quit")) ...             // "GDB's quit would end kdive"

@@ -290,3 +290,19 @@ TEST_CASE("GDB's answers match the crash utility's GDB (bullseye)", "[gdb]") {
   CHECK(value_of(crash[0]) == value_of(result_of(s.gdb, "gdb p sizeof(struct task_struct)")["output"]));
   CHECK(value_of(crash[1] + "\n") == value_of(result_of(s.gdb, "gdb p init_task.comm")["output"]));
 }
+
+TEST_CASE("after mod -s, GDB knows the module's functions where the kernel loaded them", "[gdb]") {
+  SKIP_WITHOUT_GDB();
+  const auto dir = fixture_dir(suite());
+  const Truth t = Truth::load(dir / "truth.txt");
+  if (t.test_module.empty()) KDIVE_SKIP("this fixture's guest loaded no test module");
+  REQUIRE(!t.test_module_chain.empty());
+  const std::string& function = t.test_module_chain.front();
+  auto run_time = t.test_module_symbols.find(function);
+  REQUIRE(run_time != t.test_module_symbols.end());
+  const std::string object = (dir / "modules" / (t.test_module + ".ko")).string();
+  JsonRun r = run_json(fmt::format("mod -s {} {}; gdb info line {}", t.test_module, object, function));
+  const std::string line = result_of(r, "gdb info line " + function)["output"];
+  // The guest's own /proc/kallsyms says where the function was.
+  CHECK(line.find(fmt::format("starts at address {:#x} <{}>", run_time->second, function)) != std::string::npos);
+}
