@@ -95,6 +95,14 @@ bool Shell::run_command(std::string_view text, std::string_view typed) {
     return status == 0;
   }
 
+  // `set gdb on`: the line is GDB's, but kdive's q and the way out.
+  if (session_.settings().gdb_mode) {
+    const std::vector<std::string>& w = inv.words;
+    const bool kdives = w.front() == "q" || w.front() == "quit" || w.front() == "exit" || w.front() == "gdb" ||
+                        (w.size() >= 2 && w.front() == "set" && w[1] == "gdb");
+    if (!kdives) inv.words.insert(inv.words.begin(), "gdb");
+  }
+
   // gdb's print format letters, as crash passes them on: p/x, p/d -> p -x, p -d.
   if (auto slash = inv.words.front().find('/'); slash != std::string::npos && slash > 0) {
     std::string head = inv.words.front().substr(0, slash);

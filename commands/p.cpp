@@ -10,6 +10,7 @@
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
 #include "commands/cpu_list.hpp"
+#include "commands/gdb_fallback.hpp"
 #include "commands/offline_cpus.hpp"
 #include "commands/value_format.hpp"
 #include "kernel-model/errors.hpp"
@@ -81,6 +82,20 @@ Json print_per_cpu_addresses(const Kernel& k, const Symbol& sym, const OfflineCp
   return copies;
 }
 
+// An expression kdive's evaluator does not parse, or GDB's $ history: GDB
+// evaluates it, with the same format letter (a note says so the first time).
+void print_through_gdb(Session& session, const ParsedArgs& args, const std::string& expr, Output& out) {
+  note_gdb_once(out, "p", "p: kdive's evaluator does not handle this expression: GDB evaluated it");
+  std::string letter = args.has('x') ? "/x" : args.has('d') ? "/d" : session.settings().radix == 16 ? "/x" : "";
+  std::string text = run_in_gdb(session, "print" + letter + " " + expr);
+  out.write(text);
+  out.result(Json::array({{{"expression", expr},
+                           {"type", nullptr},
+                           {"address", nullptr},
+                           {"value", gdb_value_text(text)},
+                           {"gdb", true}}}));
+}
+
 // With -u, memory at user addresses is the current context's user space
 // (kernel addresses, such as symbols, still read the kernel).
 std::unique_ptr<EvalContext> eval_context(Session& session, bool user) {
@@ -138,7 +153,14 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   const EvalContext& ctx = *ctx_owner;
   // Like crash, a lone symbol is named before its value: "jiffies = $1 = 4295".
   bool symbol = is_identifier(expr) && k.find_symbol(expr) != nullptr;
-  Json one = print_one(ctx, expr, symbol ? expr : "", f, out);
+  Json one;
+  try {
+    one = print_one(ctx, expr, symbol ? expr : "", f, out);
+  } catch (const std::exception& e) {
+    // GDB reads kernel memory only: -u stays kdive's.
+    if (args.has('u') || !gdb_takes_over(e, expr)) throw;
+    return print_through_gdb(session, args, expr, out);
+  }
   one["expression"] = expr;
   out.result(Json::array({std::move(one)}));
 }
@@ -163,7 +185,13 @@ const CommandRegistrar registrar{
                     "CPU of the current context.\n"
                     "\n"
                     "With -u the expression refers to user memory: its user addresses are read\n"
-                    "in the current context's address space (see set), as crash's p -u.",
+                    "in the current context's address space (see set), as crash's p -u.\n"
+                    "\n"
+                    "When kdive has GDB built in, an expression this evaluator does not parse\n"
+                    "(function calls, GDB's $ value history, GDB's convenience functions) is\n"
+                    "evaluated by GDB instead, which starts on that first use (see gdb); a note\n"
+                    "says so the first time. Other format letters than x and d go to GDB as\n"
+                    "well: p/t, p/c, p/o.",
      .examples = "  kdive> p jiffies\n"
                  "  jiffies = $1 = 4294896811\n"
                  "\n"
@@ -193,7 +221,8 @@ const CommandRegistrar registrar{
                        "arrays, char arrays as text (up to the NUL), pointers and functions as\n"
                        "\"0x...\" strings, enums by name, integers as numbers (beyond 2^53, \"0x...\"\n"
                        "strings). A per-CPU symbol without a CPU gives each CPU's address and a null\n"
-                       "value. -x and -d change only the text.",
+                       "value. -x and -d change only the text. An expression GDB evaluated has null\n"
+                       "type and address, GDB's text as value and \"gdb\": true.",
               .example = "p init_task.comm"}},
     run};
 

@@ -5,6 +5,7 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/gdb_fallback.hpp"
 #include "commands/type_layout.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/expression.hpp"
@@ -51,7 +52,18 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   std::string arg;
   for (const auto& w : args.positional()) arg += (arg.empty() ? "" : " ") + w;
   const Type* t = parse_type_name(k.types(), arg);
-  if (t == nullptr) t = &evaluate(KernelEvalContext(k), arg).type();
+  // Types are kdive's alone (GDB would take 20 s and 1.8 GB to expand a
+  // vmlinux's DWARF for one); only an expression kdive cannot parse goes to GDB.
+  std::optional<Value> v;
+  if (t == nullptr) {
+    try {
+      v = evaluate(KernelEvalContext(k), arg);
+    } catch (const std::exception& e) {
+      if (!gdb_takes_over(e, arg)) throw;
+      return type_through_gdb(session, "ptype", arg, out);
+    }
+    t = &v->type();
+  }
   out.write(expanded(*t));
   Json j = {{"name", arg}};
   Json type = type_json(*t);

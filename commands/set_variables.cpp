@@ -9,6 +9,7 @@
 #include <map>
 
 #include "commands/api/command.hpp"
+#include "commands/gdb_fallback.hpp"
 
 namespace kdive {
 namespace {
@@ -103,7 +104,12 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"zero_excluded",
        [](SessionSettings& s, const std::string& v) { s.zero_excluded = read_on_off("zero_excluded", v); }},
       {"null-stop", [](SessionSettings& s, const std::string& v) { s.null_stop = read_on_off("null-stop", v); }},
-      {"gdb", only("gdb", "off", "kdive has no gdb mode yet")},
+      {"gdb",
+       [](SessionSettings& s, const std::string& v) {
+         bool on = read_on_off("gdb", v);
+         if (on && !gdb_built_in()) throw CommandError("gdb on: kdive was built without GDB (-DKDIVE_GDB=OFF)");
+         s.gdb_mode = on;
+       }},
       {"scope", only("scope", "0", "kdive has no text scope for type lookups yet")},
       {"offline",
        [](SessionSettings& s, const std::string& v) {
@@ -187,7 +193,7 @@ std::string value_text(const SessionSettings& s, const SessionFiles& files, cons
   if (name == "unwind") return "off";
   if (name == "zero_excluded") return on_off(s.zero_excluded);
   if (name == "null-stop") return on_off(s.null_stop);
-  if (name == "gdb") return "off";
+  if (name == "gdb") return on_off(s.gdb_mode);
   if (name == "scope") return "0 (not set)";
   if (name == "offline") return s.hide_offline ? "hide" : "show";
   if (name == "redzone") return "on";

@@ -6,6 +6,7 @@
 #include "commands/api/json_values.hpp"
 #include "commands/api/output.hpp"
 #include "commands/api/session.hpp"
+#include "commands/gdb_fallback.hpp"
 #include "commands/type_layout.hpp"
 #include "commands/value_format.hpp"
 #include "kernel-model/errors.hpp"
@@ -118,7 +119,14 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     return out.result(named(arg, type_json(*t)));
   }
   // Any other expression: the type of its value.
-  Value v = evaluate(KernelEvalContext(k), arg);
+  std::optional<Value> parsed;
+  try {
+    parsed = evaluate(KernelEvalContext(k), arg);
+  } catch (const std::exception& e) {
+    if (!gdb_takes_over(e, arg)) throw;
+    return type_through_gdb(session, "whatis", arg, out);
+  }
+  const Value& v = *parsed;
   out.print("{}\n", v.type().spell());
   out.result(named(arg, type_json(v.type())));
 }

@@ -253,6 +253,15 @@ class StackReader {
 
 using UnwindState = OrcFrameRegs;
 
+// The registers an unwind that began without a full set starts from.
+X86Registers partial_start(const UnwindState& st) {
+  X86Registers r{};
+  r.rip = st.ip;
+  r.rsp = st.sp;
+  r.rbp = st.bp;
+  return r;
+}
+
 }  // namespace
 
 Unwinder::Unwinder(const Kernel& kernel) : state_(std::make_unique<State>(kernel)) {
@@ -594,6 +603,7 @@ Backtrace Unwinder::backtrace_from_registers(const Task& task, const X86Register
   Backtrace bt;
   bt.start = std::move(start);
   bt.cpu = task.active ? task.cpu : -1;
+  bt.start_regs = regs;
   StackReader mem(state_->k, stacks_of(task));
   const StackRange* on = mem.stack_of(VirtAddr{regs.rsp});
   bt.frames.push_back(frame_at(VirtAddr{regs.rsp}, VirtAddr{regs.rip}, on ? on->name : ""));
@@ -638,6 +648,7 @@ std::optional<Backtrace> Unwinder::halted_in_crash_nmi(const Task& task, const X
         st.ip = w;
         st.sp = slot.value() + 8;
         st.bp = bp;
+        bt.start_regs = partial_start(st);
         unwind(s, mem, st, task, bt);
         // Exact from here to the block the NMI pushed, and that block is the
         // one the note holds: then these are the frames the CPU halted in.
@@ -737,6 +748,7 @@ Backtrace Unwinder::backtrace(const Task& task) const {
             st.ip = *v;
             st.sp = a.value() + 8;
             st.bp = bp;
+            bt.start_regs = partial_start(st);
             unwind(s, mem, st, task, bt);
             if (bt.stop.empty() && bt.frames.size() > 1) return bt;
             if (!first) first = std::move(bt);
@@ -778,6 +790,7 @@ Backtrace Unwinder::backtrace(const Task& task) const {
   st.sp = slot.value() + 8;
   st.bp = *bp;
   st.signal = new_task;
+  bt.start_regs = partial_start(st);
   unwind(s, mem, st, task, bt);
   return bt;
 }

@@ -92,6 +92,11 @@ struct Backtrace {
   std::string start;
   // The task's CPU when it was running on it at the crash (active), else -1.
   int cpu = -1;
+  // The registers the unwind started from, for a debugger that unwinds on its
+  // own (the embedded GDB): a full set from a note; for a sleeping task or a
+  // frame found on the stack, rip, rsp and rbp (the rest 0). nullopt when the
+  // unwind had no start.
+  std::optional<X86Registers> start_regs;
 };
 
 // The unwinder's per-kernel state: the vmlinux's ORC table (in place in the

@@ -2,8 +2,20 @@
 
 // libopcodes' C interface (binutils-dev). <dis-asm.h> declares the callbacks
 // and the `disassembler()` factory; the 2.39 interface added the styled print
-// callback that init_disassemble_info takes as its fourth argument.
+// callback that init_disassemble_info takes as its fourth argument. With GDB
+// linked in, they are the libopcodes and libbfd GDB was built with (one copy
+// in the binary): binutils' own bfd.h then insists on a config.h having been
+// included (binutils PR 14072; Debian's copy drops the check), which PACKAGE
+// stands for here.
+#ifndef PACKAGE
+#define PACKAGE "kdive"
+#define KDIVE_DEFINED_PACKAGE
+#endif
 #include <dis-asm.h>
+#ifdef KDIVE_DEFINED_PACKAGE
+#undef PACKAGE
+#undef KDIVE_DEFINED_PACKAGE
+#endif
 
 #include <algorithm>
 #include <array>

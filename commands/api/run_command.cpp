@@ -29,7 +29,14 @@ bool names_struct_or_union(Session& session, const std::string& word) {
   return types.lookup("struct " + name) != nullptr || types.lookup("union " + name) != nullptr;
 }
 
+UnknownCommandHandler& unknown_command_handler() {
+  static UnknownCommandHandler handler;
+  return handler;
+}
+
 }  // namespace
+
+void set_unknown_command_handler(UnknownCommandHandler handler) { unknown_command_handler() = std::move(handler); }
 
 CommandRun run_command(Session& session, std::string_view as_typed, const std::vector<std::string>& words, Output& out,
                        const ErrorReport& report) {
@@ -50,6 +57,14 @@ CommandRun run_command(Session& session, std::string_view as_typed, const std::v
   } else if (command == nullptr && names_struct_or_union(session, words.front())) {
     command = CommandRegistry::instance().find("*");
     rest.insert(rest.begin(), words.front());
+  } else if (command == nullptr && unknown_command_handler()) {
+    try {
+      command = unknown_command_handler()(session, words.front());
+    } catch (const std::exception& e) {
+      fail("kdive", e.what());
+      return run;
+    }
+    if (command != nullptr) rest = words;
   }
   if (command == nullptr) {
     fail("kdive", fmt::format("command not found: {} (try 'help')", words.front()));

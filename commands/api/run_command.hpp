@@ -37,6 +37,13 @@ struct CommandRun {
   CommandStatus status = CommandStatus::Ok;
 };
 
+// Who takes a command kdive does not know, as crash hands it to GDB: given
+// its name, the Command to run with all the words (the name included) as its
+// arguments, or nullptr. Tried after commands, aliases and struct names; the
+// `gdb` command installs one when kdive has GDB.
+using UnknownCommandHandler = std::function<const Command*(Session& session, std::string_view name)>;
+void set_unknown_command_handler(UnknownCommandHandler handler);
+
 // `words` starts with the command's name; `as_typed` is echoed as "command" in JSON.
 CommandRun run_command(Session& session, std::string_view as_typed, const std::vector<std::string>& words, Output& out,
                        const ErrorReport& report);

@@ -61,6 +61,9 @@ struct SessionSettings {
   // in help set: hash (list walks check for cycles either way), refresh (the
   // task table is read once), console and debug (kdive has no debug output).
   bool hash = true;
+  // `set gdb on`: the shell hands every line to the embedded GDB (as `gdb
+  // LINE`) but kdive's q and `set gdb off`, until `set gdb off`.
+  bool gdb_mode = false;
   bool refresh = true;
   std::string console;
   uint64_t debug = 0;

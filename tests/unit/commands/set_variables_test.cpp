@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "commands/api/command.hpp"
+#include "commands/gdb_fallback.hpp"
 #include "commands/value_format.hpp"
 #include "tests/unit/support/elf_eval_context.hpp"
 
@@ -69,7 +70,14 @@ TEST_CASE("set: a bad value names the variable and the value and changes nothing
   CHECK(message({"hash", "maybe"}) == "hash must be on or off, not 'maybe'");
   CHECK(message({"radix", "8"}) == "radix must be 10 or 16, not '8'");
   CHECK(message({"edit", "nano"}) == "edit must be vi or emacs, not 'nano'");
-  CHECK(message({"gdb", "on"}) == "gdb on: kdive has no gdb mode yet");
+  if (kdive::gdb_built_in()) {
+    CHECK(message({"gdb", "on"}) == "(no error)");
+    CHECK(s.gdb_mode);
+    CHECK(message({"gdb", "off"}) == "(no error)");
+    CHECK_FALSE(s.gdb_mode);
+  } else {
+    CHECK(message({"gdb", "on"}) == "gdb on: kdive was built without GDB (-DKDIVE_GDB=OFF)");
+  }
   CHECK(message({"core", "on"}).starts_with("core on: kdive never drops core"));
   CHECK(message({"namelist", "vmlinux2"}).starts_with("namelist vmlinux2: "));
   CHECK(message({"offline", "maybe"}) == "offline must be show or hide, not 'maybe'");
