@@ -268,27 +268,46 @@ VirtAddr per_cpu_address(const std::string& suite, const std::string& symbol, in
   return VirtAddr{offset + print_value(suite, fmt::format("__per_cpu_offset[{}]", cpu))};
 }
 
-void copy_without_notes(const std::filesystem::path& from, const std::filesystem::path& to,
-                        const std::vector<std::string>& names) {
-  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
-  std::fstream f(to, std::ios::in | std::ios::out | std::ios::binary);
-  if (!f.good()) throw std::runtime_error("cannot open " + to.string());
+// The PT_NOTE program headers of the ELF dump open in `f`: where each header
+// sits, its raw bytes, and the notes' file offset and size.
+struct NoteHeader {
+  std::streamoff at;
+  unsigned char ph[56];  // Elf64_Phdr
+  uint64_t offset;
+  uint64_t size;
+};
+
+static std::vector<NoteHeader> note_headers(std::fstream& f) {
   unsigned char eh[64];
+  f.seekg(0);
   f.read(reinterpret_cast<char*>(eh), sizeof eh);
   uint64_t phoff;
   uint16_t phnum;
   std::memcpy(&phoff, eh + 32, 8);  // Elf64_Ehdr.e_phoff
   std::memcpy(&phnum, eh + 56, 2);  // Elf64_Ehdr.e_phnum
+  std::vector<NoteHeader> out;
   for (uint16_t i = 0; i < phnum; ++i) {
-    unsigned char ph[56];  // Elf64_Phdr
-    f.seekg(static_cast<std::streamoff>(phoff + i * 56u));
-    f.read(reinterpret_cast<char*>(ph), sizeof ph);
+    NoteHeader h{};
+    h.at = static_cast<std::streamoff>(phoff + i * 56u);
+    f.seekg(h.at);
+    f.read(reinterpret_cast<char*>(h.ph), sizeof h.ph);
     uint32_t type;
-    uint64_t offset, size;
-    std::memcpy(&type, ph, 4);
-    std::memcpy(&offset, ph + 8, 8);
-    std::memcpy(&size, ph + 32, 8);
+    std::memcpy(&type, h.ph, 4);
     if (type != 4) continue;  // PT_NOTE
+    std::memcpy(&h.offset, h.ph + 8, 8);
+    std::memcpy(&h.size, h.ph + 32, 8);
+    out.push_back(h);
+  }
+  return out;
+}
+
+void copy_without_notes(const std::filesystem::path& from, const std::filesystem::path& to,
+                        const std::vector<std::string>& names) {
+  std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
+  std::fstream f(to, std::ios::in | std::ios::out | std::ios::binary);
+  if (!f.good()) throw std::runtime_error("cannot open " + to.string());
+  for (const NoteHeader& h : note_headers(f)) {
+    const uint64_t offset = h.offset, size = h.size;
     std::string notes(size, '\0');
     f.seekg(static_cast<std::streamoff>(offset));
     f.read(notes.data(), static_cast<std::streamsize>(size));
@@ -308,24 +327,11 @@ uint64_t copy_with_device_dump(const std::filesystem::path& from, const std::fil
   copy_sparse(from, to);
   std::fstream f(to, std::ios::in | std::ios::out | std::ios::binary);
   if (!f.good()) throw std::runtime_error("cannot open " + to.string());
-  unsigned char eh[64];
-  f.read(reinterpret_cast<char*>(eh), sizeof eh);
-  uint64_t phoff;
-  uint16_t phnum;
-  std::memcpy(&phoff, eh + 32, 8);  // Elf64_Ehdr.e_phoff
-  std::memcpy(&phnum, eh + 56, 2);  // Elf64_Ehdr.e_phnum
   auto put32 = [](std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
-  for (uint16_t i = 0; i < phnum; ++i) {
-    const auto ph_at = static_cast<std::streamoff>(phoff + i * 56u);  // Elf64_Phdr
-    unsigned char ph[56];
-    f.seekg(ph_at);
-    f.read(reinterpret_cast<char*>(ph), sizeof ph);
-    uint32_t type;
-    uint64_t offset, size;
-    std::memcpy(&type, ph, 4);
-    std::memcpy(&offset, ph + 8, 8);
-    std::memcpy(&size, ph + 32, 8);
-    if (type != 4) continue;  // PT_NOTE
+  for (NoteHeader h : note_headers(f)) {
+    const uint64_t offset = h.offset, size = h.size;
+    unsigned char* ph = h.ph;
+    const std::streamoff ph_at = h.at;
     std::string notes(size, '\0');
     f.seekg(static_cast<std::streamoff>(offset));
     f.read(notes.data(), static_cast<std::streamsize>(size));
@@ -366,7 +372,7 @@ uint64_t copy_with_device_dump(const std::filesystem::path& from, const std::fil
     std::memcpy(ph + 32, &new_size, 8);  // p_filesz
     std::memcpy(ph + 40, &new_size, 8);  // p_memsz
     f.seekp(ph_at);
-    f.write(reinterpret_cast<const char*>(ph), sizeof ph);
+    f.write(reinterpret_cast<const char*>(h.ph), sizeof h.ph);
     if (!f.good()) throw std::runtime_error("cannot write " + to.string());
     return at + data_in_notes;
   }
