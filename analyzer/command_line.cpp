@@ -67,7 +67,8 @@ std::vector<std::string> split_commands(std::string_view line) {
   return out;
 }
 
-std::vector<std::string> split_words(std::string_view text) {
+std::vector<std::string> split_words(std::string_view text, Quotes quotes) {
+  const bool keep = quotes == Quotes::Keep;
   std::vector<std::string> words;
   std::string word;
   bool in_word = false;
@@ -77,14 +78,17 @@ std::vector<std::string> split_words(std::string_view text) {
     if (quote == '\'') {
       if (c == '\'') {
         quote = 0;
+        if (keep) word += c;
       } else {
         word += c;
       }
     } else if (quote == '"') {
       if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\')) {
+        if (keep) word += c;
         word += text[++i];
       } else if (c == '"') {
         quote = 0;
+        if (keep) word += c;
       } else {
         word += c;
       }
@@ -96,7 +100,9 @@ std::vector<std::string> split_words(std::string_view text) {
       in_word = true;
       if (c == '\'' || c == '"') {
         quote = c;
+        if (keep) word += c;
       } else if (c == '\\' && i + 1 < text.size()) {
+        if (keep) word += c;
         word += text[++i];
       } else {
         word += c;
@@ -157,6 +163,7 @@ Invocation parse_invocation(std::string_view text) {
     command = text.substr(0, redirect_at);
   }
   inv.words = split_words(command);
+  inv.quoted_words = split_words(command, Quotes::Keep);
   if (inv.words.empty() && (!inv.pipeline.empty() || !inv.redirect_path.empty())) {
     throw SyntaxError("no command before '|' or '>'");
   }

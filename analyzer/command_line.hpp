@@ -27,10 +27,13 @@ class SyntaxError : public std::runtime_error {
 
 struct Invocation {
   std::vector<std::string> words;  // words[0] is the command name
-  std::string pipeline;            // shell text after the first unquoted '|'
-  std::string redirect_path;       // target of '>' or '>>' (without a pipeline)
-  bool append = false;             // '>>' rather than '>'
-  std::string shell_escape;        // text after a leading '!' (may be empty)
+  // The same words with their quotes and backslashes as typed, for commands
+  // whose arguments are C or GDB text ("..." a string, 'c' a character).
+  std::vector<std::string> quoted_words;
+  std::string pipeline;       // shell text after the first unquoted '|'
+  std::string redirect_path;  // target of '>' or '>>' (without a pipeline)
+  bool append = false;        // '>>' rather than '>'
+  std::string shell_escape;   // text after a leading '!' (may be empty)
   bool is_shell_escape = false;
 };
 
@@ -40,7 +43,9 @@ std::vector<std::string> split_commands(std::string_view line);
 // Parses one command (no ';'). Throws SyntaxError.
 Invocation parse_invocation(std::string_view text);
 
-// Splits text into words with the quoting rules above. Throws SyntaxError.
-std::vector<std::string> split_words(std::string_view text);
+// Splits text into words with the quoting rules above; with Quotes::Keep the
+// quotes group words but stay in them. Throws SyntaxError.
+enum class Quotes { Strip, Keep };
+std::vector<std::string> split_words(std::string_view text, Quotes quotes = Quotes::Strip);
 
 }  // namespace kdive

@@ -96,11 +96,16 @@ bool Shell::run_command(std::string_view text, std::string_view typed) {
   }
 
   // `set gdb on`: the line is GDB's, but kdive's q and the way out.
+  // Word edits below go to both forms of the words (with and without quotes).
+  auto insert_word = [&inv](size_t at, const std::string& word) {
+    inv.words.insert(inv.words.begin() + static_cast<ptrdiff_t>(at), word);
+    inv.quoted_words.insert(inv.quoted_words.begin() + static_cast<ptrdiff_t>(at), word);
+  };
   if (session_.settings().gdb_mode) {
     const std::vector<std::string>& w = inv.words;
     const bool kdives = w.front() == "q" || w.front() == "quit" || w.front() == "exit" || w.front() == "gdb" ||
                         (w.size() >= 2 && w.front() == "set" && w[1] == "gdb");
-    if (!kdives) inv.words.insert(inv.words.begin(), "gdb");
+    if (!kdives) insert_word(0, "gdb");
   }
 
   // gdb's print format letters, as crash passes them on: p/x, p/d -> p -x, p -d.
@@ -108,8 +113,8 @@ bool Shell::run_command(std::string_view text, std::string_view typed) {
     std::string head = inv.words.front().substr(0, slash);
     std::string letter = inv.words.front().substr(slash + 1);
     if ((head == "p" || head == "print") && (letter == "x" || letter == "d")) {
-      inv.words.front() = head;
-      inv.words.insert(inv.words.begin() + 1, "-" + letter);
+      inv.words.front() = inv.quoted_words.front() = head;
+      insert_word(1, "-" + letter);
     }
   }
   try {
@@ -134,8 +139,8 @@ bool Shell::run_command(std::string_view text, std::string_view typed) {
       }
       report(who, message);
     };
-    CommandRun run =
-        kdive::run_command(session_, trimmed(typed.empty() ? text : typed), inv.words, target.output(), on_error);
+    CommandRun run = kdive::run_command(session_, trimmed(typed.empty() ? text : typed), inv.words, target.output(),
+                                        on_error, &inv.quoted_words);
     target.close();
     if (run.status == CommandStatus::DataLost) ++data_lost_;
     return run.status != CommandStatus::Failed;

@@ -119,7 +119,8 @@ CommandSpec spec(std::string_view name) {
                             "status alone); built_in, initialized and loaded say how far GDB got in this\n"
                             "process; load_seconds and load_rss_kb what loading cost (null before).",
                    .example = "gdb"},
-          .flags_end_at_first_word = true};
+          .flags_end_at_first_word = true,
+          .keeps_quotes = true};
 }
 
 const CommandRegistrar registrar{spec("gdb"), run};

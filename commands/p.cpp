@@ -223,7 +223,8 @@ const CommandRegistrar registrar{
                        "strings). A per-CPU symbol without a CPU gives each CPU's address and a null\n"
                        "value. -x and -d change only the text. An expression GDB evaluated has null\n"
                        "type and address, GDB's text as value and \"gdb\": true.",
-              .example = "p init_task.comm"}},
+              .example = "p init_task.comm"},
+     .keeps_quotes = true},
     run};
 
 }  // namespace

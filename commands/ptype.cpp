@@ -98,7 +98,8 @@ const CommandRegistrar registrar{
                        "spelling. A struct or union adds members, a list of {member, offset, size,\n"
                        "type} with the members of anonymous ones inline; an enum adds enumerators\n"
                        "[{name, value}].",
-              .example = "ptype struct list_head"}},
+              .example = "ptype struct list_head"},
+     .keeps_quotes = true},
     run};
 
 }  // namespace

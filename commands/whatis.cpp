@@ -182,7 +182,8 @@ const CommandRegistrar registrar{
                        "enumerators [{name, value}]; a symbol adds its declaration; struct.member\n"
                        "adds the member's offset. -o and -x change only the text. The search form\n"
                        "gives {query: {min_size, max_size, member_type}, types: [{size, name}]}.",
-              .example = "whatis linux_banner"}},
+              .example = "whatis linux_banner"},
+     .keeps_quotes = true},
     run};
 
 }  // namespace

@@ -83,6 +83,10 @@ struct CommandSpec {
   // Flags end at the first positional word: what follows is another command's
   // line (alias NAME ps -p, foreach RU ps -l) and is kept word for word.
   bool flags_end_at_first_word = false;
+  // Its arguments are C or GDB text: the words keep the quotes they were typed
+  // with ("..." is a C string, 'c' a character), rather than the shell's
+  // quoting taking them off.
+  bool keeps_quotes = false;
 };
 
 // Arguments after option parsing: flags seen (in order, repeatable), their values,

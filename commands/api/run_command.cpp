@@ -39,7 +39,7 @@ UnknownCommandHandler& unknown_command_handler() {
 void set_unknown_command_handler(UnknownCommandHandler handler) { unknown_command_handler() = std::move(handler); }
 
 CommandRun run_command(Session& session, std::string_view as_typed, const std::vector<std::string>& words, Output& out,
-                       const ErrorReport& report) {
+                       const ErrorReport& report, const std::vector<std::string>* quoted_words) {
   CommandRun run;
   auto fail = [&](std::string_view who, std::string_view message) {
     run.status = CommandStatus::Failed;
@@ -51,6 +51,7 @@ CommandRun run_command(Session& session, std::string_view as_typed, const std::v
   // The words after the command name: with "*task_struct" or a bare
   // "task_struct", the type name is the first of them.
   std::vector<std::string> rest(words.begin() + 1, words.end());
+  size_t name_words = 1;  // how many of `words` name the command rather than being its arguments
   if (command == nullptr && words.front().size() > 1 && words.front()[0] == '*') {
     command = CommandRegistry::instance().find("*");
     rest.insert(rest.begin(), words.front().substr(1));
@@ -64,7 +65,14 @@ CommandRun run_command(Session& session, std::string_view as_typed, const std::v
       fail("kdive", e.what());
       return run;
     }
-    if (command != nullptr) rest = words;
+    if (command != nullptr) {
+      rest = words;
+      name_words = 0;
+    }
+  }
+  if (command != nullptr && command->spec.keeps_quotes && quoted_words != nullptr &&
+      quoted_words->size() == words.size()) {
+    rest.assign(quoted_words->begin() + name_words, quoted_words->end());
   }
   if (command == nullptr) {
     fail("kdive", fmt::format("command not found: {} (try 'help')", words.front()));

@@ -45,7 +45,9 @@ using UnknownCommandHandler = std::function<const Command*(Session& session, std
 void set_unknown_command_handler(UnknownCommandHandler handler);
 
 // `words` starts with the command's name; `as_typed` is echoed as "command" in JSON.
+// `quoted_words`, when given, are the same words with their quotes as typed:
+// a command whose spec keeps_quotes gets these.
 CommandRun run_command(Session& session, std::string_view as_typed, const std::vector<std::string>& words, Output& out,
-                       const ErrorReport& report);
+                       const ErrorReport& report, const std::vector<std::string>* quoted_words = nullptr);
 
 }  // namespace kdive

@@ -146,6 +146,7 @@ const Session& session() {
                               s.task_of[t.pid], s.task_of[t.pid]);
       }
     }
+    script += R"(gdb printf "<%s>\n", init_task.comm; p sizeof("swapper/0"); p 'A'; )";
     script += "set gdb on; p jiffies == jiffies; set gdb off; gdb";
     s.gdb = run_json(script);
     return s;
@@ -231,6 +232,20 @@ TEST_CASE("GDB names run-time addresses: the vmlinux is loaded at the KASLR offs
     REQUIRE(j.contains("warnings"));
     CHECK(j["warnings"][0].get<std::string>().find("passed to GDB") != std::string::npos);
   }
+}
+
+TEST_CASE("C strings and characters reach GDB and the evaluator with their quotes", "[gdb]") {
+  SKIP_WITHOUT_GDB();
+  // init_task's comm is "swapper/0" (checked above against kdive's own p):
+  // GDB's printf takes its format as a C string.
+  CHECK(result_of(session().gdb, R"(gdb printf "<%s>\n", init_task.comm)")["output"] == "<swapper/0>\n");
+  // kdive's evaluator has no string literals: p hands the expression to GDB,
+  // and a literal of 9 characters and its NUL is 10 bytes.
+  const Json& fallback = result_of(session().gdb, R"(p sizeof("swapper/0"))");
+  REQUIRE(fallback.is_array());
+  CHECK(fallback[0]["value"] == "10");
+  // A character literal stays one for kdive's own evaluator: 'A' is 65.
+  CHECK(result_of(session().gdb, "p 'A'")[0]["value"] == 65);
 }
 
 TEST_CASE("set gdb on hands plain lines to GDB until set gdb off", "[gdb]") {

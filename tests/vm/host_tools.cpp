@@ -29,7 +29,11 @@ bool have_tool(const std::string& name) {
   return std::system(("command -v " + name + " > /dev/null 2>&1").c_str()) == 0;
 }
 
-std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+std::string quoted(const std::filesystem::path& p) {
+  std::string out = "'";
+  for (char c : p.string()) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
 
 uint64_t kaslr_offset(const std::filesystem::path& fixture) {
   const Truth truth = Truth::load(fixture / "truth.txt");

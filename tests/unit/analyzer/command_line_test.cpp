@@ -28,6 +28,18 @@ TEST_CASE("split_words follows shell quoting", "[command_line]") {
   CHECK_THROWS_AS(split_words("echo \"open"), SyntaxError);
 }
 
+TEST_CASE("split_words can keep the quotes for C and GDB text", "[command_line]") {
+  using kdive::Quotes;
+  CHECK(split_words("p \"a  b\" 'c' x\\ y", Quotes::Keep) == Words{"p", "\"a  b\"", "'c'", "x\\ y"});
+  CHECK(split_words("p \"say \\\"hi\\\"\"", Quotes::Keep) == Words{"p", "\"say \\\"hi\\\"\""});
+  CHECK(split_words("p $_streq(\"a\", 'b')", Quotes::Keep) == Words{"p", "$_streq(\"a\",", "'b')"});
+  CHECK_THROWS_AS(split_words("p \"open", Quotes::Keep), SyntaxError);
+  auto inv = kdive::parse_invocation("gdb p \"a|b\" | cat");
+  CHECK(inv.words == Words{"gdb", "p", "a|b"});
+  CHECK(inv.quoted_words == Words{"gdb", "p", "\"a|b\""});
+  CHECK(inv.pipeline == "cat");
+}
+
 TEST_CASE("parse_invocation finds pipelines", "[command_line]") {
   auto inv = parse_invocation("ps -k | grep kworker | wc -l");
   CHECK(inv.words == Words{"ps", "-k"});

@@ -44,6 +44,18 @@ const kdive::CommandRegistrar r2{spec("test-refuse", "test-refuse"), refuse};
 const kdive::CommandRegistrar r3{spec("test-lacks", "test-lacks"), lacks};
 const kdive::CommandRegistrar r4{spec("test-loses", "test-loses"), loses};
 
+// Prints its arguments one per line, to show which form of the words it got.
+void echo_words(kdive::Session&, const kdive::ParsedArgs& args, kdive::Output& out) {
+  for (const auto& w : args.positional()) out.print("{}\n", w);
+}
+kdive::CommandSpec quoting_spec(std::string_view name, bool keeps_quotes) {
+  kdive::CommandSpec s = spec(name, name);
+  s.keeps_quotes = keeps_quotes;
+  return s;
+}
+const kdive::CommandRegistrar r5{quoting_spec("test-c-text", true), echo_words};
+const kdive::CommandRegistrar r6{quoting_spec("test-words", false), echo_words};
+
 struct Runner {
   kdive::Session session{{}};
   kdive::StringOutput out;
@@ -133,4 +145,20 @@ TEST_CASE("Text in JSON mode is dropped; a result in text mode is ignored", "[ou
   kdive::StringOutput text;
   text.result({{"a", 1}});
   CHECK_FALSE(text.has_result());
+}
+
+TEST_CASE("A command of C text gets its words with their quotes, the others without", "[run_command]") {
+  const std::vector<std::string> words{"x", "a b", "c"};
+  const std::vector<std::string> quoted{"x", "\"a b\"", "'c'"};
+  auto run = [&](const std::string& name) {
+    kdive::Session session{{}};
+    kdive::StringOutput out;
+    std::vector<std::string> w = words, q = quoted;
+    w.front() = q.front() = name;
+    kdive::run_command(
+        session, name, w, out, [](std::string_view, std::string_view) {}, &q);
+    return out.str();
+  };
+  CHECK(run("test-c-text") == "\"a b\"\n'c'\n");
+  CHECK(run("test-words") == "a b\nc\n");
 }
