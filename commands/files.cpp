@@ -196,12 +196,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
                 {"path", info.path}});
     return;
   }
-  std::vector<const Task*> tasks;
-  if (args.positional().empty()) {
-    tasks.push_back(&session.context());
-  } else {
-    tasks = select_tasks(k, k.tasks(), args.positional());
-  }
+  const std::vector<const Task*> tasks = tasks_or_context(session, args.positional());
   Json results = Json::array();
   for (const Task* t : tasks) {
     // A damaged task's files pointer cannot be trusted (a zeroed one would

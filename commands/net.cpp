@@ -291,7 +291,6 @@ Json task_sockets(Session& session, const Task& t, bool full, const std::optiona
 }
 
 Json sockets(Session& session, const ParsedArgs& args, Output& out) {
-  const Kernel& k = session.kernel();
   std::optional<Reference> ref;
   if (auto r = args.value('R')) {
     ref = Reference{*r, parse_number(*r, 10), parse_number(*r, 16)};
@@ -300,12 +299,7 @@ Json sockets(Session& session, const ParsedArgs& args, Output& out) {
   std::optional<char> radix;
   if (args.has('x')) radix = 'x';
   if (args.has('d')) radix = 'd';
-  std::vector<const Task*> tasks;
-  if (args.positional().empty()) {
-    tasks.push_back(&session.context());
-  } else {
-    tasks = select_tasks(k, k.tasks(), args.positional());
-  }
+  const std::vector<const Task*> tasks = tasks_or_context(session, args.positional());
   Json rows = Json::array();
   for (const Task* t : tasks) {
     if (report_if_damaged(*t, out)) {

@@ -189,12 +189,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
     out.print("{}\n", join(names));
     return out.result({{"sigset", json_hex(*value)}, {"names", names}});
   }
-  std::vector<const Task*> tasks;
-  if (args.positional().empty()) {
-    tasks.push_back(&session.context());
-  } else {
-    tasks = select_tasks(k, k.tasks(), args.positional());
-  }
+  const std::vector<const Task*> tasks = tasks_or_context(session, args.positional());
   Json results = Json::array();
   for (const Task* t : tasks) {
     if (args.has('g')) {

@@ -34,12 +34,7 @@ std::vector<std::string> member_list(const ParsedArgs& args) {
 void run(Session& session, const ParsedArgs& args, Output& out) {
   Kernel& k = session.kernel();
   if (args.has('x') && args.has('d')) throw CommandError("-x and -d exclude each other");
-  std::vector<const Task*> tasks;
-  if (args.positional().empty()) {
-    tasks.push_back(&session.context());
-  } else {
-    tasks = select_tasks(k, k.tasks(), args.positional());
-  }
+  const std::vector<const Task*> tasks = tasks_or_context(session, args.positional());
   const std::vector<std::string> members = member_list(args);
   const Type& task_struct = k.types().require("struct task_struct");
   // Check every member before printing anything: a typo is one error line.

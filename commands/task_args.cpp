@@ -7,6 +7,7 @@
 
 #include "commands/address_arg.hpp"
 #include "commands/api/command.hpp"
+#include "commands/api/session.hpp"
 
 namespace kdive {
 
@@ -62,6 +63,12 @@ std::vector<const Task*> select_tasks(const Kernel&, const TaskTable& table, con
     if (!matched) throw CommandError(fmt::format("no task matches '{}'", w));
   }
   return out;
+}
+
+std::vector<const Task*> tasks_or_context(Session& session, const std::vector<std::string>& words) {
+  if (words.empty()) return {&session.context()};
+  const Kernel& k = session.kernel();
+  return select_tasks(k, k.tasks(), words);
 }
 
 }  // namespace kdive

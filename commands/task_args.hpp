@@ -5,6 +5,7 @@
 // characters is a pattern too). No arguments select every task.
 //
 //   auto tasks = select_tasks(kernel, table, {"1", "kd-busy"});   // throws CommandError
+//   auto mine = tasks_or_context(session, args.positional());     // bt, files, vm, ...
 #pragma once
 
 #include <string>
@@ -15,7 +16,12 @@
 namespace kdive {
 
 class Kernel;
+class Session;
 
 std::vector<const Task*> select_tasks(const Kernel& k, const TaskTable& table, const std::vector<std::string>& words);
+
+// What a per-task command (bt, files, vm, net, sig, task) runs on: the tasks
+// the words name, or the current context's task when there are no words.
+std::vector<const Task*> tasks_or_context(Session& session, const std::vector<std::string>& words);
 
 }  // namespace kdive

@@ -276,12 +276,7 @@ void run(Session& session, const ParsedArgs& args, Output& out) {
   if (args.has('f')) return decode_flags(k, args, out);
   Options opt = parse_options(k, args);
   if (!args.has('x') && !args.has('d')) opt.radix = session.settings().radix;
-  std::vector<const Task*> tasks;
-  if (args.positional().empty()) {
-    tasks.push_back(&session.context());
-  } else {
-    tasks = select_tasks(k, k.tasks(), args.positional());
-  }
+  const std::vector<const Task*> tasks = tasks_or_context(session, args.positional());
   std::vector<SwapDevice> devices;
   if (opt.translating()) devices = swap_devices(k, out);
   Json results = Json::array();

@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "kernel-model/cpu_stacks.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/orc_rules.hpp"
@@ -143,56 +144,21 @@ struct Unwinder::State {
   const std::vector<StackRange>& stacks_of_cpu(int cpu) const {
     if (auto it = cpu_stacks.find(cpu); it != cpu_stacks.end()) return it->second;
     std::vector<StackRange> out;
-    // The IRQ stack: its per-CPU pointer sits 8 below the top from 5.12
-    // ("x86/irq/64: Adjust the per CPU irq stack pointer by 8") and at the top
-    // before; rounding up to the page gives the top either way. It moved into
-    // pcpu_hot in 6.2 ("x86/percpu: Move irq_stack variables next to current_task").
-    try {
-      std::optional<VirtAddr> slot;
-      if (k.symbols().find("hardirq_stack_ptr")) {
-        slot = k.per_cpu("hardirq_stack_ptr", cpu);
-      } else if (k.symbols().find("pcpu_hot")) {
-        slot = k.per_cpu("pcpu_hot", cpu) + k.structs().offset("pcpu_hot", "hardirq_stack_ptr");
+    // bt's names for them; a stack that cannot be read is not followed into.
+    for (const CpuStack& st : read_cpu_stacks(k, cpu).stacks) {
+      std::string name;
+      switch (st.kind) {
+        case CpuStack::Kind::Irq:
+          name = "irq";
+          break;
+        case CpuStack::Kind::Exception:
+          name = st.ist == "NMI" ? "nmi" : st.ist == "MCE" ? "#MC" : "#" + st.ist;
+          break;
+        case CpuStack::Kind::Entry:
+          name = "entry";
+          break;
       }
-      if (slot) {
-        uint64_t p = k.memory().read<uint64_t>(*slot);
-        if (p) {
-          uint64_t top = (p + kPageSize - 1) & ~(kPageSize - 1);
-          out.push_back({"irq", VirtAddr{top - thread_size}, VirtAddr{top}});
-        }
-      }
-    } catch (const std::exception&) {
-    }
-    // The exception (IST) stacks, each a member "<NAME>_stack" of the CPU's
-    // struct cea_exception_stacks in the cpu_entry_area, found through the
-    // per-CPU pointer (the area is randomized from 6.2, so never computed).
-    try {
-      const Type* t = k.types().lookup("struct cea_exception_stacks");
-      if (t && k.symbols().find("cea_exception_stacks")) {
-        VirtAddr base = k.memory().read_pointer(k.per_cpu("cea_exception_stacks", cpu));
-        if (!base.is_null()) {
-          for (const Member& m : t->strip().members()) {
-            std::string_view n = m.name;
-            if (!n.ends_with("_stack")) continue;
-            n.remove_suffix(6);
-            std::string name = n == "NMI" ? "nmi" : n == "MCE" ? "#MC" : "#" + std::string(n);
-            out.push_back({name, base + m.offset, base + m.offset + m.type->size()});
-          }
-        }
-      }
-    } catch (const std::exception&) {
-    }
-    // The entry trampoline stack: the TSS's sp0 is its top on x86_64 since the
-    // PTI entry stack (4.15).
-    try {
-      const Type* es = k.types().lookup("struct entry_stack");
-      if (es && k.symbols().find("cpu_tss_rw")) {
-        VirtAddr tss = k.per_cpu("cpu_tss_rw", cpu);
-        uint64_t sp0 = k.memory().read<uint64_t>(tss + k.structs().offset("tss_struct", "x86_tss") +
-                                                 k.structs().offset("x86_hw_tss", "sp0"));
-        if (sp0) out.push_back({"entry", VirtAddr{sp0 - es->size()}, VirtAddr{sp0}});
-      }
-    } catch (const std::exception&) {
+      out.push_back({name, st.base, st.top()});
     }
     return cpu_stacks.emplace(cpu, std::move(out)).first->second;
   }
@@ -275,8 +241,7 @@ Unwinder::Unwinder(const Kernel& kernel) : state_(std::make_unique<State>(kernel
   } catch (const std::exception& e) {
     s.problems.push_back(fmt::format("the vmlinux's ORC tables cannot be read: {}", e.what()));
   }
-  // THREAD_SIZE is 16 KiB on x86_64, twice that with KASAN (KASAN_STACK_ORDER).
-  if (kernel.symbols().find("__asan_load8") || kernel.symbols().find("kasan_flag_enabled")) s.thread_size = 32768;
+  s.thread_size = thread_size(kernel);
   s.frame_bp_offset = kernel.structs().find_offset("inactive_task_frame", "bp");
   s.frame_ret_offset = kernel.structs().find_offset("inactive_task_frame", "ret_addr");
   for (const char* name : {"ret_from_fork", "ret_from_fork_asm"}) {

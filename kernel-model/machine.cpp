@@ -2,17 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "kernel-model/cpu_stacks.hpp"
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 #include "kernel-model/struct_layout.hpp"
 #include "kernel-model/type.hpp"
 
 namespace kdive {
-namespace {
-
-constexpr uint64_t kPageSize = 4096;
-
-}  // namespace
 
 std::string e820_type_name(uint32_t type) {
   // arch/x86/include/asm/e820/types.h
@@ -68,46 +64,17 @@ Object cpuinfo(const Kernel& k, int cpu) {
 }
 
 MachineStacks read_machine_stacks(const Kernel& k, int cpu) {
+  CpuStacks cpu_stacks = read_cpu_stacks(k, cpu);
   MachineStacks out;
-  // The IRQ stack: its per-CPU pointer sits 8 below the top from 5.12
-  // ("x86/irq/64: Adjust the per CPU irq stack pointer by 8") and at the top
-  // before, so rounding up to the page gives the top either way; it moved
-  // into pcpu_hot in 6.2 ("x86/percpu: Move irq_stack variables next to
-  // current_task"). IRQ_STACK_SIZE is THREAD_SIZE (16 KiB) on x86_64.
-  constexpr uint64_t kIrqStackSize = 16384;
-  try {
-    std::optional<VirtAddr> slot;
-    if (k.symbols().find("hardirq_stack_ptr")) {
-      slot = k.per_cpu("hardirq_stack_ptr", cpu);
-    } else if (k.symbols().find("pcpu_hot")) {
-      slot = k.per_cpu("pcpu_hot", cpu) + k.structs().offset("pcpu_hot", "hardirq_stack_ptr");
-    }
-    if (slot) {
-      const uint64_t p = k.memory().read<uint64_t>(*slot);
-      const uint64_t top = (p + kPageSize - 1) & ~(kPageSize - 1);
-      if (p != 0) out.stacks.push_back({"IRQ", kIrqStackSize, VirtAddr{top - kIrqStackSize}});
-    }
-  } catch (const ModelError& e) {
-    out.problems.push_back(fmt::format("CPU {} IRQ stack: {}", cpu, e.what()));
-  }
-  // The exception stacks: members "<NAME>_stack" of the CPU's struct
-  // cea_exception_stacks in the cpu_entry_area, found through the per-CPU
-  // pointer (the area is randomized from 6.2, so never computed).
-  try {
-    const Type* t = k.types().lookup("struct cea_exception_stacks");
-    if (t != nullptr && k.symbols().find("cea_exception_stacks")) {
-      VirtAddr base = k.memory().read_pointer(k.per_cpu("cea_exception_stacks", cpu));
-      for (const Member& m : t->strip().members()) {
-        std::string_view n = m.name;
-        if (!n.ends_with("_stack") || n.ends_with("_stack_guard")) continue;
-        n.remove_suffix(6);
-        // crash's names for the IST stacks.
-        std::string name = n == "DF" ? "DOUBLEFAULT" : n == "DB" ? "DEBUG" : std::string(n);
-        out.stacks.push_back({name, m.type->size(), base + m.offset});
-      }
-    }
-  } catch (const ModelError& e) {
-    out.problems.push_back(fmt::format("CPU {} exception stacks: {}", cpu, e.what()));
+  out.problems = std::move(cpu_stacks.problems);
+  for (const CpuStack& st : cpu_stacks.stacks) {
+    if (st.kind == CpuStack::Kind::Entry) continue;  // mach lists the IRQ and exception stacks
+    // crash's names for them.
+    std::string name = st.kind == CpuStack::Kind::Irq ? "IRQ"
+                       : st.ist == "DF"               ? "DOUBLEFAULT"
+                       : st.ist == "DB"               ? "DEBUG"
+                                                      : st.ist;
+    out.stacks.push_back({name, st.size, st.base});
   }
   return out;
 }
