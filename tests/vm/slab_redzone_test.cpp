@@ -218,9 +218,13 @@ TEST_CASE("a red-zoned cache: same objects, no breaks, set redzone off shifts th
   }
   REQUIRE(free_objects >= 2);
   const uint64_t cpu_freelist = member_offset(suite(), "struct kmem_cache_cpu", "freelist");
+  std::optional<std::pair<uint64_t, uint64_t>> cpu_head;  // a CPU's freelist head: where, and the new value
   for (const json& kcc : v.detail["kmem_cache_cpu"]) {
     const uint64_t at = hex(kcc) + cpu_freelist;
-    if (const uint64_t head = d.read_u64(VirtAddr{at}); head != 0) writes.emplace_back(at, head + pad);
+    if (const uint64_t head = d.read_u64(VirtAddr{at}); head != 0) {
+      writes.emplace_back(at, head + pad);
+      cpu_head = writes.back();
+    }
   }
   for (const auto& [at, value] : writes) d.write_u64(VirtAddr{at}, value);
   // slab_flags_t and red_left_pad are unsigned ints.
@@ -303,4 +307,19 @@ TEST_CASE("a red-zoned cache: same objects, no breaks, set redzone off shifts th
   CHECK(as_on.find(pointer_text) == std::string::npos);
   CHECK(as_off.find(pointer_text) != std::string::npos);
   CHECK(as_off.find(slot_text) == std::string::npos);
+
+  // rd -SS: a CPU's freelist head points at an object as the kernel does
+  // (past the pad): named without "@object", whatever set redzone says.
+  if (cpu_head) {
+    const auto [at, head] = *cpu_head;
+    const std::string label = fmt::format("[{:x}:{}]", head, v.name);
+    CHECK_THAT(d.run(fmt::format("rd -SS {:x} 1", at)).out, Catch::Matchers::Contains(label));
+    CHECK_THAT(d.run(fmt::format("set redzone off; rd -SS {:x} 1", at)).out, Catch::Matchers::Contains(label));
+    // One byte into the object: "@" names the object, as set redzone shows it.
+    d.write_u64(VirtAddr{at}, head + 1);
+    CHECK_THAT(d.run(fmt::format("rd -SS {:x} 1", at)).out,
+               Catch::Matchers::Contains(fmt::format("[{:x}:{}@{:x}]", head + 1, v.name, head - pad)));
+    CHECK_THAT(d.run(fmt::format("set redzone off; rd -SS {:x} 1", at)).out,
+               Catch::Matchers::Contains(fmt::format("[{:x}:{}@{:x}]", head + 1, v.name, head)));
+  }
 }
