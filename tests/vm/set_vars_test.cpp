@@ -165,10 +165,12 @@ TEST_CASE("set zero_excluded reads the pages a filtered dump left out as zeros",
 TEST_CASE("set -v lists crash's variables with crash's values", "[set_vars]") {
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
-  const auto crash = crash_outputs({"set -v", "set print_max 4", "p init_task.comm", "set null-stop on",
-                                    "p init_task.comm", "set print_array on", "p init_task.cpus_mask.bits"});
-  const auto kdive = kdive_outputs({"set -v", "set print_max 4", "p init_task.comm", "set null-stop on",
-                                    "p init_task.comm", "set print_array on", "p init_task.cpus_mask.bits"});
+  const std::vector<std::string> commands = {
+      "set -v",           "set print_max 4",    "p init_task.comm",           "set null-stop on",
+      "p init_task.comm", "set print_array on", "p init_task.cpus_mask.bits", "set redzone off",
+      "set redzone",      "set redzone 1"};
+  const auto crash = crash_outputs(commands);
+  const auto kdive = kdive_outputs(commands);
   // Deliberate differences in `set -v`:
   //  - scroll: crash -s on a pipe says "off (none)"; kdive's scroll stays on
   //    (it pages only at an interactive prompt) and names its pager.
