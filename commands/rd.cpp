@@ -414,9 +414,9 @@ const CommandRegistrar registrar{
                        "address in the kernel or a module, or null. -S adds \"slabs\": for each value\n"
                        "that is no symbol but points into a slab, {cache, name, object, red_left_pad}\n"
                        "(object the object's slot start, null in a slab's unused tail; the kernel's\n"
-                       "pointer to it is red_left_pad further, non-zero only under slub_debug=Z), else null. With -a, "
-                       "values is empty and\n"
-                       "ascii holds the text (60 characters per line). -r gives one object\n"
+                       "pointer to it is red_left_pad further, non-zero only under slub_debug=Z),\n"
+                       "else null. With -a, values is empty and ascii holds the text (60\n"
+                       "characters per line). -r gives one object\n"
                        "{address, space, bytes, file} instead of the list.",
               .example = "rd -s init_task 4"}},
     run};
