@@ -152,7 +152,7 @@ bool find_vmalloc(const Kernel& k, VirtAddr a, Finding& f, bool as_kind) {
   return true;
 }
 
-bool find_slab(const Kernel& k, VirtAddr a, Finding& f) {
+bool find_slab(const Kernel& k, VirtAddr a, bool redzone, Finding& f) {
   std::optional<SlabObject> o;
   try {
     SlabAllocator slub(k);
@@ -171,7 +171,9 @@ bool find_slab(const Kernel& k, VirtAddr a, Finding& f) {
   f.json["size"] = c.size;
   f.json["slab"] = json_hex(s.slab);
   f.json["memory"] = json_hex(s.memory);
+  // The slot start, as kmem -S's JSON; the kernel's pointer is red_left_pad past it.
   f.json["object"] = json_hex(o->object);
+  f.json["red_left_pad"] = c.red_left_pad;
   f.json["offset"] = a - o->object;
   f.json["allocated"] = !o->free;
   f.json["place"] = slab_place_name(s.place);
@@ -182,16 +184,18 @@ bool find_slab(const Kernel& k, VirtAddr a, Finding& f) {
   f.text += fmt::format("  {:016x}  {:016x}{:>6}{:>7}{:>11}{:>6}\n", s.slab.value(), s.memory.value(), s.node,
                         s.objects, s.allocated(), s.free.size());
   f.text += "  FREE / [ALLOCATED]\n";
+  // set redzone off: the object as the kernel points at it, past its left red zone.
+  const uint64_t shown = redzone ? o->object.value() : o->pointer().value();
   if (!o->free) {
-    f.text += fmt::format("  [{:016x}]\n", o->object.value());
+    f.text += fmt::format("  [{:016x}]\n", shown);
   } else if (o->cpu_free) {
-    f.text += fmt::format("   {:016x}  (cpu {} cache)\n", o->object.value(), s.cpu);
+    f.text += fmt::format("   {:016x}  (cpu {} cache)\n", shown, s.cpu);
   } else {
-    f.text += fmt::format("   {:016x}\n", o->object.value());
+    f.text += fmt::format("   {:016x}\n", shown);
   }
   // An allocated task_struct: which task (crash shows it the same way).
   if (!o->free) {
-    if (const Task* t = k.tasks().by_address(o->object)) {
+    if (const Task* t = k.tasks().by_address(o->pointer())) {
       f.json["task"] = task_header_json(*t);
       f.text += "\n" + context_block(k, *t);
     }
@@ -308,7 +312,7 @@ std::optional<VirtAddr> page_of(const Kernel& k, VirtAddr a, Finding& f) {
   return std::nullopt;
 }
 
-Finding identify(const Kernel& k, VirtAddr a) {
+Finding identify(const Kernel& k, VirtAddr a, bool redzone) {
   Finding f;
   if (!canonical(k, a)) {
     f.json["error"] = "not a canonical x86_64 address";
@@ -340,7 +344,7 @@ Finding identify(const Kernel& k, VirtAddr a) {
     if (find_stack(k, a, f)) {
       find_vmalloc(k, a, f, false);
     } else if (k.memory().in_direct_map(a)) {
-      if (!find_slab(k, a, f)) find_free_page(k, a, (a - k.layout().page_offset) / kPageSize, f);
+      if (!find_slab(k, a, redzone, f)) find_free_page(k, a, (a - k.layout().page_offset) / kPageSize, f);
     } else {
       find_vmalloc(k, a, f, true);
     }
@@ -371,7 +375,7 @@ void kmem_address_report(Session& session, const ParsedArgs& args, Output& out) 
     Json j{{"address", json_hex(a)}};
     Finding f;
     try {
-      f = identify(k, a);
+      f = identify(k, a, session.settings().redzone);
     } catch (const ModelError& e) {
       f.kind = "unknown";
       f.json["error"] = e.what();

@@ -3,6 +3,9 @@
 // each cache and each object in it, free or [allocated]. The values come from
 // kernel-model/slab.hpp; a cache, list or freelist that cannot be followed is
 // a "(damaged: ...)" line and lost data, and the other caches still print.
+// Objects of a cache with left red zones (slub_debug=Z) print by their slot
+// start with `set redzone on` (crash's default), past the pad with off; JSON
+// gives slot starts and the cache's red_left_pad either way.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -85,14 +88,25 @@ Json slab_json(const SlabCache& c, const Slab& s) {
 }
 
 Json cache_json(const SlabCache& c, bool with_slabs) {
-  Json j = {
-      {"cache", json_hex(c.address)},   {"name", c.name},           {"objsize", c.object_size}, {"size", c.size},
-      {"allocated", c.allocated()},     {"total", c.total_objects}, {"slabs", c.slabs},         {"ssize", c.slab_bytes},
-      {"per_slab", c.objects_per_slab}, {"order", c.order},         {"refcount", c.refcount}};
+  Json j = {{"cache", json_hex(c.address)},
+            {"name", c.name},
+            {"objsize", c.object_size},
+            {"size", c.size},
+            {"allocated", c.allocated()},
+            {"total", c.total_objects},
+            {"slabs", c.slabs},
+            {"ssize", c.slab_bytes},
+            {"per_slab", c.objects_per_slab},
+            {"order", c.order},
+            {"refcount", c.refcount},
+            {"red_left_pad", c.red_left_pad}};
   if (with_slabs) {
     Json slabs = Json::array();
     for (const Slab& s : c.slab_list) slabs.push_back(slab_json(c, s));
     j["slab_list"] = std::move(slabs);
+    Json cpus = Json::array();
+    for (VirtAddr kcc : c.cpu_structs) cpus.push_back(json_hex(kcc));
+    j["kmem_cache_cpu"] = std::move(cpus);
   }
   std::vector<std::string> damage = cache_damage(c);
   if (!damage.empty()) {
@@ -117,8 +131,13 @@ std::vector<uint8_t> object_states(const SlabCache& c, const Slab& s) {
   return state;
 }
 
+// How kmem prints an object (a slot start): with set redzone off, as the
+// kernel points at it, past the left red zone.
+VirtAddr shown(const SlabCache& c, VirtAddr slot, bool redzone) { return redzone ? slot : slot + c.red_left_pad; }
+
 // The slab's line; then every object, or with `only` just the one holding it.
-void print_slab(Output& out, const SlabCache& c, const Slab& s, std::optional<VirtAddr> only = std::nullopt) {
+void print_slab(Output& out, const SlabCache& c, const Slab& s, bool redzone,
+                std::optional<VirtAddr> only = std::nullopt) {
   out.write(kSlabHeader);
   out.print("  {:016x}  {:016x}{:>6}{:>7}{:>11}{:>6}\n", s.slab.value(), s.memory.value(), s.node, s.objects,
             s.allocated(), s.free.size());
@@ -127,30 +146,31 @@ void print_slab(Output& out, const SlabCache& c, const Slab& s, std::optional<Vi
   for (uint32_t i = 0; i < s.objects; ++i) {
     const VirtAddr a = s.memory + uint64_t{i} * c.size;
     if (only && (*only < a || *only >= a + c.size)) continue;
-    out.write(object_line(a, state[i], s.cpu));
+    out.write(object_line(shown(c, a, redzone), state[i], s.cpu));
   }
   for (const WalkBreak& b : s.breaks) out.print("  {}\n", marker(b));
 }
 
-void print_slabs_at(Output& out, const SlabCache& c, std::string_view title, SlabPlace place, int cpu, int node) {
+void print_slabs_at(Output& out, const SlabCache& c, bool redzone, std::string_view title, SlabPlace place, int cpu,
+                    int node) {
   out.print("{}:\n", title);
   bool any = false;
   for (const Slab& s : c.slab_list) {
     if (s.place != place) continue;
     if (place == SlabPlace::CpuSlab || place == SlabPlace::CpuPartial ? s.cpu != cpu : s.node != node) continue;
-    print_slab(out, c, s);
+    print_slab(out, c, s, redzone);
     any = true;
   }
   if (!any) out.write("  (empty)\n");
 }
 
-void print_cache_slabs(Output& out, const SlabAllocator& slub, const SlabCache& c) {
+void print_cache_slabs(Output& out, const SlabAllocator& slub, const SlabCache& c, bool redzone) {
   for (int cpu = 0; cpu < slub.cpus(); ++cpu) {
     if (static_cast<size_t>(cpu) < c.cpu_structs.size()) {
       out.print("CPU {} KMEM_CACHE_CPU:\n  {:016x}\n", cpu, c.cpu_structs[static_cast<size_t>(cpu)].value());
     }
-    print_slabs_at(out, c, fmt::format("CPU {} SLAB", cpu), SlabPlace::CpuSlab, cpu, 0);
-    print_slabs_at(out, c, fmt::format("CPU {} PARTIAL", cpu), SlabPlace::CpuPartial, cpu, 0);
+    print_slabs_at(out, c, redzone, fmt::format("CPU {} SLAB", cpu), SlabPlace::CpuSlab, cpu, 0);
+    print_slabs_at(out, c, redzone, fmt::format("CPU {} PARTIAL", cpu), SlabPlace::CpuPartial, cpu, 0);
   }
   out.write("KMEM_CACHE_NODE   NODE  SLABS  PARTIAL  PER-CPU\n");
   for (const SlabNode& n : c.nodes) {
@@ -160,8 +180,8 @@ void print_cache_slabs(Output& out, const SlabAllocator& slub, const SlabCache& 
     out.print("{:016x}{:>6}{:>7}{:>9}{:>9}\n", n.address.value(), n.node, n.slabs, n.partial, per_cpu);
   }
   for (const SlabNode& n : c.nodes) {
-    print_slabs_at(out, c, fmt::format("NODE {} PARTIAL", n.node), SlabPlace::NodePartial, -1, n.node);
-    print_slabs_at(out, c, fmt::format("NODE {} FULL", n.node), SlabPlace::Full, -1, n.node);
+    print_slabs_at(out, c, redzone, fmt::format("NODE {} PARTIAL", n.node), SlabPlace::NodePartial, -1, n.node);
+    print_slabs_at(out, c, redzone, fmt::format("NODE {} FULL", n.node), SlabPlace::Full, -1, n.node);
   }
 }
 
@@ -176,7 +196,7 @@ std::optional<VirtAddr> address_word(std::string_view word) {
 
 // kmem -s ADDRESS / -S ADDRESS: the cache line, then the slab holding the
 // address and its object (-S: every object of that slab).
-void print_slab_object(Output& out, const SlabAllocator& slub, VirtAddr a, bool detail, Json& result) {
+void print_slab_object(Output& out, const SlabAllocator& slub, VirtAddr a, bool detail, bool redzone, Json& result) {
   const std::optional<SlabObject> o = slub.find_object(a);
   if (!o) {
     out.print("kmem: address is not allocated in slab subsystem: {:x}\n", a.value());
@@ -185,7 +205,7 @@ void print_slab_object(Output& out, const SlabAllocator& slub, VirtAddr a, bool 
   }
   out.write(kCacheHeader);
   out.write(cache_line(o->cache));
-  print_slab(out, o->cache, o->slab, detail ? std::nullopt : std::optional<VirtAddr>(a));
+  print_slab(out, o->cache, o->slab, redzone, detail ? std::nullopt : std::optional<VirtAddr>(a));
   for (const WalkBreak& b : o->slab.breaks)
     out.data_lost(fmt::format("slab {:x}: {}", o->slab.slab.value(), b.describe()));
   Json j = {{"address", json_hex(a)},
@@ -196,6 +216,7 @@ void print_slab_object(Output& out, const SlabAllocator& slub, VirtAddr a, bool 
             {"slab", json_hex(o->slab.slab)},
             {"memory", json_hex(o->slab.memory)},
             {"object", json_hex(o->object)},
+            {"red_left_pad", o->cache.red_left_pad},
             {"allocated", !o->free},
             {"cpu_cache", o->cpu_free}};
   if (detail) j["slab_list"] = Json::array({slab_json(o->cache, o->slab)});
@@ -207,6 +228,7 @@ void print_slab_object(Output& out, const SlabAllocator& slub, VirtAddr a, bool 
 void kmem_slab_report(Session& session, const ParsedArgs& args, Output& out) {
   const Kernel& k = session.kernel();
   const bool detail = args.has('S');
+  const bool redzone = session.settings().redzone;
   const auto skip = skipped_caches(args);
   SlabAllocator slub(k);
   Walked<VirtAddr> caches = slub.caches();
@@ -230,7 +252,7 @@ void kmem_slab_report(Session& session, const ParsedArgs& args, Output& out) {
     Json result = Json::array();
     for (size_t i = 0; i < objects.size(); ++i) {
       if (i > 0) out.write("\n");
-      print_slab_object(out, slub, objects[i], detail, result);
+      print_slab_object(out, slub, objects[i], detail, redzone, result);
     }
     out.result(std::move(result));
     return;
@@ -284,7 +306,7 @@ void kmem_slab_report(Session& session, const ParsedArgs& args, Output& out) {
         for (const WalkBreak& b : s.breaks) out.print("  (damaged: slab {:x}: {})\n", s.slab.value(), b.describe());
       }
     } else {
-      print_cache_slabs(out, slub, c);
+      print_cache_slabs(out, slub, c, redzone);
       out.write("\n");
     }
     for (const std::string& d : damage) out.data_lost(fmt::format("{}: {}", c.name, d));

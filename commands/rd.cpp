@@ -38,7 +38,8 @@ struct Request {
   uint64_t start = 0;  // in the space being read: physical with -p, else virtual
   uint64_t count = 1;  // values (or characters with -a)
   bool count_given = false;
-  int slab_names = 0;  // -S: 1 names the slab cache of a word, -SS: 2 adds the word (and its object)
+  int slab_names = 0;   // -S: 1 names the slab cache of a word, -SS: 2 adds the word (and its object)
+  bool redzone = true;  // set redzone: -SS names a red-zoned object by its slot start (on) or past the pad
 };
 
 // Where rd reads: physical memory, or one virtual address space (the kernel's,
@@ -154,10 +155,14 @@ std::optional<SlabHit> slab_of(const Request& r, SlabLookup* slabs, uint64_t v) 
 }
 
 // -S: "[cache]"; -SS: "[word:cache]", and when the word points inside an
-// object rather than at its start, "[word:cache@object]".
+// object rather than at its start (as the kernel points at it: past a left
+// red zone), "[word:cache@object]", the object as set redzone shows it.
 std::string slab_label(const Request& r, uint64_t v, const SlabHit& hit) {
   if (r.slab_names < 2) return fmt::format("[{}]", hit.name);
-  if (hit.object && hit.object->value() != v) return fmt::format("[{:x}:{}@{:x}]", v, hit.name, hit.object->value());
+  if (hit.object && hit.object->value() + hit.red_left_pad != v) {
+    const uint64_t object = hit.object->value() + (r.redzone ? 0 : hit.red_left_pad);
+    return fmt::format("[{:x}:{}@{:x}]", v, hit.name, object);
+  }
   return fmt::format("[{:x}:{}]", v, hit.name);
 }
 
@@ -230,7 +235,8 @@ Json rows_json(const Request& r, const Kernel& k, const Source& source, const st
         }
         named.push_back({{"cache", json_hex(hit->cache)},
                          {"name", hit->name},
-                         {"object", hit->object ? Json(json_hex(*hit->object)) : Json(nullptr)}});
+                         {"object", hit->object ? Json(json_hex(*hit->object)) : Json(nullptr)},
+                         {"red_left_pad", hit->red_left_pad}});
       }
       j["slabs"] = std::move(named);
     }
@@ -325,6 +331,7 @@ void copy_to_file(const Request& r, const Source& source, const std::string& fil
 void run(Session& session, const ParsedArgs& args, Output& out) {
   const Kernel& k = session.kernel();
   Request r = parse_request(k, args);
+  r.redzone = session.settings().redzone;
   Source source = source_for(session, r);
   if (auto raw = args.value('r')) return copy_to_file(r, source, *raw, out);
   std::vector<Row> rows = r.ascii_only ? read_text(r, source) : read_words(r, source);
@@ -405,9 +412,11 @@ const CommandRegistrar registrar{
                        "-d); 64-bit values are \"0x…\" strings, since they may exceed 2^53. -N swaps\n"
                        "them to network order. -s adds \"symbols\": for each value, name+offset of an\n"
                        "address in the kernel or a module, or null. -S adds \"slabs\": for each value\n"
-                       "that is no symbol but points into a slab, {cache, name, object} (object the\n"
-                       "object's start, null in a slab's unused tail), else null. With -a, values is empty and\n"
-                       "ascii holds the text (60 characters per line). -r gives one object\n"
+                       "that is no symbol but points into a slab, {cache, name, object, red_left_pad}\n"
+                       "(object the object's slot start, null in a slab's unused tail; the kernel's\n"
+                       "pointer to it is red_left_pad further, non-zero only under slub_debug=Z),\n"
+                       "else null. With -a, values is empty and ascii holds the text (60\n"
+                       "characters per line). -r gives one object\n"
                        "{address, space, bytes, file} instead of the list.",
               .example = "rd -s init_task 4"}},
     run};

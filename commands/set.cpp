@@ -157,9 +157,15 @@ const CommandRegistrar registrar{
                     "      kmem -o, mach and mach -c, p and struct with :cpuspec, and ptov;\n"
                     "      set -c and bt -c refuse it. (panic stops the other CPUs, which takes\n"
                     "      them out of the mask on some kernels.)\n"
-                    "  scope 0, redzone on\n"
-                    "      kdive has no text scope for types and cannot leave slab red zones\n"
-                    "      out of kmem yet: other values are refused.\n"
+                    "  redzone on | off\n"
+                    "      For a SLUB cache with left red zones (a kernel booted with\n"
+                    "      slub_debug=Z), kmem -s/-S and kmem ADDRESS show each object by the\n"
+                    "      start of its slot, red zone included (on), or by the address the\n"
+                    "      kernel hands out, past the red zone (off); rd -SS names objects the\n"
+                    "      same way. Other caches are the same either way. A number sets it\n"
+                    "      too: 0 is off. JSON always gives the slot start and red_left_pad.\n"
+                    "  scope 0\n"
+                    "      kdive has no text scope for types: other values are refused.\n"
                     "  namelist, dumpfile\n"
                     "      Shown only: both are named on kdive's command line.\n"
                     "  output text | json\n"
@@ -209,10 +215,10 @@ const CommandRegistrar registrar{
               .keys = {"pid", "task", "cpu", "comm", "state", "panic", "active"},
               .notes = "The context task; state holds its state bits by name. `set -v` gives an\n"
                        "object with every variable by name: scroll, refresh, print_array, hash,\n"
-                       "silent, zero_excluded, null-stop, gdb and core as \"on\"/\"off\"; radix,\n"
+                       "silent, zero_excluded, null-stop, gdb, redzone and core as \"on\"/\"off\"; radix,\n"
                        "print_max and debug as numbers; console, edit, scope and srcdir as\n"
                        "strings or null when unset; namelist a string, dumpfile an array of\n"
-                       "files; offline, redzone, unwind, error and output as strings. `set NAME\n"
+                       "files; offline, unwind, error and output as strings. `set NAME\n"
                        "[VALUE] ...` gives the same keys for the variables it named.",
               .example = "set"}},
     run};

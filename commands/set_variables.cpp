@@ -116,7 +116,14 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          if (v != "show" && v != "hide") throw bad_value("offline", "show or hide", v);
          s.hide_offline = v == "hide";
        }},
-      {"redzone", only("redzone", "on", "kdive's kmem cannot leave out slab red zones yet")},
+      {"redzone",
+       [](SessionSettings& s, const std::string& v) {
+         // crash also takes a number: 0 is off, any other on.
+         const bool number = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+           return std::isdigit(static_cast<unsigned char>(c)) != 0;
+         });
+         s.redzone = number ? read_count("redzone", v) != 0 : read_on_off("redzone", v);
+       }},
       {"error",
        [](SessionSettings& s, const std::string& v) {
          if (v == "default") {
@@ -196,7 +203,7 @@ std::string value_text(const SessionSettings& s, const SessionFiles& files, cons
   if (name == "gdb") return on_off(s.gdb_mode);
   if (name == "scope") return "0 (not set)";
   if (name == "offline") return s.hide_offline ? "hide" : "show";
-  if (name == "redzone") return "on";
+  if (name == "redzone") return on_off(s.redzone);
   if (name == "error") return error_text(s);
   if (name == "output") return s.output == OutputMode::Json ? "json" : "text";
   if (name == "srcdir") return s.source_dir ? s.source_dir->string() : "(none)";

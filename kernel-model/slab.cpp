@@ -87,8 +87,11 @@ bool SlabCache::damaged() const {
 
 struct SlabAllocator::Layout {
   // struct kmem_cache
-  Member cpu_slab, size, object_size, offset, oo, name, list, refcount;
-  std::optional<Member> random;  // CONFIG_SLAB_FREELIST_HARDENED
+  Member cpu_slab, size, object_size, offset, oo, name, list, refcount, flags;
+  std::optional<Member> random;        // CONFIG_SLAB_FREELIST_HARDENED
+  std::optional<Member> red_left_pad;  // 4.6+
+  uint64_t red_zone_flag = kSlabRedZoneBefore69;
+  uint64_t head_read = 0;  // bytes of a kmem_cache that hold size, flags and red_left_pad
   uint64_t node_offset = 0;
   // struct kmem_cache_cpu
   Member c_freelist, c_slab;
@@ -122,6 +125,17 @@ SlabAllocator::SlabAllocator(const Kernel& kernel) : k_(kernel) {
   l->list = cache.require_member("list");
   l->refcount = cache.require_member("refcount");
   l->random = cache.member("random");
+  l->flags = cache.require_member("flags");
+  // 4.6 (commit d86bd1bece6f "mm/slub: support left redzone") added the left
+  // red zone and kmem_cache.red_left_pad; before it no slot had one.
+  l->red_left_pad = cache.member("red_left_pad");
+  // 6.9 numbers the SLAB_ flags by enum _slab_flag_bits (see slab_geometry.hpp).
+  if (auto bit = types.enumerator("_SLAB_RED_ZONE"); bit && *bit >= 0 && *bit < 64) {
+    l->red_zone_flag = uint64_t{1} << *bit;
+  }
+  auto end_of = [](const Member& m) { return m.offset + scalar_bytes(*m.type, m.bit_offset, m.bit_size); };
+  l->head_read = std::max(end_of(l->size), end_of(l->flags));
+  if (l->red_left_pad) l->head_read = std::max(l->head_read, end_of(*l->red_left_pad));
   l->node_offset = cache.require_member("node").offset;
 
   const Type& cpu = types.require("struct kmem_cache_cpu");
@@ -249,6 +263,8 @@ SlabCache SlabAllocator::read_cache(VirtAddr cache) const {
   c.object_size = static_cast<uint32_t>(field(bytes, l.object_size));
   c.size = static_cast<uint32_t>(field(bytes, l.size));
   c.free_offset = static_cast<uint32_t>(field(bytes, l.offset));
+  c.flags = field(bytes, l.flags);
+  c.red_left_pad = cache_red_left_pad(bytes);
   const auto oo = static_cast<uint32_t>(field(bytes, l.oo));
   c.objects_per_slab = oo & kOoMask;
   c.order = oo >> kOoShift;
@@ -257,6 +273,11 @@ SlabCache SlabAllocator::read_cache(VirtAddr cache) const {
   c.name = k_.memory().read_cstring(VirtAddr{field(bytes, l.name)}, kMaxCacheName);
   const uint64_t random = l.random ? field(bytes, *l.random) : 0;
   if (c.size == 0) throw Error(Error::Kind::BadData, fmt::format("kmem_cache {:x}: size is 0", cache.value()));
+  // A pad as large as the slot would put every object in the next slot.
+  if (c.red_left_pad >= c.size) {
+    throw Error(Error::Kind::BadData, fmt::format("kmem_cache {:x}: red_left_pad {} is not below its size {}",
+                                                  cache.value(), c.red_left_pad, c.size));
+  }
 
   read_cpu_slabs(c, field(bytes, l.cpu_slab), random);
   for (int n = 0; n < nr_nodes_; ++n) {
@@ -391,25 +412,28 @@ bool SlabAllocator::read_slab(SlabCache& c, VirtAddr slab, Slab& out, size_t pos
 }
 
 void SlabAllocator::walk_freelist(const SlabCache& c, Slab& s, uint64_t first, uint64_t random, bool cpu) const {
-  const uint64_t start = s.memory.value();
-  const uint64_t end = start + static_cast<uint64_t>(s.objects) * c.size;
+  const SlabGeometry g = c.geometry(s);
   std::vector<bool> seen(s.objects, false);
-  for (const VirtAddr o : s.free) seen[(o.value() - start) / c.size] = true;
+  for (const VirtAddr o : s.free) seen[g.index_of(o.value())] = true;
   const char* which = cpu ? "CPU freelist" : "freelist";
+  // The kernel's pointers name objects (slot + red_left_pad); `free` keeps
+  // their slot starts, and the next pointer is stored from the object on.
   for (uint64_t p = first; p != 0;) {
-    if (p < start || p >= end || (p - start) % c.size != 0) {
+    const std::optional<uint64_t> slot = g.slot_of_pointer(p);
+    if (!slot) {
       s.breaks.push_back({s.free.size(), VirtAddr{p},
-                          fmt::format("{} pointer {:x} is not an object of slab {:x} ({:x}-{:x})", which, p,
-                                      s.slab.value(), start, end)});
+                          fmt::format("{} pointer {:x} is not an object of slab {:x} ({:x}-{:x}{})", which, p,
+                                      s.slab.value(), g.object_of(g.memory), g.end(),
+                                      c.red_left_pad != 0 ? fmt::format(", red zone {}", c.red_left_pad) : "")});
       return;
     }
-    const uint64_t index = (p - start) / c.size;
+    const uint32_t index = g.index_of(*slot);
     if (seen[index]) {
       s.breaks.push_back({s.free.size(), VirtAddr{p}, fmt::format("{} loops back to {:x}", which, p)});
       return;
     }
     seen[index] = true;
-    s.free.push_back(VirtAddr{p});
+    s.free.push_back(VirtAddr{*slot});
     const VirtAddr at = VirtAddr{p} + c.free_offset;
     try {
       p = decode_free_pointer(k_.memory().read<uint64_t>(at), at, random);
@@ -454,6 +478,13 @@ void SlabAllocator::scan_mem_map() const {
       slabs_by_cache_[owner].push_back(slab);
     }
   }
+}
+
+uint32_t SlabAllocator::cache_red_left_pad(std::span<const std::byte> kmem_cache) const {
+  const Layout& l = *layout_;
+  if (!l.red_left_pad) return 0;
+  return red_left_pad(field(kmem_cache, l.flags), static_cast<uint32_t>(field(kmem_cache, *l.red_left_pad)),
+                      l.red_zone_flag);
 }
 
 uint64_t SlabAllocator::cache_random(const SlabCache& c) const {
@@ -519,9 +550,10 @@ std::optional<SlabObject> SlabAllocator::find_object(VirtAddr address) const {
     found.slab = std::move(s);
   }
   const Slab& s = found.slab;
-  const uint64_t index = (address - s.memory) / c.size;
-  if (address < s.memory || index >= s.objects) return std::nullopt;
-  found.object = s.memory + index * c.size;
+  // An address in a slot's left red zone belongs to that slot's object.
+  const std::optional<uint64_t> slot = c.geometry(s).slot_holding(address.value());
+  if (!slot) return std::nullopt;
+  found.object = VirtAddr{*slot};
   for (size_t i = 0; i < s.free.size(); ++i) {
     if (s.free[i] != found.object) continue;
     found.free = true;
@@ -531,10 +563,10 @@ std::optional<SlabObject> SlabAllocator::find_object(VirtAddr address) const {
 }
 
 std::optional<VirtAddr> SlabSlot::object_of(VirtAddr address) const {
-  if (address < memory || size == 0) return std::nullopt;
-  const uint64_t index = (address - memory) / size;
-  if (index >= objects) return std::nullopt;
-  return memory + index * size;
+  const std::optional<uint64_t> slot =
+      SlabGeometry{memory.value(), size, objects, red_left_pad}.slot_holding(address.value());
+  if (!slot) return std::nullopt;
+  return VirtAddr{*slot};
 }
 
 std::optional<SlabSlot> SlabAllocator::slab_slot(VirtAddr address) const {
@@ -551,7 +583,10 @@ std::optional<SlabSlot> SlabAllocator::slab_slot(VirtAddr address) const {
   slot.cache = owner;
   slot.slab = page;
   slot.memory = slab_memory(page);
-  slot.size = static_cast<uint32_t>(k_.memory().read<uint32_t>(owner + l.size.offset));
+  const auto head = read_bytes(k_, owner, l.head_read);
+  slot.size = static_cast<uint32_t>(field(head, l.size));
+  slot.red_left_pad = cache_red_left_pad(head);
+  if (slot.red_left_pad >= slot.size) return std::nullopt;  // no slot arithmetic holds; read_cache says why
   slot.objects = static_cast<uint32_t>(field(bytes, l.s_objects));
   return slot;
 }

@@ -4,7 +4,10 @@
 // decoded), and — on request — the full slabs, which SLUB keeps on no list
 // without slub_debug, found through the page structs of memory (mem_map).
 // Layout differences (5.10's slab fields in `struct page`, `struct slab` from
-// 5.17) are probed by member name from DWARF.
+// 5.17) are probed by member name from DWARF. Caches with a left red zone
+// (slub_debug=Z) are walked with it (slab_geometry.hpp): every object below
+// is named by its slot start, red zone included, and `red_left_pad` says
+// how far past it the kernel's pointer to the object is.
 //
 //   SlabAllocator slub(kernel);                 // Error(Unsupported) if not SLUB
 //   Walked<VirtAddr> caches = slub.caches();    // slab_caches, in list order
@@ -18,9 +21,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "kernel-model/slab_geometry.hpp"
 #include "kernel-model/type.hpp"
 #include "kernel-model/walk_break.hpp"
 #include "readers/address.hpp"
@@ -42,9 +47,10 @@ struct Slab {
   int cpu = -1;          // CpuSlab, CpuPartial: which CPU
   uint32_t objects = 0;  // the slab's own `objects` count
   uint32_t inuse = 0;    // the slab's `inuse` (for a CPU slab: frozen, all taken by the CPU)
-  VirtAddr freelist;     // the slab's own freelist head (not the CPU's)
+  VirtAddr freelist;     // the slab's own freelist head (not the CPU's), as the kernel keeps it
   // Free objects, each once, in freelist order: first the CPU's lockless
-  // freelist (kmem_cache_cpu.freelist, CPU slab only), then the slab's.
+  // freelist (kmem_cache_cpu.freelist, CPU slab only), then the slab's. Each
+  // is its slot start: the kernel's pointer minus the cache's red_left_pad.
   std::vector<VirtAddr> free;
   size_t cpu_free = 0;  // how many of `free` came from the CPU's freelist
   // Where a freelist could not be followed (position: index into `free`).
@@ -66,7 +72,12 @@ struct SlabCache {
   std::string name;
   uint32_t object_size = 0;  // what the caller asked for (crash's OBJSIZE)
   uint32_t size = 0;         // the slot, with metadata and alignment (/proc/slabinfo's objsize)
-  uint32_t free_offset = 0;  // where the free pointer sits in a free object
+  uint32_t free_offset = 0;  // where the free pointer sits in a free object (from the kernel's pointer)
+  uint64_t flags = 0;        // kmem_cache.flags (SLAB_* creation and debug flags)
+  // The left red zone opening each slot: kmem_cache.red_left_pad (4.6+) when
+  // flags has SLAB_RED_ZONE, else 0. Objects here are slot starts; the
+  // kernel's pointer to one is slot + red_left_pad.
+  uint32_t red_left_pad = 0;
   uint32_t objects_per_slab = 0;
   uint32_t order = 0;       // pages per slab = 1 << order
   uint64_t slab_bytes = 0;  // PAGE_SIZE << order
@@ -87,6 +98,8 @@ struct SlabCache {
   bool full_slabs_added = false;
 
   uint64_t free_objects() const;
+  // Where the objects of one of its slabs lie.
+  SlabGeometry geometry(const Slab& s) const { return {s.memory.value(), size, s.objects, red_left_pad}; }
   uint64_t allocated() const {
     const uint64_t f = free_objects();
     return total_objects >= f ? total_objects - f : 0;
@@ -98,19 +111,23 @@ struct SlabCache {
 struct SlabObject {
   SlabCache cache;        // its cache, read as read_cache() reads it
   Slab slab;              // the slab holding it, with its free objects
-  VirtAddr object;        // the object's first byte
+  VirtAddr object;        // the object's slot start (its left red zone, if the cache has one)
   bool free = false;      // on the slab's (or its CPU's) freelist
   bool cpu_free = false;  // free on a CPU's lockless freelist
+  // The object as the kernel points at it (past the left red zone).
+  VirtAddr pointer() const { return object + cache.red_left_pad; }
 };
 
 // The slab an address falls in, without its freelists (SlabAllocator::slab_slot).
 struct SlabSlot {
-  VirtAddr cache;        // struct kmem_cache
-  VirtAddr slab;         // its struct slab (struct page before 5.17): the compound head
-  VirtAddr memory;       // its first object
-  uint32_t size = 0;     // the cache's slot size: objects are memory + i * size
-  uint32_t objects = 0;  // the slab's object count
-  // The object holding `address`, when it lies below objects * size.
+  VirtAddr cache;             // struct kmem_cache
+  VirtAddr slab;              // its struct slab (struct page before 5.17): the compound head
+  VirtAddr memory;            // its first object
+  uint32_t size = 0;          // the cache's slot size: objects are memory + i * size
+  uint32_t objects = 0;       // the slab's object count
+  uint32_t red_left_pad = 0;  // as SlabCache::red_left_pad
+  // The slot start of the object holding `address` (its left red zone
+  // included), when it lies below objects * size.
   std::optional<VirtAddr> object_of(VirtAddr address) const;
 };
 
@@ -157,6 +174,8 @@ class SlabAllocator {
   // Reads the slab struct at `slab`; false (with a break) if it is not a slab of `c`.
   bool read_slab(SlabCache& c, VirtAddr slab, Slab& out, size_t position, uint64_t random) const;
   uint64_t cache_random(const SlabCache& c) const;
+  // The left red zone of a cache, from its kmem_cache bytes (at least head_read).
+  uint32_t cache_red_left_pad(std::span<const std::byte> kmem_cache) const;
   void walk_freelist(const SlabCache& c, Slab& s, uint64_t first, uint64_t random, bool cpu) const;
   bool plausible_slab(VirtAddr slab) const;
   // The head page of the slab holding a direct-map address (a compound

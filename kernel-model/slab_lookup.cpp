@@ -34,7 +34,7 @@ std::optional<SlabHit> SlabLookup::find(VirtAddr address) {
     }
     name = names_.emplace(slot.cache, std::move(text)).first;
   }
-  return SlabHit{slot.cache, name->second, slot.object_of(address)};
+  return SlabHit{slot.cache, name->second, slot.object_of(address), slot.red_left_pad};
 }
 
 }  // namespace kdive

@@ -5,7 +5,7 @@
 //
 //   SlabLookup slabs(kernel);                        // Error(Unsupported) when not SLUB
 //   if (auto hit = slabs.find(VirtAddr{word})) hit->name;   // "kmalloc-64"
-//   hit->object;   // the object's first byte; unset in the slab's unused tail
+//   hit->object;   // the object's slot start; unset in the slab's unused tail
 #pragma once
 
 #include <map>
@@ -19,7 +19,8 @@ namespace kdive {
 struct SlabHit {
   VirtAddr cache;
   std::string name;
-  std::optional<VirtAddr> object;
+  std::optional<VirtAddr> object;  // its slot start (left red zone included)
+  uint32_t red_left_pad = 0;       // the kernel's pointer to the object is object + red_left_pad
 };
 
 class SlabLookup {

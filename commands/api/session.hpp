@@ -48,6 +48,10 @@ struct SessionSettings {
   // cpu_online_mask at the crash) as crash does, "[OFFLINE]" in place of its
   // data (commands/offline_cpus.hpp).
   bool hide_offline = false;
+  // `set redzone on|off`: kmem prints a SLUB object of a red-zoned cache
+  // (slub_debug=Z) by its slot start, left red zone included (on, crash's
+  // default), or by the address the kernel hands out, past the pad (off).
+  bool redzone = true;
   // `set silent on` (kdive -s at start): no banner; scroll goes off with it.
   bool silent = false;
   // readline's editing mode at the prompt: "vi", "emacs", or "" for what

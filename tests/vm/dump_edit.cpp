@@ -223,6 +223,24 @@ void DamagedDump::write_u64(VirtAddr at, uint64_t value) {
   write(at, bytes);
 }
 
+void DamagedDump::write_u32(VirtAddr at, uint32_t value) {
+  std::array<std::byte, 4> bytes;
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::byte>(value >> (8 * i));
+  write(at, bytes);
+}
+
+uint64_t DamagedDump::read_u64(VirtAddr at) {
+  uint64_t value = 0;
+  for (const DumpBytes& piece : locate(at, 8)) {
+    std::vector<std::byte> bytes(piece.size);
+    if (!original_file_->read(piece.offset, bytes)) throw std::runtime_error("cannot read " + original_.string());
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      value |= std::to_integer<uint64_t>(bytes[i]) << (8 * (piece.virt - at + i));
+    }
+  }
+  return value;
+}
+
 std::string DamagedDump::kdive_files() const {
   return shell_quote(vmlinux_.string()) + " " + shell_quote(copy_.string());
 }

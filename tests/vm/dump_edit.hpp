@@ -66,6 +66,11 @@ class DamagedDump {
   void zero(VirtAddr at, uint64_t size);
   // Overwrites the 8 bytes at `at` (a pointer or counter field), little-endian.
   void write_u64(VirtAddr at, uint64_t value);
+  // Overwrites the 4 bytes at `at` (an int or flags field), little-endian.
+  void write_u32(VirtAddr at, uint32_t value);
+  // The 8 bytes at `at` in the original dump (little-endian), for edits that
+  // rewrite a value from what it was; throws like the edits.
+  uint64_t read_u64(VirtAddr at);
   // Overwrites [at, at + bytes.size()).
   void write(VirtAddr at, std::span<const std::byte> bytes);
 

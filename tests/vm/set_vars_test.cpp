@@ -104,12 +104,12 @@ TEST_CASE("set print_max, print_array, null-stop change what p and struct print"
 }
 
 TEST_CASE("set: bad values are one line naming the variable, and the next command runs", "[set_vars]") {
-  KdiveRun r = run_kdive(suite(), "elf", "set print_max lots; set hash maybe; set redzone off; p init_task.pid");
+  KdiveRun r = run_kdive(suite(), "elf", "set print_max lots; set hash maybe; set scope schedule; p init_task.pid");
   CHECK(r.status != 0);
   CHECK(r.err ==
         "set: print_max must be a number (decimal, or hex with 0x), not 'lots'\n"
         "set: hash must be on or off, not 'maybe'\n"
-        "set: redzone off: kdive's kmem cannot leave out slab red zones yet\n");
+        "set: scope schedule: kdive has no text scope for type lookups yet\n");
   CHECK(r.out.find(" = 0\n") != std::string::npos);
 }
 
@@ -165,10 +165,12 @@ TEST_CASE("set zero_excluded reads the pages a filtered dump left out as zeros",
 TEST_CASE("set -v lists crash's variables with crash's values", "[set_vars]") {
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
-  const auto crash = crash_outputs({"set -v", "set print_max 4", "p init_task.comm", "set null-stop on",
-                                    "p init_task.comm", "set print_array on", "p init_task.cpus_mask.bits"});
-  const auto kdive = kdive_outputs({"set -v", "set print_max 4", "p init_task.comm", "set null-stop on",
-                                    "p init_task.comm", "set print_array on", "p init_task.cpus_mask.bits"});
+  const std::vector<std::string> commands = {
+      "set -v",           "set print_max 4",    "p init_task.comm",           "set null-stop on",
+      "p init_task.comm", "set print_array on", "p init_task.cpus_mask.bits", "set redzone off",
+      "set redzone",      "set redzone 1"};
+  const auto crash = crash_outputs(commands);
+  const auto kdive = kdive_outputs(commands);
   // Deliberate differences in `set -v`:
   //  - scroll: crash -s on a pipe says "off (none)"; kdive's scroll stays on
   //    (it pages only at an interactive prompt) and names its pager.

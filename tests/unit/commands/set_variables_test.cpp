@@ -81,7 +81,9 @@ TEST_CASE("set: a bad value names the variable and the value and changes nothing
   CHECK(message({"core", "on"}).starts_with("core on: kdive never drops core"));
   CHECK(message({"namelist", "vmlinux2"}).starts_with("namelist vmlinux2: "));
   CHECK(message({"offline", "maybe"}) == "offline must be show or hide, not 'maybe'");
-  CHECK(message({"redzone", "off"}).starts_with("redzone off: "));
+  CHECK(message({"scope", "schedule"}).starts_with("scope schedule: "));
+  CHECK(message({"redzone", "maybe"}) == "redzone must be on or off, not 'maybe'");
+  CHECK(s.redzone);
   // All or nothing: the good pair before the bad one is not applied.
   CHECK(message({"print_max", "5", "null-stop", "yes"}) == "null-stop must be on or off, not 'yes'");
   CHECK(s.print_max == kDefaultPrintMax);
@@ -125,6 +127,27 @@ TEST_CASE("set -v: crash's names, order and line format", "[set]") {
   CHECK(variable_json(s, files(), "hash") == "off");
   CHECK(variable_line(s, files(), "console") == "console: /dev/ttyS0 (kdive writes nothing to it)");
   CHECK(variable_json(s, files(), "dumpfile") == Json::array({"vmcore"}));
+}
+
+TEST_CASE("set redzone: on, off, or a number as crash takes it", "[set]") {
+  SessionSettings s;
+  CHECK(s.redzone);  // crash's default: kmem shows slot starts, red zone included
+  CHECK(apply_variables(s, {"redzone", "off"}) == std::vector<std::string>{"redzone"});
+  CHECK_FALSE(s.redzone);
+  CHECK(variable_line(s, files(), "redzone") == "redzone: off");
+  CHECK(variable_list_line(s, files(), "redzone") == "       redzone: off");
+  CHECK(variable_json(s, files(), "redzone") == "off");
+  apply_variables(s, {"redzone", "1"});
+  CHECK(s.redzone);
+  CHECK(variable_json(s, files(), "redzone") == "on");
+  apply_variables(s, {"redzone", "0"});
+  CHECK_FALSE(s.redzone);
+  apply_variables(s, {"redzone", "on"});
+  CHECK(s.redzone);
+  CHECK(variable_line(s, files(), "redzone") == "redzone: on");
+  // Shown, not changed, when no value follows.
+  CHECK(apply_variables(s, {"redzone"}) == std::vector<std::string>{"redzone"});
+  CHECK(s.redzone);
 }
 
 TEST_CASE("set print_max, print_array, null-stop: what p and struct print", "[set]") {
