@@ -10,8 +10,10 @@
 #include "commands/api/session.hpp"
 #include "commands/offline_cpus.hpp"
 #include "commands/set_variables.hpp"
+#include "commands/symbol_text.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
+#include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
@@ -26,13 +28,43 @@ void show_variables(Session& session, Output& out) {
   out.result(std::move(result));
 }
 
+// `set scope ADDR|SYMBOL`: the setter kept the words; here they become a
+// text address, checked and handed to the kernel's type lookups. Throws
+// CommandError (one line naming the words and the cause) with the scope as it was.
+void resolve_scope(Session& session, SessionSettings& settings) {
+  if (settings.scope_text.empty()) {
+    if (session.has_kernel()) session.kernel().types().clear_scope();
+    return;
+  }
+  if (settings.scope) return;  // not named by this set
+  Kernel& k = session.kernel();
+  VirtAddr address;
+  try {
+    address = parse_address(&k, settings.scope_text);
+  } catch (const CommandError& e) {
+    throw CommandError(fmt::format("scope: {}", e.what()));
+  }
+  try {
+    settings.scope_unit = k.set_type_scope(address);
+  } catch (const ModelError& e) {
+    throw CommandError(fmt::format("scope {}: {}", settings.scope_text, e.what()));
+  }
+  settings.scope = address.value();
+  settings.scope_symbol = symbol_text(k, address);
+}
+
 // `set radix 16`, `set print_max 10 print_array on`: false when words[0] is
 // no variable (a pid or task address).
 bool set_variables(Session& session, const std::vector<std::string>& words, Output& out) {
   if (!is_variable(words[0])) return false;
+  // All of them, or none: on a copy until the scope, the one needing the
+  // kernel to check, is taken.
+  SessionSettings changed = session.settings();
+  std::vector<std::string> names = apply_variables(changed, words);
+  resolve_scope(session, changed);
   SessionSettings& settings = session.settings();
-  std::vector<std::string> names = apply_variables(settings, words);
-  // The one setting the kernel model holds itself.
+  settings = std::move(changed);
+  // The settings the kernel model holds itself.
   if (session.has_kernel()) session.kernel().set_zero_excluded(settings.zero_excluded);
   Json result = Json::object();
   for (const std::string& name : names) {
@@ -157,9 +189,16 @@ const CommandRegistrar registrar{
                     "      kmem -o, mach and mach -c, p and struct with :cpuspec, and ptov;\n"
                     "      set -c and bt -c refuse it. (panic stops the other CPUs, which takes\n"
                     "      them out of the mask on some kernels.)\n"
-                    "  scope 0, redzone on\n"
-                    "      kdive has no text scope for types and cannot leave slab red zones\n"
-                    "      out of kmem yet: other values are refused.\n"
+                    "  scope ADDRESS | SYMBOL | 0\n"
+                    "      The text scope of struct, union, ptype, whatis, p and *: a name\n"
+                    "      defined differently in two source files (a struct private to one .c\n"
+                    "      file, a static variable) is looked up as the compilation unit and\n"
+                    "      function holding that kernel text address see it. Module text needs\n"
+                    "      the module's debuginfo (mod -s). 0 unsets it. The embedded GDB\n"
+                    "      (gdb ..., set gdb on) does not follow it.\n"
+                    "  redzone on\n"
+                    "      kdive cannot leave slab red zones out of kmem yet: other values are\n"
+                    "      refused.\n"
                     "  namelist, dumpfile\n"
                     "      Shown only: both are named on kdive's command line.\n"
                     "  output text | json\n"
@@ -210,9 +249,11 @@ const CommandRegistrar registrar{
               .notes = "The context task; state holds its state bits by name. `set -v` gives an\n"
                        "object with every variable by name: scroll, refresh, print_array, hash,\n"
                        "silent, zero_excluded, null-stop, gdb and core as \"on\"/\"off\"; radix,\n"
-                       "print_max and debug as numbers; console, edit, scope and srcdir as\n"
-                       "strings or null when unset; namelist a string, dumpfile an array of\n"
-                       "files; offline, redzone, unwind, error and output as strings. `set NAME\n"
+                       "print_max and debug as numbers; console, edit and srcdir as strings or\n"
+                       "null when unset; scope as {address, symbol, unit} (the text address,\n"
+                       "where it is, its compilation unit) or null when unset; namelist a\n"
+                       "string, dumpfile an array of files; offline, redzone, unwind, error\n"
+                       "and output as strings. `set NAME\n"
                        "[VALUE] ...` gives the same keys for the variables it named.",
               .example = "set"}},
     run};

@@ -1,0 +1,28 @@
+// The other file of the text-scope test (see scope_a.c): the same names,
+// other definitions.
+#include <stddef.h>
+
+struct local {
+  long b_first;
+  long b_second;
+  short b_third;
+};
+typedef int local_t;
+enum mode { MODE_X = 7 };
+static long counter = 22;
+
+unsigned long scope_b_sizeof_local = sizeof(struct local);
+unsigned long scope_b_offsetof_b_third = offsetof(struct local, b_third);
+unsigned long scope_b_sizeof_local_t = sizeof(local_t);
+long *scope_b_counter = &counter;
+long scope_b_mode_x = MODE_X;
+unsigned long scope_b_sizeof_inner;
+
+int scope_b_func(void) {
+  struct inner {
+    char in_b[3];
+  } x = {{1, 2, 3}};
+  static int calls = 5;
+  scope_b_sizeof_inner = sizeof(struct inner);
+  return x.in_b[0] + ++calls + (int)counter + MODE_X;
+}
