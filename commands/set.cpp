@@ -253,8 +253,8 @@ const CommandRegistrar registrar{
                        "null when unset; scope as {address, symbol, unit} (the text address,\n"
                        "where it is, its compilation unit) or null when unset; namelist a\n"
                        "string, dumpfile an array of files; offline, redzone, unwind, error\n"
-                       "and output as strings. `set NAME\n"
-                       "[VALUE] ...` gives the same keys for the variables it named.",
+                       "and output as strings. `set NAME [VALUE] ...` gives the same keys for\n"
+                       "the variables it named.",
               .example = "set"}},
     run};
 

@@ -176,10 +176,6 @@ std::optional<SymbolHit> Kernel::symbol_at(VirtAddr address) const {
   return modules().symbol_at(address);
 }
 
-}  // namespace kdive
-
-namespace kdive {
-
 std::string Kernel::set_type_scope(VirtAddr address) {
   auto in = [&](const char* begin, const char* end) {
     auto lo = symbols().address(begin), hi = symbols().address(end);

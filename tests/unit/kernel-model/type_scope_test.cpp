@@ -31,6 +31,12 @@ uint32_t read_u32(const test::ElfEvalContext& ctx, uint64_t address) {
   return v;
 }
 
+uint64_t read_u64(const test::ElfEvalContext& ctx, uint64_t address) {
+  uint64_t v = 0;
+  ctx.read(VirtAddr{address}, std::as_writable_bytes(std::span(&v, 1)));
+  return v;
+}
+
 }  // namespace
 
 TEST_CASE("text scope: each file's own struct, typedef, enum constant and static variable", "[types][scope]") {
@@ -67,7 +73,10 @@ TEST_CASE("text scope: each file's own struct, typedef, enum constant and static
   // The function's local struct, and its static local (initialized to 5 in scope_b.c).
   const Type* inner = types.lookup("struct inner");
   REQUIRE(inner != nullptr);
-  CHECK(inner->size() == ctx.global_u64("scope_b_sizeof_inner"));
+  // Its size as the function's own static local holds it (compile-time sizeof).
+  auto inner_size = types.scope()->variable_address("inner_size");
+  REQUIRE(inner_size);
+  CHECK(inner->size() == read_u64(ctx, *inner_size));
   auto calls = types.scope()->variable_address("calls");
   REQUIRE(calls);
   CHECK(read_u32(ctx, *calls) == 5);
@@ -82,7 +91,8 @@ TEST_CASE("text scope: each file's own struct, typedef, enum constant and static
   CHECK(types.lookup("local_t")->size() == ctx.global_u64("scope_a_sizeof_local_t"));
   CHECK(types.enumerator("MODE_X") == static_cast<int64_t>(ctx.global_u64("scope_a_mode_x")));
   CHECK(types.scope()->variable_address("counter") == ctx.global_u64("scope_a_counter"));
-  CHECK(types.lookup("struct inner")->size() == ctx.global_u64("scope_a_sizeof_inner"));
+  REQUIRE(types.scope()->variable_address("inner_size"));
+  CHECK(types.lookup("struct inner")->size() == read_u64(ctx, *types.scope()->variable_address("inner_size")));
 
   // Back to no scope: the index's definition again, the same object as before.
   types.clear_scope();

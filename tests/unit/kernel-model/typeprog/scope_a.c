@@ -17,7 +17,6 @@ unsigned long scope_a_offsetof_a_name = offsetof(struct local, a_name);
 unsigned long scope_a_sizeof_local_t = sizeof(local_t);
 int *scope_a_counter = &counter;
 long scope_a_mode_x = MODE_X;
-unsigned long scope_a_sizeof_inner;
 
 int scope_a_func(void) {
   // A type only this function defines.
@@ -25,8 +24,9 @@ int scope_a_func(void) {
     long in_a;
   } x = {counter};
   static int calls;
-  scope_a_sizeof_inner = sizeof(struct inner);
-  return (int)x.in_a + ++calls + MODE_X;
+  // Its size, where the test finds it through the scope (a static local).
+  static unsigned long inner_size = sizeof(struct inner);
+  return (int)x.in_a + ++calls + MODE_X + (int)inner_size;
 }
 
 int scope_b_func(void);

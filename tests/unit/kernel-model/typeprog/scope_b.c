@@ -16,13 +16,12 @@ unsigned long scope_b_offsetof_b_third = offsetof(struct local, b_third);
 unsigned long scope_b_sizeof_local_t = sizeof(local_t);
 long *scope_b_counter = &counter;
 long scope_b_mode_x = MODE_X;
-unsigned long scope_b_sizeof_inner;
 
 int scope_b_func(void) {
   struct inner {
     char in_b[3];
   } x = {{1, 2, 3}};
   static int calls = 5;
-  scope_b_sizeof_inner = sizeof(struct inner);
-  return x.in_b[0] + ++calls + (int)counter + MODE_X;
+  static unsigned long inner_size = sizeof(struct inner);
+  return x.in_b[0] + ++calls + (int)counter + MODE_X + (int)inner_size;
 }
