@@ -19,7 +19,19 @@
 namespace kdive {
 namespace {
 
+// The type lookups drop a scope in a module's code when its debuginfo goes
+// (mod -d, mod -s of another file): the setting follows.
+void sync_scope(Session& session) {
+  SessionSettings& s = session.settings();
+  if (!s.scope || !session.has_kernel() || session.kernel().types().scope() != nullptr) return;
+  s.scope_text.clear();
+  s.scope.reset();
+  s.scope_symbol.clear();
+  s.scope_unit.clear();
+}
+
 void show_variables(Session& session, Output& out) {
+  sync_scope(session);
   Json result = Json::object();
   for (const std::string& name : variable_names()) {
     out.print("{}\n", variable_list_line(session.settings(), session.files(), name));
@@ -57,6 +69,7 @@ void resolve_scope(Session& session, SessionSettings& settings) {
 // no variable (a pid or task address).
 bool set_variables(Session& session, const std::vector<std::string>& words, Output& out) {
   if (!is_variable(words[0])) return false;
+  sync_scope(session);
   // All of them, or none: on a copy until the scope, the one needing the
   // kernel to check, is taken.
   SessionSettings changed = session.settings();

@@ -168,9 +168,8 @@ std::optional<uint64_t> TypeSystem::find_die(NameKind kind, std::string_view nam
 }
 
 void TypeSystem::add_module(std::string name, std::vector<char> object_bytes) {
-  for (ModuleSource& m : modules_) {
-    if (m.object->name() == name) m.active = false;  // loaded again: the newer file wins
-  }
+  // Loaded again: the newer file wins (a scope in the older one's code goes).
+  drop_module(name);
   auto object = std::make_unique<DebugObject>(std::move(object_bytes), name);
   auto index = DwarfIndex::build(object->sections(), name);
   modules_.push_back({std::move(object), std::move(index), true});

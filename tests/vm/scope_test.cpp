@@ -227,9 +227,9 @@ TEST_CASE("set scope in a module: refused without its debuginfo, its unit after 
   CHECK(before.err.find("the debuginfo of module kdive_oops is not loaded") != std::string::npos);
   CHECK(lines_of(before.err).size() == 1);
 
-  const auto out =
-      outputs({fmt::format("mod -s kdive_oops {}", object.string()), "set scope kdive_oops_inner",
-               "struct kdive_oops_node", "p kdive_oops_target", "p &kdive_oops_target", "sym kdive_oops_target"});
+  const auto out = outputs({fmt::format("mod -s kdive_oops {}", object.string()), "set scope kdive_oops_inner",
+                            "struct kdive_oops_node", "p kdive_oops_target", "p &kdive_oops_target",
+                            "sym kdive_oops_target", "mod -d kdive_oops", "set scope"});
   CHECK(out[1][0].ends_with("(kdive_oops_inner)"));
   // data/guest/oops_module/kdive_oops.c: struct kdive_oops_node { long value; };
   // and kdive_oops_target is always NULL.
@@ -242,6 +242,8 @@ TEST_CASE("set scope in a module: refused without its debuginfo, its unit after 
   REQUIRE(std::regex_search(sym_text, sym, std::regex(R"(^([0-9a-f]{16}) )")));
   REQUIRE(std::regex_search(addr_text, addr, std::regex(R"(0x([0-9a-f]+))")));
   CHECK(addr[1] == sym[1]);
+  // Without the module's debuginfo its scope goes too.
+  CHECK(out[7] == std::vector<std::string>{"scope: 0 (not set)"});
 }
 
 TEST_CASE("set scope and struct match crash line by line", "[scope]") {
