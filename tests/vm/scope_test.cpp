@@ -251,8 +251,7 @@ TEST_CASE("set scope and struct match crash line by line", "[scope]") {
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
   compare_with_crash({fmt::format("set scope {}", kReaddirFunction), "struct getdents_callback",
                       "whatis struct getdents_callback", "ptype struct getdents_callback",
-                      fmt::format("set scope {}+4", kSerialFunction), "struct irq_info", "set scope", "set scope 0"});
-  // Not compared: arch/x86/pci/irq.c's struct irq_info, whose array of an
-  // anonymous struct kdive's struct shows as "struct {...} irq[4];" where
-  // crash expands the struct inline (struct's layout printer, not the scope).
+                      fmt::format("set scope {}+4", kSerialFunction), "struct irq_info",
+                      fmt::format("set scope {}", kPciIrqFunction), "struct irq_info", "struct -o irq_info",
+                      "set scope", "set scope 0"});
 }

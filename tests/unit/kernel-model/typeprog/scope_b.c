@@ -6,6 +6,11 @@ struct local {
   long b_first;
   long b_second;
   short b_third;
+  // An array of an anonymous struct, as arch/x86/pci/irq.c's struct irq_info has.
+  struct {
+    char c;
+    short s;
+  } pairs[2];
 };
 typedef int local_t;
 enum mode { MODE_X = 7 };
@@ -13,6 +18,7 @@ static long counter = 22;
 
 unsigned long scope_b_sizeof_local = sizeof(struct local);
 unsigned long scope_b_offsetof_b_third = offsetof(struct local, b_third);
+unsigned long scope_b_offsetof_pairs = offsetof(struct local, pairs);
 unsigned long scope_b_sizeof_local_t = sizeof(local_t);
 long *scope_b_counter = &counter;
 long scope_b_mode_x = MODE_X;
