@@ -59,7 +59,10 @@ void resolve_scope(Session& session, SessionSettings& settings) {
   try {
     settings.scope_unit = k.set_type_scope(address);
   } catch (const ModelError& e) {
-    throw CommandError(fmt::format("scope {}: {}", settings.scope_text, e.what()));
+    // The cause names the address; the words are repeated when they were a symbol.
+    const bool typed_address = parse_number(settings.scope_text, 16) == address.value();
+    throw CommandError(typed_address ? fmt::format("scope: {}", e.what())
+                                     : fmt::format("scope {}: {}", settings.scope_text, e.what()));
   }
   settings.scope = address.value();
   settings.scope_symbol = symbol_text(k, address);
