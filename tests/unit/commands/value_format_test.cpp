@@ -210,8 +210,8 @@ TEST_CASE("type layout: an array of an anonymous struct is written out, as crash
   const std::string offsets = fmt::format("[{}]", ctx.global_u64("scope_b_offsetof_pairs"));
   const std::string with_offsets = format_layout(local, {.offsets = true});
   INFO(with_offsets);
-  CHECK(with_offsets.find(fmt::format("{0:7}    char c;\n{0:7}    short s;\n{1:>6} }} pairs[2];\n", "",
-                                      offsets)) != std::string::npos);
+  CHECK(with_offsets.find(fmt::format("{0:7}    char c;\n{0:7}    short s;\n{1:>6} }} pairs[2];\n", "", offsets)) !=
+        std::string::npos);
 }
 
 TEST_CASE("type layout JSON: members with offsets, anonymous ones inline", "[value_format]") {
