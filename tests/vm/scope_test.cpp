@@ -126,6 +126,21 @@ std::map<std::string, std::map<std::string, uint64_t>> locals_by_file(const fs::
   return out;
 }
 
+// dev_attr_numa_node: DEVICE_ATTR_RO(numa_node) in several files, each a
+// static struct device_attribute whose .show is that file's own static
+// numa_node_show. Per file: {the variable, the function}, run-time addresses.
+std::vector<std::pair<uint64_t, uint64_t>> numa_node_attributes() {
+  const fs::path dir = fixture_dir(suite());
+  const uint64_t kaslr = kaslr_offset(dir);
+  std::vector<std::pair<uint64_t, uint64_t>> cases;  // {variable, show function}, run time
+  for (const auto& [file, symbols] : locals_by_file(dir / "vmlinux", "dev_attr_numa_node|numa_node_show")) {
+    auto var = symbols.find("dev_attr_numa_node");
+    auto show = symbols.find("numa_node_show");
+    if (var != symbols.end() && show != symbols.end()) cases.emplace_back(var->second + kaslr, show->second + kaslr);
+  }
+  return cases;
+}
+
 }  // namespace
 
 TEST_CASE("set scope: struct, whatis and ptype show the scope file's definition; 0 restores", "[scope]") {
@@ -166,17 +181,8 @@ TEST_CASE("set scope: each of three files' struct irq_info, sizes included", "[s
 
 TEST_CASE("set scope: p reads the scope file's static variable", "[scope]") {
   if (!have_tool("readelf")) KDIVE_SKIP("binutils (readelf) is not installed");
-  // dev_attr_numa_node: DEVICE_ATTR_RO(numa_node) in several files, each a
-  // static struct device_attribute whose .show is that file's own static
-  // numa_node_show. The scope is put on that function, by address.
-  const fs::path dir = fixture_dir(suite());
-  const uint64_t kaslr = kaslr_offset(dir);
-  std::vector<std::pair<uint64_t, uint64_t>> cases;  // {variable, show function}, run time
-  for (const auto& [file, symbols] : locals_by_file(dir / "vmlinux", "dev_attr_numa_node|numa_node_show")) {
-    auto var = symbols.find("dev_attr_numa_node");
-    auto show = symbols.find("numa_node_show");
-    if (var != symbols.end() && show != symbols.end()) cases.emplace_back(var->second + kaslr, show->second + kaslr);
-  }
+  // The scope is put on each file's numa_node_show, by address.
+  const std::vector<std::pair<uint64_t, uint64_t>> cases = numa_node_attributes();
   REQUIRE(cases.size() >= 2);  // else the name would not be ambiguous
   std::vector<std::string> commands;
   for (const auto& [var, show] : cases) {
@@ -249,8 +255,13 @@ TEST_CASE("set scope in a module: refused without its debuginfo, its unit after 
 TEST_CASE("set scope and struct match crash line by line", "[scope]") {
   if (suite() != "bullseye") KDIVE_SKIP("crash 8.0.2 reads only the bullseye fixture");
   if (!crash_installed()) KDIVE_SKIP("the crash utility is not installed (scripts/install-deps installs it)");
-  compare_with_crash({fmt::format("set scope {}", kReaddirFunction), "struct getdents_callback",
-                      "whatis struct getdents_callback", "ptype struct getdents_callback",
+  if (!have_tool("readelf")) KDIVE_SKIP("binutils (readelf) is not installed");
+  const std::vector<std::pair<uint64_t, uint64_t>> attributes = numa_node_attributes();
+  REQUIRE(attributes.size() >= 2);
+  compare_with_crash({fmt::format("set scope {:x}", attributes[0].second), "p dev_attr_numa_node",
+                      fmt::format("set scope {:x}", attributes[1].second), "p dev_attr_numa_node",
+                      "whatis dev_attr_numa_node", fmt::format("set scope {}", kReaddirFunction),
+                      "struct getdents_callback", "whatis struct getdents_callback", "ptype struct getdents_callback",
                       fmt::format("set scope {}+4", kSerialFunction), "struct irq_info",
                       fmt::format("set scope {}", kPciIrqFunction), "struct irq_info", "struct -o irq_info",
                       "set scope", "set scope 0"});
