@@ -10,14 +10,28 @@
 #include "commands/api/session.hpp"
 #include "commands/offline_cpus.hpp"
 #include "commands/set_variables.hpp"
+#include "commands/symbol_text.hpp"
 #include "commands/task_args.hpp"
 #include "commands/task_header.hpp"
+#include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
 
 namespace kdive {
 namespace {
 
+// The type lookups drop a scope in a module's code when its debuginfo goes
+// (mod -d, mod -s of another file): the setting follows.
+void sync_scope(Session& session) {
+  SessionSettings& s = session.settings();
+  if (!s.scope || !session.has_kernel() || session.kernel().types().scope() != nullptr) return;
+  s.scope_text.clear();
+  s.scope.reset();
+  s.scope_symbol.clear();
+  s.scope_unit.clear();
+}
+
 void show_variables(Session& session, Output& out) {
+  sync_scope(session);
   Json result = Json::object();
   for (const std::string& name : variable_names()) {
     out.print("{}\n", variable_list_line(session.settings(), session.files(), name));
@@ -26,13 +40,47 @@ void show_variables(Session& session, Output& out) {
   out.result(std::move(result));
 }
 
+// `set scope ADDR|SYMBOL`: the setter kept the words; here they become a
+// text address, checked and handed to the kernel's type lookups. Throws
+// CommandError (one line naming the words and the cause) with the scope as it was.
+void resolve_scope(Session& session, SessionSettings& settings) {
+  if (settings.scope_text.empty()) {
+    if (session.has_kernel()) session.kernel().types().clear_scope();
+    return;
+  }
+  if (settings.scope) return;  // not named by this set
+  Kernel& k = session.kernel();
+  VirtAddr address;
+  try {
+    address = parse_address(&k, settings.scope_text);
+  } catch (const CommandError& e) {
+    throw CommandError(fmt::format("scope: {}", e.what()));
+  }
+  try {
+    settings.scope_unit = k.set_type_scope(address);
+  } catch (const ModelError& e) {
+    // The cause names the address; the words are repeated when they were a symbol.
+    const bool typed_address = parse_number(settings.scope_text, 16) == address.value();
+    throw CommandError(typed_address ? fmt::format("scope: {}", e.what())
+                                     : fmt::format("scope {}: {}", settings.scope_text, e.what()));
+  }
+  settings.scope = address.value();
+  settings.scope_symbol = symbol_text(k, address);
+}
+
 // `set radix 16`, `set print_max 10 print_array on`: false when words[0] is
 // no variable (a pid or task address).
 bool set_variables(Session& session, const std::vector<std::string>& words, Output& out) {
   if (!is_variable(words[0])) return false;
+  sync_scope(session);
+  // All of them, or none: on a copy until the scope, the one needing the
+  // kernel to check, is taken.
+  SessionSettings changed = session.settings();
+  std::vector<std::string> names = apply_variables(changed, words);
+  resolve_scope(session, changed);
   SessionSettings& settings = session.settings();
-  std::vector<std::string> names = apply_variables(settings, words);
-  // The one setting the kernel model holds itself.
+  settings = std::move(changed);
+  // The settings the kernel model holds itself.
   if (session.has_kernel()) session.kernel().set_zero_excluded(settings.zero_excluded);
   Json result = Json::object();
   for (const std::string& name : names) {
@@ -157,6 +205,13 @@ const CommandRegistrar registrar{
                     "      kmem -o, mach and mach -c, p and struct with :cpuspec, and ptov;\n"
                     "      set -c and bt -c refuse it. (panic stops the other CPUs, which takes\n"
                     "      them out of the mask on some kernels.)\n"
+                    "  scope ADDRESS | SYMBOL | 0\n"
+                    "      The text scope of struct, union, ptype, whatis, p and *: a name\n"
+                    "      defined differently in two source files (a struct private to one .c\n"
+                    "      file, a static variable) is looked up as the compilation unit and\n"
+                    "      function holding that kernel text address see it. Module text needs\n"
+                    "      the module's debuginfo (mod -s). 0 unsets it. The embedded GDB\n"
+                    "      (gdb ..., set gdb on) does not follow it.\n"
                     "  redzone on | off\n"
                     "      For a SLUB cache with left red zones (a kernel booted with\n"
                     "      slub_debug=Z), kmem -s/-S and kmem ADDRESS show each object by the\n"
@@ -164,8 +219,6 @@ const CommandRegistrar registrar{
                     "      kernel hands out, past the red zone (off); rd -SS names objects the\n"
                     "      same way. Other caches are the same either way. A number sets it\n"
                     "      too: 0 is off. JSON always gives the slot start and red_left_pad.\n"
-                    "  scope 0\n"
-                    "      kdive has no text scope for types: other values are refused.\n"
                     "  namelist, dumpfile\n"
                     "      Shown only: both are named on kdive's command line.\n"
                     "  output text | json\n"
@@ -215,11 +268,13 @@ const CommandRegistrar registrar{
               .keys = {"pid", "task", "cpu", "comm", "state", "panic", "active"},
               .notes = "The context task; state holds its state bits by name. `set -v` gives an\n"
                        "object with every variable by name: scroll, refresh, print_array, hash,\n"
-                       "silent, zero_excluded, null-stop, gdb, redzone and core as \"on\"/\"off\"; radix,\n"
-                       "print_max and debug as numbers; console, edit, scope and srcdir as\n"
-                       "strings or null when unset; namelist a string, dumpfile an array of\n"
-                       "files; offline, unwind, error and output as strings. `set NAME\n"
-                       "[VALUE] ...` gives the same keys for the variables it named.",
+                       "silent, zero_excluded, null-stop, gdb, redzone and core as \"on\"/\"off\";\n"
+                       "radix, print_max and debug as numbers; console, edit and srcdir as\n"
+                       "strings or null when unset; scope as {address, symbol, unit} (the text\n"
+                       "address, where it is, its compilation unit) or null when unset; namelist\n"
+                       "a string, dumpfile an array of files; offline, unwind, error and output\n"
+                       "as strings. `set NAME [VALUE] ...` gives the same keys for the variables\n"
+                       "it named.",
               .example = "set"}},
     run};
 

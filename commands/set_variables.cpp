@@ -110,7 +110,15 @@ const std::map<std::string, Setter, std::less<>>& setters() {
          if (on && !gdb_built_in()) throw CommandError("gdb on: kdive was built without GDB (-DKDIVE_GDB=OFF)");
          s.gdb_mode = on;
        }},
-      {"scope", only("scope", "0", "kdive has no text scope for type lookups yet")},
+      {"scope",
+       [](SessionSettings& s, const std::string& v) {
+         // Only the words here: the set command resolves them through the kernel.
+         const bool zero = v.find_first_not_of("0") == std::string::npos || v == "0x0" || v == "0X0";
+         s.scope_text = zero ? "" : v;
+         s.scope.reset();
+         s.scope_symbol.clear();
+         s.scope_unit.clear();
+       }},
       {"offline",
        [](SessionSettings& s, const std::string& v) {
          if (v != "show" && v != "hide") throw bad_value("offline", "show or hide", v);
@@ -201,7 +209,7 @@ std::string value_text(const SessionSettings& s, const SessionFiles& files, cons
   if (name == "zero_excluded") return on_off(s.zero_excluded);
   if (name == "null-stop") return on_off(s.null_stop);
   if (name == "gdb") return on_off(s.gdb_mode);
-  if (name == "scope") return "0 (not set)";
+  if (name == "scope") return s.scope ? fmt::format("{:x} ({})", *s.scope, s.scope_symbol) : "0 (not set)";
   if (name == "offline") return s.hide_offline ? "hide" : "show";
   if (name == "redzone") return on_off(s.redzone);
   if (name == "error") return error_text(s);
@@ -261,7 +269,10 @@ Json variable_json(const SessionSettings& s, const SessionFiles& files, const st
   if (name == "namelist") return files.vmlinux ? Json(files.vmlinux->string()) : Json(nullptr);
   if (name == "dumpfile") return files.dumps;
   if (name == "srcdir") return s.source_dir ? Json(s.source_dir->string()) : Json(nullptr);
-  if (name == "scope") return nullptr;
+  if (name == "scope") {
+    if (!s.scope) return nullptr;
+    return Json{{"address", json_hex(*s.scope)}, {"symbol", s.scope_symbol}, {"unit", s.scope_unit}};
+  }
   return value_text(s, files, name);
 }
 

@@ -14,6 +14,15 @@ bool is_anonymous_aggregate(const Type* t) {
   return t != nullptr && t->kind() != TypeKind::Typedef && t->strip().is_struct_like() && t->strip().name().empty();
 }
 
+// The element type of an array of an anonymous struct/union ("struct {...}
+// irq[4]", arch/x86/pci/irq.c's struct irq_info), else nullptr.
+const Type* anonymous_array_element(const Type* t) {
+  if (t == nullptr || t->strip().kind() != TypeKind::Array) return nullptr;
+  const Type* e = t;
+  while (e != nullptr && e->strip().kind() == TypeKind::Array) e = e->strip().target();
+  return is_anonymous_aggregate(e) ? e : nullptr;
+}
+
 const char* keyword(const Type& t) {
   return t.kind() == TypeKind::Union ? "union" : t.kind() == TypeKind::Enum ? "enum" : "struct";
 }
@@ -37,6 +46,18 @@ class LayoutWriter {
         line(std::nullopt, depth, fmt::format("{} {{", keyword(inner)));
         members(inner, off, depth + 1, offsets && !named);
         line(named && offsets ? std::optional(off) : std::nullopt, depth, named ? fmt::format("}} {};", m.name) : "};");
+        continue;
+      }
+      if (const Type* element = anonymous_array_element(m.type); element != nullptr && !m.name.empty()) {
+        // Written out as crash does, like a named member of anonymous type,
+        // the dimensions after the closing brace: "} irq[4];".
+        const Type& inner = element->strip();
+        const std::string spelled = m.type->spell(m.name);  // "struct {...} irq[4]"
+        const size_t at = spelled.rfind(" " + m.name);
+        line(std::nullopt, depth, fmt::format("{} {{", keyword(inner)));
+        members(inner, off, depth + 1, false);
+        line(offsets ? std::optional(off) : std::nullopt, depth,
+             fmt::format("}} {};", at == std::string::npos ? m.name : spelled.substr(at + 1)));
         continue;
       }
       line(offsets ? std::optional(off) : std::nullopt, depth, declaration(m));

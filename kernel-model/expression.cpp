@@ -9,6 +9,7 @@
 
 #include "kernel-model/errors.hpp"
 #include "kernel-model/kernel.hpp"
+#include "kernel-model/type_scope.hpp"
 #include "kernel-model/type_system.hpp"
 
 namespace kdive {
@@ -26,6 +27,23 @@ bool is_per_cpu_symbol(const Kernel& kernel, const Symbol& s) {
 }
 
 std::optional<uint64_t> KernelEvalContext::symbol_address(std::string_view name) const {
+  // A variable the text scope (set scope) defines at a fixed place — a static
+  // of that file, or of that function — before the symbol table, which keeps
+  // one of several local symbols of a name.
+  if (const TypeScope* scope = kernel_.types().scope()) {
+    if (auto at = scope->variable_address(name)) {
+      if (scope->id_base() != 0) return *at;  // a module's DWARF, relocated to where it was loaded
+      auto start = kernel_.symbols().address("__per_cpu_start");
+      auto end = kernel_.symbols().address("__per_cpu_end");
+      const bool per_cpu = start && end && *start < kStartKernelMap && *at >= start->value() &&
+                           *at < end->value();  // see is_per_cpu_symbol
+      if (!per_cpu) return *at + kernel_.symbols().relocation();
+      if (!cpu_) {
+        throw Error(Error::Kind::Lookup, fmt::format("'{}' is a per-CPU variable: name a CPU, as in {}:0", name, name));
+      }
+      return *at + kernel_.per_cpu_offset(*cpu_);
+    }
+  }
   // The vmlinux's symbols, then the modules' (and kallsyms as the last resort).
   const Symbol* s = kernel_.find_symbol(name);
   if (s == nullptr) return std::nullopt;

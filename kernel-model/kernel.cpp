@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kernel-model/errors.hpp"
+#include "kernel-model/type_scope.hpp"
 #include "readers/open_dump.hpp"
 
 namespace kdive {
@@ -173,6 +174,48 @@ std::optional<SymbolHit> Kernel::symbol_at(VirtAddr address) const {
   // Modules live right above the kernel image mapping (MODULES_VADDR).
   if (layout().in_image(address)) return symbols().containing(address);
   return modules().symbol_at(address);
+}
+
+std::string Kernel::set_type_scope(VirtAddr address) {
+  auto in = [&](const char* begin, const char* end) {
+    auto lo = symbols().address(begin), hi = symbols().address(end);
+    return lo && hi && address >= *lo && address < *hi;
+  };
+  // Kernel text as crash's is_kernel_text counts it: the image's text and its
+  // init text (freed after boot, but its DWARF still describes the unit).
+  if (layout().in_image(address) && (in("_text", "_etext") || in("_sinittext", "_einittext"))) {
+    try {
+      types_->set_scope(address.value() - symbols().relocation());
+    } catch (const Error&) {
+      // TypeScope names the link-time address; the user typed the run-time one.
+      throw Error(Error::Kind::Lookup,
+                  fmt::format("{:x}: no compilation unit of the vmlinux debug info holds it", address.value()));
+    }
+    return types_->scope()->unit_name();
+  }
+  const Module* module = layout().in_image(address) ? nullptr : modules().containing(address);
+  bool module_text = false;
+  if (module != nullptr) {
+    for (const ModuleRegion& r : module->regions) {
+      if (r.contains(address) && (r.kind == "text" || r.kind == "init_text")) module_text = true;
+    }
+    // Kernels that keep one core/init block per module say nothing of text
+    // there: a text symbol at the address says it.
+    if (auto hit = modules().symbol_at(address);
+        !module_text && hit && (hit->symbol->type == 't' || hit->symbol->type == 'T')) {
+      module_text = true;
+    }
+  }
+  if (!module_text)
+    throw Error(Error::Kind::Lookup, fmt::format("{:x}: not a kernel or module text address", address.value()));
+  auto lines = module_lines_.find(module->name);
+  ::Dwarf* dwarf = lines != module_lines_.end() ? lines->second->dwarf() : nullptr;
+  if (dwarf == nullptr) {
+    throw Error(Error::Kind::Lookup, fmt::format("{:x}: the debuginfo of module {} is not loaded (mod -s {} FILE)",
+                                                 address.value(), module->name, module->name));
+  }
+  types_->set_scope(address.value(), module->name, dwarf);
+  return types_->scope()->unit_name();
 }
 
 }  // namespace kdive

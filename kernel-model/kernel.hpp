@@ -88,6 +88,12 @@ class Kernel {
   // mod -d: back to the kernel's own symbols; the module's types and source
   // lines leave the lookups.
   void unload_module_object(Module& module);
+  // `set scope`: type and variable lookups prefer what the compilation unit
+  // (and function) holding a text address defines (TypeSystem::set_scope).
+  // Throws Error(Lookup), one line naming the address, when it is not kernel
+  // or module text, or is a module's whose debuginfo mod -s has not loaded.
+  // Returns the unit's name ("fs/readdir.c"). types().clear_scope() unsets it.
+  std::string set_type_scope(VirtAddr address);
   // The kernel's kallsyms table from the dump, decoded on first use (throws
   // Error/Fault when it cannot be read).
   const Kallsyms& kallsyms() const;

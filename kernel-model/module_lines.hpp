@@ -42,10 +42,14 @@ class ModuleLines {
   // Why the object's line tables cannot be used ("" when they can, or before
   // the first find()).
   const std::string& problem() const { return problem_; }
+  // The object's DWARF relocated to run-time addresses (nullptr, with
+  // problem() set, when it cannot be): its .debug_info offsets are the
+  // object file's own, so a unit found here by address is the same unit in
+  // the type system's copy (set scope).
+  ::Dwarf* dwarf();
 
  private:
   friend struct ModuleLinesCallbacks;
-  ::Dwarf* dwarf();
 
   std::string name_;
   std::vector<char> bytes_;  // the image libelf reads and libdwfl relocates in place

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "kernel-model/errors.hpp"
+#include "kernel-model/type_scope.hpp"
 
 namespace kdive {
 namespace {
@@ -146,6 +147,12 @@ uint64_t type_id(Dwarf_Die* die, uint64_t same_source_as) {
 
 std::optional<uint64_t> TypeSystem::find_die(NameKind kind, std::string_view name,
                                              const DwarfIndex::Entry** entry) const {
+  if (scope_ != nullptr) {
+    if (const DwarfIndex::Entry* e = scope_->find(kind, name)) {
+      if (entry != nullptr) *entry = e;
+      return e->die;  // a full id: the scope's entries carry their source
+    }
+  }
   if (const DwarfIndex::Entry* e = index_ ? index_->find(kind, name) : nullptr) {
     if (entry != nullptr) *entry = e;
     return e->die;
@@ -161,9 +168,8 @@ std::optional<uint64_t> TypeSystem::find_die(NameKind kind, std::string_view nam
 }
 
 void TypeSystem::add_module(std::string name, std::vector<char> object_bytes) {
-  for (ModuleSource& m : modules_) {
-    if (m.object->name() == name) m.active = false;  // loaded again: the newer file wins
-  }
+  // Loaded again: the newer file wins (a scope in the older one's code goes).
+  drop_module(name);
   auto object = std::make_unique<DebugObject>(std::move(object_bytes), name);
   auto index = DwarfIndex::build(object->sections(), name);
   modules_.push_back({std::move(object), std::move(index), true});
@@ -171,9 +177,47 @@ void TypeSystem::add_module(std::string name, std::vector<char> object_bytes) {
 
 void TypeSystem::drop_module(std::string_view name) {
   // Types already made from it stay valid (their DIEs stay open); new lookups skip it.
-  for (ModuleSource& m : modules_) {
-    if (m.object->name() == name) m.active = false;
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    if (modules_[i].object->name() != name) continue;
+    modules_[i].active = false;
+    // A scope in its code goes with it: its names are no longer looked up.
+    if (scope_ != nullptr && (scope_->unit_id() >> kSourceShift) == i + 1) clear_scope();
   }
+}
+
+void TypeSystem::set_scope(uint64_t address, std::string_view module, ::Dwarf* addresses) {
+  uint64_t id_base = 0;
+  if (module.empty()) {
+    addresses = dwarf_.get();
+  } else {
+    // The newest copy of the module's debug info (add_module deactivates older ones).
+    size_t source = 0;
+    for (size_t i = 0; i < modules_.size(); ++i) {
+      if (modules_[i].active && modules_[i].object->name() == module) source = i + 1;
+    }
+    if (source == 0) {
+      throw Error(Error::Kind::Lookup, fmt::format("the debuginfo of module {} is not loaded (mod -s)", module));
+    }
+    id_base = uint64_t{source} << kSourceShift;
+  }
+  if (scope_ == nullptr) scope_ = std::make_unique<TypeScope>();
+  scope_->set(addresses, address, id_base);  // throws with the scope as it was
+  scope_changed();
+}
+
+void TypeSystem::clear_scope() {
+  if (scope_ == nullptr || !scope_->active()) return;
+  scope_->clear();  // keeps the units it has read, for the next set
+  scope_changed();
+}
+
+const TypeScope* TypeSystem::scope() const { return scope_ != nullptr && scope_->active() ? scope_.get() : nullptr; }
+
+void TypeSystem::scope_changed() {
+  // A forward declaration was completed with the definition the scope of that
+  // moment saw; under another scope it may stand for another one.
+  for (uint64_t id : completed_) by_die_.erase(id);
+  completed_.clear();
 }
 
 Type* TypeSystem::make(TypeKind kind) {
@@ -314,6 +358,7 @@ const Type* TypeSystem::resolve(uint64_t off) {
     const Type* full = complete(t);
     if (full != t) {
       by_die_[off] = const_cast<Type*>(full);
+      completed_.push_back(off);
       return full;
     }
   }

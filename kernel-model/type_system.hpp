@@ -29,6 +29,8 @@ struct Dwarf;
 
 namespace kdive {
 
+class TypeScope;
+
 class TypeSystem {
  public:
   // `dwarf` is libdw over `file` (open_dwarf; nullptr: begin one here);
@@ -85,6 +87,19 @@ class TypeSystem {
   std::optional<uint64_t> find_die(NameKind kind, std::string_view name,
                                    const DwarfIndex::Entry** entry = nullptr) const;
 
+  // `set scope` (type_scope.hpp): while set, every lookup by name (lookup,
+  // find, variable_type, enumerator, find_die) asks the compilation unit and
+  // function holding a text address first. `address` is in the addresses of
+  // `addresses`, a libdw handle with the same .debug_info offsets as the
+  // types' DWARF: the vmlinux's own (nullptr, link-time addresses) or, for
+  // `module` (its debug info added by add_module), the copy relocated to where
+  // the kernel loaded it. Throws Error(Lookup) when no unit covers the address
+  // or the module has no debug info here; the scope is then as it was.
+  void set_scope(uint64_t address, std::string_view module = {}, ::Dwarf* addresses = nullptr);
+  void clear_scope();
+  // The scope in force; nullptr when none is set.
+  const TypeScope* scope() const;
+
  private:
   struct ModuleSource {
     std::unique_ptr<DebugObject> object;
@@ -99,7 +114,12 @@ class TypeSystem {
   DwarfHandle dwarf_;
   std::unique_ptr<DwarfIndex> index_;
   std::vector<ModuleSource> modules_;  // source n + 1 of a DIE id
+  // Forgets the declarations completed under another scope (see resolve()).
+  void scope_changed();
+
+  std::unique_ptr<TypeScope> scope_;
   std::unordered_map<uint64_t, Type*> by_die_;
+  std::vector<uint64_t> completed_;  // declaration DIEs by_die_ maps to a definition
   std::unordered_map<const Type*, const Type*> pointers_;
   std::unordered_map<std::string, const Type*> made_integers_;
   std::deque<std::unique_ptr<Type>> storage_;

@@ -68,6 +68,13 @@ struct SessionSettings {
   // `set gdb on`: the shell hands every line to the embedded GDB (as `gdb
   // LINE`) but kdive's q and `set gdb off`, until `set gdb off`.
   bool gdb_mode = false;
+  // `set scope ADDR|SYMBOL`: the words typed ("" when unset); set resolves
+  // them through the kernel (Kernel::set_type_scope, which holds the scope
+  // itself) into the text address, where it is ("iterate_dir") and its
+  // compilation unit ("fs/readdir.c"). scope is nullopt until resolved.
+  std::string scope_text;
+  std::optional<uint64_t> scope;
+  std::string scope_symbol, scope_unit;
   bool refresh = true;
   std::string console;
   uint64_t debug = 0;

@@ -104,12 +104,12 @@ TEST_CASE("set print_max, print_array, null-stop change what p and struct print"
 }
 
 TEST_CASE("set: bad values are one line naming the variable, and the next command runs", "[set_vars]") {
-  KdiveRun r = run_kdive(suite(), "elf", "set print_max lots; set hash maybe; set scope schedule; p init_task.pid");
+  KdiveRun r = run_kdive(suite(), "elf", "set print_max lots; set hash maybe; set unwind on; p init_task.pid");
   CHECK(r.status != 0);
   CHECK(r.err ==
         "set: print_max must be a number (decimal, or hex with 0x), not 'lots'\n"
         "set: hash must be on or off, not 'maybe'\n"
-        "set: scope schedule: kdive has no text scope for type lookups yet\n");
+        "set: unwind on: kdive's bt has no DWARF unwinder to turn on (it reads the ORC tables)\n");
   CHECK(r.out.find(" = 0\n") != std::string::npos);
 }
 

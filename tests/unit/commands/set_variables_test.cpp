@@ -150,6 +150,33 @@ TEST_CASE("set redzone: on, off, or a number as crash takes it", "[set]") {
   CHECK(s.redzone);
 }
 
+TEST_CASE("set scope: the words are kept for the kernel to resolve; 0 unsets", "[set]") {
+  SessionSettings s;
+  apply_variables(s, {"scope", "iterate_dir"});
+  CHECK(s.scope_text == "iterate_dir");
+  CHECK_FALSE(s.scope);  // resolved by the set command, through the kernel
+  CHECK(variable_line(s, files(), "scope") == "scope: 0 (not set)");
+  CHECK(variable_json(s, files(), "scope").is_null());
+  // What set shows once the kernel resolved it (crash: "scope: ADDR (SYM)").
+  s.scope = 0xffffffff8134a0c4;
+  s.scope_symbol = "iterate_dir+4";
+  s.scope_unit = "fs/readdir.c";
+  CHECK(variable_line(s, files(), "scope") == "scope: ffffffff8134a0c4 (iterate_dir+4)");
+  CHECK(variable_list_line(s, files(), "scope") == "         scope: ffffffff8134a0c4 (iterate_dir+4)");
+  CHECK(variable_json(s, files(), "scope") ==
+        Json{{"address", "0xffffffff8134a0c4"}, {"symbol", "iterate_dir+4"}, {"unit", "fs/readdir.c"}});
+  // A radix change leaves the scope as it is; 0 (in any spelling) unsets it.
+  apply_variables(s, {"radix", "16"});
+  CHECK(s.scope == 0xffffffff8134a0c4);
+  for (const char* zero : {"0", "00", "0x0"}) {
+    SessionSettings t = s;
+    apply_variables(t, {"scope", zero});
+    CHECK(t.scope_text.empty());
+    CHECK_FALSE(t.scope);
+    CHECK(variable_line(t, files(), "scope") == "scope: 0 (not set)");
+  }
+}
+
 TEST_CASE("set print_max, print_array, null-stop: what p and struct print", "[set]") {
   test::ElfEvalContext ctx(program());
   auto show = [&](std::string_view e, const ValueFormat& f) { return format_top_level(evaluate(ctx, e), f); };

@@ -199,6 +199,21 @@ TEST_CASE("type layout: crash's struct and struct -o", "[value_format]") {
   CHECK(with_offsets.find(at("expect_offsetof_word", 0) + "     unsigned long word;\n") != std::string::npos);
 }
 
+TEST_CASE("type layout: an array of an anonymous struct is written out, as crash does", "[value_format]") {
+  test::ElfEvalContext ctx(std::string(KDIVE_TYPEPROG_DIR) + "/scope-prog");
+  // scope_b.c's struct local holds `struct { char c; short s; } pairs[2]`.
+  ctx.types().set_scope(*ctx.symbol_address("scope_b_func"));
+  const Type& local = ctx.types().require("struct local");
+  CHECK(format_layout(local, {}).find("    struct {\n        char c;\n        short s;\n    } pairs[2];\n}\n") !=
+        std::string::npos);
+  // struct -o: the members without offsets, the array's own on its closing line.
+  const std::string offsets = fmt::format("[{}]", ctx.global_u64("scope_b_offsetof_pairs"));
+  const std::string with_offsets = format_layout(local, {.offsets = true});
+  INFO(with_offsets);
+  CHECK(with_offsets.find(fmt::format("{0:7}    char c;\n{0:7}    short s;\n{1:>6} }} pairs[2];\n", "", offsets)) !=
+        std::string::npos);
+}
+
 TEST_CASE("type layout JSON: members with offsets, anonymous ones inline", "[value_format]") {
   test::ElfEvalContext ctx(program());
   const Type& task = ctx.types().require("struct task");
