@@ -81,7 +81,7 @@ TEST_CASE("set: a bad value names the variable and the value and changes nothing
   CHECK(message({"core", "on"}).starts_with("core on: kdive never drops core"));
   CHECK(message({"namelist", "vmlinux2"}).starts_with("namelist vmlinux2: "));
   CHECK(message({"offline", "maybe"}) == "offline must be show or hide, not 'maybe'");
-  CHECK(message({"scope", "schedule"}).starts_with("scope schedule: "));
+  CHECK(message({"unwind", "on"}).starts_with("unwind on: "));
   CHECK(message({"redzone", "maybe"}) == "redzone must be on or off, not 'maybe'");
   CHECK(s.redzone);
   // All or nothing: the good pair before the bad one is not applied.
