@@ -206,5 +206,7 @@ TEST_CASE("save: no copy_target, no copy", "[capture_save]") {
   SaveResult r = save_dump(f.config, f.options, log);
   REQUIRE(r.ok);
   CHECK_FALSE(r.copy_tried);
-  CHECK(read_file(f.dir / "bin/calls.log").find("-F") == std::string::npos);
+  // -F as a word of its own: the scratch directory's random name may hold "-F".
+  std::istringstream words(read_file(f.dir / "bin/calls.log"));
+  for (std::string word; words >> word;) CHECK(word != "-F");
 }
