@@ -28,20 +28,7 @@ using Json = nlohmann::json;
 namespace {
 
 // Every command's JSON result, in order (kdive --json prints one object a line).
-std::vector<Json> json_results(const std::string& commands) {
-  const fs::path dir = fixture_dir(suite());
-  KdiveRun r = run_kdive_args(
-      fmt::format("--json -b -c '{}' {} {}", commands, quoted(dir / "vmlinux"), quoted(dir / "vmcore.elf")));
-  INFO(commands << "\n" << r.err);
-  REQUIRE(r.status == 0);
-  std::vector<Json> results;
-  for (const std::string& line : lines_of(r.out)) {
-    Json j = Json::parse(line);
-    REQUIRE(j.contains("result"));
-    results.push_back(j["result"]);
-  }
-  return results;
-}
+std::vector<Json> json_results(const std::string& commands) { return json_results_of(suite(), commands); }
 
 struct FileLine {
   std::string file;

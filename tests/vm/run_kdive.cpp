@@ -35,6 +35,21 @@ nlohmann::json json_result_of(const std::string& suite, const std::string& comma
   return j["result"];
 }
 
+std::vector<nlohmann::json> json_results_of(const std::string& suite, const std::string& commands) {
+  const std::filesystem::path dir = fixture_dir(suite);
+  KdiveRun r = run_kdive_args("--json -b -c " + quote(commands) + " " + quote((dir / "vmlinux").string()) + " " +
+                              quote((dir / "vmcore.elf").string()));
+  INFO(commands << "\n" << r.err);
+  REQUIRE(r.status == 0);
+  std::vector<nlohmann::json> results;
+  for (const std::string& line : lines_of(r.out)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    REQUIRE(j.contains("result"));
+    results.push_back(j["result"]);
+  }
+  return results;
+}
+
 KdiveRun run_kdive_args(const std::string& args) {
   static int counter = 0;
   auto base = std::filesystem::temp_directory_path() /

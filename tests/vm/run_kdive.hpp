@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace kdive::test {
 
@@ -24,6 +25,9 @@ KdiveRun run_kdive_args(const std::string& args);
 // The JSON result of one command run in batch mode over the suite's ELF dump
 // (kdive --json -b -c COMMAND); requires exit status 0 and a "result".
 nlohmann::json json_result_of(const std::string& suite, const std::string& command);
+// Every command's JSON result, in order, for several commands in one run
+// (kdive --json prints one object a line); requires exit status 0.
+std::vector<nlohmann::json> json_results_of(const std::string& suite, const std::string& commands);
 
 // The text of `rd -a` output: the part after "address:  " of each line, joined.
 std::string rd_ascii_text(const std::string& rd_output);

@@ -34,20 +34,7 @@ uint64_t hex(const json& v) {
 }
 
 // kdive --json on the fixture's ELF dump: one result per command (JSON Lines).
-std::vector<json> results_of(const std::string& commands) {
-  KdiveRun r = run_kdive_args("--json -b -c " + shell_quote(commands) + " " +
-                              shell_quote((fixture_dir(suite()) / "vmlinux").string()) + " " +
-                              shell_quote((fixture_dir(suite()) / "vmcore.elf").string()));
-  INFO(r.err);
-  REQUIRE(r.status == 0);
-  std::vector<json> out;
-  for (const std::string& line : lines_of(r.out)) {
-    json j = json::parse(line);
-    REQUIRE(j.contains("result"));
-    out.push_back(j["result"]);
-  }
-  return out;
-}
+std::vector<json> results_of(const std::string& commands) { return json_results_of(suite(), commands); }
 
 // SLAB_RED_ZONE in this kernel. From 6.9 the SLAB_ flags are bits numbered by
 // enum _slab_flag_bits, which the DWARF carries; before, include/linux/slab.h
