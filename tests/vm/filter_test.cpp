@@ -91,17 +91,11 @@ TEST_CASE("filter: free pages at -d 16 are the buddy allocator's, as counted and
   INFO("filter free " << free << ", vm_stat with deltas " << counted << ", deltas " << unfolded);
   CHECK(static_cast<int64_t>(free) == counted);
 
-  // The guest printed MemFree (= the same counter, folded) a moment before it
-  // crashed; what the kernel allocated or freed in between (the shell that
-  // wrote to sysrq-trigger, the crash path itself) is the difference between
-  // that and the dump's counter, plus the deltas the print did not see.
-  const Truth truth = Truth::load(fixture_dir(suite()) / "truth.txt");
-  const int64_t memfree = static_cast<int64_t>(truth.meminfo.at("MemFree") / 4);
-  const int64_t moved = std::abs(memfree - counted) + unfolded;
-  INFO("MemFree " << memfree << " pages; moved since " << moved);
-  CHECK(std::abs(static_cast<int64_t>(free) - memfree) <= moved);
-  // And the motion itself is small against memory: a crash, not a workload.
-  CHECK(moved < memfree / 100);
+  // The guest's own MemFree is not compared: it is printed early in the truth
+  // collection, and everything the guest runs after it (a few hundred short
+  // processes, the task snapshot, the crash path) moves a varying number of
+  // pages: 1955 pages on one trixie boot. The two exact checks, the kernel's
+  // counter above and the free lists below, are independent derivations.
 
   // Page by page: Free is exactly the pages of the blocks on the free lists.
   const std::set<uint64_t> listed = free_list_pfns(*k, nodes);
