@@ -67,6 +67,8 @@ void kmem_zones_report(Session& session, Output& out) {
                         {"min", z.watermark_min},
                         {"low", z.watermark_low},
                         {"high", z.watermark_high},
+                        {"pcp_pages", z.pcp_pages},
+                        {"pcp_high", z.pcp_high},
                         {"vm_stat", counters_json(names, z.vm_stat)}});
       }
     }

@@ -108,6 +108,20 @@ std::optional<Object> zone_stats_pointer(const Object& zone) {
   return std::nullopt;
 }
 
+// The zone's per-CPU page lists: per_cpu_pageset (struct per_cpu_pages) since
+// 5.14 (the same split as the stats above), before that the pageset's pcp.
+void read_pcp_lists(const Kernel& k, const Object& zone, MemoryZone& z) {
+  const bool split = zone.has_member("per_cpu_pageset");
+  if (!split && !zone.has_member("pageset")) return;
+  for (const Object& cpu : per_cpu_objects(k, zone[split ? "per_cpu_pageset" : "pageset"])) {
+    const Object pcp = split ? cpu : cpu["pcp"];
+    z.pcp_pages += pcp["count"].as_i64();
+    int64_t high = pcp["high"].as_i64();
+    if (pcp.has_member("high_max")) high = std::max(high, pcp["high_max"].as_i64());
+    z.pcp_high += high;
+  }
+}
+
 MemoryZone read_zone(const Kernel& k, const Object& zone, int node, int index, size_t zone_items) {
   MemoryZone z;
   z.node = node;
@@ -131,6 +145,7 @@ MemoryZone read_zone(const Kernel& k, const Object& zone, int node, int index, s
       add(z.cpu_deltas, read_integers(k, cpu["vm_stat_diff"], zone_items));
   }
   add(z.vm_stat, z.cpu_deltas);
+  read_pcp_lists(k, zone, z);
   return z;
 }
 

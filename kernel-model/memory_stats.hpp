@@ -37,6 +37,13 @@ struct MemoryZone {
   // zone->vm_stat[] plus every CPU's vm_stat_diff[], by zone_stat_item.
   std::vector<int64_t> vm_stat;
   std::vector<int64_t> cpu_deltas;  // the sum of the CPUs' vm_stat_diff[] alone
+  // The page allocator's per-CPU free lists (struct per_cpu_pages): pages held
+  // there are free but not in NR_FREE_PAGES, and move to and from the buddy
+  // lists without any allocation. Summed over the possible CPUs: the pages on
+  // the lists now, and the most they may hold (pcp->high, or high_max where
+  // the kernel tunes high between high_min and high_max, 6.7 and later).
+  int64_t pcp_pages = 0;
+  int64_t pcp_high = 0;
 };
 
 struct MemoryNode {

@@ -68,6 +68,41 @@ int64_t pages_kb(const nlohmann::json& usage, const std::string& key) {
 
 bool has_swap() { return truth().meminfo.count("SwapTotal") && truth().meminfo.at("SwapTotal") != 0; }
 
+// The page allocator's per-CPU lists (kmem -z: pcp_pages, pcp_high) hold free
+// pages that are not counted as free, and pages move between them and the buddy
+// lists in batches without any allocation (on 6.7 and later the kernel also
+// shrinks the lists over time, toward high_min). So free memory counted at the
+// crash may exceed an earlier print by up to what the lists could hold then,
+// less what they hold at the crash, and fall short of it by what they hold at
+// the crash. The dump says both: one boot of the trixie fixture counted 1955
+// free pages more than its print, its DMA32 lists holding 752 of at most 14076.
+struct PcpLists {
+  int64_t held = 0;      // pages on the lists at the crash
+  int64_t capacity = 0;  // the most they may hold
+};
+
+// The lists of every zone, or of one zone (node and name) when given.
+PcpLists pcp_lists(const std::string& zone_name = "", int node = -1) {
+  static const nlohmann::json zones = json_result("kmem -z")["zones"];
+  PcpLists out;
+  for (const auto& z : zones) {
+    if (!zone_name.empty() && (z["name"] != zone_name || z["node"] != node)) continue;
+    out.held += z["pcp_pages"].get<int64_t>();
+    out.capacity += z["pcp_high"].get<int64_t>();
+  }
+  return out;
+}
+
+// A free-page count at the crash against the guest's earlier print (both in
+// the same unit, `unit` of them to a page): apart from `churn` (allocations of
+// the print's processes and the panic path), only the per-CPU lists move it.
+void check_free_since_print(int64_t at_crash, int64_t printed, const PcpLists& lists, int64_t unit, int64_t churn) {
+  INFO("at the crash " << at_crash << ", printed " << printed << ", per-CPU lists hold " << lists.held * unit
+                       << " of at most " << lists.capacity * unit << ", churn " << churn);
+  CHECK(at_crash - printed >= -lists.held * unit - churn);
+  CHECK(at_crash - printed <= (lists.capacity - lists.held) * unit + churn);
+}
+
 }  // namespace
 
 TEST_CASE("kmem -i agrees with the guest's /proc/meminfo", "[kmem_memory]") {
@@ -82,7 +117,9 @@ TEST_CASE("kmem -i agrees with the guest's /proc/meminfo", "[kmem_memory]") {
     // hundred KB (seen: under 0.1% of MemTotal on every fixture); 2% of
     // MemTotal is still far below any wrong counter (a missed zone or a
     // missed per-CPU delta set is megabytes, pages counted as KB a factor 4).
-    CHECK(std::abs(pages_kb(u, "free_pages") - static_cast<int64_t>(meminfo_kb("MemFree"))) <= total / 50);
+    // The per-CPU lists come on top (pcp_lists).
+    check_free_since_print(pages_kb(u, "free_pages"), static_cast<int64_t>(meminfo_kb("MemFree")), pcp_lists(),
+                           u["page_size"].get<int64_t>() / 1024, total / 50);
   } else {
     // The OOM workload ate the free memory after the print: the panic came
     // when the zones were down to their reserves.
@@ -253,11 +290,12 @@ TEST_CASE("kmem -f counts the buddy free lists: the zone counters and /proc/budd
       CHECK(ours < theirs);
     } else if (b.zone == "DMA") {
       // Only GFP_DMA allocations, or a DMA32 zone under its watermarks, take
-      // from ZONE_DMA: neither happens between the print and the crash.
-      CHECK(ours == theirs);
+      // from ZONE_DMA: neither happens between the print and the crash. Only
+      // its per-CPU lists may move pages.
+      check_free_since_print(ours, theirs, pcp_lists(b.zone, b.node), 1, 0);
     } else {
       // The same bound as kmem -i's FREE (the print's processes come and go).
-      CHECK(std::abs(ours - theirs) * 4 <= total_kb / 50);
+      check_free_since_print(ours, theirs, pcp_lists(b.zone, b.node), 1, total_kb / 4 / 50);
     }
   }
 }
@@ -397,9 +435,9 @@ TEST_CASE("kmem -V names the kernel's counters as /proc/vmstat does, with the sa
   CHECK(ours["pswpout"] == truth().vmstat.at("pswpout"));
   if (suite() != "bookworm-oom") {
     CHECK(ours["pswpout"] >= 8);  // the 8 pages of the memory workload
-    // As kmem -i's FREE: 2% of MemTotal.
+    // As kmem -i's FREE: 2% of MemTotal, and the per-CPU lists.
     const int64_t total_pages = static_cast<int64_t>(meminfo_kb("MemTotal")) / 4;
-    CHECK(std::abs(ours["nr_free_pages"] - truth().vmstat.at("nr_free_pages")) <= total_pages / 50);
+    check_free_since_print(ours["nr_free_pages"], truth().vmstat.at("nr_free_pages"), pcp_lists(), 1, total_pages / 50);
   }
   // Huge pages came from the buddy allocator at boot (vm.nr_hugepages=4).
   REQUIRE(ours.count("htlb_buddy_pgalloc"));
