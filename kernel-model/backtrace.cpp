@@ -87,12 +87,7 @@ struct Unwinder::State {
     // The entries are relative to their own address, which KASLR moved by its offset.
     vmlinux_orc = OrcTable::in_place(elf.contents(*ips), elf.contents(*entries),
                                      VirtAddr{ips->header.sh_addr + k.layout().kaslr_offset});
-    auto range = [&](const char* b, const char* e) {
-      auto lo = symbol(b), hi = symbol(e);
-      if (lo && hi && *lo < *hi) vmlinux_text.emplace_back(*lo, *hi);
-    };
-    range("_text", "_etext");
-    range("_sinittext", "_einittext");
+    vmlinux_text = k.kernel_text_ranges();
     if (vmlinux_text.empty() && !vmlinux_orc.empty()) {
       vmlinux_text.emplace_back(vmlinux_orc.first_ip(), vmlinux_orc.last_ip() + 1);
     }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "kernel-model/errors.hpp"
@@ -176,14 +177,20 @@ std::optional<SymbolHit> Kernel::symbol_at(VirtAddr address) const {
   return modules().symbol_at(address);
 }
 
-std::string Kernel::set_type_scope(VirtAddr address) {
-  auto in = [&](const char* begin, const char* end) {
+std::vector<std::pair<VirtAddr, VirtAddr>> Kernel::kernel_text_ranges() const {
+  std::vector<std::pair<VirtAddr, VirtAddr>> out;
+  for (auto [begin, end] : {std::pair{"_text", "_etext"}, std::pair{"_sinittext", "_einittext"}}) {
     auto lo = symbols().address(begin), hi = symbols().address(end);
-    return lo && hi && address >= *lo && address < *hi;
-  };
-  // Kernel text as crash's is_kernel_text counts it: the image's text and its
-  // init text (freed after boot, but its DWARF still describes the unit).
-  if (layout().in_image(address) && (in("_text", "_etext") || in("_sinittext", "_einittext"))) {
+    if (lo && hi && *lo < *hi) out.emplace_back(*lo, *hi);
+  }
+  return out;
+}
+
+std::string Kernel::set_type_scope(VirtAddr address) {
+  const auto text = kernel_text_ranges();
+  const bool kernel_text =
+      std::any_of(text.begin(), text.end(), [&](const auto& r) { return address >= r.first && address < r.second; });
+  if (layout().in_image(address) && kernel_text) {
     try {
       types_->set_scope(address.value() - symbols().relocation());
     } catch (const Error&) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernel-model/kallsyms.hpp"
@@ -75,6 +76,11 @@ class Kernel {
   // The symbol an address falls in, kernel image or module (what bt, dis and
   // rd print as "name+off [module]").
   std::optional<SymbolHit> symbol_at(VirtAddr address) const;
+  // The vmlinux's text as crash's is_kernel_text counts it, as [begin, end)
+  // pairs: [_text, _etext) and the init text [_sinittext, _einittext) (freed
+  // after boot, but its ORC entries and DWARF still describe the functions).
+  // A range whose symbols the vmlinux lacks is left out.
+  std::vector<std::pair<VirtAddr, VirtAddr>> kernel_text_ranges() const;
 
   // The loaded modules, read on first use. A failure to read the list leaves it
   // empty and is reported in modules().problems.
