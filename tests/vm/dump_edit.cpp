@@ -115,6 +115,20 @@ uint64_t json_number(const nlohmann::json& v, const std::string& what) {
 
 }  // namespace
 
+const ElfSegment* segment_holding_physical(const ElfCore& layout, uint64_t phys) {
+  for (const ElfSegment& s : layout.loads) {
+    if (phys >= s.paddr && phys - s.paddr < s.filesz) return &s;
+  }
+  return nullptr;
+}
+
+const ElfSegment* segment_holding_offset(const ElfCore& layout, uint64_t offset) {
+  for (const ElfSegment& s : layout.loads) {
+    if (offset >= s.offset && offset - s.offset < s.filesz) return &s;
+  }
+  return nullptr;
+}
+
 std::string shell_quote(const std::string& text) {
   std::string out = "'";
   for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -180,10 +194,8 @@ std::vector<DumpBytes> DamagedDump::locate(VirtAddr at, uint64_t size) {
     if (!t.phys) throw std::runtime_error(fmt::format("{:x} is not in the dump: {}", v, t.fault));
     // A PT_LOAD's file part holds the page's bytes; [filesz, memsz) was never written.
     const PhysAddr p = *t.phys;
-    const auto seg = std::find_if(layout_->loads.begin(), layout_->loads.end(), [&](const ElfSegment& s) {
-      return p.value() >= s.paddr && p.value() - s.paddr < s.filesz;
-    });
-    if (seg == layout_->loads.end()) {
+    const ElfSegment* seg = segment_holding_physical(*layout_, p.value());
+    if (seg == nullptr) {
       throw std::runtime_error(fmt::format("{:x} (physical {:x}) is not in the dump's file", v, p));
     }
     const uint64_t offset = seg->offset + (p.value() - seg->paddr);

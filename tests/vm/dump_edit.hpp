@@ -26,6 +26,7 @@ namespace kdive {
 class Kernel;
 class FileSource;
 struct ElfCore;
+struct ElfSegment;
 }  // namespace kdive
 
 namespace kdive::test {
@@ -111,6 +112,12 @@ uint64_t member_offset(const std::string& suite, const std::string& type, const 
 VirtAddr symbol_address(const std::string& suite, const std::string& symbol);
 // per_cpu(SYMBOL, CPU): per_cpu_address(suite, "runqueues", 0) is CPU 0's struct rq.
 VirtAddr per_cpu_address(const std::string& suite, const std::string& symbol, int cpu);
+
+// The PT_LOAD segment of an ELF dump whose bytes in the file hold physical
+// address `phys`, or the byte at file offset `offset`; nullptr when none does
+// (a hole, or a segment's [filesz, memsz) tail, which was never written).
+const ElfSegment* segment_holding_physical(const ElfCore& layout, uint64_t phys);
+const ElfSegment* segment_holding_offset(const ElfCore& layout, uint64_t offset);
 
 // The shell quoting run_kdive_args expects: 'text', with ' escaped.
 std::string shell_quote(const std::string& text);

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <random>
 #include <regex>
 
@@ -27,23 +26,6 @@ namespace fs = std::filesystem;
 using namespace kdive::test;
 
 namespace {
-
-// The file offset of physical address `phys` in an ELF dump, through its PT_LOAD
-// headers (nothing when no segment holds it in the file).
-std::optional<uint64_t> file_offset_of(const kdive::ElfCore& layout, uint64_t phys) {
-  for (const kdive::ElfSegment& s : layout.loads) {
-    if (phys >= s.paddr && phys - s.paddr < s.filesz) return s.offset + (phys - s.paddr);
-  }
-  return std::nullopt;
-}
-
-// The physical address whose byte lies at file offset `offset` of an ELF dump.
-std::optional<uint64_t> physical_address_at(const kdive::ElfCore& layout, uint64_t offset) {
-  for (const kdive::ElfSegment& s : layout.loads) {
-    if (offset >= s.offset && offset - s.offset < s.filesz) return s.paddr + (offset - s.offset);
-  }
-  return std::nullopt;
-}
 
 // Both dump formats of each crash; KDIVE_FORMATS=elf narrows it when debugging.
 std::vector<std::string> formats() {
@@ -204,17 +186,18 @@ TEST_CASE("damaged dumps give clear messages", "[readers]") {
   const uint64_t size = fs::file_size(dir / "vmcore.elf");
   auto elf_file = kdive::FileSource::open((dir / "vmcore.elf").string());
   const kdive::ElfCore layout = kdive::ElfCore::parse(*elf_file);
-  const auto kernel_end = file_offset_of(layout, kernel_end_phys);
-  REQUIRE(kernel_end.has_value());
+  const kdive::ElfSegment* kernel_segment = segment_holding_physical(layout, kernel_end_phys);
+  REQUIRE(kernel_segment != nullptr);
+  const uint64_t kernel_end = kernel_segment->offset + (kernel_end_phys - kernel_segment->paddr);
   // The cut keeps at least the low 64 MiB and 8 MiB past the kernel, and loses
   // at least the last MiB of the file (KASLR leaves slack above _end: the
   // decompressor's buffer, so the kernel never ends in the file's last MiB).
-  const uint64_t cut = std::min(std::max(*kernel_end + (8ull << 20), 64ull << 20), size - (1ull << 20)) & ~0xfffull;
-  REQUIRE(cut > *kernel_end);
+  const uint64_t cut = std::min(std::max(kernel_end + (8ull << 20), 64ull << 20), size - (1ull << 20)) & ~0xfffull;
+  REQUIRE(cut > kernel_end);
   // The first page past the cut, wherever it lies in physical memory.
-  const auto lost_page = physical_address_at(layout, cut);
-  REQUIRE(lost_page.has_value());
-  const uint64_t lost = *lost_page;
+  const kdive::ElfSegment* lost_segment = segment_holding_offset(layout, cut);
+  REQUIRE(lost_segment != nullptr);
+  const uint64_t lost = lost_segment->paddr + (cut - lost_segment->offset);
   fs::path truncated = tmp / "truncated.elf";
   std::string cmd =
       "head -c " + std::to_string(cut) + " '" + (dir / "vmcore.elf").string() + "' > '" + truncated.string() + "'";
